@@ -1,0 +1,101 @@
+#include "common/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "common/proto_time.h"
+
+namespace dispatch {
+namespace {
+
+void SetIfZero(google::protobuf::Duration* d, absl::Duration value) {
+  if (IsZero(*d)) *d = ToProto(value);
+}
+
+void ApplyDefaults(DispatchConfig& c) {
+  if (c.listen_address().empty()) c.set_listen_address("127.0.0.1:50051");
+  if (c.redis_address().empty()) c.set_redis_address("tcp://127.0.0.1:6379");
+  if (c.services().empty()) {
+    for (const char* s : {"intake", "routing", "escalation"}) c.add_services(s);
+  }
+  if (c.time_zone().empty()) c.set_time_zone("Asia/Shanghai");
+  auto* r = c.mutable_redis();
+  if (r->pool_size() == 0) r->set_pool_size(2);
+  if (r->max_batch() == 0) r->set_max_batch(256);
+  SetIfZero(r->mutable_connect_timeout(), absl::Seconds(1));
+  SetIfZero(r->mutable_command_timeout(), absl::Seconds(2));
+  // SLA targets default in SlaPolicy (services/escalation/sla_policy.h).
+}
+
+absl::Status Validate(const DispatchConfig& c) {
+  for (const auto& s : c.services()) {
+    if (s != "intake" && s != "routing" && s != "escalation") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "services: unknown service \"", s, "\" (known: intake, routing, escalation)"));
+    }
+  }
+  if (c.redis().pool_size() < 1 || c.redis().pool_size() > 64) {
+    return absl::InvalidArgumentError("redis.pool_size: must be between 1 and 64");
+  }
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(c.time_zone(), &tz)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("time_zone: unknown time zone \"", c.time_zone(), "\""));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
+                                           const ConfigOverrides& overrides) {
+  DispatchConfig c;
+  struct Collector : google::protobuf::io::ErrorCollector {
+    std::string first;
+    void AddError(int line, int column, const std::string& message) override {
+      if (first.empty()) first = absl::StrCat("line ", line + 1, ":", column + 1, ": ", message);
+    }
+  } errors;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &c)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        errors.first, " (want a text-format dispatch.config.v1.DispatchConfig; see "
+        "deploy/dispatchd.textproto)"));
+  }
+  if (overrides.listen_address) c.set_listen_address(*overrides.listen_address);
+  if (overrides.redis_address) c.set_redis_address(*overrides.redis_address);
+  if (overrides.services) {
+    c.clear_services();
+    for (const auto& s : *overrides.services) c.add_services(s);
+  }
+  ApplyDefaults(c);
+  absl::Status s = Validate(c);
+  if (!s.ok()) return s;
+  return c;
+}
+
+absl::StatusOr<DispatchConfig> LoadConfig(const std::string& path,
+                                          const ConfigOverrides& overrides) {
+  std::string text;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) return absl::NotFoundError(absl::StrCat("config file ", path, ": cannot open"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  auto c = ParseConfig(text, overrides);
+  if (!c.ok()) {
+    return absl::Status(c.status().code(),
+                        absl::StrCat(path.empty() ? "defaults" : path, ": ", c.status().message()));
+  }
+  return c;
+}
+
+}  // namespace dispatch

@@ -1,0 +1,35 @@
+// Configuration of dispatchd: a text-format dispatch.config.v1.DispatchConfig file
+// (deploy/dispatchd.textproto documents every field), defaults for what it leaves out, and
+// validation that names the offending field. Command-line flags are applied on top by the
+// binary (services/dispatchd/main.cc) through ConfigOverrides.
+#ifndef DISPATCH_COMMON_CONFIG_H_
+#define DISPATCH_COMMON_CONFIG_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dispatch/config/v1/config.pb.h"
+
+namespace dispatch {
+
+using config::v1::DispatchConfig;
+
+struct ConfigOverrides {
+  std::optional<std::string> listen_address;
+  std::optional<std::string> redis_address;
+  std::optional<std::vector<std::string>> services;
+};
+
+// Parses `text` (text-format DispatchConfig), applies `overrides`, fills defaults, validates.
+absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
+                                           const ConfigOverrides& overrides = {});
+
+// Reads the file at `path` (empty path: built-in defaults only) and calls ParseConfig.
+absl::StatusOr<DispatchConfig> LoadConfig(const std::string& path,
+                                          const ConfigOverrides& overrides = {});
+
+}  // namespace dispatch
+
+#endif  // DISPATCH_COMMON_CONFIG_H_

@@ -1,0 +1,52 @@
+#include "common/keys.h"
+
+#include <cstdint>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace dispatch::keys {
+
+int ShardOf(absl::string_view idempotency_key) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : idempotency_key) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return static_cast<int>(h % kShardCount);
+}
+
+std::string ShardTag(int shard) { return absl::StrFormat("{s:%03d}", shard); }
+
+std::optional<int> ShardOfTicketId(absl::string_view id) {
+  // T + 8 digits + '-' + 3 digits + '-' + suffix
+  if (id.size() < 14 || id[0] != 'T' || id[9] != '-' || id[13] != '-') return std::nullopt;
+  int shard;
+  if (!absl::SimpleAtoi(id.substr(10, 3), &shard) || shard < 0 || shard >= kShardCount) {
+    return std::nullopt;
+  }
+  return shard;
+}
+
+std::string MakeTicketId(absl::string_view yyyymmdd, int shard, absl::string_view suffix) {
+  return absl::StrFormat("T%s-%03d-%s", yyyymmdd, shard, suffix);
+}
+
+std::string IdempotencyKey(int channel, absl::string_view work_order_id,
+                           absl::string_view request_id) {
+  if (!work_order_id.empty()) return absl::StrCat(channel, ":", work_order_id);
+  return absl::StrCat("req:", request_id);
+}
+
+std::string IdempotencyRecord(int shard, absl::string_view key) {
+  return absl::StrCat(ShardTag(shard), ":idem:", key);
+}
+std::string Ticket(int shard, absl::string_view id) {
+  return absl::StrCat(ShardTag(shard), ":t:", id);
+}
+std::string Timers(int shard) { return absl::StrCat(ShardTag(shard), ":timers"); }
+std::string AcceptedIndex(int shard) { return absl::StrCat(ShardTag(shard), ":idx:accepted"); }
+std::string Events(int shard) { return absl::StrCat(ShardTag(shard), ":events"); }
+
+}  // namespace dispatch::keys

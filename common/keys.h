@@ -1,0 +1,52 @@
+// The Redis key layout. Every key the service writes is built here, and nowhere else.
+//
+// The keyspace is cut into kShardCount logical shards; every key of shard N carries the hash tag
+// "{s:NNN}", so all keys one Lua script touches live in one Redis Cluster slot. A new ticket's
+// shard is derived from its idempotency key, and the shard is embedded in the ticket id, so the
+// duplicate check, the ticket, its timers and its events share one slot and any later request
+// finds the shard from the ticket id alone. See README.md, "Redis key layout".
+#ifndef DISPATCH_COMMON_KEYS_H_
+#define DISPATCH_COMMON_KEYS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace dispatch::keys {
+
+inline constexpr int kShardCount = 256;
+
+// Stable across releases and machines (FNV-1a 64 of the key, modulo kShardCount). Changing it
+// orphans every stored idempotency key.
+int ShardOf(absl::string_view idempotency_key);
+
+// "{s:042}"
+std::string ShardTag(int shard);
+
+// Reads the shard out of a ticket id made by MakeTicketId; nullopt if `ticket_id` is malformed.
+std::optional<int> ShardOfTicketId(absl::string_view ticket_id);
+
+// "T20261122-042-7KQ2M9XZ": 'T', the acceptance date (yyyymmdd, local), the shard, and
+// `random_suffix` (8 Crockford base-32 characters).
+std::string MakeTicketId(absl::string_view yyyymmdd, int shard, absl::string_view random_suffix);
+
+// Idempotency key of a submission: "<channel number>:<work-order id>", or "req:<request id>"
+// for channels without a work-order id.
+std::string IdempotencyKey(int channel, absl::string_view work_order_id,
+                           absl::string_view request_id);
+
+// {s}:idem:<idempotency key>  string "<ticket id> <fingerprint>"
+std::string IdempotencyRecord(int shard, absl::string_view idempotency_key);
+// {s}:t:<ticket id>           hash, the ticket (fields in services/intake/ticket_store.cc)
+std::string Ticket(int shard, absl::string_view ticket_id);
+// {s}:timers                  zset "<ticket id>|<clock kind>" scored by due time (ms)
+std::string Timers(int shard);
+// {s}:idx:accepted            zset ticket id scored by acceptance time (ms)
+std::string AcceptedIndex(int shard);
+// {s}:events                  stream of TicketEvent (the outbox)
+std::string Events(int shard);
+
+}  // namespace dispatch::keys
+
+#endif  // DISPATCH_COMMON_KEYS_H_

@@ -1,0 +1,38 @@
+// Conversions between absl time types and google.protobuf Timestamp/Duration.
+#ifndef DISPATCH_COMMON_PROTO_TIME_H_
+#define DISPATCH_COMMON_PROTO_TIME_H_
+
+#include <cstdint>
+
+#include "absl/time/time.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace dispatch {
+
+inline google::protobuf::Timestamp ToProto(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+inline google::protobuf::Duration ToProto(absl::Duration d) {
+  return google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
+}
+inline absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+inline absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+inline bool IsZero(const google::protobuf::Duration& d) { return d.seconds() == 0 && d.nanos() == 0; }
+
+// Unix milliseconds: the unit of every time stored in Redis.
+inline int64_t ToUnixMs(const google::protobuf::Timestamp& t) {
+  return google::protobuf::util::TimeUtil::TimestampToMilliseconds(t);
+}
+inline google::protobuf::Timestamp TimestampFromUnixMs(int64_t ms) {
+  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
+}
+
+}  // namespace dispatch
+
+#endif  // DISPATCH_COMMON_PROTO_TIME_H_

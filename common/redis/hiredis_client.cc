@@ -1,0 +1,224 @@
+#include "common/redis/hiredis_client.h"
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <sys/time.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace dispatch::redis {
+
+std::string Address::ToString() const {
+  return kind == Kind::kUnix ? absl::StrCat("unix://", path) : absl::StrCat("tcp://", host, ":", port);
+}
+
+absl::StatusOr<Address> ParseAddress(absl::string_view spec) {
+  Address a;
+  if (absl::ConsumePrefix(&spec, "unix://")) {
+    if (spec.empty()) return absl::InvalidArgumentError("redis address: unix:// needs a path");
+    a.kind = Address::Kind::kUnix;
+    a.path = std::string(spec);
+    return a;
+  }
+  absl::ConsumePrefix(&spec, "tcp://");
+  size_t colon = spec.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(spec.substr(colon + 1), &a.port) || a.port <= 0 || a.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "redis address \"", spec, "\": want tcp://host:port or unix:///path"));
+  }
+  a.host = std::string(spec.substr(0, colon));
+  return a;
+}
+
+namespace {
+
+Reply Convert(const redisReply* r) {
+  Reply out;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      out.type = Reply::Type::kInteger;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      out.type = Reply::Type::kString;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Reply::Type::kStatus;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = Reply::Type::kArray;
+      out.elements.reserve(r->elements);
+      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
+      break;
+    default:
+      break;  // nil
+  }
+  return out;
+}
+
+}  // namespace
+
+class HiredisClient::Connection {
+ public:
+  explicit Connection(const HiredisOptions& options)
+      : options_(options), thread_([this] { Run(); }) {}
+
+  ~Connection() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    if (ctx_ != nullptr) redisFree(ctx_);
+  }
+
+  void Enqueue(std::vector<std::string> argv, Callback done) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_) {
+        queue_.push_back({std::move(argv), std::move(done)});
+        cv_.notify_one();
+        return;
+      }
+    }
+    done(absl::UnavailableError("redis client is shutting down"));
+  }
+
+ private:
+  struct Pending {
+    std::vector<std::string> argv;
+    Callback done;
+  };
+
+  void Run() {
+    std::vector<Pending> batch;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      RunBatch(batch);
+      batch.clear();
+    }
+  }
+
+  // Sends the whole batch, then reads every reply in order.
+  void RunBatch(std::vector<Pending>& batch) {
+    if (ctx_ == nullptr) {
+      absl::Status s = Connect();
+      if (!s.ok()) {
+        for (auto& p : batch) p.done(s);
+        return;
+      }
+    }
+    std::vector<const char*> args;
+    std::vector<size_t> lens;
+    for (auto& p : batch) {
+      args.clear();
+      lens.clear();
+      for (const auto& a : p.argv) {
+        args.push_back(a.data());
+        lens.push_back(a.size());
+      }
+      redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data());
+    }
+    int written = 0;
+    while (!written) {
+      if (redisBufferWrite(ctx_, &written) != REDIS_OK) {
+        FailFrom(batch, 0, "write");
+        return;
+      }
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+        FailFrom(batch, i, "read");
+        return;
+      }
+      auto* r = static_cast<redisReply*>(raw);
+      if (r->type == REDIS_REPLY_ERROR) {
+        absl::Status s = StatusFromErrorReply(absl::string_view(r->str, r->len));
+        freeReplyObject(r);
+        batch[i].done(std::move(s));
+      } else {
+        Reply reply = Convert(r);
+        freeReplyObject(r);
+        batch[i].done(std::move(reply));
+      }
+    }
+  }
+
+  absl::Status Connect() {
+    const Address& a = options_.address;
+    timeval tv = absl::ToTimeval(options_.connect_timeout);
+    redisContext* c = a.kind == Address::Kind::kUnix
+                          ? redisConnectUnixWithTimeout(a.path.c_str(), tv)
+                          : redisConnectWithTimeout(a.host.c_str(), a.port, tv);
+    if (c == nullptr || c->err) {
+      std::string why = c ? c->errstr : "out of memory";
+      if (c) redisFree(c);
+      return absl::UnavailableError(
+          absl::StrCat("cannot connect to redis at ", a.ToString(), ": ", why));
+    }
+    redisSetTimeout(c, absl::ToTimeval(options_.command_timeout));
+    if (a.kind == Address::Kind::kTcp) redisEnableKeepAlive(c);
+    ctx_ = c;
+    return absl::OkStatus();
+  }
+
+  // The connection broke at batch[from]: every command from there on fails. Commands already
+  // written may have been applied; the caller is told so.
+  void FailFrom(std::vector<Pending>& batch, size_t from, const char* op) {
+    absl::Status s = absl::UnavailableError(absl::StrCat(
+        "redis connection to ", options_.address.ToString(), " failed during ", op, ": ",
+        ctx_->errstr, " (the command may or may not have been applied)"));
+    redisFree(ctx_);
+    ctx_ = nullptr;
+    for (size_t i = from; i < batch.size(); ++i) batch[i].done(s);
+  }
+
+  const HiredisOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;  // guarded by mu_
+  bool stopping_ = false;      // guarded by mu_
+  redisContext* ctx_ = nullptr;  // owned by the I/O thread
+  std::thread thread_;           // last member: starts after the others are built
+};
+
+HiredisClient::HiredisClient(HiredisOptions options) {
+  // hiredis writes with write(2): a peer that went away must give EPIPE, not kill the process.
+  signal(SIGPIPE, SIG_IGN);
+  if (options.pool_size < 1) options.pool_size = 1;
+  if (options.max_batch < 1) options.max_batch = 1;
+  for (int i = 0; i < options.pool_size; ++i) {
+    connections_.push_back(std::make_unique<Connection>(options));
+  }
+}
+
+HiredisClient::~HiredisClient() = default;
+
+void HiredisClient::Execute(std::vector<std::string> argv, Callback done) {
+  unsigned i = next_.fetch_add(1, std::memory_order_relaxed) % connections_.size();
+  connections_[i]->Enqueue(std::move(argv), std::move(done));
+}
+
+}  // namespace dispatch::redis

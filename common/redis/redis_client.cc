@@ -1,0 +1,121 @@
+#include "common/redis/redis_client.h"
+
+#include <cstring>
+#include <future>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace dispatch::redis {
+
+Script::Script(std::string source) : source_(std::move(source)), sha1_(Sha1Hex(source_)) {}
+
+void Client::Eval(const Script& script, const std::vector<std::string>& keys,
+                  const std::vector<std::string>& args, Callback done) {
+  std::vector<std::string> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(script.sha1());
+  argv.push_back(std::to_string(keys.size()));
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  // Keep a copy for the NOSCRIPT fallback; the first attempt consumes `argv`.
+  auto fallback = std::make_shared<std::vector<std::string>>(argv);
+  (*fallback)[0] = "EVAL";
+  (*fallback)[1] = script.source();
+  Execute(std::move(argv),
+          [this, fallback, done = std::move(done)](absl::StatusOr<Reply> reply) mutable {
+            if (!reply.ok() && absl::StartsWith(reply.status().message(), "NOSCRIPT")) {
+              Execute(std::move(*fallback), std::move(done));
+              return;
+            }
+            done(std::move(reply));
+          });
+}
+
+absl::StatusOr<Reply> Client::ExecuteSync(std::vector<std::string> argv) {
+  std::promise<absl::StatusOr<Reply>> promise;
+  auto future = promise.get_future();
+  Execute(std::move(argv), [&promise](absl::StatusOr<Reply> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+absl::StatusOr<Reply> Client::EvalSync(const Script& script, const std::vector<std::string>& keys,
+                                       const std::vector<std::string>& args) {
+  std::promise<absl::StatusOr<Reply>> promise;
+  auto future = promise.get_future();
+  Eval(script, keys, args, [&promise](absl::StatusOr<Reply> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+absl::Status StatusFromErrorReply(absl::string_view error) {
+  // NOSCRIPT keeps its prefix first so that Eval() can recognise it.
+  if (absl::StartsWith(error, "NOSCRIPT")) return absl::FailedPreconditionError(error);
+  if (absl::StartsWith(error, "OOM")) {
+    return absl::ResourceExhaustedError(absl::StrCat("redis is out of memory: ", error));
+  }
+  for (const char* transient : {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN",
+                                "CLUSTERDOWN"}) {
+    if (absl::StartsWith(error, transient)) {
+      return absl::UnavailableError(absl::StrCat("redis is not ready: ", error));
+    }
+  }
+  return absl::InternalError(absl::StrCat("redis error: ", error));
+}
+
+// A small SHA-1 (FIPS 180-1), only for script digests.
+std::string Sha1Hex(absl::string_view data) {
+  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  std::string msg(data);
+  uint64_t bit_len = static_cast<uint64_t>(data.size()) * 8;
+  msg.push_back(static_cast<char>(0x80));
+  while (msg.size() % 64 != 56) msg.push_back('\0');
+  for (int i = 7; i >= 0; --i) msg.push_back(static_cast<char>((bit_len >> (i * 8)) & 0xFF));
+  auto rol = [](uint32_t x, int n) { return (x << n) | (x >> (32 - n)); };
+  for (size_t off = 0; off < msg.size(); off += 64) {
+    uint32_t w[80];
+    for (int i = 0; i < 16; ++i) {
+      const auto* p = reinterpret_cast<const unsigned char*>(msg.data() + off + i * 4);
+      w[i] = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+    }
+    for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (int i = 0; i < 80; ++i) {
+      uint32_t f, k;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5A827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ED9EBA1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8F1BBCDC;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xCA62C1D6;
+      }
+      uint32_t t = rol(a, 5) + f + e + k + w[i];
+      e = d;
+      d = c;
+      c = rol(b, 30);
+      b = a;
+      a = t;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (uint32_t v : h) {
+    for (int i = 7; i >= 0; --i) out.push_back(kHex[(v >> (i * 4)) & 0xF]);
+  }
+  return out;
+}
+
+}  // namespace dispatch::redis

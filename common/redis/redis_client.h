@@ -1,0 +1,83 @@
+// RedisClient: the boundary between the service and Redis.
+//
+// Commands are argv vectors (binary-safe: any byte may appear in any argument). Execute() is
+// asynchronous: it queues the command and calls `done` exactly once, on a client thread, with
+// the reply or an error. `done` must not block; it may call Execute() again. Commands queued on
+// one client may be pipelined and batched; replies are delivered in the order the commands
+// were sent on their connection, but callers must not rely on ordering between calls.
+//
+// Errors:
+//   UNAVAILABLE        cannot connect, connection lost, timed out, or Redis is LOADING/BUSY.
+//                      A command that failed this way may or may not have been applied: every
+//                      write the service sends is idempotent so that a retry is safe.
+//   RESOURCE_EXHAUSTED Redis answered OOM (maxmemory reached, noeviction).
+//   INTERNAL           any other error reply (a bug: a wrong command or a script error).
+// Redis error replies never arrive as RedisReply values.
+//
+// Implementations: HiredisClient (common/redis/hiredis_client.h). Thread-safe.
+#ifndef DISPATCH_COMMON_REDIS_REDIS_CLIENT_H_
+#define DISPATCH_COMMON_REDIS_REDIS_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace dispatch::redis {
+
+// One reply, decoded. Strings are binary-safe.
+struct Reply {
+  enum class Type { kNil, kInteger, kString, kStatus, kArray };
+  Type type = Type::kNil;
+  int64_t integer = 0;
+  std::string str;  // kString and kStatus
+  std::vector<Reply> elements;
+
+  bool is_nil() const { return type == Type::kNil; }
+  bool is_array() const { return type == Type::kArray; }
+};
+
+using Callback = std::function<void(absl::StatusOr<Reply>)>;
+
+// A Lua script, sent by SHA1 (EVALSHA) and re-sent whole when Redis answers NOSCRIPT (after a
+// restart or SCRIPT FLUSH). Immutable; share one instance per script.
+class Script {
+ public:
+  explicit Script(std::string source);
+  const std::string& source() const { return source_; }
+  const std::string& sha1() const { return sha1_; }
+
+ private:
+  std::string source_;
+  std::string sha1_;  // lowercase hex
+};
+
+class Client {
+ public:
+  virtual ~Client() = default;
+
+  virtual void Execute(std::vector<std::string> argv, Callback done) = 0;
+
+  // EVALSHA script.sha1 keys args, falling back to EVAL on NOSCRIPT.
+  void Eval(const Script& script, const std::vector<std::string>& keys,
+            const std::vector<std::string>& args, Callback done);
+
+  // Blocks the calling thread until the reply arrives. Never call it from a Callback.
+  absl::StatusOr<Reply> ExecuteSync(std::vector<std::string> argv);
+  absl::StatusOr<Reply> EvalSync(const Script& script, const std::vector<std::string>& keys,
+                                 const std::vector<std::string>& args);
+};
+
+// Maps a Redis error reply text ("ERR ...", "OOM ...") to a Status (see the table above).
+absl::Status StatusFromErrorReply(absl::string_view error);
+
+// Lowercase hex SHA-1 of `data` (for EVALSHA).
+std::string Sha1Hex(absl::string_view data);
+
+}  // namespace dispatch::redis
+
+#endif  // DISPATCH_COMMON_REDIS_REDIS_CLIENT_H_

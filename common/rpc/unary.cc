@@ -1,0 +1,79 @@
+#include "common/rpc/unary.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/text.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/unknown_field_set.h"
+
+namespace dispatch::rpc {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl and gRPC share the canonical code numbering.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::UnknownField;
+using google::protobuf::UnknownFieldSet;
+
+// Walks wire data (parsed schema-free as an UnknownFieldSet) against the descriptor and names
+// the first string field holding invalid UTF-8. Empty if none is found.
+std::string FindBadField(const UnknownFieldSet& fields, const Descriptor* desc,
+                         const std::string& prefix) {
+  for (int i = 0; i < fields.field_count(); ++i) {
+    const UnknownField& f = fields.field(i);
+    if (f.type() != UnknownField::TYPE_LENGTH_DELIMITED) continue;
+    const FieldDescriptor* fd = desc->FindFieldByNumber(f.number());
+    if (fd == nullptr) continue;
+    std::string path = prefix.empty() ? fd->name() : absl::StrCat(prefix, ".", fd->name());
+    if (fd->type() == FieldDescriptor::TYPE_STRING) {
+      if (!IsValidUtf8(f.length_delimited())) return absl::StrCat("field ", path, ": not valid UTF-8");
+    } else if (fd->type() == FieldDescriptor::TYPE_MESSAGE) {
+      UnknownFieldSet nested;
+      if (nested.ParseFromString(f.length_delimited())) {
+        std::string bad = FindBadField(nested, fd->message_type(), path);
+        if (!bad.empty()) return bad;
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* msg) {
+  grpc::Slice slice;
+  std::string bytes;
+  if (raw.TrySingleSlice(&slice).ok()) {
+    if (msg->ParseFromArray(slice.begin(), static_cast<int>(slice.size()))) {
+      return absl::OkStatus();
+    }
+    bytes.assign(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  } else {
+    std::vector<grpc::Slice> slices;
+    (void)raw.Dump(&slices);
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  if (msg->ParseFromString(bytes)) return absl::OkStatus();
+  UnknownFieldSet fields;
+  if (fields.ParseFromString(bytes)) {
+    std::string bad = FindBadField(fields, msg->GetDescriptor(), "");
+    if (!bad.empty()) return absl::InvalidArgumentError(bad);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("request is not a valid ", msg->GetDescriptor()->full_name(), " message"));
+}
+
+void SerializeResponse(const google::protobuf::Message& msg, grpc::ByteBuffer* raw) {
+  std::string bytes = msg.SerializeAsString();
+  grpc::Slice slice(std::move(bytes));
+  *raw = grpc::ByteBuffer(&slice, 1);
+}
+
+}  // namespace dispatch::rpc

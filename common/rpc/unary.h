@@ -1,0 +1,68 @@
+// The one place where a unary RPC enters and leaves the service.
+//
+// Services register their methods "raw" (grpc::ByteBuffer in and out) and call ServeUnary(),
+// which
+//   1. parses the request itself, so that a malformed request (for example a string field with
+//      invalid UTF-8, which protobuf refuses to parse) gets INVALID_ARGUMENT naming the field,
+//      instead of gRPC's anonymous INTERNAL;
+//   2. runs the handler, which answers asynchronously through its Reply callback (exactly once,
+//      from any thread);
+//   3. converts absl::Status to grpc::Status (ToGrpcStatus, the only such conversion) and
+//      serializes the response.
+// Authentication and per-call metrics will hook in here too.
+#ifndef DISPATCH_COMMON_RPC_UNARY_H_
+#define DISPATCH_COMMON_RPC_UNARY_H_
+
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+
+namespace dispatch::rpc {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Parses `raw` into `msg`. On failure: INVALID_ARGUMENT naming the first field that broke a
+// wire rule ("field complaint.description: not valid UTF-8"), or a generic message when the
+// bytes are not a protobuf at all.
+absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* msg);
+
+// Serializes `msg` into `raw`.
+void SerializeResponse(const google::protobuf::Message& msg, grpc::ByteBuffer* raw);
+
+template <typename Response>
+using Reply = std::function<void(absl::StatusOr<Response>)>;
+
+// Handler signature: void(const Request&, Reply<Response>).
+template <typename Request, typename Response, typename Handler>
+grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
+                                     const grpc::ByteBuffer* raw_request,
+                                     grpc::ByteBuffer* raw_response, Handler&& handler) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto request = std::make_shared<Request>();
+  absl::Status parsed = ParseRequest(*raw_request, request.get());
+  if (!parsed.ok()) {
+    reactor->Finish(ToGrpcStatus(parsed));
+    return reactor;
+  }
+  handler(*request, Reply<Response>([reactor, raw_response, request](
+                                        absl::StatusOr<Response> response) {
+    if (!response.ok()) {
+      reactor->Finish(ToGrpcStatus(response.status()));
+      return;
+    }
+    SerializeResponse(*response, raw_response);
+    reactor->Finish(grpc::Status::OK);
+  }));
+  return reactor;
+}
+
+}  // namespace dispatch::rpc
+
+#endif  // DISPATCH_COMMON_RPC_UNARY_H_

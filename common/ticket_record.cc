@@ -1,0 +1,128 @@
+#include "common/ticket_record.h"
+
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/text.h"
+#include "common/proto_time.h"
+
+namespace dispatch::ticket_record {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+std::string Ms(const google::protobuf::Timestamp& t) { return std::to_string(ToUnixMs(t)); }
+google::protobuf::Timestamp TsFromMs(int64_t ms) { return TimestampFromUnixMs(ms); }
+
+}  // namespace
+
+Fields Encode(const v1::Ticket& t) {
+  Fields f = {
+      {"id", t.ticket_id()},
+      {"st", std::to_string(t.status())},
+      {"ver", std::to_string(t.version())},
+      {"pri", std::to_string(t.priority())},
+      {"acc", Ms(t.accepted_at())},
+      {"upd", Ms(t.updated_at())},
+      {"pol", t.sla_policy_version()},
+      {"cpl", t.complaint().SerializeAsString()},
+      {"tier", std::to_string(t.supervision_tier())},
+      {"ret", std::to_string(t.return_count())},
+      {"redo", std::to_string(t.redo_count())},
+      {"manual", t.needs_manual_routing() ? "1" : "0"},
+  };
+  for (const v1::SlaClock& c : t.clocks()) {
+    std::string p = absl::StrCat("c", c.kind(), ".");
+    f.emplace_back(p + "tgt", std::to_string(TimeUtil::DurationToMilliseconds(c.target())));
+    f.emplace_back(p + "basis", std::to_string(c.day_basis()));
+    f.emplace_back(p + "start", Ms(c.started_at()));
+    f.emplace_back(p + "due", Ms(c.deadline()));
+    if (c.has_met_at()) f.emplace_back(p + "met", Ms(c.met_at()));
+    if (c.breached()) f.emplace_back(p + "br", "1");
+  }
+  return f;
+}
+
+absl::StatusOr<v1::Ticket> Decode(const redis::Reply& reply) {
+  if (!reply.is_array() || reply.elements.empty()) return absl::NotFoundError("no such ticket");
+  std::map<std::string, std::string> h;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    h[reply.elements[i].str] = reply.elements[i + 1].str;
+  }
+  auto num = [&](const std::string& key, int64_t* out) {
+    auto it = h.find(key);
+    if (it == h.end()) {
+      *out = 0;
+      return true;
+    }
+    return absl::SimpleAtoi(it->second, out);
+  };
+  v1::Ticket t;
+  t.set_ticket_id(h["id"]);
+  int64_t v;
+  bool ok = true;
+  ok &= num("st", &v);
+  t.set_status(static_cast<v1::TicketStatus>(v));
+  ok &= num("ver", &v);
+  t.set_version(v);
+  ok &= num("pri", &v);
+  t.set_priority(static_cast<v1::Priority>(v));
+  ok &= num("acc", &v);
+  *t.mutable_accepted_at() = TsFromMs(v);
+  ok &= num("upd", &v);
+  *t.mutable_updated_at() = TsFromMs(v);
+  t.set_sla_policy_version(h["pol"]);
+  ok &= t.mutable_complaint()->ParseFromString(h["cpl"]);
+  ok &= num("tier", &v);
+  t.set_supervision_tier(static_cast<v1::Tier>(v));
+  ok &= num("ret", &v);
+  t.set_return_count(static_cast<int32_t>(v));
+  ok &= num("redo", &v);
+  t.set_redo_count(static_cast<int32_t>(v));
+  t.set_needs_manual_routing(h["manual"] == "1");
+  for (int kind = v1::CLOCK_KIND_ASSIGN; kind <= v1::CLOCK_KIND_SUPERVISION; ++kind) {
+    std::string p = absl::StrCat("c", kind, ".");
+    if (h.find(p + "due") == h.end()) continue;
+    v1::SlaClock* c = t.add_clocks();
+    c->set_kind(static_cast<v1::ClockKind>(kind));
+    ok &= num(p + "tgt", &v);
+    *c->mutable_target() = TimeUtil::MillisecondsToDuration(v);
+    ok &= num(p + "basis", &v);
+    c->set_day_basis(static_cast<v1::DayBasis>(v));
+    ok &= num(p + "start", &v);
+    *c->mutable_started_at() = TsFromMs(v);
+    ok &= num(p + "due", &v);
+    *c->mutable_deadline() = TsFromMs(v);
+    if (h.count(p + "met")) {
+      ok &= num(p + "met", &v);
+      *c->mutable_met_at() = TsFromMs(v);
+    }
+    c->set_breached(h[p + "br"] == "1");
+  }
+  if (!ok || t.ticket_id().empty()) {
+    return absl::DataLossError(absl::StrCat("ticket ", t.ticket_id(), ": stored record is corrupt"));
+  }
+  return t;
+}
+
+void FillClockState(absl::Time now, v1::Ticket* ticket) {
+  for (v1::SlaClock& c : *ticket->mutable_clocks()) {
+    absl::Time deadline = FromProto(c.deadline());
+    absl::Time end = c.has_met_at() ? FromProto(c.met_at()) : now;
+    if (end > deadline) {
+      c.set_breached(true);
+      *c.mutable_breached_by() = ToProto(end - deadline);
+    } else {
+      c.clear_breached_by();
+    }
+  }
+}
+
+void MaskContact(v1::Ticket* ticket) {
+  v1::Complainant* who = ticket->mutable_complaint()->mutable_complainant();
+  who->set_phone(MaskPhone(who->phone()));
+  who->set_name(MaskName(who->name()));
+}
+
+}  // namespace dispatch::ticket_record

@@ -1,0 +1,107 @@
+#include "services/escalation/sla_policy.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+
+namespace dispatch {
+namespace {
+
+bool IsSet(const google::protobuf::Duration& d) { return !IsZero(d); }
+
+absl::StatusOr<SlaPolicy::Targets> Merge(const config::v1::ClockTargets& c,
+                                         const SlaPolicy::Targets& base,
+                                         const std::string& field) {
+  SlaPolicy::Targets t = base;
+  if (IsSet(c.assign())) t.assign = FromProto(c.assign());
+  if (IsSet(c.preliminary())) t.preliminary = FromProto(c.preliminary());
+  if (IsSet(c.resolve())) t.resolve = FromProto(c.resolve());
+  if (c.resolve_day_basis() != v1::DAY_BASIS_UNSPECIFIED) t.resolve_day_basis = c.resolve_day_basis();
+  for (auto [name, d] : {std::pair{"assign", t.assign}, std::pair{"preliminary", t.preliminary},
+                         std::pair{"resolve", t.resolve}}) {
+    if (d <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".", name, ": must be positive"));
+    }
+  }
+  if (t.resolve_day_basis == v1::DAY_BASIS_WORKING) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".resolve_day_basis: DAY_BASIS_WORKING needs the statutory working-day calendar, "
+               "which this version does not have yet; use DAY_BASIS_CALENDAR"));
+  }
+  if (!(t.assign <= t.preliminary && t.preliminary <= t.resolve)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": targets must satisfy assign <= preliminary <= resolve"));
+  }
+  return t;
+}
+
+}  // namespace
+
+SlaPolicy SlaPolicy::Default() {
+  SlaPolicy p;
+  p.version_ = "default-333";
+  p.defaults_ = {absl::Minutes(30), absl::Hours(3), absl::Hours(72), v1::DAY_BASIS_CALENDAR};
+  p.emergency_ = {absl::Minutes(10), absl::Hours(1), absl::Hours(24), v1::DAY_BASIS_CALENDAR};
+  return p;
+}
+
+absl::StatusOr<SlaPolicy> SlaPolicy::FromConfig(const config::v1::SlaPolicy& c) {
+  SlaPolicy p = Default();
+  if (!c.version().empty()) p.version_ = c.version();
+  auto defaults = Merge(c.defaults(), p.defaults_, "sla.defaults");
+  if (!defaults.ok()) return defaults.status();
+  p.defaults_ = *defaults;
+  auto emergency = Merge(c.emergency(), p.emergency_, "sla.emergency");
+  if (!emergency.ok()) return emergency.status();
+  p.emergency_ = *emergency;
+  for (int i = 0; i < c.by_category_size(); ++i) {
+    const auto& entry = c.by_category(i);
+    std::string field = absl::StrCat("sla.by_category[", i, "]");
+    if (entry.category() == v1::CATEGORY_UNSPECIFIED || !v1::Category_IsValid(entry.category())) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".category: unknown category"));
+    }
+    const Targets& base = IsEmergency(entry.category()) ? p.emergency_ : p.defaults_;
+    auto t = Merge(entry.targets(), base, field + ".targets");
+    if (!t.ok()) return t.status();
+    if (!p.by_category_.emplace(entry.category(), *t).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".category: ", v1::Category_Name(entry.category()), " is listed twice"));
+    }
+  }
+  return p;
+}
+
+bool SlaPolicy::IsEmergency(v1::Category category) {
+  return category >= v1::CATEGORY_EMERGENCY_UTILITY_OUTAGE &&
+         category <= v1::CATEGORY_EMERGENCY_FLOODING;
+}
+
+v1::Priority SlaPolicy::EffectivePriority(v1::Category category, v1::Priority requested) {
+  if (IsEmergency(category)) return v1::PRIORITY_EMERGENCY;
+  return requested == v1::PRIORITY_UNSPECIFIED ? v1::PRIORITY_NORMAL : requested;
+}
+
+const SlaPolicy::Targets& SlaPolicy::TargetsFor(v1::Category category) const {
+  auto it = by_category_.find(category);
+  if (it != by_category_.end()) return it->second;
+  return IsEmergency(category) ? emergency_ : defaults_;
+}
+
+std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category,
+                                               absl::Time accepted_at) const {
+  const Targets& t = TargetsFor(category);
+  std::vector<v1::SlaClock> clocks;
+  auto add = [&](v1::ClockKind kind, absl::Duration target, v1::DayBasis basis) {
+    v1::SlaClock& c = clocks.emplace_back();
+    c.set_kind(kind);
+    *c.mutable_target() = ToProto(target);
+    c.set_day_basis(basis);
+    *c.mutable_started_at() = ToProto(accepted_at);
+    *c.mutable_deadline() = ToProto(accepted_at + target);
+  };
+  add(v1::CLOCK_KIND_ASSIGN, t.assign, v1::DAY_BASIS_CALENDAR);
+  add(v1::CLOCK_KIND_PRELIMINARY, t.preliminary, v1::DAY_BASIS_CALENDAR);
+  add(v1::CLOCK_KIND_RESOLVE, t.resolve, t.resolve_day_basis);
+  return clocks;
+}
+
+}  // namespace dispatch

@@ -1,0 +1,60 @@
+// SlaPolicy: the "三三三" rule as configured — which clocks a ticket gets and when each is due.
+//
+//   assign       30 minutes after acceptance, around the clock
+//   preliminary  3 hours after acceptance, around the clock
+//   resolve      3 days after acceptance (calendar days; working days arrive with the statutory
+//                calendar of the SLA-engine issue and are refused until then)
+//
+// Targets are configurable per category; emergency categories (DOMAIN.md section 6) get the
+// emergency targets and PRIORITY_EMERGENCY. A policy has a version; a ticket records the version
+// it was accepted under. Immutable after construction; thread-safe.
+#ifndef DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
+#define DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dispatch/config/v1/config.pb.h"
+#include "dispatch/v1/types.pb.h"
+
+namespace dispatch {
+
+class SlaPolicy {
+ public:
+  struct Targets {
+    absl::Duration assign;
+    absl::Duration preliminary;
+    absl::Duration resolve;
+    v1::DayBasis resolve_day_basis = v1::DAY_BASIS_CALENDAR;
+  };
+
+  // The built-in defaults: 30 min / 3 h / 3 calendar days; emergencies 10 min / 1 h / 1 day.
+  static SlaPolicy Default();
+  // Validates and builds from configuration; unset targets fall back to the defaults.
+  static absl::StatusOr<SlaPolicy> FromConfig(const config::v1::SlaPolicy& config);
+
+  const std::string& version() const { return version_; }
+
+  static bool IsEmergency(v1::Category category);
+  // The priority a ticket runs under: PRIORITY_EMERGENCY for emergency categories, else the
+  // requested one (PRIORITY_NORMAL when unspecified).
+  static v1::Priority EffectivePriority(v1::Category category, v1::Priority requested);
+
+  const Targets& TargetsFor(v1::Category category) const;
+
+  // The three clocks of a ticket accepted at `accepted_at`, in ClockKind order, all open.
+  std::vector<v1::SlaClock> ClocksFor(v1::Category category, absl::Time accepted_at) const;
+
+ private:
+  std::string version_;
+  Targets defaults_;
+  Targets emergency_;
+  std::map<int, Targets> by_category_;
+};
+
+}  // namespace dispatch
+
+#endif  // DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_

@@ -1,0 +1,212 @@
+#include "services/intake/intake.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "common/keys.h"
+#include "common/redis/redis_client.h"
+#include "common/ticket_record.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "common/proto_time.h"
+#include "services/intake/validation.h"
+
+namespace dispatch::intake {
+namespace {
+
+// A new id is tried this often when a random suffix collides with an existing ticket.
+constexpr int kMaxIdAttempts = 4;
+
+std::string RandomSuffix() {
+  static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  thread_local absl::BitGen gen;
+  uint64_t bits = absl::Uniform<uint64_t>(gen);
+  std::string s(8, '0');
+  for (char& c : s) {
+    c = kCrockford[bits & 31];
+    bits >>= 5;
+  }
+  return s;
+}
+
+// Identifies the content of a complaint, so a re-send can be told from a conflicting one.
+std::string Fingerprint(const v1::Complaint& c) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    c.SerializeToCodedStream(&coded);
+  }
+  return redis::Sha1Hex(bytes).substr(0, 16);
+}
+
+absl::Status CheckView(v1::ContactView view) {
+  if (view == v1::CONTACT_VIEW_FULL) {
+    return absl::PermissionDeniedError(
+        "contact_view: CONTACT_VIEW_FULL requires the PII role, and this server has no "
+        "authentication configured; use CONTACT_VIEW_MASKED");
+  }
+  if (!v1::ContactView_IsValid(view)) {
+    return absl::InvalidArgumentError(absl::StrCat("contact_view: unknown value ", view));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct Intake::Submission {
+  v1::Ticket ticket;
+  v1::TicketEvent event;
+  std::string idempotency_key;
+  std::string fingerprint;
+  std::string date;  // yyyymmdd of acceptance, local time
+  int shard;
+  rpc::Reply<v1::SubmitComplaintResponse> done;
+};
+
+Intake::Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, absl::TimeZone zone)
+    : store_(redis), clock_(clock), policy_(std::move(policy)), zone_(zone) {}
+
+void Intake::Submit(const v1::SubmitComplaintRequest& req,
+                    rpc::Reply<v1::SubmitComplaintResponse> done) {
+  absl::Status valid = ValidateSubmit(req);
+  if (!valid.ok()) return done(valid);
+
+  const absl::Time now = clock_->Now();
+  const v1::Complaint& c = req.complaint();
+  auto s = std::make_shared<Submission>();
+  s->idempotency_key =
+      keys::IdempotencyKey(c.channel(), c.channel_work_order_id(), req.request_id());
+  s->shard = keys::ShardOf(s->idempotency_key);
+  s->fingerprint = Fingerprint(c);
+  s->date = absl::FormatTime("%Y%m%d", now, zone_);
+  s->done = std::move(done);
+
+  v1::Ticket& t = s->ticket;
+  t.set_version(1);
+  t.set_status(v1::TICKET_STATUS_ACCEPTED);
+  *t.mutable_complaint() = c;
+  t.set_priority(SlaPolicy::EffectivePriority(c.category(), c.priority()));
+  t.mutable_complaint()->set_priority(t.priority());
+  *t.mutable_accepted_at() = ToProto(now);
+  *t.mutable_updated_at() = t.accepted_at();
+  t.set_sla_policy_version(policy_.version());
+  for (v1::SlaClock& clock : policy_.ClocksFor(c.category(), now)) {
+    *t.add_clocks() = std::move(clock);
+  }
+
+  v1::TicketEvent& e = s->event;
+  e.set_ticket_version(1);
+  *e.mutable_occurred_at() = t.accepted_at();
+  e.mutable_actor()->set_id(absl::StrCat("channel:", v1::Channel_Name(c.channel())));
+  v1::TicketAccepted* a = e.mutable_accepted();
+  a->set_channel(c.channel());
+  a->set_channel_work_order_id(c.channel_work_order_id());
+  a->set_category(c.category());
+  a->set_priority(t.priority());
+  a->set_sla_policy_version(t.sla_policy_version());
+  *a->mutable_clocks() = t.clocks();
+  *a->mutable_location() = c.location();
+  Write(std::move(s), 1);
+}
+
+void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
+  std::string id = keys::MakeTicketId(s->date, s->shard, RandomSuffix());
+  s->ticket.set_ticket_id(id);
+  s->event.set_ticket_id(id);
+  s->event.set_event_id(absl::StrCat(id, ":1:accepted"));
+  Submission& sub = *s;
+  store_.Create(
+      sub.ticket, sub.shard, sub.idempotency_key, sub.fingerprint, sub.event,
+      [this, s = std::move(s), attempt](absl::StatusOr<TicketStore::CreateResult> r) mutable {
+        if (!r.ok()) return s->done(r.status());
+        switch (r->outcome) {
+          case TicketStore::Outcome::kCreated: {
+            v1::SubmitComplaintResponse response;
+            *response.mutable_ticket() = std::move(s->ticket);
+            ticket_record::FillClockState(clock_->Now(), response.mutable_ticket());
+            ticket_record::MaskContact(response.mutable_ticket());
+            response.set_created(true);
+            return s->done(std::move(response));
+          }
+          case TicketStore::Outcome::kCollision:
+            if (attempt >= kMaxIdAttempts) {
+              return s->done(absl::InternalError("could not allocate a unique ticket id"));
+            }
+            return Write(std::move(s), attempt + 1);
+          case TicketStore::Outcome::kDuplicate:
+            if (r->fingerprint != s->fingerprint) {
+              return s->done(absl::AlreadyExistsError(absl::StrCat(
+                  "complaint.channel_work_order_id: this work order was already accepted as "
+                  "ticket ",
+                  r->ticket_id,
+                  " with different content; a re-send must repeat the original complaint")));
+            }
+            ReadBack(r->ticket_id, v1::CONTACT_VIEW_MASKED,
+                     [s](absl::StatusOr<v1::Ticket> t) {
+                       if (!t.ok()) return s->done(t.status());
+                       v1::SubmitComplaintResponse response;
+                       *response.mutable_ticket() = *std::move(t);
+                       response.set_created(false);
+                       s->done(std::move(response));
+                     });
+            return;
+        }
+      });
+}
+
+void Intake::ReadBack(const std::string& ticket_id, v1::ContactView view,
+                      std::function<void(absl::StatusOr<v1::Ticket>)> done) {
+  store_.Get(ticket_id, [this, view, done = std::move(done)](absl::StatusOr<v1::Ticket> t) {
+    if (!t.ok()) return done(t.status());
+    ticket_record::FillClockState(clock_->Now(), &*t);
+    if (view != v1::CONTACT_VIEW_FULL) ticket_record::MaskContact(&*t);
+    done(std::move(t));
+  });
+}
+
+void Intake::Get(const v1::GetTicketRequest& req, rpc::Reply<v1::GetTicketResponse> done) {
+  if (req.ticket_id().empty()) return done(absl::InvalidArgumentError("ticket_id: required"));
+  absl::Status view = CheckView(req.contact_view());
+  if (!view.ok()) return done(view);
+  ReadBack(req.ticket_id(), req.contact_view(),
+           [done = std::move(done)](absl::StatusOr<v1::Ticket> t) {
+             if (!t.ok()) return done(t.status());
+             v1::GetTicketResponse response;
+             *response.mutable_ticket() = *std::move(t);
+             done(std::move(response));
+           });
+}
+
+void Intake::Lookup(const v1::LookupTicketRequest& req, rpc::Reply<v1::GetTicketResponse> done) {
+  if (req.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(req.channel())) {
+    return done(absl::InvalidArgumentError("channel: required, a known Channel"));
+  }
+  if (req.channel_work_order_id().empty()) {
+    return done(absl::InvalidArgumentError("channel_work_order_id: required"));
+  }
+  absl::Status view = CheckView(req.contact_view());
+  if (!view.ok()) return done(view);
+  std::string key = keys::IdempotencyKey(req.channel(), req.channel_work_order_id(), "");
+  v1::ContactView contact_view = req.contact_view();
+  store_.FindByIdempotencyKey(
+      key, [this, contact_view, wo = req.channel_work_order_id(),
+            done = std::move(done)](absl::StatusOr<std::string> id) {
+        if (absl::IsNotFound(id.status())) {
+          return done(absl::NotFoundError(
+              absl::StrCat("channel_work_order_id: no ticket for work order ", wo)));
+        }
+        if (!id.ok()) return done(id.status());
+        ReadBack(*id, contact_view, [done](absl::StatusOr<v1::Ticket> t) {
+          if (!t.ok()) return done(t.status());
+          v1::GetTicketResponse response;
+          *response.mutable_ticket() = *std::move(t);
+          done(std::move(response));
+        });
+      });
+}
+
+}  // namespace dispatch::intake

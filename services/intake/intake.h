@@ -1,0 +1,48 @@
+// Intake: accepts complaints and answers ticket reads. The logic behind IntakeService.
+//
+// Submit: validate (validation.h) → derive the idempotency key and shard → stamp acceptance
+// time from the Clock → compute the clocks from the SlaPolicy → one atomic write
+// (TicketStore::Create). A re-send of the same (channel, work-order id) returns the stored
+// ticket with created=false; a re-send with different content gets ALREADY_EXISTS. Read
+// responses mask the complainant's contact data (CONTACT_VIEW_FULL needs the PII role, which
+// arrives with authentication; until then it is PERMISSION_DENIED).
+//
+// Thread-safe; all methods are asynchronous and call `done` exactly once.
+#ifndef DISPATCH_SERVICES_INTAKE_INTAKE_H_
+#define DISPATCH_SERVICES_INTAKE_INTAKE_H_
+
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/redis/redis_client.h"
+#include "common/rpc/unary.h"
+#include "dispatch/v1/intake.pb.h"
+#include "services/escalation/sla_policy.h"
+#include "services/intake/ticket_store.h"
+
+namespace dispatch::intake {
+
+class Intake {
+ public:
+  // `redis` and `clock` must outlive this object.
+  Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, absl::TimeZone zone);
+
+  void Submit(const v1::SubmitComplaintRequest& request,
+              rpc::Reply<v1::SubmitComplaintResponse> done);
+  void Get(const v1::GetTicketRequest& request, rpc::Reply<v1::GetTicketResponse> done);
+  void Lookup(const v1::LookupTicketRequest& request, rpc::Reply<v1::GetTicketResponse> done);
+
+ private:
+  struct Submission;
+  void Write(std::shared_ptr<Submission> s, int attempt);
+  void ReadBack(const std::string& ticket_id, v1::ContactView view,
+                std::function<void(absl::StatusOr<v1::Ticket>)> done);
+
+  TicketStore store_;
+  Clock* const clock_;
+  const SlaPolicy policy_;
+  const absl::TimeZone zone_;
+};
+
+}  // namespace dispatch::intake
+
+#endif  // DISPATCH_SERVICES_INTAKE_INTAKE_H_

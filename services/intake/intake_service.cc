@@ -1,0 +1,51 @@
+#include "services/intake/intake_service.h"
+
+#include "common/rpc/unimplemented.h"
+
+namespace dispatch::intake {
+
+grpc::ServerUnaryReactor* IntakeGrpcService::SubmitComplaint(grpc::CallbackServerContext* ctx,
+                                                             const grpc::ByteBuffer* request,
+                                                             grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::SubmitComplaintRequest, v1::SubmitComplaintResponse>(
+      ctx, request, response, [this](const auto& req, auto done) {
+        intake_->Submit(req, std::move(done));
+      });
+}
+
+grpc::ServerUnaryReactor* IntakeGrpcService::GetTicket(grpc::CallbackServerContext* ctx,
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::GetTicketRequest, v1::GetTicketResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { intake_->Get(req, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* IntakeGrpcService::LookupTicket(grpc::CallbackServerContext* ctx,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::LookupTicketRequest, v1::GetTicketResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { intake_->Lookup(req, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* IntakeGrpcService::ListTickets(grpc::CallbackServerContext* ctx,
+                                                         const grpc::ByteBuffer*,
+                                                         grpc::ByteBuffer*) {
+  return rpc::FinishUnimplemented(ctx, "IntakeService.ListTickets", "the case-handling issue (#5)");
+}
+
+grpc::ServerUnaryReactor* IntakeGrpcService::GetTicketHistory(grpc::CallbackServerContext* ctx,
+                                                              const grpc::ByteBuffer*,
+                                                              grpc::ByteBuffer*) {
+  return rpc::FinishUnimplemented(ctx, "IntakeService.GetTicketHistory",
+                                  "the case-handling issue (#5)");
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* IntakeGrpcService::WatchTicketEvents(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer*) {
+  return rpc::FinishStreamUnimplemented(ctx, "IntakeService.WatchTicketEvents",
+                                        "the case-handling issue (#5)");
+}
+
+}  // namespace dispatch::intake

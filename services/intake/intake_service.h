@@ -1,0 +1,48 @@
+// IntakeService over gRPC: a thin adapter from raw gRPC calls to Intake (intake.h) through
+// rpc::ServeUnary. No logic lives here. Planned RPCs (list, history, watch) answer UNIMPLEMENTED.
+#ifndef DISPATCH_SERVICES_INTAKE_INTAKE_SERVICE_H_
+#define DISPATCH_SERVICES_INTAKE_INTAKE_SERVICE_H_
+
+#include "dispatch/v1/intake.grpc.pb.h"
+#include "services/intake/intake.h"
+
+namespace dispatch::intake {
+
+using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitComplaint<
+    v1::IntakeService::WithRawCallbackMethod_GetTicket<
+        v1::IntakeService::WithRawCallbackMethod_LookupTicket<
+            v1::IntakeService::WithRawCallbackMethod_ListTickets<
+                v1::IntakeService::WithRawCallbackMethod_GetTicketHistory<
+                    v1::IntakeService::WithRawCallbackMethod_WatchTicketEvents<
+                        v1::IntakeService::Service>>>>>>;
+
+class IntakeGrpcService final : public RawIntakeService {
+ public:
+  // `intake` must outlive this object.
+  explicit IntakeGrpcService(Intake* intake) : intake_(intake) {}
+
+  grpc::ServerUnaryReactor* SubmitComplaint(grpc::CallbackServerContext* ctx,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* ctx,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* LookupTicket(grpc::CallbackServerContext* ctx,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext* ctx,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetTicketHistory(grpc::CallbackServerContext* ctx,
+                                             const grpc::ByteBuffer* request,
+                                             grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchTicketEvents(
+      grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) override;
+
+ private:
+  Intake* const intake_;
+};
+
+}  // namespace dispatch::intake
+
+#endif  // DISPATCH_SERVICES_INTAKE_INTAKE_SERVICE_H_

@@ -1,0 +1,95 @@
+#include "services/intake/ticket_store.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/keys.h"
+#include "common/ticket_record.h"
+#include "common/proto_time.h"
+#include "services/intake/submit_lua.h"
+
+namespace dispatch::intake {
+namespace {
+
+const redis::Script& SubmitScript() {
+  static const redis::Script* const script = new redis::Script(kSubmitLua);
+  return *script;
+}
+
+}  // namespace
+
+void TicketStore::Create(const v1::Ticket& ticket, int shard, const std::string& idem_key,
+                         const std::string& fingerprint, const v1::TicketEvent& accepted,
+                         std::function<void(absl::StatusOr<CreateResult>)> done) {
+  const std::string& id = ticket.ticket_id();
+  std::vector<std::string> keys = {keys::IdempotencyRecord(shard, idem_key),
+                                   keys::Ticket(shard, id), keys::Timers(shard),
+                                   keys::AcceptedIndex(shard), keys::Events(shard)};
+  ticket_record::Fields fields = ticket_record::Encode(ticket);
+  std::vector<std::string> args;
+  args.reserve(6 + 2 * ticket.clocks_size() + 2 * fields.size());
+  args.push_back(id);
+  args.push_back(fingerprint);
+  args.push_back(std::to_string(ToUnixMs(ticket.accepted_at())));
+  args.push_back(accepted.SerializeAsString());
+  args.push_back(std::to_string(ticket.clocks_size()));
+  for (const v1::SlaClock& c : ticket.clocks()) {
+    args.push_back(absl::StrCat(id, "|", c.kind()));
+    args.push_back(std::to_string(ToUnixMs(c.deadline())));
+  }
+  for (auto& [k, v] : fields) {
+    args.push_back(std::move(k));
+    args.push_back(std::move(v));
+  }
+  redis_->Eval(SubmitScript(), keys, args,
+               [done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
+                 if (!reply.ok()) return done(reply.status());
+                 const auto& e = reply->elements;
+                 if (!reply->is_array() || e.empty()) {
+                   return done(absl::InternalError("submit.lua: unexpected reply"));
+                 }
+                 const std::string& what = e[0].str;
+                 if (what == "created" && e.size() == 3) {
+                   return done(CreateResult{Outcome::kCreated, e[1].str, ""});
+                 }
+                 if (what == "duplicate" && e.size() == 3) {
+                   return done(CreateResult{Outcome::kDuplicate, e[1].str, e[2].str});
+                 }
+                 if (what == "collision") return done(CreateResult{Outcome::kCollision, "", ""});
+                 done(absl::InternalError(absl::StrCat("submit.lua: unexpected reply ", what)));
+               });
+}
+
+void TicketStore::Get(const std::string& ticket_id,
+                      std::function<void(absl::StatusOr<v1::Ticket>)> done) {
+  std::optional<int> shard = keys::ShardOfTicketId(ticket_id);
+  if (!shard) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "ticket_id: \"", ticket_id, "\" is not a ticket id (want e.g. T20261122-042-7KQ2M9XZ)")));
+  }
+  redis_->Execute({"HGETALL", keys::Ticket(*shard, ticket_id)},
+                  [ticket_id, done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
+                    if (!reply.ok()) return done(reply.status());
+                    auto ticket = ticket_record::Decode(*reply);
+                    if (absl::IsNotFound(ticket.status())) {
+                      return done(absl::NotFoundError(
+                          absl::StrCat("ticket_id: no ticket ", ticket_id)));
+                    }
+                    done(std::move(ticket));
+                  });
+}
+
+void TicketStore::FindByIdempotencyKey(const std::string& idem_key,
+                                       std::function<void(absl::StatusOr<std::string>)> done) {
+  int shard = keys::ShardOf(idem_key);
+  redis_->Execute({"GET", keys::IdempotencyRecord(shard, idem_key)},
+                  [done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
+                    if (!reply.ok()) return done(reply.status());
+                    if (reply->is_nil()) return done(absl::NotFoundError("no such work order"));
+                    const std::string& record = reply->str;
+                    done(record.substr(0, record.find(' ')));
+                  });
+}
+
+}  // namespace dispatch::intake

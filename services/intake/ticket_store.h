@@ -1,0 +1,54 @@
+// TicketStore: intake's reads and writes of tickets in Redis (layout: common/keys.h,
+// common/ticket_record.h).
+//
+// Create() is one Lua script (services/intake/lua/submit.lua): the idempotency record, the
+// ticket hash, its SLA timers, the acceptance index and the TicketAccepted event are written
+// together or not at all, so no half-written ticket and no unarmed timer can exist.
+// Thread-safe; callbacks run on Redis client threads.
+#ifndef DISPATCH_SERVICES_INTAKE_TICKET_STORE_H_
+#define DISPATCH_SERVICES_INTAKE_TICKET_STORE_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/redis/redis_client.h"
+#include "dispatch/v1/events.pb.h"
+#include "dispatch/v1/types.pb.h"
+
+namespace dispatch::intake {
+
+class TicketStore {
+ public:
+  enum class Outcome {
+    kCreated,    // the ticket was written
+    kDuplicate,  // the idempotency key was already taken; ticket_id names the existing ticket
+    kCollision,  // the ticket id is taken by another ticket: pick a new id and retry
+  };
+  struct CreateResult {
+    Outcome outcome;
+    std::string ticket_id;
+    std::string fingerprint;  // of the existing submission, for kDuplicate
+  };
+
+  explicit TicketStore(redis::Client* redis) : redis_(redis) {}
+
+  // `ticket` must have its id (whose shard is `shard`), clocks and all fields set.
+  void Create(const v1::Ticket& ticket, int shard, const std::string& idempotency_key,
+              const std::string& fingerprint, const v1::TicketEvent& accepted,
+              std::function<void(absl::StatusOr<CreateResult>)> done);
+
+  // NOT_FOUND if no ticket has this id; INVALID_ARGUMENT if the id is malformed.
+  void Get(const std::string& ticket_id, std::function<void(absl::StatusOr<v1::Ticket>)> done);
+
+  // The ticket id recorded under an idempotency key; NOT_FOUND if none.
+  void FindByIdempotencyKey(const std::string& idempotency_key,
+                            std::function<void(absl::StatusOr<std::string>)> done);
+
+ private:
+  redis::Client* const redis_;
+};
+
+}  // namespace dispatch::intake
+
+#endif  // DISPATCH_SERVICES_INTAKE_TICKET_STORE_H_

@@ -1,0 +1,55 @@
+#include "common/config.h"
+
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dispatch {
+namespace {
+
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(Config, EmptyFileGivesDefaults) {
+  auto c = ParseConfig("");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->listen_address(), "127.0.0.1:50051");
+  EXPECT_EQ(c->time_zone(), "Asia/Shanghai");
+  EXPECT_THAT(c->services(), ElementsAre("intake", "routing", "escalation"));
+  EXPECT_EQ(c->redis().pool_size(), 2);
+}
+
+TEST(Config, FlagsOverrideTheFile) {
+  ConfigOverrides o;
+  o.listen_address = "0.0.0.0:6000";
+  o.services = std::vector<std::string>{"intake"};
+  auto c = ParseConfig("listen_address: '127.0.0.1:7000' services: 'routing'", o);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->listen_address(), "0.0.0.0:6000");
+  EXPECT_THAT(c->services(), ElementsAre("intake"));
+}
+
+TEST(Config, SyntaxErrorNamesTheLine) {
+  EXPECT_THAT(ParseConfig("listen_address: '1'\nno_such_field: 3"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2")));
+}
+
+TEST(Config, UnknownServiceIsRejected) {
+  EXPECT_THAT(ParseConfig("services: 'billing'"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("services")));
+}
+
+TEST(Config, UnknownTimeZoneIsRejected) {
+  EXPECT_THAT(ParseConfig("time_zone: 'Mars/Olympus'"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("time_zone")));
+}
+
+TEST(Config, MissingFileIsNotFound) {
+  EXPECT_THAT(LoadConfig("/nonexistent/dispatchd.textproto"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nonexistent")));
+}
+
+}  // namespace
+}  // namespace dispatch

@@ -1,0 +1,113 @@
+// The Redis client against a real redis-server.
+#include <atomic>
+#include <future>
+
+#include "common/redis/hiredis_client.h"
+#include "common/testing/redis_server.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dispatch::redis {
+namespace {
+
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::RedisServer;
+using ::dispatch::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class RedisClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_THAT(server_.Start(), IsOk());
+    HiredisOptions o;
+    o.address = *ParseAddress(server_.address());
+    o.pool_size = 3;
+    client_ = std::make_unique<HiredisClient>(o);
+  }
+
+  RedisServer server_;
+  std::unique_ptr<HiredisClient> client_;
+};
+
+TEST(Sha1, MatchesTheStandardVector) {
+  EXPECT_EQ(Sha1Hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(Sha1Hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
+TEST(Address, ParsesTcpAndUnix) {
+  auto tcp = ParseAddress("tcp://127.0.0.1:6390");
+  ASSERT_THAT(tcp, IsOk());
+  EXPECT_EQ(tcp->host, "127.0.0.1");
+  EXPECT_EQ(tcp->port, 6390);
+  auto unix_socket = ParseAddress("unix:///tmp/r.sock");
+  ASSERT_THAT(unix_socket, IsOk());
+  EXPECT_EQ(unix_socket->path, "/tmp/r.sock");
+  EXPECT_THAT(ParseAddress("localhost"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(RedisClientTest, ArgumentsAreBinarySafe) {
+  std::string value("a\0b\r\n$3\r\nzz", 11);
+  ASSERT_THAT(client_->ExecuteSync({"SET", std::string("k\0ey", 4), value}), IsOk());
+  auto got = client_->ExecuteSync({"GET", std::string("k\0ey", 4)});
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->str, value);
+}
+
+TEST_F(RedisClientTest, ManyConcurrentCommandsAllComplete) {
+  constexpr int kCommands = 20000;
+  std::atomic<int> ok{0}, done{0};
+  std::promise<void> all_done;
+  for (int i = 0; i < kCommands; ++i) {
+    client_->Execute({"INCR", "counter"}, [&](absl::StatusOr<Reply> r) {
+      if (r.ok()) ok.fetch_add(1);
+      if (done.fetch_add(1) + 1 == kCommands) all_done.set_value();
+    });
+  }
+  all_done.get_future().wait();
+  EXPECT_EQ(ok.load(), kCommands);
+  auto counter = client_->ExecuteSync({"GET", "counter"});
+  ASSERT_THAT(counter, IsOk());
+  EXPECT_EQ(counter->str, std::to_string(kCommands));
+}
+
+TEST_F(RedisClientTest, ErrorRepliesBecomeStatuses) {
+  EXPECT_THAT(client_->ExecuteSync({"NOSUCHCOMMAND"}),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("unknown command")));
+  ASSERT_THAT(client_->ExecuteSync({"SET", "s", "x"}), IsOk());
+  EXPECT_THAT(client_->ExecuteSync({"ZADD", "s", "1", "m"}),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("WRONGTYPE")));
+}
+
+TEST_F(RedisClientTest, EvalFallsBackToTheSourceAfterScriptFlush) {
+  Script script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  auto sha = client_->ExecuteSync({"SCRIPT", "LOAD", script.source()});
+  ASSERT_THAT(sha, IsOk());
+  EXPECT_EQ(sha->str, script.sha1());
+  ASSERT_THAT(client_->EvalSync(script, {"n"}, {"2"}), IsOk());
+  ASSERT_THAT(client_->ExecuteSync({"SCRIPT", "FLUSH"}), IsOk());
+  auto r = client_->EvalSync(script, {"n"}, {"3"});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->integer, 5);
+}
+
+TEST_F(RedisClientTest, UnavailableWhileRedisIsDownThenServesAgain) {
+  ASSERT_THAT(client_->ExecuteSync({"PING"}), IsOk());
+  ASSERT_THAT(server_.Stop(), IsOk());
+  for (int i = 0; i < 6; ++i) {  // every pooled connection notices
+    EXPECT_THAT(client_->ExecuteSync({"PING"}), StatusIs(absl::StatusCode::kUnavailable));
+  }
+  ASSERT_THAT(server_.Start(), IsOk());
+  for (int i = 0; i < 6; ++i) EXPECT_THAT(client_->ExecuteSync({"PING"}), IsOk());
+}
+
+TEST(RedisClientNoServer, ConnectFailureIsUnavailable) {
+  HiredisOptions o;
+  o.address = *ParseAddress("unix:///nonexistent/redis.sock");
+  HiredisClient client(o);
+  EXPECT_THAT(client.ExecuteSync({"PING"}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot connect")));
+}
+
+}  // namespace
+}  // namespace dispatch::redis

@@ -1,0 +1,133 @@
+// The dispatchd binary as an operator runs it: flags, health checking, reflection-free calls,
+// graceful shutdown on SIGTERM.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/testing/redis_server.h"
+#include "common/testing/status_matchers.h"
+#include "dispatch/v1/intake.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/intake/test_complaints.h"
+
+namespace dispatch {
+namespace {
+
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::RedisServer;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+// Runs dispatchd on port 0 and learns the port from its start-up line.
+class Dispatchd {
+ public:
+  explicit Dispatchd(std::vector<std::string> args) {
+    int out[2];
+    if (pipe(out) != 0) return;
+    args.insert(args.begin(), DISPATCHD_BINARY);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      close(out[0]);
+      close(out[1]);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    out_ = fdopen(out[0], "r");
+    std::string line = ReadLine();
+    size_t at = line.find("(port ");
+    if (at != std::string::npos) {
+      (void)absl::SimpleAtoi(line.substr(at + 6, line.find(')', at) - at - 6), &port_);
+    }
+  }
+  ~Dispatchd() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ != nullptr) fclose(out_);
+  }
+  std::string ReadLine() {
+    char buf[512];
+    return fgets(buf, sizeof buf, out_) != nullptr ? buf : "";
+  }
+  int port() const { return port_; }
+  // Sends SIGTERM and returns the exit status.
+  int Terminate() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  int port_ = 0;
+};
+
+HealthCheckResponse::ServingStatus Health(const std::shared_ptr<grpc::Channel>& channel,
+                                          const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext ctx;
+  HealthCheckRequest req;
+  req.set_service(service);
+  HealthCheckResponse resp;
+  grpc::Status s = stub->Check(&ctx, req, &resp);
+  return s.ok() ? resp.status() : HealthCheckResponse::UNKNOWN;
+}
+
+TEST(Dispatchd, ServesHealthAndIntakeThenStopsGracefullyOnSigterm) {
+  RedisServer redis;
+  ASSERT_THAT(redis.Start(), IsOk());
+  Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address()});
+  ASSERT_GT(d.port(), 0);
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", d.port()),
+                                     grpc::InsecureChannelCredentials());
+  EXPECT_EQ(Health(channel, ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health(channel, "dispatch.v1.IntakeService"), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health(channel, "dispatch.v1.EscalationService"), HealthCheckResponse::SERVING);
+
+  auto stub = v1::IntakeService::NewStub(channel);
+  grpc::ClientContext ctx;
+  v1::SubmitComplaintResponse resp;
+  ASSERT_TRUE(stub->SubmitComplaint(&ctx, testing::HotlineComplaint("WO-d1"), &resp).ok());
+  EXPECT_TRUE(resp.created());
+
+  EXPECT_EQ(d.Terminate(), 0);
+}
+
+TEST(Dispatchd, HostsOnlyTheServicesAskedFor) {
+  RedisServer redis;
+  ASSERT_THAT(redis.Start(), IsOk());
+  Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address(), "--services=intake"});
+  ASSERT_GT(d.port(), 0);
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", d.port()),
+                                     grpc::InsecureChannelCredentials());
+  EXPECT_EQ(Health(channel, "dispatch.v1.IntakeService"), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health(channel, "dispatch.v1.RoutingService"), HealthCheckResponse::UNKNOWN);
+  EXPECT_EQ(d.Terminate(), 0);
+}
+
+TEST(Dispatchd, ABadConfigStopsStartUpWithAClearMessage) {
+  Dispatchd d({"--listen=127.0.0.1:0", "--services=intake,billing"});
+  EXPECT_EQ(d.port(), 0);
+  EXPECT_NE(d.Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace dispatch

@@ -1,0 +1,104 @@
+// The "三三三" rule as the policy states it.
+#include "services/escalation/sla_policy.h"
+
+#include "common/proto_time.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dispatch {
+namespace {
+
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::StatusIs;
+using ::testing::HasSubstr;
+
+absl::Time Shanghai(int y, int mo, int d, int h, int mi) {
+  absl::TimeZone tz;
+  absl::LoadTimeZone("Asia/Shanghai", &tz);
+  return absl::FromCivil(absl::CivilMinute(y, mo, d, h, mi), tz);
+}
+
+absl::Time Deadline(const std::vector<v1::SlaClock>& clocks, v1::ClockKind kind) {
+  for (const auto& c : clocks) {
+    if (c.kind() == kind) return FromProto(c.deadline());
+  }
+  return absl::InfinitePast();
+}
+
+TEST(SanSanSan, AComplaintAcceptedAt0900IsDueForAssignmentAt0930) {
+  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_SERVICE_QUALITY,
+                                               Shanghai(2026, 11, 23, 9, 0));
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_ASSIGN), Shanghai(2026, 11, 23, 9, 30));
+}
+
+TEST(SanSanSan, ThePropertyCompanyMustBeContactedWithinThreeHoursAroundTheClock) {
+  // 22:10 acceptance: the 3-hour clock runs through the night (24-hour duty system).
+  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_PARKING_FEE,
+                                               Shanghai(2026, 11, 23, 22, 10));
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_PRELIMINARY), Shanghai(2026, 11, 24, 1, 10));
+}
+
+TEST(SanSanSan, ThreeCalendarDaysToResolveIncludingAWeekend) {
+  // Friday 17:50 → Monday 17:50 with calendar days.
+  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_SERVICE_QUALITY,
+                                               Shanghai(2026, 11, 27, 17, 50));
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_RESOLVE), Shanghai(2026, 11, 30, 17, 50));
+}
+
+TEST(SanSanSan, EveryClockStartsAtAcceptance) {
+  absl::Time at = Shanghai(2026, 11, 23, 9, 0);
+  for (const auto& c : SlaPolicy::Default().ClocksFor(v1::CATEGORY_OTHER, at)) {
+    EXPECT_EQ(FromProto(c.started_at()), at);
+    EXPECT_FALSE(c.has_met_at());
+    EXPECT_FALSE(c.breached());
+  }
+}
+
+TEST(Emergencies, GetFasterClocksAndEmergencyPriority) {
+  absl::Time at = Shanghai(2026, 11, 23, 9, 0);
+  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_EMERGENCY_BURST_PIPE, at);
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_ASSIGN), at + absl::Minutes(10));
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_RESOLVE), at + absl::Hours(24));
+  EXPECT_EQ(SlaPolicy::EffectivePriority(v1::CATEGORY_EMERGENCY_FIRE, v1::PRIORITY_NORMAL),
+            v1::PRIORITY_EMERGENCY);
+  EXPECT_EQ(SlaPolicy::EffectivePriority(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_UNSPECIFIED),
+            v1::PRIORITY_NORMAL);
+}
+
+TEST(Configuration, ACategoryCanHaveItsOwnTargets) {
+  config::v1::SlaPolicy c;
+  c.set_version("2026-lifts");
+  auto* lifts = c.add_by_category();
+  lifts->set_category(v1::CATEGORY_SPECIAL_EQUIPMENT);
+  *lifts->mutable_targets()->mutable_preliminary() = ToProto(absl::Hours(1));
+  auto policy = SlaPolicy::FromConfig(c);
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_EQ(policy->version(), "2026-lifts");
+  absl::Time at = Shanghai(2026, 11, 23, 9, 0);
+  auto clocks = policy->ClocksFor(v1::CATEGORY_SPECIAL_EQUIPMENT, at);
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_ASSIGN), at + absl::Minutes(30));  // default kept
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_PRELIMINARY), at + absl::Hours(1));
+}
+
+TEST(Configuration, WorkingDaysAreRefusedUntilTheCalendarExists) {
+  config::v1::SlaPolicy c;
+  c.mutable_defaults()->set_resolve_day_basis(v1::DAY_BASIS_WORKING);
+  EXPECT_THAT(SlaPolicy::FromConfig(c), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                 HasSubstr("sla.defaults.resolve_day_basis")));
+}
+
+TEST(Configuration, TargetsMustBeOrderedAndPositive) {
+  config::v1::SlaPolicy c;
+  *c.mutable_defaults()->mutable_assign() = ToProto(absl::Hours(5));
+  EXPECT_THAT(SlaPolicy::FromConfig(c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("assign <= preliminary")));
+  config::v1::SlaPolicy twice;
+  twice.add_by_category()->set_category(v1::CATEGORY_PARKING_FEE);
+  twice.add_by_category()->set_category(v1::CATEGORY_PARKING_FEE);
+  EXPECT_THAT(SlaPolicy::FromConfig(twice),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("listed twice")));
+}
+
+}  // namespace
+}  // namespace dispatch

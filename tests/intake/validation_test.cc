@@ -1,0 +1,93 @@
+#include "services/intake/validation.h"
+
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/intake/test_complaints.h"
+
+namespace dispatch::intake {
+namespace {
+
+using ::dispatch::testing::HotlineComplaint;
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::StatusIs;
+using ::testing::HasSubstr;
+
+MATCHER_P(RejectsField, field, "") {
+  return ::testing::ExplainMatchResult(
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(std::string(field) + ":")),
+      ValidateSubmit(arg), result_listener);
+}
+
+TEST(Validation, ARealisticHotlineComplaintPasses) {
+  EXPECT_THAT(ValidateSubmit(HotlineComplaint("WO-1")), IsOk());
+}
+
+TEST(Validation, DescriptionIsRequired) {
+  auto r = HotlineComplaint("WO-1");
+  r.mutable_complaint()->set_description("   ");
+  EXPECT_THAT(r, RejectsField("complaint.description"));
+}
+
+TEST(Validation, DescriptionLimitCountsCharacters) {
+  auto r = HotlineComplaint("WO-1");
+  std::string at_limit;
+  for (size_t i = 0; i < kMaxDescriptionChars; ++i) at_limit += "修";
+  r.mutable_complaint()->set_description(at_limit);
+  EXPECT_THAT(ValidateSubmit(r), IsOk());  // 6000 bytes, 2000 characters
+  r.mutable_complaint()->set_description(at_limit + "修");
+  EXPECT_THAT(r, RejectsField("complaint.description"));
+}
+
+TEST(Validation, CategoryAndChannelMustBeKnown) {
+  auto r = HotlineComplaint("WO-1");
+  r.mutable_complaint()->set_category(static_cast<v1::Category>(777));
+  EXPECT_THAT(r, RejectsField("complaint.category"));
+  r = HotlineComplaint("WO-1");
+  r.mutable_complaint()->set_category(v1::CATEGORY_UNSPECIFIED);
+  EXPECT_THAT(r, RejectsField("complaint.category"));
+  r = HotlineComplaint("WO-1");
+  r.mutable_complaint()->set_channel(v1::CHANNEL_UNSPECIFIED);
+  EXPECT_THAT(r, RejectsField("complaint.channel"));
+}
+
+TEST(Validation, PhoneMustBeAPhoneNumber) {
+  auto r = HotlineComplaint("WO-1");
+  r.mutable_complaint()->mutable_complainant()->set_phone("138-1234");
+  EXPECT_THAT(r, RejectsField("complaint.complainant.phone"));
+  r.mutable_complaint()->mutable_complainant()->clear_phone();
+  EXPECT_THAT(r, RejectsField("complaint.complainant.phone"));
+}
+
+TEST(Validation, InvalidUtf8IsNamed) {
+  auto r = HotlineComplaint("WO-1");
+  r.mutable_complaint()->mutable_location()->set_address("3\xff\xfe");
+  EXPECT_THAT(r, RejectsField("complaint.location.address"));
+}
+
+TEST(Validation, AWalkInWithoutWorkOrderNeedsARequestId) {
+  auto r = HotlineComplaint("");
+  r.mutable_complaint()->set_channel(v1::CHANNEL_WALK_IN);
+  EXPECT_THAT(r, RejectsField("request_id"));
+  r.set_request_id("desk-3-2026-11-23-0007");
+  EXPECT_THAT(ValidateSubmit(r), IsOk());
+}
+
+TEST(Validation, LocationNeedsSomethingToRouteBy) {
+  auto r = HotlineComplaint("WO-1");
+  r.mutable_complaint()->mutable_location()->Clear();
+  EXPECT_THAT(r, RejectsField("complaint.location"));
+}
+
+TEST(Validation, EveryViolationIsListed) {
+  auto r = HotlineComplaint("bad id with spaces");
+  r.mutable_complaint()->clear_description();
+  r.mutable_complaint()->mutable_complainant()->set_phone("x");
+  absl::Status s = ValidateSubmit(r);
+  EXPECT_THAT(s.message(), HasSubstr("complaint.channel_work_order_id:"));
+  EXPECT_THAT(s.message(), HasSubstr("complaint.description:"));
+  EXPECT_THAT(s.message(), HasSubstr("complaint.complainant.phone:"));
+}
+
+}  // namespace
+}  // namespace dispatch::intake
