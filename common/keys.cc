@@ -8,13 +8,17 @@
 
 namespace dispatch::keys {
 
-int ShardOf(absl::string_view idempotency_key) {
+uint64_t StableHash64(absl::string_view data) {
   uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : idempotency_key) {
+  for (unsigned char c : data) {
     h ^= c;
     h *= 1099511628211ULL;
   }
-  return static_cast<int>(h % kShardCount);
+  return h;
+}
+
+int ShardOf(absl::string_view idempotency_key) {
+  return static_cast<int>(StableHash64(idempotency_key) % kShardCount);
 }
 
 std::string ShardTag(int shard) { return absl::StrFormat("{s:%03d}", shard); }
@@ -44,6 +48,9 @@ std::string IdempotencyRecord(int shard, absl::string_view key) {
 }
 std::string Ticket(int shard, absl::string_view id) {
   return absl::StrCat(ShardTag(shard), ":t:", id);
+}
+std::string Complaint(int shard, absl::string_view id) {
+  return absl::StrCat(ShardTag(shard), ":c:", id);
 }
 std::string Timers(int shard) { return absl::StrCat(ShardTag(shard), ":timers"); }
 std::string AcceptedIndex(int shard) { return absl::StrCat(ShardTag(shard), ":idx:accepted"); }

@@ -8,6 +8,7 @@
 #ifndef DISPATCH_COMMON_KEYS_H_
 #define DISPATCH_COMMON_KEYS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -17,8 +18,10 @@ namespace dispatch::keys {
 
 inline constexpr int kShardCount = 256;
 
-// Stable across releases and machines (FNV-1a 64 of the key, modulo kShardCount). Changing it
-// orphans every stored idempotency key.
+// FNV-1a 64: stable across releases, processes and machines (unlike absl::Hash).
+uint64_t StableHash64(absl::string_view data);
+
+// StableHash64(key) modulo kShardCount. Changing it orphans every stored idempotency key.
 int ShardOf(absl::string_view idempotency_key);
 
 // "{s:042}"
@@ -38,9 +41,14 @@ std::string IdempotencyKey(int channel, absl::string_view work_order_id,
 
 // {s}:idem:<idempotency key>  string "<ticket id> <fingerprint>"
 std::string IdempotencyRecord(int shard, absl::string_view idempotency_key);
-// {s}:t:<ticket id>           hash, the ticket (fields in services/intake/ticket_store.cc)
+// {s}:t:<ticket id>           hash, the ticket's state (fields in common/ticket_record.h)
 std::string Ticket(int shard, absl::string_view ticket_id);
-// {s}:timers                  zset "<ticket id>|<clock kind>" scored by due time (ms)
+// {s}:c:<ticket id>           string, the serialized dispatch.v1.Complaint (immutable; kept
+//                             out of the hash so the hash stays small and listpack-encoded)
+std::string Complaint(int shard, absl::string_view ticket_id);
+// {s}:timers                  zset of ticket ids scored by the ticket's next wake-up (unix ms):
+//                             the earliest deadline among its open clocks. One entry per open
+//                             ticket; whoever handles a wake-up re-arms the next one.
 std::string Timers(int shard);
 // {s}:idx:accepted            zset ticket id scored by acceptance time (ms)
 std::string AcceptedIndex(int shard);

@@ -1,5 +1,6 @@
 #include "common/ticket_record.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/numbers.h"
@@ -19,19 +20,20 @@ google::protobuf::Timestamp TsFromMs(int64_t ms) { return TimestampFromUnixMs(ms
 
 Fields Encode(const v1::Ticket& t) {
   Fields f = {
-      {"id", t.ticket_id()},
       {"st", std::to_string(t.status())},
       {"ver", std::to_string(t.version())},
       {"pri", std::to_string(t.priority())},
       {"acc", Ms(t.accepted_at())},
       {"upd", Ms(t.updated_at())},
       {"pol", t.sla_policy_version()},
-      {"cpl", t.complaint().SerializeAsString()},
-      {"tier", std::to_string(t.supervision_tier())},
-      {"ret", std::to_string(t.return_count())},
-      {"redo", std::to_string(t.redo_count())},
-      {"manual", t.needs_manual_routing() ? "1" : "0"},
   };
+  auto add_nonzero = [&f](const char* name, int64_t v) {
+    if (v != 0) f.emplace_back(name, std::to_string(v));
+  };
+  add_nonzero("tier", t.supervision_tier());
+  add_nonzero("ret", t.return_count());
+  add_nonzero("redo", t.redo_count());
+  add_nonzero("manual", t.needs_manual_routing());
   for (const v1::SlaClock& c : t.clocks()) {
     std::string p = absl::StrCat("c", c.kind(), ".");
     f.emplace_back(p + "tgt", std::to_string(TimeUtil::DurationToMilliseconds(c.target())));
@@ -44,7 +46,8 @@ Fields Encode(const v1::Ticket& t) {
   return f;
 }
 
-absl::StatusOr<v1::Ticket> Decode(const redis::Reply& reply) {
+absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Reply& reply,
+                                  const std::string& complaint) {
   if (!reply.is_array() || reply.elements.empty()) return absl::NotFoundError("no such ticket");
   std::map<std::string, std::string> h;
   for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
@@ -59,7 +62,7 @@ absl::StatusOr<v1::Ticket> Decode(const redis::Reply& reply) {
     return absl::SimpleAtoi(it->second, out);
   };
   v1::Ticket t;
-  t.set_ticket_id(h["id"]);
+  t.set_ticket_id(ticket_id);
   int64_t v;
   bool ok = true;
   ok &= num("st", &v);
@@ -73,7 +76,7 @@ absl::StatusOr<v1::Ticket> Decode(const redis::Reply& reply) {
   ok &= num("upd", &v);
   *t.mutable_updated_at() = TsFromMs(v);
   t.set_sla_policy_version(h["pol"]);
-  ok &= t.mutable_complaint()->ParseFromString(h["cpl"]);
+  ok &= t.mutable_complaint()->ParseFromString(complaint);
   ok &= num("tier", &v);
   t.set_supervision_tier(static_cast<v1::Tier>(v));
   ok &= num("ret", &v);
@@ -100,10 +103,18 @@ absl::StatusOr<v1::Ticket> Decode(const redis::Reply& reply) {
     }
     c->set_breached(h[p + "br"] == "1");
   }
-  if (!ok || t.ticket_id().empty()) {
+  if (!ok) {
     return absl::DataLossError(absl::StrCat("ticket ", t.ticket_id(), ": stored record is corrupt"));
   }
   return t;
+}
+
+absl::Time NextWakeUp(const v1::Ticket& ticket) {
+  absl::Time next = absl::InfiniteFuture();
+  for (const v1::SlaClock& c : ticket.clocks()) {
+    if (!c.has_met_at()) next = std::min(next, FromProto(c.deadline()));
+  }
+  return next;
 }
 
 void FillClockState(absl::Time now, v1::Ticket* ticket) {

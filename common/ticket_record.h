@@ -1,14 +1,16 @@
-// The stored form of a ticket: one Redis hash per ticket (keys::Ticket), so that Lua scripts
-// can read and change the state they need (status, version, clock deadlines) field by field,
-// while the immutable complaint is kept as one serialized dispatch.v1.Complaint.
+// The stored form of a ticket: one small Redis hash per ticket (keys::Ticket), so that Lua
+// scripts can read and change the state they need (status, version, clock deadlines) field by
+// field. The immutable complaint is a separate string key (keys::Complaint), which keeps the
+// hash's values short and the hash listpack-encoded (compact).
 //
-//   id   ticket id              st    TicketStatus number     ver   version
-//   pri  Priority number        acc   accepted (unix ms)      upd   updated (unix ms)
-//   pol  SLA policy version     cpl   serialized Complaint    tier  supervision Tier number
-//   ret  return count           redo  redo count              manual  1 = needs manual routing
+//   st    TicketStatus number     ver   version               pri   Priority number
+//   acc   accepted (unix ms)      upd   updated (unix ms)     pol   SLA policy version
+//   tier  supervision Tier        ret   return count          redo  redo count
+//   manual  1 = needs manual routing
 //   c<k>.tgt  target ms   c<k>.basis  DayBasis   c<k>.start  started ms
 //   c<k>.due  deadline ms c<k>.met  met ms (absent while open)   c<k>.br  1 = breach recorded
-// where <k> is the ClockKind number. Every script that changes a ticket bumps `ver` and `upd`.
+// where <k> is the ClockKind number. Fields whose value is zero/false are left out and read as
+// zero. Every script that changes a ticket bumps `ver` and `upd`.
 #ifndef DISPATCH_COMMON_TICKET_RECORD_H_
 #define DISPATCH_COMMON_TICKET_RECORD_H_
 
@@ -25,12 +27,17 @@ namespace dispatch::ticket_record {
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
-// Field/value pairs for a new ticket's hash.
+// Field/value pairs for a new ticket's hash (everything but the id and the complaint).
 Fields Encode(const v1::Ticket& ticket);
 
-// Decodes an HGETALL reply. NOT_FOUND if the reply is empty (no such ticket); DATA_LOSS if a
-// stored field cannot be decoded.
-absl::StatusOr<v1::Ticket> Decode(const redis::Reply& hgetall);
+// Rebuilds a ticket from its id, an HGETALL reply of its hash and its serialized complaint.
+// NOT_FOUND if the hash is empty (no such ticket); DATA_LOSS if something stored is corrupt.
+absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Reply& hgetall,
+                                  const std::string& complaint);
+
+// The ticket's next wake-up: the earliest deadline among its open clocks (InfiniteFuture if
+// none is open).
+absl::Time NextWakeUp(const v1::Ticket& ticket);
 
 // Fills the derived clock state for a reader at time `now`: a clock still open past its
 // deadline reads as breached, and breached_by is how late it was met or is so far.

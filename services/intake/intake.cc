@@ -8,8 +8,6 @@
 #include "common/keys.h"
 #include "common/redis/redis_client.h"
 #include "common/ticket_record.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "common/proto_time.h"
 #include "services/intake/validation.h"
 
@@ -32,15 +30,9 @@ std::string RandomSuffix() {
 }
 
 // Identifies the content of a complaint, so a re-send can be told from a conflicting one.
-std::string Fingerprint(const v1::Complaint& c) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream out(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&out);
-    coded.SetSerializationDeterministic(true);
-    c.SerializeToCodedStream(&coded);
-  }
-  return redis::Sha1Hex(bytes).substr(0, 16);
+// (Complaint has no map fields, so its serialization is deterministic.)
+std::string Fingerprint(const std::string& complaint_bytes) {
+  return absl::StrCat(absl::Hex(keys::StableHash64(complaint_bytes), absl::kZeroPad16));
 }
 
 absl::Status CheckView(v1::ContactView view) {
@@ -62,6 +54,7 @@ struct Intake::Submission {
   v1::TicketEvent event;
   std::string idempotency_key;
   std::string fingerprint;
+  std::string complaint_bytes;  // as requested, before normalisation
   std::string date;  // yyyymmdd of acceptance, local time
   int shard;
   rpc::Reply<v1::SubmitComplaintResponse> done;
@@ -81,7 +74,8 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
   s->idempotency_key =
       keys::IdempotencyKey(c.channel(), c.channel_work_order_id(), req.request_id());
   s->shard = keys::ShardOf(s->idempotency_key);
-  s->fingerprint = Fingerprint(c);
+  s->complaint_bytes = c.SerializeAsString();
+  s->fingerprint = Fingerprint(s->complaint_bytes);
   s->date = absl::FormatTime("%Y%m%d", now, zone_);
   s->done = std::move(done);
 
@@ -120,7 +114,7 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
   s->event.set_event_id(absl::StrCat(id, ":1:accepted"));
   Submission& sub = *s;
   store_.Create(
-      sub.ticket, sub.shard, sub.idempotency_key, sub.fingerprint, sub.event,
+      sub.ticket, sub.complaint_bytes, sub.shard, sub.idempotency_key, sub.fingerprint, sub.event,
       [this, s = std::move(s), attempt](absl::StatusOr<TicketStore::CreateResult> r) mutable {
         if (!r.ok()) return s->done(r.status());
         switch (r->outcome) {

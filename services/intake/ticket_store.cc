@@ -7,7 +7,7 @@
 #include "common/keys.h"
 #include "common/ticket_record.h"
 #include "common/proto_time.h"
-#include "services/intake/submit_lua.h"
+#include "services/intake/lua_scripts.h"
 
 namespace dispatch::intake {
 namespace {
@@ -17,27 +17,33 @@ const redis::Script& SubmitScript() {
   return *script;
 }
 
+const redis::Script& GetScript() {
+  static const redis::Script* const script = new redis::Script(kGetLua);
+  return *script;
+}
+
 }  // namespace
 
-void TicketStore::Create(const v1::Ticket& ticket, int shard, const std::string& idem_key,
-                         const std::string& fingerprint, const v1::TicketEvent& accepted,
+void TicketStore::Create(const v1::Ticket& ticket, const std::string& complaint_bytes, int shard,
+                         const std::string& idem_key, const std::string& fingerprint,
+                         const v1::TicketEvent& accepted,
                          std::function<void(absl::StatusOr<CreateResult>)> done) {
   const std::string& id = ticket.ticket_id();
   std::vector<std::string> keys = {keys::IdempotencyRecord(shard, idem_key),
-                                   keys::Ticket(shard, id), keys::Timers(shard),
-                                   keys::AcceptedIndex(shard), keys::Events(shard)};
+                                   keys::Ticket(shard, id),
+                                   keys::Complaint(shard, id),
+                                   keys::Timers(shard),
+                                   keys::AcceptedIndex(shard),
+                                   keys::Events(shard)};
   ticket_record::Fields fields = ticket_record::Encode(ticket);
   std::vector<std::string> args;
-  args.reserve(6 + 2 * ticket.clocks_size() + 2 * fields.size());
+  args.reserve(6 + 2 * fields.size());
   args.push_back(id);
   args.push_back(fingerprint);
   args.push_back(std::to_string(ToUnixMs(ticket.accepted_at())));
+  args.push_back(std::to_string(absl::ToUnixMillis(ticket_record::NextWakeUp(ticket))));
+  args.push_back(complaint_bytes);
   args.push_back(accepted.SerializeAsString());
-  args.push_back(std::to_string(ticket.clocks_size()));
-  for (const v1::SlaClock& c : ticket.clocks()) {
-    args.push_back(absl::StrCat(id, "|", c.kind()));
-    args.push_back(std::to_string(ToUnixMs(c.deadline())));
-  }
   for (auto& [k, v] : fields) {
     args.push_back(std::move(k));
     args.push_back(std::move(v));
@@ -68,10 +74,14 @@ void TicketStore::Get(const std::string& ticket_id,
     return done(absl::InvalidArgumentError(absl::StrCat(
         "ticket_id: \"", ticket_id, "\" is not a ticket id (want e.g. T20261122-042-7KQ2M9XZ)")));
   }
-  redis_->Execute({"HGETALL", keys::Ticket(*shard, ticket_id)},
-                  [ticket_id, done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
+  redis_->Eval(GetScript(), {keys::Ticket(*shard, ticket_id), keys::Complaint(*shard, ticket_id)},
+               {}, [ticket_id, done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
                     if (!reply.ok()) return done(reply.status());
-                    auto ticket = ticket_record::Decode(*reply);
+                    if (!reply->is_array() || reply->elements.size() != 2) {
+                      return done(absl::InternalError("get.lua: unexpected reply"));
+                    }
+                    auto ticket = ticket_record::Decode(ticket_id, reply->elements[0],
+                                                        reply->elements[1].str);
                     if (absl::IsNotFound(ticket.status())) {
                       return done(absl::NotFoundError(
                           absl::StrCat("ticket_id: no ticket ", ticket_id)));

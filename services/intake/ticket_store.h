@@ -2,8 +2,9 @@
 // common/ticket_record.h).
 //
 // Create() is one Lua script (services/intake/lua/submit.lua): the idempotency record, the
-// ticket hash, its SLA timers, the acceptance index and the TicketAccepted event are written
-// together or not at all, so no half-written ticket and no unarmed timer can exist.
+// ticket hash, the complaint, the ticket's timer, the acceptance index and the TicketAccepted
+// event are written together or not at all, so no half-written ticket and no unarmed timer can
+// exist. Get() reads hash and complaint in one script (lua/get.lua), a consistent snapshot.
 // Thread-safe; callbacks run on Redis client threads.
 #ifndef DISPATCH_SERVICES_INTAKE_TICKET_STORE_H_
 #define DISPATCH_SERVICES_INTAKE_TICKET_STORE_H_
@@ -33,8 +34,10 @@ class TicketStore {
 
   explicit TicketStore(redis::Client* redis) : redis_(redis) {}
 
-  // `ticket` must have its id (whose shard is `shard`), clocks and all fields set.
-  void Create(const v1::Ticket& ticket, int shard, const std::string& idempotency_key,
+  // `ticket` must have its id (whose shard is `shard`), clocks and all fields set;
+  // `complaint_bytes` is ticket.complaint() serialized.
+  void Create(const v1::Ticket& ticket, const std::string& complaint_bytes, int shard,
+              const std::string& idempotency_key,
               const std::string& fingerprint, const v1::TicketEvent& accepted,
               std::function<void(absl::StatusOr<CreateResult>)> done);
 

@@ -205,11 +205,15 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   EXPECT_EQ(shard, keys::ShardOf("2:WO-atomic"));
   auto timers = redis_->ExecuteSync({"ZRANGE", keys::Timers(shard), "0", "-1", "WITHSCORES"});
   ASSERT_THAT(timers, IsOk());
-  ASSERT_EQ(timers->elements.size(), 6u);
+  // One wake-up per ticket: its earliest open deadline, the 30-minute assign clock.
+  ASSERT_EQ(timers->elements.size(), 2u);
   int64_t accepted_ms = absl::ToUnixMillis(Shanghai(2026, 11, 23, 9, 0));
-  EXPECT_EQ(timers->elements[0].str, id + "|1");
+  EXPECT_EQ(timers->elements[0].str, id);
   EXPECT_EQ(timers->elements[1].str, std::to_string(accepted_ms + 30 * 60 * 1000));
-  EXPECT_EQ(timers->elements[5].str, std::to_string(accepted_ms + 72 * 3600 * 1000LL));
+  auto complaint = redis_->ExecuteSync({"GET", keys::Complaint(shard, id)});
+  v1::Complaint stored;
+  ASSERT_TRUE(stored.ParseFromString(complaint->str));
+  EXPECT_EQ(stored.complainant().phone(), "13812345678");  // stored in full, masked on read
   auto indexed = redis_->ExecuteSync({"ZSCORE", keys::AcceptedIndex(shard), id});
   EXPECT_EQ(indexed->str, std::to_string(accepted_ms));
 
@@ -234,6 +238,7 @@ TEST_F(IntakeTest, AFailingWriteLeavesNoHalfWrittenTicket) {
   EXPECT_THAT(Submit(HotlineComplaint("WO-sabotage"), &r),
               GrpcError(grpc::StatusCode::INTERNAL, "timers"));
   EXPECT_TRUE(Keys("*:t:*").empty());
+  EXPECT_TRUE(Keys("*:c:*").empty());
   EXPECT_TRUE(Keys("*:idem:*").empty());
   EXPECT_EQ(EventCount(), 0);
   // Repaired, the same work order is accepted normally.

@@ -1,0 +1,216 @@
+// dispatch_bench: load generator for tools/bench. Usually run through that script, which starts
+// redis-server (AOF everysec) and dispatchd first.
+//
+//   dispatch_bench intake --target=127.0.0.1:50051 --seconds=10 --in_flight=256
+//
+// Drives SubmitComplaint (every request a new work order) and, in the same run against the same
+// server, DiagnosticsService.Echo with a payload of the same size: the ceiling of the server
+// stack. Phases alternate (echo, intake, echo, intake, ...) so that machine noise hits both
+// alike. Prints per-phase figures and, last, one line:
+//   intake_vs_echo ratio=R intake_per_s=X echo_per_s=Y intake_p99_ms=Z
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "dispatch/v1/diagnostics.grpc.pb.h"
+#include "dispatch/v1/intake.grpc.pb.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "dispatchd address");
+ABSL_FLAG(double, seconds, 12, "Total measured seconds, split over the phases");
+ABSL_FLAG(int, rounds, 3, "Echo/intake phase pairs");
+ABSL_FLAG(int, in_flight, 256, "Requests kept in flight");
+ABSL_FLAG(int, channels, 2, "gRPC channels (HTTP/2 connections)");
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+dispatch::v1::SubmitComplaintRequest Complaint(uint64_t n) {
+  dispatch::v1::SubmitComplaintRequest r;
+  auto* c = r.mutable_complaint();
+  c->set_channel(dispatch::v1::CHANNEL_HOTLINE_12345);
+  c->set_channel_work_order_id(absl::StrCat("BENCH-", n));
+  c->set_category(dispatch::v1::CATEGORY_SPECIAL_EQUIPMENT);
+  c->set_title("电梯停运");
+  c->set_description("3号楼2单元电梯停运两天，物业称等配件，老人上下楼困难。");
+  c->mutable_location()->mutable_jurisdiction()->set_community_code("330102001001");
+  c->mutable_location()->set_estate_name("翠苑一区");
+  c->mutable_location()->set_address("3幢2单元");
+  c->mutable_complainant()->set_name("王小明");
+  c->mutable_complainant()->set_phone("13812345678");
+  return r;
+}
+
+struct PhaseResult {
+  uint64_t ok = 0, failed = 0;
+  double seconds = 0;
+  std::vector<double> latencies_ms;
+  std::string first_error;
+};
+
+// Keeps `in_flight` calls going for `duration`; each completion starts the next call.
+class Phase {
+ public:
+  Phase(bool intake, std::vector<std::shared_ptr<grpc::Channel>>& channels, int in_flight,
+        double duration_s, std::atomic<uint64_t>* sequence)
+      : intake_(intake), in_flight_(in_flight), sequence_(sequence) {
+    for (auto& ch : channels) {
+      intake_stubs_.push_back(dispatch::v1::IntakeService::NewStub(ch));
+      echo_stubs_.push_back(dispatch::v1::DiagnosticsService::NewStub(ch));
+    }
+    echo_payload_ = Complaint(0).SerializeAsString();
+    end_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(duration_s));
+  }
+
+  PhaseResult Run() {
+    start_ = Clock::now();
+    for (int i = 0; i < in_flight_; ++i) StartOne(i);
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return active_ == 0 && started_all_; });
+    result_.seconds = std::chrono::duration<double>(last_done_ - start_).count();
+    return std::move(result_);
+  }
+
+ private:
+  struct Call {
+    grpc::ClientContext ctx;
+    dispatch::v1::SubmitComplaintRequest submit;
+    dispatch::v1::SubmitComplaintResponse submitted;
+    dispatch::v1::EchoRequest echo;
+    dispatch::v1::EchoResponse echoed;
+    Clock::time_point began;
+  };
+
+  void StartOne(int slot) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++active_;
+      if (slot == in_flight_ - 1) started_all_ = true;
+    }
+    Issue(slot);
+  }
+
+  void Issue(int slot) {
+    auto* call = new Call();
+    call->began = Clock::now();
+    size_t stub = slot % intake_stubs_.size();
+    if (intake_) {
+      call->submit = Complaint(sequence_->fetch_add(1));
+      intake_stubs_[stub]->async()->SubmitComplaint(
+          &call->ctx, &call->submit, &call->submitted,
+          [this, call, slot](grpc::Status s) { Done(call, slot, s); });
+    } else {
+      call->echo.set_payload(echo_payload_);
+      echo_stubs_[stub]->async()->Echo(&call->ctx, &call->echo, &call->echoed,
+                                       [this, call, slot](grpc::Status s) { Done(call, slot, s); });
+    }
+  }
+
+  void Done(Call* call, int slot, const grpc::Status& s) {
+    auto now = Clock::now();
+    double ms = std::chrono::duration<double, std::milli>(now - call->began).count();
+    delete call;
+    bool again;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (s.ok()) {
+        ++result_.ok;
+        result_.latencies_ms.push_back(ms);
+      } else {
+        ++result_.failed;
+        if (result_.first_error.empty()) result_.first_error = s.error_message();
+      }
+      last_done_ = now;
+      again = now < end_;
+      if (!again) --active_;
+    }
+    if (again) {
+      Issue(slot);
+    } else {
+      cv_.notify_all();
+    }
+  }
+
+  const bool intake_;
+  const int in_flight_;
+  std::atomic<uint64_t>* sequence_;
+  std::vector<std::unique_ptr<dispatch::v1::IntakeService::Stub>> intake_stubs_;
+  std::vector<std::unique_ptr<dispatch::v1::DiagnosticsService::Stub>> echo_stubs_;
+  std::string echo_payload_;
+  Clock::time_point start_, end_, last_done_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int active_ = 0;
+  bool started_all_ = false;
+  PhaseResult result_;
+};
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2 || std::string(args[1]) != "intake") {
+    fprintf(stderr, "usage: dispatch_bench intake [--target=HOST:PORT] [--seconds=S]\n");
+    return 2;
+  }
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
+    grpc::ChannelArguments ca;
+    ca.SetInt("grpc.channel_id", i);  // distinct channels, distinct connections
+    channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
+                                                 grpc::InsecureChannelCredentials(), ca));
+  }
+  std::atomic<uint64_t> sequence{static_cast<uint64_t>(
+      std::chrono::system_clock::now().time_since_epoch().count())};
+  const int rounds = absl::GetFlag(FLAGS_rounds);
+  const double phase_s = absl::GetFlag(FLAGS_seconds) / (2.0 * rounds);
+  const int in_flight = absl::GetFlag(FLAGS_in_flight);
+
+  // Warm-up: connections, script load, allocator.
+  Phase(true, channels, in_flight, 0.5, &sequence).Run();
+  Phase(false, channels, in_flight, 0.5, &sequence).Run();
+
+  PhaseResult echo_total, intake_total;
+  for (int r = 0; r < rounds; ++r) {
+    for (bool intake : {false, true}) {
+      PhaseResult p = Phase(intake, channels, in_flight, phase_s, &sequence).Run();
+      printf("round %d %-6s ok=%lu failed=%lu per_s=%.0f p50_ms=%.2f p99_ms=%.2f%s%s\n", r,
+             intake ? "intake" : "echo", static_cast<unsigned long>(p.ok),
+             static_cast<unsigned long>(p.failed), p.ok / p.seconds,
+             Percentile(p.latencies_ms, 0.5), Percentile(p.latencies_ms, 0.99),
+             p.first_error.empty() ? "" : " first_error=", p.first_error.c_str());
+      PhaseResult& total = intake ? intake_total : echo_total;
+      total.ok += p.ok;
+      total.failed += p.failed;
+      total.seconds += p.seconds;
+      total.latencies_ms.insert(total.latencies_ms.end(), p.latencies_ms.begin(),
+                                p.latencies_ms.end());
+    }
+  }
+  double intake_per_s = intake_total.ok / intake_total.seconds;
+  double echo_per_s = echo_total.ok / echo_total.seconds;
+  printf("in_flight=%d channels=%zu phases=%dx%.1fs failed_intake=%lu failed_echo=%lu\n", in_flight,
+         channels.size(), rounds, phase_s, static_cast<unsigned long>(intake_total.failed),
+         static_cast<unsigned long>(echo_total.failed));
+  printf("intake_vs_echo ratio=%.2f intake_per_s=%.0f echo_per_s=%.0f intake_p99_ms=%.1f\n",
+         intake_per_s / echo_per_s, intake_per_s, echo_per_s,
+         Percentile(intake_total.latencies_ms, 0.99));
+  return intake_total.failed == 0 && echo_total.failed == 0 ? 0 : 1;
+}

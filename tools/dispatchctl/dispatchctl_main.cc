@@ -1,0 +1,163 @@
+// dispatchctl: the operator's command line for dispatchd (the seed of the operator CLI).
+//
+//   dispatchctl health                       overall and per-service health
+//   dispatchctl submit --work_order=WO-1 --category=CATEGORY_SPECIAL_EQUIPMENT
+//       --description="电梯停运" --phone=13812345678 --estate="翠苑一区"
+//   dispatchctl get T20261122-042-7KQ2M9XZ
+//   dispatchctl lookup --channel=CHANNEL_HOTLINE_12345 --work_order=WO-1
+//
+// --target picks the server (default 127.0.0.1:50051). Prints responses as protobuf text;
+// exits 0 on success, 1 on an RPC error (printed with its code), 2 on bad usage.
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "dispatch/v1/intake.grpc.pb.h"
+#include "google/protobuf/text_format.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "dispatchd address");
+ABSL_FLAG(double, timeout_s, 5, "RPC deadline in seconds");
+ABSL_FLAG(std::string, channel, "CHANNEL_HOTLINE_12345", "submit/lookup: Channel enum name");
+ABSL_FLAG(std::string, work_order, "", "submit/lookup: the channel's work-order id");
+ABSL_FLAG(std::string, request_id, "", "submit: request id (channels without work orders)");
+ABSL_FLAG(std::string, category, "CATEGORY_SERVICE_QUALITY", "submit: Category enum name");
+ABSL_FLAG(std::string, title, "", "submit: short title");
+ABSL_FLAG(std::string, description, "", "submit: what happened");
+ABSL_FLAG(std::string, community, "", "submit: community unit code");
+ABSL_FLAG(std::string, estate, "", "submit: estate (小区) name");
+ABSL_FLAG(std::string, address, "", "submit: building/unit/room");
+ABSL_FLAG(std::string, name, "", "submit: complainant name");
+ABSL_FLAG(std::string, phone, "", "submit: complainant phone");
+
+namespace {
+
+using namespace dispatch;  // NOLINT: a small tool
+
+void Print(const google::protobuf::Message& m) {
+  std::string text;
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetUseUtf8StringEscaping(true);
+  printer.PrintToString(m, &text);
+  printf("%s", text.c_str());
+}
+
+int Report(const grpc::Status& s) {
+  if (s.ok()) return 0;
+  fprintf(stderr, "error %d: %s\n", s.error_code(), s.error_message().c_str());
+  return 1;
+}
+
+void SetDeadline(grpc::ClientContext* ctx) {
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(
+                        static_cast<int64_t>(absl::GetFlag(FLAGS_timeout_s) * 1000)));
+}
+
+int Health(const std::shared_ptr<grpc::Channel>& ch) {
+  auto stub = grpc::health::v1::Health::NewStub(ch);
+  int rc = 0;
+  for (std::string service : {"", "dispatch.v1.IntakeService", "dispatch.v1.RoutingService",
+                              "dispatch.v1.EscalationService"}) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    grpc::Status s = stub->Check(&ctx, req, &resp);
+    std::string status =
+        s.ok() ? grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())
+               : absl::StrCat("error ", s.error_code(), " ", s.error_message());
+    printf("%-32s %s\n", service.empty() ? "(server)" : service.c_str(), status.c_str());
+    if (service.empty() && !(s.ok() && resp.status() == resp.SERVING)) rc = 1;
+  }
+  return rc;
+}
+
+bool ParseEnum(const google::protobuf::EnumDescriptor* d, const std::string& name, int* out) {
+  const auto* v = d->FindValueByName(name);
+  if (v == nullptr) {
+    fprintf(stderr, "unknown %s value %s\n", d->name().c_str(), name.c_str());
+    return false;
+  }
+  *out = v->number();
+  return true;
+}
+
+int Submit(v1::IntakeService::Stub& stub) {
+  v1::SubmitComplaintRequest req;
+  req.set_request_id(absl::GetFlag(FLAGS_request_id));
+  v1::Complaint* c = req.mutable_complaint();
+  int channel, category;
+  if (!ParseEnum(v1::Channel_descriptor(), absl::GetFlag(FLAGS_channel), &channel) ||
+      !ParseEnum(v1::Category_descriptor(), absl::GetFlag(FLAGS_category), &category)) {
+    return 2;
+  }
+  c->set_channel(static_cast<v1::Channel>(channel));
+  c->set_category(static_cast<v1::Category>(category));
+  c->set_channel_work_order_id(absl::GetFlag(FLAGS_work_order));
+  c->set_title(absl::GetFlag(FLAGS_title));
+  c->set_description(absl::GetFlag(FLAGS_description));
+  c->mutable_location()->mutable_jurisdiction()->set_community_code(absl::GetFlag(FLAGS_community));
+  c->mutable_location()->set_estate_name(absl::GetFlag(FLAGS_estate));
+  c->mutable_location()->set_address(absl::GetFlag(FLAGS_address));
+  c->mutable_complainant()->set_name(absl::GetFlag(FLAGS_name));
+  c->mutable_complainant()->set_phone(absl::GetFlag(FLAGS_phone));
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::SubmitComplaintResponse resp;
+  grpc::Status s = stub.SubmitComplaint(&ctx, req, &resp);
+  if (s.ok()) Print(resp);
+  return Report(s);
+}
+
+int Get(v1::IntakeService::Stub& stub, const std::string& id) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::GetTicketRequest req;
+  req.set_ticket_id(id);
+  v1::GetTicketResponse resp;
+  grpc::Status s = stub.GetTicket(&ctx, req, &resp);
+  if (s.ok()) Print(resp);
+  return Report(s);
+}
+
+int Lookup(v1::IntakeService::Stub& stub) {
+  v1::LookupTicketRequest req;
+  int channel;
+  if (!ParseEnum(v1::Channel_descriptor(), absl::GetFlag(FLAGS_channel), &channel)) return 2;
+  req.set_channel(static_cast<v1::Channel>(channel));
+  req.set_channel_work_order_id(absl::GetFlag(FLAGS_work_order));
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::GetTicketResponse resp;
+  grpc::Status s = stub.LookupTicket(&ctx, req, &resp);
+  if (s.ok()) Print(resp);
+  return Report(s);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "dispatchctl health | submit [flags] | get TICKET_ID | lookup --channel=C --work_order=W");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() < 2) {
+    fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
+    return 2;
+  }
+  std::string cmd = args[1];
+  auto ch = grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+  auto stub = v1::IntakeService::NewStub(ch);
+  if (cmd == "health") return Health(ch);
+  if (cmd == "submit") return Submit(*stub);
+  if (cmd == "get" && args.size() == 3) return Get(*stub, args[2]);
+  if (cmd == "lookup") return Lookup(*stub);
+  fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
+  return 2;
+}
