@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/text.h"
 #include "common/proto_time.h"
 
@@ -36,9 +37,9 @@ Fields Encode(const v1::Ticket& t) {
   add_nonzero("manual", t.needs_manual_routing());
   for (const v1::SlaClock& c : t.clocks()) {
     std::string p = absl::StrCat("c", c.kind(), ".");
-    f.emplace_back(p + "tgt", std::to_string(TimeUtil::DurationToMilliseconds(c.target())));
-    f.emplace_back(p + "basis", std::to_string(c.day_basis()));
-    f.emplace_back(p + "start", Ms(c.started_at()));
+    f.emplace_back(absl::StrCat("c", c.kind()),
+                   absl::StrCat(ToUnixMs(c.started_at()), ":",
+                                TimeUtil::DurationToMilliseconds(c.target()), ":", c.day_basis()));
     f.emplace_back(p + "due", Ms(c.deadline()));
     if (c.has_met_at()) f.emplace_back(p + "met", Ms(c.met_at()));
     if (c.breached()) f.emplace_back(p + "br", "1");
@@ -89,12 +90,13 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
     if (h.find(p + "due") == h.end()) continue;
     v1::SlaClock* c = t.add_clocks();
     c->set_kind(static_cast<v1::ClockKind>(kind));
-    ok &= num(p + "tgt", &v);
-    *c->mutable_target() = TimeUtil::MillisecondsToDuration(v);
-    ok &= num(p + "basis", &v);
-    c->set_day_basis(static_cast<v1::DayBasis>(v));
-    ok &= num(p + "start", &v);
-    *c->mutable_started_at() = TsFromMs(v);
+    std::vector<absl::string_view> meta = absl::StrSplit(h[absl::StrCat("c", kind)], ':');
+    int64_t start = 0, target = 0, basis = 0;
+    ok &= meta.size() == 3 && absl::SimpleAtoi(meta[0], &start) &&
+          absl::SimpleAtoi(meta[1], &target) && absl::SimpleAtoi(meta[2], &basis);
+    *c->mutable_started_at() = TsFromMs(start);
+    *c->mutable_target() = TimeUtil::MillisecondsToDuration(target);
+    c->set_day_basis(static_cast<v1::DayBasis>(basis));
     ok &= num(p + "due", &v);
     *c->mutable_deadline() = TsFromMs(v);
     if (h.count(p + "met")) {

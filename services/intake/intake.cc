@@ -120,9 +120,9 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
         switch (r->outcome) {
           case TicketStore::Outcome::kCreated: {
             v1::SubmitComplaintResponse response;
+            s->ticket.clear_complaint();
             *response.mutable_ticket() = std::move(s->ticket);
             ticket_record::FillClockState(clock_->Now(), response.mutable_ticket());
-            ticket_record::MaskContact(response.mutable_ticket());
             response.set_created(true);
             return s->done(std::move(response));
           }
@@ -143,6 +143,7 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
                      [s](absl::StatusOr<v1::Ticket> t) {
                        if (!t.ok()) return s->done(t.status());
                        v1::SubmitComplaintResponse response;
+                       t->clear_complaint();
                        *response.mutable_ticket() = *std::move(t);
                        response.set_created(false);
                        s->done(std::move(response));

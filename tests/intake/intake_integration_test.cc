@@ -134,7 +134,7 @@ TEST_F(IntakeTest, AnOpenClockPastItsDeadlineReadsAsBreached) {
 TEST_F(IntakeTest, ThePhoneNumberIsMaskedInReadResponses) {
   v1::SubmitComplaintResponse submitted;
   ASSERT_TRUE(Submit(HotlineComplaint("WO-mask"), &submitted).ok());
-  EXPECT_EQ(submitted.ticket().complaint().complainant().phone(), "138****5678");
+  EXPECT_FALSE(submitted.ticket().has_complaint());  // not echoed back
   v1::GetTicketResponse got;
   ASSERT_TRUE(Get(submitted.ticket().ticket_id(), &got).ok());
   EXPECT_EQ(got.ticket().complaint().complainant().phone(), "138****5678");
@@ -214,8 +214,6 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   v1::Complaint stored;
   ASSERT_TRUE(stored.ParseFromString(complaint->str));
   EXPECT_EQ(stored.complainant().phone(), "13812345678");  // stored in full, masked on read
-  auto indexed = redis_->ExecuteSync({"ZSCORE", keys::AcceptedIndex(shard), id});
-  EXPECT_EQ(indexed->str, std::to_string(accepted_ms));
 
   auto events = redis_->ExecuteSync({"XRANGE", keys::Events(shard), "-", "+"});
   ASSERT_EQ(events->elements.size(), 1u);

@@ -68,7 +68,8 @@ class Phase {
       intake_stubs_.push_back(dispatch::v1::IntakeService::NewStub(ch));
       echo_stubs_.push_back(dispatch::v1::DiagnosticsService::NewStub(ch));
     }
-    echo_payload_ = Complaint(0).SerializeAsString();
+    template_ = Complaint(0);
+    echo_payload_ = template_.SerializeAsString();
     end_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                               std::chrono::duration<double>(duration_s));
   }
@@ -106,7 +107,9 @@ class Phase {
     call->began = Clock::now();
     size_t stub = slot % intake_stubs_.size();
     if (intake_) {
-      call->submit = Complaint(sequence_->fetch_add(1));
+      call->submit = template_;
+      call->submit.mutable_complaint()->set_channel_work_order_id(
+          absl::StrCat("BENCH-", sequence_->fetch_add(1)));
       intake_stubs_[stub]->async()->SubmitComplaint(
           &call->ctx, &call->submit, &call->submitted,
           [this, call, slot](grpc::Status s) { Done(call, slot, s); });
@@ -147,6 +150,7 @@ class Phase {
   std::atomic<uint64_t>* sequence_;
   std::vector<std::unique_ptr<dispatch::v1::IntakeService::Stub>> intake_stubs_;
   std::vector<std::unique_ptr<dispatch::v1::DiagnosticsService::Stub>> echo_stubs_;
+  dispatch::v1::SubmitComplaintRequest template_;
   std::string echo_payload_;
   Clock::time_point start_, end_, last_done_;
   std::mutex mu_;
