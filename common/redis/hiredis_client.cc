@@ -85,11 +85,11 @@ class HiredisClient::Connection {
     if (ctx_ != nullptr) redisFree(ctx_);
   }
 
-  void Enqueue(std::vector<std::string> argv, Callback done) {
+  void Enqueue(Command command, Callback done) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!stopping_) {
-        queue_.push_back({std::move(argv), std::move(done)});
+        queue_.push_back({std::move(command), std::move(done)});
         cv_.notify_one();
         return;
       }
@@ -99,7 +99,7 @@ class HiredisClient::Connection {
 
  private:
   struct Pending {
-    std::vector<std::string> argv;
+    Command command;
     Callback done;
   };
 
@@ -134,7 +134,7 @@ class HiredisClient::Connection {
     for (auto& p : batch) {
       args.clear();
       lens.clear();
-      for (const auto& a : p.argv) {
+      for (const auto& a : *p.command) {
         args.push_back(a.data());
         lens.push_back(a.size());
       }
@@ -216,9 +216,9 @@ HiredisClient::HiredisClient(HiredisOptions options) {
 
 HiredisClient::~HiredisClient() = default;
 
-void HiredisClient::Execute(std::vector<std::string> argv, Callback done) {
+void HiredisClient::Send(Command command, Callback done) {
   unsigned i = next_.fetch_add(1, std::memory_order_relaxed) % connections_.size();
-  connections_[i]->Enqueue(std::move(argv), std::move(done));
+  connections_[i]->Enqueue(std::move(command), std::move(done));
 }
 
 }  // namespace dispatch::redis

@@ -54,7 +54,7 @@ class HiredisClient : public Client {
   HiredisClient(const HiredisClient&) = delete;
   HiredisClient& operator=(const HiredisClient&) = delete;
 
-  void Execute(std::vector<std::string> argv, Callback done) override;
+  void Send(Command command, Callback done) override;
 
  private:
   class Connection;

@@ -12,27 +12,26 @@ namespace dispatch::redis {
 
 Script::Script(std::string source) : source_(std::move(source)), sha1_(Sha1Hex(source_)) {}
 
-void Client::Eval(const Script& script, const std::vector<std::string>& keys,
-                  const std::vector<std::string>& args, Callback done) {
-  std::vector<std::string> argv;
-  argv.reserve(3 + keys.size() + args.size());
-  argv.push_back("EVALSHA");
-  argv.push_back(script.sha1());
-  argv.push_back(std::to_string(keys.size()));
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  // Keep a copy for the NOSCRIPT fallback; the first attempt consumes `argv`.
-  auto fallback = std::make_shared<std::vector<std::string>>(argv);
-  (*fallback)[0] = "EVAL";
-  (*fallback)[1] = script.source();
-  Execute(std::move(argv),
-          [this, fallback, done = std::move(done)](absl::StatusOr<Reply> reply) mutable {
-            if (!reply.ok() && absl::StartsWith(reply.status().message(), "NOSCRIPT")) {
-              Execute(std::move(*fallback), std::move(done));
-              return;
-            }
-            done(std::move(reply));
-          });
+void Client::Eval(const Script& script, std::vector<std::string> keys,
+                  std::vector<std::string> args, Callback done) {
+  auto command = std::make_shared<std::vector<std::string>>();
+  command->reserve(3 + keys.size() + args.size());
+  command->push_back("EVALSHA");
+  command->push_back(script.sha1());
+  command->push_back(std::to_string(keys.size()));
+  for (auto& k : keys) command->push_back(std::move(k));
+  for (auto& a : args) command->push_back(std::move(a));
+  Send(command, [this, command, &script, done = std::move(done)](absl::StatusOr<Reply> reply) mutable {
+    if (!reply.ok() && absl::StartsWith(reply.status().message(), "NOSCRIPT")) {
+      // The server lost its script cache (restart, SCRIPT FLUSH): send the source, which also
+      // caches it again.
+      (*command)[0] = "EVAL";
+      (*command)[1] = script.source();
+      Send(std::move(command), std::move(done));
+      return;
+    }
+    done(std::move(reply));
+  });
 }
 
 absl::StatusOr<Reply> Client::ExecuteSync(std::vector<std::string> argv) {

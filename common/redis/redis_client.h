@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct Reply {
 
 using Callback = std::function<void(absl::StatusOr<Reply>)>;
 
+// A command's argv, shared so that a retry (EVALSHA -> EVAL) needs no copy of its arguments.
+using Command = std::shared_ptr<std::vector<std::string>>;
+
 // A Lua script, sent by SHA1 (EVALSHA) and re-sent whole when Redis answers NOSCRIPT (after a
 // restart or SCRIPT FLUSH). Immutable; share one instance per script.
 class Script {
@@ -60,11 +64,17 @@ class Client {
  public:
   virtual ~Client() = default;
 
-  virtual void Execute(std::vector<std::string> argv, Callback done) = 0;
+  // Queues `command`; the client keeps it alive until `done` has run.
+  virtual void Send(Command command, Callback done) = 0;
 
-  // EVALSHA script.sha1 keys args, falling back to EVAL on NOSCRIPT.
-  void Eval(const Script& script, const std::vector<std::string>& keys,
-            const std::vector<std::string>& args, Callback done);
+  void Execute(std::vector<std::string> argv, Callback done) {
+    Send(std::make_shared<std::vector<std::string>>(std::move(argv)), std::move(done));
+  }
+
+  // EVALSHA script.sha1 keys args, falling back to EVAL on NOSCRIPT. `script` must outlive the
+  // call (scripts are long-lived constants).
+  void Eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+            Callback done);
 
   // Blocks the calling thread until the reply arrives. Never call it from a Callback.
   absl::StatusOr<Reply> ExecuteSync(std::vector<std::string> argv);

@@ -46,7 +46,7 @@ void TicketStore::Create(const v1::Ticket& ticket, const std::string& complaint_
     args.push_back(std::move(k));
     args.push_back(std::move(v));
   }
-  redis_->Eval(SubmitScript(), keys, args,
+  redis_->Eval(SubmitScript(), std::move(keys), std::move(args),
                [done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
                  if (!reply.ok()) return done(reply.status());
                  const auto& e = reply->elements;
