@@ -4,6 +4,11 @@
 #include <signal.h>
 #include <sys/time.h>
 
+#include <errno.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -129,28 +134,25 @@ class HiredisClient::Connection {
         return;
       }
     }
-    std::vector<const char*> args;
-    std::vector<size_t> lens;
-    for (auto& p : batch) {
-      args.clear();
-      lens.clear();
-      for (const auto& a : *p.command) {
-        args.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data());
-    }
-    int written = 0;
-    while (!written) {
-      if (redisBufferWrite(ctx_, &written) != REDIS_OK) {
-        FailFrom(batch, 0, "write");
+    // Encode the batch (RESP) into one reused buffer and write it straight to the socket:
+    // hiredis's own output buffer would be grown and freed for every batch.
+    out_.clear();
+    for (auto& p : batch) AppendResp(*p.command, &out_);
+    size_t off = 0;
+    while (off < out_.size()) {
+      ssize_t n = write(ctx_->fd, out_.data() + off, out_.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        FailFrom(batch, 0, "write", n < 0 ? strerror(errno) : "connection closed");
         return;
       }
+      off += static_cast<size_t>(n);
     }
+    if (out_.capacity() > kMaxKeptBuffer) std::string().swap(out_);
     for (size_t i = 0; i < batch.size(); ++i) {
       void* raw = nullptr;
       if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
-        FailFrom(batch, i, "read");
+        FailFrom(batch, i, "read", ctx_->errstr);
         return;
       }
       auto* r = static_cast<redisReply*>(raw);
@@ -186,16 +188,36 @@ class HiredisClient::Connection {
 
   // The connection broke at batch[from]: every command from there on fails. Commands already
   // written may have been applied; the caller is told so.
-  void FailFrom(std::vector<Pending>& batch, size_t from, const char* op) {
+  void FailFrom(std::vector<Pending>& batch, size_t from, const char* op, const char* why) {
     absl::Status s = absl::UnavailableError(absl::StrCat(
-        "redis connection to ", options_.address.ToString(), " failed during ", op, ": ",
-        ctx_->errstr, " (the command may or may not have been applied)"));
+        "redis connection to ", options_.address.ToString(), " failed during ", op, ": ", why,
+        " (the command may or may not have been applied)"));
     redisFree(ctx_);
     ctx_ = nullptr;
     for (size_t i = from; i < batch.size(); ++i) batch[i].done(s);
   }
 
+  // RESP: *<argc>\r\n then $<len>\r\n<bytes>\r\n for each argument.
+  static void AppendResp(const std::vector<std::string>& argv, std::string* out) {
+    char num[24];
+    auto append_len = [&](char prefix, size_t n) {
+      out->push_back(prefix);
+      auto [end, ec] = std::to_chars(num, num + sizeof num, n);
+      out->append(num, end);
+      out->append("\r\n", 2);
+    };
+    append_len('*', argv.size());
+    for (const std::string& a : argv) {
+      append_len('$', a.size());
+      out->append(a);
+      out->append("\r\n", 2);
+    }
+  }
+
+  static constexpr size_t kMaxKeptBuffer = 4 << 20;
+
   const HiredisOptions options_;
+  std::string out_;  // the I/O thread's output buffer, reused across batches
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;  // guarded by mu_

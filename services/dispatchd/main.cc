@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "common/config.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("dispatchd --config=FILE [--listen=ADDR] [--redis=ADDR] "
                                "[--services=intake,routing,escalation]");
   absl::ParseCommandLine(argc, argv);
+  // gRPC locks absl mutexes on every call; cycle detection is a debugging aid, not for serving.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Block the stop signals in every thread; main() waits for them with sigwait.
   sigset_t stop_signals;

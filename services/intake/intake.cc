@@ -82,9 +82,9 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
   v1::Ticket& t = s->ticket;
   t.set_version(1);
   t.set_status(v1::TICKET_STATUS_ACCEPTED);
-  *t.mutable_complaint() = c;
+  // The complaint is stored as submitted (complaint_bytes); the ticket carries the effective
+  // priority.
   t.set_priority(SlaPolicy::EffectivePriority(c.category(), c.priority()));
-  t.mutable_complaint()->set_priority(t.priority());
   *t.mutable_accepted_at() = ToProto(now);
   *t.mutable_updated_at() = t.accepted_at();
   t.set_sla_policy_version(policy_.version());
@@ -120,7 +120,6 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
         switch (r->outcome) {
           case TicketStore::Outcome::kCreated: {
             v1::SubmitComplaintResponse response;
-            s->ticket.clear_complaint();
             *response.mutable_ticket() = std::move(s->ticket);
             ticket_record::FillClockState(clock_->Now(), response.mutable_ticket());
             response.set_created(true);
