@@ -53,6 +53,7 @@ std::string Complaint(int shard, absl::string_view id) {
   return absl::StrCat(ShardTag(shard), ":c:", id);
 }
 std::string Timers(int shard) { return absl::StrCat(ShardTag(shard), ":timers"); }
+std::string AcceptedIndex(int shard) { return absl::StrCat(ShardTag(shard), ":idx:accepted"); }
 std::string Events(int shard) { return absl::StrCat(ShardTag(shard), ":events"); }
 
 }  // namespace dispatch::keys

@@ -50,6 +50,9 @@ std::string Complaint(int shard, absl::string_view ticket_id);
 //                             the earliest deadline among its open clocks. One entry per open
 //                             ticket; whoever handles a wake-up re-arms the next one.
 std::string Timers(int shard);
+// {s}:idx:accepted            zset of ticket ids scored by acceptance time (unix ms): the time
+//                             index that list views page through
+std::string AcceptedIndex(int shard);
 // {s}:events                  stream of TicketEvent (the outbox)
 std::string Events(int shard);
 

@@ -33,13 +33,15 @@ void TicketStore::Create(const v1::Ticket& ticket, const std::string& complaint_
                                    keys::Ticket(shard, id),
                                    keys::Complaint(shard, id),
                                    keys::Timers(shard),
+                                   keys::AcceptedIndex(shard),
                                    keys::Events(shard)};
   ticket_record::Fields fields = ticket_record::Encode(ticket);
   std::vector<std::string> args;
-  args.reserve(5 + 2 * fields.size());
+  args.reserve(6 + 2 * fields.size());
   args.push_back(id);
   args.push_back(fingerprint);
   args.push_back(std::to_string(absl::ToUnixMillis(ticket_record::NextWakeUp(ticket))));
+  args.push_back(std::to_string(ToUnixMs(ticket.accepted_at())));
   args.push_back(complaint_bytes);
   args.push_back(accepted.SerializeAsString());
   for (auto& [k, v] : fields) {

@@ -2,7 +2,7 @@
 // common/ticket_record.h).
 //
 // Create() is one Lua script (services/intake/lua/submit.lua): the idempotency record, the
-// ticket hash, the complaint, the ticket's timer and the TicketAccepted
+// ticket hash, the complaint, the ticket's timer, the acceptance-time index and the TicketAccepted
 // event are written together or not at all, so no half-written ticket and no unarmed timer can
 // exist. Get() reads hash and complaint in one script (lua/get.lua), a consistent snapshot.
 // Thread-safe; callbacks run on Redis client threads.

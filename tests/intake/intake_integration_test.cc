@@ -210,6 +210,8 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   int64_t accepted_ms = absl::ToUnixMillis(Shanghai(2026, 11, 23, 9, 0));
   EXPECT_EQ(timers->elements[0].str, id);
   EXPECT_EQ(timers->elements[1].str, std::to_string(accepted_ms + 30 * 60 * 1000));
+  auto indexed = redis_->ExecuteSync({"ZSCORE", keys::AcceptedIndex(shard), id});
+  EXPECT_EQ(indexed->str, std::to_string(accepted_ms));
   auto complaint = redis_->ExecuteSync({"GET", keys::Complaint(shard, id)});
   v1::Complaint stored;
   ASSERT_TRUE(stored.ParseFromString(complaint->str));

@@ -5,10 +5,11 @@
 -- KEYS[2] ticket               {s}:t:<id>          hash (common/ticket_record.h)
 -- KEYS[3] complaint            {s}:c:<id>          string, serialized dispatch.v1.Complaint
 -- KEYS[4] timers               {s}:timers          zset <id> -> next wake-up (unix ms)
--- KEYS[5] event stream         {s}:events          stream (the outbox)
--- ARGV[1] ticket id   ARGV[2] fingerprint   ARGV[3] next wake-up ms
--- ARGV[4] serialized complaint   ARGV[5] serialized dispatch.v1.TicketEvent (TicketAccepted)
--- ARGV[6..] the ticket hash's field/value pairs.
+-- KEYS[5] acceptance index     {s}:idx:accepted    zset <id> -> accepted (unix ms)
+-- KEYS[6] event stream         {s}:events          stream (the outbox)
+-- ARGV[1] ticket id   ARGV[2] fingerprint   ARGV[3] next wake-up ms   ARGV[4] accepted ms
+-- ARGV[5] serialized complaint   ARGV[6] serialized dispatch.v1.TicketEvent (TicketAccepted)
+-- ARGV[7..] the ticket hash's field/value pairs.
 --
 -- Returns {"created", id, event stream id} | {"duplicate", id, fingerprint} | {"collision"}.
 -- All checks happen before the first write, so the script writes everything or nothing: a key
@@ -29,16 +30,18 @@ local function wrong_type(key, want)
   end
   return nil
 end
-local bad = wrong_type(KEYS[4], 'zset') or wrong_type(KEYS[5], 'stream')
+local bad = wrong_type(KEYS[4], 'zset') or wrong_type(KEYS[5], 'zset') or
+            wrong_type(KEYS[6], 'stream')
 if bad then return bad end
-if #ARGV < 7 or #ARGV % 2 ~= 1 then
+if #ARGV < 8 or #ARGV % 2 ~= 0 then
   return redis.error_reply('submit.lua: malformed arguments')
 end
 
 local id = ARGV[1]
-redis.call('HSET', KEYS[2], unpack(ARGV, 6))
-redis.call('SET', KEYS[3], ARGV[4])
+redis.call('HSET', KEYS[2], unpack(ARGV, 7))
+redis.call('SET', KEYS[3], ARGV[5])
 redis.call('SET', KEYS[1], id .. ' ' .. ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[3], id)
-local event_id = redis.call('XADD', KEYS[5], '*', 'type', 'accepted', 'ticket', id, 'pb', ARGV[5])
+redis.call('ZADD', KEYS[5], ARGV[4], id)
+local event_id = redis.call('XADD', KEYS[6], '*', 'type', 'accepted', 'ticket', id, 'pb', ARGV[6])
 return {'created', id, event_id}
