@@ -39,7 +39,8 @@ Fields Encode(const v1::Ticket& t) {
     std::string p = absl::StrCat("c", c.kind(), ".");
     f.emplace_back(absl::StrCat("c", c.kind()),
                    absl::StrCat(ToUnixMs(c.started_at()), ":",
-                                TimeUtil::DurationToMilliseconds(c.target()), ":", c.day_basis()));
+                                TimeUtil::DurationToMilliseconds(c.target()), ":", c.day_basis(),
+                                ":", c.round()));
     f.emplace_back(p + "due", Ms(c.deadline()));
     if (c.has_met_at()) f.emplace_back(p + "met", Ms(c.met_at()));
     if (c.breached()) f.emplace_back(p + "br", "1");
@@ -91,9 +92,11 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
     v1::SlaClock* c = t.add_clocks();
     c->set_kind(static_cast<v1::ClockKind>(kind));
     std::vector<absl::string_view> meta = absl::StrSplit(h[absl::StrCat("c", kind)], ':');
-    int64_t start = 0, target = 0, basis = 0;
-    ok &= meta.size() == 3 && absl::SimpleAtoi(meta[0], &start) &&
-          absl::SimpleAtoi(meta[1], &target) && absl::SimpleAtoi(meta[2], &basis);
+    int64_t start = 0, target = 0, basis = 0, round = 0;
+    ok &= meta.size() == 4 && absl::SimpleAtoi(meta[0], &start) &&
+          absl::SimpleAtoi(meta[1], &target) && absl::SimpleAtoi(meta[2], &basis) &&
+          absl::SimpleAtoi(meta[3], &round);
+    c->set_round(static_cast<int32_t>(round));
     *c->mutable_started_at() = TsFromMs(start);
     *c->mutable_target() = TimeUtil::MillisecondsToDuration(target);
     c->set_day_basis(static_cast<v1::DayBasis>(basis));

@@ -7,7 +7,7 @@
 //   acc   accepted (unix ms)      upd   updated (unix ms)     pol   SLA policy version
 //   tier  supervision Tier        ret   return count          redo  redo count
 //   manual  1 = needs manual routing
-//   c<k>      "<started ms>:<target ms>:<DayBasis number>"
+//   c<k>      "<started ms>:<target ms>:<DayBasis number>:<round>"
 //   c<k>.due  deadline ms     c<k>.met  met ms (absent while open)   c<k>.br  1 = breach recorded
 // where <k> is the ClockKind number. Fields whose value is zero/false are left out and read as
 // zero. Every script that changes a ticket bumps `ver` and `upd`.

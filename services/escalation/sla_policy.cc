@@ -22,6 +22,10 @@ absl::StatusOr<SlaPolicy::Targets> Merge(const config::v1::ClockTargets& c,
       return absl::InvalidArgumentError(absl::StrCat(field, ".", name, ": must be positive"));
     }
   }
+  if (c.resolve_working_days() != 0 && t.resolve_day_basis != v1::DAY_BASIS_WORKING) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".resolve_working_days: needs resolve_day_basis DAY_BASIS_WORKING"));
+  }
   if (t.resolve_day_basis == v1::DAY_BASIS_WORKING) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ".resolve_day_basis: DAY_BASIS_WORKING needs the statutory working-day calendar, "
@@ -80,21 +84,23 @@ v1::Priority SlaPolicy::EffectivePriority(v1::Category category, v1::Priority re
   return requested == v1::PRIORITY_UNSPECIFIED ? v1::PRIORITY_NORMAL : requested;
 }
 
-const SlaPolicy::Targets& SlaPolicy::TargetsFor(v1::Category category) const {
+const SlaPolicy::Targets& SlaPolicy::TargetsFor(v1::Category category,
+                                                v1::Priority priority) const {
   auto it = by_category_.find(category);
   if (it != by_category_.end()) return it->second;
-  return IsEmergency(category) ? emergency_ : defaults_;
+  return EffectivePriority(category, priority) == v1::PRIORITY_EMERGENCY ? emergency_ : defaults_;
 }
 
-std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category,
+std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category, v1::Priority priority,
                                                absl::Time accepted_at) const {
-  const Targets& t = TargetsFor(category);
+  const Targets& t = TargetsFor(category, priority);
   std::vector<v1::SlaClock> clocks;
   auto add = [&](v1::ClockKind kind, absl::Duration target, v1::DayBasis basis) {
     v1::SlaClock& c = clocks.emplace_back();
     c.set_kind(kind);
     *c.mutable_target() = ToProto(target);
     c.set_day_basis(basis);
+    c.set_round(1);
     *c.mutable_started_at() = ToProto(accepted_at);
     *c.mutable_deadline() = ToProto(accepted_at + target);
   };

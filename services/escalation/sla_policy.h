@@ -5,8 +5,9 @@
 //   resolve      3 days after acceptance (calendar days; working days arrive with the statutory
 //                calendar of the SLA-engine issue and are refused until then)
 //
-// Targets are configurable per category; emergency categories (DOMAIN.md section 6) get the
-// emergency targets and PRIORITY_EMERGENCY. A policy has a version; a ticket records the version
+// Targets are configurable per category; emergency categories (DOMAIN.md section 6) and
+// tickets submitted as PRIORITY_EMERGENCY get the emergency targets (a per-category entry still
+// wins for its category). A policy has a version; a ticket records the version
 // it was accepted under. Immutable after construction; thread-safe.
 #ifndef DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
 #define DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
@@ -43,10 +44,12 @@ class SlaPolicy {
   // requested one (PRIORITY_NORMAL when unspecified).
   static v1::Priority EffectivePriority(v1::Category category, v1::Priority requested);
 
-  const Targets& TargetsFor(v1::Category category) const;
+  const Targets& TargetsFor(v1::Category category, v1::Priority priority) const;
 
-  // The three clocks of a ticket accepted at `accepted_at`, in ClockKind order, all open.
-  std::vector<v1::SlaClock> ClocksFor(v1::Category category, absl::Time accepted_at) const;
+  // The three clocks (round 1) of a ticket accepted at `accepted_at`, in ClockKind order, all
+  // open. `priority` is the requested one (see EffectivePriority).
+  std::vector<v1::SlaClock> ClocksFor(v1::Category category, v1::Priority priority,
+                                      absl::Time accepted_at) const;
 
  private:
   std::string version_;

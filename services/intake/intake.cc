@@ -88,7 +88,7 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
   *t.mutable_accepted_at() = ToProto(now);
   *t.mutable_updated_at() = t.accepted_at();
   t.set_sla_policy_version(policy_.version());
-  for (v1::SlaClock& clock : policy_.ClocksFor(c.category(), now)) {
+  for (v1::SlaClock& clock : policy_.ClocksFor(c.category(), c.priority(), now)) {
     *t.add_clocks() = std::move(clock);
   }
 

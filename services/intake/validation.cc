@@ -64,7 +64,14 @@ absl::Status ValidateSubmit(const v1::SubmitComplaintRequest& req) {
   const v1::Complaint& c = req.complaint();
   v.RequiredEnum<v1::Channel>("complaint.channel", c.channel(), v1::Channel_IsValid);
   v.ExternalId("complaint.channel_work_order_id", c.channel_work_order_id());
-  if (c.channel_work_order_id().empty()) {
+  const bool gateway_channel = c.channel() == v1::CHANNEL_HOTLINE_12345 ||
+                               c.channel() == v1::CHANNEL_PROVINCIAL_TRANSFER_SYSTEM ||
+                               c.channel() == v1::CHANNEL_PETITION_PLATFORM;
+  if (c.channel_work_order_id().empty() && gateway_channel) {
+    v.Add("complaint.channel_work_order_id",
+          absl::StrCat("required for ", v1::Channel_Name(c.channel()),
+                       " (its gateway re-sends, and submissions are idempotent on it)"));
+  } else if (c.channel_work_order_id().empty()) {
     if (req.request_id().empty()) {
       v.Add("request_id", "required when complaint.channel_work_order_id is empty");
     }

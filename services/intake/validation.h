@@ -4,7 +4,9 @@
 //                                   1-64 characters of [A-Za-z0-9._:-]
 //   complaint                       required
 //   complaint.channel               required, a known Channel
-//   complaint.channel_work_order_id optional; 1-64 characters of [A-Za-z0-9._:-]
+//   complaint.channel_work_order_id 1-64 characters of [A-Za-z0-9._:-]; required for channels
+//                                   whose gateways re-send (12345 hotline, provincial transfer
+//                                   system, petition platform)
 //   complaint.category              required, a known Category
 //   complaint.priority              a known Priority if given
 //   complaint.title                 at most 100 characters

@@ -27,28 +27,28 @@ absl::Time Deadline(const std::vector<v1::SlaClock>& clocks, v1::ClockKind kind)
 }
 
 TEST(SanSanSan, AComplaintAcceptedAt0900IsDueForAssignmentAt0930) {
-  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_SERVICE_QUALITY,
+  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL,
                                                Shanghai(2026, 11, 23, 9, 0));
   EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_ASSIGN), Shanghai(2026, 11, 23, 9, 30));
 }
 
 TEST(SanSanSan, ThePropertyCompanyMustBeContactedWithinThreeHoursAroundTheClock) {
   // 22:10 acceptance: the 3-hour clock runs through the night (24-hour duty system).
-  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_PARKING_FEE,
+  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_PARKING_FEE, v1::PRIORITY_NORMAL,
                                                Shanghai(2026, 11, 23, 22, 10));
   EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_PRELIMINARY), Shanghai(2026, 11, 24, 1, 10));
 }
 
 TEST(SanSanSan, ThreeCalendarDaysToResolveIncludingAWeekend) {
   // Friday 17:50 → Monday 17:50 with calendar days.
-  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_SERVICE_QUALITY,
+  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL,
                                                Shanghai(2026, 11, 27, 17, 50));
   EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_RESOLVE), Shanghai(2026, 11, 30, 17, 50));
 }
 
 TEST(SanSanSan, EveryClockStartsAtAcceptance) {
   absl::Time at = Shanghai(2026, 11, 23, 9, 0);
-  for (const auto& c : SlaPolicy::Default().ClocksFor(v1::CATEGORY_OTHER, at)) {
+  for (const auto& c : SlaPolicy::Default().ClocksFor(v1::CATEGORY_OTHER, v1::PRIORITY_NORMAL, at)) {
     EXPECT_EQ(FromProto(c.started_at()), at);
     EXPECT_FALSE(c.has_met_at());
     EXPECT_FALSE(c.breached());
@@ -57,13 +57,24 @@ TEST(SanSanSan, EveryClockStartsAtAcceptance) {
 
 TEST(Emergencies, GetFasterClocksAndEmergencyPriority) {
   absl::Time at = Shanghai(2026, 11, 23, 9, 0);
-  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_EMERGENCY_BURST_PIPE, at);
+  auto clocks = SlaPolicy::Default().ClocksFor(v1::CATEGORY_EMERGENCY_BURST_PIPE,
+                                               v1::PRIORITY_NORMAL, at);
   EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_ASSIGN), at + absl::Minutes(10));
   EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_RESOLVE), at + absl::Hours(24));
   EXPECT_EQ(SlaPolicy::EffectivePriority(v1::CATEGORY_EMERGENCY_FIRE, v1::PRIORITY_NORMAL),
             v1::PRIORITY_EMERGENCY);
   EXPECT_EQ(SlaPolicy::EffectivePriority(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_UNSPECIFIED),
             v1::PRIORITY_NORMAL);
+}
+
+TEST(Emergencies, AnOrdinaryComplaintMarkedEmergencyRunsOnEmergencyClocks) {
+  absl::Time at = Shanghai(2026, 11, 23, 9, 0);
+  auto urgent = SlaPolicy::Default().ClocksFor(v1::CATEGORY_SERVICE_QUALITY,
+                                               v1::PRIORITY_URGENT, at);
+  EXPECT_EQ(Deadline(urgent, v1::CLOCK_KIND_ASSIGN), at + absl::Minutes(30));  // same clocks
+  auto emergency = SlaPolicy::Default().ClocksFor(v1::CATEGORY_SERVICE_QUALITY,
+                                                  v1::PRIORITY_EMERGENCY, at);
+  EXPECT_EQ(Deadline(emergency, v1::CLOCK_KIND_ASSIGN), at + absl::Minutes(10));
 }
 
 TEST(Configuration, ACategoryCanHaveItsOwnTargets) {
@@ -76,7 +87,7 @@ TEST(Configuration, ACategoryCanHaveItsOwnTargets) {
   ASSERT_THAT(policy, IsOk());
   EXPECT_EQ(policy->version(), "2026-lifts");
   absl::Time at = Shanghai(2026, 11, 23, 9, 0);
-  auto clocks = policy->ClocksFor(v1::CATEGORY_SPECIAL_EQUIPMENT, at);
+  auto clocks = policy->ClocksFor(v1::CATEGORY_SPECIAL_EQUIPMENT, v1::PRIORITY_NORMAL, at);
   EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_ASSIGN), at + absl::Minutes(30));  // default kept
   EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_PRELIMINARY), at + absl::Hours(1));
 }

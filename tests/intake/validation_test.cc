@@ -73,6 +73,16 @@ TEST(Validation, AWalkInWithoutWorkOrderNeedsARequestId) {
   EXPECT_THAT(ValidateSubmit(r), IsOk());
 }
 
+TEST(Validation, GatewayChannelsMustSendTheirWorkOrderId) {
+  for (v1::Channel channel : {v1::CHANNEL_HOTLINE_12345, v1::CHANNEL_PROVINCIAL_TRANSFER_SYSTEM,
+                              v1::CHANNEL_PETITION_PLATFORM}) {
+    auto r = HotlineComplaint("");
+    r.mutable_complaint()->set_channel(channel);
+    r.set_request_id("req-1");  // a request id does not replace the work order
+    EXPECT_THAT(r, RejectsField("complaint.channel_work_order_id"));
+  }
+}
+
 TEST(Validation, LocationNeedsSomethingToRouteBy) {
   auto r = HotlineComplaint("WO-1");
   r.mutable_complaint()->mutable_location()->Clear();
