@@ -27,6 +27,7 @@ void ApplyDefaults(DispatchConfig& c) {
   auto* r = c.mutable_redis();
   if (r->pool_size() == 0) r->set_pool_size(2);
   if (r->max_batch() == 0) r->set_max_batch(256);
+  if (r->max_queue() == 0) r->set_max_queue(100000);
   SetIfZero(r->mutable_connect_timeout(), absl::Seconds(1));
   SetIfZero(r->mutable_command_timeout(), absl::Seconds(2));
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h).

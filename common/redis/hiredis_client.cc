@@ -67,6 +67,10 @@ Reply Convert(const redisReply* r) {
       out.elements.reserve(r->elements);
       for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
       break;
+    case REDIS_REPLY_ERROR:  // only nested in arrays; top-level errors become statuses
+      out.type = Reply::Type::kError;
+      out.str.assign(r->str, r->len);
+      break;
     default:
       break;  // nil
   }
@@ -81,25 +85,40 @@ class HiredisClient::Connection {
       : options_(options), thread_([this] { Run(); }) {}
 
   ~Connection() {
+    RequestStop();
+    Join();
+    if (ctx_ != nullptr) redisFree(ctx_);
+  }
+
+  // The I/O thread sends what is queued, then exits; later commands fail at once.
+  void RequestStop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
     }
     cv_.notify_one();
-    thread_.join();
-    if (ctx_ != nullptr) redisFree(ctx_);
+  }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
   }
 
   void Enqueue(Command command, Callback done) {
+    absl::Status refused;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!stopping_) {
+      if (stopping_) {
+        refused = absl::UnavailableError("redis client is shutting down");
+      } else if (queue_.size() >= static_cast<size_t>(options_.max_queue)) {
+        refused = absl::UnavailableError(absl::StrCat(
+            "redis client overloaded: ", queue_.size(), " commands already waiting for ",
+            options_.address.ToString()));
+      } else {
         queue_.push_back({std::move(command), std::move(done)});
         cv_.notify_one();
         return;
       }
     }
-    done(absl::UnavailableError("redis client is shutting down"));
+    done(std::move(refused));
   }
 
  private:
@@ -180,8 +199,13 @@ class HiredisClient::Connection {
       return absl::UnavailableError(
           absl::StrCat("cannot connect to redis at ", a.ToString(), ": ", why));
     }
-    redisSetTimeout(c, absl::ToTimeval(options_.command_timeout));
-    if (a.kind == Address::Kind::kTcp) redisEnableKeepAlive(c);
+    if (redisSetTimeout(c, absl::ToTimeval(options_.command_timeout)) != REDIS_OK ||
+        (a.kind == Address::Kind::kTcp && redisEnableKeepAlive(c) != REDIS_OK)) {
+      std::string why = c->errstr;
+      redisFree(c);
+      return absl::UnavailableError(
+          absl::StrCat("cannot set up the redis connection to ", a.ToString(), ": ", why));
+    }
     ctx_ = c;
     return absl::OkStatus();
   }
@@ -236,7 +260,13 @@ HiredisClient::HiredisClient(HiredisOptions options) {
   }
 }
 
-HiredisClient::~HiredisClient() = default;
+HiredisClient::~HiredisClient() {
+  // Two phases: a callback running on one connection's thread may still send on another, so
+  // every connection must refuse new work before any of them is destroyed.
+  for (auto& c : connections_) c->RequestStop();
+  for (auto& c : connections_) c->Join();
+  connections_.clear();
+}
 
 void HiredisClient::Send(Command command, Callback done) {
   unsigned i = next_.fetch_add(1, std::memory_order_relaxed) % connections_.size();

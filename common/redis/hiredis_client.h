@@ -10,7 +10,7 @@
 // serves again as soon as Redis is back, without a restart.
 //
 // Thread-safe. The destructor sends what is still queued, then joins the threads; commands
-// queued after that fail with UNAVAILABLE. Constructing a client sets SIGPIPE to SIG_IGN for
+// sent after destruction began fail at once, on the caller's thread, with UNAVAILABLE. Constructing a client sets SIGPIPE to SIG_IGN for
 // the process (hiredis writes with write(2), and a vanished peer must be an error, not death).
 #ifndef DISPATCH_COMMON_REDIS_HIREDIS_CLIENT_H_
 #define DISPATCH_COMMON_REDIS_HIREDIS_CLIENT_H_
@@ -45,6 +45,9 @@ struct HiredisOptions {
   absl::Duration connect_timeout = absl::Seconds(1);
   absl::Duration command_timeout = absl::Seconds(2);
   int max_batch = 256;
+  // Commands that may wait per connection; beyond that Send fails at once with UNAVAILABLE
+  // (Redis is down or far behind: fail fast instead of growing memory and latency).
+  int max_queue = 100000;
 };
 
 class HiredisClient : public Client {

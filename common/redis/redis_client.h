@@ -12,7 +12,7 @@
 //                      write the service sends is idempotent so that a retry is safe.
 //   RESOURCE_EXHAUSTED Redis answered OOM (maxmemory reached, noeviction).
 //   INTERNAL           any other error reply (a bug: a wrong command or a script error).
-// Redis error replies never arrive as RedisReply values.
+// Top-level Redis error replies never arrive as Reply values.
 //
 // Implementations: HiredisClient (common/redis/hiredis_client.h). Thread-safe.
 #ifndef DISPATCH_COMMON_REDIS_REDIS_CLIENT_H_
@@ -32,10 +32,12 @@ namespace dispatch::redis {
 
 // One reply, decoded. Strings are binary-safe.
 struct Reply {
-  enum class Type { kNil, kInteger, kString, kStatus, kArray };
+  // kError only appears nested inside an array (e.g. a script returning an error element);
+  // a top-level error reply is a Status, never a Reply.
+  enum class Type { kNil, kInteger, kString, kStatus, kArray, kError };
   Type type = Type::kNil;
   int64_t integer = 0;
-  std::string str;  // kString and kStatus
+  std::string str;  // kString, kStatus, kError
   std::vector<Reply> elements;
 
   bool is_nil() const { return type == Type::kNil; }

@@ -13,6 +13,7 @@
 #ifndef DISPATCH_COMMON_RPC_UNARY_H_
 #define DISPATCH_COMMON_RPC_UNARY_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -39,7 +40,41 @@ void SerializeResponse(const google::protobuf::Message& msg, grpc::ByteBuffer* r
 template <typename Response>
 using Reply = std::function<void(absl::StatusOr<Response>)>;
 
-// Handler signature: void(const Request&, Reply<Response>).
+namespace internal {
+
+// Finishes one call exactly once. The first reply wins and later ones are ignored; if every
+// copy of the Reply is dropped without being called, the call finishes with INTERNAL instead
+// of hanging (and holding up server shutdown).
+template <typename Response>
+class Responder {
+ public:
+  Responder(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* raw_response)
+      : reactor_(reactor), raw_response_(raw_response) {}
+  ~Responder() {
+    if (!finished_.exchange(true)) {
+      reactor_->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the reply"));
+    }
+  }
+  void Finish(absl::StatusOr<Response> response) {
+    if (finished_.exchange(true)) return;
+    if (!response.ok()) {
+      reactor_->Finish(ToGrpcStatus(response.status()));
+      return;
+    }
+    SerializeResponse(*response, raw_response_);
+    reactor_->Finish(grpc::Status::OK);
+  }
+
+ private:
+  grpc::ServerUnaryReactor* const reactor_;
+  grpc::ByteBuffer* const raw_response_;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace internal
+
+// Handler signature: void(const Request&, Reply<Response>). The request lives until the reply
+// has been given.
 template <typename Request, typename Response, typename Handler>
 grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
                                      const grpc::ByteBuffer* raw_request,
@@ -51,14 +86,9 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
     reactor->Finish(ToGrpcStatus(parsed));
     return reactor;
   }
-  handler(*request, Reply<Response>([reactor, raw_response, request](
-                                        absl::StatusOr<Response> response) {
-    if (!response.ok()) {
-      reactor->Finish(ToGrpcStatus(response.status()));
-      return;
-    }
-    SerializeResponse(*response, raw_response);
-    reactor->Finish(grpc::Status::OK);
+  auto responder = std::make_shared<internal::Responder<Response>>(reactor, raw_response);
+  handler(*request, Reply<Response>([responder, request](absl::StatusOr<Response> response) {
+    responder->Finish(std::move(response));
   }));
   return reactor;
 }

@@ -2,7 +2,7 @@
 //
 // Start() launches Debian's redis-server on a unix socket inside a fresh temporary directory
 // (no TCP port, so parallel tests never collide) and returns once the server logs that it is
-// ready to accept connections — no sleeping. Stop() shuts it down; Start() again brings it back on the
+// ready to accept connections — no sleeping (it gives up after 20 s). Stop() shuts it down; Start() again brings it back on the
 // same socket with the same data directory, which is how tests simulate a Redis outage. The
 // destructor stops the server and removes the directory. Not thread-safe.
 #ifndef DISPATCH_COMMON_TESTING_REDIS_SERVER_H_
@@ -10,7 +10,6 @@
 
 #include <sys/types.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -38,7 +37,7 @@ class RedisServer {
   std::string dir_;
   std::string socket_path_;
   pid_t pid_ = -1;
-  FILE* log_ = nullptr;  // the server's stdout
+  int log_fd_ = -1;  // read end of the server's stdout
 };
 
 }  // namespace dispatch::testing

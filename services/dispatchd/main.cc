@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   redis_options.address = *address;
   redis_options.pool_size = config->redis().pool_size();
   redis_options.max_batch = config->redis().max_batch();
+  redis_options.max_queue = config->redis().max_queue();
   redis_options.connect_timeout = dispatch::FromProto(config->redis().connect_timeout());
   redis_options.command_timeout = dispatch::FromProto(config->redis().command_timeout());
   dispatch::redis::HiredisClient redis(redis_options);
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
+  // A second signal during shutdown terminates at once (default action, main thread only).
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   printf("dispatchd: signal %d, shutting down (grace %ds)\n", sig,
          absl::GetFlag(FLAGS_shutdown_grace_s));
   fflush(stdout);

@@ -139,7 +139,12 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
                   " with different content; a re-send must repeat the original complaint")));
             }
             ReadBack(r->ticket_id, v1::CONTACT_VIEW_MASKED,
-                     [s](absl::StatusOr<v1::Ticket> t) {
+                     [s, id = r->ticket_id](absl::StatusOr<v1::Ticket> t) {
+                       if (absl::IsNotFound(t.status())) {
+                         return s->done(absl::DataLossError(absl::StrCat(
+                             "this work order was accepted as ticket ", id,
+                             ", but that ticket cannot be found")));
+                       }
                        if (!t.ok()) return s->done(t.status());
                        v1::SubmitComplaintResponse response;
                        t->clear_complaint();
@@ -149,6 +154,7 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
                      });
             return;
         }
+        s->done(absl::InternalError("intake: unknown store outcome"));
       });
 }
 

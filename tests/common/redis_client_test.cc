@@ -101,6 +101,34 @@ TEST_F(RedisClientTest, UnavailableWhileRedisIsDownThenServesAgain) {
   for (int i = 0; i < 6; ++i) EXPECT_THAT(client_->ExecuteSync({"PING"}), IsOk());
 }
 
+TEST_F(RedisClientTest, AFullQueueFailsFastInsteadOfGrowing) {
+  HiredisOptions o;
+  o.address = *ParseAddress(server_.address());
+  o.max_queue = 0;  // nothing may wait
+  HiredisClient client(o);
+  EXPECT_THAT(client.ExecuteSync({"PING"}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("overloaded")));
+}
+
+TEST_F(RedisClientTest, DestroyingTheClientWhileCallbacksSendAgainIsSafe) {
+  // Callbacks that send again (like the NOSCRIPT fallback) race with the destructor.
+  auto client = std::make_unique<HiredisClient>([&] {
+    HiredisOptions o;
+    o.address = *ParseAddress(server_.address());
+    o.pool_size = 4;
+    return o;
+  }());
+  std::atomic<int> callbacks{0};
+  for (int i = 0; i < 2000; ++i) {
+    client->Execute({"INCR", "n"}, [&, c = client.get()](absl::StatusOr<Reply>) {
+      c->Execute({"INCR", "m"}, [&](absl::StatusOr<Reply>) { callbacks.fetch_add(1); });
+      callbacks.fetch_add(1);
+    });
+  }
+  client.reset();
+  EXPECT_EQ(callbacks.load(), 4000);  // every callback ran exactly once, ok or refused
+}
+
 TEST(RedisClientNoServer, ConnectFailureIsUnavailable) {
   HiredisOptions o;
   o.address = *ParseAddress("unix:///nonexistent/redis.sock");
