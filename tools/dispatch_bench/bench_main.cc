@@ -12,7 +12,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -21,7 +25,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "dispatch/v1/diagnostics.grpc.pb.h"
 #include "dispatch/v1/intake.grpc.pb.h"
 
@@ -30,6 +36,9 @@ ABSL_FLAG(double, seconds, 12, "Total measured seconds, split over the phases");
 ABSL_FLAG(int, rounds, 3, "Echo/intake phase pairs");
 ABSL_FLAG(int, in_flight, 256, "Requests kept in flight");
 ABSL_FLAG(int, channels, 2, "gRPC channels (HTTP/2 connections)");
+ABSL_FLAG(std::string, cpu_pids, "",
+          "name=pid,... of local server processes whose CPU time per request to report per phase "
+          "(read from /proc), e.g. dispatchd=123,redis=456");
 
 namespace {
 
@@ -160,6 +169,56 @@ class Phase {
   PhaseResult result_;
 };
 
+// CPU seconds (user + system) of a process, from /proc/<pid>/stat; the client's own from
+// getrusage.
+double ProcessCpuSeconds(const std::string& pid) {
+  FILE* f = fopen(absl::StrCat("/proc/", pid, "/stat").c_str(), "r");
+  if (f == nullptr) return 0;
+  char buf[1024];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  // Fields after the ")" that closes the command name: state is field 3, utime 14, stime 15.
+  const char* p = strrchr(buf, ')');
+  if (p == nullptr) return 0;
+  std::vector<std::string> fields = absl::StrSplit(p + 2, ' ');
+  unsigned long long utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return 0;
+  }
+  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+double SelfCpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+struct CpuWatch {
+  std::vector<std::pair<std::string, std::string>> processes;  // name, pid
+
+  std::vector<double> Sample() const {
+    std::vector<double> s;
+    for (const auto& [name, pid] : processes) s.push_back(ProcessCpuSeconds(pid));
+    s.push_back(SelfCpuSeconds());
+    return s;
+  }
+  // " cpu_us_per_req dispatchd=61 redis=45 client=33"
+  std::string PerRequest(const std::vector<double>& before, const std::vector<double>& after,
+                         uint64_t requests) const {
+    if (requests == 0) return "";
+    std::string out = " cpu_us_per_req";
+    for (size_t i = 0; i <= processes.size(); ++i) {
+      const std::string& name = i < processes.size() ? processes[i].first : "client";
+      absl::StrAppend(&out, " ", name, "=",
+                      static_cast<int>((after[i] - before[i]) * 1e6 / requests));
+    }
+    return out;
+  }
+};
+
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -191,14 +250,24 @@ int main(int argc, char** argv) {
   Phase(true, channels, in_flight, 0.5, &sequence).Run();
   Phase(false, channels, in_flight, 0.5, &sequence).Run();
 
+  CpuWatch cpu;
+  for (absl::string_view entry :
+       absl::StrSplit(absl::GetFlag(FLAGS_cpu_pids), ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(entry, '=');
+    cpu.processes.push_back(kv);
+  }
+
   PhaseResult echo_total, intake_total;
   for (int r = 0; r < rounds; ++r) {
     for (bool intake : {false, true}) {
+      std::vector<double> before = cpu.Sample();
       PhaseResult p = Phase(intake, channels, in_flight, phase_s, &sequence).Run();
-      printf("round %d %-6s ok=%lu failed=%lu per_s=%.0f p50_ms=%.2f p99_ms=%.2f%s%s\n", r,
+      std::vector<double> after = cpu.Sample();
+      printf("round %d %-6s ok=%lu failed=%lu per_s=%.0f p50_ms=%.2f p99_ms=%.2f%s%s%s\n", r,
              intake ? "intake" : "echo", static_cast<unsigned long>(p.ok),
              static_cast<unsigned long>(p.failed), p.ok / p.seconds,
              Percentile(p.latencies_ms, 0.5), Percentile(p.latencies_ms, 0.99),
+             cpu.PerRequest(before, after, p.ok).c_str(),
              p.first_error.empty() ? "" : " first_error=", p.first_error.c_str());
       PhaseResult& total = intake ? intake_total : echo_total;
       total.ok += p.ok;
