@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "tests/intake/test_complaints.h"
+#include "common/testing/sample_complaint.h"
 
 namespace dispatch {
 namespace {

@@ -15,7 +15,7 @@
 #include "dispatch/v1/intake.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/intake/test_complaints.h"
+#include "common/testing/sample_complaint.h"
 #include "services/dispatchd/server.h"
 
 namespace dispatch {

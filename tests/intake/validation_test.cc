@@ -3,7 +3,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/intake/test_complaints.h"
+#include "common/testing/sample_complaint.h"
 
 namespace dispatch::intake {
 namespace {

@@ -28,6 +28,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/testing/sample_complaint.h"
 #include "dispatch/v1/diagnostics.grpc.pb.h"
 #include "dispatch/v1/intake.grpc.pb.h"
 
@@ -44,21 +45,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-dispatch::v1::SubmitComplaintRequest Complaint(uint64_t n) {
-  dispatch::v1::SubmitComplaintRequest r;
-  auto* c = r.mutable_complaint();
-  c->set_channel(dispatch::v1::CHANNEL_HOTLINE_12345);
-  c->set_channel_work_order_id(absl::StrCat("BENCH-", n));
-  c->set_category(dispatch::v1::CATEGORY_SPECIAL_EQUIPMENT);
-  c->set_title("电梯停运");
-  c->set_description("3号楼2单元电梯停运两天，物业称等配件，老人上下楼困难。");
-  c->mutable_location()->mutable_jurisdiction()->set_community_code("330102001001");
-  c->mutable_location()->set_estate_name("翠苑一区");
-  c->mutable_location()->set_address("3幢2单元");
-  c->mutable_complainant()->set_name("王小明");
-  c->mutable_complainant()->set_phone("13812345678");
-  return r;
-}
 
 struct PhaseResult {
   uint64_t ok = 0, failed = 0;
@@ -77,7 +63,7 @@ class Phase {
       intake_stubs_.push_back(dispatch::v1::IntakeService::NewStub(ch));
       echo_stubs_.push_back(dispatch::v1::DiagnosticsService::NewStub(ch));
     }
-    template_ = Complaint(0);
+    template_ = dispatch::testing::HotlineComplaint("BENCH-0");
     echo_payload_ = template_.SerializeAsString();
     end_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                               std::chrono::duration<double>(duration_s));

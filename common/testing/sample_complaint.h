@@ -1,7 +1,7 @@
-// A realistic, valid 12345-hotline submission for tests to start from and break one rule at a
-// time.
-#ifndef DISPATCH_TESTS_INTAKE_TEST_COMPLAINTS_H_
-#define DISPATCH_TESTS_INTAKE_TEST_COMPLAINTS_H_
+// A realistic, valid 12345-hotline submission: tests start from it and break one rule at a
+// time; tools/dispatch_bench sends it with a fresh work-order id per call.
+#ifndef DISPATCH_COMMON_TESTING_SAMPLE_COMPLAINT_H_
+#define DISPATCH_COMMON_TESTING_SAMPLE_COMPLAINT_H_
 
 #include <string>
 
@@ -28,4 +28,4 @@ inline v1::SubmitComplaintRequest HotlineComplaint(const std::string& work_order
 
 }  // namespace dispatch::testing
 
-#endif  // DISPATCH_TESTS_INTAKE_TEST_COMPLAINTS_H_
+#endif  // DISPATCH_COMMON_TESTING_SAMPLE_COMPLAINT_H_
