@@ -68,7 +68,8 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
   absl::Status valid = ValidateSubmit(req);
   if (!valid.ok()) return done(valid);
 
-  const absl::Time now = clock_->Now();
+  // Stored times are unix milliseconds: accept at that precision so that every read agrees.
+  const absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
   const v1::Complaint& c = req.complaint();
   auto s = std::make_shared<Submission>();
   s->idempotency_key =

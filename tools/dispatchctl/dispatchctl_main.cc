@@ -6,7 +6,7 @@
 //   dispatchctl get T20261122-042-7KQ2M9XZ
 //   dispatchctl lookup --channel=CHANNEL_HOTLINE_12345 --work_order=WO-1
 //
-// --target picks the server (default 127.0.0.1:50051). Prints responses as protobuf text;
+// --target picks the server (default 127.0.0.1:50051). Prints responses as JSON;
 // exits 0 on success, 1 on an RPC error (printed with its code), 2 on bad usage.
 #include <grpcpp/grpcpp.h>
 
@@ -18,7 +18,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "dispatch/v1/intake.grpc.pb.h"
-#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "dispatchd address");
@@ -39,12 +39,14 @@ namespace {
 
 using namespace dispatch;  // NOLINT: a small tool
 
+// Prints as JSON: timestamps read as RFC 3339 (UTC), durations as "1800s", enums by name.
 void Print(const google::protobuf::Message& m) {
-  std::string text;
-  google::protobuf::TextFormat::Printer printer;
-  printer.SetUseUtf8StringEscaping(true);
-  printer.PrintToString(m, &text);
-  printf("%s", text.c_str());
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &json, options);
+  printf("%s", json.c_str());
 }
 
 int Report(const grpc::Status& s) {
