@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  // A second signal during shutdown terminates at once (default action, main thread only).
-  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  // Further SIGTERM/SIGINT stay blocked: a supervisor or a terminal often sends more than one,
+  // and shutdown is bounded by the grace period anyway.
   printf("dispatchd: signal %d, shutting down (grace %ds)\n", sig,
          absl::GetFlag(FLAGS_shutdown_grace_s));
   fflush(stdout);
