@@ -56,19 +56,8 @@ absl::Status Validate(const DispatchConfig& c) {
 absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
                                            const ConfigOverrides& overrides) {
   DispatchConfig c;
-  struct Collector : google::protobuf::io::ErrorCollector {
-    std::string first;
-    void AddError(int line, int column, const std::string& message) override {
-      if (first.empty()) first = absl::StrCat("line ", line + 1, ":", column + 1, ": ", message);
-    }
-  } errors;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &c)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        errors.first, " (want a text-format dispatch.config.v1.DispatchConfig; see "
-        "deploy/dispatchd.textproto)"));
-  }
+  absl::Status parsed = ParseTextProto(text, &c);
+  if (!parsed.ok()) return parsed;
   if (overrides.listen_address) c.set_listen_address(*overrides.listen_address);
   if (overrides.redis_address) c.set_redis_address(*overrides.redis_address);
   if (overrides.services) {
@@ -81,15 +70,49 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
   return c;
 }
 
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+absl::Status ParseTextProto(const std::string& text, google::protobuf::Message* message) {
+  struct Collector : google::protobuf::io::ErrorCollector {
+    std::string first;
+    void AddError(int line, int column, const std::string& error) override {
+      if (first.empty()) first = absl::StrCat("line ", line + 1, ":", column + 1, ": ", error);
+    }
+  } errors;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, message)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        errors.first, " (want a text-format ", message->GetDescriptor()->full_name(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadTextProtoFile(const std::string& path, google::protobuf::Message* message) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  absl::Status s = ParseTextProto(*text, message);
+  if (!s.ok()) return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<DispatchConfig> LoadConfig(const std::string& path,
                                           const ConfigOverrides& overrides) {
   std::string text;
   if (!path.empty()) {
-    std::ifstream in(path);
-    if (!in) return absl::NotFoundError(absl::StrCat("config file ", path, ": cannot open"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
+    auto read = ReadFile(path);
+    if (!read.ok()) return read.status();
+    text = *std::move(read);
   }
   auto c = ParseConfig(text, overrides);
   if (!c.ok()) {

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "dispatch/config/v1/config.pb.h"
+#include "google/protobuf/message.h"
 
 namespace dispatch {
 
@@ -29,6 +30,13 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
 // Reads the file at `path` (empty path: built-in defaults only) and calls ParseConfig.
 absl::StatusOr<DispatchConfig> LoadConfig(const std::string& path,
                                           const ConfigOverrides& overrides = {});
+
+// Parses text-format protobuf; INVALID_ARGUMENT names the line and column of the first error.
+absl::Status ParseTextProto(const std::string& text, google::protobuf::Message* message);
+
+// Reads and parses a text-format protobuf file; NOT_FOUND if it cannot be read. Messages are
+// prefixed with the path.
+absl::Status LoadTextProtoFile(const std::string& path, google::protobuf::Message* message);
 
 }  // namespace dispatch
 

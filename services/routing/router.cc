@@ -1,0 +1,52 @@
+#include "services/routing/router.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace dispatch::routing {
+namespace {
+
+v1::Handling MakeHandling(const std::string& unit, v1::Department d, v1::HandlingRole role) {
+  v1::Handling h;
+  h.set_unit_code(unit);
+  h.set_department(d);
+  h.set_role(role);
+  return h;
+}
+
+}  // namespace
+
+RoutingDecision Route(const OrgModel& org, const DepartmentMatrix& matrix, v1::Category category,
+                      const v1::Location& location) {
+  RoutingDecision r;
+  r.org_version = org.version();
+  Departments departments = matrix.For(category);
+  r.lead_department = departments.lead;
+  OrgModel::Resolution where = org.Resolve(location);
+
+  std::optional<std::string> lead;
+  if (!where.needs_manual_routing) lead = org.UnitHosting(where.community_code, departments.lead);
+  if (!lead) {
+    r.needs_manual_routing = true;
+    r.lead_unit_code = org.DeskOf(where.county_code);
+    r.explanation =
+        where.needs_manual_routing
+            ? absl::StrCat("location not resolved (", where.how, "): county dispatch desk")
+            : absl::StrCat("no unit above ", where.community_code, " hosts ",
+                           v1::Department_Name(departments.lead), ": county dispatch desk");
+    r.handlings.push_back(
+        MakeHandling(r.lead_unit_code, departments.lead, v1::HANDLING_ROLE_LEAD));
+    return r;
+  }
+  r.lead_unit_code = *lead;
+  r.explanation = absl::StrCat("community ", where.community_code, " (by ", where.how, "), ",
+                               v1::Department_Name(departments.lead), " at ", *lead);
+  r.handlings.push_back(MakeHandling(*lead, departments.lead, v1::HANDLING_ROLE_LEAD));
+  for (v1::Department d : departments.assisting) {
+    if (std::optional<std::string> unit = org.UnitHosting(where.community_code, d)) {
+      r.handlings.push_back(MakeHandling(*unit, d, v1::HANDLING_ROLE_ASSIST));
+    }
+  }
+  return r;
+}
+
+}  // namespace dispatch::routing

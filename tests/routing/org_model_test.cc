@@ -1,0 +1,158 @@
+// Jurisdiction resolution and routing decisions on the shipped sample organisation
+// (deploy/org.textproto).
+#include "services/routing/org_model.h"
+
+#include "common/config.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/routing/router.h"
+
+namespace dispatch::routing {
+namespace {
+
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+config::v1::Organisation Sample() {
+  config::v1::Organisation org;
+  absl::Status s = LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &org);
+  EXPECT_THAT(s, IsOk());
+  return org;
+}
+
+class SampleOrgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto org = OrgModel::FromConfig(Sample());
+    ASSERT_THAT(org, IsOk());
+    org_ = std::make_unique<OrgModel>(*std::move(org));
+    auto matrix = DepartmentMatrix::FromConfig(Sample().department_matrix());
+    ASSERT_THAT(matrix, IsOk());
+    matrix_ = std::make_unique<DepartmentMatrix>(*std::move(matrix));
+  }
+
+  RoutingDecision RouteTo(v1::Category category, const std::string& community,
+                          const std::string& estate = "", const std::string& address = "") {
+    v1::Location loc;
+    loc.mutable_jurisdiction()->set_community_code(community);
+    loc.set_estate_name(estate);
+    loc.set_address(address);
+    return Route(*org_, *matrix_, category, loc);
+  }
+
+  std::unique_ptr<OrgModel> org_;
+  std::unique_ptr<DepartmentMatrix> matrix_;
+};
+
+TEST_F(SampleOrgTest, TheSampleIsValidAndVersioned) {
+  EXPECT_EQ(org_->version(), "sample-2026-11-22");
+  v1::JurisdictionPath path = org_->PathOf("430923100001");
+  EXPECT_EQ(path.city_code(), "430900");
+  EXPECT_EQ(path.county_code(), "430923");
+  EXPECT_EQ(path.township_code(), "430923100");
+  EXPECT_EQ(path.community_code(), "430923100001");
+}
+
+TEST_F(SampleOrgTest, ACommunityCodeResolvesDirectly) {
+  v1::Location loc;
+  loc.mutable_jurisdiction()->set_community_code("430902001001");
+  OrgModel::Resolution r = org_->Resolve(loc);
+  EXPECT_EQ(r.community_code, "430902001001");
+  EXPECT_EQ(r.county_code, "430902");
+  EXPECT_FALSE(r.needs_manual_routing);
+}
+
+TEST_F(SampleOrgTest, AnEstateNameOrAliasFindsItsCommunity) {
+  v1::Location loc;
+  loc.set_estate_name("滨江花园");
+  EXPECT_EQ(org_->Resolve(loc).community_code, "430923100002");
+  loc.set_estate_name(" 滨江苑 ");  // an alias, with stray spaces
+  EXPECT_EQ(org_->Resolve(loc).community_code, "430923100002");
+  EXPECT_EQ(org_->Resolve(loc).how, "estate alias");
+}
+
+TEST_F(SampleOrgTest, AnEstateNamedInTheAddressFindsItsCommunityLongestNameFirst) {
+  v1::Location loc;
+  loc.set_address("东坪镇翠苑二区3栋201");
+  EXPECT_EQ(org_->Resolve(loc).community_code, "430923100001");
+  EXPECT_EQ(org_->Resolve(loc).how, "address");
+}
+
+TEST_F(SampleOrgTest, AnUnknownLocationGoesToTheCountyDeskFlagged) {
+  RoutingDecision d = RouteTo(v1::CATEGORY_SERVICE_QUALITY, "999999", "不存在的小区");
+  EXPECT_TRUE(d.needs_manual_routing);
+  EXPECT_EQ(d.lead_unit_code, "430923");  // the first county's desk
+  EXPECT_THAT(d.explanation, HasSubstr("unknown community code \"999999\""));
+
+  v1::Location loc;
+  loc.mutable_jurisdiction()->set_county_code("430902");
+  loc.set_address("某路某号");
+  RoutingDecision named = Route(*org_, *matrix_, v1::CATEGORY_SERVICE_QUALITY, loc);
+  EXPECT_TRUE(named.needs_manual_routing);
+  EXPECT_EQ(named.lead_unit_code, "430902");  // the desk of the county the caller named
+}
+
+TEST_F(SampleOrgTest, PropertyServiceComplaintsStayWithTheCommunityPropertyOfficer) {
+  RoutingDecision d = RouteTo(v1::CATEGORY_SERVICE_QUALITY, "430923100001");
+  EXPECT_FALSE(d.needs_manual_routing);
+  EXPECT_EQ(d.lead_unit_code, "430923100001");
+  EXPECT_EQ(d.lead_department, v1::DEPARTMENT_HOUSING);
+  EXPECT_EQ(d.org_version, "sample-2026-11-22");
+}
+
+TEST_F(SampleOrgTest, BusinessNoiseGoesToTheTownshipLawEnforcementSquad) {
+  RoutingDecision d = RouteTo(v1::CATEGORY_BUSINESS_NOISE, "", "东风新村");
+  EXPECT_EQ(d.lead_unit_code, "430902001");
+  EXPECT_EQ(d.lead_department, v1::DEPARTMENT_URBAN_MANAGEMENT);
+}
+
+TEST_F(SampleOrgTest, FireSafetyGoesToTheCountyWithEmergencyManagementAssisting) {
+  RoutingDecision d = RouteTo(v1::CATEGORY_EBIKE_CHARGING, "430923101001");
+  EXPECT_EQ(d.lead_unit_code, "430923");
+  EXPECT_EQ(d.lead_department, v1::DEPARTMENT_FIRE_RESCUE);
+  ASSERT_THAT(d.handlings, SizeIs(2));
+  EXPECT_EQ(d.handlings[0].role(), v1::HANDLING_ROLE_LEAD);
+  EXPECT_EQ(d.handlings[1].department(), v1::DEPARTMENT_EMERGENCY_MANAGEMENT);
+  EXPECT_EQ(d.handlings[1].role(), v1::HANDLING_ROLE_ASSIST);
+}
+
+TEST_F(SampleOrgTest, TheSampleOverridesLiftsToInvolveTheCommunityOfficer) {
+  RoutingDecision d = RouteTo(v1::CATEGORY_SPECIAL_EQUIPMENT, "430923100001");
+  EXPECT_EQ(d.lead_unit_code, "430923100");  // township market-supervision office
+  ASSERT_THAT(d.handlings, SizeIs(2));
+  EXPECT_EQ(d.handlings[1].unit_code(), "430923100001");
+  EXPECT_EQ(d.handlings[1].department(), v1::DEPARTMENT_HOUSING);
+}
+
+TEST(OrgModelValidation, NamesTheFirstProblem) {
+  config::v1::Organisation org = Sample();
+  org.mutable_units(4)->set_parent_code("430900");  // a township hung under the city
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("units[4].parent_code")));
+
+  org = Sample();
+  org.mutable_handlers(0)->set_department(v1::DEPARTMENT_COURT);
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("handlers[0].department")));
+
+  org = Sample();
+  org.mutable_units(1)->set_dispatch_desk(false);
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no dispatch_desk")));
+
+  org = Sample();
+  org.mutable_estates(0)->set_community_code("430923100");  // a township, not a community
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("estates[0].community_code")));
+
+  org = Sample();
+  org.mutable_handlers(0)->mutable_shifts(0)->set_start("8:30");
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("shifts[0].start")));
+}
+
+}  // namespace
+}  // namespace dispatch::routing
