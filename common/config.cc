@@ -24,6 +24,7 @@ void ApplyDefaults(DispatchConfig& c) {
     for (const char* s : {"intake", "routing", "escalation"}) c.add_services(s);
   }
   if (c.time_zone().empty()) c.set_time_zone("Asia/Shanghai");
+  if (c.routing_consumer().empty()) c.set_routing_consumer("routing-1");
   auto* r = c.mutable_redis();
   if (r->pool_size() == 0) r->set_pool_size(2);
   if (r->max_batch() == 0) r->set_max_batch(256);
@@ -60,6 +61,7 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
   if (!parsed.ok()) return parsed;
   if (overrides.listen_address) c.set_listen_address(*overrides.listen_address);
   if (overrides.redis_address) c.set_redis_address(*overrides.redis_address);
+  if (overrides.org_file) c.set_org_file(*overrides.org_file);
   if (overrides.services) {
     c.clear_services();
     for (const auto& s : *overrides.services) c.add_services(s);

@@ -21,6 +21,7 @@ struct ConfigOverrides {
   std::optional<std::string> listen_address;
   std::optional<std::string> redis_address;
   std::optional<std::vector<std::string>> services;
+  std::optional<std::string> org_file;
 };
 
 // Parses `text` (text-format DispatchConfig), applies `overrides`, fills defaults, validates.

@@ -55,5 +55,6 @@ std::string Complaint(int shard, absl::string_view id) {
 std::string Timers(int shard) { return absl::StrCat(ShardTag(shard), ":timers"); }
 std::string AcceptedIndex(int shard) { return absl::StrCat(ShardTag(shard), ":idx:accepted"); }
 std::string Events(int shard) { return absl::StrCat(ShardTag(shard), ":events"); }
+std::string HandlerLoad(int shard) { return absl::StrCat(ShardTag(shard), ":load"); }
 
 }  // namespace dispatch::keys

@@ -55,6 +55,11 @@ std::string Timers(int shard);
 std::string AcceptedIndex(int shard);
 // {s}:events                  stream of TicketEvent (the outbox)
 std::string Events(int shard);
+// {s}:load                    hash handler id -> tickets assigned to them in this shard
+std::string HandlerLoad(int shard);
+
+// Consumer group of the routing worker on every shard's event stream.
+inline constexpr char kRoutingGroup[] = "routing";
 
 }  // namespace dispatch::keys
 

@@ -86,6 +86,22 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
   ok &= num("redo", &v);
   t.set_redo_count(static_cast<int32_t>(v));
   t.set_needs_manual_routing(h["manual"] == "1");
+  t.set_responsible_unit_code(h["unit"]);
+  t.set_org_version(h["orgv"]);
+  if (!h["asg"].empty()) {
+    t.mutable_assignee()->set_id(h["asg"]);
+    t.mutable_assignee()->set_unit_code(h["asgu"]);
+  }
+  for (absl::string_view entry : absl::StrSplit(h["hdl"], ';', absl::SkipEmpty())) {
+    std::vector<absl::string_view> parts = absl::StrSplit(entry, ':');
+    int dept = 0, role = 0;
+    ok &= parts.size() == 3 && absl::SimpleAtoi(parts[1], &dept) && absl::SimpleAtoi(parts[2], &role);
+    if (!ok) break;
+    v1::Handling* handling = t.add_handlings();
+    handling->set_unit_code(std::string(parts[0]));
+    handling->set_department(static_cast<v1::Department>(dept));
+    handling->set_role(static_cast<v1::HandlingRole>(role));
+  }
   for (int kind = v1::CLOCK_KIND_ASSIGN; kind <= v1::CLOCK_KIND_SUPERVISION; ++kind) {
     std::string p = absl::StrCat("c", kind, ".");
     if (h.find(p + "due") == h.end()) continue;
@@ -112,6 +128,15 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
     return absl::DataLossError(absl::StrCat("ticket ", t.ticket_id(), ": stored record is corrupt"));
   }
   return t;
+}
+
+std::string EncodeHandlings(const google::protobuf::RepeatedPtrField<v1::Handling>& handlings) {
+  std::string out;
+  for (const v1::Handling& h : handlings) {
+    if (!out.empty()) out += ';';
+    absl::StrAppend(&out, h.unit_code(), ":", h.department(), ":", h.role());
+  }
+  return out;
 }
 
 absl::Time NextWakeUp(const v1::Ticket& ticket) {

@@ -7,6 +7,9 @@
 //   acc   accepted (unix ms)      upd   updated (unix ms)     pol   SLA policy version
 //   tier  supervision Tier        ret   return count          redo  redo count
 //   manual  1 = needs manual routing
+//   unit  lead unit code        orgv  organisation version it was routed under
+//   hdl   handlings, "<unit>:<Department>:<HandlingRole>" joined by ';'
+//   asg   assignee handler id   asgu  the assignee's unit
 //   c<k>      "<started ms>:<target ms>:<DayBasis number>:<round>"
 //   c<k>.due  deadline ms     c<k>.met  met ms (absent while open)   c<k>.br  1 = breach recorded
 // where <k> is the ClockKind number. Fields whose value is zero/false are left out and read as
@@ -42,6 +45,9 @@ absl::Time NextWakeUp(const v1::Ticket& ticket);
 // Fills the derived clock state for a reader at time `now`: a clock still open past its
 // deadline reads as breached, and breached_by is how late it was met or is so far.
 void FillClockState(absl::Time now, v1::Ticket* ticket);
+
+// "<unit>:<dept>:<role>;..." for the `hdl` field.
+std::string EncodeHandlings(const google::protobuf::RepeatedPtrField<v1::Handling>& handlings);
 
 // Masks the complainant's personal data for read responses (phone 138****5678, name 张**).
 void MaskContact(v1::Ticket* ticket);

@@ -24,6 +24,7 @@ ABSL_FLAG(std::string, redis, "",
           "Redis address, tcp://host:port or unix:///path; overrides redis_address");
 ABSL_FLAG(std::string, services, "",
           "Comma-separated subset of intake,routing,escalation; overrides services (default all)");
+ABSL_FLAG(std::string, org, "", "Organisation file (deploy/org.textproto); overrides org_file");
 ABSL_FLAG(int, shutdown_grace_s, 10, "Seconds in-flight RPCs get to finish after SIGTERM");
 
 int main(int argc, char** argv) {
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   dispatch::ConfigOverrides overrides;
   if (!absl::GetFlag(FLAGS_listen).empty()) overrides.listen_address = absl::GetFlag(FLAGS_listen);
   if (!absl::GetFlag(FLAGS_redis).empty()) overrides.redis_address = absl::GetFlag(FLAGS_redis);
+  if (!absl::GetFlag(FLAGS_org).empty()) overrides.org_file = absl::GetFlag(FLAGS_org);
   if (!absl::GetFlag(FLAGS_services).empty()) {
     overrides.services = absl::StrSplit(absl::GetFlag(FLAGS_services), ',', absl::SkipEmpty());
   }

@@ -11,6 +11,9 @@
 #include "services/intake/intake.h"
 #include "services/intake/intake_service.h"
 #include "services/routing/routing_service.h"
+#include "services/routing/routing_worker.h"
+#include "common/proto_time.h"
+#include "common/redis/hiredis_client.h"
 
 namespace dispatch {
 namespace {
@@ -36,7 +39,21 @@ class DiagnosticsGrpcService final
 struct DispatchServer::Parts {
   std::unique_ptr<intake::Intake> intake;
   std::vector<std::unique_ptr<grpc::Service>> services;
+  // Routing: the organisation and the worker that routes accepted tickets, with its own Redis
+  // client (it blocks on XREADGROUP).
+  config::v1::Organisation org_config;
+  std::unique_ptr<routing::OrgModel> org;
+  std::unique_ptr<routing::DepartmentMatrix> matrix;
+  std::unique_ptr<redis::HiredisClient> worker_redis;
+  std::unique_ptr<routing::RoutingWorker> worker;
 };
+
+namespace {
+
+absl::Status StartRouting(const DispatchConfig& config, Clock* clock, absl::TimeZone zone,
+                          DispatchServer::Parts* parts);
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const DispatchConfig& config,
                                                                       redis::Client* redis,
@@ -66,6 +83,8 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       add(std::make_unique<intake::IntakeGrpcService>(s->parts_->intake.get()),
           v1::IntakeService::service_full_name());
     } else if (name == "routing") {
+      absl::Status started = StartRouting(config, clock, zone, s->parts_.get());
+      if (!started.ok()) return started;
       add(std::make_unique<routing::RoutingGrpcService>(), v1::RoutingService::service_full_name());
     } else if (name == "escalation") {
       add(std::make_unique<escalation::EscalationGrpcService>(),
@@ -90,7 +109,49 @@ void DispatchServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   server_->GetHealthCheckService()->Shutdown();  // everything reads NOT_SERVING
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  if (parts_->worker) parts_->worker->Stop();
 }
+
+namespace {
+
+absl::Status StartRouting(const DispatchConfig& config, Clock* clock, absl::TimeZone zone,
+                          DispatchServer::Parts* parts) {
+  if (config.org_file().empty()) {
+    return absl::InvalidArgumentError(
+        "org_file: required when hosting routing (e.g. --org=deploy/org.textproto)");
+  }
+  absl::Status loaded = LoadTextProtoFile(config.org_file(), &parts->org_config);
+  if (!loaded.ok()) return loaded;
+  auto org = routing::OrgModel::FromConfig(parts->org_config);
+  if (!org.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.org_file(), ": ", org.status().message()));
+  }
+  parts->org = std::make_unique<routing::OrgModel>(*std::move(org));
+  auto matrix = routing::DepartmentMatrix::FromConfig(parts->org_config.department_matrix());
+  if (!matrix.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.org_file(), ": ", matrix.status().message()));
+  }
+  parts->matrix = std::make_unique<routing::DepartmentMatrix>(*std::move(matrix));
+  auto address = redis::ParseAddress(config.redis_address());
+  if (!address.ok()) return address.status();
+  redis::HiredisOptions options;
+  options.address = *address;
+  options.pool_size = 1;
+  options.connect_timeout = FromProto(config.redis().connect_timeout());
+  options.command_timeout = FromProto(config.redis().command_timeout()) + absl::Seconds(1);
+  parts->worker_redis = std::make_unique<redis::HiredisClient>(options);
+  routing::RoutingWorker::Options worker_options;
+  worker_options.consumer = config.routing_consumer();
+  worker_options.zone = zone;
+  parts->worker = std::make_unique<routing::RoutingWorker>(
+      parts->worker_redis.get(), clock, &parts->org_config, parts->org.get(), parts->matrix.get(),
+      worker_options);
+  parts->worker->Start();
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 DispatchServer::~DispatchServer() {
   if (server_ != nullptr) Shutdown(absl::Seconds(5));

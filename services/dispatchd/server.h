@@ -37,9 +37,10 @@ class DispatchServer {
   void Shutdown(absl::Duration grace);
   void Wait() { server_->Wait(); }
 
+  struct Parts;  // the hosted services' parts; defined in server.cc
+
  private:
   DispatchServer() = default;
-  struct Parts;
   std::unique_ptr<Parts> parts_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::string> service_names_;

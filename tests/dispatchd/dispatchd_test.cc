@@ -94,7 +94,8 @@ HealthCheckResponse::ServingStatus Health(const std::shared_ptr<grpc::Channel>& 
 TEST(Dispatchd, ServesHealthAndIntakeThenStopsGracefullyOnSigterm) {
   RedisServer redis;
   ASSERT_THAT(redis.Start(), IsOk());
-  Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address()});
+  Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address(),
+               "--org=" DISPATCH_SOURCE_DIR "/deploy/org.textproto"});
   ASSERT_GT(d.port(), 0);
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", d.port()),
                                      grpc::InsecureChannelCredentials());
@@ -125,6 +126,12 @@ TEST(Dispatchd, HostsOnlyTheServicesAskedFor) {
 
 TEST(Dispatchd, ABadConfigStopsStartUpWithAClearMessage) {
   Dispatchd d({"--listen=127.0.0.1:0", "--services=intake,billing"});
+  EXPECT_EQ(d.port(), 0);
+  EXPECT_NE(d.Terminate(), 0);
+}
+
+TEST(Dispatchd, HostingRoutingNeedsAnOrganisation) {
+  Dispatchd d({"--listen=127.0.0.1:0", "--services=routing"});
   EXPECT_EQ(d.port(), 0);
   EXPECT_NE(d.Terminate(), 0);
 }

@@ -39,7 +39,7 @@ class IntakeTest : public ::testing::Test {
     redis::HiredisOptions o;
     o.address = *redis::ParseAddress(redis_server_.address());
     redis_ = std::make_unique<redis::HiredisClient>(o);
-    auto config = ParseConfig("listen_address: '127.0.0.1:0'");
+    auto config = ParseConfig("listen_address: '127.0.0.1:0' services: 'intake'");
     ASSERT_THAT(config, IsOk());
     auto server = DispatchServer::Start(*config, redis_.get(), &clock_);
     ASSERT_THAT(server, IsOk());

@@ -1,0 +1,270 @@
+#include "services/routing/routing_worker.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <future>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/keys.h"
+#include "common/proto_time.h"
+#include "common/ticket_record.h"
+#include "dispatch/v1/events.pb.h"
+#include "services/routing/lua_scripts.h"
+#include "services/routing/roster.h"
+#include "services/routing/router.h"
+
+namespace dispatch::routing {
+namespace {
+
+const redis::Script& RouteScript() {
+  static const redis::Script* const script = new redis::Script(kRouteLua);
+  return *script;
+}
+
+struct Entry {
+  int shard;
+  std::string entry_id;
+  std::string type;
+  v1::TicketEvent event;  // set for "accepted"
+};
+
+// Runs all `commands` concurrently and waits for every reply.
+std::vector<absl::StatusOr<redis::Reply>> All(
+    redis::Client* redis, std::vector<std::function<void(redis::Callback)>> commands) {
+  std::vector<std::promise<absl::StatusOr<redis::Reply>>> promises(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    commands[i]([&promises, i](absl::StatusOr<redis::Reply> r) { promises[i].set_value(std::move(r)); });
+  }
+  std::vector<absl::StatusOr<redis::Reply>> out;
+  for (auto& p : promises) out.push_back(p.get_future().get());
+  return out;
+}
+
+int Urgency(const Entry& e) {
+  switch (e.event.accepted().priority()) {
+    case v1::PRIORITY_EMERGENCY: return 0;
+    case v1::PRIORITY_URGENT: return 1;
+    default: return 2;
+  }
+}
+
+}  // namespace
+
+RoutingWorker::RoutingWorker(redis::Client* redis, Clock* clock,
+                             const config::v1::Organisation* org_config, const OrgModel* org,
+                             const DepartmentMatrix* matrix, Options options)
+    : redis_(redis),
+      clock_(clock),
+      org_config_(org_config),
+      org_(org),
+      matrix_(matrix),
+      options_(std::move(options)) {}
+
+RoutingWorker::~RoutingWorker() { Stop(); }
+
+absl::Status RoutingWorker::Prepare() {
+  std::vector<std::function<void(redis::Callback)>> commands;
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    commands.push_back([this, s](redis::Callback cb) {
+      redis_->Execute({"XGROUP", "CREATE", keys::Events(s), keys::kRoutingGroup, "0", "MKSTREAM"},
+                      std::move(cb));
+    });
+    commands.push_back(
+        [this, s](redis::Callback cb) { redis_->Execute({"HGETALL", keys::HandlerLoad(s)}, std::move(cb)); });
+  }
+  load_.clear();
+  for (auto& r : All(redis_, std::move(commands))) {
+    if (!r.ok()) {
+      if (absl::StrContains(r.status().message(), "BUSYGROUP")) continue;  // exists already
+      return r.status();
+    }
+    if (!r->is_array()) continue;
+    for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+      int64_t n = 0;
+      (void)absl::SimpleAtoi(r->elements[i + 1].str, &n);
+      load_[r->elements[i].str] += n;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> RoutingWorker::RunOnce(absl::Duration block) {
+  if (!pending_checked_) {
+    // Events this consumer took before a crash or restart and never acknowledged.
+    absl::StatusOr<int> pending = ReadAndRoute("0", absl::ZeroDuration());
+    if (!pending.ok()) return pending;
+    pending_checked_ = true;
+    if (*pending > 0) return pending;
+  }
+  return ReadAndRoute(">", block);
+}
+
+absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl::Duration block) {
+  std::vector<std::string> argv = {"XREADGROUP", "GROUP", keys::kRoutingGroup, options_.consumer,
+                                   "COUNT", std::to_string(options_.batch)};
+  if (block > absl::ZeroDuration()) {
+    argv.push_back("BLOCK");
+    argv.push_back(std::to_string(absl::ToInt64Milliseconds(block)));
+  }
+  argv.push_back("STREAMS");
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(from_id);
+  auto reply = redis_->ExecuteSync(std::move(argv));
+  if (!reply.ok()) return reply.status();
+
+  // [[stream key, [[entry id, [field, value, ...]], ...]], ...]
+  std::vector<Entry> entries;
+  std::vector<std::pair<int, std::string>> ignored;  // not for routing: acknowledge
+  for (const redis::Reply& stream : reply->elements) {
+    if (stream.elements.size() != 2) continue;
+    int shard = -1;
+    for (int s = 0; s < keys::kShardCount && shard < 0; ++s) {
+      if (stream.elements[0].str == keys::Events(s)) shard = s;
+    }
+    for (const redis::Reply& item : stream.elements[1].elements) {
+      if (item.elements.size() != 2) continue;
+      Entry e{shard, item.elements[0].str, "", {}};
+      const auto& fields = item.elements[1].elements;
+      std::string pb;
+      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].str == "type") e.type = fields[i + 1].str;
+        if (fields[i].str == "pb") pb = fields[i + 1].str;
+      }
+      if (e.type == "accepted" && e.event.ParseFromString(pb) && e.event.has_accepted()) {
+        entries.push_back(std::move(e));
+      } else {
+        ignored.emplace_back(shard, e.entry_id);
+      }
+    }
+  }
+  // Commands go out in tiers (emergency, urgent, normal), each tier finished before the next.
+  std::vector<std::vector<std::function<void(redis::Callback)>>> tiers(3);
+  auto& commands = tiers[2];
+  for (const auto& [shard, id] : ignored) {
+    commands.push_back([this, shard = shard, id = id](redis::Callback cb) {
+      redis_->Execute({"XACK", keys::Events(shard), keys::kRoutingGroup, id}, std::move(cb));
+    });
+  }
+
+  const absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  for (Entry& e : entries) {
+    const v1::TicketAccepted& accepted = e.event.accepted();
+    RoutingDecision d = Route(*org_, *matrix_, accepted.category(), accepted.location());
+    const config::v1::Handler* handler = nullptr;
+    if (!d.needs_manual_routing) {
+      for (const auto& h : org_config_->handlers()) {
+        if (h.unit_code() != d.lead_unit_code || h.department() != d.lead_department ||
+            !OnDuty(h, now, options_.zone)) {
+          continue;
+        }
+        if (handler == nullptr || load_[h.id()] < load_[handler->id()]) handler = &h;
+      }
+    }
+    const std::string& id = e.event.ticket_id();
+    const int64_t version = e.event.ticket_version();
+
+    v1::TicketEvent routed;
+    routed.set_event_id(absl::StrCat(id, ":", version + 1, ":routed"));
+    routed.set_ticket_id(id);
+    routed.set_ticket_version(version + 1);
+    *routed.mutable_occurred_at() = ToProto(now);
+    routed.mutable_actor()->set_id("routing");
+    routed.set_reason(d.explanation);
+    v1::TicketRouted* r = routed.mutable_routed();
+    r->set_unit_code(d.lead_unit_code);
+    for (const auto& h : d.handlings) *r->add_handlings() = h;
+    r->set_org_version(d.org_version);
+    r->set_needs_manual_routing(d.needs_manual_routing);
+
+    std::string assigned_pb;
+    if (handler != nullptr) {
+      v1::TicketEvent assigned;
+      assigned.set_event_id(absl::StrCat(id, ":", version + 2, ":assigned"));
+      assigned.set_ticket_id(id);
+      assigned.set_ticket_version(version + 2);
+      *assigned.mutable_occurred_at() = ToProto(now);
+      assigned.mutable_actor()->set_id("routing");
+      v1::TicketAssigned* a = assigned.mutable_assigned();
+      a->mutable_assignee()->set_id(handler->id());
+      a->mutable_assignee()->set_display_name(handler->name());
+      a->mutable_assignee()->set_unit_code(handler->unit_code());
+      a->set_automatic(true);
+      a->set_unit_code(handler->unit_code());
+      assigned_pb = assigned.SerializeAsString();
+      ++load_[handler->id()];
+    }
+    google::protobuf::RepeatedPtrField<v1::Handling> handlings(d.handlings.begin(),
+                                                               d.handlings.end());
+    std::vector<std::string> keys = {keys::Ticket(e.shard, id), keys::Timers(e.shard),
+                                     keys::Events(e.shard), keys::HandlerLoad(e.shard)};
+    std::vector<std::string> args = {id,
+                                     std::to_string(version),
+                                     std::to_string(absl::ToUnixMillis(now)),
+                                     d.lead_unit_code,
+                                     std::to_string(d.lead_department),
+                                     ticket_record::EncodeHandlings(handlings),
+                                     d.needs_manual_routing ? "1" : "0",
+                                     d.org_version,
+                                     handler != nullptr ? handler->id() : "",
+                                     handler != nullptr ? handler->unit_code() : "",
+                                     routed.SerializeAsString(),
+                                     assigned_pb,
+                                     keys::kRoutingGroup,
+                                     e.entry_id};
+    tiers[Urgency(e)].push_back(
+        [this, keys = std::move(keys), args = std::move(args)](redis::Callback cb) {
+          redis_->Eval(RouteScript(), keys, args, std::move(cb));
+        });
+  }
+  int routed_count = 0;
+  absl::Status first_error;
+  for (auto& tier : tiers) {
+    for (auto& r : All(redis_, std::move(tier))) {
+      if (!r.ok()) {
+        if (first_error.ok()) first_error = r.status();
+        continue;
+      }
+      if (r->is_array() && !r->elements.empty() && r->elements[0].str == "routed") ++routed_count;
+    }
+  }
+  // A failed script leaves its event unacknowledged; the next pending read retries it.
+  if (!first_error.ok()) {
+    pending_checked_ = false;
+    return first_error;
+  }
+  return routed_count;
+}
+
+void RoutingWorker::Start() {
+  stop_ = false;
+  thread_ = std::thread([this] {
+    bool prepared = false;
+    while (!stop_) {
+      if (!prepared) {
+        absl::Status s = Prepare();
+        prepared = s.ok();
+        if (!prepared) {
+          fprintf(stderr, "routing: preparing: %s\n", s.ToString().c_str());
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          continue;
+        }
+      }
+      absl::StatusOr<int> n = RunOnce(absl::Milliseconds(500));
+      if (!n.ok()) {
+        fprintf(stderr, "routing: %s\n", n.status().ToString().c_str());
+        // Redis is down or refusing: retry soon, without spinning.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+  });
+}
+
+void RoutingWorker::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace dispatch::routing

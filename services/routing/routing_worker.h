@@ -1,0 +1,76 @@
+// RoutingWorker: takes every accepted ticket from the event streams and routes it — lead unit
+// and department (router.h), assisting departments, and, when the ticket could be routed
+// automatically, the least-loaded on-duty handler of the lead unit (which meets the assign
+// clock). Tickets flagged for manual routing stay ROUTED at the county dispatch desk.
+//
+// Hand-off: intake writes TicketAccepted into the shard's stream in the same atomic step as the
+// ticket; this worker reads the streams with the consumer group "routing", so with routing down
+// intake still accepts and the backlog is routed when it returns. Delivery is at-least-once;
+// routing is exactly-once in effect because route.lua applies the decision and acknowledges the
+// event in one step, and ignores a ticket that is no longer ACCEPTED. Emergencies, then urgent
+// tickets, are routed first within each batch read.
+//
+// Not thread-safe: one thread calls RunOnce() (or Start() runs it in the background). Uses its
+// own Redis client, because it blocks on XREADGROUP.
+#ifndef DISPATCH_SERVICES_ROUTING_ROUTING_WORKER_H_
+#define DISPATCH_SERVICES_ROUTING_ROUTING_WORKER_H_
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/redis/redis_client.h"
+#include "dispatch/config/v1/org.pb.h"
+#include "services/routing/department_matrix.h"
+#include "services/routing/org_model.h"
+
+namespace dispatch::routing {
+
+class RoutingWorker {
+ public:
+  struct Options {
+    // Stable per process: a restarted worker re-reads the events it had taken but not finished.
+    std::string consumer = "routing-1";
+    int batch = 256;
+    absl::TimeZone zone = absl::UTCTimeZone();
+  };
+
+  // Everything passed must outlive the worker.
+  RoutingWorker(redis::Client* redis, Clock* clock, const config::v1::Organisation* org_config,
+                const OrgModel* org, const DepartmentMatrix* matrix, Options options);
+  ~RoutingWorker();
+
+  // Creates the consumer groups (idempotent) and loads the handlers' current loads.
+  absl::Status Prepare();
+
+  // Routes what is waiting: first this consumer's own unacknowledged events, then new ones,
+  // waiting up to `block` for new ones when there are none. Returns how many tickets it routed.
+  absl::StatusOr<int> RunOnce(absl::Duration block);
+
+  // Runs Prepare (until it succeeds) and then RunOnce in a background thread until Stop();
+  // errors are logged and retried.
+  void Start();
+  void Stop();
+
+ private:
+  absl::StatusOr<int> ReadAndRoute(const std::string& from_id, absl::Duration block);
+
+  redis::Client* const redis_;
+  Clock* const clock_;
+  const config::v1::Organisation* const org_config_;
+  const OrgModel* const org_;
+  const DepartmentMatrix* const matrix_;
+  const Options options_;
+  std::map<std::string, int64_t> load_;  // handler id -> assigned tickets
+  bool pending_checked_ = false;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace dispatch::routing
+
+#endif  // DISPATCH_SERVICES_ROUTING_ROUTING_WORKER_H_

@@ -1,0 +1,226 @@
+// Intake → event stream → routing worker → ticket, against a real redis-server and real gRPC.
+// The worker is driven by the test (RunOnce), so nothing waits for time to pass.
+#include <grpcpp/grpcpp.h>
+
+#include "common/config.h"
+#include "common/keys.h"
+#include "common/proto_time.h"
+#include "common/redis/hiredis_client.h"
+#include "common/testing/redis_server.h"
+#include "common/testing/sample_complaint.h"
+#include "common/testing/status_matchers.h"
+#include "dispatch/v1/events.pb.h"
+#include "dispatch/v1/intake.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/dispatchd/server.h"
+#include "services/routing/routing_worker.h"
+
+namespace dispatch::routing {
+namespace {
+
+using ::dispatch::testing::HotlineComplaint;
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::IsOkAndHolds;
+using ::dispatch::testing::RedisServer;
+
+absl::TimeZone Shanghai() {
+  absl::TimeZone tz;
+  absl::LoadTimeZone("Asia/Shanghai", &tz);
+  return tz;
+}
+
+class RoutingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_THAT(redis_server_.Start(), IsOk());
+    redis::HiredisOptions o;
+    o.address = *redis::ParseAddress(redis_server_.address());
+    redis_ = std::make_unique<redis::HiredisClient>(o);
+    worker_redis_ = std::make_unique<redis::HiredisClient>(o);
+    auto config = ParseConfig("listen_address: '127.0.0.1:0' services: 'intake'");
+    ASSERT_THAT(config, IsOk());
+    auto server = DispatchServer::Start(*config, redis_.get(), &clock_);
+    ASSERT_THAT(server, IsOk());
+    server_ = *std::move(server);
+    stub_ = v1::IntakeService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+
+    ASSERT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &org_config_),
+                IsOk());
+    auto org = OrgModel::FromConfig(org_config_);
+    ASSERT_THAT(org, IsOk());
+    org_ = std::make_unique<OrgModel>(*std::move(org));
+    auto matrix = DepartmentMatrix::FromConfig(org_config_.department_matrix());
+    ASSERT_THAT(matrix, IsOk());
+    matrix_ = std::make_unique<DepartmentMatrix>(*std::move(matrix));
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown(absl::Seconds(5));
+  }
+
+  std::unique_ptr<RoutingWorker> NewWorker() {
+    RoutingWorker::Options options;
+    options.zone = Shanghai();
+    auto w = std::make_unique<RoutingWorker>(worker_redis_.get(), &clock_, &org_config_,
+                                             org_.get(), matrix_.get(), options);
+    EXPECT_THAT(w->Prepare(), IsOk());
+    return w;
+  }
+
+  // Runs the worker until it finds nothing more to route; returns how many it routed.
+  int Drain(RoutingWorker& w) {
+    int total = 0;
+    for (;;) {
+      absl::StatusOr<int> n = w.RunOnce(absl::ZeroDuration());
+      EXPECT_THAT(n, IsOk());
+      if (!n.ok() || *n == 0) return total;
+      total += *n;
+    }
+  }
+
+  std::string Submit(v1::SubmitComplaintRequest req) {
+    grpc::ClientContext ctx;
+    v1::SubmitComplaintResponse resp;
+    grpc::Status s = stub_->SubmitComplaint(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.ticket().ticket_id();
+  }
+
+  v1::Ticket Get(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::GetTicketRequest req;
+    req.set_ticket_id(id);
+    v1::GetTicketResponse resp;
+    EXPECT_TRUE(stub_->GetTicket(&ctx, req, &resp).ok());
+    return resp.ticket();
+  }
+
+  // Events of one type across all shards, in stream order per shard.
+  std::vector<v1::TicketEvent> Events(const std::string& type) {
+    std::vector<v1::TicketEvent> out;
+    for (int s = 0; s < keys::kShardCount; ++s) {
+      auto r = redis_->ExecuteSync({"XRANGE", keys::Events(s), "-", "+"});
+      if (!r.ok()) continue;
+      for (const auto& item : r->elements) {
+        const auto& f = item.elements[1].elements;
+        if (f[1].str != type) continue;
+        v1::TicketEvent e;
+        e.ParseFromString(f[5].str);
+        out.push_back(e);
+      }
+    }
+    return out;
+  }
+
+  // Monday 23 November 2026, 10:00 in Shanghai: weekday office hours.
+  FakeClock clock_{absl::FromCivil(absl::CivilMinute(2026, 11, 23, 10, 0), Shanghai())};
+  RedisServer redis_server_;
+  std::unique_ptr<redis::HiredisClient> redis_, worker_redis_;
+  std::unique_ptr<DispatchServer> server_;
+  std::unique_ptr<v1::IntakeService::Stub> stub_;
+  config::v1::Organisation org_config_;
+  std::unique_ptr<OrgModel> org_;
+  std::unique_ptr<DepartmentMatrix> matrix_;
+};
+
+TEST_F(RoutingTest, ASubmittedComplaintIsRoutedAndAssignedToAnOnDutyHandler) {
+  auto req = HotlineComplaint("12345-2026-R1");
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);  // housing
+  std::string id = Submit(req);
+  clock_.Advance(absl::Minutes(4));
+  auto worker = NewWorker();
+  EXPECT_EQ(Drain(*worker), 1);
+
+  v1::Ticket t = Get(id);
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_ASSIGNED);
+  EXPECT_EQ(t.version(), 3);  // accepted, routed, assigned
+  EXPECT_EQ(t.responsible_unit_code(), "430923100001");  // 城东社区, its property officer
+  EXPECT_EQ(t.assignee().id(), "h-cd-wgy");
+  EXPECT_EQ(t.org_version(), "sample-2026-11-22");
+  ASSERT_EQ(t.handlings_size(), 1);
+  EXPECT_EQ(t.handlings(0).department(), v1::DEPARTMENT_HOUSING);
+  // The assign clock is met, four minutes after acceptance, in time.
+  EXPECT_EQ(FromProto(t.clocks(0).met_at()), FromProto(t.accepted_at()) + absl::Minutes(4));
+  EXPECT_FALSE(t.clocks(0).breached());
+  // The ticket now wakes up for its preliminary clock.
+  auto next = redis_->ExecuteSync({"ZSCORE", keys::Timers(*keys::ShardOfTicketId(id)), id});
+  EXPECT_EQ(next->str, std::to_string(absl::ToUnixMillis(FromProto(t.clocks(1).deadline()))));
+}
+
+TEST_F(RoutingTest, AnUnresolvableLocationWaitsAtTheCountyDeskFlagged) {
+  auto req = HotlineComplaint("12345-2026-R2");
+  req.mutable_complaint()->mutable_location()->Clear();
+  req.mutable_complaint()->mutable_location()->set_address("不知道哪个小区");
+  std::string id = Submit(req);
+  auto worker = NewWorker();
+  EXPECT_EQ(Drain(*worker), 1);
+  v1::Ticket t = Get(id);
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_ROUTED);
+  EXPECT_TRUE(t.needs_manual_routing());
+  EXPECT_EQ(t.responsible_unit_code(), "430923");
+  EXPECT_FALSE(t.has_assignee());
+  EXPECT_FALSE(t.clocks(0).has_met_at());  // a dispatcher must still act within 30 minutes
+}
+
+TEST_F(RoutingTest, WithRoutingDownAThousandSubmissionsAreAcceptedThenEachRoutedOnce) {
+  constexpr int kTickets = 1000;
+  for (int i = 0; i < kTickets; ++i) {
+    auto req = HotlineComplaint(absl::StrCat("12345-2026-B", i));
+    req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
+    ASSERT_FALSE(Submit(req).empty());
+  }
+  auto worker = NewWorker();
+  EXPECT_EQ(Drain(*worker), kTickets);
+  EXPECT_EQ(Events("routed").size(), static_cast<size_t>(kTickets));
+
+  // A restarted worker (same consumer) and a second one find nothing left to route.
+  auto restarted = NewWorker();
+  EXPECT_EQ(Drain(*restarted), 0);
+  EXPECT_EQ(Events("routed").size(), static_cast<size_t>(kTickets));
+  EXPECT_EQ(Events("assigned").size(), static_cast<size_t>(kTickets));
+}
+
+TEST_F(RoutingTest, ARedeliveredAcceptedEventDoesNotRouteTwice) {
+  std::string id = Submit(HotlineComplaint("12345-2026-R3"));
+  auto worker = NewWorker();
+  EXPECT_EQ(Drain(*worker), 1);
+  // Put the TicketAccepted event back as if its acknowledgement had been lost.
+  int shard = *keys::ShardOfTicketId(id);
+  auto first = redis_->ExecuteSync({"XRANGE", keys::Events(shard), "-", "+", "COUNT", "1"});
+  ASSERT_THAT(first, IsOk());
+  std::string entry = first->elements[0].elements[0].str;
+  ASSERT_THAT(redis_->ExecuteSync({"XGROUP", "SETID", keys::Events(shard), keys::kRoutingGroup,
+                                   "0"}),
+              IsOk());
+  auto again = NewWorker();
+  EXPECT_THAT(again->RunOnce(absl::ZeroDuration()), IsOkAndHolds(0));
+  EXPECT_EQ(Events("routed").size(), 1u);
+  EXPECT_EQ(Get(id).version(), 3);
+}
+
+TEST_F(RoutingTest, EmergenciesAreRoutedAheadOfOrdinaryTickets) {
+  for (int i = 0; i < 5; ++i) Submit(HotlineComplaint(absl::StrCat("12345-2026-N", i)));
+  auto burst = HotlineComplaint("12345-2026-E1");
+  burst.mutable_complaint()->set_category(v1::CATEGORY_EMERGENCY_BURST_PIPE);
+  std::string emergency = Submit(burst);
+  auto worker = NewWorker();
+  EXPECT_EQ(Drain(*worker), 6);
+  // Every ticket got its own routed event; the emergency's has the earliest stream id.
+  std::string first_id, emergency_id;
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    auto r = redis_->ExecuteSync({"XRANGE", keys::Events(s), "-", "+"});
+    for (const auto& item : r->elements) {
+      const auto& f = item.elements[1].elements;
+      if (f[1].str != "routed") continue;
+      const std::string& sid = item.elements[0].str;
+      if (first_id.empty() || sid < first_id) first_id = sid;
+      if (f[3].str == emergency) emergency_id = sid;
+    }
+  }
+  EXPECT_EQ(emergency_id, first_id);
+}
+
+}  // namespace
+}  // namespace dispatch::routing
