@@ -57,6 +57,10 @@ std::string AcceptedIndex(int shard);
 std::string Events(int shard);
 // {s}:load                    hash handler id -> tickets assigned to them in this shard
 std::string HandlerLoad(int shard);
+// {s}:returns                 hash unit code -> tickets it returned (退单) in this shard
+std::string Returns(int shard);
+// {s}:w:<ticket id>           hash request id -> fingerprint of the write (idempotent retries)
+std::string WriteRecord(int shard, absl::string_view ticket_id);
 
 // Consumer group of the routing worker on every shard's event stream.
 inline constexpr char kRoutingGroup[] = "routing";

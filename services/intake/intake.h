@@ -17,7 +17,7 @@
 #include "common/rpc/unary.h"
 #include "dispatch/v1/intake.pb.h"
 #include "services/escalation/sla_policy.h"
-#include "services/intake/ticket_store.h"
+#include "common/ticket_store.h"
 
 namespace dispatch::intake {
 

@@ -1,4 +1,4 @@
-#include "services/intake/ticket_store.h"
+#include "common/ticket_store.h"
 
 #include <utility>
 #include <vector>
@@ -7,9 +7,9 @@
 #include "common/keys.h"
 #include "common/ticket_record.h"
 #include "common/proto_time.h"
-#include "services/intake/lua_scripts.h"
+#include "common/lua_scripts.h"
 
-namespace dispatch::intake {
+namespace dispatch {
 namespace {
 
 const redis::Script& SubmitScript() {
@@ -102,4 +102,4 @@ void TicketStore::FindByIdempotencyKey(const std::string& idem_key,
                   });
 }
 
-}  // namespace dispatch::intake
+}  // namespace dispatch

@@ -1,13 +1,13 @@
-// TicketStore: intake's reads and writes of tickets in Redis (layout: common/keys.h,
-// common/ticket_record.h).
+// TicketStore: reads and writes of tickets in Redis (layout: common/keys.h,
+// common/ticket_record.h), shared by the services.
 //
-// Create() is one Lua script (services/intake/lua/submit.lua): the idempotency record, the
+// Create() is one Lua script (common/lua/submit.lua): the idempotency record, the
 // ticket hash, the complaint, the ticket's timer, the acceptance-time index and the TicketAccepted
 // event are written together or not at all, so no half-written ticket and no unarmed timer can
 // exist. Get() reads hash and complaint in one script (lua/get.lua), a consistent snapshot.
 // Thread-safe; callbacks run on Redis client threads.
-#ifndef DISPATCH_SERVICES_INTAKE_TICKET_STORE_H_
-#define DISPATCH_SERVICES_INTAKE_TICKET_STORE_H_
+#ifndef DISPATCH_COMMON_TICKET_STORE_H_
+#define DISPATCH_COMMON_TICKET_STORE_H_
 
 #include <functional>
 #include <string>
@@ -17,7 +17,7 @@
 #include "dispatch/v1/events.pb.h"
 #include "dispatch/v1/types.pb.h"
 
-namespace dispatch::intake {
+namespace dispatch {
 
 class TicketStore {
  public:
@@ -52,6 +52,6 @@ class TicketStore {
   redis::Client* const redis_;
 };
 
-}  // namespace dispatch::intake
+}  // namespace dispatch
 
-#endif  // DISPATCH_SERVICES_INTAKE_TICKET_STORE_H_
+#endif  // DISPATCH_COMMON_TICKET_STORE_H_

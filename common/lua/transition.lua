@@ -1,0 +1,73 @@
+#!lua
+-- One change to an existing ticket, applied atomically: the version check, the status check,
+-- the request-id check (idempotent retries), the field updates, counters, the re-armed wake-up
+-- and the events. Every check comes before the first write.
+--
+-- KEYS[1] ticket {s}:t:<id>    KEYS[2] timers {s}:timers    KEYS[3] events {s}:events
+-- KEYS[4] write record {s}:w:<id> (hash request id -> fingerprint)
+-- KEYS[5] a counter hash of the shard (e.g. {s}:returns), may be unused
+-- ARGV[1] ticket id     ARGV[2] expected version     ARGV[3] allowed statuses, e.g. ",2,3,"
+-- ARGV[4] request id    ARGV[5] request fingerprint  ARGV[6] now (unix ms)
+-- ARGV[7] N fields to set, then N field/value pairs
+-- then M fields to delete, then M names
+-- then K counter increments on KEYS[5], then K field/amount pairs
+-- then J ticket-hash increments, then J field/amount pairs
+-- then E events, then E (type, serialized TicketEvent) pairs, in order (versions +1, +2 ...)
+--
+-- Returns {"ok", new version} | {"replay", version} | {"conflict"} | {"gone"} |
+--         {"stale", version} | {"status", status}.
+local state = redis.call('HMGET', KEYS[1], 'st', 'ver')
+if not state[1] then return {'gone'} end
+local seen = redis.call('HGET', KEYS[4], ARGV[4])
+if seen then
+  if seen == ARGV[5] then return {'replay', tonumber(state[2])} end
+  return {'conflict'}
+end
+if state[2] ~= ARGV[2] then return {'stale', tonumber(state[2])} end
+if not string.find(ARGV[3], ',' .. state[1] .. ',', 1, true) then
+  return {'status', tonumber(state[1])}
+end
+
+local i = 7
+local n = tonumber(ARGV[i]); i = i + 1
+local set = {}
+for k = 0, n - 1 do
+  set[#set + 1] = ARGV[i + 2 * k]
+  set[#set + 1] = ARGV[i + 2 * k + 1]
+end
+i = i + 2 * n
+local m = tonumber(ARGV[i]); i = i + 1
+local del = {}
+for k = 0, m - 1 do del[#del + 1] = ARGV[i + k] end
+i = i + m
+local kc = tonumber(ARGV[i]); i = i + 1
+local counters = {}
+for k = 0, kc - 1 do counters[#counters + 1] = {ARGV[i + 2 * k], ARGV[i + 2 * k + 1]} end
+i = i + 2 * kc
+local j = tonumber(ARGV[i]); i = i + 1
+local incrs = {}
+for k = 0, j - 1 do incrs[#incrs + 1] = {ARGV[i + 2 * k], ARGV[i + 2 * k + 1]} end
+i = i + 2 * j
+local e = tonumber(ARGV[i]); i = i + 1
+
+local id = ARGV[1]
+local ver = tonumber(ARGV[2]) + e
+if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
+redis.call('HSET', KEYS[1], 'ver', ver, 'upd', ARGV[6], unpack(set))
+for _, c in ipairs(counters) do redis.call('HINCRBY', KEYS[5], c[1], c[2]) end
+for _, c in ipairs(incrs) do redis.call('HINCRBY', KEYS[1], c[1], c[2]) end
+for k = 0, e - 1 do
+  redis.call('XADD', KEYS[3], '*', 'type', ARGV[i + 2 * k], 'ticket', id, 'pb', ARGV[i + 2 * k + 1])
+end
+redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
+
+local next_due = nil
+for k = 1, 3 do
+  local clock = redis.call('HMGET', KEYS[1], 'c' .. k .. '.due', 'c' .. k .. '.met')
+  if clock[1] and not clock[2] then
+    local due = tonumber(clock[1])
+    if next_due == nil or due < next_due then next_due = due end
+  end
+end
+if next_due then redis.call('ZADD', KEYS[2], next_due, id) else redis.call('ZREM', KEYS[2], id) end
+return {'ok', ver}

@@ -1,0 +1,97 @@
+#include "common/ticket_transition.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/keys.h"
+#include "common/lua_scripts.h"
+#include "common/proto_time.h"
+
+namespace dispatch {
+namespace {
+
+const redis::Script& TransitionScript() {
+  static const redis::Script* const script = new redis::Script(kTransitionLua);
+  return *script;
+}
+
+}  // namespace
+
+void ApplyTransition(redis::Client* redis, Transition t,
+                     std::function<void(absl::StatusOr<int64_t>)> done) {
+  std::optional<int> shard = keys::ShardOfTicketId(t.ticket_id);
+  if (!shard) {
+    return done(absl::InvalidArgumentError(
+        absl::StrCat("write.ticket_id: \"", t.ticket_id, "\" is not a ticket id")));
+  }
+  std::string allowed = ",";
+  for (v1::TicketStatus s : t.allowed_statuses) absl::StrAppend(&allowed, s, ",");
+  std::vector<std::string> args = {t.ticket_id,
+                                   std::to_string(t.expected_version),
+                                   allowed,
+                                   t.request_id,
+                                   t.fingerprint,
+                                   std::to_string(absl::ToUnixMillis(t.now)),
+                                   std::to_string(t.set.size())};
+  for (auto& [k, v] : t.set) {
+    args.push_back(k);
+    args.push_back(v);
+  }
+  args.push_back(std::to_string(t.remove.size()));
+  for (auto& r : t.remove) args.push_back(r);
+  args.push_back(std::to_string(t.returns.size()));
+  for (auto& [k, v] : t.returns) {
+    args.push_back(k);
+    args.push_back(std::to_string(v));
+  }
+  args.push_back(std::to_string(t.increments.size()));
+  for (auto& [k, v] : t.increments) {
+    args.push_back(k);
+    args.push_back(std::to_string(v));
+  }
+  args.push_back(std::to_string(t.events.size()));
+  int64_t version = t.expected_version;
+  for (auto& [type, e] : t.events) {
+    ++version;
+    e.set_ticket_id(t.ticket_id);
+    e.set_ticket_version(version);
+    e.set_event_id(absl::StrCat(t.ticket_id, ":", version, ":", type));
+    *e.mutable_occurred_at() = ToProto(t.now);
+    args.push_back(type);
+    args.push_back(e.SerializeAsString());
+  }
+  std::vector<std::string> keys = {keys::Ticket(*shard, t.ticket_id), keys::Timers(*shard),
+                                   keys::Events(*shard), keys::WriteRecord(*shard, t.ticket_id),
+                                   keys::Returns(*shard)};
+  redis->Eval(
+      TransitionScript(), std::move(keys), std::move(args),
+      [t = std::move(t), done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
+        if (!reply.ok()) return done(reply.status());
+        const auto& e = reply->elements;
+        if (!reply->is_array() || e.empty()) {
+          return done(absl::InternalError("transition.lua: unexpected reply"));
+        }
+        const std::string& what = e[0].str;
+        int64_t n = e.size() > 1 ? e[1].integer : 0;
+        if (what == "ok" || what == "replay") return done(n);
+        if (what == "gone") {
+          return done(absl::NotFoundError(absl::StrCat("write.ticket_id: no ticket ", t.ticket_id)));
+        }
+        if (what == "conflict") {
+          return done(absl::AlreadyExistsError(absl::StrCat(
+              "write.request_id: \"", t.request_id,
+              "\" was already used for a different change of this ticket")));
+        }
+        if (what == "stale") {
+          return done(absl::AbortedError(absl::StrCat(
+              "write.expected_version: the ticket is at version ", n, ", not ",
+              t.expected_version, "; read it again and retry")));
+        }
+        if (what == "status") {
+          return done(absl::FailedPreconditionError(absl::StrCat(
+              t.action, ": not allowed while the ticket is ",
+              v1::TicketStatus_Name(static_cast<v1::TicketStatus>(n)))));
+        }
+        done(absl::InternalError(absl::StrCat("transition.lua: unexpected reply ", what)));
+      });
+}
+
+}  // namespace dispatch

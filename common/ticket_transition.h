@@ -1,0 +1,53 @@
+// ApplyTransition: one change to an existing ticket, in one atomic script (common/lua/
+// transition.lua) — the only way services change a ticket after acceptance.
+//
+// The script checks, before writing anything: the ticket exists (NOT_FOUND), the request id was
+// not used before (a retry with the same request returns OK with the current version; the same
+// id with a different request is ALREADY_EXISTS), the expected version (ABORTED when stale, so
+// two handlers never overwrite each other), and the status (FAILED_PRECONDITION naming it). Then
+// it sets and deletes fields, bumps counters, appends the events (versions expected+1, +2, ...,
+// ids "<ticket>:<version>:<type>") and re-arms the ticket's wake-up at its earliest open
+// deadline.
+#ifndef DISPATCH_COMMON_TICKET_TRANSITION_H_
+#define DISPATCH_COMMON_TICKET_TRANSITION_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/redis/redis_client.h"
+#include "common/ticket_record.h"
+#include "dispatch/v1/events.pb.h"
+
+namespace dispatch {
+
+struct Transition {
+  std::string ticket_id;
+  int64_t expected_version = 0;
+  std::vector<v1::TicketStatus> allowed_statuses;
+  // What the change is called in error messages, e.g. "AssignTicket".
+  std::string action;
+  std::string request_id;
+  std::string fingerprint;  // of the request, for idempotent retries
+  absl::Time now;
+  ticket_record::Fields set;
+  std::vector<std::string> remove;
+  // Increments of the shard's returns counter (unit code -> amount).
+  std::vector<std::pair<std::string, int64_t>> returns;
+  // Increments of fields of the ticket hash (e.g. "ret").
+  std::vector<std::pair<std::string, int64_t>> increments;
+  // Events in order: type ("assigned") and the event without ids/version (filled in).
+  std::vector<std::pair<std::string, v1::TicketEvent>> events;
+};
+
+// Calls `done` with the ticket's version after the change.
+void ApplyTransition(redis::Client* redis, Transition transition,
+                     std::function<void(absl::StatusOr<int64_t>)> done);
+
+}  // namespace dispatch
+
+#endif  // DISPATCH_COMMON_TICKET_TRANSITION_H_
