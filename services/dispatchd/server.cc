@@ -46,12 +46,13 @@ struct DispatchServer::Parts {
   std::unique_ptr<routing::DepartmentMatrix> matrix;
   std::unique_ptr<redis::HiredisClient> worker_redis;
   std::unique_ptr<routing::RoutingWorker> worker;
+  std::unique_ptr<routing::RoutingActions> routing_actions;
 };
 
 namespace {
 
-absl::Status StartRouting(const DispatchConfig& config, Clock* clock, absl::TimeZone zone,
-                          DispatchServer::Parts* parts);
+absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
+                          absl::TimeZone zone, DispatchServer::Parts* parts);
 
 }  // namespace
 
@@ -83,9 +84,10 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       add(std::make_unique<intake::IntakeGrpcService>(s->parts_->intake.get()),
           v1::IntakeService::service_full_name());
     } else if (name == "routing") {
-      absl::Status started = StartRouting(config, clock, zone, s->parts_.get());
+      absl::Status started = StartRouting(config, redis, clock, zone, s->parts_.get());
       if (!started.ok()) return started;
-      add(std::make_unique<routing::RoutingGrpcService>(), v1::RoutingService::service_full_name());
+      add(std::make_unique<routing::RoutingGrpcService>(s->parts_->routing_actions.get()),
+          v1::RoutingService::service_full_name());
     } else if (name == "escalation") {
       add(std::make_unique<escalation::EscalationGrpcService>(),
           v1::EscalationService::service_full_name());
@@ -114,8 +116,8 @@ void DispatchServer::Shutdown(absl::Duration grace) {
 
 namespace {
 
-absl::Status StartRouting(const DispatchConfig& config, Clock* clock, absl::TimeZone zone,
-                          DispatchServer::Parts* parts) {
+absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
+                          absl::TimeZone zone, DispatchServer::Parts* parts) {
   if (config.org_file().empty()) {
     return absl::InvalidArgumentError(
         "org_file: required when hosting routing (e.g. --org=deploy/org.textproto)");
@@ -133,6 +135,9 @@ absl::Status StartRouting(const DispatchConfig& config, Clock* clock, absl::Time
         absl::StrCat(config.org_file(), ": ", matrix.status().message()));
   }
   parts->matrix = std::make_unique<routing::DepartmentMatrix>(*std::move(matrix));
+  parts->routing_actions = std::make_unique<routing::RoutingActions>(
+      redis, clock, &parts->org_config, parts->org.get(), zone);
+  if (config.routing_worker_disabled()) return absl::OkStatus();
   auto address = redis::ParseAddress(config.redis_address());
   if (!address.ok()) return address.status();
   redis::HiredisOptions options;

@@ -4,33 +4,42 @@
 
 namespace dispatch::routing {
 namespace {
-constexpr char kRoutingIssue[] = "the routing issue (#3)";
 constexpr char kCaseIssue[] = "the case-handling issue (#5)";
 }  // namespace
 
 grpc::ServerUnaryReactor* RoutingGrpcService::RouteTicket(grpc::CallbackServerContext* ctx,
-                                                          const v1::RouteTicketRequest*,
-                                                          v1::TicketActionResponse*) {
-  return rpc::FinishUnimplemented(ctx, "RoutingService.RouteTicket", kRoutingIssue);
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::RouteTicketRequest, v1::TicketActionResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { actions_->Route(req, std::move(done)); });
 }
+
 grpc::ServerUnaryReactor* RoutingGrpcService::AssignTicket(grpc::CallbackServerContext* ctx,
-                                                           const v1::AssignTicketRequest*,
-                                                           v1::TicketActionResponse*) {
-  return rpc::FinishUnimplemented(ctx, "RoutingService.AssignTicket", kRoutingIssue);
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::AssignTicketRequest, v1::TicketActionResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { actions_->Assign(req, std::move(done)); });
 }
+
 grpc::ServerUnaryReactor* RoutingGrpcService::ReturnTicket(grpc::CallbackServerContext* ctx,
-                                                           const v1::ReturnTicketRequest*,
-                                                           v1::TicketActionResponse*) {
-  return rpc::FinishUnimplemented(ctx, "RoutingService.ReturnTicket", kRoutingIssue);
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::ReturnTicketRequest, v1::TicketActionResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { actions_->Return(req, std::move(done)); });
 }
+
 grpc::ServerUnaryReactor* RoutingGrpcService::RecordContact(grpc::CallbackServerContext* ctx,
-                                                            const v1::RecordContactRequest*,
-                                                            v1::TicketActionResponse*) {
+                                                            const grpc::ByteBuffer*,
+                                                            grpc::ByteBuffer*) {
   return rpc::FinishUnimplemented(ctx, "RoutingService.RecordContact", kCaseIssue);
 }
+
 grpc::ServerUnaryReactor* RoutingGrpcService::ResolveTicket(grpc::CallbackServerContext* ctx,
-                                                            const v1::ResolveTicketRequest*,
-                                                            v1::TicketActionResponse*) {
+                                                            const grpc::ByteBuffer*,
+                                                            grpc::ByteBuffer*) {
   return rpc::FinishUnimplemented(ctx, "RoutingService.ResolveTicket", kCaseIssue);
 }
 

@@ -1,30 +1,44 @@
-// RoutingService over gRPC. The routing engine (organisation model, department matrix,
-// assignment, returns, hand-off from the outbox) is the routing issue (#3); until it lands every
-// RPC answers UNIMPLEMENTED naming the method.
+// RoutingService over gRPC: a thin adapter to RoutingActions (routing_actions.h) through
+// rpc::ServeUnary. RecordContact and ResolveTicket belong to the case-handling issue (#5) and
+// answer UNIMPLEMENTED until then.
 #ifndef DISPATCH_SERVICES_ROUTING_ROUTING_SERVICE_H_
 #define DISPATCH_SERVICES_ROUTING_ROUTING_SERVICE_H_
 
 #include "dispatch/v1/routing.grpc.pb.h"
+#include "services/routing/routing_actions.h"
 
 namespace dispatch::routing {
 
-class RoutingGrpcService final : public v1::RoutingService::CallbackService {
+using RawRoutingService = v1::RoutingService::WithRawCallbackMethod_RouteTicket<
+    v1::RoutingService::WithRawCallbackMethod_AssignTicket<
+        v1::RoutingService::WithRawCallbackMethod_ReturnTicket<
+            v1::RoutingService::WithRawCallbackMethod_RecordContact<
+                v1::RoutingService::WithRawCallbackMethod_ResolveTicket<
+                    v1::RoutingService::Service>>>>>;
+
+class RoutingGrpcService final : public RawRoutingService {
  public:
+  // `actions` must outlive this object.
+  explicit RoutingGrpcService(RoutingActions* actions) : actions_(actions) {}
+
   grpc::ServerUnaryReactor* RouteTicket(grpc::CallbackServerContext* ctx,
-                                        const v1::RouteTicketRequest*,
-                                        v1::TicketActionResponse*) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* AssignTicket(grpc::CallbackServerContext* ctx,
-                                         const v1::AssignTicketRequest*,
-                                         v1::TicketActionResponse*) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ReturnTicket(grpc::CallbackServerContext* ctx,
-                                         const v1::ReturnTicketRequest*,
-                                         v1::TicketActionResponse*) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* RecordContact(grpc::CallbackServerContext* ctx,
-                                          const v1::RecordContactRequest*,
-                                          v1::TicketActionResponse*) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ResolveTicket(grpc::CallbackServerContext* ctx,
-                                          const v1::ResolveTicketRequest*,
-                                          v1::TicketActionResponse*) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+
+ private:
+  RoutingActions* const actions_;
 };
 
 }  // namespace dispatch::routing

@@ -11,6 +11,7 @@
 #include "common/testing/status_matchers.h"
 #include "dispatch/v1/events.pb.h"
 #include "dispatch/v1/intake.grpc.pb.h"
+#include "dispatch/v1/routing.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/dispatchd/server.h"
@@ -38,13 +39,18 @@ class RoutingTest : public ::testing::Test {
     o.address = *redis::ParseAddress(redis_server_.address());
     redis_ = std::make_unique<redis::HiredisClient>(o);
     worker_redis_ = std::make_unique<redis::HiredisClient>(o);
-    auto config = ParseConfig("listen_address: '127.0.0.1:0' services: 'intake'");
+    // Intake and the routing RPCs; the test drives the routing worker itself.
+    auto config = ParseConfig(absl::StrCat(
+        "listen_address: '127.0.0.1:0' services: ['intake', 'routing'] "
+        "routing_worker_disabled: true org_file: '", DISPATCH_SOURCE_DIR, "/deploy/org.textproto'"));
     ASSERT_THAT(config, IsOk());
     auto server = DispatchServer::Start(*config, redis_.get(), &clock_);
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    stub_ = v1::IntakeService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                       grpc::InsecureChannelCredentials());
+    stub_ = v1::IntakeService::NewStub(channel);
+    routing_ = v1::RoutingService::NewStub(channel);
 
     ASSERT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &org_config_),
                 IsOk());
@@ -97,6 +103,28 @@ class RoutingTest : public ::testing::Test {
     return resp.ticket();
   }
 
+  static v1::TicketWrite Write(const v1::Ticket& t, const std::string& request_id,
+                               const std::string& actor) {
+    v1::TicketWrite w;
+    w.set_ticket_id(t.ticket_id());
+    w.set_expected_version(t.version());
+    w.set_request_id(request_id);
+    w.mutable_actor()->set_id(actor);
+    return w;
+  }
+
+  grpc::Status Assign(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
+                      const std::string& request_id = "assign-1") {
+    grpc::ClientContext ctx;
+    v1::AssignTicketRequest req;
+    *req.mutable_write() = Write(t, request_id, "dispatcher-1");
+    req.set_handler_id(handler);
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->AssignTicket(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
   // Events of one type across all shards, in stream order per shard.
   std::vector<v1::TicketEvent> Events(const std::string& type) {
     std::vector<v1::TicketEvent> out;
@@ -120,6 +148,7 @@ class RoutingTest : public ::testing::Test {
   std::unique_ptr<redis::HiredisClient> redis_, worker_redis_;
   std::unique_ptr<DispatchServer> server_;
   std::unique_ptr<v1::IntakeService::Stub> stub_;
+  std::unique_ptr<v1::RoutingService::Stub> routing_;
   config::v1::Organisation org_config_;
   std::unique_ptr<OrgModel> org_;
   std::unique_ptr<DepartmentMatrix> matrix_;
@@ -220,6 +249,111 @@ TEST_F(RoutingTest, EmergenciesAreRoutedAheadOfOrdinaryTickets) {
     }
   }
   EXPECT_EQ(emergency_id, first_id);
+}
+
+MATCHER_P2(GrpcError, code, text, "") {
+  *result_listener << "status " << arg.error_code() << " " << arg.error_message();
+  return arg.error_code() == code && arg.error_message().find(text) != std::string::npos;
+}
+
+TEST_F(RoutingTest, AReturnedTicketIsReroutedCountedAgainstTheUnitAndKeepsItsDeadlines) {
+  auto req = HotlineComplaint("12345-2026-RET");
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
+  std::string id = Submit(req);
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 1);
+  v1::Ticket routed = Get(id);
+  ASSERT_EQ(routed.status(), v1::TICKET_STATUS_ASSIGNED);
+
+  // The community returns it: not its business.
+  clock_.Advance(absl::Minutes(20));
+  grpc::ClientContext ctx;
+  v1::ReturnTicketRequest ret;
+  *ret.mutable_write() = Write(routed, "return-1", "h-cd-wgy");
+  ret.set_reason("属于物业服务中心职责，请街道处理");
+  ret.set_reason_code(v1::RETURN_REASON_NOT_OUR_DEPARTMENT);
+  v1::TicketActionResponse returned;
+  ASSERT_TRUE(routing_->ReturnTicket(&ctx, ret, &returned).ok());
+  EXPECT_EQ(returned.ticket().status(), v1::TICKET_STATUS_RETURNED);
+  EXPECT_EQ(returned.ticket().return_count(), 1);
+  EXPECT_TRUE(returned.ticket().needs_manual_routing());
+  EXPECT_EQ(returned.ticket().responsible_unit_code(), "430923");  // the county desk
+  auto count = redis_->ExecuteSync(
+      {"HGET", keys::Returns(*keys::ShardOfTicketId(id)), "430923100001"});
+  EXPECT_EQ(count->str, "1");  // counted against the returning community
+
+  // The desk reroutes it to the township's property service centre, which assigns it.
+  grpc::ClientContext ctx2;
+  v1::RouteTicketRequest route;
+  *route.mutable_write() = Write(returned.ticket(), "route-1", "desk-1");
+  route.set_unit_code("430923100");
+  route.set_department(v1::DEPARTMENT_HOUSING);
+  v1::TicketActionResponse rerouted;
+  ASSERT_TRUE(routing_->RouteTicket(&ctx2, route, &rerouted).ok());
+  EXPECT_EQ(rerouted.ticket().status(), v1::TICKET_STATUS_ROUTED);
+  EXPECT_EQ(rerouted.ticket().responsible_unit_code(), "430923100");
+  v1::Ticket assigned;
+  ASSERT_TRUE(Assign(rerouted.ticket(), "h-dp-wy1", &assigned).ok());
+  EXPECT_EQ(assigned.assignee().id(), "h-dp-wy1");
+
+  // None of this moved a deadline.
+  ASSERT_EQ(assigned.clocks_size(), routed.clocks_size());
+  for (int i = 0; i < routed.clocks_size(); ++i) {
+    EXPECT_EQ(FromProto(assigned.clocks(i).deadline()), FromProto(routed.clocks(i).deadline()));
+  }
+}
+
+TEST_F(RoutingTest, BadRoutingRequestsNameWhatWasWrong) {
+  auto req = HotlineComplaint("12345-2026-BAD");
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
+  std::string id = Submit(req);
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 1);
+  v1::Ticket t = Get(id), out;
+
+  EXPECT_THAT(Assign(t, "nobody", &out), GrpcError(grpc::StatusCode::NOT_FOUND, "no handler \"nobody\""));
+  EXPECT_THAT(Assign(t, "h-df-wgy", &out),  // another community's officer
+              GrpcError(grpc::StatusCode::FAILED_PRECONDITION, "works for 430902001001"));
+  v1::Ticket stale = t;
+  stale.set_version(t.version() - 1);
+  EXPECT_THAT(Assign(stale, "h-cd-wgy", &out),
+              GrpcError(grpc::StatusCode::ABORTED, "expected_version"));
+
+  grpc::ClientContext ctx;
+  v1::RouteTicketRequest route;
+  *route.mutable_write() = Write(t, "route-x", "desk-1");
+  route.set_unit_code("000000");
+  route.set_department(v1::DEPARTMENT_HOUSING);
+  v1::TicketActionResponse resp;
+  EXPECT_THAT(routing_->RouteTicket(&ctx, route, &resp),
+              GrpcError(grpc::StatusCode::NOT_FOUND, "unit_code"));
+
+  // A retry with the same request id returns the ticket; a different change with it is refused.
+  ASSERT_TRUE(Assign(t, "h-cd-wgy", &out, "same-id").ok());
+  EXPECT_TRUE(Assign(t, "h-cd-wgy", &out, "same-id").ok());
+  EXPECT_THAT(Assign(out, "", &out, "same-id"),
+              GrpcError(grpc::StatusCode::ALREADY_EXISTS, "request_id"));
+}
+
+TEST_F(RoutingTest, AnOffDutyHandlerCannotBeAssigned) {
+  auto req = HotlineComplaint("12345-2026-OFF");
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
+  req.mutable_complaint()->mutable_location()->Clear();
+  req.mutable_complaint()->mutable_location()->set_address("无法识别");
+  std::string id = Submit(req);
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 1);
+  v1::Ticket t = Get(id), out;
+  // Route by hand to 东坪镇 housing; h-dp-wy2 works weekends only, and it is Monday.
+  grpc::ClientContext ctx;
+  v1::RouteTicketRequest route;
+  *route.mutable_write() = Write(t, "route-1", "desk-1");
+  route.set_unit_code("430923100");
+  route.set_department(v1::DEPARTMENT_HOUSING);
+  v1::TicketActionResponse resp;
+  ASSERT_TRUE(routing_->RouteTicket(&ctx, route, &resp).ok());
+  EXPECT_THAT(Assign(resp.ticket(), "h-dp-wy2", &out),
+              GrpcError(grpc::StatusCode::FAILED_PRECONDITION, "not on duty"));
 }
 
 }  // namespace

@@ -1,0 +1,240 @@
+#include "services/routing/routing_actions.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/keys.h"
+#include "common/text.h"
+#include "common/ticket_record.h"
+#include "services/routing/roster.h"
+
+namespace dispatch::routing {
+namespace {
+
+absl::Status ValidateWrite(const v1::TicketWrite& w) {
+  if (w.ticket_id().empty()) return absl::InvalidArgumentError("write.ticket_id: required");
+  if (w.expected_version() <= 0) {
+    return absl::InvalidArgumentError("write.expected_version: required, the version last read");
+  }
+  if (!IsValidExternalId(w.request_id(), 64)) {
+    return absl::InvalidArgumentError(
+        "write.request_id: required, 1-64 characters of [A-Za-z0-9._:-]");
+  }
+  return absl::OkStatus();
+}
+
+v1::Department LeadDepartment(const v1::Ticket& t) {
+  for (const auto& h : t.handlings()) {
+    if (h.role() == v1::HANDLING_ROLE_LEAD) return h.department();
+  }
+  return v1::DEPARTMENT_UNSPECIFIED;
+}
+
+v1::Handling Handling(const std::string& unit, v1::Department d, v1::HandlingRole role) {
+  v1::Handling h;
+  h.set_unit_code(unit);
+  h.set_department(d);
+  h.set_role(role);
+  return h;
+}
+
+}  // namespace
+
+RoutingActions::RoutingActions(redis::Client* redis, Clock* clock,
+                               const config::v1::Organisation* org_config, const OrgModel* org,
+                               absl::TimeZone zone)
+    : redis_(redis), store_(redis), clock_(clock), org_config_(org_config), org_(org), zone_(zone) {}
+
+void RoutingActions::Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
+                           std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
+                           rpc::Reply<v1::TicketActionResponse> done) {
+  absl::Status valid = ValidateWrite(write);
+  if (!valid.ok()) return done(valid);
+  std::string fingerprint = absl::StrCat(
+      absl::Hex(keys::StableHash64(request.SerializeAsString()), absl::kZeroPad16));
+  store_.Get(write.ticket_id(), [this, write, fingerprint, change = std::move(change),
+                                 done = std::move(done)](absl::StatusOr<v1::Ticket> ticket) {
+    if (absl::IsNotFound(ticket.status())) {
+      return done(absl::NotFoundError(absl::StrCat("write.ticket_id: no ticket ", write.ticket_id())));
+    }
+    if (!ticket.ok()) return done(ticket.status());
+    absl::StatusOr<Transition> t = change(*ticket);
+    if (!t.ok()) return done(t.status());
+    t->ticket_id = write.ticket_id();
+    t->expected_version = write.expected_version();
+    t->request_id = write.request_id();
+    t->fingerprint = fingerprint;
+    for (auto& [type, e] : t->events) *e.mutable_actor() = write.actor();
+    ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(), done](absl::StatusOr<int64_t> v) {
+      if (!v.ok()) return done(v.status());
+      store_.Get(id, [this, done](absl::StatusOr<v1::Ticket> after) {
+        if (!after.ok()) return done(after.status());
+        ticket_record::FillClockState(clock_->Now(), &*after);
+        ticket_record::MaskContact(&*after);
+        v1::TicketActionResponse response;
+        *response.mutable_ticket() = *std::move(after);
+        done(std::move(response));
+      });
+    });
+  });
+}
+
+void RoutingActions::Route(const v1::RouteTicketRequest& req,
+                           rpc::Reply<v1::TicketActionResponse> done) {
+  const OrgModel::Unit* unit = org_->FindUnit(req.unit_code());
+  if (req.unit_code().empty()) return done(absl::InvalidArgumentError("unit_code: required"));
+  if (unit == nullptr) {
+    return done(absl::NotFoundError(absl::StrCat("unit_code: no unit \"", req.unit_code(), "\"")));
+  }
+  if (req.department() == v1::DEPARTMENT_UNSPECIFIED || !v1::Department_IsValid(req.department())) {
+    return done(absl::InvalidArgumentError("department: required, a known Department"));
+  }
+  if (!unit->departments.count(req.department())) {
+    return done(absl::FailedPreconditionError(absl::StrCat(
+        "department: unit ", req.unit_code(), " (", unit->name, ") has no ",
+        v1::Department_Name(req.department()))));
+  }
+  google::protobuf::RepeatedPtrField<v1::Handling> handlings;
+  *handlings.Add() = Handling(req.unit_code(), req.department(), v1::HANDLING_ROLE_LEAD);
+  for (int d : req.assisting_departments()) {
+    auto hosting = org_->UnitHosting(req.unit_code(), static_cast<v1::Department>(d));
+    if (!v1::Department_IsValid(d) || !hosting) {
+      return done(absl::FailedPreconditionError(absl::StrCat(
+          "assisting_departments: no unit at or above ", req.unit_code(), " hosts department ", d)));
+    }
+    *handlings.Add() = Handling(*hosting, static_cast<v1::Department>(d), v1::HANDLING_ROLE_ASSIST);
+  }
+  absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  Write(req.write(), req,
+        [this, req, handlings, now](const v1::Ticket&) -> absl::StatusOr<Transition> {
+          Transition t;
+          t.action = "RouteTicket";
+          t.now = now;
+          t.allowed_statuses = {v1::TICKET_STATUS_ACCEPTED, v1::TICKET_STATUS_ROUTED,
+                                v1::TICKET_STATUS_RETURNED};
+          t.set = {{"st", std::to_string(v1::TICKET_STATUS_ROUTED)},
+                   {"unit", req.unit_code()},
+                   {"dept", std::to_string(req.department())},
+                   {"hdl", ticket_record::EncodeHandlings(handlings)},
+                   {"manual", "0"},
+                   {"orgv", org_->version()}};
+          t.remove = {"asg", "asgu"};
+          v1::TicketEvent e;
+          v1::TicketRouted* r = e.mutable_routed();
+          r->set_unit_code(req.unit_code());
+          *r->mutable_handlings() = handlings;
+          r->set_org_version(org_->version());
+          r->set_manual(true);
+          t.events.emplace_back("routed", std::move(e));
+          return t;
+        },
+        std::move(done));
+}
+
+void RoutingActions::Assign(const v1::AssignTicketRequest& req,
+                            rpc::Reply<v1::TicketActionResponse> done) {
+  const config::v1::Handler* named = nullptr;
+  if (!req.handler_id().empty()) {
+    for (const auto& h : org_config_->handlers()) {
+      if (h.id() == req.handler_id()) named = &h;
+    }
+    if (named == nullptr) {
+      return done(absl::NotFoundError(absl::StrCat("handler_id: no handler \"", req.handler_id(), "\"")));
+    }
+  }
+  absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  Write(req.write(), req,
+        [this, named, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+          const std::string& unit = ticket.responsible_unit_code();
+          v1::Department department = LeadDepartment(ticket);
+          const config::v1::Handler* h = named;
+          if (h == nullptr) {
+            for (const auto& candidate : org_config_->handlers()) {
+              if (candidate.unit_code() == unit && candidate.department() == department &&
+                  OnDuty(candidate, now, zone_)) {
+                h = &candidate;
+                break;
+              }
+            }
+            if (h == nullptr) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "handler_id: no handler of unit ", unit, " (", v1::Department_Name(department),
+                  ") is on duty now; name one"));
+            }
+          } else if (h->unit_code() != unit || h->department() != department) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "handler_id: ", h->id(), " works for ", h->unit_code(), " (",
+                v1::Department_Name(h->department()), "), but the ticket's lead is ", unit, " (",
+                v1::Department_Name(department), ")"));
+          } else if (!OnDuty(*h, now, zone_)) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("handler_id: ", h->id(), " is not on duty now"));
+          }
+          Transition t;
+          t.action = "AssignTicket";
+          t.now = now;
+          t.allowed_statuses = {v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED,
+                                v1::TICKET_STATUS_CONTACTED};
+          v1::TicketStatus next = ticket.status() == v1::TICKET_STATUS_CONTACTED
+                                      ? v1::TICKET_STATUS_CONTACTED
+                                      : v1::TICKET_STATUS_ASSIGNED;
+          t.set = {{"st", std::to_string(next)}, {"asg", h->id()}, {"asgu", h->unit_code()}};
+          if (ticket.clocks_size() > 0 && !ticket.clocks(0).has_met_at()) {
+            t.set.emplace_back("c1.met", std::to_string(absl::ToUnixMillis(now)));
+          }
+          v1::TicketEvent e;
+          v1::TicketAssigned* a = e.mutable_assigned();
+          a->mutable_assignee()->set_id(h->id());
+          a->mutable_assignee()->set_display_name(h->name());
+          a->mutable_assignee()->set_unit_code(h->unit_code());
+          a->set_unit_code(h->unit_code());
+          t.events.emplace_back("assigned", std::move(e));
+          return t;
+        },
+        std::move(done));
+}
+
+void RoutingActions::Return(const v1::ReturnTicketRequest& req,
+                            rpc::Reply<v1::TicketActionResponse> done) {
+  if (req.reason().empty() || !IsValidUtf8(req.reason()) || Utf8Length(req.reason()) > 500) {
+    return done(absl::InvalidArgumentError("reason: required, at most 500 characters"));
+  }
+  if (req.reason_code() == v1::RETURN_REASON_UNSPECIFIED ||
+      !v1::ReturnReason_IsValid(req.reason_code())) {
+    return done(absl::InvalidArgumentError("reason_code: required, a known ReturnReason"));
+  }
+  absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  Write(req.write(), req,
+        [this, req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+          const std::string& unit = ticket.responsible_unit_code();
+          v1::Department department = LeadDepartment(ticket);
+          std::string desk = org_->DeskOf(org_->PathOf(unit).county_code());
+          if (desk.empty()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "the ticket's unit ", unit, " is not in organisation ", org_->version()));
+          }
+          google::protobuf::RepeatedPtrField<v1::Handling> at_desk;
+          *at_desk.Add() = Handling(desk, department, v1::HANDLING_ROLE_LEAD);
+          Transition t;
+          t.action = "ReturnTicket";
+          t.now = now;
+          t.allowed_statuses = {v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED};
+          t.set = {{"st", std::to_string(v1::TICKET_STATUS_RETURNED)},
+                   {"unit", desk},
+                   {"hdl", ticket_record::EncodeHandlings(at_desk)},
+                   {"manual", "1"}};
+          t.remove = {"asg", "asgu"};
+          t.increments = {{"ret", 1}};
+          t.returns = {{unit, 1}};
+          v1::TicketEvent e;
+          e.set_reason(req.reason());
+          v1::TicketReturned* r = e.mutable_returned();
+          r->set_unit_code(unit);
+          r->set_department(department);
+          r->set_reason_code(req.reason_code());
+          r->set_suggested_department(req.suggested_department());
+          t.events.emplace_back("returned", std::move(e));
+          return t;
+        },
+        std::move(done));
+}
+
+}  // namespace dispatch::routing

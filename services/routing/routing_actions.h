@@ -1,0 +1,59 @@
+// RoutingActions: what dispatchers and handlers do to a ticket's routing — the logic behind
+// RoutingService.RouteTicket, AssignTicket and ReturnTicket.
+//
+//   RouteTicket   a dispatcher (re)routes an ACCEPTED, ROUTED or RETURNED ticket to a unit and
+//                 department; unknown unit → NOT_FOUND, a unit without that department →
+//                 FAILED_PRECONDITION.
+//   AssignTicket  names the responsible handler of the lead unit (meets the assign clock); an
+//                 empty handler_id lets the roster pick an on-duty one. Unknown handler →
+//                 NOT_FOUND; a handler of another unit or department, or off duty →
+//                 FAILED_PRECONDITION.
+//   ReturnTicket  the lead unit returns the ticket as outside its remit (退单): it goes to the
+//                 county dispatch desk for rerouting, the return is counted against the unit.
+// No action stops, pauses or resets a clock. Every write checks the expected version (ABORTED
+// when stale) and is idempotent on its request id (common/ticket_transition.h).
+// Thread-safe; replies are asynchronous.
+#ifndef DISPATCH_SERVICES_ROUTING_ROUTING_ACTIONS_H_
+#define DISPATCH_SERVICES_ROUTING_ROUTING_ACTIONS_H_
+
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/redis/redis_client.h"
+#include "common/rpc/unary.h"
+#include "common/ticket_store.h"
+#include "common/ticket_transition.h"
+#include "dispatch/config/v1/org.pb.h"
+#include "dispatch/v1/routing.pb.h"
+#include "services/routing/department_matrix.h"
+#include "services/routing/org_model.h"
+
+namespace dispatch::routing {
+
+class RoutingActions {
+ public:
+  // Everything passed must outlive this object.
+  RoutingActions(redis::Client* redis, Clock* clock, const config::v1::Organisation* org_config,
+                 const OrgModel* org, absl::TimeZone zone);
+
+  void Route(const v1::RouteTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
+  void Assign(const v1::AssignTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
+  void Return(const v1::ReturnTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
+
+ private:
+  // Reads the ticket, lets `change` check it and describe the Transition, applies it and
+  // answers with the ticket as it is afterwards.
+  void Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
+             std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
+             rpc::Reply<v1::TicketActionResponse> done);
+
+  redis::Client* const redis_;
+  TicketStore store_;
+  Clock* const clock_;
+  const config::v1::Organisation* const org_config_;
+  const OrgModel* const org_;
+  const absl::TimeZone zone_;
+};
+
+}  // namespace dispatch::routing
+
+#endif  // DISPATCH_SERVICES_ROUTING_ROUTING_ACTIONS_H_
