@@ -1,5 +1,7 @@
 #include "services/dispatchd/server.h"
 
+#include <cstdio>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -41,9 +43,7 @@ struct DispatchServer::Parts {
   std::vector<std::unique_ptr<grpc::Service>> services;
   // Routing: the organisation and the worker that routes accepted tickets, with its own Redis
   // client (it blocks on XREADGROUP).
-  config::v1::Organisation org_config;
-  std::unique_ptr<routing::OrgModel> org;
-  std::unique_ptr<routing::DepartmentMatrix> matrix;
+  std::unique_ptr<routing::OrgHolder> org;
   std::unique_ptr<redis::HiredisClient> worker_redis;
   std::unique_ptr<routing::RoutingWorker> worker;
   std::unique_ptr<routing::RoutingActions> routing_actions;
@@ -122,22 +122,24 @@ absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Cl
     return absl::InvalidArgumentError(
         "org_file: required when hosting routing (e.g. --org=deploy/org.textproto)");
   }
-  absl::Status loaded = LoadTextProtoFile(config.org_file(), &parts->org_config);
+  config::v1::Organisation org_config;
+  absl::Status loaded = LoadTextProtoFile(config.org_file(), &org_config);
   if (!loaded.ok()) return loaded;
-  auto org = routing::OrgModel::FromConfig(parts->org_config);
-  if (!org.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(config.org_file(), ": ", org.status().message()));
-  }
-  parts->org = std::make_unique<routing::OrgModel>(*std::move(org));
-  auto matrix = routing::DepartmentMatrix::FromConfig(parts->org_config.department_matrix());
-  if (!matrix.ok()) {
+  auto snapshot = routing::OrgSnapshot::Build(std::move(org_config));
+  if (!snapshot.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(config.org_file(), ": ", matrix.status().message()));
+        absl::StrCat(config.org_file(), ": ", snapshot.status().message()));
   }
-  parts->matrix = std::make_unique<routing::DepartmentMatrix>(*std::move(matrix));
-  parts->routing_actions = std::make_unique<routing::RoutingActions>(
-      redis, clock, &parts->org_config, parts->org.get(), zone);
-  if (config.routing_worker_disabled()) return absl::OkStatus();
+  parts->org = std::make_unique<routing::OrgHolder>(redis, *std::move(snapshot));
+  parts->routing_actions =
+      std::make_unique<routing::RoutingActions>(redis, clock, parts->org.get(), zone);
+  if (config.routing_worker_disabled()) {
+    // No worker to load it: adopt (or seed) the stored organisation now, if Redis is there.
+    if (absl::Status s = parts->org->Load(); !s.ok()) {
+      fprintf(stderr, "routing: organisation not loaded from redis: %s\n", s.ToString().c_str());
+    }
+    return absl::OkStatus();
+  }
   auto address = redis::ParseAddress(config.redis_address());
   if (!address.ok()) return address.status();
   redis::HiredisOptions options;
@@ -149,9 +151,8 @@ absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Cl
   routing::RoutingWorker::Options worker_options;
   worker_options.consumer = config.routing_consumer();
   worker_options.zone = zone;
-  parts->worker = std::make_unique<routing::RoutingWorker>(
-      parts->worker_redis.get(), clock, &parts->org_config, parts->org.get(), parts->matrix.get(),
-      worker_options);
+  parts->worker = std::make_unique<routing::RoutingWorker>(parts->worker_redis.get(), clock,
+                                                          parts->org.get(), worker_options);
   parts->worker->Start();
   return absl::OkStatus();
 }

@@ -38,10 +38,24 @@ v1::Handling Handling(const std::string& unit, v1::Department d, v1::HandlingRol
 
 }  // namespace
 
-RoutingActions::RoutingActions(redis::Client* redis, Clock* clock,
-                               const config::v1::Organisation* org_config, const OrgModel* org,
+RoutingActions::RoutingActions(redis::Client* redis, Clock* clock, OrgHolder* org,
                                absl::TimeZone zone)
-    : redis_(redis), store_(redis), clock_(clock), org_config_(org_config), org_(org), zone_(zone) {}
+    : redis_(redis), store_(redis), clock_(clock), org_(org), zone_(zone) {}
+
+void RoutingActions::GetOrganisation(rpc::Reply<v1::GetOrganisationResponse> done) {
+  v1::GetOrganisationResponse r;
+  *r.mutable_organisation() = org_->Get()->config;
+  done(std::move(r));
+}
+
+void RoutingActions::UpdateOrganisation(const v1::UpdateOrganisationRequest& req,
+                                        rpc::Reply<v1::GetOrganisationResponse> done) {
+  auto updated = org_->Update(req.organisation(), req.expected_version());
+  if (!updated.ok()) return done(updated.status());
+  v1::GetOrganisationResponse r;
+  *r.mutable_organisation() = (*updated)->config;
+  done(std::move(r));
+}
 
 void RoutingActions::Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
                            std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
@@ -79,7 +93,8 @@ void RoutingActions::Write(const v1::TicketWrite& write, const google::protobuf:
 
 void RoutingActions::Route(const v1::RouteTicketRequest& req,
                            rpc::Reply<v1::TicketActionResponse> done) {
-  const OrgModel::Unit* unit = org_->FindUnit(req.unit_code());
+  std::shared_ptr<const OrgSnapshot> org = org_->Get();
+  const OrgModel::Unit* unit = org->model.FindUnit(req.unit_code());
   if (req.unit_code().empty()) return done(absl::InvalidArgumentError("unit_code: required"));
   if (unit == nullptr) {
     return done(absl::NotFoundError(absl::StrCat("unit_code: no unit \"", req.unit_code(), "\"")));
@@ -95,7 +110,7 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
   google::protobuf::RepeatedPtrField<v1::Handling> handlings;
   *handlings.Add() = Handling(req.unit_code(), req.department(), v1::HANDLING_ROLE_LEAD);
   for (int d : req.assisting_departments()) {
-    auto hosting = org_->UnitHosting(req.unit_code(), static_cast<v1::Department>(d));
+    auto hosting = org->model.UnitHosting(req.unit_code(), static_cast<v1::Department>(d));
     if (!v1::Department_IsValid(d) || !hosting) {
       return done(absl::FailedPreconditionError(absl::StrCat(
           "assisting_departments: no unit at or above ", req.unit_code(), " hosts department ", d)));
@@ -104,7 +119,7 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
   }
   absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
   Write(req.write(), req,
-        [this, req, handlings, now](const v1::Ticket&) -> absl::StatusOr<Transition> {
+        [org, req, handlings, now](const v1::Ticket&) -> absl::StatusOr<Transition> {
           Transition t;
           t.action = "RouteTicket";
           t.now = now;
@@ -115,13 +130,13 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
                    {"dept", std::to_string(req.department())},
                    {"hdl", ticket_record::EncodeHandlings(handlings)},
                    {"manual", "0"},
-                   {"orgv", org_->version()}};
+                   {"orgv", org->model.version()}};
           t.remove = {"asg", "asgu"};
           v1::TicketEvent e;
           v1::TicketRouted* r = e.mutable_routed();
           r->set_unit_code(req.unit_code());
           *r->mutable_handlings() = handlings;
-          r->set_org_version(org_->version());
+          r->set_org_version(org->model.version());
           r->set_manual(true);
           t.events.emplace_back("routed", std::move(e));
           return t;
@@ -131,9 +146,10 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
 
 void RoutingActions::Assign(const v1::AssignTicketRequest& req,
                             rpc::Reply<v1::TicketActionResponse> done) {
+  std::shared_ptr<const OrgSnapshot> org = org_->Get();
   const config::v1::Handler* named = nullptr;
   if (!req.handler_id().empty()) {
-    for (const auto& h : org_config_->handlers()) {
+    for (const auto& h : org->config.handlers()) {
       if (h.id() == req.handler_id()) named = &h;
     }
     if (named == nullptr) {
@@ -142,12 +158,12 @@ void RoutingActions::Assign(const v1::AssignTicketRequest& req,
   }
   absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
   Write(req.write(), req,
-        [this, named, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        [this, org, named, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           const std::string& unit = ticket.responsible_unit_code();
           v1::Department department = LeadDepartment(ticket);
           const config::v1::Handler* h = named;
           if (h == nullptr) {
-            for (const auto& candidate : org_config_->handlers()) {
+            for (const auto& candidate : org->config.handlers()) {
               if (candidate.unit_code() == unit && candidate.department() == department &&
                   OnDuty(candidate, now, zone_)) {
                 h = &candidate;
@@ -202,14 +218,15 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
     return done(absl::InvalidArgumentError("reason_code: required, a known ReturnReason"));
   }
   absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  std::shared_ptr<const OrgSnapshot> org = org_->Get();
   Write(req.write(), req,
-        [this, req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        [org, req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           const std::string& unit = ticket.responsible_unit_code();
           v1::Department department = LeadDepartment(ticket);
-          std::string desk = org_->DeskOf(org_->PathOf(unit).county_code());
+          std::string desk = org->model.DeskOf(org->model.PathOf(unit).county_code());
           if (desk.empty()) {
             return absl::FailedPreconditionError(absl::StrCat(
-                "the ticket's unit ", unit, " is not in organisation ", org_->version()));
+                "the ticket's unit ", unit, " is not in organisation ", org->model.version()));
           }
           google::protobuf::RepeatedPtrField<v1::Handling> at_desk;
           *at_desk.Add() = Handling(desk, department, v1::HANDLING_ROLE_LEAD);

@@ -24,20 +24,21 @@
 #include "common/ticket_transition.h"
 #include "dispatch/config/v1/org.pb.h"
 #include "dispatch/v1/routing.pb.h"
-#include "services/routing/department_matrix.h"
-#include "services/routing/org_model.h"
+#include "services/routing/org_holder.h"
 
 namespace dispatch::routing {
 
 class RoutingActions {
  public:
   // Everything passed must outlive this object.
-  RoutingActions(redis::Client* redis, Clock* clock, const config::v1::Organisation* org_config,
-                 const OrgModel* org, absl::TimeZone zone);
+  RoutingActions(redis::Client* redis, Clock* clock, OrgHolder* org, absl::TimeZone zone);
 
   void Route(const v1::RouteTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
   void Assign(const v1::AssignTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
   void Return(const v1::ReturnTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
+  void GetOrganisation(rpc::Reply<v1::GetOrganisationResponse> done);
+  void UpdateOrganisation(const v1::UpdateOrganisationRequest& request,
+                          rpc::Reply<v1::GetOrganisationResponse> done);
 
  private:
   // Reads the ticket, lets `change` check it and describe the Transition, applies it and
@@ -49,8 +50,7 @@ class RoutingActions {
   redis::Client* const redis_;
   TicketStore store_;
   Clock* const clock_;
-  const config::v1::Organisation* const org_config_;
-  const OrgModel* const org_;
+  OrgHolder* const org_;
   const absl::TimeZone zone_;
 };
 

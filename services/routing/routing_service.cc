@@ -43,4 +43,20 @@ grpc::ServerUnaryReactor* RoutingGrpcService::ResolveTicket(grpc::CallbackServer
   return rpc::FinishUnimplemented(ctx, "RoutingService.ResolveTicket", kCaseIssue);
 }
 
+grpc::ServerUnaryReactor* RoutingGrpcService::GetOrganisation(grpc::CallbackServerContext* ctx,
+                                                              const grpc::ByteBuffer* request,
+                                                              grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::GetOrganisationRequest, v1::GetOrganisationResponse>(
+      ctx, request, response,
+      [this](const auto&, auto done) { actions_->GetOrganisation(std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::UpdateOrganisation(grpc::CallbackServerContext* ctx,
+                                                                 const grpc::ByteBuffer* request,
+                                                                 grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::UpdateOrganisationRequest, v1::GetOrganisationResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { actions_->UpdateOrganisation(req, std::move(done)); });
+}
+
 }  // namespace dispatch::routing

@@ -53,15 +53,8 @@ int Urgency(const Entry& e) {
 
 }  // namespace
 
-RoutingWorker::RoutingWorker(redis::Client* redis, Clock* clock,
-                             const config::v1::Organisation* org_config, const OrgModel* org,
-                             const DepartmentMatrix* matrix, Options options)
-    : redis_(redis),
-      clock_(clock),
-      org_config_(org_config),
-      org_(org),
-      matrix_(matrix),
-      options_(std::move(options)) {}
+RoutingWorker::RoutingWorker(redis::Client* redis, Clock* clock, OrgHolder* org, Options options)
+    : redis_(redis), clock_(clock), org_(org), options_(std::move(options)) {}
 
 RoutingWorker::~RoutingWorker() { Stop(); }
 
@@ -150,12 +143,13 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
   }
 
   const absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  std::shared_ptr<const OrgSnapshot> org = org_->Get();
   for (Entry& e : entries) {
     const v1::TicketAccepted& accepted = e.event.accepted();
-    RoutingDecision d = Route(*org_, *matrix_, accepted.category(), accepted.location());
+    RoutingDecision d = Route(org->model, org->matrix, accepted.category(), accepted.location());
     const config::v1::Handler* handler = nullptr;
     if (!d.needs_manual_routing) {
-      for (const auto& h : org_config_->handlers()) {
+      for (const auto& h : org->config.handlers()) {
         if (h.unit_code() != d.lead_unit_code || h.department() != d.lead_department ||
             !OnDuty(h, now, options_.zone)) {
           continue;
@@ -245,12 +239,16 @@ void RoutingWorker::Start() {
     while (!stop_) {
       if (!prepared) {
         absl::Status s = Prepare();
+        if (s.ok()) s = org_->Load();
         prepared = s.ok();
         if (!prepared) {
           fprintf(stderr, "routing: preparing: %s\n", s.ToString().c_str());
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
           continue;
         }
+      }
+      if (absl::Status s = org_->Refresh(); !s.ok()) {
+        fprintf(stderr, "routing: organisation: %s\n", s.ToString().c_str());
       }
       absl::StatusOr<int> n = RunOnce(absl::Milliseconds(500));
       if (!n.ok()) {

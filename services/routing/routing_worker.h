@@ -25,8 +25,7 @@
 #include "common/clock.h"
 #include "common/redis/redis_client.h"
 #include "dispatch/config/v1/org.pb.h"
-#include "services/routing/department_matrix.h"
-#include "services/routing/org_model.h"
+#include "services/routing/org_holder.h"
 
 namespace dispatch::routing {
 
@@ -39,9 +38,9 @@ class RoutingWorker {
     absl::TimeZone zone = absl::UTCTimeZone();
   };
 
-  // Everything passed must outlive the worker.
-  RoutingWorker(redis::Client* redis, Clock* clock, const config::v1::Organisation* org_config,
-                const OrgModel* org, const DepartmentMatrix* matrix, Options options);
+  // Everything passed must outlive the worker. Each batch routes with the organisation in force
+  // (`org`), which the background loop keeps fresh.
+  RoutingWorker(redis::Client* redis, Clock* clock, OrgHolder* org, Options options);
   ~RoutingWorker();
 
   // Creates the consumer groups (idempotent) and loads the handlers' current loads.
@@ -51,8 +50,8 @@ class RoutingWorker {
   // waiting up to `block` for new ones when there are none. Returns how many tickets it routed.
   absl::StatusOr<int> RunOnce(absl::Duration block);
 
-  // Runs Prepare (until it succeeds) and then RunOnce in a background thread until Stop();
-  // errors are logged and retried.
+  // Runs Prepare and OrgHolder::Load (until they succeed), then OrgHolder::Refresh and RunOnce,
+  // in a background thread until Stop(); errors are logged and retried.
   void Start();
   void Stop();
 
@@ -61,9 +60,7 @@ class RoutingWorker {
 
   redis::Client* const redis_;
   Clock* const clock_;
-  const config::v1::Organisation* const org_config_;
-  const OrgModel* const org_;
-  const DepartmentMatrix* const matrix_;
+  OrgHolder* const org_;
   const Options options_;
   std::map<std::string, int64_t> load_;  // handler id -> assigned tickets
   bool pending_checked_ = false;

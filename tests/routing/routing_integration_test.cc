@@ -54,12 +54,10 @@ class RoutingTest : public ::testing::Test {
 
     ASSERT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &org_config_),
                 IsOk());
-    auto org = OrgModel::FromConfig(org_config_);
-    ASSERT_THAT(org, IsOk());
-    org_ = std::make_unique<OrgModel>(*std::move(org));
-    auto matrix = DepartmentMatrix::FromConfig(org_config_.department_matrix());
-    ASSERT_THAT(matrix, IsOk());
-    matrix_ = std::make_unique<DepartmentMatrix>(*std::move(matrix));
+    auto snapshot = OrgSnapshot::Build(org_config_);
+    ASSERT_THAT(snapshot, IsOk());
+    org_ = std::make_unique<OrgHolder>(worker_redis_.get(), *snapshot);
+    ASSERT_THAT(org_->Load(), IsOk());
   }
 
   void TearDown() override {
@@ -69,8 +67,8 @@ class RoutingTest : public ::testing::Test {
   std::unique_ptr<RoutingWorker> NewWorker() {
     RoutingWorker::Options options;
     options.zone = Shanghai();
-    auto w = std::make_unique<RoutingWorker>(worker_redis_.get(), &clock_, &org_config_,
-                                             org_.get(), matrix_.get(), options);
+    EXPECT_THAT(org_->Refresh(), IsOk());
+    auto w = std::make_unique<RoutingWorker>(worker_redis_.get(), &clock_, org_.get(), options);
     EXPECT_THAT(w->Prepare(), IsOk());
     return w;
   }
@@ -150,8 +148,7 @@ class RoutingTest : public ::testing::Test {
   std::unique_ptr<v1::IntakeService::Stub> stub_;
   std::unique_ptr<v1::RoutingService::Stub> routing_;
   config::v1::Organisation org_config_;
-  std::unique_ptr<OrgModel> org_;
-  std::unique_ptr<DepartmentMatrix> matrix_;
+  std::unique_ptr<OrgHolder> org_;
 };
 
 TEST_F(RoutingTest, ASubmittedComplaintIsRoutedAndAssignedToAnOnDutyHandler) {
@@ -354,6 +351,52 @@ TEST_F(RoutingTest, AnOffDutyHandlerCannotBeAssigned) {
   ASSERT_TRUE(routing_->RouteTicket(&ctx, route, &resp).ok());
   EXPECT_THAT(Assign(resp.ticket(), "h-dp-wy2", &out),
               GrpcError(grpc::StatusCode::FAILED_PRECONDITION, "not on duty"));
+}
+
+TEST_F(RoutingTest, TheOrganisationCanBeChangedAndTicketsRecordTheVersionTheyWereRoutedUnder) {
+  grpc::ClientContext get_ctx;
+  v1::GetOrganisationResponse current;
+  ASSERT_TRUE(routing_->GetOrganisation(&get_ctx, v1::GetOrganisationRequest(), &current).ok());
+  EXPECT_EQ(current.organisation().version(), "sample-2026-11-22");
+
+  // A second property officer joins 城东社区.
+  v1::UpdateOrganisationRequest update;
+  *update.mutable_organisation() = current.organisation();
+  update.mutable_organisation()->set_version("sample-2026-11-23");
+  auto* officer = update.mutable_organisation()->add_handlers();
+  officer->set_id("h-cd-wgy2");
+  officer->set_name("孙婷");
+  officer->set_unit_code("430923100001");
+  officer->set_department(v1::DEPARTMENT_HOUSING);
+  officer->set_on_duty_around_the_clock(true);
+  update.set_expected_version("sample-2026-11-22");
+  grpc::ClientContext ctx;
+  v1::GetOrganisationResponse updated;
+  ASSERT_TRUE(routing_->UpdateOrganisation(&ctx, update, &updated).ok());
+  EXPECT_EQ(updated.organisation().version(), "sample-2026-11-23");
+
+  // The worker (another "replica") picks it up and routes with it.
+  auto req = HotlineComplaint("12345-2026-ORG");
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
+  std::string id = Submit(req);
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 1);
+  EXPECT_EQ(Get(id).org_version(), "sample-2026-11-23");
+
+  // The same expected version again is stale; a broken organisation is named; a label is used
+  // once.
+  grpc::ClientContext stale_ctx;
+  EXPECT_THAT(routing_->UpdateOrganisation(&stale_ctx, update, &updated),
+              GrpcError(grpc::StatusCode::ABORTED, "expected_version"));
+  update.set_expected_version("sample-2026-11-23");
+  update.mutable_organisation()->mutable_handlers(0)->set_unit_code("nowhere");
+  grpc::ClientContext bad_ctx;
+  EXPECT_THAT(routing_->UpdateOrganisation(&bad_ctx, update, &updated),
+              GrpcError(grpc::StatusCode::INVALID_ARGUMENT, "organisation.handlers[0].unit_code"));
+  *update.mutable_organisation() = current.organisation();  // "sample-2026-11-22" again
+  grpc::ClientContext reuse_ctx;
+  EXPECT_THAT(routing_->UpdateOrganisation(&reuse_ctx, update, &updated),
+              GrpcError(grpc::StatusCode::ALREADY_EXISTS, "organisation.version"));
 }
 
 }  // namespace

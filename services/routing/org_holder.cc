@@ -1,0 +1,121 @@
+#include "services/routing/org_holder.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace dispatch::routing {
+namespace {
+
+// One hash tag, so the compare-and-set script stays in one Redis Cluster slot.
+constexpr char kCurrent[] = "{org}:current";
+constexpr char kVersion[] = "{org}:version";
+std::string VersionKey(const std::string& v) { return absl::StrCat("{org}:v:", v); }
+
+// KEYS[1] {org}:current  KEYS[2] {org}:v:<new version>  KEYS[3] {org}:version
+// ARGV[1] expected version ("" to store only if none is stored)  ARGV[2] new version
+// ARGV[3] serialized new organisation
+// Returns {"ok"} | {"stale"} | {"used"}.
+const redis::Script& UpdateScript() {
+  static const redis::Script* const script = new redis::Script(R"lua(#!lua
+local current = redis.call('GET', KEYS[3])
+if ARGV[1] == '' then
+  if current then return {'stale'} end
+elseif current ~= ARGV[1] then
+  return {'stale'}
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'used'} end
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[3], ARGV[2])
+return {'ok'}
+)lua");
+  return *script;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const OrgSnapshot>> OrgSnapshot::Build(
+    config::v1::Organisation config) {
+  auto model = OrgModel::FromConfig(config);
+  if (!model.ok()) return model.status();
+  auto matrix = DepartmentMatrix::FromConfig(config.department_matrix());
+  if (!matrix.ok()) return matrix.status();
+  return std::shared_ptr<const OrgSnapshot>(
+      new OrgSnapshot{std::move(config), *std::move(model), *std::move(matrix)});
+}
+
+std::shared_ptr<const OrgSnapshot> OrgHolder::Get() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+absl::Status OrgHolder::Adopt(const std::string& serialized) {
+  config::v1::Organisation stored;
+  if (!stored.ParseFromString(serialized)) {
+    return absl::DataLossError("org:current: stored organisation is corrupt");
+  }
+  if (stored.version() == Get()->config.version()) return absl::OkStatus();
+  auto snapshot = OrgSnapshot::Build(std::move(stored));
+  if (!snapshot.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("org:current: stored organisation is invalid: ", snapshot.status().message()));
+  }
+  absl::MutexLock lock(&mu_);
+  current_ = *std::move(snapshot);
+  return absl::OkStatus();
+}
+
+absl::Status OrgHolder::Load() {
+  auto stored = redis_->ExecuteSync({"GET", kCurrent});
+  if (!stored.ok()) return stored.status();
+  if (!stored->is_nil()) return Adopt(stored->str);
+  std::shared_ptr<const OrgSnapshot> initial = Get();
+  auto r = redis_->EvalSync(UpdateScript(),
+                            {kCurrent, VersionKey(initial->config.version()), kVersion},
+                            {"", initial->config.version(), initial->config.SerializeAsString()});
+  if (!r.ok()) return r.status();
+  return Refresh();  // another replica may have seeded it first
+}
+
+absl::Status OrgHolder::Refresh() {
+  auto version = redis_->ExecuteSync({"GET", kVersion});
+  if (!version.ok()) return version.status();
+  if (version->is_nil() || version->str == Get()->config.version()) return absl::OkStatus();
+  auto stored = redis_->ExecuteSync({"GET", kCurrent});
+  if (!stored.ok()) return stored.status();
+  if (stored->is_nil()) return absl::OkStatus();
+  return Adopt(stored->str);
+}
+
+absl::StatusOr<std::shared_ptr<const OrgSnapshot>> OrgHolder::Update(
+    config::v1::Organisation next, const std::string& expected_version) {
+  if (expected_version.empty()) return absl::InvalidArgumentError("expected_version: required");
+  if (next.version().empty()) {
+    return absl::InvalidArgumentError("organisation.version: required, a new label");
+  }
+  auto snapshot = OrgSnapshot::Build(next);
+  if (!snapshot.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("organisation.", snapshot.status().message()));
+  }
+  // Read the stored version, then compare-and-set against it in the script.
+  absl::Status refreshed = Refresh();
+  if (!refreshed.ok()) return refreshed;
+  std::string current = Get()->config.version();
+  if (current != expected_version) {
+    return absl::AbortedError(absl::StrCat("expected_version: the organisation in force is \"",
+                                           current, "\", not \"", expected_version, "\""));
+  }
+  auto r = redis_->EvalSync(UpdateScript(), {kCurrent, VersionKey(next.version()), kVersion},
+                            {expected_version, next.version(), next.SerializeAsString()});
+  if (!r.ok()) return r.status();
+  const std::string& what = r->elements.empty() ? "" : r->elements[0].str;
+  if (what == "used") {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "organisation.version: \"", next.version(), "\" was used before; give the change a new label"));
+  }
+  if (what != "ok") return absl::AbortedError("expected_version: changed concurrently; retry");
+  absl::MutexLock lock(&mu_);
+  current_ = *snapshot;
+  return *snapshot;
+}
+
+}  // namespace dispatch::routing

@@ -1,0 +1,61 @@
+// OrgHolder: the organisation in force, shared by the routing worker and RoutingActions, and
+// kept in Redis so that every replica routes with the same one.
+//
+// Redis keys (outside the ticket shards, under their own hash tag):
+//   {org}:current      serialized config.v1.Organisation in force
+//   {org}:version      its version label (what Refresh() polls)
+//   {org}:v:<version>  every version ever in force (tickets name the version they were routed
+//                      under)
+// At start the stored organisation wins; the configured file only seeds an empty store (apply a
+// changed file with UpdateOrganisation). Refresh() picks up another replica's update.
+// Thread-safe: Get() hands out immutable snapshots.
+#ifndef DISPATCH_SERVICES_ROUTING_ORG_HOLDER_H_
+#define DISPATCH_SERVICES_ROUTING_ORG_HOLDER_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/redis/redis_client.h"
+#include "dispatch/config/v1/org.pb.h"
+#include "services/routing/department_matrix.h"
+#include "services/routing/org_model.h"
+
+namespace dispatch::routing {
+
+struct OrgSnapshot {
+  config::v1::Organisation config;
+  OrgModel model;
+  DepartmentMatrix matrix;
+
+  // Validates `config` as a whole; INVALID_ARGUMENT names the first problem.
+  static absl::StatusOr<std::shared_ptr<const OrgSnapshot>> Build(config::v1::Organisation config);
+};
+
+class OrgHolder {
+ public:
+  // `redis` must outlive the holder.
+  OrgHolder(redis::Client* redis, std::shared_ptr<const OrgSnapshot> initial)
+      : redis_(redis), current_(std::move(initial)) {}
+
+  std::shared_ptr<const OrgSnapshot> Get() const;
+
+  // Stores the initial organisation if Redis has none, else adopts the stored one.
+  absl::Status Load();
+  // Adopts the stored organisation if its version changed.
+  absl::Status Refresh();
+  // Compare-and-set: replaces the organisation if `expected_version` is current.
+  absl::StatusOr<std::shared_ptr<const OrgSnapshot>> Update(config::v1::Organisation next,
+                                                            const std::string& expected_version);
+
+ private:
+  absl::Status Adopt(const std::string& serialized);
+
+  redis::Client* const redis_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const OrgSnapshot> current_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dispatch::routing
+
+#endif  // DISPATCH_SERVICES_ROUTING_ORG_HOLDER_H_
