@@ -16,7 +16,7 @@ const redis::Script& TransitionScript() {
 }  // namespace
 
 void ApplyTransition(redis::Client* redis, Transition t,
-                     std::function<void(absl::StatusOr<int64_t>)> done) {
+                     std::function<void(absl::StatusOr<TransitionResult>)> done) {
   std::optional<int> shard = keys::ShardOfTicketId(t.ticket_id);
   if (!shard) {
     return done(absl::InvalidArgumentError(
@@ -30,6 +30,8 @@ void ApplyTransition(redis::Client* redis, Transition t,
                                    t.request_id,
                                    t.fingerprint,
                                    std::to_string(absl::ToUnixMillis(t.now)),
+                                   t.ack_group,
+                                   t.ack_entry,
                                    std::to_string(t.set.size())};
   for (auto& [k, v] : t.set) {
     args.push_back(k);
@@ -37,8 +39,8 @@ void ApplyTransition(redis::Client* redis, Transition t,
   }
   args.push_back(std::to_string(t.remove.size()));
   for (auto& r : t.remove) args.push_back(r);
-  args.push_back(std::to_string(t.returns.size()));
-  for (auto& [k, v] : t.returns) {
+  args.push_back(std::to_string(t.counters.size()));
+  for (auto& [k, v] : t.counters) {
     args.push_back(k);
     args.push_back(std::to_string(v));
   }
@@ -60,7 +62,9 @@ void ApplyTransition(redis::Client* redis, Transition t,
   }
   std::vector<std::string> keys = {keys::Ticket(*shard, t.ticket_id), keys::Timers(*shard),
                                    keys::Events(*shard), keys::WriteRecord(*shard, t.ticket_id),
-                                   keys::Returns(*shard)};
+                                   t.counter == Transition::Counter::kHandlerLoad
+                                       ? keys::HandlerLoad(*shard)
+                                       : keys::Returns(*shard)};
   redis->Eval(
       TransitionScript(), std::move(keys), std::move(args),
       [t = std::move(t), done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
@@ -71,7 +75,7 @@ void ApplyTransition(redis::Client* redis, Transition t,
         }
         const std::string& what = e[0].str;
         int64_t n = e.size() > 1 ? e[1].integer : 0;
-        if (what == "ok" || what == "replay") return done(n);
+        if (what == "ok" || what == "replay") return done(TransitionResult{n, what == "replay"});
         if (what == "gone") {
           return done(absl::NotFoundError(absl::StrCat("write.ticket_id: no ticket ", t.ticket_id)));
         }

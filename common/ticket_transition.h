@@ -36,17 +36,27 @@ struct Transition {
   absl::Time now;
   ticket_record::Fields set;
   std::vector<std::string> remove;
-  // Increments of the shard's returns counter (unit code -> amount).
-  std::vector<std::pair<std::string, int64_t>> returns;
+  // Increments of one of the shard's counter hashes (field -> amount).
+  enum class Counter { kReturns, kHandlerLoad };
+  Counter counter = Counter::kReturns;
+  std::vector<std::pair<std::string, int64_t>> counters;
   // Increments of fields of the ticket hash (e.g. "ret").
   std::vector<std::pair<std::string, int64_t>> increments;
   // Events in order: type ("assigned") and the event without ids/version (filled in).
   std::vector<std::pair<std::string, v1::TicketEvent>> events;
+  // A stream consumer's entry (in the ticket's shard stream) to acknowledge with the change,
+  // or when the change finds nothing to do (ticket gone, wrong status, replay).
+  std::string ack_group;
+  std::string ack_entry;
 };
 
-// Calls `done` with the ticket's version after the change.
+struct TransitionResult {
+  int64_t version = 0;   // the ticket's version afterwards
+  bool replayed = false;  // the request id had been applied before; nothing changed now
+};
+
 void ApplyTransition(redis::Client* redis, Transition transition,
-                     std::function<void(absl::StatusOr<int64_t>)> done);
+                     std::function<void(absl::StatusOr<TransitionResult>)> done);
 
 }  // namespace dispatch
 

@@ -1,14 +1,17 @@
 #!lua
 -- One change to an existing ticket, applied atomically: the version check, the status check,
--- the request-id check (idempotent retries), the field updates, counters, the re-armed wake-up
--- and the events. Every check comes before the first write.
+-- the request-id check (idempotent retries), the field updates, counters, the re-armed wake-up,
+-- the events, and optionally the acknowledgement of the stream entry that asked for the change
+-- (so a consumer's change and its XACK are one step). Every check comes before the first write.
 --
 -- KEYS[1] ticket {s}:t:<id>    KEYS[2] timers {s}:timers    KEYS[3] events {s}:events
 -- KEYS[4] write record {s}:w:<id> (hash request id -> fingerprint)
--- KEYS[5] a counter hash of the shard (e.g. {s}:returns), may be unused
+-- KEYS[5] a counter hash of the shard ({s}:returns or {s}:load), may be unused
 -- ARGV[1] ticket id     ARGV[2] expected version     ARGV[3] allowed statuses, e.g. ",2,3,"
 -- ARGV[4] request id    ARGV[5] request fingerprint  ARGV[6] now (unix ms)
--- ARGV[7] N fields to set, then N field/value pairs
+-- ARGV[7] consumer group and ARGV[8] entry id of KEYS[3] to acknowledge, or "" ""; acknowledged
+--         unless the answer is "stale" or "conflict" (those leave the entry to be retried)
+-- ARGV[9] N fields to set, then N field/value pairs
 -- then M fields to delete, then M names
 -- then K counter increments on KEYS[5], then K field/amount pairs
 -- then J ticket-hash increments, then J field/amount pairs
@@ -16,19 +19,27 @@
 --
 -- Returns {"ok", new version} | {"replay", version} | {"conflict"} | {"gone"} |
 --         {"stale", version} | {"status", status}.
+local function ack()
+  if ARGV[8] ~= '' then redis.call('XACK', KEYS[3], ARGV[7], ARGV[8]) end
+end
 local state = redis.call('HMGET', KEYS[1], 'st', 'ver')
-if not state[1] then return {'gone'} end
+if not state[1] then
+  ack()
+  return {'gone'}
+end
 local seen = redis.call('HGET', KEYS[4], ARGV[4])
 if seen then
-  if seen == ARGV[5] then return {'replay', tonumber(state[2])} end
-  return {'conflict'}
+  if seen ~= ARGV[5] then return {'conflict'} end
+  ack()
+  return {'replay', tonumber(state[2])}
 end
 if state[2] ~= ARGV[2] then return {'stale', tonumber(state[2])} end
 if not string.find(ARGV[3], ',' .. state[1] .. ',', 1, true) then
+  ack()
   return {'status', tonumber(state[1])}
 end
 
-local i = 7
+local i = 9
 local n = tonumber(ARGV[i]); i = i + 1
 local set = {}
 for k = 0, n - 1 do
@@ -70,4 +81,5 @@ for k = 1, 3 do
   end
 end
 if next_due then redis.call('ZADD', KEYS[2], next_due, id) else redis.call('ZREM', KEYS[2], id) end
+ack()
 return {'ok', ver}

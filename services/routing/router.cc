@@ -3,17 +3,14 @@
 #include "absl/strings/str_cat.h"
 
 namespace dispatch::routing {
-namespace {
-
-v1::Handling MakeHandling(const std::string& unit, v1::Department d, v1::HandlingRole role) {
+v1::Handling MakeHandling(const std::string& unit_code, v1::Department department,
+                          v1::HandlingRole role) {
   v1::Handling h;
-  h.set_unit_code(unit);
-  h.set_department(d);
+  h.set_unit_code(unit_code);
+  h.set_department(department);
   h.set_role(role);
   return h;
 }
-
-}  // namespace
 
 RoutingDecision Route(const OrgModel& org, const DepartmentMatrix& matrix, v1::Category category,
                       const v1::Location& location) {

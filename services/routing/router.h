@@ -32,6 +32,9 @@ struct RoutingDecision {
 RoutingDecision Route(const OrgModel& org, const DepartmentMatrix& matrix, v1::Category category,
                       const v1::Location& location);
 
+v1::Handling MakeHandling(const std::string& unit_code, v1::Department department,
+                          v1::HandlingRole role);
+
 }  // namespace dispatch::routing
 
 #endif  // DISPATCH_SERVICES_ROUTING_ROUTER_H_

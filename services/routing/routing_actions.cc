@@ -5,6 +5,7 @@
 #include "common/text.h"
 #include "common/ticket_record.h"
 #include "services/routing/roster.h"
+#include "services/routing/router.h"
 
 namespace dispatch::routing {
 namespace {
@@ -26,14 +27,6 @@ v1::Department LeadDepartment(const v1::Ticket& t) {
     if (h.role() == v1::HANDLING_ROLE_LEAD) return h.department();
   }
   return v1::DEPARTMENT_UNSPECIFIED;
-}
-
-v1::Handling Handling(const std::string& unit, v1::Department d, v1::HandlingRole role) {
-  v1::Handling h;
-  h.set_unit_code(unit);
-  h.set_department(d);
-  h.set_role(role);
-  return h;
 }
 
 }  // namespace
@@ -77,7 +70,8 @@ void RoutingActions::Write(const v1::TicketWrite& write, const google::protobuf:
     t->request_id = write.request_id();
     t->fingerprint = fingerprint;
     for (auto& [type, e] : t->events) *e.mutable_actor() = write.actor();
-    ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(), done](absl::StatusOr<int64_t> v) {
+    ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(),
+                                            done](absl::StatusOr<TransitionResult> v) {
       if (!v.ok()) return done(v.status());
       store_.Get(id, [this, done](absl::StatusOr<v1::Ticket> after) {
         if (!after.ok()) return done(after.status());
@@ -108,14 +102,14 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
         v1::Department_Name(req.department()))));
   }
   google::protobuf::RepeatedPtrField<v1::Handling> handlings;
-  *handlings.Add() = Handling(req.unit_code(), req.department(), v1::HANDLING_ROLE_LEAD);
+  *handlings.Add() = MakeHandling(req.unit_code(), req.department(), v1::HANDLING_ROLE_LEAD);
   for (int d : req.assisting_departments()) {
     auto hosting = org->model.UnitHosting(req.unit_code(), static_cast<v1::Department>(d));
     if (!v1::Department_IsValid(d) || !hosting) {
       return done(absl::FailedPreconditionError(absl::StrCat(
           "assisting_departments: no unit at or above ", req.unit_code(), " hosts department ", d)));
     }
-    *handlings.Add() = Handling(*hosting, static_cast<v1::Department>(d), v1::HANDLING_ROLE_ASSIST);
+    *handlings.Add() = MakeHandling(*hosting, static_cast<v1::Department>(d), v1::HANDLING_ROLE_ASSIST);
   }
   absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
   Write(req.write(), req,
@@ -229,7 +223,7 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
                 "the ticket's unit ", unit, " is not in organisation ", org->model.version()));
           }
           google::protobuf::RepeatedPtrField<v1::Handling> at_desk;
-          *at_desk.Add() = Handling(desk, department, v1::HANDLING_ROLE_LEAD);
+          *at_desk.Add() = MakeHandling(desk, department, v1::HANDLING_ROLE_LEAD);
           Transition t;
           t.action = "ReturnTicket";
           t.now = now;
@@ -240,7 +234,7 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
                    {"manual", "1"}};
           t.remove = {"asg", "asgu"};
           t.increments = {{"ret", 1}};
-          t.returns = {{unit, 1}};
+          t.counters = {{unit, 1}};
           v1::TicketEvent e;
           e.set_reason(req.reason());
           v1::TicketReturned* r = e.mutable_returned();

@@ -12,17 +12,12 @@
 #include "common/proto_time.h"
 #include "common/ticket_record.h"
 #include "dispatch/v1/events.pb.h"
-#include "services/routing/lua_scripts.h"
+#include "common/ticket_transition.h"
 #include "services/routing/roster.h"
 #include "services/routing/router.h"
 
 namespace dispatch::routing {
 namespace {
-
-const redis::Script& RouteScript() {
-  static const redis::Script* const script = new redis::Script(kRouteLua);
-  return *script;
-}
 
 struct Entry {
   int shard;
@@ -138,7 +133,12 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
   auto& commands = tiers[2];
   for (const auto& [shard, id] : ignored) {
     commands.push_back([this, shard = shard, id = id](redis::Callback cb) {
-      redis_->Execute({"XACK", keys::Events(shard), keys::kRoutingGroup, id}, std::move(cb));
+      // Counts nothing: only routing results carry a count.
+      redis_->Execute({"XACK", keys::Events(shard), keys::kRoutingGroup, id},
+                      [cb = std::move(cb)](absl::StatusOr<redis::Reply> r) {
+                        if (!r.ok()) return cb(r.status());
+                        cb(redis::Reply{});
+                      });
     });
   }
 
@@ -158,28 +158,40 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
       }
     }
     const std::string& id = e.event.ticket_id();
-    const int64_t version = e.event.ticket_version();
-
+    Transition t;
+    t.ticket_id = id;
+    t.expected_version = e.event.ticket_version();
+    t.allowed_statuses = {v1::TICKET_STATUS_ACCEPTED};
+    t.action = "routing";
+    t.request_id = absl::StrCat("route:", e.entry_id);
+    t.fingerprint = e.entry_id;
+    t.now = now;
+    google::protobuf::RepeatedPtrField<v1::Handling> handlings(d.handlings.begin(),
+                                                               d.handlings.end());
+    t.set = {{"st", std::to_string(handler != nullptr ? v1::TICKET_STATUS_ASSIGNED
+                                                      : v1::TICKET_STATUS_ROUTED)},
+             {"unit", d.lead_unit_code},
+             {"dept", std::to_string(d.lead_department)},
+             {"hdl", ticket_record::EncodeHandlings(handlings)},
+             {"manual", d.needs_manual_routing ? "1" : "0"},
+             {"orgv", d.org_version}};
     v1::TicketEvent routed;
-    routed.set_event_id(absl::StrCat(id, ":", version + 1, ":routed"));
-    routed.set_ticket_id(id);
-    routed.set_ticket_version(version + 1);
-    *routed.mutable_occurred_at() = ToProto(now);
     routed.mutable_actor()->set_id("routing");
     routed.set_reason(d.explanation);
     v1::TicketRouted* r = routed.mutable_routed();
     r->set_unit_code(d.lead_unit_code);
-    for (const auto& h : d.handlings) *r->add_handlings() = h;
+    *r->mutable_handlings() = handlings;
     r->set_org_version(d.org_version);
     r->set_needs_manual_routing(d.needs_manual_routing);
-
-    std::string assigned_pb;
+    t.events.emplace_back("routed", std::move(routed));
     if (handler != nullptr) {
+      // The assign clock is met now.
+      t.set.emplace_back("asg", handler->id());
+      t.set.emplace_back("asgu", handler->unit_code());
+      t.set.emplace_back("c1.met", std::to_string(absl::ToUnixMillis(now)));
+      t.counter = Transition::Counter::kHandlerLoad;
+      t.counters = {{handler->id(), 1}};
       v1::TicketEvent assigned;
-      assigned.set_event_id(absl::StrCat(id, ":", version + 2, ":assigned"));
-      assigned.set_ticket_id(id);
-      assigned.set_ticket_version(version + 2);
-      *assigned.mutable_occurred_at() = ToProto(now);
       assigned.mutable_actor()->set_id("routing");
       v1::TicketAssigned* a = assigned.mutable_assigned();
       a->mutable_assignee()->set_id(handler->id());
@@ -187,31 +199,29 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
       a->mutable_assignee()->set_unit_code(handler->unit_code());
       a->set_automatic(true);
       a->set_unit_code(handler->unit_code());
-      assigned_pb = assigned.SerializeAsString();
+      t.events.emplace_back("assigned", std::move(assigned));
       ++load_[handler->id()];
     }
-    google::protobuf::RepeatedPtrField<v1::Handling> handlings(d.handlings.begin(),
-                                                               d.handlings.end());
-    std::vector<std::string> keys = {keys::Ticket(e.shard, id), keys::Timers(e.shard),
-                                     keys::Events(e.shard), keys::HandlerLoad(e.shard)};
-    std::vector<std::string> args = {id,
-                                     std::to_string(version),
-                                     std::to_string(absl::ToUnixMillis(now)),
-                                     d.lead_unit_code,
-                                     std::to_string(d.lead_department),
-                                     ticket_record::EncodeHandlings(handlings),
-                                     d.needs_manual_routing ? "1" : "0",
-                                     d.org_version,
-                                     handler != nullptr ? handler->id() : "",
-                                     handler != nullptr ? handler->unit_code() : "",
-                                     routed.SerializeAsString(),
-                                     assigned_pb,
-                                     keys::kRoutingGroup,
-                                     e.entry_id};
-    tiers[Urgency(e)].push_back(
-        [this, keys = std::move(keys), args = std::move(args)](redis::Callback cb) {
-          redis_->Eval(RouteScript(), keys, args, std::move(cb));
-        });
+    t.ack_group = keys::kRoutingGroup;
+    t.ack_entry = e.entry_id;
+    tiers[Urgency(e)].push_back([this, t = std::move(t)](redis::Callback cb) mutable {
+      // Adapt the transition's result to the reply shape All() collects.
+      ApplyTransition(redis_, std::move(t),
+                      [cb = std::move(cb)](absl::StatusOr<TransitionResult> r) {
+                        if (!r.ok()) {
+                          // Gone or no longer ACCEPTED: acknowledged, nothing to do.
+                          if (absl::IsNotFound(r.status()) ||
+                              absl::IsFailedPrecondition(r.status())) {
+                            return cb(redis::Reply{});
+                          }
+                          return cb(r.status());
+                        }
+                        redis::Reply reply;
+                        reply.type = redis::Reply::Type::kInteger;
+                        reply.integer = r->replayed ? 0 : 1;
+                        cb(std::move(reply));
+                      });
+    });
   }
   int routed_count = 0;
   absl::Status first_error;
@@ -221,7 +231,7 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
         if (first_error.ok()) first_error = r.status();
         continue;
       }
-      if (r->is_array() && !r->elements.empty() && r->elements[0].str == "routed") ++routed_count;
+      routed_count += r->integer;  // 1 routed now; 0 skipped or replayed
     }
   }
   // A failed script leaves its event unacknowledged; the next pending read retries it.

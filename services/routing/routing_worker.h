@@ -6,8 +6,9 @@
 // Hand-off: intake writes TicketAccepted into the shard's stream in the same atomic step as the
 // ticket; this worker reads the streams with the consumer group "routing", so with routing down
 // intake still accepts and the backlog is routed when it returns. Delivery is at-least-once;
-// routing is exactly-once in effect because route.lua applies the decision and acknowledges the
-// event in one step, and ignores a ticket that is no longer ACCEPTED. Emergencies, then urgent
+// routing is exactly-once in effect because one script applies the decision and acknowledges the
+// event in one step (common/ticket_transition.h with an acknowledgement), and ignores — but
+// acknowledges — a ticket that is no longer ACCEPTED. Emergencies, then urgent
 // tickets, are routed first within each batch read.
 //
 // Not thread-safe: one thread calls RunOnce() (or Start() runs it in the background). Uses its
