@@ -4,6 +4,7 @@
 #include "common/proto_time.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
+#include "common/testing/time.h"
 #include "gtest/gtest.h"
 
 namespace dispatch {
@@ -13,11 +14,7 @@ using ::dispatch::testing::IsOk;
 using ::dispatch::testing::StatusIs;
 using ::testing::HasSubstr;
 
-absl::Time Shanghai(int y, int mo, int d, int h, int mi) {
-  absl::TimeZone tz;
-  absl::LoadTimeZone("Asia/Shanghai", &tz);
-  return absl::FromCivil(absl::CivilMinute(y, mo, d, h, mi), tz);
-}
+using ::dispatch::testing::Shanghai;
 
 absl::Time Deadline(const std::vector<v1::SlaClock>& clocks, v1::ClockKind kind) {
   for (const auto& c : clocks) {

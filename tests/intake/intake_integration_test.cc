@@ -16,7 +16,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "common/testing/sample_complaint.h"
+#include "common/testing/time.h"
 #include "services/dispatchd/server.h"
+#include "tests/testing/server_stack.h"
 
 namespace dispatch {
 namespace {
@@ -26,31 +28,15 @@ using ::dispatch::testing::IsOk;
 using ::dispatch::testing::RedisServer;
 using ::testing::HasSubstr;
 
-absl::Time Shanghai(int y, int mo, int d, int h, int mi) {
-  absl::TimeZone tz;
-  absl::LoadTimeZone("Asia/Shanghai", &tz);
-  return absl::FromCivil(absl::CivilMinute(y, mo, d, h, mi), tz);
-}
+using ::dispatch::testing::Shanghai;
 
 class IntakeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_THAT(redis_server_.Start(), IsOk());
-    redis::HiredisOptions o;
-    o.address = *redis::ParseAddress(redis_server_.address());
-    redis_ = std::make_unique<redis::HiredisClient>(o);
-    auto config = ParseConfig("listen_address: '127.0.0.1:0' services: 'intake'");
-    ASSERT_THAT(config, IsOk());
-    auto server = DispatchServer::Start(*config, redis_.get(), &clock_);
-    ASSERT_THAT(server, IsOk());
-    server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    ASSERT_THAT(stack_.Start("services: 'intake'", &clock_), IsOk());
+    redis_ = &stack_.redis();
+    channel_ = stack_.channel();
     stub_ = v1::IntakeService::NewStub(channel_);
-  }
-
-  void TearDown() override {
-    if (server_) server_->Shutdown(absl::Seconds(5));
   }
 
   grpc::Status Submit(const v1::SubmitComplaintRequest& req, v1::SubmitComplaintResponse* resp) {
@@ -83,9 +69,8 @@ class IntakeTest : public ::testing::Test {
   }
 
   FakeClock clock_{Shanghai(2026, 11, 23, 9, 0)};
-  RedisServer redis_server_;
-  std::unique_ptr<redis::HiredisClient> redis_;
-  std::unique_ptr<DispatchServer> server_;
+  testing::ServerStack stack_;
+  redis::HiredisClient* redis_ = nullptr;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::IntakeService::Stub> stub_;
 };
@@ -289,13 +274,13 @@ TEST_F(IntakeTest, InvalidUtf8OnTheWireGetsInvalidArgumentNamingTheField) {
 }
 
 TEST_F(IntakeTest, WithRedisStoppedSubmitIsUnavailableAndServesAgainWhenItReturns) {
-  ASSERT_THAT(redis_server_.Stop(), IsOk());
+  ASSERT_THAT(stack_.redis_server().Stop(), IsOk());
   v1::SubmitComplaintResponse r;
   for (int i = 0; i < 4; ++i) {  // whichever pooled connection takes it
     EXPECT_THAT(Submit(HotlineComplaint("WO-down"), &r),
                 GrpcError(grpc::StatusCode::UNAVAILABLE, "redis"));
   }
-  ASSERT_THAT(redis_server_.Start(), IsOk());
+  ASSERT_THAT(stack_.redis_server().Start(), IsOk());
   for (int i = 0; i < 4; ++i) {
     grpc::Status s = Submit(HotlineComplaint("WO-down"), &r);
     EXPECT_TRUE(s.ok()) << s.error_message();

@@ -14,7 +14,9 @@
 #include "dispatch/v1/routing.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/testing/time.h"
 #include "services/dispatchd/server.h"
+#include "tests/testing/server_stack.h"
 #include "services/routing/routing_worker.h"
 
 namespace dispatch::routing {
@@ -25,32 +27,19 @@ using ::dispatch::testing::IsOk;
 using ::dispatch::testing::IsOkAndHolds;
 using ::dispatch::testing::RedisServer;
 
-absl::TimeZone Shanghai() {
-  absl::TimeZone tz;
-  absl::LoadTimeZone("Asia/Shanghai", &tz);
-  return tz;
-}
-
 class RoutingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_THAT(redis_server_.Start(), IsOk());
-    redis::HiredisOptions o;
-    o.address = *redis::ParseAddress(redis_server_.address());
-    redis_ = std::make_unique<redis::HiredisClient>(o);
-    worker_redis_ = std::make_unique<redis::HiredisClient>(o);
     // Intake and the routing RPCs; the test drives the routing worker itself.
-    auto config = ParseConfig(absl::StrCat(
-        "listen_address: '127.0.0.1:0' services: ['intake', 'routing'] "
-        "routing_worker_disabled: true org_file: '", DISPATCH_SOURCE_DIR, "/deploy/org.textproto'"));
-    ASSERT_THAT(config, IsOk());
-    auto server = DispatchServer::Start(*config, redis_.get(), &clock_);
-    ASSERT_THAT(server, IsOk());
-    server_ = *std::move(server);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                       grpc::InsecureChannelCredentials());
-    stub_ = v1::IntakeService::NewStub(channel);
-    routing_ = v1::RoutingService::NewStub(channel);
+    ASSERT_THAT(stack_.Start(absl::StrCat("services: ['intake', 'routing'] "
+                                          "routing_worker_disabled: true org_file: '",
+                                          DISPATCH_SOURCE_DIR, "/deploy/org.textproto'"),
+                             &clock_),
+                IsOk());
+    redis_ = &stack_.redis();
+    worker_redis_ = std::make_unique<redis::HiredisClient>(stack_.redis_options());
+    stub_ = v1::IntakeService::NewStub(stack_.channel());
+    routing_ = v1::RoutingService::NewStub(stack_.channel());
 
     ASSERT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &org_config_),
                 IsOk());
@@ -60,13 +49,9 @@ class RoutingTest : public ::testing::Test {
     ASSERT_THAT(org_->Load(), IsOk());
   }
 
-  void TearDown() override {
-    if (server_) server_->Shutdown(absl::Seconds(5));
-  }
-
   std::unique_ptr<RoutingWorker> NewWorker() {
     RoutingWorker::Options options;
-    options.zone = Shanghai();
+    options.zone = testing::ShanghaiZone();
     EXPECT_THAT(org_->Refresh(), IsOk());
     auto w = std::make_unique<RoutingWorker>(worker_redis_.get(), &clock_, org_.get(), options);
     EXPECT_THAT(w->Prepare(), IsOk());
@@ -141,10 +126,10 @@ class RoutingTest : public ::testing::Test {
   }
 
   // Monday 23 November 2026, 10:00 in Shanghai: weekday office hours.
-  FakeClock clock_{absl::FromCivil(absl::CivilMinute(2026, 11, 23, 10, 0), Shanghai())};
-  RedisServer redis_server_;
-  std::unique_ptr<redis::HiredisClient> redis_, worker_redis_;
-  std::unique_ptr<DispatchServer> server_;
+  FakeClock clock_{testing::Shanghai(2026, 11, 23, 10, 0)};
+  testing::ServerStack stack_;
+  redis::HiredisClient* redis_ = nullptr;
+  std::unique_ptr<redis::HiredisClient> worker_redis_;
   std::unique_ptr<v1::IntakeService::Stub> stub_;
   std::unique_ptr<v1::RoutingService::Stub> routing_;
   config::v1::Organisation org_config_;
