@@ -62,6 +62,7 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
   if (overrides.listen_address) c.set_listen_address(*overrides.listen_address);
   if (overrides.redis_address) c.set_redis_address(*overrides.redis_address);
   if (overrides.org_file) c.set_org_file(*overrides.org_file);
+  if (overrides.calendar_dir) c.set_calendar_dir(*overrides.calendar_dir);
   if (overrides.services) {
     c.clear_services();
     for (const auto& s : *overrides.services) c.add_services(s);

@@ -22,6 +22,7 @@ struct ConfigOverrides {
   std::optional<std::string> redis_address;
   std::optional<std::vector<std::string>> services;
   std::optional<std::string> org_file;
+  std::optional<std::string> calendar_dir;
 };
 
 // Parses `text` (text-format DispatchConfig), applies `overrides`, fills defaults, validates.

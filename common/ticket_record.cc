@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/text.h"
 #include "common/proto_time.h"
 
@@ -37,10 +38,12 @@ Fields Encode(const v1::Ticket& t) {
   add_nonzero("manual", t.needs_manual_routing());
   for (const v1::SlaClock& c : t.clocks()) {
     std::string p = absl::StrCat("c", c.kind(), ".");
-    f.emplace_back(absl::StrCat("c", c.kind()),
-                   absl::StrCat(ToUnixMs(c.started_at()), ":",
-                                TimeUtil::DurationToMilliseconds(c.target()), ":", c.day_basis(),
-                                ":", c.round()));
+    // Working-day targets are stored as "w<days>", durations in milliseconds.
+    std::string target = c.has_target()
+                             ? std::to_string(TimeUtil::DurationToMilliseconds(c.target()))
+                             : absl::StrCat("w", c.target_working_days());
+    f.emplace_back(absl::StrCat("c", c.kind()), absl::StrCat(ToUnixMs(c.started_at()), ":", target,
+                                                             ":", c.day_basis(), ":", c.round()));
     f.emplace_back(p + "due", Ms(c.deadline()));
     if (c.has_met_at()) f.emplace_back(p + "met", Ms(c.met_at()));
     if (c.breached()) f.emplace_back(p + "br", "1");
@@ -109,12 +112,17 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
     c->set_kind(static_cast<v1::ClockKind>(kind));
     std::vector<absl::string_view> meta = absl::StrSplit(h[absl::StrCat("c", kind)], ':');
     int64_t start = 0, target = 0, basis = 0, round = 0;
+    bool working = meta.size() == 4 && absl::ConsumePrefix(&meta[1], "w");
     ok &= meta.size() == 4 && absl::SimpleAtoi(meta[0], &start) &&
           absl::SimpleAtoi(meta[1], &target) && absl::SimpleAtoi(meta[2], &basis) &&
           absl::SimpleAtoi(meta[3], &round);
     c->set_round(static_cast<int32_t>(round));
     *c->mutable_started_at() = TsFromMs(start);
-    *c->mutable_target() = TimeUtil::MillisecondsToDuration(target);
+    if (working) {
+      c->set_target_working_days(static_cast<int32_t>(target));
+    } else {
+      *c->mutable_target() = TimeUtil::MillisecondsToDuration(target);
+    }
     c->set_day_basis(static_cast<v1::DayBasis>(basis));
     ok &= num(p + "due", &v);
     *c->mutable_deadline() = TsFromMs(v);

@@ -10,7 +10,7 @@
 //   unit  lead unit code        orgv  organisation version it was routed under
 //   hdl   handlings, "<unit>:<Department>:<HandlingRole>" joined by ';'
 //   asg   assignee handler id   asgu  the assignee's unit
-//   c<k>      "<started ms>:<target ms>:<DayBasis number>:<round>"
+//   c<k>      "<started ms>:<target ms, or w<working days>>:<DayBasis number>:<round>"
 //   c<k>.due  deadline ms     c<k>.met  met ms (absent while open)   c<k>.br  1 = breach recorded
 // where <k> is the ClockKind number. Fields whose value is zero/false are left out and read as
 // zero. Every script that changes a ticket bumps `ver` and `upd`.

@@ -25,6 +25,8 @@ ABSL_FLAG(std::string, redis, "",
 ABSL_FLAG(std::string, services, "",
           "Comma-separated subset of intake,routing,escalation; overrides services (default all)");
 ABSL_FLAG(std::string, org, "", "Organisation file (deploy/org.textproto); overrides org_file");
+ABSL_FLAG(std::string, calendar_dir, "",
+          "Working-day calendars directory (deploy/calendar); overrides calendar_dir");
 ABSL_FLAG(int, shutdown_grace_s, 10, "Seconds in-flight RPCs get to finish after SIGTERM");
 
 int main(int argc, char** argv) {
@@ -45,6 +47,9 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_listen).empty()) overrides.listen_address = absl::GetFlag(FLAGS_listen);
   if (!absl::GetFlag(FLAGS_redis).empty()) overrides.redis_address = absl::GetFlag(FLAGS_redis);
   if (!absl::GetFlag(FLAGS_org).empty()) overrides.org_file = absl::GetFlag(FLAGS_org);
+  if (!absl::GetFlag(FLAGS_calendar_dir).empty()) {
+    overrides.calendar_dir = absl::GetFlag(FLAGS_calendar_dir);
+  }
   if (!absl::GetFlag(FLAGS_services).empty()) {
     overrides.services = absl::StrSplit(absl::GetFlag(FLAGS_services), ',', absl::SkipEmpty());
   }

@@ -1,6 +1,8 @@
 #include "services/dispatchd/server.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -10,6 +12,7 @@
 #include "dispatch/v1/diagnostics.grpc.pb.h"
 #include "services/escalation/escalation_service.h"
 #include "services/escalation/sla_policy.h"
+#include "services/escalation/work_calendar.h"
 #include "services/intake/intake.h"
 #include "services/intake/intake_service.h"
 #include "services/routing/routing_service.h"
@@ -51,6 +54,12 @@ struct DispatchServer::Parts {
 
 namespace {
 
+// Loads every *.textproto in `dir` as a HolidayCalendar (null when `dir` is empty) and says
+// loudly when this year or the next has no file.
+absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::string& dir,
+                                                                Clock* clock,
+                                                                absl::TimeZone zone);
+
 absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
                           absl::TimeZone zone, DispatchServer::Parts* parts);
 
@@ -61,12 +70,14 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
                                                                       Clock* clock) {
   std::unique_ptr<DispatchServer> s(new DispatchServer());
   s->parts_ = std::make_unique<Parts>();
-  auto policy = SlaPolicy::FromConfig(config.sla());
-  if (!policy.ok()) return policy.status();
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(config.time_zone(), &zone)) {
     return absl::InvalidArgumentError(absl::StrCat("time_zone: unknown \"", config.time_zone(), "\""));
   }
+  auto calendar = LoadCalendar(config.calendar_dir(), clock, zone);
+  if (!calendar.ok()) return calendar.status();
+  auto policy = SlaPolicy::FromConfig(config.sla(), *calendar, zone);
+  if (!policy.ok()) return policy.status();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -115,6 +126,44 @@ void DispatchServer::Shutdown(absl::Duration grace) {
 }
 
 namespace {
+
+// Loads every *.textproto in `dir` as a HolidayCalendar (null when `dir` is empty) and says
+// loudly when this year or the next has no file.
+absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::string& dir,
+                                                                Clock* clock,
+                                                                absl::TimeZone zone);
+
+absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::string& dir,
+                                                                Clock* clock,
+                                                                absl::TimeZone zone) {
+  if (dir.empty()) return std::shared_ptr<const WorkCalendar>();
+  std::vector<config::v1::HolidayCalendar> years;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".textproto") continue;
+    config::v1::HolidayCalendar year;
+    absl::Status s = LoadTextProtoFile(entry.path().string(), &year);
+    if (!s.ok()) return s;
+    years.push_back(std::move(year));
+  }
+  if (ec) {
+    return absl::NotFoundError(absl::StrCat("calendar_dir: ", dir, ": ", ec.message()));
+  }
+  auto calendar = WorkCalendar::FromConfig(years);
+  if (!calendar.ok()) return calendar.status();
+  const int64_t this_year = absl::ToCivilYear(clock->Now(), zone).year();
+  std::vector<int> covered = calendar->Years();
+  for (int64_t y : {this_year, this_year + 1}) {
+    if (std::find(covered.begin(), covered.end(), y) == covered.end()) {
+      fprintf(stderr,
+              "dispatchd: WARNING: the working-day calendar has no file for %lld "
+              "(%s/%lld.textproto); working-day deadlines in %lld fall back to calendar days\n",
+              static_cast<long long>(y), dir.c_str(), static_cast<long long>(y),
+              static_cast<long long>(y));
+    }
+  }
+  return std::shared_ptr<const WorkCalendar>(new WorkCalendar(*std::move(calendar)));
+}
 
 absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
                           absl::TimeZone zone, DispatchServer::Parts* parts) {

@@ -10,12 +10,13 @@ bool IsSet(const google::protobuf::Duration& d) { return !IsZero(d); }
 
 absl::StatusOr<SlaPolicy::Targets> Merge(const config::v1::ClockTargets& c,
                                          const SlaPolicy::Targets& base,
-                                         const std::string& field) {
+                                         const std::string& field, bool have_calendar) {
   SlaPolicy::Targets t = base;
   if (IsSet(c.assign())) t.assign = FromProto(c.assign());
   if (IsSet(c.preliminary())) t.preliminary = FromProto(c.preliminary());
   if (IsSet(c.resolve())) t.resolve = FromProto(c.resolve());
   if (c.resolve_day_basis() != v1::DAY_BASIS_UNSPECIFIED) t.resolve_day_basis = c.resolve_day_basis();
+  if (c.resolve_working_days() != 0) t.resolve_working_days = c.resolve_working_days();
   for (auto [name, d] : {std::pair{"assign", t.assign}, std::pair{"preliminary", t.preliminary},
                          std::pair{"resolve", t.resolve}}) {
     if (d <= absl::ZeroDuration()) {
@@ -27,9 +28,20 @@ absl::StatusOr<SlaPolicy::Targets> Merge(const config::v1::ClockTargets& c,
         absl::StrCat(field, ".resolve_working_days: needs resolve_day_basis DAY_BASIS_WORKING"));
   }
   if (t.resolve_day_basis == v1::DAY_BASIS_WORKING) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".resolve_day_basis: DAY_BASIS_WORKING needs the statutory working-day calendar, "
-               "which this version does not have yet; use DAY_BASIS_CALENDAR"));
+    if (!have_calendar) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".resolve_day_basis: DAY_BASIS_WORKING needs the statutory working-day calendar "
+                 "(calendar_dir, e.g. deploy/calendar)"));
+    }
+    if (t.resolve_working_days <= 0 || t.resolve_working_days > 60) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".resolve_working_days: 1-60 with DAY_BASIS_WORKING"));
+    }
+    if (!(t.assign <= t.preliminary)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": targets must satisfy assign <= preliminary"));
+    }
+    return t;
   }
   if (!(t.assign <= t.preliminary && t.preliminary <= t.resolve)) {
     return absl::InvalidArgumentError(
@@ -48,13 +60,18 @@ SlaPolicy SlaPolicy::Default() {
   return p;
 }
 
-absl::StatusOr<SlaPolicy> SlaPolicy::FromConfig(const config::v1::SlaPolicy& c) {
+absl::StatusOr<SlaPolicy> SlaPolicy::FromConfig(const config::v1::SlaPolicy& c,
+                                                std::shared_ptr<const WorkCalendar> calendar,
+                                                absl::TimeZone zone) {
   SlaPolicy p = Default();
+  p.calendar_ = std::move(calendar);
+  p.zone_ = zone;
+  const bool have_calendar = p.calendar_ != nullptr;
   if (!c.version().empty()) p.version_ = c.version();
-  auto defaults = Merge(c.defaults(), p.defaults_, "sla.defaults");
+  auto defaults = Merge(c.defaults(), p.defaults_, "sla.defaults", have_calendar);
   if (!defaults.ok()) return defaults.status();
   p.defaults_ = *defaults;
-  auto emergency = Merge(c.emergency(), p.emergency_, "sla.emergency");
+  auto emergency = Merge(c.emergency(), p.emergency_, "sla.emergency", have_calendar);
   if (!emergency.ok()) return emergency.status();
   p.emergency_ = *emergency;
   for (int i = 0; i < c.by_category_size(); ++i) {
@@ -64,7 +81,7 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromConfig(const config::v1::SlaPolicy& c) 
       return absl::InvalidArgumentError(absl::StrCat(field, ".category: unknown category"));
     }
     const Targets& base = IsEmergency(entry.category()) ? p.emergency_ : p.defaults_;
-    auto t = Merge(entry.targets(), base, field + ".targets");
+    auto t = Merge(entry.targets(), base, field + ".targets", have_calendar);
     if (!t.ok()) return t.status();
     if (!p.by_category_.emplace(entry.category(), *t).second) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -82,6 +99,17 @@ bool SlaPolicy::IsEmergency(v1::Category category) {
 v1::Priority SlaPolicy::EffectivePriority(v1::Category category, v1::Priority requested) {
   if (IsEmergency(category)) return v1::PRIORITY_EMERGENCY;
   return requested == v1::PRIORITY_UNSPECIFIED ? v1::PRIORITY_NORMAL : requested;
+}
+
+bool SlaPolicy::UsesWorkingDays() const {
+  if (defaults_.resolve_day_basis == v1::DAY_BASIS_WORKING ||
+      emergency_.resolve_day_basis == v1::DAY_BASIS_WORKING) {
+    return true;
+  }
+  for (const auto& [category, t] : by_category_) {
+    if (t.resolve_day_basis == v1::DAY_BASIS_WORKING) return true;
+  }
+  return false;
 }
 
 const SlaPolicy::Targets& SlaPolicy::TargetsFor(v1::Category category,
@@ -106,7 +134,23 @@ std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category, v1::Priori
   };
   add(v1::CLOCK_KIND_ASSIGN, t.assign, v1::DAY_BASIS_CALENDAR);
   add(v1::CLOCK_KIND_PRELIMINARY, t.preliminary, v1::DAY_BASIS_CALENDAR);
-  add(v1::CLOCK_KIND_RESOLVE, t.resolve, t.resolve_day_basis);
+  if (t.resolve_day_basis != v1::DAY_BASIS_WORKING) {
+    add(v1::CLOCK_KIND_RESOLVE, t.resolve, v1::DAY_BASIS_CALENDAR);
+    return clocks;
+  }
+  absl::StatusOr<absl::Time> due =
+      calendar_->AddWorkingDays(accepted_at, t.resolve_working_days, zone_);
+  if (!due.ok()) {
+    // Never refuse a complaint for a missing calendar file: count calendar days instead, say so
+    // on the clock (DAY_BASIS_CALENDAR) and in the counter.
+    fallbacks_->fetch_add(1);
+    add(v1::CLOCK_KIND_RESOLVE, absl::Hours(24) * t.resolve_working_days, v1::DAY_BASIS_CALENDAR);
+    return clocks;
+  }
+  add(v1::CLOCK_KIND_RESOLVE, absl::ZeroDuration(), v1::DAY_BASIS_WORKING);
+  v1::SlaClock& resolve = clocks.back();
+  resolve.set_target_working_days(t.resolve_working_days);  // replaces the duration target
+  *resolve.mutable_deadline() = ToProto(*due);
   return clocks;
 }
 

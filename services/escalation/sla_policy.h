@@ -2,17 +2,22 @@
 //
 //   assign       30 minutes after acceptance, around the clock
 //   preliminary  3 hours after acceptance, around the clock
-//   resolve      3 days after acceptance (calendar days; working days arrive with the statutory
-//                calendar of the SLA-engine issue and are refused until then)
+//   resolve      3 days after acceptance: calendar days, or statutory working days
+//                (work_calendar.h: due at the end of the 3rd working day after acceptance)
 //
 // Targets are configurable per category; emergency categories (DOMAIN.md section 6) and
 // tickets submitted as PRIORITY_EMERGENCY get the emergency targets (a per-category entry still
 // wins for its category). A policy has a version; a ticket records the version
-// it was accepted under. Immutable after construction; thread-safe.
+// it was accepted under. A working-day clock whose dates the calendar does not cover falls back
+// to calendar days — recorded as DAY_BASIS_CALENDAR on the clock and counted in
+// calendar_fallbacks() — because a complaint is never refused for a missing calendar file.
+// Immutable after construction (but for that counter); thread-safe.
 #ifndef DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
 #define DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +25,7 @@
 #include "absl/time/time.h"
 #include "dispatch/config/v1/config.pb.h"
 #include "dispatch/v1/types.pb.h"
+#include "services/escalation/work_calendar.h"
 
 namespace dispatch {
 
@@ -30,12 +36,22 @@ class SlaPolicy {
     absl::Duration preliminary;
     absl::Duration resolve;
     v1::DayBasis resolve_day_basis = v1::DAY_BASIS_CALENDAR;
+    int resolve_working_days = 0;  // with DAY_BASIS_WORKING
   };
 
   // The built-in defaults: 30 min / 3 h / 3 calendar days; emergencies 10 min / 1 h / 1 day.
   static SlaPolicy Default();
-  // Validates and builds from configuration; unset targets fall back to the defaults.
-  static absl::StatusOr<SlaPolicy> FromConfig(const config::v1::SlaPolicy& config);
+  // Validates and builds from configuration; unset targets fall back to the defaults. Working-day
+  // targets need `calendar` (null: refused); days are counted in `zone`.
+  static absl::StatusOr<SlaPolicy> FromConfig(
+      const config::v1::SlaPolicy& config,
+      std::shared_ptr<const WorkCalendar> calendar = nullptr,
+      absl::TimeZone zone = absl::UTCTimeZone());
+
+  // Whether any target counts working days.
+  bool UsesWorkingDays() const;
+  // How many working-day clocks fell back to calendar days (dates the calendar did not cover).
+  int64_t calendar_fallbacks() const { return fallbacks_->load(); }
 
   const std::string& version() const { return version_; }
 
@@ -56,6 +72,9 @@ class SlaPolicy {
   Targets defaults_;
   Targets emergency_;
   std::map<int, Targets> by_category_;
+  std::shared_ptr<const WorkCalendar> calendar_;
+  absl::TimeZone zone_ = absl::UTCTimeZone();
+  std::shared_ptr<std::atomic<int64_t>> fallbacks_ = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 }  // namespace dispatch

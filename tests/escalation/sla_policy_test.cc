@@ -1,6 +1,7 @@
 // The "三三三" rule as the policy states it.
 #include "services/escalation/sla_policy.h"
 
+#include "common/config.h"
 #include "common/proto_time.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -89,11 +90,54 @@ TEST(Configuration, ACategoryCanHaveItsOwnTargets) {
   EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_PRELIMINARY), at + absl::Hours(1));
 }
 
-TEST(Configuration, WorkingDaysAreRefusedUntilTheCalendarExists) {
+TEST(Configuration, WorkingDaysNeedACalendar) {
   config::v1::SlaPolicy c;
   c.mutable_defaults()->set_resolve_day_basis(v1::DAY_BASIS_WORKING);
+  c.mutable_defaults()->set_resolve_working_days(3);
   EXPECT_THAT(SlaPolicy::FromConfig(c), StatusIs(absl::StatusCode::kInvalidArgument,
                                                  HasSubstr("sla.defaults.resolve_day_basis")));
+}
+
+std::shared_ptr<const WorkCalendar> Calendar2026() {
+  config::v1::HolidayCalendar year;
+  EXPECT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/calendar/2026.textproto", &year),
+              IsOk());
+  auto c = WorkCalendar::FromConfig({year});
+  EXPECT_THAT(c, IsOk());
+  return std::make_shared<WorkCalendar>(*std::move(c));
+}
+
+config::v1::SlaPolicy ThreeWorkingDays() {
+  config::v1::SlaPolicy c;
+  c.mutable_defaults()->set_resolve_day_basis(v1::DAY_BASIS_WORKING);
+  c.mutable_defaults()->set_resolve_working_days(3);
+  return c;
+}
+
+TEST(WorkingDayPolicy, AComplaintAcceptedAt1750OnTheEveOfAHolidayIsDueThreeWorkingDaysAfterIt) {
+  auto policy = SlaPolicy::FromConfig(ThreeWorkingDays(), Calendar2026(), testing::ShanghaiZone());
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_TRUE(policy->UsesWorkingDays());
+  absl::Time accepted = Shanghai(2026, 9, 30, 17, 50);
+  auto clocks = policy->ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL, accepted);
+  // The 30-minute and 3-hour clocks still run through the holiday night.
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_ASSIGN), Shanghai(2026, 9, 30, 18, 20));
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_PRELIMINARY), Shanghai(2026, 9, 30, 20, 50));
+  // 1-7 October off; 8, 9 and the make-up Saturday 10 count.
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_RESOLVE), Shanghai(2026, 10, 11, 0, 0));
+  EXPECT_EQ(clocks[2].day_basis(), v1::DAY_BASIS_WORKING);
+  EXPECT_EQ(clocks[2].target_working_days(), 3);
+  EXPECT_EQ(policy->calendar_fallbacks(), 0);
+}
+
+TEST(WorkingDayPolicy, DatesTheCalendarDoesNotCoverFallBackToCalendarDaysVisibly) {
+  auto policy = SlaPolicy::FromConfig(ThreeWorkingDays(), Calendar2026(), testing::ShanghaiZone());
+  ASSERT_THAT(policy, IsOk());
+  absl::Time accepted = Shanghai(2026, 12, 31, 10, 0);  // counting runs into 2027
+  auto clocks = policy->ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL, accepted);
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_RESOLVE), accepted + absl::Hours(72));
+  EXPECT_EQ(clocks[2].day_basis(), v1::DAY_BASIS_CALENDAR);
+  EXPECT_EQ(policy->calendar_fallbacks(), 1);
 }
 
 TEST(Configuration, TargetsMustBeOrderedAndPositive) {
