@@ -40,9 +40,10 @@ void ApplyTransition(redis::Client* redis, Transition t,
   args.push_back(std::to_string(t.remove.size()));
   for (auto& r : t.remove) args.push_back(r);
   args.push_back(std::to_string(t.counters.size()));
-  for (auto& [k, v] : t.counters) {
-    args.push_back(k);
-    args.push_back(std::to_string(v));
+  for (const auto& c : t.counters) {
+    args.push_back(c.counter == Transition::Counter::kHandlerLoad ? "load" : "returns");
+    args.push_back(c.field);
+    args.push_back(std::to_string(c.amount));
   }
   args.push_back(std::to_string(t.increments.size()));
   for (auto& [k, v] : t.increments) {
@@ -62,9 +63,7 @@ void ApplyTransition(redis::Client* redis, Transition t,
   }
   std::vector<std::string> keys = {keys::Ticket(*shard, t.ticket_id), keys::Timers(*shard),
                                    keys::Events(*shard), keys::WriteRecord(*shard, t.ticket_id),
-                                   t.counter == Transition::Counter::kHandlerLoad
-                                       ? keys::HandlerLoad(*shard)
-                                       : keys::Returns(*shard)};
+                                   keys::Returns(*shard), keys::HandlerLoad(*shard)};
   redis->Eval(
       TransitionScript(), std::move(keys), std::move(args),
       [t = std::move(t), done = std::move(done)](absl::StatusOr<redis::Reply> reply) {

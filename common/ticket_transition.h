@@ -36,10 +36,14 @@ struct Transition {
   absl::Time now;
   ticket_record::Fields set;
   std::vector<std::string> remove;
-  // Increments of one of the shard's counter hashes (field -> amount).
+  // Increments of the shard's counters: returns per unit, assigned tickets per handler.
   enum class Counter { kReturns, kHandlerLoad };
-  Counter counter = Counter::kReturns;
-  std::vector<std::pair<std::string, int64_t>> counters;
+  struct Increment {
+    Counter counter;
+    std::string field;  // unit code or handler id
+    int64_t amount;
+  };
+  std::vector<Increment> counters;
   // Increments of fields of the ticket hash (e.g. "ret").
   std::vector<std::pair<std::string, int64_t>> increments;
   // Events in order: type ("assigned") and the event without ids/version (filled in).

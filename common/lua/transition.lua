@@ -6,14 +6,14 @@
 --
 -- KEYS[1] ticket {s}:t:<id>    KEYS[2] timers {s}:timers    KEYS[3] events {s}:events
 -- KEYS[4] write record {s}:w:<id> (hash request id -> fingerprint)
--- KEYS[5] a counter hash of the shard ({s}:returns or {s}:load), may be unused
+-- KEYS[5] returns per unit {s}:returns   KEYS[6] assigned tickets per handler {s}:load
 -- ARGV[1] ticket id     ARGV[2] expected version     ARGV[3] allowed statuses, e.g. ",2,3,"
 -- ARGV[4] request id    ARGV[5] request fingerprint  ARGV[6] now (unix ms)
 -- ARGV[7] consumer group and ARGV[8] entry id of KEYS[3] to acknowledge, or "" ""; acknowledged
 --         unless the answer is "stale" or "conflict" (those leave the entry to be retried)
 -- ARGV[9] N fields to set, then N field/value pairs
 -- then M fields to delete, then M names
--- then K counter increments on KEYS[5], then K field/amount pairs
+-- then K counter increments, then K triples: "returns" or "load", field, amount
 -- then J ticket-hash increments, then J field/amount pairs
 -- then E events, then E (type, serialized TicketEvent) pairs, in order (versions +1, +2 ...)
 --
@@ -53,8 +53,10 @@ for k = 0, m - 1 do del[#del + 1] = ARGV[i + k] end
 i = i + m
 local kc = tonumber(ARGV[i]); i = i + 1
 local counters = {}
-for k = 0, kc - 1 do counters[#counters + 1] = {ARGV[i + 2 * k], ARGV[i + 2 * k + 1]} end
-i = i + 2 * kc
+for k = 0, kc - 1 do
+  counters[#counters + 1] = {ARGV[i + 3 * k], ARGV[i + 3 * k + 1], ARGV[i + 3 * k + 2]}
+end
+i = i + 3 * kc
 local j = tonumber(ARGV[i]); i = i + 1
 local incrs = {}
 for k = 0, j - 1 do incrs[#incrs + 1] = {ARGV[i + 2 * k], ARGV[i + 2 * k + 1]} end
@@ -65,7 +67,9 @@ local id = ARGV[1]
 local ver = tonumber(ARGV[2]) + e
 if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
 redis.call('HSET', KEYS[1], 'ver', ver, 'upd', ARGV[6], unpack(set))
-for _, c in ipairs(counters) do redis.call('HINCRBY', KEYS[5], c[1], c[2]) end
+for _, c in ipairs(counters) do
+  redis.call('HINCRBY', c[1] == 'load' and KEYS[6] or KEYS[5], c[2], c[3])
+end
 for _, c in ipairs(incrs) do redis.call('HINCRBY', KEYS[1], c[1], c[2]) end
 for k = 0, e - 1 do
   redis.call('XADD', KEYS[3], '*', 'type', ARGV[i + 2 * k], 'ticket', id, 'pb', ARGV[i + 2 * k + 1])

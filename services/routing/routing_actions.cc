@@ -113,7 +113,7 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
   }
   absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
   Write(req.write(), req,
-        [org, req, handlings, now](const v1::Ticket&) -> absl::StatusOr<Transition> {
+        [org, req, handlings, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           Transition t;
           t.action = "RouteTicket";
           t.now = now;
@@ -126,6 +126,9 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
                    {"manual", "0"},
                    {"orgv", org->model.version()}};
           t.remove = {"asg", "asgu"};
+          if (ticket.has_assignee()) {
+            t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
+          }
           v1::TicketEvent e;
           v1::TicketRouted* r = e.mutable_routed();
           r->set_unit_code(req.unit_code());
@@ -187,6 +190,12 @@ void RoutingActions::Assign(const v1::AssignTicketRequest& req,
                                       ? v1::TICKET_STATUS_CONTACTED
                                       : v1::TICKET_STATUS_ASSIGNED;
           t.set = {{"st", std::to_string(next)}, {"asg", h->id()}, {"asgu", h->unit_code()}};
+          if (ticket.assignee().id() != h->id()) {
+            t.counters.push_back({Transition::Counter::kHandlerLoad, h->id(), 1});
+            if (ticket.has_assignee()) {
+              t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
+            }
+          }
           if (ticket.clocks_size() > 0 && !ticket.clocks(0).has_met_at()) {
             t.set.emplace_back("c1.met", std::to_string(absl::ToUnixMillis(now)));
           }
@@ -234,7 +243,10 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
                    {"manual", "1"}};
           t.remove = {"asg", "asgu"};
           t.increments = {{"ret", 1}};
-          t.counters = {{unit, 1}};
+          t.counters = {{Transition::Counter::kReturns, unit, 1}};
+          if (ticket.has_assignee()) {  // no longer theirs
+            t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
+          }
           v1::TicketEvent e;
           e.set_reason(req.reason());
           v1::TicketReturned* r = e.mutable_returned();

@@ -189,8 +189,7 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
       t.set.emplace_back("asg", handler->id());
       t.set.emplace_back("asgu", handler->unit_code());
       t.set.emplace_back("c1.met", std::to_string(absl::ToUnixMillis(now)));
-      t.counter = Transition::Counter::kHandlerLoad;
-      t.counters = {{handler->id(), 1}};
+      t.counters = {{Transition::Counter::kHandlerLoad, handler->id(), 1}};
       v1::TicketEvent assigned;
       assigned.mutable_actor()->set_id("routing");
       v1::TicketAssigned* a = assigned.mutable_assigned();
@@ -246,6 +245,7 @@ void RoutingWorker::Start() {
   stop_ = false;
   thread_ = std::thread([this] {
     bool prepared = false;
+    int64_t loops = 0;
     while (!stop_) {
       if (!prepared) {
         absl::Status s = Prepare();
@@ -260,6 +260,8 @@ void RoutingWorker::Start() {
       if (absl::Status s = org_->Refresh(); !s.ok()) {
         fprintf(stderr, "routing: organisation: %s\n", s.ToString().c_str());
       }
+      // Re-read the handlers' loads now and then: RPCs (returns, reassignments) change them too.
+      if (++loops % 60 == 0) (void)Prepare();
       absl::StatusOr<int> n = RunOnce(absl::Milliseconds(500));
       if (!n.ok()) {
         fprintf(stderr, "routing: %s\n", n.status().ToString().c_str());

@@ -263,6 +263,11 @@ TEST_F(RoutingTest, AReturnedTicketIsReroutedCountedAgainstTheUnitAndKeepsItsDea
   auto count = redis_->ExecuteSync(
       {"HGET", keys::Returns(*keys::ShardOfTicketId(id)), "430923100001"});
   EXPECT_EQ(count->str, "1");  // counted against the returning community
+  auto load = [&](const std::string& handler) {
+    return redis_->ExecuteSync({"HGET", keys::HandlerLoad(*keys::ShardOfTicketId(id)), handler})
+        ->str;
+  };
+  EXPECT_EQ(load("h-cd-wgy"), "0");  // the returned ticket no longer counts for its officer
 
   // The desk reroutes it to the township's property service centre, which assigns it.
   grpc::ClientContext ctx2;
@@ -277,6 +282,7 @@ TEST_F(RoutingTest, AReturnedTicketIsReroutedCountedAgainstTheUnitAndKeepsItsDea
   v1::Ticket assigned;
   ASSERT_TRUE(Assign(rerouted.ticket(), "h-dp-wy1", &assigned).ok());
   EXPECT_EQ(assigned.assignee().id(), "h-dp-wy1");
+  EXPECT_EQ(load("h-dp-wy1"), "1");
 
   // None of this moved a deadline.
   ASSERT_EQ(assigned.clocks_size(), routed.clocks_size());
