@@ -79,6 +79,28 @@ absl::Status RoutingWorker::Prepare() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<int> RoutingWorker::ClaimAbandoned() {
+  std::vector<std::function<void(redis::Callback)>> commands;
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    commands.push_back([this, s](redis::Callback cb) {
+      redis_->Execute({"XAUTOCLAIM", keys::Events(s), keys::kRoutingGroup, options_.consumer,
+                       std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)), "0",
+                       "COUNT", std::to_string(options_.batch), "JUSTID"},
+                      std::move(cb));
+    });
+  }
+  int claimed = 0;
+  for (auto& r : All(redis_, std::move(commands))) {
+    if (!r.ok()) return r.status();
+    // [next start id, [claimed ids...], [deleted ids...]]
+    if (r->is_array() && r->elements.size() >= 2) {
+      claimed += static_cast<int>(r->elements[1].elements.size());
+    }
+  }
+  if (claimed > 0) pending_checked_ = false;  // they are this consumer's pending entries now
+  return claimed;
+}
+
 absl::StatusOr<int> RoutingWorker::RunOnce(absl::Duration block) {
   if (!pending_checked_) {
     // Events this consumer took before a crash or restart and never acknowledged.
@@ -261,7 +283,12 @@ void RoutingWorker::Start() {
         fprintf(stderr, "routing: organisation: %s\n", s.ToString().c_str());
       }
       // Re-read the handlers' loads now and then: RPCs (returns, reassignments) change them too.
-      if (++loops % 60 == 0) (void)Prepare();
+      if (++loops % 60 == 0) {
+        (void)Prepare();
+        if (auto claimed = ClaimAbandoned(); !claimed.ok()) {
+          fprintf(stderr, "routing: claiming: %s\n", claimed.status().ToString().c_str());
+        }
+      }
       absl::StatusOr<int> n = RunOnce(absl::Milliseconds(500));
       if (!n.ok()) {
         fprintf(stderr, "routing: %s\n", n.status().ToString().c_str());

@@ -37,6 +37,9 @@ class RoutingWorker {
     std::string consumer = "routing-1";
     int batch = 256;
     absl::TimeZone zone = absl::UTCTimeZone();
+    // Events another consumer took and has not acknowledged for this long are taken over
+    // (that replica died); see ClaimAbandoned().
+    absl::Duration claim_min_idle = absl::Seconds(60);
   };
 
   // Everything passed must outlive the worker. Each batch routes with the organisation in force
@@ -50,6 +53,10 @@ class RoutingWorker {
   // Routes what is waiting: first this consumer's own unacknowledged events, then new ones,
   // waiting up to `block` for new ones when there are none. Returns how many tickets it routed.
   absl::StatusOr<int> RunOnce(absl::Duration block);
+
+  // Takes over (XAUTOCLAIM) events other consumers left unacknowledged for claim_min_idle; the
+  // next RunOnce routes them. Returns how many were taken.
+  absl::StatusOr<int> ClaimAbandoned();
 
   // Runs Prepare and OrgHolder::Load (until they succeed), then OrgHolder::Refresh and RunOnce,
   // in a background thread until Stop(); errors are logged and retried.

@@ -49,9 +49,11 @@ class RoutingTest : public ::testing::Test {
     ASSERT_THAT(org_->Load(), IsOk());
   }
 
-  std::unique_ptr<RoutingWorker> NewWorker() {
+  std::unique_ptr<RoutingWorker> NewWorker(const std::string& consumer = "routing-1") {
     RoutingWorker::Options options;
     options.zone = testing::ShanghaiZone();
+    options.consumer = consumer;
+    options.claim_min_idle = absl::ZeroDuration();
     EXPECT_THAT(org_->Refresh(), IsOk());
     auto w = std::make_unique<RoutingWorker>(worker_redis_.get(), &clock_, org_.get(), options);
     EXPECT_THAT(w->Prepare(), IsOk());
@@ -209,6 +211,21 @@ TEST_F(RoutingTest, ARedeliveredAcceptedEventDoesNotRouteTwice) {
   EXPECT_THAT(again->RunOnce(absl::ZeroDuration()), IsOkAndHolds(0));
   EXPECT_EQ(Events("routed").size(), 1u);
   EXPECT_EQ(Get(id).version(), 3);
+}
+
+TEST_F(RoutingTest, EventsADeadReplicaTookAreTakenOverAndRoutedOnce) {
+  for (int i = 0; i < 20; ++i) Submit(HotlineComplaint(absl::StrCat("12345-2026-D", i)));
+  // Replica "dead" reads everything and dies before routing any of it.
+  auto dead = NewWorker("dead");
+  std::vector<std::string> argv = {"XREADGROUP", "GROUP", keys::kRoutingGroup, "dead", "STREAMS"};
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(">");
+  ASSERT_THAT(redis_->ExecuteSync(argv), IsOk());
+  auto survivor = NewWorker("survivor");
+  EXPECT_EQ(Drain(*survivor), 0);  // nothing new for it
+  EXPECT_THAT(survivor->ClaimAbandoned(), IsOkAndHolds(20));
+  EXPECT_EQ(Drain(*survivor), 20);
+  EXPECT_EQ(Events("routed").size(), 20u);
 }
 
 TEST_F(RoutingTest, EmergenciesAreRoutedAheadOfOrdinaryTickets) {
