@@ -38,6 +38,14 @@ if not string.find(ARGV[3], ',' .. state[1] .. ',', 1, true) then
   ack()
   return {'status', tonumber(state[1])}
 end
+-- Refuse keys of the wrong type here, before the first write (Redis does not roll back a script
+-- that fails halfway).
+for k, want in pairs({[2] = 'zset', [3] = 'stream', [4] = 'hash', [5] = 'hash', [6] = 'hash'}) do
+  local t = redis.call('TYPE', KEYS[k])['ok']
+  if t ~= 'none' and t ~= want then
+    return redis.error_reply('transition.lua: key ' .. KEYS[k] .. ' holds a ' .. t .. ', not a ' .. want)
+  end
+end
 
 local i = 9
 local n = tonumber(ARGV[i]); i = i + 1

@@ -157,7 +157,7 @@ absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::stri
     if (std::find(covered.begin(), covered.end(), y) == covered.end()) {
       fprintf(stderr,
               "dispatchd: WARNING: the working-day calendar has no file for %lld "
-              "(%s/%lld.textproto); working-day deadlines in %lld fall back to calendar days\n",
+              "(%s/%lld.textproto); working-day deadlines in %lld assume plain weekdays\n",
               static_cast<long long>(y), dir.c_str(), static_cast<long long>(y),
               static_cast<long long>(y));
     }

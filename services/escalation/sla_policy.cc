@@ -138,19 +138,16 @@ std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category, v1::Priori
     add(v1::CLOCK_KIND_RESOLVE, t.resolve, v1::DAY_BASIS_CALENDAR);
     return clocks;
   }
-  absl::StatusOr<absl::Time> due =
-      calendar_->AddWorkingDays(accepted_at, t.resolve_working_days, zone_);
-  if (!due.ok()) {
-    // Never refuse a complaint for a missing calendar file: count calendar days instead, say so
-    // on the clock (DAY_BASIS_CALENDAR) and in the counter.
-    fallbacks_->fetch_add(1);
-    add(v1::CLOCK_KIND_RESOLVE, absl::Hours(24) * t.resolve_working_days, v1::DAY_BASIS_CALENDAR);
-    return clocks;
-  }
+  // Never refuse a complaint for a missing calendar file: days of uncovered years count as
+  // working when Monday-Friday, and the assumption is counted (dispatchd also warns at start).
+  bool assumed = false;
+  absl::Time due = calendar_->AddWorkingDaysAssumingWeekdays(accepted_at, t.resolve_working_days,
+                                                             zone_, &assumed);
+  if (assumed) fallbacks_->fetch_add(1);
   add(v1::CLOCK_KIND_RESOLVE, absl::ZeroDuration(), v1::DAY_BASIS_WORKING);
   v1::SlaClock& resolve = clocks.back();
   resolve.set_target_working_days(t.resolve_working_days);  // replaces the duration target
-  *resolve.mutable_deadline() = ToProto(*due);
+  *resolve.mutable_deadline() = ToProto(due);
   return clocks;
 }
 

@@ -8,9 +8,9 @@
 // Targets are configurable per category; emergency categories (DOMAIN.md section 6) and
 // tickets submitted as PRIORITY_EMERGENCY get the emergency targets (a per-category entry still
 // wins for its category). A policy has a version; a ticket records the version
-// it was accepted under. A working-day clock whose dates the calendar does not cover falls back
-// to calendar days — recorded as DAY_BASIS_CALENDAR on the clock and counted in
-// calendar_fallbacks() — because a complaint is never refused for a missing calendar file.
+// it was accepted under. A working-day clock whose dates the calendar does not cover counts the
+// uncovered days as working when Monday-Friday — counted in calendar_fallbacks(), and dispatchd
+// warns at start — because a complaint is never refused for a missing calendar file.
 // Immutable after construction (but for that counter); thread-safe.
 #ifndef DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
 #define DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
@@ -50,7 +50,7 @@ class SlaPolicy {
 
   // Whether any target counts working days.
   bool UsesWorkingDays() const;
-  // How many working-day clocks fell back to calendar days (dates the calendar did not cover).
+  // How many working-day clocks had to assume plain weekdays (dates the calendar did not cover).
   int64_t calendar_fallbacks() const { return fallbacks_->load(); }
 
   const std::string& version() const { return version_; }

@@ -99,4 +99,22 @@ absl::StatusOr<absl::Time> WorkCalendar::AddWorkingDays(absl::Time start, int da
   return absl::FromCivil(day + 1, zone);  // the end of the last counted day
 }
 
+absl::Time WorkCalendar::AddWorkingDaysAssumingWeekdays(absl::Time start, int days,
+                                                        absl::TimeZone zone,
+                                                        bool* assumed) const {
+  *assumed = false;
+  absl::CivilDay day = absl::ToCivilDay(start, zone);
+  int counted = 0;
+  while (counted < days) {
+    ++day;
+    absl::StatusOr<bool> working = IsWorkingDay(day);
+    if (!working.ok()) {
+      *assumed = true;
+      working = !IsWeekend(day);
+    }
+    if (*working) ++counted;
+  }
+  return absl::FromCivil(day + 1, zone);
+}
+
 }  // namespace dispatch

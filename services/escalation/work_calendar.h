@@ -3,7 +3,8 @@
 //
 // A day is a working day when it is Monday-Friday and not inside a holiday, or when it is a
 // make-up working day (调休上班). Only years that have a calendar file are known: asking about any
-// other day is an error (FAILED_PRECONDITION naming the year), never a silent guess.
+// other day is an error (FAILED_PRECONDITION naming the year), never a silent guess; only
+// AddWorkingDaysAssumingWeekdays assumes, and tells its caller.
 //
 // Deadline rule (the Chinese rule for periods: the day the period starts is not counted): a
 // ticket accepted on day D with "N working days" is due at the end of the N-th working day after
@@ -38,6 +39,12 @@ class WorkCalendar {
   // The end of the `days`-th working day after the day of `start` (in `zone`).
   absl::StatusOr<absl::Time> AddWorkingDays(absl::Time start, int days,
                                             absl::TimeZone zone) const;
+
+  // The same, but days of years without a file count as working when Monday-Friday, and
+  // `*assumed` says whether that happened. For deadlines that must exist even when a calendar
+  // file is missing; callers must report the assumption loudly.
+  absl::Time AddWorkingDaysAssumingWeekdays(absl::Time start, int days, absl::TimeZone zone,
+                                            bool* assumed) const;
 
  private:
   std::set<int> years_;

@@ -102,17 +102,23 @@ absl::StatusOr<int> RoutingWorker::ClaimAbandoned() {
 }
 
 absl::StatusOr<int> RoutingWorker::RunOnce(absl::Duration block) {
-  if (!pending_checked_) {
-    // Events this consumer took before a crash or restart and never acknowledged.
-    absl::StatusOr<int> pending = ReadAndRoute("0", absl::ZeroDuration());
+  // First the events this consumer took before a crash, restart or transient error and never
+  // acknowledged, batch after batch until none is left; then new ones.
+  int routed = 0;
+  while (!pending_checked_) {
+    int read = 0;
+    absl::StatusOr<int> pending = ReadAndRoute("0", absl::ZeroDuration(), &read);
     if (!pending.ok()) return pending;
-    pending_checked_ = true;
-    if (*pending > 0) return pending;
+    routed += *pending;
+    if (read == 0) pending_checked_ = true;
   }
-  return ReadAndRoute(">", block);
+  if (routed > 0) return routed;
+  int read = 0;
+  return ReadAndRoute(">", block, &read);
 }
 
-absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl::Duration block) {
+absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl::Duration block,
+                                                int* read) {
   std::vector<std::string> argv = {"XREADGROUP", "GROUP", keys::kRoutingGroup, options_.consumer,
                                    "COUNT", std::to_string(options_.batch)};
   if (block > absl::ZeroDuration()) {
@@ -143,6 +149,7 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
         if (fields[i].str == "type") e.type = fields[i + 1].str;
         if (fields[i].str == "pb") pb = fields[i + 1].str;
       }
+      ++*read;
       if (e.type == "accepted" && e.event.ParseFromString(pb) && e.event.has_accepted()) {
         entries.push_back(std::move(e));
       } else {
@@ -225,23 +232,38 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     }
     t.ack_group = keys::kRoutingGroup;
     t.ack_entry = e.entry_id;
-    tiers[Urgency(e)].push_back([this, t = std::move(t)](redis::Callback cb) mutable {
+    tiers[Urgency(e)].push_back([this, t = std::move(t), shard = e.shard,
+                                 entry = e.entry_id](redis::Callback cb) mutable {
       // Adapt the transition's result to the reply shape All() collects.
-      ApplyTransition(redis_, std::move(t),
-                      [cb = std::move(cb)](absl::StatusOr<TransitionResult> r) {
-                        if (!r.ok()) {
-                          // Gone or no longer ACCEPTED: acknowledged, nothing to do.
-                          if (absl::IsNotFound(r.status()) ||
-                              absl::IsFailedPrecondition(r.status())) {
-                            return cb(redis::Reply{});
-                          }
-                          return cb(r.status());
-                        }
-                        redis::Reply reply;
-                        reply.type = redis::Reply::Type::kInteger;
-                        reply.integer = r->replayed ? 0 : 1;
-                        cb(std::move(reply));
-                      });
+      ApplyTransition(
+          redis_, std::move(t),
+          [this, shard, entry, cb = std::move(cb)](absl::StatusOr<TransitionResult> r) {
+            if (r.ok()) {
+              redis::Reply reply;
+              reply.type = redis::Reply::Type::kInteger;
+              reply.integer = r->replayed ? 0 : 1;
+              return cb(std::move(reply));
+            }
+            // Gone or no longer ACCEPTED: the script acknowledged it; nothing to do.
+            if (absl::IsNotFound(r.status()) || absl::IsFailedPrecondition(r.status())) {
+              return cb(redis::Reply{});
+            }
+            // Transient (Redis down or busy): leave it pending and retry.
+            if (absl::IsUnavailable(r.status()) || absl::IsResourceExhausted(r.status()) ||
+                absl::IsDeadlineExceeded(r.status())) {
+              return cb(r.status());
+            }
+            // Anything else will fail every time (the ticket moved on — ABORTED —, a request-id
+            // clash, a broken record): acknowledge it so that one event can never stop routing,
+            // and say so. The ticket keeps its state; its clocks will surface it.
+            fprintf(stderr, "routing: dropping event %s: %s\n", entry.c_str(),
+                    r.status().ToString().c_str());
+            redis_->Execute({"XACK", keys::Events(shard), keys::kRoutingGroup, entry},
+                            [cb = std::move(cb)](absl::StatusOr<redis::Reply> acked) {
+                              if (!acked.ok()) return cb(acked.status());
+                              cb(redis::Reply{});
+                            });
+          });
     });
   }
   int routed_count = 0;
@@ -255,7 +277,7 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
       routed_count += r->integer;  // 1 routed now; 0 skipped or replayed
     }
   }
-  // A failed script leaves its event unacknowledged; the next pending read retries it.
+  // A transient failure leaves its event unacknowledged; the next pending read retries it.
   if (!first_error.ok()) {
     pending_checked_ = false;
     return first_error;

@@ -60,11 +60,13 @@ class RoutingWorker {
 
   // Runs Prepare and OrgHolder::Load (until they succeed), then OrgHolder::Refresh and RunOnce,
   // in a background thread until Stop(); errors are logged and retried.
-  void Start();
+  void Start();  // at most once
   void Stop();
 
  private:
-  absl::StatusOr<int> ReadAndRoute(const std::string& from_id, absl::Duration block);
+  // Reads from `from_id` ("0": own pending entries, ">": new ones) and routes; `*read` counts
+  // the entries read.
+  absl::StatusOr<int> ReadAndRoute(const std::string& from_id, absl::Duration block, int* read);
 
   redis::Client* const redis_;
   Clock* const clock_;

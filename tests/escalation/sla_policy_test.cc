@@ -130,13 +130,16 @@ TEST(WorkingDayPolicy, AComplaintAcceptedAt1750OnTheEveOfAHolidayIsDueThreeWorki
   EXPECT_EQ(policy->calendar_fallbacks(), 0);
 }
 
-TEST(WorkingDayPolicy, DatesTheCalendarDoesNotCoverFallBackToCalendarDaysVisibly) {
+TEST(WorkingDayPolicy, DatesTheCalendarDoesNotCoverAssumeWeekdaysAndAreCounted) {
   auto policy = SlaPolicy::FromConfig(ThreeWorkingDays(), Calendar2026(), testing::ShanghaiZone());
   ASSERT_THAT(policy, IsOk());
-  absl::Time accepted = Shanghai(2026, 12, 31, 10, 0);  // counting runs into 2027
+  // Thu 31 Dec 2026; 2027 has no file: Fri 1, Mon 4, Tue 5 January are assumed working.
+  absl::Time accepted = Shanghai(2026, 12, 31, 10, 0);
   auto clocks = policy->ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL, accepted);
-  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_RESOLVE), accepted + absl::Hours(72));
-  EXPECT_EQ(clocks[2].day_basis(), v1::DAY_BASIS_CALENDAR);
+  EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_RESOLVE), Shanghai(2027, 1, 6, 0, 0));
+  EXPECT_EQ(policy->calendar_fallbacks(), 1);
+  // A date the calendar covers assumes nothing.
+  policy->ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL, Shanghai(2026, 6, 1, 9, 0));
   EXPECT_EQ(policy->calendar_fallbacks(), 1);
 }
 

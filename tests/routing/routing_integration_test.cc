@@ -228,6 +228,26 @@ TEST_F(RoutingTest, EventsADeadReplicaTookAreTakenOverAndRoutedOnce) {
   EXPECT_EQ(Events("routed").size(), 20u);
 }
 
+TEST_F(RoutingTest, ATicketADispatcherRoutedFirstDoesNotStopTheWorker) {
+  std::string first = Submit(HotlineComplaint("12345-2026-M1"));
+  // A dispatcher routes it by hand before the worker gets to it (version 1 -> 2).
+  grpc::ClientContext ctx;
+  v1::RouteTicketRequest route;
+  *route.mutable_write() = Write(Get(first), "route-1", "desk-1");
+  route.set_unit_code("430923100");
+  route.set_department(v1::DEPARTMENT_HOUSING);
+  v1::TicketActionResponse resp;
+  ASSERT_TRUE(routing_->RouteTicket(&ctx, route, &resp).ok());
+  std::string second = Submit(HotlineComplaint("12345-2026-M2"));
+  auto worker = NewWorker();
+  EXPECT_EQ(Drain(*worker), 1);  // the second; the first is acknowledged and left alone
+  EXPECT_EQ(Get(first).responsible_unit_code(), "430923100");
+  EXPECT_EQ(Get(second).status(), v1::TICKET_STATUS_ASSIGNED);
+  EXPECT_EQ(Drain(*worker), 0);
+  std::string third = Submit(HotlineComplaint("12345-2026-M3"));
+  EXPECT_EQ(Drain(*worker), 1);  // routing goes on
+}
+
 TEST_F(RoutingTest, EmergenciesAreRoutedAheadOfOrdinaryTickets) {
   for (int i = 0; i < 5; ++i) Submit(HotlineComplaint(absl::StrCat("12345-2026-N", i)));
   auto burst = HotlineComplaint("12345-2026-E1");
