@@ -7,7 +7,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 DISPATCH_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libhiredis-dev libjemalloc-dev redis-server redis-tools
+  libabsl-dev libhiredis-dev libjemalloc-dev redis-server redis-tools tzdata
   libgtest-dev libgmock-dev
 )
 
