@@ -5,6 +5,13 @@
 //       --description="电梯停运" --phone=13812345678 --estate="翠苑一区"
 //   dispatchctl get T20261122-042-7KQ2M9XZ
 //   dispatchctl lookup --channel=CHANNEL_HOTLINE_12345 --work_order=WO-1
+//   dispatchctl assign T... [--handler=h-cd-wgy]           (empty: an on-duty handler)
+//   dispatchctl route T... --unit=430923100 --department=DEPARTMENT_HOUSING
+//   dispatchctl return T... --reason="不属于本单位职责" --reason_code=RETURN_REASON_NOT_OUR_DEPARTMENT
+//   dispatchctl org                                         (the organisation in force)
+//
+// Writes read the ticket first and send its current version; their request id is derived
+// from ticket, version and command, so running the same command twice changes nothing twice.
 //
 // --target picks the server (default 127.0.0.1:50051). Prints responses as JSON;
 // exits 0 on success, 1 on an RPC error (printed with its code), 2 on bad usage.
@@ -16,8 +23,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "dispatch/v1/intake.grpc.pb.h"
+#include "dispatch/v1/routing.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -34,6 +43,12 @@ ABSL_FLAG(std::string, estate, "", "submit: estate (小区) name");
 ABSL_FLAG(std::string, address, "", "submit: building/unit/room");
 ABSL_FLAG(std::string, name, "", "submit: complainant name");
 ABSL_FLAG(std::string, phone, "", "submit: complainant phone");
+ABSL_FLAG(std::string, actor, "dispatchctl", "assign/route/return: who acts");
+ABSL_FLAG(std::string, handler, "", "assign: handler id (empty: the roster picks)");
+ABSL_FLAG(std::string, unit, "", "route: unit code");
+ABSL_FLAG(std::string, department, "", "route: Department enum name");
+ABSL_FLAG(std::string, reason, "", "return: why");
+ABSL_FLAG(std::string, reason_code, "RETURN_REASON_NOT_OUR_DEPARTMENT", "return: ReturnReason");
 
 namespace {
 
@@ -143,11 +158,50 @@ int Lookup(v1::IntakeService::Stub& stub) {
   return Report(s);
 }
 
+// The write header for the ticket as it is now.
+absl::StatusOr<v1::TicketWrite> WriteFor(v1::IntakeService::Stub& intake, const std::string& id,
+                                         const std::string& command) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::GetTicketRequest req;
+  req.set_ticket_id(id);
+  v1::GetTicketResponse resp;
+  grpc::Status s = intake.GetTicket(&ctx, req, &resp);
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  }
+  v1::TicketWrite w;
+  w.set_ticket_id(id);
+  w.set_expected_version(resp.ticket().version());
+  w.set_request_id(absl::StrCat("ctl-", command, "-", id, "-", resp.ticket().version()));
+  w.mutable_actor()->set_id(absl::GetFlag(FLAGS_actor));
+  return w;
+}
+
+template <typename Request, typename Call>
+int Write(v1::IntakeService::Stub& intake, const std::string& id, const std::string& command,
+          Request req, Call call) {
+  auto w = WriteFor(intake, id, command);
+  if (!w.ok()) {
+    fprintf(stderr, "error: %s\n", w.status().ToString().c_str());
+    return 1;
+  }
+  *req.mutable_write() = *w;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::TicketActionResponse resp;
+  grpc::Status s = call(&ctx, req, &resp);
+  if (s.ok()) Print(resp);
+  return Report(s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "dispatchctl health | submit [flags] | get TICKET_ID | lookup --channel=C --work_order=W");
+      "dispatchctl health | submit [flags] | get TICKET_ID | lookup --channel=C --work_order=W | "
+      "assign TICKET_ID [--handler=H] | route TICKET_ID --unit=U --department=D | "
+      "return TICKET_ID --reason=R [--reason_code=C] | org");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
@@ -160,6 +214,46 @@ int main(int argc, char** argv) {
   if (cmd == "submit") return Submit(*stub);
   if (cmd == "get" && args.size() == 3) return Get(*stub, args[2]);
   if (cmd == "lookup") return Lookup(*stub);
+  auto routing = v1::RoutingService::NewStub(ch);
+  if (cmd == "org") {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::GetOrganisationResponse resp;
+    grpc::Status s = routing->GetOrganisation(&ctx, v1::GetOrganisationRequest(), &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (args.size() == 3 && cmd == "assign") {
+    v1::AssignTicketRequest req;
+    req.set_handler_id(absl::GetFlag(FLAGS_handler));
+    return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
+      return routing->AssignTicket(ctx, r, resp);
+    });
+  }
+  if (args.size() == 3 && cmd == "route") {
+    v1::RouteTicketRequest req;
+    int department;
+    if (!ParseEnum(v1::Department_descriptor(), absl::GetFlag(FLAGS_department), &department)) {
+      return 2;
+    }
+    req.set_unit_code(absl::GetFlag(FLAGS_unit));
+    req.set_department(static_cast<v1::Department>(department));
+    return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
+      return routing->RouteTicket(ctx, r, resp);
+    });
+  }
+  if (args.size() == 3 && cmd == "return") {
+    v1::ReturnTicketRequest req;
+    int code;
+    if (!ParseEnum(v1::ReturnReason_descriptor(), absl::GetFlag(FLAGS_reason_code), &code)) {
+      return 2;
+    }
+    req.set_reason(absl::GetFlag(FLAGS_reason));
+    req.set_reason_code(static_cast<v1::ReturnReason>(code));
+    return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
+      return routing->ReturnTicket(ctx, r, resp);
+    });
+  }
   fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
   return 2;
 }
