@@ -1,0 +1,53 @@
+// RedisClock: "now" as Redis sees it (the TIME command), so that every process and every worker
+// of a deployment agrees on when a deadline passed — the SLA timer engine must not trust each
+// host's own clock. Optionally scaled for demos and soak tests (time_scale 600: one real second
+// is ten service minutes), anchored at an epoch shared through Redis ({time}:epoch), so every
+// process scales identically.
+//
+// Now() asks Redis at most once per `resync` interval and interpolates with the local monotonic
+// clock in between; when Redis cannot be reached it keeps interpolating from the last answer.
+// Thread-safe.
+#ifndef DISPATCH_COMMON_REDIS_CLOCK_H_
+#define DISPATCH_COMMON_REDIS_CLOCK_H_
+
+#include <chrono>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/redis/redis_client.h"
+
+namespace dispatch {
+
+class RedisClock : public Clock {
+ public:
+  // Reads Redis TIME (and, when scale != 1, creates or reads the shared epoch); fails when
+  // Redis cannot be reached. `redis` must outlive the clock.
+  static absl::StatusOr<std::unique_ptr<RedisClock>> Create(
+      redis::Client* redis, double scale = 1.0, absl::Duration resync = absl::Seconds(1));
+
+  absl::Time Now() override;
+
+  double scale() const { return scale_; }
+  absl::Time epoch() const { return epoch_; }
+
+ private:
+  RedisClock(redis::Client* redis, double scale, absl::Duration resync)
+      : redis_(redis), scale_(scale), resync_(resync) {}
+  absl::Status Sync();  // reads TIME; requires mu_ held
+  absl::Time Scaled(absl::Time redis_time) const;
+
+  redis::Client* const redis_;
+  const double scale_;
+  const absl::Duration resync_;
+  absl::Time epoch_;  // set once in Create
+  absl::Mutex mu_;
+  absl::Time synced_redis_time_ ABSL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point synced_at_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dispatch
+
+#endif  // DISPATCH_COMMON_REDIS_CLOCK_H_
