@@ -110,6 +110,21 @@ class RoutingTest : public ::testing::Test {
     return s;
   }
 
+  // A dispatcher routes `t` by hand to `unit` (housing unless told otherwise).
+  grpc::Status RouteByHand(const v1::Ticket& t, const std::string& unit, v1::Ticket* out,
+                           const std::string& request_id = "route-1",
+                           v1::Department department = v1::DEPARTMENT_HOUSING) {
+    grpc::ClientContext ctx;
+    v1::RouteTicketRequest req;
+    *req.mutable_write() = Write(t, request_id, "desk-1");
+    req.set_unit_code(unit);
+    req.set_department(department);
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->RouteTicket(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
   // Events of one type across all shards, in stream order per shard.
   std::vector<v1::TicketEvent> Events(const std::string& type) {
     std::vector<v1::TicketEvent> out;
@@ -231,13 +246,8 @@ TEST_F(RoutingTest, EventsADeadReplicaTookAreTakenOverAndRoutedOnce) {
 TEST_F(RoutingTest, ATicketADispatcherRoutedFirstDoesNotStopTheWorker) {
   std::string first = Submit(HotlineComplaint("12345-2026-M1"));
   // A dispatcher routes it by hand before the worker gets to it (version 1 -> 2).
-  grpc::ClientContext ctx;
-  v1::RouteTicketRequest route;
-  *route.mutable_write() = Write(Get(first), "route-1", "desk-1");
-  route.set_unit_code("430923100");
-  route.set_department(v1::DEPARTMENT_HOUSING);
-  v1::TicketActionResponse resp;
-  ASSERT_TRUE(routing_->RouteTicket(&ctx, route, &resp).ok());
+  v1::Ticket routed_by_hand;
+  ASSERT_TRUE(RouteByHand(Get(first), "430923100", &routed_by_hand).ok());
   std::string second = Submit(HotlineComplaint("12345-2026-M2"));
   auto worker = NewWorker();
   EXPECT_EQ(Drain(*worker), 1);  // the second; the first is acknowledged and left alone
@@ -307,17 +317,12 @@ TEST_F(RoutingTest, AReturnedTicketIsReroutedCountedAgainstTheUnitAndKeepsItsDea
   EXPECT_EQ(load("h-cd-wgy"), "0");  // the returned ticket no longer counts for its officer
 
   // The desk reroutes it to the township's property service centre, which assigns it.
-  grpc::ClientContext ctx2;
-  v1::RouteTicketRequest route;
-  *route.mutable_write() = Write(returned.ticket(), "route-1", "desk-1");
-  route.set_unit_code("430923100");
-  route.set_department(v1::DEPARTMENT_HOUSING);
-  v1::TicketActionResponse rerouted;
-  ASSERT_TRUE(routing_->RouteTicket(&ctx2, route, &rerouted).ok());
-  EXPECT_EQ(rerouted.ticket().status(), v1::TICKET_STATUS_ROUTED);
-  EXPECT_EQ(rerouted.ticket().responsible_unit_code(), "430923100");
+  v1::Ticket rerouted;
+  ASSERT_TRUE(RouteByHand(returned.ticket(), "430923100", &rerouted).ok());
+  EXPECT_EQ(rerouted.status(), v1::TICKET_STATUS_ROUTED);
+  EXPECT_EQ(rerouted.responsible_unit_code(), "430923100");
   v1::Ticket assigned;
-  ASSERT_TRUE(Assign(rerouted.ticket(), "h-dp-wy1", &assigned).ok());
+  ASSERT_TRUE(Assign(rerouted, "h-dp-wy1", &assigned).ok());
   EXPECT_EQ(assigned.assignee().id(), "h-dp-wy1");
   EXPECT_EQ(load("h-dp-wy1"), "1");
 
@@ -344,13 +349,7 @@ TEST_F(RoutingTest, BadRoutingRequestsNameWhatWasWrong) {
   EXPECT_THAT(Assign(stale, "h-cd-wgy", &out),
               GrpcError(grpc::StatusCode::ABORTED, "expected_version"));
 
-  grpc::ClientContext ctx;
-  v1::RouteTicketRequest route;
-  *route.mutable_write() = Write(t, "route-x", "desk-1");
-  route.set_unit_code("000000");
-  route.set_department(v1::DEPARTMENT_HOUSING);
-  v1::TicketActionResponse resp;
-  EXPECT_THAT(routing_->RouteTicket(&ctx, route, &resp),
+  EXPECT_THAT(RouteByHand(t, "000000", &out, "route-x"),
               GrpcError(grpc::StatusCode::NOT_FOUND, "unit_code"));
 
   // A retry with the same request id returns the ticket; a different change with it is refused.
@@ -370,14 +369,9 @@ TEST_F(RoutingTest, AnOffDutyHandlerCannotBeAssigned) {
   ASSERT_EQ(Drain(*worker), 1);
   v1::Ticket t = Get(id), out;
   // Route by hand to 东坪镇 housing; h-dp-wy2 works weekends only, and it is Monday.
-  grpc::ClientContext ctx;
-  v1::RouteTicketRequest route;
-  *route.mutable_write() = Write(t, "route-1", "desk-1");
-  route.set_unit_code("430923100");
-  route.set_department(v1::DEPARTMENT_HOUSING);
-  v1::TicketActionResponse resp;
-  ASSERT_TRUE(routing_->RouteTicket(&ctx, route, &resp).ok());
-  EXPECT_THAT(Assign(resp.ticket(), "h-dp-wy2", &out),
+  v1::Ticket routed;
+  ASSERT_TRUE(RouteByHand(t, "430923100", &routed).ok());
+  EXPECT_THAT(Assign(routed, "h-dp-wy2", &out),
               GrpcError(grpc::StatusCode::FAILED_PRECONDITION, "not on duty"));
 }
 
