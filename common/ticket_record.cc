@@ -168,6 +168,11 @@ void FillClockState(absl::Time now, v1::Ticket* ticket) {
   }
 }
 
+void PrepareForReader(absl::Time now, bool full_contact, v1::Ticket* ticket) {
+  FillClockState(now, ticket);
+  if (!full_contact) MaskContact(ticket);
+}
+
 void MaskContact(v1::Ticket* ticket) {
   v1::Complainant* who = ticket->mutable_complaint()->mutable_complainant();
   who->set_phone(MaskPhone(who->phone()));

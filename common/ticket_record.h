@@ -52,6 +52,9 @@ std::string EncodeHandlings(const google::protobuf::RepeatedPtrField<v1::Handlin
 // Masks the complainant's personal data for read responses (phone 138****5678, name 张**).
 void MaskContact(v1::Ticket* ticket);
 
+// What a reader is shown at `now`: FillClockState, and MaskContact unless `full_contact`.
+void PrepareForReader(absl::Time now, bool full_contact, v1::Ticket* ticket);
+
 }  // namespace dispatch::ticket_record
 
 #endif  // DISPATCH_COMMON_TICKET_RECORD_H_

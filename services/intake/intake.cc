@@ -163,8 +163,7 @@ void Intake::ReadBack(const std::string& ticket_id, v1::ContactView view,
                       std::function<void(absl::StatusOr<v1::Ticket>)> done) {
   store_.Get(ticket_id, [this, view, done = std::move(done)](absl::StatusOr<v1::Ticket> t) {
     if (!t.ok()) return done(t.status());
-    ticket_record::FillClockState(clock_->Now(), &*t);
-    if (view != v1::CONTACT_VIEW_FULL) ticket_record::MaskContact(&*t);
+    ticket_record::PrepareForReader(clock_->Now(), view == v1::CONTACT_VIEW_FULL, &*t);
     done(std::move(t));
   });
 }

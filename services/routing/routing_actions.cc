@@ -75,8 +75,7 @@ void RoutingActions::Write(const v1::TicketWrite& write, const google::protobuf:
       if (!v.ok()) return done(v.status());
       store_.Get(id, [this, done](absl::StatusOr<v1::Ticket> after) {
         if (!after.ok()) return done(after.status());
-        ticket_record::FillClockState(clock_->Now(), &*after);
-        ticket_record::MaskContact(&*after);
+        ticket_record::PrepareForReader(clock_->Now(), /*full_contact=*/false, &*after);
         v1::TicketActionResponse response;
         *response.mutable_ticket() = *std::move(after);
         done(std::move(response));
