@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/text.h"
@@ -36,6 +37,9 @@ Fields Encode(const v1::Ticket& t) {
   add_nonzero("ret", t.return_count());
   add_nonzero("redo", t.redo_count());
   add_nonzero("manual", t.needs_manual_routing());
+  if (!t.clocks().empty() && !t.clocks(0).warn_percent().empty()) {
+    f.emplace_back("wp", absl::StrJoin(t.clocks(0).warn_percent(), ","));
+  }
   for (const v1::SlaClock& c : t.clocks()) {
     std::string p = absl::StrCat("c", c.kind(), ".");
     // Working-day targets are stored as "w<days>", durations in milliseconds.
@@ -47,6 +51,7 @@ Fields Encode(const v1::Ticket& t) {
     f.emplace_back(p + "due", Ms(c.deadline()));
     if (c.has_met_at()) f.emplace_back(p + "met", Ms(c.met_at()));
     if (c.breached()) f.emplace_back(p + "br", "1");
+    if (c.warned_percent() != 0) f.emplace_back(p + "w", std::to_string(c.warned_percent()));
   }
   return f;
 }
@@ -105,6 +110,11 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
     handling->set_department(static_cast<v1::Department>(dept));
     handling->set_role(static_cast<v1::HandlingRole>(role));
   }
+  if (h.count("ext") && !t.mutable_pending_extension()->ParseFromString(h["ext"])) ok = false;
+  std::vector<int32_t> warn_percents;
+  for (absl::string_view w : absl::StrSplit(h["wp"], ',', absl::SkipEmpty())) {
+    ok &= absl::SimpleAtoi(w, &warn_percents.emplace_back());
+  }
   for (int kind = v1::CLOCK_KIND_ASSIGN; kind <= v1::CLOCK_KIND_SUPERVISION; ++kind) {
     std::string p = absl::StrCat("c", kind, ".");
     if (h.find(p + "due") == h.end()) continue;
@@ -131,6 +141,9 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
       *c->mutable_met_at() = TsFromMs(v);
     }
     c->set_breached(h[p + "br"] == "1");
+    c->mutable_warn_percent()->Add(warn_percents.begin(), warn_percents.end());
+    ok &= num(p + "w", &v);
+    c->set_warned_percent(static_cast<int32_t>(v));
   }
   if (!ok) {
     return absl::DataLossError(absl::StrCat("ticket ", t.ticket_id(), ": stored record is corrupt"));
@@ -147,11 +160,28 @@ std::string EncodeHandlings(const google::protobuf::RepeatedPtrField<v1::Handlin
   return out;
 }
 
+absl::Time NextWakeUp(const v1::SlaClock& c) {
+  absl::Time due = FromProto(c.deadline());
+  if (c.breached()) return absl::InfiniteFuture();
+  if (c.has_met_at()) {
+    absl::Time met = FromProto(c.met_at());
+    return met > due ? met : absl::InfiniteFuture();
+  }
+  int64_t start = ToUnixMs(c.started_at()), due_ms = absl::ToUnixMillis(due);
+  if (due_ms > start) {
+    for (int32_t p : c.warn_percent()) {
+      if (p > c.warned_percent()) {
+        // Integer arithmetic exactly as in common/lua/lib/wake.lua.
+        return std::min(due, absl::FromUnixMillis(start + (due_ms - start) * p / 100));
+      }
+    }
+  }
+  return due;
+}
+
 absl::Time NextWakeUp(const v1::Ticket& ticket) {
   absl::Time next = absl::InfiniteFuture();
-  for (const v1::SlaClock& c : ticket.clocks()) {
-    if (!c.has_met_at()) next = std::min(next, FromProto(c.deadline()));
-  }
+  for (const v1::SlaClock& c : ticket.clocks()) next = std::min(next, NextWakeUp(c));
   return next;
 }
 

@@ -12,6 +12,9 @@
 //   asg   assignee handler id   asgu  the assignee's unit
 //   c<k>      "<started ms>:<target ms, or w<working days>>:<DayBasis number>:<round>"
 //   c<k>.due  deadline ms     c<k>.met  met ms (absent while open)   c<k>.br  1 = breach recorded
+//   c<k>.w    highest warning threshold sent (percent)
+//   wp    the policy's warning thresholds, "50,80" (the same for every clock of the ticket)
+//   ut    the lead unit's Tier (set by routing)   ext  pending Extension, serialized
 // where <k> is the ClockKind number. Fields whose value is zero/false are left out and read as
 // zero. Every script that changes a ticket bumps `ver` and `upd`.
 #ifndef DISPATCH_COMMON_TICKET_RECORD_H_
@@ -38,9 +41,12 @@ Fields Encode(const v1::Ticket& ticket);
 absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Reply& hgetall,
                                   const std::string& complaint);
 
-// The ticket's next wake-up: the earliest deadline among its open clocks (InfiniteFuture if
-// none is open).
+// The ticket's next wake-up for the timer engine (InfiniteFuture if none): the earliest, over
+// its clocks, of an open clock's next warning time or else its deadline, and of a clock met
+// late whose breach is not yet recorded (its met time). The same rule as
+// common/lua/lib/wake.lua, which the scripts use; a contract test keeps the two equal.
 absl::Time NextWakeUp(const v1::Ticket& ticket);
+absl::Time NextWakeUp(const v1::SlaClock& clock);
 
 // Fills the derived clock state for a reader at time `now`: a clock still open past its
 // deadline reads as breached, and breached_by is how late it was met or is so far.

@@ -19,6 +19,8 @@
 --
 -- Returns {"ok", new version} | {"replay", version} | {"conflict"} | {"gone"} |
 --         {"stale", version} | {"status", status}.
+--@include wake.lua
+
 local function ack()
   if ARGV[8] ~= '' then redis.call('XACK', KEYS[3], ARGV[7], ARGV[8]) end
 end
@@ -84,14 +86,7 @@ for k = 0, e - 1 do
 end
 redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
 
-local next_due = nil
-for k = 1, 3 do
-  local clock = redis.call('HMGET', KEYS[1], 'c' .. k .. '.due', 'c' .. k .. '.met')
-  if clock[1] and not clock[2] then
-    local due = tonumber(clock[1])
-    if next_due == nil or due < next_due then next_due = due end
-  end
-end
+local next_due = next_wake(KEYS[1])
 if next_due then redis.call('ZADD', KEYS[2], next_due, id) else redis.call('ZREM', KEYS[2], id) end
 ack()
 return {'ok', ver}

@@ -57,6 +57,7 @@ SlaPolicy SlaPolicy::Default() {
   p.version_ = "default-333";
   p.defaults_ = {absl::Minutes(30), absl::Hours(3), absl::Hours(72), v1::DAY_BASIS_CALENDAR};
   p.emergency_ = {absl::Minutes(10), absl::Hours(1), absl::Hours(24), v1::DAY_BASIS_CALENDAR};
+  p.warn_percents_ = {50, 80};
   return p;
 }
 
@@ -68,6 +69,16 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromConfig(const config::v1::SlaPolicy& c,
   p.zone_ = zone;
   const bool have_calendar = p.calendar_ != nullptr;
   if (!c.version().empty()) p.version_ = c.version();
+  if (c.warn_percent_size() > 0) {
+    p.warn_percents_.assign(c.warn_percent().begin(), c.warn_percent().end());
+    for (size_t i = 0; i < p.warn_percents_.size(); ++i) {
+      int w = p.warn_percents_[i];
+      if (w <= 0 || w >= 100 || (i > 0 && w <= p.warn_percents_[i - 1])) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "sla.warn_percent: must ascend strictly within (0, 100), got ", w, " at index ", i));
+      }
+    }
+  }
   auto defaults = Merge(c.defaults(), p.defaults_, "sla.defaults", have_calendar);
   if (!defaults.ok()) return defaults.status();
   p.defaults_ = *defaults;
@@ -129,6 +140,7 @@ std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category, v1::Priori
     *c.mutable_target() = ToProto(target);
     c.set_day_basis(basis);
     c.set_round(1);
+    c.mutable_warn_percent()->Add(warn_percents_.begin(), warn_percents_.end());
     *c.mutable_started_at() = ToProto(accepted_at);
     *c.mutable_deadline() = ToProto(accepted_at + target);
   };

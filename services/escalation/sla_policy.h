@@ -4,6 +4,7 @@
 //   preliminary  3 hours after acceptance, around the clock
 //   resolve      3 days after acceptance: calendar days, or statutory working days
 //                (work_calendar.h: due at the end of the 3rd working day after acceptance)
+//   warnings     when 50 % and 80 % of a clock's span have passed (configurable)
 //
 // Targets are configurable per category; emergency categories (DOMAIN.md section 6) and
 // tickets submitted as PRIORITY_EMERGENCY get the emergency targets (a per-category entry still
@@ -54,6 +55,8 @@ class SlaPolicy {
   int64_t calendar_fallbacks() const { return fallbacks_->load(); }
 
   const std::string& version() const { return version_; }
+  // Warning thresholds in percent of a clock's span, ascending (default 50, 80).
+  const std::vector<int>& warn_percents() const { return warn_percents_; }
 
   static bool IsEmergency(v1::Category category);
   // The priority a ticket runs under: PRIORITY_EMERGENCY for emergency categories, else the
@@ -69,6 +72,7 @@ class SlaPolicy {
 
  private:
   std::string version_;
+  std::vector<int> warn_percents_;
   Targets defaults_;
   Targets emergency_;
   std::map<int, Targets> by_category_;

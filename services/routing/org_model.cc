@@ -154,6 +154,13 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
   return m;
 }
 
+std::vector<std::pair<std::string, std::string>> OrgModel::LeadUnitFields(
+    const std::string& code, v1::Tier current) const {
+  const Unit* u = FindUnit(code);
+  int tier = u == nullptr ? v1::TIER_UNSPECIFIED : u->tier;
+  return {{"ut", std::to_string(tier)}, {"tier", std::to_string(std::max<int>(tier, current))}};
+}
+
 const OrgModel::Unit* OrgModel::FindUnit(const std::string& code) const {
   auto it = units_.find(code);
   return it == units_.end() ? nullptr : &it->second;

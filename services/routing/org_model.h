@@ -57,6 +57,11 @@ class OrgModel {
 
   const std::string& version() const { return version_; }
   const Unit* FindUnit(const std::string& code) const;
+  // The ticket-hash fields that name `code` as a ticket's lead unit for the SLA engine: its tier
+  // (`ut`, breaches are recorded against it) and the supervising tier (`tier`), which is the
+  // unit's tier unless escalations already raised it (`current`).
+  std::vector<std::pair<std::string, std::string>> LeadUnitFields(const std::string& code,
+                                                                  v1::Tier current) const;
   // The path from the city down to `code` (empty if unknown).
   v1::JurisdictionPath PathOf(const std::string& code) const;
   // The dispatch desk unit of a county.

@@ -124,6 +124,9 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
                    {"hdl", ticket_record::EncodeHandlings(handlings)},
                    {"manual", "0"},
                    {"orgv", org->model.version()}};
+          for (auto& f : org->model.LeadUnitFields(req.unit_code(), ticket.supervision_tier())) {
+            t.set.push_back(std::move(f));
+          }
           t.remove = {"asg", "asgu"};
           if (ticket.has_assignee()) {
             t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
@@ -240,6 +243,9 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
                    {"unit", desk},
                    {"hdl", ticket_record::EncodeHandlings(at_desk)},
                    {"manual", "1"}};
+          for (auto& f : org->model.LeadUnitFields(desk, ticket.supervision_tier())) {
+            t.set.push_back(std::move(f));
+          }
           t.remove = {"asg", "asgu"};
           t.increments = {{"ret", 1}};
           t.counters = {{Transition::Counter::kReturns, unit, 1}};

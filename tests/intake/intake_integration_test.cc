@@ -190,11 +190,12 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   EXPECT_EQ(shard, keys::ShardOf("2:WO-atomic"));
   auto timers = redis_->ExecuteSync({"ZRANGE", keys::Timers(shard), "0", "-1", "WITHSCORES"});
   ASSERT_THAT(timers, IsOk());
-  // One wake-up per ticket: its earliest open deadline, the 30-minute assign clock.
+  // One wake-up per ticket: the earliest warning or deadline of its open clocks, here the
+  // assign clock's 50 % warning, 15 minutes after acceptance.
   ASSERT_EQ(timers->elements.size(), 2u);
   int64_t accepted_ms = absl::ToUnixMillis(Shanghai(2026, 11, 23, 9, 0));
   EXPECT_EQ(timers->elements[0].str, id);
-  EXPECT_EQ(timers->elements[1].str, std::to_string(accepted_ms + 30 * 60 * 1000));
+  EXPECT_EQ(timers->elements[1].str, std::to_string(accepted_ms + 15 * 60 * 1000));
   auto indexed = redis_->ExecuteSync({"ZSCORE", keys::AcceptedIndex(shard), id});
   EXPECT_EQ(indexed->str, std::to_string(accepted_ms));
   auto complaint = redis_->ExecuteSync({"GET", keys::Complaint(shard, id)});

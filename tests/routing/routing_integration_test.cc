@@ -172,9 +172,10 @@ TEST_F(RoutingTest, ASubmittedComplaintIsRoutedAndAssignedToAnOnDutyHandler) {
   // The assign clock is met, four minutes after acceptance, in time.
   EXPECT_EQ(FromProto(t.clocks(0).met_at()), FromProto(t.accepted_at()) + absl::Minutes(4));
   EXPECT_FALSE(t.clocks(0).breached());
-  // The ticket now wakes up for its preliminary clock.
+  // The ticket now wakes up for its preliminary clock's 50 % warning (1 h 30 min).
   auto next = redis_->ExecuteSync({"ZSCORE", keys::Timers(*keys::ShardOfTicketId(id)), id});
-  EXPECT_EQ(next->str, std::to_string(absl::ToUnixMillis(FromProto(t.clocks(1).deadline()))));
+  EXPECT_EQ(next->str, std::to_string(absl::ToUnixMillis(FromProto(t.accepted_at())) +
+                                      90 * 60 * 1000));
 }
 
 TEST_F(RoutingTest, AnUnresolvableLocationWaitsAtTheCountyDeskFlagged) {

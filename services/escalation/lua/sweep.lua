@@ -1,0 +1,29 @@
+#!lua
+-- Reconciliation sweep over one shard, a slice at a time: every ticket in the acceptance index
+-- that has something to wake for but no entry in the timers (or a later one than its rule
+-- says) is re-armed. Our scripts arm and re-arm atomically, so this finds work only after a
+-- lost write (AOF everysec after a Redis crash), a manual repair or a bug; it is the safety net
+-- ENGINEERING.md asks for. CLOSED and vanished tickets are skipped.
+--
+-- KEYS[1] timers {s}:timers   KEYS[2] acceptance index {s}:idx:accepted
+-- ARGV[1] offset into the index   ARGV[2] how many to look at
+-- Returns {next offset (0 when the index is done), how many were re-armed}
+--@include wake.lua
+
+local tag = string.match(KEYS[1], '^({[^}]*})')
+local offset, count = tonumber(ARGV[1]), tonumber(ARGV[2])
+local ids = redis.call('ZRANGE', KEYS[2], offset, offset + count - 1)
+local rearmed = 0
+for _, id in ipairs(ids) do
+  local tkey = tag .. ':t:' .. id
+  if redis.call('TYPE', tkey)['ok'] == 'hash' and redis.call('HGET', tkey, 'st') ~= '6' then
+    local wake = next_wake(tkey)
+    local armed = tonumber(redis.call('ZSCORE', KEYS[1], id))
+    if wake and (armed == nil or armed > wake) then
+      redis.call('ZADD', KEYS[1], wake, id)
+      rearmed = rearmed + 1
+    end
+  end
+end
+if #ids < count then return {0, rearmed} end
+return {offset + #ids, rearmed}

@@ -1,0 +1,233 @@
+#include "services/escalation/timer_engine.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "common/proto_time.h"
+#include "services/escalation/lua_scripts.h"
+
+namespace dispatch::escalation {
+namespace {
+
+const redis::Script& FireScript() {
+  static const redis::Script* const script = new redis::Script(kFireLua);
+  return *script;
+}
+const redis::Script& SweepScript() {
+  static const redis::Script* const script = new redis::Script(kSweepLua);
+  return *script;
+}
+
+absl::StatusOr<absl::Duration> PositiveOr(const google::protobuf::Duration& d,
+                                          absl::Duration fallback, const char* field) {
+  if (IsZero(d)) return fallback;
+  absl::Duration v = FromProto(d);
+  if (v <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("escalation.", field, ": must be positive"));
+  }
+  return v;
+}
+
+}  // namespace
+
+absl::StatusOr<TimerEngine::Options> TimerEngine::OptionsFromConfig(
+    const config::v1::EscalationOptions& c) {
+  Options o;
+  auto set = [](absl::StatusOr<absl::Duration> v, absl::Duration* out) {
+    if (v.ok()) *out = *v;
+    return v.status();
+  };
+  for (absl::Status s : {
+           set(PositiveOr(c.township_supervision(), o.township_supervision, "township_supervision"),
+               &o.township_supervision),
+           set(PositiveOr(c.county_supervision(), o.county_supervision, "county_supervision"),
+               &o.county_supervision),
+           set(PositiveOr(c.city_supervision(), o.city_supervision, "city_supervision"),
+               &o.city_supervision),
+           set(PositiveOr(c.max_sleep(), o.max_sleep, "max_sleep"), &o.max_sleep),
+           set(PositiveOr(c.sweep_interval(), o.sweep_interval, "sweep_interval"),
+               &o.sweep_interval),
+       }) {
+    if (!s.ok()) return s;
+  }
+  if (c.top_tier() != v1::TIER_UNSPECIFIED) {
+    if (c.top_tier() != v1::TIER_COUNTY && c.top_tier() != v1::TIER_CITY) {
+      return absl::InvalidArgumentError("escalation.top_tier: must be TIER_COUNTY or TIER_CITY");
+    }
+    o.top_tier = c.top_tier();
+  }
+  if (c.batch() < 0 || c.batch() > 10000) {
+    return absl::InvalidArgumentError("escalation.batch: must be within [1, 10000]");
+  }
+  if (c.batch() > 0) o.batch = c.batch();
+  return o;
+}
+
+TimerEngine::TimerEngine(redis::Client* redis, Clock* clock, Options options)
+    : redis_(redis), clock_(clock), options_(std::move(options)) {
+  for (auto& h : heads_) h.store(-1);
+  first_shard_ = static_cast<int>(std::random_device{}() % keys::kShardCount);
+}
+
+TimerEngine::~TimerEngine() { Stop(); }
+
+absl::Time TimerEngine::NextWakeUp() const {
+  int64_t best = -1;
+  for (const auto& h : heads_) {
+    int64_t v = h.load();
+    if (v >= 0 && (best < 0 || v < best)) best = v;
+  }
+  return best < 0 ? absl::InfiniteFuture() : absl::FromUnixMillis(best);
+}
+
+absl::Status TimerEngine::RefreshHeads() {
+  absl::BlockingCounter pending(keys::kShardCount);
+  absl::Mutex mu;
+  absl::Status error;
+  for (int shard = 0; shard < keys::kShardCount; ++shard) {
+    redis_->Execute({"ZRANGE", keys::Timers(shard), "0", "0", "WITHSCORES"},
+                    [&, shard](absl::StatusOr<redis::Reply> r) {
+                      if (!r.ok()) {
+                        absl::MutexLock lock(&mu);
+                        error.Update(r.status());
+                      } else {
+                        int64_t head = -1;
+                        if (r->is_array() && r->elements.size() == 2) {
+                          // Scores are integral milliseconds; Redis may print them as "1.7e+12".
+                          head = static_cast<int64_t>(std::stod(r->elements[1].str));
+                        }
+                        heads_[shard].store(head);
+                      }
+                      pending.DecrementCount();
+                    });
+  }
+  pending.Wait();
+  return error;
+}
+
+absl::Status TimerEngine::FireShards(const std::vector<int>& shards, Pass* pass) {
+  const std::string now =
+      options_.now_from_clock ? std::to_string(absl::ToUnixMillis(clock_->Now())) : "";
+  std::vector<std::string> args = {std::to_string(options_.batch),
+                                   now,
+                                   std::to_string(absl::ToUnixMillis(options_.epoch)),
+                                   absl::StrCat(options_.scale),
+                                   std::to_string(options_.top_tier),
+                                   std::to_string(absl::ToInt64Milliseconds(options_.township_supervision)),
+                                   std::to_string(absl::ToInt64Milliseconds(options_.county_supervision)),
+                                   std::to_string(absl::ToInt64Milliseconds(options_.city_supervision))};
+  absl::BlockingCounter pending(static_cast<int>(shards.size()));
+  absl::Mutex mu;
+  absl::Status error;
+  for (int shard : shards) {
+    redis_->Eval(FireScript(), {keys::Timers(shard), keys::Events(shard)}, args,
+                 [&, shard](absl::StatusOr<redis::Reply> r) {
+                   absl::Status s = r.status();
+                   if (s.ok() && (!r->is_array() || r->elements.size() < 4)) {
+                     s = absl::InternalError("fire.lua: unexpected reply");
+                   }
+                   if (s.ok()) {
+                     const auto& e = r->elements;
+                     heads_[shard].store(e[2].integer);
+                     for (size_t i = 4; i < e.size(); ++i) {
+                       fprintf(stderr, "escalation: dropped the timer of %s: its key is broken\n",
+                               e[i].str.c_str());
+                     }
+                     absl::MutexLock lock(&mu);
+                     pass->tickets += e[0].integer;
+                     pass->events += e[1].integer;
+                   } else {
+                     absl::MutexLock lock(&mu);
+                     error.Update(s);
+                   }
+                   pending.DecrementCount();
+                 });
+  }
+  pending.Wait();
+  return error;
+}
+
+absl::StatusOr<TimerEngine::Pass> TimerEngine::FireDue() {
+  Pass pass;
+  // A shard whose script hit the batch limit has more due: go round again until none has.
+  while (true) {
+    int64_t now = absl::ToUnixMillis(clock_->Now());
+    std::vector<int> due;
+    for (int i = 0; i < keys::kShardCount; ++i) {
+      int shard = (first_shard_ + i) % keys::kShardCount;
+      int64_t head = heads_[shard].load();
+      if (head >= 0 && head <= now) due.push_back(shard);
+    }
+    if (due.empty()) return pass;
+    int64_t before = pass.tickets;
+    if (absl::Status s = FireShards(due, &pass); !s.ok()) return s;
+    if (pass.tickets == before) return pass;  // due by our clock, not yet by Redis's
+  }
+}
+
+absl::StatusOr<TimerEngine::Pass> TimerEngine::RunOnce() {
+  if (absl::Status s = RefreshHeads(); !s.ok()) return s;
+  return FireDue();
+}
+
+absl::StatusOr<int64_t> TimerEngine::Sweep() {
+  int64_t rearmed = 0;
+  for (int shard = 0; shard < keys::kShardCount; ++shard) {
+    int64_t offset = 0;
+    do {
+      absl::StatusOr<redis::Reply> r =
+          redis_->EvalSync(SweepScript(), {keys::Timers(shard), keys::AcceptedIndex(shard)},
+                           {std::to_string(offset), "500"});
+      if (!r.ok()) return r.status();
+      if (!r->is_array() || r->elements.size() != 2) {
+        return absl::InternalError("sweep.lua: unexpected reply");
+      }
+      offset = r->elements[0].integer;
+      rearmed += r->elements[1].integer;
+    } while (offset != 0 && !stop_.HasBeenNotified());
+  }
+  return rearmed;
+}
+
+void TimerEngine::Start() {
+  thread_ = std::thread([this] {
+    absl::Time last_refresh = absl::InfinitePast(), last_sweep = absl::Now();
+    while (!stop_.HasBeenNotified()) {
+      // Real (host) time only paces this loop; every decision uses Redis time.
+      absl::Time real_now = absl::Now();
+      absl::Status s;
+      if (real_now - last_refresh >= options_.max_sleep) {
+        s = RefreshHeads();
+        if (s.ok()) last_refresh = real_now;
+      }
+      if (s.ok()) s = FireDue().status();
+      if (s.ok() && real_now - last_sweep >= options_.sweep_interval) {
+        absl::StatusOr<int64_t> n = Sweep();
+        s = n.status();
+        if (n.ok()) {
+          last_sweep = real_now;
+          if (*n > 0) fprintf(stderr, "escalation: sweep re-armed %lld tickets\n", (long long)*n);
+        }
+      }
+      absl::Duration sleep = options_.max_sleep;
+      if (!s.ok()) {
+        fprintf(stderr, "escalation: %s\n", s.ToString().c_str());
+      } else {
+        absl::Duration until = (NextWakeUp() - clock_->Now()) / options_.scale;
+        sleep = std::clamp(until, options_.coalesce, options_.max_sleep);
+      }
+      stop_.WaitForNotificationWithTimeout(sleep);
+    }
+  });
+}
+
+void TimerEngine::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace dispatch::escalation

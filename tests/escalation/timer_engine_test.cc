@@ -1,0 +1,280 @@
+// The SLA timer engine against a real redis-server, on a fake clock that the test moves from one
+// wake-up to the next: warnings, breaches at their deadline and not a millisecond before, the
+// climb community → township → county → city, met and late-met clocks, and every event once.
+#include "services/escalation/timer_engine.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/proto_time.h"
+#include "common/redis/hiredis_client.h"
+#include "common/testing/sample_complaint.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/time.h"
+#include "common/ticket_record.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/server_stack.h"
+#include "tests/testing/test_client.h"
+
+namespace dispatch::escalation {
+namespace {
+
+using ::dispatch::testing::HotlineComplaint;
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::Shanghai;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::IsEmpty;
+
+constexpr char kCommunity[] = "430923100001";  // 城东社区, under 东坪镇, 安化县
+
+class TimerEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(""); }
+
+  // Intake and the routing RPCs in-process; the test drives the timer engine itself.
+  void Start(const std::string& extra_config) {
+    ASSERT_THAT(stack_.Start(absl::StrCat("services: ['intake', 'routing'] "
+                                          "routing_worker_disabled: true org_file: '",
+                                          DISPATCH_SOURCE_DIR, "/deploy/org.textproto' ",
+                                          extra_config),
+                             &clock_),
+                IsOk());
+    engine_redis_ = std::make_unique<redis::HiredisClient>(stack_.redis_options());
+    client_ = std::make_unique<testing::TestClient>(stack_.channel(), &stack_.redis());
+    TimerEngine::Options options;
+    options.now_from_clock = true;
+    engine_ = std::make_unique<TimerEngine>(engine_redis_.get(), &clock_, options);
+  }
+
+  // A complaint accepted now and routed by hand to the community, nobody assigned.
+  std::string SubmitAndRoute(const std::string& work_order = "12345-T1") {
+    std::string id = client_->Submit(HotlineComplaint(work_order));
+    v1::Ticket routed;
+    EXPECT_TRUE(client_->RouteByHand(client_->Get(id), kCommunity, &routed).ok());
+    EXPECT_EQ(routed.supervision_tier(), v1::TIER_COMMUNITY);
+    return id;
+  }
+
+  // Runs the engine at `t`; returns how many events it appended.
+  int64_t FireAt(absl::Time t) {
+    clock_.Set(t);
+    auto pass = engine_->RunOnce();
+    EXPECT_THAT(pass, IsOk());
+    return pass.ok() ? pass->events : -1;
+  }
+
+  // "<minutes after acceptance> <what>" for each clock event of the ticket, in stream order.
+  std::vector<std::string> Timeline(const std::string& id, absl::Time accepted) {
+    std::vector<std::string> out;
+    for (const v1::TicketEvent& e : client_->Events(id)) {
+      int64_t at = absl::ToInt64Minutes(FromProto(e.occurred_at()) - accepted);
+      if (e.has_warned()) {
+        out.push_back(absl::StrCat(at, " warned c", e.warned().clock(), " ",
+                                   e.warned().percent_elapsed(), "%"));
+      } else if (e.has_breached()) {
+        out.push_back(absl::StrCat(at, " breached c", e.breached().clock(),
+                                   e.breached().met_late() ? " met late" : ""));
+      } else if (e.has_escalated()) {
+        out.push_back(absl::StrCat(at, " escalated ", e.escalated().from_tier(), "->",
+                                   e.escalated().to_tier()));
+      }
+    }
+    return out;
+  }
+
+  // The ticket's timer entry, and its next wake-up by the C++ rule (ticket_record::NextWakeUp)
+  // over the stored hash: the scripts and the C++ code must agree.
+  void ExpectTimerMatchesRule(const std::string& id) {
+    int shard = *keys::ShardOfTicketId(id);
+    auto score = stack_.redis().ExecuteSync({"ZSCORE", keys::Timers(shard), id});
+    auto hash = stack_.redis().ExecuteSync({"HGETALL", keys::Ticket(shard, id)});
+    ASSERT_THAT(score, IsOk());
+    ASSERT_THAT(hash, IsOk());
+    auto ticket = ticket_record::Decode(id, *hash, "");
+    ASSERT_THAT(ticket, IsOk());
+    absl::Time rule = ticket_record::NextWakeUp(*ticket);
+    if (rule == absl::InfiniteFuture()) {
+      EXPECT_TRUE(score->is_nil()) << id;
+    } else {
+      ASSERT_FALSE(score->is_nil()) << id;
+      EXPECT_EQ(std::stoll(score->str), absl::ToUnixMillis(rule)) << id;
+    }
+  }
+
+  // Monday 23 November 2026, 10:00 in Shanghai.
+  const absl::Time accepted_ = Shanghai(2026, 11, 23, 10, 0);
+  FakeClock clock_{accepted_};
+  testing::ServerStack stack_;
+  std::unique_ptr<redis::HiredisClient> engine_redis_;
+  std::unique_ptr<testing::TestClient> client_;
+  std::unique_ptr<TimerEngine> engine_;
+};
+
+TEST_F(TimerEngineTest, TheAssignClockFiresAtThirtyMinutesAndNotAMillisecondBefore) {
+  std::string id = SubmitAndRoute();
+  FireAt(accepted_ + absl::Minutes(30) - absl::Milliseconds(1));
+  EXPECT_THAT(Timeline(id, accepted_), ElementsAre("29 warned c1 80%"));  // 50 % skipped: late
+  EXPECT_FALSE(client_->Get(id).clocks(0).breached());
+
+  FireAt(accepted_ + absl::Minutes(30));
+  EXPECT_THAT(Timeline(id, accepted_),
+              ElementsAre("29 warned c1 80%", "30 breached c1", "30 escalated 1->2"));
+  v1::Ticket t = client_->Get(id);
+  EXPECT_EQ(t.supervision_tier(), v1::TIER_TOWNSHIP);
+  EXPECT_TRUE(t.clocks(0).breached());
+  // The township must act within its supervision time (24 hours by default).
+  const v1::SlaClock& supervision = t.clocks(t.clocks_size() - 1);
+  EXPECT_EQ(supervision.kind(), v1::CLOCK_KIND_SUPERVISION);
+  EXPECT_EQ(FromProto(supervision.deadline()), accepted_ + absl::Minutes(30) + absl::Hours(24));
+  EXPECT_EQ(supervision.round(), 1);
+  ExpectTimerMatchesRule(id);
+}
+
+TEST_F(TimerEngineTest, AnUntouchedTicketClimbsCommunityTownshipCountyCityAsEachDeadlinePasses) {
+  std::string id = SubmitAndRoute();
+  ExpectTimerMatchesRule(id);
+  // Move the clock to each wake-up the engine asks for, and run the engine twice there (as a
+  // second worker would): nothing fires early, nothing twice.
+  for (;;) {
+    ASSERT_THAT(engine_->RefreshHeads(), IsOk());
+    absl::Time next = engine_->NextWakeUp();
+    if (next > accepted_ + absl::Hours(80)) break;
+    EXPECT_GT(FireAt(next), 0) << "woke at " << next << " for nothing";
+    EXPECT_EQ(FireAt(next), 0) << "fired twice at " << next;
+    ExpectTimerMatchesRule(id);
+  }
+  EXPECT_THAT(Timeline(id, accepted_),
+              ElementsAreArray<std::string>({
+                  "15 warned c1 50%", "24 warned c1 80%",
+                  "30 breached c1", "30 escalated 1->2",        // the township supervises
+                  "90 warned c2 50%", "144 warned c2 80%",
+                  "180 breached c2", "180 escalated 2->3",      // the county supervises
+                  "900 warned c5 50%", "1332 warned c5 80%",
+                  "1620 breached c5", "1620 escalated 3->4",    // the county let 24 h pass: city
+                  "2160 warned c3 50%",
+                  "2340 warned c5 50%", "2772 warned c5 80%",
+                  "3060 breached c5",                           // the top tier: recorded only
+                  "3456 warned c3 80%",
+                  "4320 breached c3",                           // 3 days
+              }));
+  v1::Ticket t = client_->Get(id);
+  EXPECT_EQ(t.supervision_tier(), v1::TIER_CITY);
+  // Every event has its own id and version.
+  std::set<std::string> ids;
+  int64_t version = 0;
+  for (const v1::TicketEvent& e : client_->Events(id)) {
+    EXPECT_TRUE(ids.insert(e.event_id()).second) << e.event_id();
+    EXPECT_EQ(e.ticket_version(), ++version);
+  }
+  EXPECT_EQ(t.version(), version);
+}
+
+TEST_F(TimerEngineTest, BreachesAreRecordedAgainstTheLeadUnitWithTheirLateness) {
+  std::string id = SubmitAndRoute();
+  FireAt(accepted_ + absl::Minutes(31));  // a worker that was a minute late
+  std::vector<v1::TicketEvent> events = client_->Events(id);
+  auto it = std::find_if(events.begin(), events.end(),
+                         [](const v1::TicketEvent& e) { return e.has_breached(); });
+  ASSERT_NE(it, events.end());
+  EXPECT_EQ(it->breached().unit_code(), kCommunity);
+  EXPECT_EQ(it->breached().tier(), v1::TIER_COMMUNITY);
+  EXPECT_EQ(FromProto(it->breached().deadline()), accepted_ + absl::Minutes(30));
+  EXPECT_EQ(FromProto(it->breached().breached_by()), absl::Minutes(1));
+  EXPECT_EQ(it->actor().id(), "system");
+  EXPECT_EQ(it->event_id(), absl::StrCat(id, ":", it->ticket_version(), ":breached"));
+  EXPECT_EQ(FromProto(it->occurred_at()), accepted_ + absl::Minutes(31));
+}
+
+TEST_F(TimerEngineTest, AMetClockNeverFires) {
+  std::string id = SubmitAndRoute();
+  clock_.Set(accepted_ + absl::Minutes(10));
+  v1::Ticket assigned;
+  ASSERT_TRUE(client_->Assign(client_->Get(id), "h-cd-wgy", &assigned).ok());
+  ExpectTimerMatchesRule(id);
+  for (absl::Duration d : {absl::Minutes(15), absl::Minutes(30), absl::Hours(2)}) {
+    FireAt(accepted_ + d);
+  }
+  for (const std::string& line : Timeline(id, accepted_)) {
+    EXPECT_EQ(line.find("c1"), std::string::npos) << line;
+  }
+  EXPECT_EQ(client_->Get(id).supervision_tier(), v1::TIER_COMMUNITY);
+}
+
+TEST_F(TimerEngineTest, AClockMetLateStillRecordsItsBreachButDoesNotEscalate) {
+  std::string id = SubmitAndRoute();
+  // Nobody ran the engine; the officer takes the ticket 40 minutes after acceptance.
+  clock_.Set(accepted_ + absl::Minutes(40));
+  v1::Ticket assigned;
+  ASSERT_TRUE(client_->Assign(client_->Get(id), "h-cd-wgy", &assigned).ok());
+  ExpectTimerMatchesRule(id);  // due at once: the met time
+  FireAt(accepted_ + absl::Minutes(40));
+  EXPECT_THAT(Timeline(id, accepted_), ElementsAre("40 breached c1 met late"));
+  std::vector<v1::TicketEvent> events = client_->Events(id);
+  EXPECT_EQ(FromProto(events.back().breached().breached_by()), absl::Minutes(10));
+  v1::Ticket t = client_->Get(id);
+  EXPECT_EQ(t.supervision_tier(), v1::TIER_COMMUNITY);
+  EXPECT_TRUE(t.clocks(0).breached());
+  ExpectTimerMatchesRule(id);
+}
+
+TEST_F(TimerEngineTest, ATicketNotYetRoutedRecordsTheBreachWithoutAnyoneToEscalateTo) {
+  std::string id = client_->Submit(HotlineComplaint("12345-T9"));
+  FireAt(accepted_ + absl::Minutes(30));
+  EXPECT_THAT(Timeline(id, accepted_), ElementsAre("30 breached c1"));
+  EXPECT_EQ(client_->Get(id).supervision_tier(), v1::TIER_UNSPECIFIED);
+}
+
+TEST_F(TimerEngineTest, TheSweepReArmsATicketWhoseTimerWentMissing) {
+  std::string id = SubmitAndRoute();
+  int shard = *keys::ShardOfTicketId(id);
+  ASSERT_THAT(stack_.redis().ExecuteSync({"ZREM", keys::Timers(shard), id}), IsOk());
+  EXPECT_THAT(engine_->Sweep(), ::dispatch::testing::IsOkAndHolds(1));
+  ExpectTimerMatchesRule(id);
+  EXPECT_THAT(engine_->Sweep(), ::dispatch::testing::IsOkAndHolds(0));
+}
+
+TEST_F(TimerEngineTest, ABrokenTicketKeyIsDroppedFromTheTimersWithoutStallingItsShard) {
+  std::string id = SubmitAndRoute();
+  int shard = *keys::ShardOfTicketId(id);
+  std::string broken = absl::StrCat(id.substr(0, 13), "-BROKEN00");
+  ASSERT_THAT(stack_.redis().ExecuteSync({"SET", keys::Ticket(shard, broken), "x"}), IsOk());
+  ASSERT_THAT(stack_.redis().ExecuteSync({"ZADD", keys::Timers(shard), "1", broken}), IsOk());
+  FireAt(accepted_ + absl::Minutes(30));
+  EXPECT_THAT(Timeline(id, accepted_),
+              ElementsAre("30 breached c1", "30 escalated 1->2"));
+  auto score = stack_.redis().ExecuteSync({"ZSCORE", keys::Timers(shard), broken});
+  ASSERT_THAT(score, IsOk());
+  EXPECT_TRUE(score->is_nil());
+}
+
+class WorkingDayTimerTest : public TimerEngineTest {
+ protected:
+  void SetUp() override {
+    Start(absl::StrCat("calendar_dir: '", DISPATCH_SOURCE_DIR, "/deploy/calendar' ",
+                       "sla { defaults { resolve_day_basis: DAY_BASIS_WORKING "
+                       "resolve_working_days: 3 } warn_percent: [80] }"));
+  }
+};
+
+TEST_F(WorkingDayTimerTest, AComplaintAcceptedAt1750OnTheEveOfNationalDayBreachesOn11October) {
+  // 1-7 October are off; 8, 9 and the make-up Saturday 10 October count.
+  absl::Time eve = Shanghai(2026, 9, 30, 17, 50);
+  clock_.Set(eve);
+  std::string id = SubmitAndRoute("12345-T-eve");
+  absl::Time due = Shanghai(2026, 10, 11, 0, 0);
+  EXPECT_EQ(FromProto(client_->Get(id).clocks(2).deadline()), due);
+  FireAt(due - absl::Milliseconds(1));
+  for (const std::string& line : Timeline(id, eve)) {
+    EXPECT_EQ(line.find("breached c3"), std::string::npos) << line;
+  }
+  FireAt(due);
+  std::vector<std::string> timeline = Timeline(id, eve);
+  EXPECT_EQ(std::count(timeline.begin(), timeline.end(),
+                       absl::StrCat(absl::ToInt64Minutes(due - eve), " breached c3")),
+            1)
+      << absl::StrJoin(timeline, "; ");
+}
+
+}  // namespace
+}  // namespace dispatch::escalation

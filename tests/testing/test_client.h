@@ -1,0 +1,111 @@
+// TestClient: the calls a handler or gateway makes, through real gRPC, for integration tests
+// that read like a case file: Submit, Get, RouteByHand, Assign, and the ticket's events as
+// stored in its shard's stream (the outbox).
+#ifndef DISPATCH_TESTS_TESTING_TEST_CLIENT_H_
+#define DISPATCH_TESTS_TESTING_TEST_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/keys.h"
+#include "common/redis/redis_client.h"
+#include "dispatch/v1/escalation.grpc.pb.h"
+#include "dispatch/v1/events.pb.h"
+#include "dispatch/v1/intake.grpc.pb.h"
+#include "dispatch/v1/routing.grpc.pb.h"
+#include "gtest/gtest.h"
+
+namespace dispatch::testing {
+
+class TestClient {
+ public:
+  TestClient(const std::shared_ptr<grpc::Channel>& channel, redis::Client* redis)
+      : intake_(v1::IntakeService::NewStub(channel)),
+        routing_(v1::RoutingService::NewStub(channel)),
+        escalation_(v1::EscalationService::NewStub(channel)),
+        redis_(redis) {}
+
+  std::string Submit(const v1::SubmitComplaintRequest& req) {
+    grpc::ClientContext ctx;
+    v1::SubmitComplaintResponse resp;
+    grpc::Status s = intake_->SubmitComplaint(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.ticket().ticket_id();
+  }
+
+  v1::Ticket Get(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::GetTicketRequest req;
+    req.set_ticket_id(id);
+    v1::GetTicketResponse resp;
+    grpc::Status s = intake_->GetTicket(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.ticket();
+  }
+
+  static v1::TicketWrite Write(const v1::Ticket& t, const std::string& request_id,
+                               const std::string& actor) {
+    v1::TicketWrite w;
+    w.set_ticket_id(t.ticket_id());
+    w.set_expected_version(t.version());
+    w.set_request_id(request_id);
+    w.mutable_actor()->set_id(actor);
+    return w;
+  }
+
+  // A dispatcher routes `t` by hand to `unit`'s housing department (no one assigned yet).
+  grpc::Status RouteByHand(const v1::Ticket& t, const std::string& unit, v1::Ticket* out,
+                           const std::string& request_id = "route-1") {
+    grpc::ClientContext ctx;
+    v1::RouteTicketRequest req;
+    *req.mutable_write() = Write(t, request_id, "desk-1");
+    req.set_unit_code(unit);
+    req.set_department(v1::DEPARTMENT_HOUSING);
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->RouteTicket(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
+  grpc::Status Assign(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
+                      const std::string& request_id = "assign-1") {
+    grpc::ClientContext ctx;
+    v1::AssignTicketRequest req;
+    *req.mutable_write() = Write(t, request_id, "dispatcher-1");
+    req.set_handler_id(handler);
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->AssignTicket(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
+  v1::EscalationService::Stub& escalation() { return *escalation_; }
+
+  // The ticket's events in stream order.
+  std::vector<v1::TicketEvent> Events(const std::string& ticket_id) {
+    std::vector<v1::TicketEvent> out;
+    auto r = redis_->ExecuteSync(
+        {"XRANGE", keys::Events(*keys::ShardOfTicketId(ticket_id)), "-", "+"});
+    EXPECT_TRUE(r.ok());
+    if (!r.ok()) return out;
+    for (const auto& item : r->elements) {
+      const auto& f = item.elements[1].elements;  // type, <type>, ticket, <id>, pb, <bytes>
+      if (f[3].str != ticket_id) continue;
+      EXPECT_TRUE(out.emplace_back().ParseFromString(f[5].str));
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<v1::IntakeService::Stub> intake_;
+  std::unique_ptr<v1::RoutingService::Stub> routing_;
+  std::unique_ptr<v1::EscalationService::Stub> escalation_;
+  redis::Client* redis_;
+};
+
+}  // namespace dispatch::testing
+
+#endif  // DISPATCH_TESTS_TESTING_TEST_CLIENT_H_
