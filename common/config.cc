@@ -31,7 +31,9 @@ void ApplyDefaults(DispatchConfig& c) {
   if (r->max_queue() == 0) r->set_max_queue(100000);
   SetIfZero(r->mutable_connect_timeout(), absl::Seconds(1));
   SetIfZero(r->mutable_command_timeout(), absl::Seconds(2));
-  // SLA targets default in SlaPolicy (services/escalation/sla_policy.h).
+  if (c.time_scale() == 0) c.set_time_scale(1);
+  // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
+  // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
 }
 
 absl::Status Validate(const DispatchConfig& c) {
@@ -43,6 +45,9 @@ absl::Status Validate(const DispatchConfig& c) {
   }
   if (c.redis().pool_size() < 1 || c.redis().pool_size() > 64) {
     return absl::InvalidArgumentError("redis.pool_size: must be between 1 and 64");
+  }
+  if (!(c.time_scale() >= 1 && c.time_scale() <= 100000)) {
+    return absl::InvalidArgumentError("time_scale: must be within [1, 100000]");
   }
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(c.time_zone(), &tz)) {
@@ -63,6 +68,7 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
   if (overrides.redis_address) c.set_redis_address(*overrides.redis_address);
   if (overrides.org_file) c.set_org_file(*overrides.org_file);
   if (overrides.calendar_dir) c.set_calendar_dir(*overrides.calendar_dir);
+  if (overrides.time_scale) c.set_time_scale(*overrides.time_scale);
   if (overrides.services) {
     c.clear_services();
     for (const auto& s : *overrides.services) c.add_services(s);

@@ -23,6 +23,7 @@ struct ConfigOverrides {
   std::optional<std::vector<std::string>> services;
   std::optional<std::string> org_file;
   std::optional<std::string> calendar_dir;
+  std::optional<double> time_scale;
 };
 
 // Parses `text` (text-format DispatchConfig), applies `overrides`, fills defaults, validates.

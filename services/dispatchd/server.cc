@@ -11,6 +11,9 @@
 #include "common/rpc/unary.h"
 #include "dispatch/v1/diagnostics.grpc.pb.h"
 #include "services/escalation/escalation_service.h"
+#include "services/escalation/extensions.h"
+#include "services/escalation/timer_engine.h"
+#include "common/redis_clock.h"
 #include "services/escalation/sla_policy.h"
 #include "services/escalation/work_calendar.h"
 #include "services/intake/intake.h"
@@ -50,6 +53,10 @@ struct DispatchServer::Parts {
   std::unique_ptr<redis::HiredisClient> worker_redis;
   std::unique_ptr<routing::RoutingWorker> worker;
   std::unique_ptr<routing::RoutingActions> routing_actions;
+  // Escalation: extensions, and the timer engine with its own Redis client (long batches).
+  std::unique_ptr<escalation::Extensions> extensions;
+  std::unique_ptr<redis::HiredisClient> engine_redis;
+  std::unique_ptr<escalation::TimerEngine> engine;
 };
 
 namespace {
@@ -62,6 +69,9 @@ absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::stri
 
 absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
                           absl::TimeZone zone, DispatchServer::Parts* parts);
+
+absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis, Clock* clock,
+                             DispatchServer::Parts* parts);
 
 }  // namespace
 
@@ -100,7 +110,9 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       add(std::make_unique<routing::RoutingGrpcService>(s->parts_->routing_actions.get()),
           v1::RoutingService::service_full_name());
     } else if (name == "escalation") {
-      add(std::make_unique<escalation::EscalationGrpcService>(),
+      absl::Status started = StartEscalation(config, redis, clock, s->parts_.get());
+      if (!started.ok()) return started;
+      add(std::make_unique<escalation::EscalationGrpcService>(s->parts_->extensions.get()),
           v1::EscalationService::service_full_name());
     }
   }
@@ -123,6 +135,7 @@ void DispatchServer::Shutdown(absl::Duration grace) {
   server_->GetHealthCheckService()->Shutdown();  // everything reads NOT_SERVING
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   if (parts_->worker) parts_->worker->Stop();
+  if (parts_->engine) parts_->engine->Stop();
 }
 
 namespace {
@@ -165,6 +178,19 @@ absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::stri
   return std::shared_ptr<const WorkCalendar>(new WorkCalendar(*std::move(calendar)));
 }
 
+// A Redis client of one connection for a background worker, whose long or blocking commands
+// must not hold up the RPCs' pipelined connections.
+absl::StatusOr<std::unique_ptr<redis::HiredisClient>> WorkerRedis(const DispatchConfig& config) {
+  auto address = redis::ParseAddress(config.redis_address());
+  if (!address.ok()) return address.status();
+  redis::HiredisOptions options;
+  options.address = *address;
+  options.pool_size = 1;
+  options.connect_timeout = FromProto(config.redis().connect_timeout());
+  options.command_timeout = FromProto(config.redis().command_timeout()) + absl::Seconds(1);
+  return std::make_unique<redis::HiredisClient>(options);
+}
+
 absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
                           absl::TimeZone zone, DispatchServer::Parts* parts) {
   if (config.org_file().empty()) {
@@ -189,20 +215,40 @@ absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Cl
     }
     return absl::OkStatus();
   }
-  auto address = redis::ParseAddress(config.redis_address());
-  if (!address.ok()) return address.status();
-  redis::HiredisOptions options;
-  options.address = *address;
-  options.pool_size = 1;
-  options.connect_timeout = FromProto(config.redis().connect_timeout());
-  options.command_timeout = FromProto(config.redis().command_timeout()) + absl::Seconds(1);
-  parts->worker_redis = std::make_unique<redis::HiredisClient>(options);
+  auto worker_redis = WorkerRedis(config);
+  if (!worker_redis.ok()) return worker_redis.status();
+  parts->worker_redis = *std::move(worker_redis);
   routing::RoutingWorker::Options worker_options;
   worker_options.consumer = config.routing_consumer();
   worker_options.zone = zone;
   parts->worker = std::make_unique<routing::RoutingWorker>(parts->worker_redis.get(), clock,
                                                           parts->org.get(), worker_options);
   parts->worker->Start();
+  return absl::OkStatus();
+}
+
+absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis, Clock* clock,
+                             DispatchServer::Parts* parts) {
+  parts->extensions = std::make_unique<escalation::Extensions>(redis, clock);
+  auto options = escalation::TimerEngine::OptionsFromConfig(config.escalation());
+  if (!options.ok()) return options.status();
+  double scale = config.time_scale() == 0 ? 1.0 : config.time_scale();
+  if (scale != 1.0) {
+    // The engine computes "now" inside its script from Redis TIME, with the same epoch.
+    auto* redis_clock = dynamic_cast<RedisClock*>(clock);
+    if (redis_clock == nullptr || redis_clock->scale() != scale) {
+      return absl::InvalidArgumentError("time_scale: needs the scaled Redis clock (dispatchd)");
+    }
+    options->scale = scale;
+    options->epoch = redis_clock->epoch();
+  }
+  if (config.escalation().worker_disabled()) return absl::OkStatus();
+  auto engine_redis = WorkerRedis(config);
+  if (!engine_redis.ok()) return engine_redis.status();
+  parts->engine_redis = *std::move(engine_redis);
+  parts->engine = std::make_unique<escalation::TimerEngine>(parts->engine_redis.get(), clock,
+                                                            *options);
+  parts->engine->Start();
   return absl::OkStatus();
 }
 

@@ -4,28 +4,32 @@
 
 namespace dispatch::escalation {
 namespace {
-constexpr char kSlaIssue[] = "the SLA-engine issue (#4)";
 constexpr char kCaseIssue[] = "the case-handling issue (#5)";
 }  // namespace
 
 grpc::ServerUnaryReactor* EscalationGrpcService::ListBreaches(grpc::CallbackServerContext* ctx,
-                                                              const v1::ListBreachesRequest*,
-                                                              v1::ListBreachesResponse*) {
-  return rpc::FinishUnimplemented(ctx, "EscalationService.ListBreaches", kSlaIssue);
+                                                              const grpc::ByteBuffer*,
+                                                              grpc::ByteBuffer*) {
+  return rpc::FinishUnimplemented(ctx, "EscalationService.ListBreaches", kCaseIssue);
 }
+
 grpc::ServerUnaryReactor* EscalationGrpcService::RequestExtension(
-    grpc::CallbackServerContext* ctx, const v1::RequestExtensionRequest*,
-    v1::TicketActionResponse*) {
-  return rpc::FinishUnimplemented(ctx, "EscalationService.RequestExtension", kSlaIssue);
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::RequestExtensionRequest, v1::TicketActionResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { extensions_->Request(req, std::move(done)); });
 }
+
 grpc::ServerUnaryReactor* EscalationGrpcService::DecideExtension(
-    grpc::CallbackServerContext* ctx, const v1::DecideExtensionRequest*,
-    v1::TicketActionResponse*) {
-  return rpc::FinishUnimplemented(ctx, "EscalationService.DecideExtension", kSlaIssue);
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::DecideExtensionRequest, v1::TicketActionResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { extensions_->Decide(req, std::move(done)); });
 }
+
 grpc::ServerUnaryReactor* EscalationGrpcService::RecordRevisit(grpc::CallbackServerContext* ctx,
-                                                               const v1::RecordRevisitRequest*,
-                                                               v1::TicketActionResponse*) {
+                                                               const grpc::ByteBuffer*,
+                                                               grpc::ByteBuffer*) {
   return rpc::FinishUnimplemented(ctx, "EscalationService.RecordRevisit", kCaseIssue);
 }
 

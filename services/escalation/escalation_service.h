@@ -1,28 +1,41 @@
-// EscalationService over gRPC. The timer engine, breaches, escalation and extensions are the
-// SLA-engine issue (#4), revisits the case-handling issue (#5); until they land every RPC
-// answers UNIMPLEMENTED naming the method. The SLA policy itself (sla_policy.h) is in use now:
-// intake arms every ticket's clocks with it.
+// EscalationService over gRPC: a thin adapter through rpc::ServeUnary. Extensions are served
+// (extensions.h); the timer engine (timer_engine.h) runs beside it in dispatchd, not through
+// RPCs. ListBreaches (dashboard queries) and RecordRevisit belong to the case-handling issue
+// (#5) and answer UNIMPLEMENTED until then.
 #ifndef DISPATCH_SERVICES_ESCALATION_ESCALATION_SERVICE_H_
 #define DISPATCH_SERVICES_ESCALATION_ESCALATION_SERVICE_H_
 
 #include "dispatch/v1/escalation.grpc.pb.h"
+#include "services/escalation/extensions.h"
 
 namespace dispatch::escalation {
 
-class EscalationGrpcService final : public v1::EscalationService::CallbackService {
+using RawEscalationService = v1::EscalationService::WithRawCallbackMethod_ListBreaches<
+    v1::EscalationService::WithRawCallbackMethod_RequestExtension<
+        v1::EscalationService::WithRawCallbackMethod_DecideExtension<
+            v1::EscalationService::WithRawCallbackMethod_RecordRevisit<
+                v1::EscalationService::Service>>>>;
+
+class EscalationGrpcService final : public RawEscalationService {
  public:
+  // `extensions` must outlive this object.
+  explicit EscalationGrpcService(Extensions* extensions) : extensions_(extensions) {}
+
   grpc::ServerUnaryReactor* ListBreaches(grpc::CallbackServerContext* ctx,
-                                         const v1::ListBreachesRequest*,
-                                         v1::ListBreachesResponse*) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* RequestExtension(grpc::CallbackServerContext* ctx,
-                                             const v1::RequestExtensionRequest*,
-                                             v1::TicketActionResponse*) override;
+                                             const grpc::ByteBuffer* request,
+                                             grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* DecideExtension(grpc::CallbackServerContext* ctx,
-                                            const v1::DecideExtensionRequest*,
-                                            v1::TicketActionResponse*) override;
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* RecordRevisit(grpc::CallbackServerContext* ctx,
-                                          const v1::RecordRevisitRequest*,
-                                          v1::TicketActionResponse*) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+
+ private:
+  Extensions* const extensions_;
 };
 
 }  // namespace dispatch::escalation

@@ -10,18 +10,6 @@
 namespace dispatch::routing {
 namespace {
 
-absl::Status ValidateWrite(const v1::TicketWrite& w) {
-  if (w.ticket_id().empty()) return absl::InvalidArgumentError("write.ticket_id: required");
-  if (w.expected_version() <= 0) {
-    return absl::InvalidArgumentError("write.expected_version: required, the version last read");
-  }
-  if (!IsValidExternalId(w.request_id(), 64)) {
-    return absl::InvalidArgumentError(
-        "write.request_id: required, 1-64 characters of [A-Za-z0-9._:-]");
-  }
-  return absl::OkStatus();
-}
-
 v1::Department LeadDepartment(const v1::Ticket& t) {
   for (const auto& h : t.handlings()) {
     if (h.role() == v1::HANDLING_ROLE_LEAD) return h.department();
@@ -33,7 +21,7 @@ v1::Department LeadDepartment(const v1::Ticket& t) {
 
 RoutingActions::RoutingActions(redis::Client* redis, Clock* clock, OrgHolder* org,
                                absl::TimeZone zone)
-    : redis_(redis), store_(redis), clock_(clock), org_(org), zone_(zone) {}
+    : writer_(redis, clock), clock_(clock), org_(org), zone_(zone) {}
 
 void RoutingActions::GetOrganisation(rpc::Reply<v1::GetOrganisationResponse> done) {
   v1::GetOrganisationResponse r;
@@ -48,40 +36,6 @@ void RoutingActions::UpdateOrganisation(const v1::UpdateOrganisationRequest& req
   v1::GetOrganisationResponse r;
   *r.mutable_organisation() = (*updated)->config;
   done(std::move(r));
-}
-
-void RoutingActions::Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
-                           std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
-                           rpc::Reply<v1::TicketActionResponse> done) {
-  absl::Status valid = ValidateWrite(write);
-  if (!valid.ok()) return done(valid);
-  std::string fingerprint = absl::StrCat(
-      absl::Hex(keys::StableHash64(request.SerializeAsString()), absl::kZeroPad16));
-  store_.Get(write.ticket_id(), [this, write, fingerprint, change = std::move(change),
-                                 done = std::move(done)](absl::StatusOr<v1::Ticket> ticket) {
-    if (absl::IsNotFound(ticket.status())) {
-      return done(absl::NotFoundError(absl::StrCat("write.ticket_id: no ticket ", write.ticket_id())));
-    }
-    if (!ticket.ok()) return done(ticket.status());
-    absl::StatusOr<Transition> t = change(*ticket);
-    if (!t.ok()) return done(t.status());
-    t->ticket_id = write.ticket_id();
-    t->expected_version = write.expected_version();
-    t->request_id = write.request_id();
-    t->fingerprint = fingerprint;
-    for (auto& [type, e] : t->events) *e.mutable_actor() = write.actor();
-    ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(),
-                                            done](absl::StatusOr<TransitionResult> v) {
-      if (!v.ok()) return done(v.status());
-      store_.Get(id, [this, done](absl::StatusOr<v1::Ticket> after) {
-        if (!after.ok()) return done(after.status());
-        ticket_record::PrepareForReader(clock_->Now(), /*full_contact=*/false, &*after);
-        v1::TicketActionResponse response;
-        *response.mutable_ticket() = *std::move(after);
-        done(std::move(response));
-      });
-    });
-  });
 }
 
 void RoutingActions::Route(const v1::RouteTicketRequest& req,
@@ -111,7 +65,7 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
     *handlings.Add() = MakeHandling(*hosting, static_cast<v1::Department>(d), v1::HANDLING_ROLE_ASSIST);
   }
   absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
-  Write(req.write(), req,
+  writer_.Write(req.write(), req,
         [org, req, handlings, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           Transition t;
           t.action = "RouteTicket";
@@ -156,7 +110,7 @@ void RoutingActions::Assign(const v1::AssignTicketRequest& req,
     }
   }
   absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
-  Write(req.write(), req,
+  writer_.Write(req.write(), req,
         [this, org, named, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           const std::string& unit = ticket.responsible_unit_code();
           v1::Department department = LeadDepartment(ticket);
@@ -224,7 +178,7 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
   }
   absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
   std::shared_ptr<const OrgSnapshot> org = org_->Get();
-  Write(req.write(), req,
+  writer_.Write(req.write(), req,
         [org, req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           const std::string& unit = ticket.responsible_unit_code();
           v1::Department department = LeadDepartment(ticket);

@@ -10,8 +10,8 @@
 //                 FAILED_PRECONDITION.
 //   ReturnTicket  the lead unit returns the ticket as outside its remit (退单): it goes to the
 //                 county dispatch desk for rerouting, the return is counted against the unit.
-// No action stops, pauses or resets a clock. Every write checks the expected version (ABORTED
-// when stale) and is idempotent on its request id (common/ticket_transition.h).
+// No action stops, pauses or resets a clock. Every write goes through common/ticket_writer.h
+// (expected version, idempotent request id).
 // Thread-safe; replies are asynchronous.
 #ifndef DISPATCH_SERVICES_ROUTING_ROUTING_ACTIONS_H_
 #define DISPATCH_SERVICES_ROUTING_ROUTING_ACTIONS_H_
@@ -22,6 +22,7 @@
 #include "common/rpc/unary.h"
 #include "common/ticket_store.h"
 #include "common/ticket_transition.h"
+#include "common/ticket_writer.h"
 #include "dispatch/config/v1/org.pb.h"
 #include "dispatch/v1/routing.pb.h"
 #include "services/routing/org_holder.h"
@@ -41,14 +42,7 @@ class RoutingActions {
                           rpc::Reply<v1::GetOrganisationResponse> done);
 
  private:
-  // Reads the ticket, lets `change` check it and describe the Transition, applies it and
-  // answers with the ticket as it is afterwards.
-  void Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
-             std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
-             rpc::Reply<v1::TicketActionResponse> done);
-
-  redis::Client* const redis_;
-  TicketStore store_;
+  TicketWriter writer_;
   Clock* const clock_;
   OrgHolder* const org_;
   const absl::TimeZone zone_;

@@ -1,0 +1,63 @@
+#include "common/ticket_writer.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/keys.h"
+#include "common/text.h"
+#include "common/ticket_record.h"
+
+namespace dispatch {
+namespace {
+
+absl::Status ValidateWrite(const v1::TicketWrite& w) {
+  if (w.ticket_id().empty()) return absl::InvalidArgumentError("write.ticket_id: required");
+  if (w.expected_version() <= 0) {
+    return absl::InvalidArgumentError("write.expected_version: required, the version last read");
+  }
+  if (!IsValidExternalId(w.request_id(), 64)) {
+    return absl::InvalidArgumentError(
+        "write.request_id: required, 1-64 characters of [A-Za-z0-9._:-]");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Time TicketWriter::Now() const {
+  return absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+}
+
+void TicketWriter::Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
+                         std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
+                         rpc::Reply<v1::TicketActionResponse> done) {
+  absl::Status valid = ValidateWrite(write);
+  if (!valid.ok()) return done(valid);
+  std::string fingerprint = absl::StrCat(
+      absl::Hex(keys::StableHash64(request.SerializeAsString()), absl::kZeroPad16));
+  store_.Get(write.ticket_id(), [this, write, fingerprint, change = std::move(change),
+                                 done = std::move(done)](absl::StatusOr<v1::Ticket> ticket) {
+    if (absl::IsNotFound(ticket.status())) {
+      return done(absl::NotFoundError(absl::StrCat("write.ticket_id: no ticket ", write.ticket_id())));
+    }
+    if (!ticket.ok()) return done(ticket.status());
+    absl::StatusOr<Transition> t = change(*ticket);
+    if (!t.ok()) return done(t.status());
+    t->ticket_id = write.ticket_id();
+    t->expected_version = write.expected_version();
+    t->request_id = write.request_id();
+    t->fingerprint = fingerprint;
+    for (auto& [type, e] : t->events) *e.mutable_actor() = write.actor();
+    ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(),
+                                            done](absl::StatusOr<TransitionResult> v) {
+      if (!v.ok()) return done(v.status());
+      store_.Get(id, [this, done](absl::StatusOr<v1::Ticket> after) {
+        if (!after.ok()) return done(after.status());
+        ticket_record::PrepareForReader(clock_->Now(), /*full_contact=*/false, &*after);
+        v1::TicketActionResponse response;
+        *response.mutable_ticket() = *std::move(after);
+        done(std::move(response));
+      });
+    });
+  });
+}
+
+}  // namespace dispatch

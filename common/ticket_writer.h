@@ -1,0 +1,47 @@
+// TicketWriter: the one path by which an RPC changes a ticket (routing, extensions, and the
+// case-handling actions to come). It validates the request's TicketWrite (ticket id, expected
+// version, request id — INVALID_ARGUMENT naming the field), reads the ticket (NOT_FOUND), lets
+// the action check it and describe the change as a Transition (its business errors pass
+// through), applies the change atomically (common/ticket_transition.h: ABORTED when the version
+// is stale, a replayed request id answers OK, a reused one ALREADY_EXISTS), stamps the caller
+// as the events' actor, and answers with the ticket as it is afterwards, as a reader sees it.
+// This is also where authorisation of the caller for the ticket's unit subtree will go.
+// Thread-safe; answers asynchronously.
+#ifndef DISPATCH_COMMON_TICKET_WRITER_H_
+#define DISPATCH_COMMON_TICKET_WRITER_H_
+
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/redis/redis_client.h"
+#include "common/rpc/unary.h"
+#include "common/ticket_store.h"
+#include "common/ticket_transition.h"
+#include "dispatch/v1/routing.pb.h"
+
+namespace dispatch {
+
+class TicketWriter {
+ public:
+  // Both must outlive the writer.
+  TicketWriter(redis::Client* redis, Clock* clock) : redis_(redis), store_(redis), clock_(clock) {}
+
+  // `request` (the whole RPC request) is fingerprinted for idempotent retries. `change` gets the
+  // ticket as stored and returns the Transition without ids (filled in here) or an error.
+  void Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
+             std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
+             rpc::Reply<v1::TicketActionResponse> done);
+
+  // The writer's "now", whole milliseconds (what the stored fields can hold).
+  absl::Time Now() const;
+
+ private:
+  redis::Client* const redis_;
+  TicketStore store_;
+  Clock* const clock_;
+};
+
+}  // namespace dispatch
+
+#endif  // DISPATCH_COMMON_TICKET_WRITER_H_

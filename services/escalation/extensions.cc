@@ -1,0 +1,143 @@
+#include "services/escalation/extensions.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+#include "common/text.h"
+
+namespace dispatch::escalation {
+namespace {
+
+constexpr size_t kMaxReason = 500;
+
+// Statuses in which a ticket is still being handled.
+const std::vector<v1::TicketStatus>& OpenStatuses() {
+  static const auto* const open = new std::vector<v1::TicketStatus>{
+      v1::TICKET_STATUS_ACCEPTED, v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED,
+      v1::TICKET_STATUS_CONTACTED, v1::TICKET_STATUS_RETURNED};
+  return *open;
+}
+
+absl::Status RequireOpen(const v1::Ticket& t, const char* action) {
+  for (v1::TicketStatus s : OpenStatuses()) {
+    if (t.status() == s) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      action, ": not allowed while the ticket is ", v1::TicketStatus_Name(t.status())));
+}
+
+const v1::SlaClock* FindClock(const v1::Ticket& t, v1::ClockKind kind) {
+  for (const v1::SlaClock& c : t.clocks()) {
+    if (c.kind() == kind) return &c;
+  }
+  return nullptr;
+}
+
+absl::Status ValidateReason(const std::string& reason, bool required) {
+  if (required && reason.empty()) return absl::InvalidArgumentError("reason: required");
+  if (Utf8Length(reason) > kMaxReason) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reason: at most ", kMaxReason, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Extensions::Request(const v1::RequestExtensionRequest& req,
+                         rpc::Reply<v1::TicketActionResponse> done) {
+  if (absl::Status s = ValidateReason(req.reason(), /*required=*/true); !s.ok()) return done(s);
+  if (!req.has_requested_deadline()) {
+    return done(absl::InvalidArgumentError("requested_deadline: required"));
+  }
+  v1::ClockKind kind = req.clock() == v1::CLOCK_KIND_UNSPECIFIED ? v1::CLOCK_KIND_RESOLVE
+                                                                 : req.clock();
+  if (kind < v1::CLOCK_KIND_ASSIGN || kind > v1::CLOCK_KIND_REVISIT) {
+    return done(absl::InvalidArgumentError(
+        "clock: must be CLOCK_KIND_ASSIGN, _PRELIMINARY, _RESOLVE or _REVISIT"));
+  }
+  absl::Time now = writer_.Now();
+  v1::Actor actor = req.write().actor();
+  writer_.Write(
+      req.write(), req,
+      [req, kind, now, actor](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        if (absl::Status s = RequireOpen(ticket, "RequestExtension"); !s.ok()) return s;
+        if (ticket.has_pending_extension()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("RequestExtension: extension ",
+                           ticket.pending_extension().extension_id(),
+                           " is still waiting for a decision"));
+        }
+        const v1::SlaClock* clock = FindClock(ticket, kind);
+        if (clock == nullptr || clock->has_met_at()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "clock: the ticket has no open ", v1::ClockKind_Name(kind), " clock"));
+        }
+        if (FromProto(req.requested_deadline()) <= FromProto(clock->deadline())) {
+          return absl::InvalidArgumentError(
+              "requested_deadline: must be later than the clock's current deadline");
+        }
+        v1::Extension x;
+        x.set_extension_id(absl::StrCat(ticket.ticket_id(), ":x", ticket.version() + 1));
+        x.set_clock(kind);
+        *x.mutable_requested_deadline() = req.requested_deadline();
+        x.set_reason(req.reason());
+        *x.mutable_requested_by() = actor;
+        *x.mutable_requested_at() = ToProto(now);
+        Transition t;
+        t.action = "RequestExtension";
+        t.now = now;
+        t.allowed_statuses = OpenStatuses();
+        t.set = {{"ext", x.SerializeAsString()}};
+        v1::TicketEvent e;
+        e.set_reason(req.reason());
+        *e.mutable_extension_requested()->mutable_extension() = std::move(x);
+        t.events.emplace_back("extension_requested", std::move(e));
+        return t;
+      },
+      std::move(done));
+}
+
+void Extensions::Decide(const v1::DecideExtensionRequest& req,
+                        rpc::Reply<v1::TicketActionResponse> done) {
+  if (req.extension_id().empty()) return done(absl::InvalidArgumentError("extension_id: required"));
+  if (absl::Status s = ValidateReason(req.reason(), /*required=*/!req.approve()); !s.ok()) {
+    return done(s);
+  }
+  absl::Time now = writer_.Now();
+  writer_.Write(
+      req.write(), req,
+      [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        if (absl::Status s = RequireOpen(ticket, "DecideExtension"); !s.ok()) return s;
+        const v1::Extension& x = ticket.pending_extension();
+        if (!ticket.has_pending_extension() || x.extension_id() != req.extension_id()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "extension_id: ", req.extension_id(), " is not pending on this ticket"));
+        }
+        const v1::SlaClock* clock = FindClock(ticket, x.clock());
+        if (clock == nullptr) {
+          return absl::FailedPreconditionError("extension_id: its clock no longer exists");
+        }
+        Transition t;
+        t.action = "DecideExtension";
+        t.now = now;
+        t.allowed_statuses = OpenStatuses();
+        t.remove = {"ext"};
+        v1::TicketEvent e;
+        e.set_reason(req.reason());
+        v1::ExtensionDecided* d = e.mutable_extension_decided();
+        d->set_extension_id(x.extension_id());
+        d->set_clock(x.clock());
+        d->set_approved(req.approve());
+        *d->mutable_old_deadline() = clock->deadline();
+        *d->mutable_new_deadline() = req.approve() ? x.requested_deadline() : clock->deadline();
+        if (req.approve()) {
+          t.set = {{absl::StrCat("c", x.clock(), ".due"),
+                    std::to_string(ToUnixMs(x.requested_deadline()))}};
+        }
+        t.events.emplace_back("extension_decided", std::move(e));
+        return t;
+      },
+      std::move(done));
+}
+
+}  // namespace dispatch::escalation

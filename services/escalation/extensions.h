@@ -1,0 +1,40 @@
+// Extensions (延期): a handler asks for more time on a clock, with a reason; the supervising tier
+// approves or rejects. Nothing pauses silently: the clock keeps running until an approval moves
+// its deadline, and request and decision are both events in the ticket's history.
+//
+//   RequestExtension  on an open ticket (not RESOLVED or CLOSED: FAILED_PRECONDITION), for an
+//                     open clock (assign, preliminary, resolve or revisit; RESOLVE when
+//                     unspecified), to a deadline later than the current one; at most one
+//                     pending per ticket (FAILED_PRECONDITION otherwise). The extension id is
+//                     "<ticket>:x<version>".
+//   DecideExtension   names the pending extension (FAILED_PRECONDITION when it is not the
+//                     pending one). Approval moves the clock's deadline and re-arms its timer; a
+//                     breach already recorded stays recorded. Rejection needs a reason.
+// Writes go through common/ticket_writer.h (expected version, idempotent request ids).
+// Thread-safe; answers asynchronously.
+#ifndef DISPATCH_SERVICES_ESCALATION_EXTENSIONS_H_
+#define DISPATCH_SERVICES_ESCALATION_EXTENSIONS_H_
+
+#include "common/rpc/unary.h"
+#include "common/ticket_writer.h"
+#include "dispatch/v1/escalation.pb.h"
+
+namespace dispatch::escalation {
+
+class Extensions {
+ public:
+  // Both must outlive this object.
+  Extensions(redis::Client* redis, Clock* clock) : writer_(redis, clock) {}
+
+  void Request(const v1::RequestExtensionRequest& request,
+               rpc::Reply<v1::TicketActionResponse> done);
+  void Decide(const v1::DecideExtensionRequest& request,
+              rpc::Reply<v1::TicketActionResponse> done);
+
+ private:
+  TicketWriter writer_;
+};
+
+}  // namespace dispatch::escalation
+
+#endif  // DISPATCH_SERVICES_ESCALATION_EXTENSIONS_H_
