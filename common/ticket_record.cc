@@ -37,6 +37,7 @@ Fields Encode(const v1::Ticket& t) {
   add_nonzero("ret", t.return_count());
   add_nonzero("redo", t.redo_count());
   add_nonzero("manual", t.needs_manual_routing());
+  if (!t.responsible_unit_code().empty()) f.emplace_back("unit", t.responsible_unit_code());
   if (!t.clocks().empty() && !t.clocks(0).warn_percent().empty()) {
     f.emplace_back("wp", absl::StrJoin(t.clocks(0).warn_percent(), ","));
   }

@@ -18,67 +18,16 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "common/testing/sample_complaint.h"
+#include "tests/testing/dispatchd_process.h"
 
 namespace dispatch {
 namespace {
 
 using ::dispatch::testing::IsOk;
+using ::dispatch::testing::Dispatchd;
 using ::dispatch::testing::RedisServer;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
-
-// Runs dispatchd on port 0 and learns the port from its start-up line.
-class Dispatchd {
- public:
-  explicit Dispatchd(std::vector<std::string> args) {
-    int out[2];
-    if (pipe(out) != 0) return;
-    args.insert(args.begin(), DISPATCHD_BINARY);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    out_ = fdopen(out[0], "r");
-    std::string line = ReadLine();
-    size_t at = line.find("(port ");
-    if (at != std::string::npos) {
-      (void)absl::SimpleAtoi(line.substr(at + 6, line.find(')', at) - at - 6), &port_);
-    }
-  }
-  ~Dispatchd() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ != nullptr) fclose(out_);
-  }
-  std::string ReadLine() {
-    char buf[512];
-    return fgets(buf, sizeof buf, out_) != nullptr ? buf : "";
-  }
-  int port() const { return port_; }
-  // Sends SIGTERM and returns the exit status.
-  int Terminate() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  int port_ = 0;
-};
 
 HealthCheckResponse::ServingStatus Health(const std::shared_ptr<grpc::Channel>& channel,
                                           const std::string& service) {

@@ -1,0 +1,94 @@
+// Writes many tickets straight through the acceptance script (TicketStore::Create), already
+// routed to a community and supervised there, with the three default clocks (30 min / 3 h /
+// 3 days, warnings at 50 % and 80 %) started so that ticket i's assign clock is due at
+// assign_due(i). For the timer engine's load tests and `tools/bench timers`: real tickets, the
+// same hash, timer and events as intake writes, without going through gRPC.
+#ifndef DISPATCH_COMMON_TESTING_DUE_TICKETS_H_
+#define DISPATCH_COMMON_TESTING_DUE_TICKETS_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/keys.h"
+#include "common/proto_time.h"
+#include "common/redis/redis_client.h"
+#include "common/ticket_store.h"
+
+namespace dispatch::testing {
+
+// Returns the ticket ids, in order.
+inline absl::StatusOr<std::vector<std::string>> CreateDueTickets(
+    redis::Client* redis, int count, const std::function<absl::Time(int)>& assign_due,
+    const std::string& run_tag, const std::string& unit = "430923100001") {
+  TicketStore store(redis);
+  std::vector<std::string> ids(count);
+  absl::BlockingCounter pending(count);
+  absl::Mutex mu;
+  absl::Status error;
+  for (int i = 0; i < count; ++i) {
+    absl::Time accepted = assign_due(i) - absl::Minutes(30);
+    std::string work_order = absl::StrCat(run_tag, "-", i);
+    std::string idem = keys::IdempotencyKey(v1::CHANNEL_HOTLINE_12345, work_order, "");
+    int shard = keys::ShardOf(idem);
+    v1::Ticket t;
+    t.set_ticket_id(keys::MakeTicketId(absl::FormatTime("%Y%m%d", accepted, absl::UTCTimeZone()),
+                                       shard, absl::StrFormat("%08d", i)));
+    t.set_version(1);
+    t.set_status(v1::TICKET_STATUS_ROUTED);
+    t.set_priority(v1::PRIORITY_NORMAL);
+    *t.mutable_accepted_at() = ToProto(accepted);
+    *t.mutable_updated_at() = t.accepted_at();
+    t.set_sla_policy_version("default-333");
+    t.set_responsible_unit_code(unit);
+    t.set_supervision_tier(v1::TIER_COMMUNITY);
+    int kind = v1::CLOCK_KIND_ASSIGN;
+    for (absl::Duration target : {absl::Minutes(30), absl::Hours(3), absl::Hours(72)}) {
+      v1::SlaClock* c = t.add_clocks();
+      c->set_kind(static_cast<v1::ClockKind>(kind++));
+      *c->mutable_target() = ToProto(target);
+      c->set_day_basis(v1::DAY_BASIS_CALENDAR);
+      c->set_round(1);
+      c->add_warn_percent(50);
+      c->add_warn_percent(80);
+      *c->mutable_started_at() = ToProto(accepted);
+      *c->mutable_deadline() = ToProto(accepted + target);
+    }
+    v1::Complaint complaint;
+    complaint.set_channel(v1::CHANNEL_HOTLINE_12345);
+    complaint.set_channel_work_order_id(work_order);
+    complaint.set_category(v1::CATEGORY_SERVICE_QUALITY);
+    complaint.set_description("电梯停运两天，物业称等配件。");
+    v1::TicketEvent accepted_event;
+    accepted_event.set_event_id(absl::StrCat(t.ticket_id(), ":1:accepted"));
+    accepted_event.set_ticket_id(t.ticket_id());
+    accepted_event.set_ticket_version(1);
+    *accepted_event.mutable_occurred_at() = t.accepted_at();
+    accepted_event.mutable_accepted()->set_category(complaint.category());
+    ids[i] = t.ticket_id();
+    store.Create(t, complaint.SerializeAsString(), shard, idem, "f", accepted_event,
+                 [&](absl::StatusOr<TicketStore::CreateResult> r) {
+                   absl::Status s = r.status();
+                   if (s.ok() && r->outcome != TicketStore::Outcome::kCreated) {
+                     s = absl::AlreadyExistsError("ticket exists");
+                   }
+                   if (!s.ok()) {
+                     absl::MutexLock lock(&mu);
+                     error.Update(s);
+                   }
+                   pending.DecrementCount();
+                 });
+  }
+  pending.Wait();
+  if (!error.ok()) return error;
+  return ids;
+}
+
+}  // namespace dispatch::testing
+
+#endif  // DISPATCH_COMMON_TESTING_DUE_TICKETS_H_
