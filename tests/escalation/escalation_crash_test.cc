@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
@@ -41,12 +42,12 @@ std::vector<std::pair<std::string, v1::TicketEvent>> ReadNew(redis::Client& redi
   if (!r.ok() || !r->is_array()) return out;
   for (const auto& stream : r->elements) {
     int shard = std::stoi(stream.elements[0].str.substr(3, 3));  // "{s:NNN}:events"
-    for (const auto& entry : stream.elements[1].elements) {
-      last[shard] = entry.elements[0].str;
-      const auto& f = entry.elements[1].elements;
-      v1::TicketEvent e;
-      EXPECT_TRUE(e.ParseFromString(f[5].str));
-      out.emplace_back(f[1].str, std::move(e));
+    for (const auto& item : stream.elements[1].elements) {
+      auto entry = DecodeEventEntry(item);
+      EXPECT_THAT(entry, IsOk());
+      if (!entry.ok()) continue;
+      last[shard] = entry->entry_id;
+      out.emplace_back(entry->type, std::move(entry->event));
     }
   }
   return out;

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/config.h"
+#include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
@@ -132,11 +133,9 @@ class RoutingTest : public ::testing::Test {
       auto r = redis_->ExecuteSync({"XRANGE", keys::Events(s), "-", "+"});
       if (!r.ok()) continue;
       for (const auto& item : r->elements) {
-        const auto& f = item.elements[1].elements;
-        if (f[1].str != type) continue;
-        v1::TicketEvent e;
-        e.ParseFromString(f[5].str);
-        out.push_back(e);
+        auto entry = DecodeEventEntry(item);
+        EXPECT_THAT(entry, IsOk());
+        if (entry.ok() && entry->type == type) out.push_back(std::move(entry->event));
       }
     }
     return out;

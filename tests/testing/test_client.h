@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/redis/redis_client.h"
 #include "dispatch/v1/escalation.grpc.pb.h"
@@ -92,9 +93,9 @@ class TestClient {
     EXPECT_TRUE(r.ok());
     if (!r.ok()) return out;
     for (const auto& item : r->elements) {
-      const auto& f = item.elements[1].elements;  // type, <type>, ticket, <id>, pb, <bytes>
-      if (f[3].str != ticket_id) continue;
-      EXPECT_TRUE(out.emplace_back().ParseFromString(f[5].str));
+      auto entry = DecodeEventEntry(item);
+      EXPECT_TRUE(entry.ok()) << entry.status();
+      if (entry.ok() && entry->ticket_id == ticket_id) out.push_back(std::move(entry->event));
     }
     return out;
   }

@@ -12,9 +12,12 @@ DISPATCH_PACKAGES=(
 )
 
 # Installs only the packages that are missing (apt-get update only if something is).
-ensure_deps() {
+ensure_deps() { ensure_packages "${DISPATCH_PACKAGES[@]}"; }
+
+# Installs the given Debian packages that are missing.
+ensure_packages() {
   local missing=()
-  for p in "${DISPATCH_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if ((${#missing[@]})); then

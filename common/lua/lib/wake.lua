@@ -8,31 +8,42 @@
 --   a clock met after its deadline whose breach is not yet recorded (no .br): its met time
 --     (already past, so the engine records the breach at once);
 -- nothing for a met or breach-recorded clock. Returns nil when nothing is left to wake for.
-local WAKE_FIELDS = {'wp'}
+--
+-- Tickets are read whole (HGETALL into a field -> value table): the hash is a small listpack,
+-- and HMGET of absent fields would scan it once per field.
+
+-- CLOCK[k] = the field names of clock k: meta, due, met, breach recorded, warned.
+local CLOCK = {}
 for k = 1, 5 do
   local p = 'c' .. k
-  for _, s in ipairs({'', '.due', '.met', '.br', '.w'}) do WAKE_FIELDS[#WAKE_FIELDS + 1] = p .. s end
+  CLOCK[k] = {p, p .. '.due', p .. '.met', p .. '.br', p .. '.w'}
+end
+local function hash_map(reply)
+  local m = {}
+  for i = 1, #reply, 2 do m[reply[i]] = reply[i + 1] end
+  return m
 end
 local function parse_percents(wp)
   local out = {}
   if wp then for p in string.gmatch(wp, '%d+') do out[#out + 1] = tonumber(p) end end
   return out
 end
--- `h`: the HMGET reply for WAKE_FIELDS. Also returns the parsed thresholds.
-local function next_wake_of(h)
-  local percents = parse_percents(h[1])
+-- `f`: the ticket's fields; `percents`: parse_percents(f.wp).
+local function next_wake_of(f, percents)
   local best = nil
   for k = 1, 5 do
-    local b = 1 + (k - 1) * 5
-    local meta, due, met, br, warned = h[b + 1], tonumber(h[b + 2]), tonumber(h[b + 3]), h[b + 4], tonumber(h[b + 5]) or 0
+    local n = CLOCK[k]
+    local due = tonumber(f[n[2]])
     local at = nil
-    if due and br ~= '1' then
+    if due and f[n[4]] ~= '1' then
+      local met = tonumber(f[n[3]])
       if met then
         if met > due then at = met end
       else
         at = due
-        local start = tonumber(string.match(meta or '', '^(%d+):'))
+        local start = tonumber(string.match(f[n[1]] or '', '^(%d+):'))
         if start and due > start then
+          local warned = tonumber(f[n[5]]) or 0
           for _, p in ipairs(percents) do
             if p > warned then
               at = math.min(due, start + math.floor((due - start) * p / 100))
@@ -44,8 +55,9 @@ local function next_wake_of(h)
     end
     if at and (best == nil or at < best) then best = at end
   end
-  return best, percents
+  return best
 end
 local function next_wake(ticket_key)
-  return (next_wake_of(redis.call('HMGET', ticket_key, unpack(WAKE_FIELDS))))
+  local f = hash_map(redis.call('HGETALL', ticket_key))
+  return next_wake_of(f, parse_percents(f['wp']))
 end

@@ -45,123 +45,136 @@ if etype ~= 'none' and etype ~= 'stream' then
   return redis.error_reply('fire.lua: key ' .. EVENTS .. ' holds a ' .. etype .. ', not a stream')
 end
 
--- Protocol-buffer encoding of the few TicketEvent shapes this script appends
--- (dispatch/v1/events.proto). Numbers are non-negative integers below 2^53.
-local function varint(n)
-  local out = {}
-  while n >= 128 do
-    out[#out + 1] = string.char(n % 128 + 128)
-    n = math.floor(n / 128)
-  end
-  out[#out + 1] = string.char(n)
-  return table.concat(out)
-end
-local function num(field, n)
-  if not n or n == 0 then return '' end
-  return varint(field * 8) .. varint(n)
-end
-local function bytes(field, s)
-  return varint(field * 8 + 2) .. varint(#s) .. s
-end
-local function str(field, s)
-  if not s or s == '' then return '' end
-  return bytes(field, s)
-end
-local function ms_time(field, ms)  -- google.protobuf.Timestamp / Duration from milliseconds
-  return bytes(field, num(1, math.floor(ms / 1000)) .. num(2, (ms % 1000) * 1000000))
-end
-
-local FIELDS = {unpack(WAKE_FIELDS)}
-for _, f in ipairs({'st', 'ver', 'unit', 'ut', 'tier'}) do FIELDS[#FIELDS + 1] = f end
-local ST, VER, UNIT, UT, TIER = #WAKE_FIELDS + 1, #WAKE_FIELDS + 2, #WAKE_FIELDS + 3,
-                                #WAKE_FIELDS + 4, #WAKE_FIELDS + 5
 local CLOSED = '6'
+local PERCENTS = {}  -- parsed `wp` lists: tickets of one policy share one
+local ORDER = {5, 1, 2, 3, 4}
+
+-- The ticket in hand (the loop below sets these; the helpers read and change them). `f` holds
+-- its fields, kept up to date with the changes, so the next wake-up is computed from it
+-- without reading the ticket again.
+local id, f, ver, unit, unit_tier, tier
+local set, nset = {}, 0          -- HSET field/value list
+local del, ndel = {}, 0          -- HDEL fields
+local nevents = 0                -- events appended for the ticket in hand
+
+local function put(field, value)
+  f[field] = value
+  set[nset + 1] = field
+  set[nset + 2] = value
+  nset = nset + 2
+end
+-- Events in the compact stream form (common/event_entry.h): no protobuf is built here.
+local function event(kind, k, due, ...)
+  ver = ver + 1
+  redis.call('XADD', EVENTS, '*', 'type', kind, 'ticket', id, 'v', ver, 'at', now, 'k', k,
+             'due', due, ...)
+  nevents = nevents + 1
+end
+local function breach(k, due, by, met_late)
+  local t = (k == 5) and tier or (unit_tier > 0 and unit_tier or tier)
+  put(CLOCK[k][4], '1')
+  event('breached', k, due, 'unit', unit, 'tier', t, 'by', by, 'late', met_late and 1 or 0)
+end
+local function escalate(k)
+  if tier < 1 or tier >= top then return end
+  local to = tier + 1
+  local sup = SUPERVISION[to]
+  local c5 = CLOCK[5]
+  local round = tonumber(string.match(f[c5[1]] or '', ':(%d+)$')) or 0
+  local due = now + sup
+  -- c5 starts afresh: drop its met/breach/warning fields if it had any (also set this step).
+  for j = 3, 5 do
+    if f[c5[j]] then
+      del[ndel + 1] = c5[j]
+      ndel = ndel + 1
+      f[c5[j]] = nil
+    end
+  end
+  put(c5[1], now .. ':' .. sup .. ':1:' .. (round + 1))
+  put(c5[2], due)
+  put('tier', to)
+  event('escalated', k, due, 'from', tier, 'to', to)
+  tier = to
+end
 
 local due_ids = redis.call('ZRANGEBYSCORE', TIMERS, '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 local appended, broken = 0, {}
-for _, id in ipairs(due_ids) do
+local rearm, nrearm, drop, ndrop = {}, 0, {}, 0
+for _, ticket_id in ipairs(due_ids) do
+  id = ticket_id
   local tkey = tag .. ':t:' .. id
-  local h = redis.pcall('HMGET', tkey, unpack(FIELDS))
-  if h['err'] then
-    redis.call('ZREM', TIMERS, id)
+  local reply = redis.pcall('HGETALL', tkey)
+  f = hash_map(reply)
+  if reply['err'] then
     broken[#broken + 1] = id
-  elseif not h[ST] or h[ST] == CLOSED then
-    redis.call('ZREM', TIMERS, id)
+    ndrop = ndrop + 1
+    drop[ndrop] = id
+  elseif not f['st'] or f['st'] == CLOSED then
+    ndrop = ndrop + 1
+    drop[ndrop] = id
   else
-    local percents = parse_percents(h[1])
-    local ver = tonumber(h[VER])
-    local unit, unit_tier, tier = h[UNIT] or '', tonumber(h[UT]) or 0, tonumber(h[TIER]) or 0
-    local set, del, events = {}, {}, {}
-    local function event(kind, field, payload)
-      ver = ver + 1
-      local pb = str(1, id .. ':' .. ver .. ':' .. kind) .. str(2, id) .. num(3, ver) ..
-                 ms_time(4, now) .. bytes(5, str(1, 'system')) .. bytes(field, payload)
-      events[#events + 1] = {kind, pb}
+    local wp = f['wp'] or ''
+    local percents = PERCENTS[wp]
+    if not percents then
+      percents = parse_percents(wp)
+      PERCENTS[wp] = percents
     end
-    local function clock(k)
-      local b = 1 + (k - 1) * 5
-      return h[b + 1], tonumber(h[b + 2]), tonumber(h[b + 3]), h[b + 4], tonumber(h[b + 5]) or 0
-    end
-    local function breach(k, due, by, met_late)
-      local t = (k == 5) and tier or (unit_tier > 0 and unit_tier or tier)
-      set['c' .. k .. '.br'] = '1'
-      event('breached', 20, num(1, k) .. str(2, unit) .. num(3, t) .. ms_time(4, due) ..
-                            ms_time(5, by) .. num(6, met_late and 1 or 0))
-    end
-    local function escalate(k)
-      if tier < 1 or tier >= top then return end
-      local to = tier + 1
-      local sup = SUPERVISION[to]
-      local meta = set['c5'] or h[1 + 4 * 5 + 1]
-      local round = tonumber(string.match(meta or '', ':(%d+)$')) or 0
-      set['c5'] = now .. ':' .. sup .. ':1:' .. (round + 1)
-      set['c5.due'] = tostring(now + sup)
-      set['c5.br'] = nil
-      del[#del + 1] = 'c5.met'; del[#del + 1] = 'c5.br'; del[#del + 1] = 'c5.w'
-      set['tier'] = tostring(to)
-      event('escalated', 21, num(1, tier) .. num(2, to) .. num(3, k) .. ms_time(4, now + sup))
-      tier = to
-    end
-    for _, k in ipairs({5, 1, 2, 3, 4}) do
-      local meta, due, met, br, warned = clock(k)
-      if due and br ~= '1' then
+    ver = tonumber(f['ver'])
+    unit, unit_tier, tier = f['unit'] or '', tonumber(f['ut']) or 0, tonumber(f['tier']) or 0
+    nset, ndel, nevents = 0, 0, 0
+    for _, k in ipairs(ORDER) do
+      local n = CLOCK[k]
+      local due = tonumber(f[n[2]])
+      if due and f[n[4]] ~= '1' then
+        local met = tonumber(f[n[3]])
         if met then
           if met > due then breach(k, due, met - due, true) end
         elseif now >= due then
           breach(k, due, now - due, false)
           escalate(k)
         else
-          local start = tonumber(string.match(meta or '', '^(%d+):'))
-          local pass = nil
+          local start = tonumber(string.match(f[n[1]] or '', '^(%d+):'))
+          local warned, pass = tonumber(f[n[5]]) or 0, nil
           if start and due > start then
             for _, p in ipairs(percents) do
               if p > warned and start + math.floor((due - start) * p / 100) <= now then pass = p end
             end
           end
           if pass then
-            set['c' .. k .. '.w'] = tostring(pass)
-            event('warned', 19, num(1, k) .. num(2, pass) .. ms_time(3, due))
+            put(n[5], pass)
+            event('warned', k, due, 'pct', pass)
           end
         end
       end
     end
-    if #events > 0 then
-      local dels = {}
-      for _, f in ipairs(del) do if set[f] == nil then dels[#dels + 1] = f end end
-      if #dels > 0 then redis.call('HDEL', tkey, unpack(dels)) end
-      local args = {'ver', ver, 'upd', now}
-      for f, v in pairs(set) do args[#args + 1] = f; args[#args + 1] = v end
-      redis.call('HSET', tkey, unpack(args))
-      for _, e in ipairs(events) do
-        redis.call('XADD', EVENTS, '*', 'type', e[1], 'ticket', id, 'pb', e[2])
-      end
-      appended = appended + #events
+    if nevents > 0 then
+      put('ver', ver)
+      put('upd', now)
+      redis.call('HSET', tkey, unpack(set, 1, nset))
+      -- After the HSET: a fresh supervision clock drops what this step may have set on the
+      -- old one too.
+      if ndel > 0 then redis.call('HDEL', tkey, unpack(del, 1, ndel)) end
+      appended = appended + nevents
     end
-    local wake = next_wake(tkey)
-    if wake then redis.call('ZADD', TIMERS, wake, id) else redis.call('ZREM', TIMERS, id) end
+    local wake = next_wake_of(f, percents)
+    if wake then
+      rearm[nrearm + 1] = wake
+      rearm[nrearm + 2] = id
+      nrearm = nrearm + 2
+    else
+      ndrop = ndrop + 1
+      drop[ndrop] = id
+    end
   end
+end
+-- Re-arm in bulk (a ZADD of many members costs far less than one call each).
+for j = 1, nrearm, 512 do
+  redis.call('ZADD', TIMERS, unpack(rearm, j, math.min(nrearm, j + 511)))
+end
+for j = 1, ndrop, 256 do
+  redis.call('ZREM', TIMERS, unpack(drop, j, math.min(ndrop, j + 255)))
 end
 local head = redis.call('ZRANGE', TIMERS, 0, 0, 'WITHSCORES')
 local result = {#due_ids, appended, head[2] and tonumber(head[2]) or -1, now}
-for _, id in ipairs(broken) do result[#result + 1] = id end
+for _, bad in ipairs(broken) do result[#result + 1] = bad end
 return result

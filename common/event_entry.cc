@@ -1,0 +1,76 @@
+#include "common/event_entry.h"
+
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+
+namespace dispatch {
+
+absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
+  auto corrupt = [](const std::string& why) {
+    return absl::DataLossError(absl::StrCat("event entry: ", why));
+  };
+  if (!entry.is_array() || entry.elements.size() != 2 || !entry.elements[1].is_array()) {
+    return corrupt("not [id, fields]");
+  }
+  EventEntry out;
+  out.entry_id = entry.elements[0].str;
+  std::map<std::string, const std::string*> f;
+  const auto& fields = entry.elements[1].elements;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) f[fields[i].str] = &fields[i + 1].str;
+  auto str = [&](const char* name) -> const std::string& {
+    static const std::string* const empty = new std::string;
+    auto it = f.find(name);
+    return it == f.end() ? *empty : *it->second;
+  };
+  bool ok = true;
+  auto num = [&](const char* name) -> int64_t {
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(str(name), &v)) ok = false;
+    return v;
+  };
+  out.type = str("type");
+  out.ticket_id = str("ticket");
+  v1::TicketEvent& e = out.event;
+  if (f.count("pb")) {
+    if (!e.ParseFromString(str("pb"))) return corrupt(absl::StrCat(out.entry_id, ": bad pb"));
+    return out;
+  }
+  // The timer engine's compact form.
+  int64_t version = num("v");
+  e.set_event_id(absl::StrCat(out.ticket_id, ":", version, ":", out.type));
+  e.set_ticket_id(out.ticket_id);
+  e.set_ticket_version(version);
+  *e.mutable_occurred_at() = TimestampFromUnixMs(num("at"));
+  e.mutable_actor()->set_id("system");
+  auto clock = static_cast<v1::ClockKind>(num("k"));
+  google::protobuf::Timestamp due = TimestampFromUnixMs(num("due"));
+  if (out.type == "warned") {
+    v1::ClockWarning* w = e.mutable_warned();
+    w->set_clock(clock);
+    w->set_percent_elapsed(static_cast<int32_t>(num("pct")));
+    *w->mutable_deadline() = due;
+  } else if (out.type == "breached") {
+    v1::ClockBreached* b = e.mutable_breached();
+    b->set_clock(clock);
+    b->set_unit_code(str("unit"));
+    b->set_tier(static_cast<v1::Tier>(num("tier")));
+    *b->mutable_deadline() = due;
+    *b->mutable_breached_by() = ToProto(absl::Milliseconds(num("by")));
+    b->set_met_late(str("late") == "1");
+  } else if (out.type == "escalated") {
+    v1::TicketEscalated* x = e.mutable_escalated();
+    x->set_from_tier(static_cast<v1::Tier>(num("from")));
+    x->set_to_tier(static_cast<v1::Tier>(num("to")));
+    x->set_missed_clock(clock);
+    *x->mutable_supervision_deadline() = due;
+  } else {
+    return corrupt(absl::StrCat(out.entry_id, ": type ", out.type, " without pb"));
+  }
+  if (!ok) return corrupt(absl::StrCat(out.entry_id, ": a number field is malformed"));
+  return out;
+}
+
+}  // namespace dispatch

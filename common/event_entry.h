@@ -1,0 +1,38 @@
+// Event stream entries (the shard outboxes {s}:events) and the TicketEvents they hold.
+//
+// An entry's fields are name/value pairs. Every entry has `type` (short name: accepted, routed,
+// assigned, returned, warned, breached, escalated, extension_requested, ...) and `ticket`. Then
+// either
+//   pb    the serialized dispatch.v1.TicketEvent (entries written with a protobuf at hand:
+//         intake, transitions), or
+//   the compact form the timer engine writes from Lua (services/escalation/lua/fire.lua), which
+//   cannot build protobufs cheaply: v (ticket version), at (unix ms), k (ClockKind), due
+//   (deadline, unix ms), and per type: warned pct; breached unit, tier, by (ms), late (0/1);
+//   escalated from, to. The event id is "<ticket>:<version>:<type>" and the actor "system".
+// DecodeEventEntry turns either form into the same TicketEvent, so readers (history, watch,
+// tests, benches) never care which.
+#ifndef DISPATCH_COMMON_EVENT_ENTRY_H_
+#define DISPATCH_COMMON_EVENT_ENTRY_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/redis/redis_client.h"
+#include "dispatch/v1/events.pb.h"
+
+namespace dispatch {
+
+struct EventEntry {
+  std::string entry_id;  // the stream entry id, e.g. "1700000000000-0"
+  std::string type;
+  std::string ticket_id;
+  v1::TicketEvent event;
+};
+
+// `entry`: one element of an XRANGE/XREAD reply ([id, [field, value, ...]]). DATA_LOSS when it
+// cannot be decoded.
+absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry);
+
+}  // namespace dispatch
+
+#endif  // DISPATCH_COMMON_EVENT_ENTRY_H_
