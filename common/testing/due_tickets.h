@@ -1,6 +1,6 @@
 // Writes many tickets straight through the acceptance script (TicketStore::Create), already
 // routed to a community and supervised there, with the three default clocks (30 min / 3 h /
-// 3 days, warnings at 50 % and 80 %) started so that ticket i's assign clock is due at
+// 3 days, warnings at 50 % and 80 % unless `warnings` is false) started so that ticket i's assign clock is due at
 // assign_due(i). For the timer engine's load tests and `tools/bench timers`: real tickets, the
 // same hash, timer and events as intake writes, without going through gRPC.
 #ifndef DISPATCH_COMMON_TESTING_DUE_TICKETS_H_
@@ -25,7 +25,7 @@ namespace dispatch::testing {
 // Returns the ticket ids, in order.
 inline absl::StatusOr<std::vector<std::string>> CreateDueTickets(
     redis::Client* redis, int count, const std::function<absl::Time(int)>& assign_due,
-    const std::string& run_tag, const std::string& unit = "430923100001") {
+    const std::string& run_tag, bool warnings = true, const std::string& unit = "430923100001") {
   TicketStore store(redis);
   std::vector<std::string> ids(count);
   absl::BlockingCounter pending(count);
@@ -54,8 +54,10 @@ inline absl::StatusOr<std::vector<std::string>> CreateDueTickets(
       *c->mutable_target() = ToProto(target);
       c->set_day_basis(v1::DAY_BASIS_CALENDAR);
       c->set_round(1);
-      c->add_warn_percent(50);
-      c->add_warn_percent(80);
+      if (warnings) {
+        c->add_warn_percent(50);
+        c->add_warn_percent(80);
+      }
       *c->mutable_started_at() = ToProto(accepted);
       *c->mutable_deadline() = ToProto(accepted + target);
     }

@@ -25,7 +25,7 @@ for _ in $(seq 1 50); do
   redis-cli -p "$PORT" ping >/dev/null 2>&1 || break
 done
 redis-server "$ROOT/deploy/redis.conf" --port "$PORT" --bind 127.0.0.1 --dir "$TMP" \
-  --logfile "$TMP/redis.log" --daemonize yes --appendonly yes --appendfsync everysec
+  --logfile "$TMP/redis.log" --daemonize yes --appendonly yes --appendfsync everysec ${BENCH_REDIS_ARGS:-}
 for _ in $(seq 1 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 echo "== $(redis-server --version | cut -d' ' -f1-3) on port $PORT, appendonly=yes appendfsync=everysec; $(nproc) cores; N=$N"
 
@@ -39,6 +39,7 @@ echo "burst  $ours_burst"
 ours_steady="$("$BUILD_DIR/tools/timer_bench" --redis="tcp://127.0.0.1:$PORT" --n="$N" --window_ms=10000)"
 echo "steady $ours_steady"
 stop_engines
+echo "redis: $(redis-cli -p "$PORT" info persistence | tr -d '\r' | grep -E '^aof_rewrites:') $(redis-cli -p "$PORT" info memory | tr -d '\r' | grep -E '^used_memory_human:')"
 
 peer_burst="$(RPORT="$PORT" bash "$PEER/run.sh" "$N" 1 100)"
 echo "burst  $peer_burst"
