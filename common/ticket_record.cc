@@ -21,6 +21,26 @@ google::protobuf::Timestamp TsFromMs(int64_t ms) { return TimestampFromUnixMs(ms
 
 }  // namespace
 
+void AppendClockFields(const v1::SlaClock& c, Fields* out) {
+  Fields& f = *out;
+  std::string p = absl::StrCat("c", c.kind(), ".");
+  // Working-day targets are stored as "w<days>", durations in milliseconds.
+  std::string target = c.has_target()
+                           ? std::to_string(TimeUtil::DurationToMilliseconds(c.target()))
+                           : absl::StrCat("w", c.target_working_days());
+  f.emplace_back(absl::StrCat("c", c.kind()), absl::StrCat(ToUnixMs(c.started_at()), ":", target,
+                                                           ":", c.day_basis(), ":", c.round()));
+  f.emplace_back(p + "due", Ms(c.deadline()));
+  if (c.has_met_at()) f.emplace_back(p + "met", Ms(c.met_at()));
+  if (c.breached()) f.emplace_back(p + "br", "1");
+  if (c.warned_percent() != 0) f.emplace_back(p + "w", std::to_string(c.warned_percent()));
+}
+
+std::vector<std::string> ClockStateFields(v1::ClockKind kind) {
+  std::string p = absl::StrCat("c", kind, ".");
+  return {p + "met", p + "br", p + "w"};
+}
+
 Fields Encode(const v1::Ticket& t) {
   Fields f = {
       {"st", std::to_string(t.status())},
@@ -38,22 +58,11 @@ Fields Encode(const v1::Ticket& t) {
   add_nonzero("redo", t.redo_count());
   add_nonzero("manual", t.needs_manual_routing());
   if (!t.responsible_unit_code().empty()) f.emplace_back("unit", t.responsible_unit_code());
+  add_nonzero("rvn", t.revisit_attempts());
   if (!t.clocks().empty() && !t.clocks(0).warn_percent().empty()) {
     f.emplace_back("wp", absl::StrJoin(t.clocks(0).warn_percent(), ","));
   }
-  for (const v1::SlaClock& c : t.clocks()) {
-    std::string p = absl::StrCat("c", c.kind(), ".");
-    // Working-day targets are stored as "w<days>", durations in milliseconds.
-    std::string target = c.has_target()
-                             ? std::to_string(TimeUtil::DurationToMilliseconds(c.target()))
-                             : absl::StrCat("w", c.target_working_days());
-    f.emplace_back(absl::StrCat("c", c.kind()), absl::StrCat(ToUnixMs(c.started_at()), ":", target,
-                                                             ":", c.day_basis(), ":", c.round()));
-    f.emplace_back(p + "due", Ms(c.deadline()));
-    if (c.has_met_at()) f.emplace_back(p + "met", Ms(c.met_at()));
-    if (c.breached()) f.emplace_back(p + "br", "1");
-    if (c.warned_percent() != 0) f.emplace_back(p + "w", std::to_string(c.warned_percent()));
-  }
+  for (const v1::SlaClock& c : t.clocks()) AppendClockFields(c, &f);
   return f;
 }
 
@@ -94,6 +103,8 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
   t.set_return_count(static_cast<int32_t>(v));
   ok &= num("redo", &v);
   t.set_redo_count(static_cast<int32_t>(v));
+  ok &= num("rvn", &v);
+  t.set_revisit_attempts(static_cast<int32_t>(v));
   t.set_needs_manual_routing(h["manual"] == "1");
   t.set_responsible_unit_code(h["unit"]);
   t.set_org_version(h["orgv"]);

@@ -6,6 +6,8 @@
 //   st    TicketStatus number     ver   version               pri   Priority number
 //   acc   accepted (unix ms)      upd   updated (unix ms)     pol   SLA policy version
 //   tier  supervision Tier        ret   return count          redo  redo count
+//   rvn   unanswered revisit calls this round                 e0    stream entry id of the
+//                                                                   TicketAccepted event
 //   manual  1 = needs manual routing
 //   unit  lead unit code        orgv  organisation version it was routed under
 //   hdl   handlings, "<unit>:<Department>:<HandlingRole>" joined by ';'
@@ -35,6 +37,10 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // Field/value pairs for a new ticket's hash (everything but the id and the complaint).
 Fields Encode(const v1::Ticket& ticket);
+// The fields of one clock (c<k>, c<k>.due, and .met/.br/.w when set), for a change that starts
+// a clock afresh: remove ClockStateFields(kind) first, then set these.
+void AppendClockFields(const v1::SlaClock& clock, Fields* out);
+std::vector<std::string> ClockStateFields(v1::ClockKind kind);
 
 // Rebuilds a ticket from its id, an HGETALL reply of its hash and its serialized complaint.
 // NOT_FOUND if the hash is empty (no such ticket); DATA_LOSS if something stored is corrupt.

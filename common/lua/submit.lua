@@ -38,10 +38,11 @@ if #ARGV < 8 or #ARGV % 2 ~= 0 then
 end
 
 local id = ARGV[1]
-redis.call('HSET', KEYS[2], unpack(ARGV, 7))
 redis.call('SET', KEYS[3], ARGV[5])
 redis.call('SET', KEYS[1], id .. ' ' .. ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[3], id)
 redis.call('ZADD', KEYS[5], ARGV[4], id)
 local event_id = redis.call('XADD', KEYS[6], '*', 'type', 'accepted', 'ticket', id, 'pb', ARGV[6])
+-- e0: where the ticket's history starts in the shard's stream (GetTicketHistory reads from it).
+redis.call('HSET', KEYS[2], 'e0', event_id, unpack(ARGV, 7))
 return {'created', id, event_id}

@@ -12,6 +12,8 @@
 #include "dispatch/v1/diagnostics.grpc.pb.h"
 #include "services/escalation/escalation_service.h"
 #include "services/escalation/extensions.h"
+#include "services/escalation/revisits.h"
+#include "services/routing/case_actions.h"
 #include "services/escalation/timer_engine.h"
 #include "common/redis_clock.h"
 #include "services/escalation/sla_policy.h"
@@ -45,7 +47,9 @@ class DiagnosticsGrpcService final
 }  // namespace
 
 struct DispatchServer::Parts {
+  std::unique_ptr<SlaPolicy> policy;
   std::unique_ptr<intake::Intake> intake;
+  std::unique_ptr<intake::TicketQueries> queries;
   std::vector<std::unique_ptr<grpc::Service>> services;
   // Routing: the organisation and the worker that routes accepted tickets, with its own Redis
   // client (it blocks on XREADGROUP).
@@ -53,8 +57,10 @@ struct DispatchServer::Parts {
   std::unique_ptr<redis::HiredisClient> worker_redis;
   std::unique_ptr<routing::RoutingWorker> worker;
   std::unique_ptr<routing::RoutingActions> routing_actions;
+  std::unique_ptr<routing::CaseActions> case_actions;
   // Escalation: extensions, and the timer engine with its own Redis client (long batches).
   std::unique_ptr<escalation::Extensions> extensions;
+  std::unique_ptr<escalation::Revisits> revisits;
   std::unique_ptr<redis::HiredisClient> engine_redis;
   std::unique_ptr<escalation::TimerEngine> engine;
 };
@@ -88,6 +94,8 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   if (!calendar.ok()) return calendar.status();
   auto policy = SlaPolicy::FromConfig(config.sla(), *calendar, zone);
   if (!policy.ok()) return policy.status();
+  s->parts_->policy = std::make_unique<SlaPolicy>(*std::move(policy));
+  const SlaPolicy& sla = *s->parts_->policy;
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -101,18 +109,23 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   };
   for (const std::string& name : config.services()) {
     if (name == "intake") {
-      s->parts_->intake = std::make_unique<intake::Intake>(redis, clock, *policy, zone);
-      add(std::make_unique<intake::IntakeGrpcService>(s->parts_->intake.get()),
+      s->parts_->intake = std::make_unique<intake::Intake>(redis, clock, sla, zone);
+      s->parts_->queries = std::make_unique<intake::TicketQueries>(redis, clock);
+      add(std::make_unique<intake::IntakeGrpcService>(s->parts_->intake.get(),
+                                                      s->parts_->queries.get()),
           v1::IntakeService::service_full_name());
     } else if (name == "routing") {
       absl::Status started = StartRouting(config, redis, clock, zone, s->parts_.get());
       if (!started.ok()) return started;
-      add(std::make_unique<routing::RoutingGrpcService>(s->parts_->routing_actions.get()),
+      s->parts_->case_actions = std::make_unique<routing::CaseActions>(redis, clock, &sla);
+      add(std::make_unique<routing::RoutingGrpcService>(s->parts_->routing_actions.get(),
+                                                        s->parts_->case_actions.get()),
           v1::RoutingService::service_full_name());
     } else if (name == "escalation") {
       absl::Status started = StartEscalation(config, redis, clock, s->parts_.get());
       if (!started.ok()) return started;
-      add(std::make_unique<escalation::EscalationGrpcService>(s->parts_->extensions.get()),
+      add(std::make_unique<escalation::EscalationGrpcService>(s->parts_->extensions.get(),
+                                                             s->parts_->revisits.get()),
           v1::EscalationService::service_full_name());
     }
   }
@@ -232,6 +245,8 @@ absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis,
   parts->extensions = std::make_unique<escalation::Extensions>(redis, clock);
   auto options = escalation::TimerEngine::OptionsFromConfig(config.escalation());
   if (!options.ok()) return options.status();
+  parts->revisits =
+      std::make_unique<escalation::Revisits>(redis, clock, parts->policy.get(), *options);
   double scale = config.time_scale() == 0 ? 1.0 : config.time_scale();
   if (scale != 1.0) {
     // The engine computes "now" inside its script from Redis TIME, with the same epoch.

@@ -4,13 +4,13 @@
 
 namespace dispatch::escalation {
 namespace {
-constexpr char kCaseIssue[] = "the case-handling issue (#5)";
+constexpr char kBreachList[] = "a later issue (breach lists for operators)";
 }  // namespace
 
 grpc::ServerUnaryReactor* EscalationGrpcService::ListBreaches(grpc::CallbackServerContext* ctx,
                                                               const grpc::ByteBuffer*,
                                                               grpc::ByteBuffer*) {
-  return rpc::FinishUnimplemented(ctx, "EscalationService.ListBreaches", kCaseIssue);
+  return rpc::FinishUnimplemented(ctx, "EscalationService.ListBreaches", kBreachList);
 }
 
 grpc::ServerUnaryReactor* EscalationGrpcService::RequestExtension(
@@ -28,9 +28,11 @@ grpc::ServerUnaryReactor* EscalationGrpcService::DecideExtension(
 }
 
 grpc::ServerUnaryReactor* EscalationGrpcService::RecordRevisit(grpc::CallbackServerContext* ctx,
-                                                               const grpc::ByteBuffer*,
-                                                               grpc::ByteBuffer*) {
-  return rpc::FinishUnimplemented(ctx, "EscalationService.RecordRevisit", kCaseIssue);
+                                                               const grpc::ByteBuffer* request,
+                                                               grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::RecordRevisitRequest, v1::TicketActionResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { revisits_->Record(req, std::move(done)); });
 }
 
 }  // namespace dispatch::escalation

@@ -1,12 +1,13 @@
-// EscalationService over gRPC: a thin adapter through rpc::ServeUnary. Extensions are served
-// (extensions.h); the timer engine (timer_engine.h) runs beside it in dispatchd, not through
-// RPCs. ListBreaches (dashboard queries) and RecordRevisit belong to the case-handling issue
-// (#5) and answer UNIMPLEMENTED until then.
+// EscalationService over gRPC: a thin adapter through rpc::ServeUnary to Extensions
+// (extensions.h) and Revisits (revisits.h); the timer engine (timer_engine.h) runs beside it in
+// dispatchd, not through RPCs. ListBreaches answers UNIMPLEMENTED: breaches are events
+// (WatchTicketEvents, GetTicketHistory) and ListTickets filters breached tickets.
 #ifndef DISPATCH_SERVICES_ESCALATION_ESCALATION_SERVICE_H_
 #define DISPATCH_SERVICES_ESCALATION_ESCALATION_SERVICE_H_
 
 #include "dispatch/v1/escalation.grpc.pb.h"
 #include "services/escalation/extensions.h"
+#include "services/escalation/revisits.h"
 
 namespace dispatch::escalation {
 
@@ -18,8 +19,9 @@ using RawEscalationService = v1::EscalationService::WithRawCallbackMethod_ListBr
 
 class EscalationGrpcService final : public RawEscalationService {
  public:
-  // `extensions` must outlive this object.
-  explicit EscalationGrpcService(Extensions* extensions) : extensions_(extensions) {}
+  // Both must outlive this object.
+  EscalationGrpcService(Extensions* extensions, Revisits* revisits)
+      : extensions_(extensions), revisits_(revisits) {}
 
   grpc::ServerUnaryReactor* ListBreaches(grpc::CallbackServerContext* ctx,
                                          const grpc::ByteBuffer* request,
@@ -36,6 +38,7 @@ class EscalationGrpcService final : public RawEscalationService {
 
  private:
   Extensions* const extensions_;
+  Revisits* const revisits_;
 };
 
 }  // namespace dispatch::escalation

@@ -69,6 +69,16 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromConfig(const config::v1::SlaPolicy& c,
   p.zone_ = zone;
   const bool have_calendar = p.calendar_ != nullptr;
   if (!c.version().empty()) p.version_ = c.version();
+  if (c.has_revisit()) {
+    p.revisit_ = FromProto(c.revisit());
+    if (p.revisit_ <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("sla.revisit: must be positive");
+    }
+  }
+  if (c.revisit_attempts() < 0) {
+    return absl::InvalidArgumentError("sla.revisit_attempts: must not be negative");
+  }
+  if (c.revisit_attempts() > 0) p.revisit_attempts_ = c.revisit_attempts();
   if (c.warn_percent_size() > 0) {
     p.warn_percents_.assign(c.warn_percent().begin(), c.warn_percent().end());
     for (size_t i = 0; i < p.warn_percents_.size(); ++i) {
@@ -130,19 +140,26 @@ const SlaPolicy::Targets& SlaPolicy::TargetsFor(v1::Category category,
   return EffectivePriority(category, priority) == v1::PRIORITY_EMERGENCY ? emergency_ : defaults_;
 }
 
+v1::SlaClock SlaPolicy::Clock(v1::ClockKind kind, absl::Duration target, absl::Time start,
+                              int round) const {
+  v1::SlaClock c;
+  c.set_kind(kind);
+  *c.mutable_target() = ToProto(target);
+  c.set_day_basis(v1::DAY_BASIS_CALENDAR);
+  c.set_round(round);
+  c.mutable_warn_percent()->Add(warn_percents_.begin(), warn_percents_.end());
+  *c.mutable_started_at() = ToProto(start);
+  *c.mutable_deadline() = ToProto(start + target);
+  return c;
+}
+
 std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category, v1::Priority priority,
-                                               absl::Time accepted_at) const {
+                                               absl::Time accepted_at, int round) const {
   const Targets& t = TargetsFor(category, priority);
   std::vector<v1::SlaClock> clocks;
   auto add = [&](v1::ClockKind kind, absl::Duration target, v1::DayBasis basis) {
-    v1::SlaClock& c = clocks.emplace_back();
-    c.set_kind(kind);
-    *c.mutable_target() = ToProto(target);
-    c.set_day_basis(basis);
-    c.set_round(1);
-    c.mutable_warn_percent()->Add(warn_percents_.begin(), warn_percents_.end());
-    *c.mutable_started_at() = ToProto(accepted_at);
-    *c.mutable_deadline() = ToProto(accepted_at + target);
+    clocks.push_back(Clock(kind, target, accepted_at, round));
+    clocks.back().set_day_basis(basis);
   };
   add(v1::CLOCK_KIND_ASSIGN, t.assign, v1::DAY_BASIS_CALENDAR);
   add(v1::CLOCK_KIND_PRELIMINARY, t.preliminary, v1::DAY_BASIS_CALENDAR);

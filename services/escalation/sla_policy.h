@@ -57,6 +57,13 @@ class SlaPolicy {
   const std::string& version() const { return version_; }
   // Warning thresholds in percent of a clock's span, ascending (default 50, 80).
   const std::vector<int>& warn_percents() const { return warn_percents_; }
+  // The revisit clock's target (default 3 days) and the unanswered revisit calls after which a
+  // ticket closes as unreachable (default 3).
+  absl::Duration revisit() const { return revisit_; }
+  int revisit_attempts() const { return revisit_attempts_; }
+  // A clock of `kind` started at `start` with a duration target (revisit clock; reopen rounds
+  // use ClocksFor), carrying the warning thresholds.
+  v1::SlaClock Clock(v1::ClockKind kind, absl::Duration target, absl::Time start, int round) const;
 
   static bool IsEmergency(v1::Category category);
   // The priority a ticket runs under: PRIORITY_EMERGENCY for emergency categories, else the
@@ -65,14 +72,16 @@ class SlaPolicy {
 
   const Targets& TargetsFor(v1::Category category, v1::Priority priority) const;
 
-  // The three clocks (round 1) of a ticket accepted at `accepted_at`, in ClockKind order, all
-  // open. `priority` is the requested one (see EffectivePriority).
+  // The three clocks of a ticket accepted at `accepted_at` (or reopened then, for round > 1),
+  // in ClockKind order, all open. `priority` is the requested one (see EffectivePriority).
   std::vector<v1::SlaClock> ClocksFor(v1::Category category, v1::Priority priority,
-                                      absl::Time accepted_at) const;
+                                      absl::Time accepted_at, int round = 1) const;
 
  private:
   std::string version_;
   std::vector<int> warn_percents_;
+  absl::Duration revisit_ = absl::Hours(72);
+  int revisit_attempts_ = 3;
   Targets defaults_;
   Targets emergency_;
   std::map<int, Targets> by_category_;

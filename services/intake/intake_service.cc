@@ -30,16 +30,19 @@ grpc::ServerUnaryReactor* IntakeGrpcService::LookupTicket(grpc::CallbackServerCo
 }
 
 grpc::ServerUnaryReactor* IntakeGrpcService::ListTickets(grpc::CallbackServerContext* ctx,
-                                                         const grpc::ByteBuffer*,
-                                                         grpc::ByteBuffer*) {
-  return rpc::FinishUnimplemented(ctx, "IntakeService.ListTickets", "the case-handling issue (#5)");
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::ListTicketsRequest, v1::ListTicketsResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { queries_->List(req, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* IntakeGrpcService::GetTicketHistory(grpc::CallbackServerContext* ctx,
-                                                              const grpc::ByteBuffer*,
-                                                              grpc::ByteBuffer*) {
-  return rpc::FinishUnimplemented(ctx, "IntakeService.GetTicketHistory",
-                                  "the case-handling issue (#5)");
+                                                              const grpc::ByteBuffer* request,
+                                                              grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::GetTicketHistoryRequest, v1::GetTicketHistoryResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { queries_->History(req, std::move(done)); });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* IntakeGrpcService::WatchTicketEvents(

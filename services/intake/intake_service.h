@@ -1,10 +1,11 @@
 // IntakeService over gRPC: a thin adapter from raw gRPC calls to Intake (intake.h) through
-// rpc::ServeUnary. No logic lives here. Planned RPCs (list, history, watch) answer UNIMPLEMENTED.
+// rpc::ServeUnary, and to TicketQueries (queries.h) for lists and history. No logic lives here.
 #ifndef DISPATCH_SERVICES_INTAKE_INTAKE_SERVICE_H_
 #define DISPATCH_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
 #include "dispatch/v1/intake.grpc.pb.h"
 #include "services/intake/intake.h"
+#include "services/intake/queries.h"
 
 namespace dispatch::intake {
 
@@ -18,8 +19,8 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitComplain
 
 class IntakeGrpcService final : public RawIntakeService {
  public:
-  // `intake` must outlive this object.
-  explicit IntakeGrpcService(Intake* intake) : intake_(intake) {}
+  // Both must outlive this object.
+  IntakeGrpcService(Intake* intake, TicketQueries* queries) : intake_(intake), queries_(queries) {}
 
   grpc::ServerUnaryReactor* SubmitComplaint(grpc::CallbackServerContext* ctx,
                                             const grpc::ByteBuffer* request,
@@ -41,6 +42,7 @@ class IntakeGrpcService final : public RawIntakeService {
 
  private:
   Intake* const intake_;
+  TicketQueries* const queries_;
 };
 
 }  // namespace dispatch::intake

@@ -1,11 +1,6 @@
 #include "services/routing/routing_service.h"
 
-#include "common/rpc/unimplemented.h"
-
 namespace dispatch::routing {
-namespace {
-constexpr char kCaseIssue[] = "the case-handling issue (#5)";
-}  // namespace
 
 grpc::ServerUnaryReactor* RoutingGrpcService::RouteTicket(grpc::CallbackServerContext* ctx,
                                                           const grpc::ByteBuffer* request,
@@ -32,15 +27,19 @@ grpc::ServerUnaryReactor* RoutingGrpcService::ReturnTicket(grpc::CallbackServerC
 }
 
 grpc::ServerUnaryReactor* RoutingGrpcService::RecordContact(grpc::CallbackServerContext* ctx,
-                                                            const grpc::ByteBuffer*,
-                                                            grpc::ByteBuffer*) {
-  return rpc::FinishUnimplemented(ctx, "RoutingService.RecordContact", kCaseIssue);
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::RecordContactRequest, v1::TicketActionResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { cases_->Contact(req, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* RoutingGrpcService::ResolveTicket(grpc::CallbackServerContext* ctx,
-                                                            const grpc::ByteBuffer*,
-                                                            grpc::ByteBuffer*) {
-  return rpc::FinishUnimplemented(ctx, "RoutingService.ResolveTicket", kCaseIssue);
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::ResolveTicketRequest, v1::TicketActionResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { cases_->Resolve(req, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* RoutingGrpcService::GetOrganisation(grpc::CallbackServerContext* ctx,

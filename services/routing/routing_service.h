@@ -1,10 +1,10 @@
-// RoutingService over gRPC: a thin adapter to RoutingActions (routing_actions.h) through
-// rpc::ServeUnary. RecordContact and ResolveTicket belong to the case-handling issue (#5) and
-// answer UNIMPLEMENTED until then.
+// RoutingService over gRPC: a thin adapter to RoutingActions (routing_actions.h) and
+// CaseActions (case_actions.h) through rpc::ServeUnary.
 #ifndef DISPATCH_SERVICES_ROUTING_ROUTING_SERVICE_H_
 #define DISPATCH_SERVICES_ROUTING_ROUTING_SERVICE_H_
 
 #include "dispatch/v1/routing.grpc.pb.h"
+#include "services/routing/case_actions.h"
 #include "services/routing/routing_actions.h"
 
 namespace dispatch::routing {
@@ -20,8 +20,9 @@ using RawRoutingService = v1::RoutingService::WithRawCallbackMethod_RouteTicket<
 
 class RoutingGrpcService final : public RawRoutingService {
  public:
-  // `actions` must outlive this object.
-  explicit RoutingGrpcService(RoutingActions* actions) : actions_(actions) {}
+  // Both must outlive this object.
+  RoutingGrpcService(RoutingActions* actions, CaseActions* cases)
+      : actions_(actions), cases_(cases) {}
 
   grpc::ServerUnaryReactor* RouteTicket(grpc::CallbackServerContext* ctx,
                                         const grpc::ByteBuffer* request,
@@ -47,6 +48,7 @@ class RoutingGrpcService final : public RawRoutingService {
 
  private:
   RoutingActions* const actions_;
+  CaseActions* const cases_;
 };
 
 }  // namespace dispatch::routing

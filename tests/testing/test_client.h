@@ -83,6 +83,74 @@ class TestClient {
     return s;
   }
 
+  // The assigned handler records the contact with the property company.
+  grpc::Status Contact(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
+                       const std::string& request_id = "contact-1") {
+    grpc::ClientContext ctx;
+    v1::RecordContactRequest req;
+    *req.mutable_write() = Write(t, request_id, handler);
+    req.set_preliminary_result("物业已承诺三日内更换配件");
+    req.set_property_company("绿城物业");
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->RecordContact(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
+  // The handler resolves and tells the complainant by phone.
+  grpc::Status Resolve(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
+                       const std::string& request_id = "resolve-1") {
+    grpc::ClientContext ctx;
+    v1::ResolveTicketRequest req;
+    *req.mutable_write() = Write(t, request_id, handler);
+    req.set_result("电梯已修复运行");
+    req.set_feedback_to_complainant("已电话告知业主电梯恢复运行");
+    req.set_feedback_method(v1::FEEDBACK_METHOD_PHONE);
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->ResolveTicket(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
+  // A revisit call by `caller` at `tier`; reached when `satisfaction` is set.
+  grpc::Status Revisit(const v1::Ticket& t, const std::string& caller, v1::Tier tier,
+                       v1::Satisfaction satisfaction, v1::Ticket* out,
+                       const std::string& request_id, bool false_closure = false) {
+    grpc::ClientContext ctx;
+    v1::RecordRevisitRequest req;
+    *req.mutable_write() = Write(t, request_id, caller);
+    req.set_tier(tier);
+    req.set_reached(satisfaction != v1::SATISFACTION_UNSPECIFIED);
+    req.set_solved(satisfaction != v1::SATISFACTION_DISSATISFIED);
+    req.set_satisfaction(satisfaction);
+    req.set_false_closure(false_closure);
+    v1::TicketActionResponse resp;
+    grpc::Status s = escalation_->RecordRevisit(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
+  // The whole history through GetTicketHistory, page by page.
+  std::vector<v1::TicketEvent> History(const std::string& id, int page_size = 0) {
+    std::vector<v1::TicketEvent> out;
+    std::string token;
+    do {
+      grpc::ClientContext ctx;
+      v1::GetTicketHistoryRequest req;
+      req.set_ticket_id(id);
+      req.set_page_size(page_size);
+      req.set_page_token(token);
+      v1::GetTicketHistoryResponse resp;
+      grpc::Status s = intake_->GetTicketHistory(&ctx, req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) break;
+      for (auto& e : *resp.mutable_events()) out.push_back(std::move(e));
+      token = resp.next_page_token();
+    } while (!token.empty());
+    return out;
+  }
+
+  v1::IntakeService::Stub& intake() { return *intake_; }
   v1::EscalationService::Stub& escalation() { return *escalation_; }
 
   // The ticket's events in stream order.

@@ -1,0 +1,147 @@
+#include "services/escalation/revisits.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+#include "common/text.h"
+#include "common/ticket_record.h"
+
+namespace dispatch::escalation {
+namespace {
+
+std::string Ms(absl::Time t) { return std::to_string(absl::ToUnixMillis(t)); }
+
+const v1::SlaClock* Find(const v1::Ticket& t, v1::ClockKind kind) {
+  for (const v1::SlaClock& c : t.clocks()) {
+    if (c.kind() == kind) return &c;
+  }
+  return nullptr;
+}
+
+absl::Duration SupervisionAt(const TimerEngine::Options& o, v1::Tier tier) {
+  switch (tier) {
+    case v1::TIER_TOWNSHIP: return o.township_supervision;
+    case v1::TIER_COUNTY: return o.county_supervision;
+    default: return o.city_supervision;
+  }
+}
+
+}  // namespace
+
+void Revisits::Record(const v1::RecordRevisitRequest& req,
+                      rpc::Reply<v1::TicketActionResponse> done) {
+  absl::Time now = writer_.Now();
+  if (req.tier() == v1::TIER_UNSPECIFIED || !v1::Tier_IsValid(req.tier())) {
+    return done(absl::InvalidArgumentError("tier: required, the Tier making the revisit"));
+  }
+  if (req.reached() && (req.satisfaction() == v1::SATISFACTION_UNSPECIFIED ||
+                        !v1::Satisfaction_IsValid(req.satisfaction()))) {
+    return done(absl::InvalidArgumentError(
+        "satisfaction: required when the complainant was reached"));
+  }
+  if (Utf8Length(req.notes()) > 2000) {
+    return done(absl::InvalidArgumentError("notes: at most 2000 characters"));
+  }
+  if (FromProto(req.revisited_at()) > now) {
+    return done(absl::InvalidArgumentError("revisited_at: must not be in the future"));
+  }
+  const SlaPolicy* policy = policy_;
+  TimerEngine::Options chain = chain_;
+  writer_.Write(
+      req.write(), req,
+      [req, now, policy, chain](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        const bool resolved = ticket.status() == v1::TICKET_STATUS_RESOLVED;
+        const int attempt = ticket.revisit_attempts() + 1;
+        Transition t;
+        t.action = "RecordRevisit";
+        t.now = now;
+        t.allowed_statuses = {v1::TICKET_STATUS_RESOLVED, v1::TICKET_STATUS_CLOSED};
+
+        v1::TicketEvent revisit;
+        v1::RevisitRecorded* r = revisit.mutable_revisited();
+        r->set_tier(req.tier());
+        r->set_reached(req.reached());
+        if (req.reached()) {
+          r->set_solved(req.solved());
+          r->set_satisfaction(req.satisfaction());
+          r->set_false_closure(req.false_closure());
+        }
+        r->set_notes(req.notes());
+        r->set_attempt(attempt);
+        *r->mutable_revisited_at() = req.has_revisited_at() ? req.revisited_at() : ToProto(now);
+        revisit.set_reason(req.notes());
+        t.events.emplace_back("revisited", std::move(revisit));
+
+        const v1::SlaClock* revisit_clock = Find(ticket, v1::CLOCK_KIND_REVISIT);
+        auto meet_revisit = [&] {
+          if (revisit_clock != nullptr && !revisit_clock->has_met_at()) {
+            t.set.emplace_back("c4.met", Ms(now));
+          }
+        };
+        auto close = [&](v1::ClosureReason why) {
+          t.set.emplace_back("st", std::to_string(v1::TICKET_STATUS_CLOSED));
+          meet_revisit();
+          v1::TicketEvent closed;
+          closed.mutable_closed()->set_reason(why);
+          t.events.emplace_back("closed", std::move(closed));
+        };
+
+        if (!req.reached()) {
+          t.set.emplace_back("rvn", std::to_string(attempt));
+          if (resolved && attempt >= policy->revisit_attempts()) {
+            close(v1::CLOSURE_REASON_UNREACHABLE);
+          }
+          return t;
+        }
+        const bool unhappy =
+            req.false_closure() || req.satisfaction() == v1::SATISFACTION_DISSATISFIED;
+        if (!unhappy) {
+          if (resolved) close(v1::CLOSURE_REASON_SATISFIED);
+          return t;
+        }
+
+        // 重新办理: the same lead unit handles it again, with the clocks of a new round.
+        const int redo = ticket.redo_count() + 1;
+        const v1::SlaClock* resolve = Find(ticket, v1::CLOCK_KIND_RESOLVE);
+        const int round = (resolve != nullptr ? resolve->round() : 1) + 1;
+        meet_revisit();
+        t.set.emplace_back("st", std::to_string(v1::TICKET_STATUS_ROUTED));
+        t.set.emplace_back("redo", std::to_string(redo));
+        t.remove = {"asg", "asgu", "rvn"};
+        v1::TicketEvent reopened;
+        reopened.set_reason(req.false_closure() ? "false closure found at revisit"
+                                                : "complainant dissatisfied at revisit");
+        v1::TicketReopened* o = reopened.mutable_reopened();
+        o->set_redo_count(redo);
+        for (v1::SlaClock& c : policy->ClocksFor(ticket.complaint().category(), ticket.priority(),
+                                                 now, round)) {
+          for (std::string& f : ticket_record::ClockStateFields(c.kind())) {
+            t.remove.push_back(std::move(f));
+          }
+          ticket_record::AppendClockFields(c, &t.set);
+          *o->add_clocks() = std::move(c);
+        }
+        v1::Tier tier = ticket.supervision_tier();
+        if (redo >= 2 && tier != v1::TIER_UNSPECIFIED && tier < chain.top_tier) {
+          // From the second reopen on: supervised one tier up (DOMAIN.md section 4).
+          tier = static_cast<v1::Tier>(tier + 1);
+          const v1::SlaClock* previous = Find(ticket, v1::CLOCK_KIND_SUPERVISION);
+          v1::SlaClock supervision =
+              policy->Clock(v1::CLOCK_KIND_SUPERVISION, SupervisionAt(chain, tier), now,
+                            (previous != nullptr ? previous->round() : 0) + 1);
+          for (std::string& f : ticket_record::ClockStateFields(v1::CLOCK_KIND_SUPERVISION)) {
+            t.remove.push_back(std::move(f));
+          }
+          ticket_record::AppendClockFields(supervision, &t.set);
+          t.set.emplace_back("tier", std::to_string(tier));
+          *o->add_clocks() = std::move(supervision);
+        }
+        o->set_supervision_tier(tier);
+        t.events.emplace_back("reopened", std::move(reopened));
+        return t;
+      },
+      std::move(done));
+}
+
+}  // namespace dispatch::escalation

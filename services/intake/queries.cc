@@ -1,0 +1,360 @@
+#include "services/intake/queries.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "common/event_entry.h"
+#include "common/keys.h"
+#include "common/proto_time.h"
+#include "common/ticket_record.h"
+
+namespace dispatch::intake {
+namespace {
+
+constexpr int kScanChunk = 500;
+
+struct HistoryScan {
+  std::string ticket_id;
+  std::string events_key;
+  std::string from;  // XRANGE start: an entry id, "(<id>" (exclusive) or "-"
+  int64_t current_version = 0;
+  int page_size = 100;
+  v1::GetTicketHistoryResponse response;
+  rpc::Reply<v1::GetTicketHistoryResponse> done;
+};
+
+void ScanHistory(redis::Client* redis, std::shared_ptr<HistoryScan> s) {
+  redis->Execute(
+      {"XRANGE", s->events_key, s->from, "+", "COUNT", std::to_string(kScanChunk)},
+      [redis, s](absl::StatusOr<redis::Reply> r) {
+        if (!r.ok()) return s->done(r.status());
+        for (const redis::Reply& item : r->elements) {
+          auto entry = DecodeEventEntry(item);
+          if (!entry.ok()) return s->done(entry.status());
+          s->from = absl::StrCat("(", entry->entry_id);
+          if (entry->ticket_id != s->ticket_id) continue;
+          int64_t version = entry->event.ticket_version();
+          *s->response.add_events() = std::move(entry->event);
+          if (version >= s->current_version) return s->done(std::move(s->response));
+          if (s->response.events_size() == s->page_size) {
+            s->response.set_next_page_token(entry->entry_id);
+            return s->done(std::move(s->response));
+          }
+        }
+        if (static_cast<int>(r->elements.size()) < kScanChunk) {
+          return s->done(std::move(s->response));  // the stream ends here
+        }
+        ScanHistory(redis, s);
+      });
+}
+
+// Position in the newest-first order: acceptance ms, then ticket id, both descending.
+struct Position {
+  int64_t accepted_ms;
+  std::string id;
+  bool operator<(const Position& o) const {  // "comes later in the listing"
+    return accepted_ms != o.accepted_ms ? accepted_ms < o.accepted_ms : id < o.id;
+  }
+};
+
+std::string FilterFingerprint(v1::ListTicketsRequest req) {
+  req.clear_page_token();
+  req.clear_page_size();
+  req.clear_contact_view();
+  return absl::StrCat(absl::Hex(keys::StableHash64(req.SerializeAsString())));
+}
+
+bool Matches(const v1::ListTicketsRequest& req, const v1::Ticket& t) {
+  if (!req.unit_code().empty() && !absl::StartsWith(t.responsible_unit_code(), req.unit_code())) {
+    return false;
+  }
+  if (req.supervision_tier() != v1::TIER_UNSPECIFIED &&
+      t.supervision_tier() != req.supervision_tier()) {
+    return false;
+  }
+  if (!req.statuses().empty() &&
+      std::find(req.statuses().begin(), req.statuses().end(), t.status()) == req.statuses().end()) {
+    return false;
+  }
+  if (!req.categories().empty() &&
+      std::find(req.categories().begin(), req.categories().end(), t.complaint().category()) ==
+          req.categories().end()) {
+    return false;
+  }
+  if (req.breached_only()) {
+    bool breached = false;
+    for (const v1::SlaClock& c : t.clocks()) breached |= c.breached();
+    if (!breached) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TicketQueries::TicketQueries(redis::Client* redis, Clock* clock, int threads)
+    : redis_(redis), store_(redis), clock_(clock) {
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      for (;;) {
+        std::function<void()> job;
+        {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
+          if (work_.empty()) return;
+          job = std::move(work_.front());
+          work_.pop_front();
+        }
+        job();
+      }
+    });
+  }
+}
+
+TicketQueries::~TicketQueries() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
+                            rpc::Reply<v1::GetTicketHistoryResponse> done) {
+  std::optional<int> shard = keys::ShardOfTicketId(req.ticket_id());
+  if (!shard) return done(absl::InvalidArgumentError("ticket_id: not a ticket id"));
+  if (req.page_size() < 0 || req.page_size() > 500) {
+    return done(absl::InvalidArgumentError("page_size: at most 500"));
+  }
+  auto s = std::make_shared<HistoryScan>();
+  s->ticket_id = req.ticket_id();
+  s->events_key = keys::Events(*shard);
+  s->page_size = req.page_size() == 0 ? 100 : req.page_size();
+  s->done = std::move(done);
+  if (!req.page_token().empty()) {
+    std::vector<absl::string_view> parts = absl::StrSplit(req.page_token(), '-');
+    uint64_t a, b;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b)) {
+      return s->done(absl::InvalidArgumentError("page_token: not from a previous response"));
+    }
+    s->from = absl::StrCat("(", req.page_token());
+  }
+  redis_->Execute({"HMGET", keys::Ticket(*shard, req.ticket_id()), "ver", "e0"},
+                  [redis = redis_, s](absl::StatusOr<redis::Reply> r) {
+                    if (!r.ok()) return s->done(r.status());
+                    if (r->elements.size() != 2 || r->elements[0].is_nil()) {
+                      return s->done(absl::NotFoundError(
+                          absl::StrCat("ticket_id: no ticket ", s->ticket_id)));
+                    }
+                    if (!absl::SimpleAtoi(r->elements[0].str, &s->current_version)) {
+                      return s->done(absl::DataLossError("ticket version is corrupt"));
+                    }
+                    if (s->from.empty()) {
+                      s->from = r->elements[1].is_nil() ? "-" : r->elements[1].str;
+                    }
+                    ScanHistory(redis, s);
+                  });
+}
+
+void TicketQueries::List(const v1::ListTicketsRequest& req,
+                         rpc::Reply<v1::ListTicketsResponse> done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  work_.push_back([this, req, done = std::move(done)] { done(ListSync(req)); });
+  cv_.notify_one();
+}
+
+absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTicketsRequest& req) {
+  if (req.page_size() < 0 || req.page_size() > 500) {
+    return absl::InvalidArgumentError("page_size: at most 500");
+  }
+  const int page_size = req.page_size() == 0 ? 50 : req.page_size();
+  if (req.contact_view() == v1::CONTACT_VIEW_FULL) {
+    return absl::PermissionDeniedError(
+        "contact_view: the full contact view needs a PII role, and authentication is not "
+        "configured");
+  }
+  for (int st : req.statuses()) {
+    if (!v1::TicketStatus_IsValid(st) || st == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("statuses: unknown status ", st));
+    }
+  }
+  const std::string fingerprint = FilterFingerprint(req);
+  // The scan starts below `upper` (exclusive) and stops at `lower` (inclusive).
+  Position upper{std::numeric_limits<int64_t>::max(), ""};
+  if (req.has_accepted_to()) upper = {ToUnixMs(req.accepted_to()), ""};
+  if (!req.page_token().empty()) {
+    std::vector<std::string> parts = absl::StrSplit(req.page_token(), ':');
+    int64_t ms;
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &ms)) {
+      return absl::InvalidArgumentError("page_token: not from a previous response");
+    }
+    if (parts[2] != fingerprint) {
+      return absl::InvalidArgumentError(
+          "page_token: the filters differ from those of the request that returned it");
+    }
+    upper = {ms, parts[1]};
+  }
+  const std::string lower =
+      req.has_accepted_from() ? std::to_string(ToUnixMs(req.accepted_from())) : "-inf";
+  const bool unbounded = req.page_token().empty() && !req.has_accepted_to();
+
+  // Per shard: candidates fetched but not yet used (in listing order), the position after which
+  // the next fetch continues, and whether the shard may hold more.
+  struct ShardScan {
+    std::deque<Position> buffered;
+    Position cursor;
+    bool unbounded = false;
+    bool more = true;
+  };
+  std::vector<ShardScan> shards(keys::kShardCount);
+  for (auto& s : shards) {
+    s.cursor = upper;
+    s.unbounded = unbounded;
+  }
+  const int chunk = page_size + 1;
+  // Fetches the next candidates of the given shards: the ones tied with the cursor's
+  // millisecond but after it by id (all of them; ties are few), then a chunk strictly older.
+  auto refill = [&](const std::vector<int>& which) -> absl::Status {
+    absl::Mutex mu;
+    absl::Status error;
+    // First the ties (only when resuming inside a millisecond), then the chunks.
+    std::vector<std::optional<redis::Reply>> ties(keys::kShardCount);
+    std::vector<int> tied;
+    for (int shard : which) {
+      if (!shards[shard].unbounded && !shards[shard].cursor.id.empty()) tied.push_back(shard);
+    }
+    absl::BlockingCounter ties_pending(static_cast<int>(tied.size()));
+    for (int shard : tied) {
+      std::string ms = std::to_string(shards[shard].cursor.accepted_ms);
+      redis_->Execute({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), ms, ms, "WITHSCORES"},
+                      [&, shard](absl::StatusOr<redis::Reply> r) {
+                        if (r.ok()) {
+                          ties[shard] = *std::move(r);
+                        } else {
+                          absl::MutexLock lock(&mu);
+                          error.Update(r.status());
+                        }
+                        ties_pending.DecrementCount();
+                      });
+    }
+    ties_pending.Wait();
+    if (!error.ok()) return error;
+    absl::BlockingCounter pending(static_cast<int>(which.size()));
+    for (int shard : which) {
+      ShardScan& s = shards[shard];
+      std::string max = s.unbounded ? "+inf" : absl::StrCat("(", s.cursor.accepted_ms);
+      redis_->Execute(
+          {"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), max, lower, "WITHSCORES", "LIMIT", "0",
+           std::to_string(chunk)},
+          [&, shard](absl::StatusOr<redis::Reply> r) {
+            ShardScan& s = shards[shard];
+            if (!r.ok()) {
+              absl::MutexLock lock(&mu);
+              error.Update(r.status());
+              pending.DecrementCount();
+              return;
+            }
+            auto add = [&s](const redis::Reply& reply, const Position* before) {
+              for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+                Position p{static_cast<int64_t>(std::stod(reply.elements[i + 1].str)),
+                           reply.elements[i].str};
+                if (before == nullptr || p < *before) s.buffered.push_back(std::move(p));
+              }
+            };
+            Position cursor = s.cursor;
+            if (ties[shard]) add(*ties[shard], &cursor);
+            add(*r, nullptr);
+            s.more = r->elements.size() / 2 == static_cast<size_t>(chunk);
+            if (!s.buffered.empty()) {
+              s.cursor = s.buffered.back();
+              s.unbounded = false;
+            }
+            pending.DecrementCount();
+          });
+    }
+    pending.Wait();
+    return error;
+  };
+  std::vector<int> all(keys::kShardCount);
+  for (int i = 0; i < keys::kShardCount; ++i) all[i] = i;
+  if (absl::Status s = refill(all); !s.ok()) return s;
+
+  v1::ListTicketsResponse response;
+  const absl::Time now = clock_->Now();
+  const bool full_contact = false;  // CONTACT_VIEW_FULL was refused above
+  Position last_returned{0, ""};
+  bool page_full = false;
+  while (!page_full) {
+    // A shard that may hold more but has nothing buffered could hold the next candidate.
+    std::vector<int> starved;
+    for (int i = 0; i < keys::kShardCount; ++i) {
+      if (shards[i].buffered.empty() && shards[i].more) starved.push_back(i);
+    }
+    if (!starved.empty()) {
+      if (absl::Status s = refill(starved); !s.ok()) return s;
+      continue;
+    }
+    // The next candidates in listing order, up to a page's worth, until a shard runs dry.
+    std::vector<std::pair<Position, int>> batch;
+    while (static_cast<int>(batch.size()) < page_size) {
+      int best = -1;
+      bool dry = false;
+      for (int i = 0; i < keys::kShardCount; ++i) {
+        if (shards[i].buffered.empty()) {
+          dry |= shards[i].more;
+          continue;
+        }
+        if (best < 0 || shards[best].buffered.front() < shards[i].buffered.front()) best = i;
+      }
+      if (best < 0 || dry) break;
+      batch.emplace_back(shards[best].buffered.front(), best);
+      shards[best].buffered.pop_front();
+    }
+    if (batch.empty()) break;  // nothing buffered and nothing more anywhere
+    // Read the candidates (pipelined) and keep the matches, in order.
+    std::vector<absl::StatusOr<v1::Ticket>> tickets(batch.size(), absl::UnknownError(""));
+    absl::BlockingCounter pending(static_cast<int>(batch.size()));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      store_.Get(batch[i].first.id, [&, i](absl::StatusOr<v1::Ticket> t) {
+        tickets[i] = std::move(t);
+        pending.DecrementCount();
+      });
+    }
+    pending.Wait();
+    size_t used = 0;
+    for (; used < batch.size() && !page_full; ++used) {
+      last_returned = batch[used].first;
+      if (absl::IsNotFound(tickets[used].status())) continue;
+      if (!tickets[used].ok()) return tickets[used].status();
+      v1::Ticket& t = *tickets[used];
+      ticket_record::PrepareForReader(now, full_contact, &t);
+      if (!Matches(req, t)) continue;
+      *response.add_tickets() = std::move(t);
+      page_full = response.tickets_size() == page_size;
+    }
+    // Candidates read but not reached go back to the fronts of their shards.
+    for (size_t i = batch.size(); i-- > used;) {
+      shards[batch[i].second].buffered.push_front(batch[i].first);
+    }
+  }
+  if (page_full) {
+    bool more = false;
+    for (const auto& s : shards) more |= s.more || !s.buffered.empty();
+    if (more) {
+      response.set_next_page_token(
+          absl::StrCat(last_returned.accepted_ms, ":", last_returned.id, ":", fingerprint));
+    }
+  }
+  return response;
+}
+
+}  // namespace dispatch::intake

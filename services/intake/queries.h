@@ -1,0 +1,61 @@
+// TicketQueries: the read side for dashboards and gateways — IntakeService.GetTicketHistory and
+// ListTickets.
+//
+// GetTicketHistory: the ticket's events, oldest first, read from its shard's event stream
+// starting at its TicketAccepted entry (ticket field `e0`) and ending at the event of its
+// current version; page tokens are stream entry ids.
+//
+// ListTickets: newest first by acceptance time (ties by ticket id), merged over the 256 shards'
+// acceptance indexes, each candidate read and filtered (unit subtree, tier, status, category,
+// breached now, acceptance range). The page token is the position (acceptance ms, ticket id) of
+// the last ticket returned plus a fingerprint of the filters, so every matching ticket appears
+// on exactly one page, also while new tickets arrive (they sort before the first page).
+// Unit subtree: statistical division codes (统计用区划代码) are hierarchical by prefix
+// (county 6 digits, township 9, community 12), so a unit's subtree is the codes it prefixes.
+//
+// Thread-safe. ListTickets runs on the queries' own threads (it needs several dependent round
+// trips); everything else is asynchronous on the Redis client's threads.
+#ifndef DISPATCH_SERVICES_INTAKE_QUERIES_H_
+#define DISPATCH_SERVICES_INTAKE_QUERIES_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/redis/redis_client.h"
+#include "common/rpc/unary.h"
+#include "common/ticket_store.h"
+#include "dispatch/v1/intake.pb.h"
+
+namespace dispatch::intake {
+
+class TicketQueries {
+ public:
+  // Both must outlive this object.
+  TicketQueries(redis::Client* redis, Clock* clock, int threads = 2);
+  ~TicketQueries();
+
+  void History(const v1::GetTicketHistoryRequest& request,
+               rpc::Reply<v1::GetTicketHistoryResponse> done);
+  void List(const v1::ListTicketsRequest& request, rpc::Reply<v1::ListTicketsResponse> done);
+
+ private:
+  absl::StatusOr<v1::ListTicketsResponse> ListSync(const v1::ListTicketsRequest& request);
+
+  redis::Client* const redis_;
+  TicketStore store_;
+  Clock* const clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> work_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace dispatch::intake
+
+#endif  // DISPATCH_SERVICES_INTAKE_QUERIES_H_

@@ -1,0 +1,39 @@
+// CaseActions: what the handler does to work a case — the logic behind RoutingService's
+// RecordContact and ResolveTicket (docs/TICKET_LIFECYCLE.md):
+//
+//   RecordContact  ASSIGNED or CONTACTED → CONTACTED: the property company was contacted and a
+//                  preliminary result recorded; meets the preliminary (3-hour) clock at the
+//                  time it is recorded (a later record updates nothing but the history).
+//   ResolveTicket  ASSIGNED or CONTACTED → RESOLVED: the case is basically resolved and the
+//                  result fed back to the complainant; meets the resolve (3-day) clock — and
+//                  the preliminary clock if still open, and a supervision clock — and starts the
+//                  revisit clock (SlaPolicy::revisit()). The assignee's open-ticket count drops.
+// Any other status is FAILED_PRECONDITION naming it; writes go through common/ticket_writer.h
+// (expected version: ABORTED when stale; idempotent request ids). Thread-safe.
+#ifndef DISPATCH_SERVICES_ROUTING_CASE_ACTIONS_H_
+#define DISPATCH_SERVICES_ROUTING_CASE_ACTIONS_H_
+
+#include "common/rpc/unary.h"
+#include "common/ticket_writer.h"
+#include "dispatch/v1/routing.pb.h"
+#include "services/escalation/sla_policy.h"
+
+namespace dispatch::routing {
+
+class CaseActions {
+ public:
+  // Everything passed must outlive this object.
+  CaseActions(redis::Client* redis, Clock* clock, const SlaPolicy* policy)
+      : writer_(redis, clock), policy_(policy) {}
+
+  void Contact(const v1::RecordContactRequest& request, rpc::Reply<v1::TicketActionResponse> done);
+  void Resolve(const v1::ResolveTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
+
+ private:
+  TicketWriter writer_;
+  const SlaPolicy* const policy_;
+};
+
+}  // namespace dispatch::routing
+
+#endif  // DISPATCH_SERVICES_ROUTING_CASE_ACTIONS_H_

@@ -1,0 +1,230 @@
+// Case handling end to end through gRPC against a real redis-server: contact, resolve, the
+// revisit ledger, reopening (重新办理) with fresh clocks, closing, and the history of it all;
+// illegal transitions and concurrent writers.
+#include <thread>
+
+#include "tests/escalation/escalation_fixture.h"
+
+namespace dispatch::escalation {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class CaseHandlingTest : public TimerEngineTest {
+ protected:
+  // What happened, step by step: "<type> by <actor>".
+  std::vector<std::string> Steps(const std::string& id) {
+    std::vector<std::string> out;
+    for (const v1::TicketEvent& e : client_->History(id, /*page_size=*/3)) {
+      std::string type = e.GetDescriptor()
+                             ->FindFieldByNumber(e.GetReflection()->GetOneofFieldDescriptor(
+                                                     e, e.GetDescriptor()->oneof_decl(0))
+                                                     ->number())
+                             ->name();
+      out.push_back(absl::StrCat(type, " by ", e.actor().id()));
+    }
+    return out;
+  }
+  const v1::SlaClock& ClockOf(const v1::Ticket& t, v1::ClockKind kind) {
+    for (const v1::SlaClock& c : t.clocks()) {
+      if (c.kind() == kind) return c;
+    }
+    static const v1::SlaClock none;
+    return none;
+  }
+};
+
+TEST_F(CaseHandlingTest, ADissatisfiedRevisitReopensTheCaseWhichIsThenResolvedAndClosed) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  clock_.Set(accepted_ + absl::Minutes(10));
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  clock_.Set(accepted_ + absl::Hours(1));
+  ASSERT_TRUE(client_->Contact(t, "h-cd-wgy", &t).ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_CONTACTED);
+  EXPECT_EQ(FromProto(ClockOf(t, v1::CLOCK_KIND_PRELIMINARY).met_at()), accepted_ + absl::Hours(1));
+  clock_.Set(accepted_ + absl::Hours(30));
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_RESOLVED);
+  EXPECT_EQ(FromProto(ClockOf(t, v1::CLOCK_KIND_RESOLVE).met_at()), accepted_ + absl::Hours(30));
+  // The revisit clock runs from the resolution.
+  const v1::SlaClock& revisit = ClockOf(t, v1::CLOCK_KIND_REVISIT);
+  EXPECT_EQ(FromProto(revisit.started_at()), accepted_ + absl::Hours(30));
+  EXPECT_FALSE(revisit.has_met_at());
+  ExpectTimerMatchesRule(id);
+
+  // The township calls back: the complainant is not satisfied. The case is handled again.
+  const absl::Time reopened_at = accepted_ + absl::Hours(50);
+  clock_.Set(reopened_at);
+  ASSERT_TRUE(client_->Revisit(t, "h-dp-wy1", v1::TIER_TOWNSHIP, v1::SATISFACTION_DISSATISFIED, &t,
+                               "revisit-1")
+                  .ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_ROUTED);
+  EXPECT_EQ(t.responsible_unit_code(), kCommunity);
+  EXPECT_EQ(t.redo_count(), 1);
+  EXPECT_FALSE(t.has_assignee());
+  EXPECT_EQ(t.supervision_tier(), v1::TIER_COMMUNITY);  // the first reopen stays at its tier
+  for (v1::ClockKind k : {v1::CLOCK_KIND_ASSIGN, v1::CLOCK_KIND_PRELIMINARY,
+                          v1::CLOCK_KIND_RESOLVE}) {
+    const v1::SlaClock& c = ClockOf(t, k);
+    EXPECT_EQ(c.round(), 2) << k;
+    EXPECT_EQ(FromProto(c.started_at()), reopened_at) << k;
+    EXPECT_FALSE(c.has_met_at()) << k;
+  }
+  EXPECT_EQ(FromProto(ClockOf(t, v1::CLOCK_KIND_ASSIGN).deadline()),
+            reopened_at + absl::Minutes(30));
+  EXPECT_EQ(FromProto(ClockOf(t, v1::CLOCK_KIND_RESOLVE).deadline()), reopened_at + absl::Hours(72));
+  ExpectTimerMatchesRule(id);
+
+  clock_.Set(reopened_at + absl::Minutes(5));
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t, "assign-2").ok());
+  clock_.Set(reopened_at + absl::Hours(20));
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t, "resolve-2").ok());
+  clock_.Set(reopened_at + absl::Hours(40));
+  ASSERT_TRUE(client_->Revisit(t, "h-dp-wy1", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED, &t,
+                               "revisit-2")
+                  .ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+  EXPECT_EQ(t.redo_count(), 1);
+  EXPECT_TRUE(ClockOf(t, v1::CLOCK_KIND_REVISIT).has_met_at());
+  ExpectTimerMatchesRule(id);  // nothing left to wake for
+
+  EXPECT_THAT(Steps(id),
+              ElementsAre("accepted by channel:CHANNEL_HOTLINE_12345", "routed by desk-1",
+                          "assigned by dispatcher-1", "contacted by h-cd-wgy",
+                          "resolved by h-cd-wgy", "revisited by h-dp-wy1", "reopened by h-dp-wy1",
+                          "assigned by dispatcher-1", "resolved by h-cd-wgy",
+                          "revisited by h-dp-wy1", "closed by h-dp-wy1"));
+  std::vector<v1::TicketEvent> history = client_->History(id);
+  for (size_t i = 0; i < history.size(); ++i) {
+    EXPECT_EQ(history[i].ticket_version(), static_cast<int64_t>(i + 1));
+  }
+  EXPECT_EQ(history.back().closed().reason(), v1::CLOSURE_REASON_SATISFIED);
+  EXPECT_EQ(history[5].revisited().satisfaction(), v1::SATISFACTION_DISSATISFIED);
+  EXPECT_EQ(history[5].revisited().tier(), v1::TIER_TOWNSHIP);
+}
+
+TEST_F(CaseHandlingTest, TheSecondReopenPutsTheTicketUnderSupervisionOneTierUp) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  for (int round = 1; round <= 2; ++round) {
+    std::string n = std::to_string(round);
+    ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t, "assign-" + n).ok());
+    ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t, "resolve-" + n).ok());
+    ASSERT_TRUE(client_->Revisit(t, "h-dp-wy1", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED, &t,
+                                 "revisit-" + n, /*false_closure=*/true)
+                    .ok());
+    EXPECT_EQ(t.redo_count(), round);
+  }
+  EXPECT_EQ(t.supervision_tier(), v1::TIER_TOWNSHIP);
+  const v1::SlaClock& supervision = ClockOf(t, v1::CLOCK_KIND_SUPERVISION);
+  EXPECT_EQ(FromProto(supervision.deadline()), accepted_ + absl::Hours(24));
+}
+
+TEST_F(CaseHandlingTest, ThreeUnansweredRevisitCallsCloseTheTicketAsUnreachable) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  for (int call = 1; call <= 3; ++call) {
+    EXPECT_EQ(t.status(), v1::TICKET_STATUS_RESOLVED) << call;
+    ASSERT_TRUE(client_->Revisit(t, "h-cd-wgy", v1::TIER_COMMUNITY, v1::SATISFACTION_UNSPECIFIED,
+                                 &t, "call-" + std::to_string(call))
+                    .ok());
+    EXPECT_EQ(t.revisit_attempts(), call);
+  }
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+  std::vector<v1::TicketEvent> history = client_->History(id);
+  EXPECT_EQ(history.back().closed().reason(), v1::CLOSURE_REASON_UNREACHABLE);
+  EXPECT_EQ(history[history.size() - 2].revisited().attempt(), 3);
+}
+
+class UnreachableAfterTwoTest : public TimerEngineTest {
+ protected:
+  void SetUp() override { Start("sla { revisit_attempts: 2 }"); }
+};
+
+TEST_F(UnreachableAfterTwoTest, TheNumberOfCallsIsConfigurable) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Revisit(t, "x", v1::TIER_COMMUNITY, v1::SATISFACTION_UNSPECIFIED, &t, "c1")
+                  .ok());
+  ASSERT_TRUE(client_->Revisit(t, "x", v1::TIER_COMMUNITY, v1::SATISFACTION_UNSPECIFIED, &t, "c2")
+                  .ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+}
+
+TEST_F(CaseHandlingTest, IllegalTransitionsAreFailedPreconditionsNamingTheStatus) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id), out;
+  // Not assigned yet: no contact, no resolution; not resolved: no revisit.
+  grpc::Status contact = client_->Contact(t, "h-cd-wgy", &out);
+  EXPECT_EQ(contact.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(contact.error_message(), HasSubstr("TICKET_STATUS_ROUTED"));
+  EXPECT_EQ(client_->Resolve(t, "h-cd-wgy", &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client_->Revisit(t, "x", v1::TIER_COMMUNITY, v1::SATISFACTION_SATISFIED, &out, "r")
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Closed: no more handling.
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(
+      client_->Revisit(t, "x", v1::TIER_COMMUNITY, v1::SATISFACTION_SATISFIED, &t, "r2").ok());
+  EXPECT_EQ(client_->Contact(t, "h-cd-wgy", &out, "contact-9").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client_->Resolve(t, "h-cd-wgy", &out, "resolve-9").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(CaseHandlingTest, BadRequestsNameTheField) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  grpc::ClientContext ctx;
+  v1::ResolveTicketRequest req;
+  *req.mutable_write() = testing::TestClient::Write(t, "r-bad", "h-cd-wgy");
+  req.set_result("已处理");
+  req.set_feedback_to_complainant("已告知");
+  v1::TicketActionResponse resp;
+  grpc::Status s = v1::RoutingService::NewStub(stack_.channel())->ResolveTicket(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("feedback_method"));
+}
+
+TEST_F(CaseHandlingTest, OfTwoConcurrentWritesWithTheSameVersionExactlyOneSucceeds) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  // Two handlers, one version: one records the contact, the other resolves at the same time.
+  for (int trial = 0; trial < 20; ++trial) {
+    std::string other = SubmitAndRoute(absl::StrCat("12345-race-", trial));
+    v1::Ticket base = client_->Get(other);
+    ASSERT_TRUE(client_->Assign(base, "h-cd-wgy", &base, "a").ok());
+    grpc::Status first, second;
+    v1::Ticket out1, out2;
+    std::thread a([&] { first = client_->Contact(base, "h-cd-wgy", &out1, "c"); });
+    std::thread b([&] { second = client_->Resolve(base, "h-cd-wgy", &out2, "r"); });
+    a.join();
+    b.join();
+    EXPECT_NE(first.ok(), second.ok()) << first.error_message() << " / " << second.error_message();
+    const grpc::Status& lost = first.ok() ? second : first;
+    EXPECT_EQ(lost.error_code(), grpc::StatusCode::ABORTED) << lost.error_message();
+    EXPECT_EQ(client_->Get(other).version(), base.version() + 1);
+  }
+}
+
+TEST_F(CaseHandlingTest, HistoryOfAnUnknownTicketIsNotFound) {
+  grpc::ClientContext ctx;
+  v1::GetTicketHistoryRequest req;
+  req.set_ticket_id("T20261123-001-ZZZZZZZZ");
+  v1::GetTicketHistoryResponse resp;
+  EXPECT_EQ(client_->intake().GetTicketHistory(&ctx, req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace dispatch::escalation
