@@ -319,12 +319,13 @@ TEST_F(IntakeTest, EmergenciesRunOnTheEmergencyPolicy) {
             Shanghai(2026, 11, 23, 9, 10));
 }
 
-TEST_F(IntakeTest, PlannedRpcsSayTheyAreNotImplementedYet) {
+TEST_F(IntakeTest, ListingTicketsWithTheFullContactViewNeedsAPiiRole) {
   grpc::ClientContext ctx;
   v1::ListTicketsRequest req;
+  req.set_contact_view(v1::CONTACT_VIEW_FULL);
   v1::ListTicketsResponse resp;
   EXPECT_THAT(stub_->ListTickets(&ctx, req, &resp),
-              GrpcError(grpc::StatusCode::UNIMPLEMENTED, "IntakeService.ListTickets"));
+              GrpcError(grpc::StatusCode::PERMISSION_DENIED, "contact_view"));
 }
 
 }  // namespace
