@@ -1,0 +1,138 @@
+// ListTickets for dashboards, through gRPC against a real redis-server: newest first, filters,
+// and pages that list every matching ticket exactly once while new tickets keep arriving.
+#include <map>
+#include <set>
+
+#include "tests/escalation/escalation_fixture.h"
+
+namespace dispatch::escalation {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ListTicketsTest : public TimerEngineTest {
+ protected:
+  // Submits tickets `from`..`to`-1; three at a time share one millisecond (ties).
+  std::vector<std::string> SubmitMany(int from, int to) {
+    std::vector<std::string> ids;
+    for (int i = from; i < to; ++i) {
+      if (i % 3 == 0) clock_.Advance(absl::Seconds(1));
+      ids.push_back(client_->Submit(HotlineComplaint(absl::StrCat("12345-L", i))));
+    }
+    return ids;
+  }
+
+  v1::ListTicketsResponse List(v1::ListTicketsRequest req, grpc::Status* status = nullptr) {
+    grpc::ClientContext ctx;
+    v1::ListTicketsResponse resp;
+    grpc::Status s = client_->intake().ListTickets(&ctx, req, &resp);
+    if (status != nullptr) {
+      *status = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    return resp;
+  }
+};
+
+TEST_F(ListTicketsTest, PagesListEveryTicketExactlyOnceWhileNewTicketsArrive) {
+  std::vector<std::string> original = SubmitMany(0, 230);
+  std::map<std::string, int> seen;
+  v1::ListTicketsRequest req;
+  req.set_page_size(40);
+  int pages = 0, arrived = 230;
+  absl::Time previous = absl::InfiniteFuture();
+  do {
+    v1::ListTicketsResponse page = List(req);
+    ++pages;
+    for (const v1::Ticket& t : page.tickets()) {
+      ++seen[t.ticket_id()];
+      absl::Time accepted = FromProto(t.accepted_at());
+      EXPECT_LE(accepted, previous) << "not newest first";
+      previous = accepted;
+    }
+    req.set_page_token(page.next_page_token());
+    SubmitMany(arrived, arrived + 7);  // new complaints between two page reads
+    arrived += 7;
+  } while (!req.page_token().empty() && pages < 50);
+  for (const std::string& id : original) EXPECT_EQ(seen[id], 1) << id;
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(seen.size(), original.size());  // the newcomers sort before the first page
+}
+
+TEST_F(ListTicketsTest, ManyTicketsOfOneShardInOneMillisecondArePagedExactlyOnce) {
+  // Work orders that all land in shard 7, accepted in the same millisecond: the pages must
+  // split a run of equal acceptance times inside one shard's index.
+  std::set<std::string> original;
+  for (int i = 0; original.size() < 60; ++i) {
+    std::string wo = absl::StrCat("12345-S", i);
+    if (keys::ShardOf(keys::IdempotencyKey(v1::CHANNEL_HOTLINE_12345, wo, "")) != 7) continue;
+    original.insert(client_->Submit(HotlineComplaint(wo)));
+  }
+  std::multiset<std::string> seen;
+  v1::ListTicketsRequest req;
+  req.set_page_size(7);
+  int pages = 0;
+  do {
+    v1::ListTicketsResponse page = List(req);
+    for (const v1::Ticket& t : page.tickets()) seen.insert(t.ticket_id());
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty() && ++pages < 50);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), original);
+  EXPECT_EQ(seen.size(), original.size());
+}
+
+TEST_F(ListTicketsTest, FiltersByUnitSubtreeStatusBreachAndAcceptanceTime) {
+  std::vector<std::string> ids = SubmitMany(0, 6);
+  // Two go to 资阳区 (430902...), four to 安化县 (430923...); one of those is assigned.
+  v1::Ticket t;
+  ASSERT_TRUE(client_->RouteByHand(client_->Get(ids[0]), "430902001001", &t).ok());
+  ASSERT_TRUE(client_->RouteByHand(client_->Get(ids[1]), "430902002001", &t).ok());
+  for (int i = 2; i < 6; ++i) {
+    ASSERT_TRUE(client_->RouteByHand(client_->Get(ids[i]), kCommunity, &t).ok());
+  }
+  ASSERT_TRUE(client_->Assign(client_->Get(ids[5]), "h-cd-wgy", &t).ok());
+
+  v1::ListTicketsRequest zy;
+  zy.set_unit_code("430902");
+  EXPECT_EQ(List(zy).tickets_size(), 2);
+  v1::ListTicketsRequest township;
+  township.set_unit_code("430923100");
+  EXPECT_EQ(List(township).tickets_size(), 4);
+  v1::ListTicketsRequest assigned;
+  assigned.add_statuses(v1::TICKET_STATUS_ASSIGNED);
+  ASSERT_EQ(List(assigned).tickets_size(), 1);
+  EXPECT_EQ(List(assigned).tickets(0).ticket_id(), ids[5]);
+
+  // An hour later every unassigned ticket has missed its assign clock.
+  clock_.Advance(absl::Hours(1));
+  v1::ListTicketsRequest breached;
+  breached.set_breached_only(true);
+  EXPECT_EQ(List(breached).tickets_size(), 5);
+
+  // Acceptance range [second 2, second 3): tickets 3, 4, 5 (SubmitMany ticks every third).
+  v1::ListTicketsRequest range;
+  *range.mutable_accepted_from() = ToProto(accepted_ + absl::Seconds(2));
+  *range.mutable_accepted_to() = ToProto(accepted_ + absl::Seconds(3));
+  std::set<std::string> in_range;
+  v1::ListTicketsResponse ranged = List(range);
+  for (const v1::Ticket& x : ranged.tickets()) in_range.insert(x.ticket_id());
+  EXPECT_EQ(in_range, (std::set<std::string>{ids[3], ids[4], ids[5]}));
+}
+
+TEST_F(ListTicketsTest, APageTokenOnlyWorksWithTheFiltersItCameFrom) {
+  SubmitMany(0, 5);
+  v1::ListTicketsRequest req;
+  req.set_page_size(2);
+  v1::ListTicketsResponse first = List(req);
+  ASSERT_FALSE(first.next_page_token().empty());
+  req.set_page_token(first.next_page_token());
+  req.set_breached_only(true);
+  grpc::Status status;
+  List(req, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
+}
+
+}  // namespace
+}  // namespace dispatch::escalation
