@@ -50,6 +50,7 @@ struct DispatchServer::Parts {
   std::unique_ptr<SlaPolicy> policy;
   std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<intake::TicketQueries> queries;
+  std::unique_ptr<intake::EventWatcher> watcher;
   std::vector<std::unique_ptr<grpc::Service>> services;
   // Routing: the organisation and the worker that routes accepted tickets, with its own Redis
   // client (it blocks on XREADGROUP).
@@ -75,6 +76,8 @@ absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::stri
 
 absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
                           absl::TimeZone zone, DispatchServer::Parts* parts);
+
+absl::StatusOr<std::unique_ptr<redis::HiredisClient>> WorkerRedis(const DispatchConfig& config);
 
 absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis, Clock* clock,
                              DispatchServer::Parts* parts);
@@ -111,8 +114,10 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
     if (name == "intake") {
       s->parts_->intake = std::make_unique<intake::Intake>(redis, clock, sla, zone);
       s->parts_->queries = std::make_unique<intake::TicketQueries>(redis, clock);
-      add(std::make_unique<intake::IntakeGrpcService>(s->parts_->intake.get(),
-                                                      s->parts_->queries.get()),
+      s->parts_->watcher = std::make_unique<intake::EventWatcher>(
+          [config]() -> std::unique_ptr<redis::Client> { return *WorkerRedis(config); });
+      add(std::make_unique<intake::IntakeGrpcService>(
+              s->parts_->intake.get(), s->parts_->queries.get(), s->parts_->watcher.get()),
           v1::IntakeService::service_full_name());
     } else if (name == "routing") {
       absl::Status started = StartRouting(config, redis, clock, zone, s->parts_.get());

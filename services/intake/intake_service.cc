@@ -46,9 +46,8 @@ grpc::ServerUnaryReactor* IntakeGrpcService::GetTicketHistory(grpc::CallbackServ
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* IntakeGrpcService::WatchTicketEvents(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer*) {
-  return rpc::FinishStreamUnimplemented(ctx, "IntakeService.WatchTicketEvents",
-                                        "the case-handling issue (#5)");
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
+  return watcher_->Watch(ctx, request);
 }
 
 }  // namespace dispatch::intake

@@ -1,11 +1,13 @@
 // IntakeService over gRPC: a thin adapter from raw gRPC calls to Intake (intake.h) through
-// rpc::ServeUnary, and to TicketQueries (queries.h) for lists and history. No logic lives here.
+// rpc::ServeUnary, to TicketQueries (queries.h) for lists and history, and to EventWatcher
+// (watch.h) for the event stream. No logic lives here.
 #ifndef DISPATCH_SERVICES_INTAKE_INTAKE_SERVICE_H_
 #define DISPATCH_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
 #include "dispatch/v1/intake.grpc.pb.h"
 #include "services/intake/intake.h"
 #include "services/intake/queries.h"
+#include "services/intake/watch.h"
 
 namespace dispatch::intake {
 
@@ -19,8 +21,9 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitComplain
 
 class IntakeGrpcService final : public RawIntakeService {
  public:
-  // Both must outlive this object.
-  IntakeGrpcService(Intake* intake, TicketQueries* queries) : intake_(intake), queries_(queries) {}
+  // All must outlive this object.
+  IntakeGrpcService(Intake* intake, TicketQueries* queries, EventWatcher* watcher)
+      : intake_(intake), queries_(queries), watcher_(watcher) {}
 
   grpc::ServerUnaryReactor* SubmitComplaint(grpc::CallbackServerContext* ctx,
                                             const grpc::ByteBuffer* request,
@@ -43,6 +46,7 @@ class IntakeGrpcService final : public RawIntakeService {
  private:
   Intake* const intake_;
   TicketQueries* const queries_;
+  EventWatcher* const watcher_;
 };
 
 }  // namespace dispatch::intake

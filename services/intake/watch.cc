@@ -1,0 +1,214 @@
+#include "services/intake/watch.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/event_entry.h"
+#include "common/keys.h"
+#include "common/rpc/unary.h"
+#include "dispatch/v1/intake.pb.h"
+
+namespace dispatch::intake {
+namespace {
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(absl::string_view* in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    uint8_t b = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    *v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+bool ParseId(absl::string_view id, uint64_t* ms, uint64_t* seq) {
+  std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
+  return parts.size() == 2 && absl::SimpleAtoi(parts[0], ms) && absl::SimpleAtoi(parts[1], seq);
+}
+
+constexpr char kCursorVersion = 1;
+
+// One watch: a thread that reads the streams and writes events, one write at a time.
+class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  WatchReactor(std::unique_ptr<redis::Client> redis, std::string unit,
+               std::vector<std::string> positions)
+      : redis_(std::move(redis)), unit_(std::move(unit)), positions_(std::move(positions)) {
+    std::thread([this] { Run(); }).detach();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing_ = false;
+    if (!ok) broken_ = true;
+    cv_.notify_all();
+  }
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    broken_ = true;
+    cv_.notify_all();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  bool Broken() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return broken_;
+  }
+
+  // Writes one response and waits until it is sent; false when the call is over.
+  bool Send(const v1::WatchTicketEventsResponse& response) {
+    rpc::SerializeResponse(response, &out_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (broken_) return false;
+    writing_ = true;
+    StartWrite(&out_);
+    cv_.wait(lock, [this] { return !writing_ || broken_; });
+    // After a cancellation a started write still completes (OnWriteDone) before OnDone.
+    cv_.wait(lock, [this] { return !writing_; });
+    return !broken_;
+  }
+
+  // Starting positions when the client gave no cursor: the current end of every stream.
+  absl::Status StartAtEnd() {
+    for (int s = 0; s < keys::kShardCount; ++s) {
+      auto r = redis_->ExecuteSync({"XREVRANGE", keys::Events(s), "+", "-", "COUNT", "1"});
+      if (!r.ok()) return r.status();
+      positions_[s] = r->elements.empty() ? "0-0" : r->elements[0].elements[0].str;
+    }
+    return absl::OkStatus();
+  }
+
+  void Run() {
+    absl::Status status;
+    if (positions_.empty()) {
+      positions_.resize(keys::kShardCount);
+      status = StartAtEnd();
+    }
+    while (status.ok() && !Broken()) {
+      std::vector<std::string> argv = {"XREAD", "COUNT", "200", "BLOCK", "500", "STREAMS"};
+      for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
+      for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(positions_[s]);
+      auto r = redis_->ExecuteSync(std::move(argv));
+      if (!r.ok()) {
+        status = r.status();
+        break;
+      }
+      if (!r->is_array()) continue;  // timed out: nothing new
+      for (const redis::Reply& stream : r->elements) {
+        int shard = std::stoi(stream.elements[0].str.substr(3, 3));  // "{s:NNN}:events"
+        const auto& entries = stream.elements[1].elements;
+        // The current unit of each ticket in this batch, for the subtree filter.
+        std::vector<std::string> units(entries.size());
+        if (!unit_.empty()) {
+          for (size_t i = 0; i < entries.size(); ++i) {
+            auto e = DecodeEventEntry(entries[i]);
+            if (!e.ok()) continue;
+            auto u = redis_->ExecuteSync({"HGET", keys::Ticket(shard, e->ticket_id), "unit"});
+            if (u.ok() && !u->is_nil()) units[i] = u->str;
+          }
+        }
+        for (size_t i = 0; i < entries.size() && status.ok(); ++i) {
+          auto e = DecodeEventEntry(entries[i]);
+          if (!e.ok()) {
+            status = e.status();
+            break;
+          }
+          positions_[shard] = e->entry_id;
+          if (!unit_.empty() && !absl::StartsWith(units[i], unit_)) continue;
+          v1::WatchTicketEventsResponse response;
+          *response.mutable_event() = std::move(e->event);
+          response.mutable_cursor()->set_token(EventWatcher::EncodeCursor(positions_));
+          if (!Send(response)) return Finish(grpc::Status::CANCELLED);
+        }
+      }
+    }
+    // Reached only on an error or a cancellation; a cancelled call ignores the status.
+    Finish(status.ok() ? grpc::Status::CANCELLED : rpc::ToGrpcStatus(status));
+  }
+
+  std::unique_ptr<redis::Client> redis_;
+  const std::string unit_;
+  std::vector<std::string> positions_;
+  grpc::ByteBuffer out_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool writing_ = false;
+  bool broken_ = false;
+};
+
+class FailedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit FailedWatch(const absl::Status& s) { Finish(rpc::ToGrpcStatus(s)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+std::string EventWatcher::EncodeCursor(const std::vector<std::string>& positions) {
+  uint64_t base = UINT64_MAX;
+  std::vector<std::pair<uint64_t, uint64_t>> ids(positions.size());
+  for (size_t i = 0; i < positions.size(); ++i) {
+    ParseId(positions[i], &ids[i].first, &ids[i].second);
+    if (ids[i].first != 0) base = std::min(base, ids[i].first);
+  }
+  if (base == UINT64_MAX) base = 0;
+  std::string raw(1, kCursorVersion);
+  PutVarint(positions.size(), &raw);
+  PutVarint(base, &raw);
+  for (const auto& [ms, seq] : ids) {
+    PutVarint(ms == 0 ? 0 : ms - base + 1, &raw);
+    PutVarint(seq, &raw);
+  }
+  return absl::WebSafeBase64Escape(raw);
+}
+
+absl::StatusOr<std::vector<std::string>> EventWatcher::DecodeCursor(const std::string& token) {
+  auto bad = absl::InvalidArgumentError("resume_after: not a cursor from this service");
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.empty() || raw[0] != kCursorVersion) {
+    return bad;
+  }
+  absl::string_view in(raw);
+  in.remove_prefix(1);
+  uint64_t n, base;
+  if (!GetVarint(&in, &n) || n != keys::kShardCount || !GetVarint(&in, &base)) return bad;
+  std::vector<std::string> positions;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t ms, seq;
+    if (!GetVarint(&in, &ms) || !GetVarint(&in, &seq)) return bad;
+    positions.push_back(absl::StrCat(ms == 0 ? 0 : ms - 1 + base, "-", seq));
+  }
+  if (!in.empty()) return bad;
+  return positions;
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackServerContext* ctx,
+                                                               const grpc::ByteBuffer* raw) {
+  v1::WatchTicketEventsRequest request;
+  if (absl::Status s = rpc::ParseRequest(*raw, &request); !s.ok()) return new FailedWatch(s);
+  std::vector<std::string> positions;
+  if (!request.resume_after().token().empty()) {
+    auto decoded = DecodeCursor(request.resume_after().token());
+    if (!decoded.ok()) return new FailedWatch(decoded.status());
+    positions = *std::move(decoded);
+  }
+  return new WatchReactor(connect_(), request.unit_code(), std::move(positions));
+}
+
+}  // namespace dispatch::intake

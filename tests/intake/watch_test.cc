@@ -1,0 +1,105 @@
+// WatchTicketEvents through gRPC against a real redis-server: a client that disconnects in the
+// middle of a stream and resumes from its last cursor gets every event exactly once; the unit
+// filter; bad cursors.
+#include <map>
+#include <set>
+#include <thread>
+
+#include "services/intake/watch.h"
+#include "tests/escalation/escalation_fixture.h"
+
+namespace dispatch::escalation {
+namespace {
+
+using ::testing::HasSubstr;
+
+class WatchTest : public TimerEngineTest {
+ protected:
+  // A cursor at the beginning of every stream: the watch replays everything.
+  static v1::Cursor FromTheStart() {
+    v1::Cursor c;
+    c.set_token(intake::EventWatcher::EncodeCursor(
+        std::vector<std::string>(keys::kShardCount, "0-0")));
+    return c;
+  }
+
+  // Reads up to `n` events (or until the deadline), then disconnects.
+  std::vector<v1::WatchTicketEventsResponse> Read(const v1::WatchTicketEventsRequest& req,
+                                                  size_t n, grpc::Status* finished = nullptr) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = client_->intake().WatchTicketEvents(&ctx, req);
+    std::vector<v1::WatchTicketEventsResponse> out;
+    v1::WatchTicketEventsResponse r;
+    bool open = true;
+    while (out.size() < n && (open = reader->Read(&r))) out.push_back(r);
+    if (open) ctx.TryCancel();  // disconnect; a stream that ended keeps its status
+    grpc::Status s = reader->Finish();
+    if (finished != nullptr) *finished = s;
+    return out;
+  }
+};
+
+TEST_F(WatchTest, AClientThatResumesFromItsLastCursorGetsEveryEventExactlyOnce) {
+  constexpr int kTickets = 3000;
+  std::thread submitter([&] {
+    for (int i = 0; i < kTickets; ++i) client_->Submit(HotlineComplaint(absl::StrCat("W-", i)));
+  });
+  v1::WatchTicketEventsRequest req;
+  *req.mutable_resume_after() = FromTheStart();
+  std::vector<v1::WatchTicketEventsResponse> first = Read(req, 1000);
+  ASSERT_EQ(first.size(), 1000u);
+  // Disconnected mid-stream, while complaints keep coming; resume from the last cursor.
+  *req.mutable_resume_after() = first.back().cursor();
+  std::vector<v1::WatchTicketEventsResponse> rest = Read(req, kTickets - 1000);
+  submitter.join();
+
+  std::map<std::string, int> seen;
+  for (const auto* part : {&first, &rest}) {
+    for (const auto& r : *part) ++seen[r.event().event_id()];
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kTickets));
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+  // Nothing more is waiting after the last cursor.
+  *req.mutable_resume_after() = rest.back().cursor();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1500));
+  auto reader = client_->intake().WatchTicketEvents(&ctx, req);
+  v1::WatchTicketEventsResponse extra;
+  EXPECT_FALSE(reader->Read(&extra)) << extra.event().event_id();
+}
+
+TEST_F(WatchTest, AUnitFilterKeepsTheEventsOfTicketsInItsSubtree) {
+  std::string ours = client_->Submit(HotlineComplaint("W-zy"));
+  std::string theirs = SubmitAndRoute("W-ah");
+  v1::Ticket routed;
+  ASSERT_TRUE(client_->RouteByHand(client_->Get(ours), "430902001001", &routed).ok());
+  v1::WatchTicketEventsRequest req;
+  req.set_unit_code("430902");
+  *req.mutable_resume_after() = FromTheStart();
+  std::vector<v1::WatchTicketEventsResponse> events = Read(req, 2);
+  ASSERT_EQ(events.size(), 2u);  // accepted and routed, of `ours` only
+  for (const auto& r : events) EXPECT_EQ(r.event().ticket_id(), ours);
+  EXPECT_TRUE(events[1].event().has_routed());
+}
+
+TEST_F(WatchTest, ACursorFromElsewhereIsInvalidArgument) {
+  v1::WatchTicketEventsRequest req;
+  req.mutable_resume_after()->set_token("not-a-cursor");
+  grpc::Status status;
+  Read(req, 1, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("resume_after"));
+}
+
+TEST(WatchCursor, RoundTrips) {
+  std::vector<std::string> positions(keys::kShardCount, "0-0");
+  positions[3] = "1795392951227-0";
+  positions[200] = "1795392951300-17";
+  auto back = intake::EventWatcher::DecodeCursor(intake::EventWatcher::EncodeCursor(positions));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, positions);
+}
+
+}  // namespace
+}  // namespace dispatch::escalation
