@@ -122,6 +122,26 @@ TEST_F(CaseHandlingTest, TheSecondReopenPutsTheTicketUnderSupervisionOneTierUp) 
   EXPECT_EQ(FromProto(supervision.deadline()), accepted_ + absl::Hours(24));
 }
 
+TEST_F(CaseHandlingTest, ARevisitNotMadeWithinItsTimeIsABreachLikeAnyOtherClock) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  clock_.Set(accepted_ + absl::Hours(2));
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  // Nobody calls back within the revisit time (3 days by default).
+  const absl::Time due = accepted_ + absl::Hours(2) + absl::Hours(72);
+  FireAt(due - absl::Milliseconds(1));
+  for (const std::string& line : Timeline(id, accepted_)) {
+    EXPECT_EQ(line.find("breached c4"), std::string::npos) << line;
+  }
+  FireAt(due);
+  std::vector<std::string> timeline = Timeline(id, accepted_);
+  EXPECT_NE(std::find(timeline.begin(), timeline.end(),
+                      absl::StrCat(absl::ToInt64Minutes(due - accepted_), " breached c4")),
+            timeline.end());
+  EXPECT_EQ(client_->Get(id).supervision_tier(), v1::TIER_TOWNSHIP);
+}
+
 TEST_F(CaseHandlingTest, ThreeUnansweredRevisitCallsCloseTheTicketAsUnreachable) {
   std::string id = SubmitAndRoute();
   v1::Ticket t = client_->Get(id);

@@ -104,6 +104,15 @@ TEST_F(ListTicketsTest, FiltersByUnitSubtreeStatusBreachAndAcceptanceTime) {
   ASSERT_EQ(List(assigned).tickets_size(), 1);
   EXPECT_EQ(List(assigned).tickets(0).ticket_id(), ids[5]);
 
+  v1::ListTicketsRequest community_tier;
+  community_tier.set_supervision_tier(v1::TIER_COMMUNITY);
+  EXPECT_EQ(List(community_tier).tickets_size(), 6);
+  v1::ListTicketsRequest lifts;  // the sample complaint is about a lift (special equipment)
+  lifts.add_categories(v1::CATEGORY_SPECIAL_EQUIPMENT);
+  EXPECT_EQ(List(lifts).tickets_size(), 6);
+  lifts.set_categories(0, v1::CATEGORY_PARKING_FEE);
+  EXPECT_EQ(List(lifts).tickets_size(), 0);
+
   // An hour later every unassigned ticket has missed its assign clock.
   clock_.Advance(absl::Hours(1));
   v1::ListTicketsRequest breached;
