@@ -9,6 +9,13 @@
 //   dispatchctl route T... --unit=430923100 --department=DEPARTMENT_HOUSING
 //   dispatchctl return T... --reason="不属于本单位职责" --reason_code=RETURN_REASON_NOT_OUR_DEPARTMENT
 //   dispatchctl org                                         (the organisation in force)
+//   dispatchctl contact T... --text="物业已承诺三日内修复" [--company=绿城物业]
+//   dispatchctl resolve T... --text="已修复" --feedback="已电话告知业主" [--feedback_method=...]
+//   dispatchctl revisit T... --tier=TIER_TOWNSHIP [--satisfaction=SATISFACTION_SATISFIED]
+//       [--false_closure] [--reason=notes]                  (no --satisfaction: not reached)
+//   dispatchctl history T...                                (every event, oldest first)
+//   dispatchctl list [--unit=430923] [--status=TICKET_STATUS_ASSIGNED] [--breached_only]
+//   dispatchctl watch [--unit=430923] [--cursor=TOKEN]     (follows events until Ctrl-C)
 //
 // Writes read the ticket first and send its current version; their request id is derived
 // from ticket, version and command, so running the same command twice changes nothing twice.
@@ -25,6 +32,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "dispatch/v1/escalation.grpc.pb.h"
 #include "dispatch/v1/intake.grpc.pb.h"
 #include "dispatch/v1/routing.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -49,6 +57,17 @@ ABSL_FLAG(std::string, unit, "", "route: unit code");
 ABSL_FLAG(std::string, department, "", "route: Department enum name");
 ABSL_FLAG(std::string, reason, "", "return: why");
 ABSL_FLAG(std::string, reason_code, "RETURN_REASON_NOT_OUR_DEPARTMENT", "return: ReturnReason");
+ABSL_FLAG(std::string, text, "", "contact: preliminary result; resolve: the result");
+ABSL_FLAG(std::string, company, "", "contact: the property company");
+ABSL_FLAG(std::string, feedback, "", "resolve: what the complainant was told");
+ABSL_FLAG(std::string, feedback_method, "FEEDBACK_METHOD_PHONE", "resolve: FeedbackMethod");
+ABSL_FLAG(std::string, tier, "TIER_COMMUNITY", "revisit: the Tier calling back");
+ABSL_FLAG(std::string, satisfaction, "", "revisit: Satisfaction (empty: not reached)");
+ABSL_FLAG(bool, false_closure, false, "revisit: the closure was found false");
+ABSL_FLAG(std::string, status, "", "list: only this TicketStatus");
+ABSL_FLAG(bool, breached_only, false, "list: only tickets with a breached clock");
+ABSL_FLAG(int, page_size, 50, "list: tickets per page");
+ABSL_FLAG(std::string, cursor, "", "watch: resume after this cursor");
 
 namespace {
 
@@ -201,7 +220,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "dispatchctl health | submit [flags] | get TICKET_ID | lookup --channel=C --work_order=W | "
       "assign TICKET_ID [--handler=H] | route TICKET_ID --unit=U --department=D | "
-      "return TICKET_ID --reason=R [--reason_code=C] | org");
+      "return TICKET_ID --reason=R [--reason_code=C] | org | contact TICKET_ID --text=T | "
+      "resolve TICKET_ID --text=T --feedback=F | revisit TICKET_ID --tier=T [--satisfaction=S] | "
+      "history TICKET_ID | list [filters] | watch [--unit=U] [--cursor=C]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
@@ -253,6 +274,90 @@ int main(int argc, char** argv) {
     return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
       return routing->ReturnTicket(ctx, r, resp);
     });
+  }
+  if (args.size() == 3 && cmd == "contact") {
+    v1::RecordContactRequest req;
+    req.set_preliminary_result(absl::GetFlag(FLAGS_text));
+    req.set_property_company(absl::GetFlag(FLAGS_company));
+    return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
+      return routing->RecordContact(ctx, r, resp);
+    });
+  }
+  if (args.size() == 3 && cmd == "resolve") {
+    v1::ResolveTicketRequest req;
+    int method;
+    if (!ParseEnum(v1::FeedbackMethod_descriptor(), absl::GetFlag(FLAGS_feedback_method),
+                   &method)) {
+      return 2;
+    }
+    req.set_result(absl::GetFlag(FLAGS_text));
+    req.set_feedback_to_complainant(absl::GetFlag(FLAGS_feedback));
+    req.set_feedback_method(static_cast<v1::FeedbackMethod>(method));
+    return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
+      return routing->ResolveTicket(ctx, r, resp);
+    });
+  }
+  auto escalation = v1::EscalationService::NewStub(ch);
+  if (args.size() == 3 && cmd == "revisit") {
+    v1::RecordRevisitRequest req;
+    int tier, satisfaction = 0;
+    if (!ParseEnum(v1::Tier_descriptor(), absl::GetFlag(FLAGS_tier), &tier)) return 2;
+    if (!absl::GetFlag(FLAGS_satisfaction).empty() &&
+        !ParseEnum(v1::Satisfaction_descriptor(), absl::GetFlag(FLAGS_satisfaction),
+                   &satisfaction)) {
+      return 2;
+    }
+    req.set_tier(static_cast<v1::Tier>(tier));
+    req.set_reached(satisfaction != 0);
+    req.set_solved(satisfaction != 0 && satisfaction != v1::SATISFACTION_DISSATISFIED);
+    req.set_satisfaction(static_cast<v1::Satisfaction>(satisfaction));
+    req.set_false_closure(absl::GetFlag(FLAGS_false_closure));
+    req.set_notes(absl::GetFlag(FLAGS_reason));
+    return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
+      return escalation->RecordRevisit(ctx, r, resp);
+    });
+  }
+  if (args.size() == 3 && cmd == "history") {
+    v1::GetTicketHistoryRequest req;
+    req.set_ticket_id(args[2]);
+    req.set_page_size(500);
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::GetTicketHistoryResponse resp;
+    grpc::Status s = stub->GetTicketHistory(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "list") {
+    v1::ListTicketsRequest req;
+    req.set_unit_code(absl::GetFlag(FLAGS_unit));
+    if (!absl::GetFlag(FLAGS_status).empty()) {
+      int status;
+      if (!ParseEnum(v1::TicketStatus_descriptor(), absl::GetFlag(FLAGS_status), &status)) return 2;
+      req.add_statuses(static_cast<v1::TicketStatus>(status));
+    }
+    req.set_breached_only(absl::GetFlag(FLAGS_breached_only));
+    req.set_page_size(absl::GetFlag(FLAGS_page_size));
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::ListTicketsResponse resp;
+    grpc::Status s = stub->ListTickets(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "watch") {
+    v1::WatchTicketEventsRequest req;
+    req.set_unit_code(absl::GetFlag(FLAGS_unit));
+    req.mutable_resume_after()->set_token(absl::GetFlag(FLAGS_cursor));
+    grpc::ClientContext ctx;  // no deadline: follows until interrupted
+    auto reader = stub->WatchTicketEvents(&ctx, req);
+    v1::WatchTicketEventsResponse r;
+    while (reader->Read(&r)) {
+      Print(r);
+      printf("\n");
+      fflush(stdout);
+    }
+    return Report(reader->Finish());
   }
   fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
   return 2;
