@@ -177,7 +177,7 @@ absl::Time NextWakeUp(const v1::SlaClock& c) {
   if (c.breached()) return absl::InfiniteFuture();
   if (c.has_met_at()) {
     absl::Time met = FromProto(c.met_at());
-    return met > due ? met : absl::InfiniteFuture();
+    return met >= due ? met : absl::InfiniteFuture();
   }
   int64_t start = ToUnixMs(c.started_at()), due_ms = absl::ToUnixMillis(due);
   if (due_ms > start) {
@@ -201,7 +201,7 @@ void FillClockState(absl::Time now, v1::Ticket* ticket) {
   for (v1::SlaClock& c : *ticket->mutable_clocks()) {
     absl::Time deadline = FromProto(c.deadline());
     absl::Time end = c.has_met_at() ? FromProto(c.met_at()) : now;
-    if (end > deadline) {
+    if (end >= deadline) {  // the deadline itself is the first late millisecond
       c.set_breached(true);
       *c.mutable_breached_by() = ToProto(end - deadline);
     } else {

@@ -33,6 +33,32 @@ void TicketWriter::Write(const v1::TicketWrite& write, const google::protobuf::M
   if (!valid.ok()) return done(valid);
   std::string fingerprint = absl::StrCat(
       absl::Hex(keys::StableHash64(request.SerializeAsString()), absl::kZeroPad16));
+  std::optional<int> shard = keys::ShardOfTicketId(write.ticket_id());
+  if (!shard) {
+    return done(absl::NotFoundError(absl::StrCat("write.ticket_id: no ticket ", write.ticket_id())));
+  }
+  // A retry of a change already made answers with the ticket, whatever its state is now (the
+  // action's checks would judge the new state); the script checks the record again atomically.
+  redis_->Execute(
+      {"HGET", keys::WriteRecord(*shard, write.ticket_id()), write.request_id()},
+      [this, write, fingerprint, change = std::move(change),
+       done = std::move(done)](absl::StatusOr<redis::Reply> seen) mutable {
+        if (!seen.ok()) return done(seen.status());
+        if (!seen->is_nil()) {
+          if (seen->str != fingerprint) {
+            return done(absl::AlreadyExistsError(absl::StrCat(
+                "write.request_id: \"", write.request_id(),
+                "\" was already used for a different change of this ticket")));
+          }
+          return Answer(write.ticket_id(), std::move(done));
+        }
+        Apply(write, fingerprint, std::move(change), std::move(done));
+      });
+}
+
+void TicketWriter::Apply(const v1::TicketWrite& write, const std::string& fingerprint,
+                         std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
+                         rpc::Reply<v1::TicketActionResponse> done) {
   store_.Get(write.ticket_id(), [this, write, fingerprint, change = std::move(change),
                                  done = std::move(done)](absl::StatusOr<v1::Ticket> ticket) {
     if (absl::IsNotFound(ticket.status())) {
@@ -49,14 +75,18 @@ void TicketWriter::Write(const v1::TicketWrite& write, const google::protobuf::M
     ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(),
                                             done](absl::StatusOr<TransitionResult> v) {
       if (!v.ok()) return done(v.status());
-      store_.Get(id, [this, done](absl::StatusOr<v1::Ticket> after) {
-        if (!after.ok()) return done(after.status());
-        ticket_record::PrepareForReader(clock_->Now(), /*full_contact=*/false, &*after);
-        v1::TicketActionResponse response;
-        *response.mutable_ticket() = *std::move(after);
-        done(std::move(response));
-      });
+      Answer(id, done);
     });
+  });
+}
+
+void TicketWriter::Answer(const std::string& ticket_id, rpc::Reply<v1::TicketActionResponse> done) {
+  store_.Get(ticket_id, [this, done = std::move(done)](absl::StatusOr<v1::Ticket> after) {
+    if (!after.ok()) return done(after.status());
+    ticket_record::PrepareForReader(clock_->Now(), /*full_contact=*/false, &*after);
+    v1::TicketActionResponse response;
+    *response.mutable_ticket() = *std::move(after);
+    done(std::move(response));
   });
 }
 

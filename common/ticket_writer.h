@@ -1,6 +1,7 @@
-// TicketWriter: the one path by which an RPC changes a ticket (routing, extensions, and the
-// case-handling actions to come). It validates the request's TicketWrite (ticket id, expected
-// version, request id — INVALID_ARGUMENT naming the field), reads the ticket (NOT_FOUND), lets
+// TicketWriter: the one path by which an RPC changes a ticket (routing, case handling,
+// revisits, extensions). It validates the request's TicketWrite (ticket id, expected version,
+// request id — INVALID_ARGUMENT naming the field); answers a retry of a change already made
+// with the ticket as it is (before judging the ticket's new state); reads the ticket (NOT_FOUND), lets
 // the action check it and describe the change as a Transition (its business errors pass
 // through), applies the change atomically (common/ticket_transition.h: ABORTED when the version
 // is stale, a replayed request id answers OK, a reused one ALREADY_EXISTS), stamps the caller
@@ -37,6 +38,11 @@ class TicketWriter {
   absl::Time Now() const;
 
  private:
+  void Apply(const v1::TicketWrite& write, const std::string& fingerprint,
+             std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
+             rpc::Reply<v1::TicketActionResponse> done);
+  void Answer(const std::string& ticket_id, rpc::Reply<v1::TicketActionResponse> done);
+
   redis::Client* const redis_;
   TicketStore store_;
   Clock* const clock_;

@@ -51,9 +51,9 @@ void Extensions::Request(const v1::RequestExtensionRequest& req,
   }
   v1::ClockKind kind = req.clock() == v1::CLOCK_KIND_UNSPECIFIED ? v1::CLOCK_KIND_RESOLVE
                                                                  : req.clock();
-  if (kind < v1::CLOCK_KIND_ASSIGN || kind > v1::CLOCK_KIND_REVISIT) {
+  if (kind < v1::CLOCK_KIND_ASSIGN || kind > v1::CLOCK_KIND_RESOLVE) {
     return done(absl::InvalidArgumentError(
-        "clock: must be CLOCK_KIND_ASSIGN, _PRELIMINARY, _RESOLVE or _REVISIT"));
+        "clock: must be CLOCK_KIND_ASSIGN, CLOCK_KIND_PRELIMINARY or CLOCK_KIND_RESOLVE"));
   }
   absl::Time now = writer_.Now();
   v1::Actor actor = req.write().actor();
@@ -114,8 +114,14 @@ void Extensions::Decide(const v1::DecideExtensionRequest& req,
               "extension_id: ", req.extension_id(), " is not pending on this ticket"));
         }
         const v1::SlaClock* clock = FindClock(ticket, x.clock());
-        if (clock == nullptr) {
-          return absl::FailedPreconditionError("extension_id: its clock no longer exists");
+        if (clock == nullptr || clock->has_met_at()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "extension_id: the ", v1::ClockKind_Name(x.clock()), " clock is no longer open"));
+        }
+        if (req.approve() &&
+            FromProto(x.requested_deadline()) <= FromProto(clock->deadline())) {
+          return absl::FailedPreconditionError(
+              "extension_id: the clock's deadline is already at or past the one requested");
         }
         Transition t;
         t.action = "DecideExtension";

@@ -3,13 +3,14 @@
 // its deadline, and request and decision are both events in the ticket's history.
 //
 //   RequestExtension  on an open ticket (not RESOLVED or CLOSED: FAILED_PRECONDITION), for an
-//                     open clock (assign, preliminary, resolve or revisit; RESOLVE when
-//                     unspecified), to a deadline later than the current one; at most one
+//                     open clock (assign, preliminary or resolve; RESOLVE when unspecified),
+//                     to a deadline later than the current one; at most one
 //                     pending per ticket (FAILED_PRECONDITION otherwise). The extension id is
 //                     "<ticket>:x<version>".
 //   DecideExtension   names the pending extension (FAILED_PRECONDITION when it is not the
-//                     pending one). Approval moves the clock's deadline and re-arms its timer; a
-//                     breach already recorded stays recorded. Rejection needs a reason.
+//                     pending one, or its clock was met meanwhile). Approval moves the clock's
+//                     deadline and re-arms its timer; a breach already recorded stays recorded.
+//                     Rejection needs a reason. Resolving or reopening drops a pending one.
 // Writes go through common/ticket_writer.h (expected version, idempotent request ids).
 // Thread-safe; answers asynchronously.
 #ifndef DISPATCH_SERVICES_ESCALATION_EXTENSIONS_H_

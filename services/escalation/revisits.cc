@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/proto_time.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
@@ -73,15 +74,18 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
         revisit.set_reason(req.notes());
         t.events.emplace_back("revisited", std::move(revisit));
 
-        const v1::SlaClock* revisit_clock = Find(ticket, v1::CLOCK_KIND_REVISIT);
-        auto meet_revisit = [&] {
-          if (revisit_clock != nullptr && !revisit_clock->has_met_at()) {
-            t.set.emplace_back("c4.met", Ms(now));
+        // Closing or reopening ends the revisit clock and any supervision of the old handling
+        // (a missed revisit escalates like any clock).
+        auto meet_open = [&](v1::ClockKind kind) {
+          const v1::SlaClock* c = Find(ticket, kind);
+          if (c != nullptr && !c->has_met_at()) {
+            t.set.emplace_back(absl::StrCat("c", kind, ".met"), Ms(now));
           }
         };
         auto close = [&](v1::ClosureReason why) {
           t.set.emplace_back("st", std::to_string(v1::TICKET_STATUS_CLOSED));
-          meet_revisit();
+          meet_open(v1::CLOCK_KIND_REVISIT);
+          meet_open(v1::CLOCK_KIND_SUPERVISION);
           v1::TicketEvent closed;
           closed.mutable_closed()->set_reason(why);
           t.events.emplace_back("closed", std::move(closed));
@@ -101,14 +105,17 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
           return t;
         }
 
-        // 重新办理: the same lead unit handles it again, with the clocks of a new round.
+        // 重新办理: the same lead unit handles it again, with the clocks of a new round under
+        // the policy in force now.
         const int redo = ticket.redo_count() + 1;
         const v1::SlaClock* resolve = Find(ticket, v1::CLOCK_KIND_RESOLVE);
         const int round = (resolve != nullptr ? resolve->round() : 1) + 1;
-        meet_revisit();
+        meet_open(v1::CLOCK_KIND_REVISIT);
         t.set.emplace_back("st", std::to_string(v1::TICKET_STATUS_ROUTED));
         t.set.emplace_back("redo", std::to_string(redo));
-        t.remove = {"asg", "asgu", "rvn"};
+        t.set.emplace_back("pol", policy->version());
+        t.set.emplace_back("wp", absl::StrJoin(policy->warn_percents(), ","));
+        t.remove = {"asg", "asgu", "rvn", "ext"};
         v1::TicketEvent reopened;
         reopened.set_reason(req.false_closure() ? "false closure found at revisit"
                                                 : "complainant dissatisfied at revisit");
@@ -122,10 +129,14 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
           ticket_record::AppendClockFields(c, &t.set);
           *o->add_clocks() = std::move(c);
         }
+        // From the second reopen on the ticket is supervised one tier up (raised once, at the
+        // second reopen), with a supervision clock restarted at every reopen.
         v1::Tier tier = ticket.supervision_tier();
-        if (redo >= 2 && tier != v1::TIER_UNSPECIFIED && tier < chain.top_tier) {
-          // From the second reopen on: supervised one tier up (DOMAIN.md section 4).
+        if (redo == 2 && tier != v1::TIER_UNSPECIFIED && tier < chain.top_tier) {
           tier = static_cast<v1::Tier>(tier + 1);
+          t.set.emplace_back("tier", std::to_string(tier));
+        }
+        if (redo >= 2 && tier != v1::TIER_UNSPECIFIED) {
           const v1::SlaClock* previous = Find(ticket, v1::CLOCK_KIND_SUPERVISION);
           v1::SlaClock supervision =
               policy->Clock(v1::CLOCK_KIND_SUPERVISION, SupervisionAt(chain, tier), now,
@@ -134,8 +145,9 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
             t.remove.push_back(std::move(f));
           }
           ticket_record::AppendClockFields(supervision, &t.set);
-          t.set.emplace_back("tier", std::to_string(tier));
           *o->add_clocks() = std::move(supervision);
+        } else {
+          meet_open(v1::CLOCK_KIND_SUPERVISION);
         }
         o->set_supervision_tier(tier);
         t.events.emplace_back("reopened", std::move(reopened));

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "common/proto_time.h"
@@ -115,7 +116,7 @@ absl::Status TimerEngine::FireShards(const std::vector<int>& shards, Pass* pass)
   std::vector<std::string> args = {std::to_string(options_.batch),
                                    now,
                                    std::to_string(absl::ToUnixMillis(options_.epoch)),
-                                   absl::StrCat(options_.scale),
+                                   absl::StrFormat("%.17g", options_.scale),
                                    std::to_string(options_.top_tier),
                                    std::to_string(absl::ToInt64Milliseconds(options_.township_supervision)),
                                    std::to_string(absl::ToInt64Milliseconds(options_.county_supervision)),
@@ -174,28 +175,41 @@ absl::StatusOr<TimerEngine::Pass> TimerEngine::RunOnce() {
   return FireDue();
 }
 
-absl::StatusOr<int64_t> TimerEngine::Sweep() {
-  int64_t rearmed = 0;
-  for (int shard = 0; shard < keys::kShardCount; ++shard) {
-    int64_t offset = 0;
-    do {
-      absl::StatusOr<redis::Reply> r =
-          redis_->EvalSync(SweepScript(), {keys::Timers(shard), keys::AcceptedIndex(shard)},
-                           {std::to_string(offset), "500"});
-      if (!r.ok()) return r.status();
-      if (!r->is_array() || r->elements.size() != 2) {
-        return absl::InternalError("sweep.lua: unexpected reply");
-      }
-      offset = r->elements[0].integer;
-      rearmed += r->elements[1].integer;
-    } while (offset != 0 && !stop_.HasBeenNotified());
+absl::StatusOr<bool> TimerEngine::SweepSlice(SweepCursor* cursor, int64_t* rearmed) {
+  absl::StatusOr<redis::Reply> r = redis_->EvalSync(
+      SweepScript(), {keys::Timers(cursor->shard), keys::AcceptedIndex(cursor->shard)},
+      {std::to_string(cursor->offset), "500"});
+  if (!r.ok()) return r.status();
+  if (!r->is_array() || r->elements.size() != 2) {
+    return absl::InternalError("sweep.lua: unexpected reply");
   }
-  return rearmed;
+  *rearmed += r->elements[1].integer;
+  cursor->offset = r->elements[0].integer;
+  if (cursor->offset == 0 && ++cursor->shard == keys::kShardCount) {
+    cursor->shard = 0;
+    return true;  // a full pass is done
+  }
+  return false;
+}
+
+absl::StatusOr<int64_t> TimerEngine::Sweep() {
+  SweepCursor cursor;
+  int64_t rearmed = 0;
+  for (;;) {
+    absl::StatusOr<bool> done = SweepSlice(&cursor, &rearmed);
+    if (!done.ok()) return done.status();
+    if (*done) return rearmed;
+  }
 }
 
 void TimerEngine::Start() {
   thread_ = std::thread([this] {
     absl::Time last_refresh = absl::InfinitePast(), last_sweep = absl::Now();
+    // The sweep runs one slice (one shard, 500 tickets) per loop, between firings, so that a
+    // large index never holds up due timers.
+    bool sweeping = false;
+    SweepCursor sweep;
+    int64_t rearmed = 0;
     while (!stop_.HasBeenNotified()) {
       // Real (host) time only paces this loop; every decision uses Redis time.
       absl::Time real_now = absl::Now();
@@ -205,22 +219,34 @@ void TimerEngine::Start() {
         if (s.ok()) last_refresh = real_now;
       }
       if (s.ok()) s = FireDue().status();
-      if (s.ok() && real_now - last_sweep >= options_.sweep_interval) {
-        absl::StatusOr<int64_t> n = Sweep();
-        s = n.status();
-        if (n.ok()) {
+      if (s.ok() && !sweeping && real_now - last_sweep >= options_.sweep_interval) {
+        sweeping = true;
+        rearmed = 0;
+      }
+      bool more_sweep = false;
+      if (s.ok() && sweeping) {
+        absl::StatusOr<bool> done = SweepSlice(&sweep, &rearmed);
+        s = done.status();
+        if (done.ok() && *done) {
+          sweeping = false;
           last_sweep = real_now;
-          if (*n > 0) fprintf(stderr, "escalation: sweep re-armed %lld tickets\n", (long long)*n);
+          if (rearmed > 0) {
+            fprintf(stderr, "escalation: sweep re-armed %lld tickets\n",
+                    static_cast<long long>(rearmed));
+          }
         }
+        more_sweep = sweeping;
       }
       absl::Duration sleep = options_.max_sleep;
       if (!s.ok()) {
         fprintf(stderr, "escalation: %s\n", s.ToString().c_str());
+      } else if (more_sweep) {
+        sleep = absl::ZeroDuration();
       } else {
         absl::Duration until = (NextWakeUp() - clock_->Now()) / options_.scale;
         sleep = std::clamp(until, options_.coalesce, options_.max_sleep);
       }
-      stop_.WaitForNotificationWithTimeout(sleep);
+      if (sleep > absl::ZeroDuration()) stop_.WaitForNotificationWithTimeout(sleep);
     }
   });
 }

@@ -16,7 +16,8 @@
 // answer and refreshed for all shards every max_sleep (so wake-ups that intake or a handler
 // armed meanwhile are seen within max_sleep), and sleeps until the earliest one, at most
 // max_sleep, at least `coalesce` (so a steady trickle is fired in batches). Sweep() is the
-// reconciliation that re-arms tickets whose timer entry went missing.
+// reconciliation that re-arms tickets whose timer entry went missing; the background loop runs
+// it one slice at a time between firings, every sweep_interval.
 //
 // Not thread-safe: one thread calls RunOnce()/Sweep(), or Start() runs them in the background.
 #ifndef DISPATCH_SERVICES_ESCALATION_TIMER_ENGINE_H_
@@ -86,6 +87,12 @@ class TimerEngine {
 
  private:
   absl::Status FireShards(const std::vector<int>& shards, Pass* pass);
+  // One slice of the sweep; true when it finished a full pass over every shard.
+  struct SweepCursor {
+    int shard = 0;
+    int64_t offset = 0;
+  };
+  absl::StatusOr<bool> SweepSlice(SweepCursor* cursor, int64_t* rearmed);
 
   redis::Client* const redis_;
   Clock* const clock_;

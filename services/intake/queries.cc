@@ -133,7 +133,7 @@ void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
   std::optional<int> shard = keys::ShardOfTicketId(req.ticket_id());
   if (!shard) return done(absl::InvalidArgumentError("ticket_id: not a ticket id"));
   if (req.page_size() < 0 || req.page_size() > 500) {
-    return done(absl::InvalidArgumentError("page_size: at most 500"));
+    return done(absl::InvalidArgumentError("page_size: must be within [0, 500]"));
   }
   auto s = std::make_shared<HistoryScan>();
   s->ticket_id = req.ticket_id();
@@ -174,7 +174,7 @@ void TicketQueries::List(const v1::ListTicketsRequest& req,
 
 absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTicketsRequest& req) {
   if (req.page_size() < 0 || req.page_size() > 500) {
-    return absl::InvalidArgumentError("page_size: at most 500");
+    return absl::InvalidArgumentError("page_size: must be within [0, 500]");
   }
   const int page_size = req.page_size() == 0 ? 50 : req.page_size();
   if (req.contact_view() == v1::CONTACT_VIEW_FULL) {

@@ -1,10 +1,12 @@
 #include "services/intake/watch.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -47,8 +49,11 @@ constexpr char kCursorVersion = 1;
 class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   WatchReactor(std::unique_ptr<redis::Client> redis, std::string unit,
-               std::vector<std::string> positions)
-      : redis_(std::move(redis)), unit_(std::move(unit)), positions_(std::move(positions)) {
+               std::vector<std::string> positions, std::shared_ptr<std::atomic<int>> active)
+      : redis_(std::move(redis)),
+        unit_(std::move(unit)),
+        positions_(std::move(positions)),
+        active_(std::move(active)) {
     std::thread([this] { Run(); }).detach();
   }
 
@@ -110,41 +115,64 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         break;
       }
       if (!r->is_array()) continue;  // timed out: nothing new
+      // (entries of one stream come in order; the streams in any order)
       for (const redis::Reply& stream : r->elements) {
         int shard = std::stoi(stream.elements[0].str.substr(3, 3));  // "{s:NNN}:events"
         const auto& entries = stream.elements[1].elements;
-        // The current unit of each ticket in this batch, for the subtree filter.
+        // Entries that cannot be decoded are skipped (and logged), never allowed to stop every
+        // watch that reaches them.
+        std::vector<absl::StatusOr<EventEntry>> decoded;
+        for (const redis::Reply& item : entries) decoded.push_back(DecodeEventEntry(item));
+        // The current unit of each ticket in this batch, for the subtree filter (pipelined).
         std::vector<std::string> units(entries.size());
         if (!unit_.empty()) {
+          absl::BlockingCounter pending(static_cast<int>(entries.size()));
           for (size_t i = 0; i < entries.size(); ++i) {
-            auto e = DecodeEventEntry(entries[i]);
-            if (!e.ok()) continue;
-            auto u = redis_->ExecuteSync({"HGET", keys::Ticket(shard, e->ticket_id), "unit"});
-            if (u.ok() && !u->is_nil()) units[i] = u->str;
+            if (!decoded[i].ok()) {
+              pending.DecrementCount();
+              continue;
+            }
+            redis_->Execute({"HGET", keys::Ticket(shard, decoded[i]->ticket_id), "unit"},
+                            [&units, &pending, i](absl::StatusOr<redis::Reply> u) {
+                              if (u.ok() && !u->is_nil()) units[i] = u->str;
+                              pending.DecrementCount();
+                            });
           }
+          pending.Wait();
         }
-        for (size_t i = 0; i < entries.size() && status.ok(); ++i) {
-          auto e = DecodeEventEntry(entries[i]);
-          if (!e.ok()) {
-            status = e.status();
-            break;
+        for (size_t i = 0; i < entries.size(); ++i) {
+          if (!decoded[i].ok()) {
+            fprintf(stderr, "watch: skipping an entry of shard %d: %s\n", shard,
+                    decoded[i].status().ToString().c_str());
+            if (entries[i].is_array() && !entries[i].elements.empty()) {
+              positions_[shard] = entries[i].elements[0].str;
+            }
+            continue;
           }
-          positions_[shard] = e->entry_id;
+          EventEntry& e = *decoded[i];
+          positions_[shard] = e.entry_id;
           if (!unit_.empty() && !absl::StartsWith(units[i], unit_)) continue;
           v1::WatchTicketEventsResponse response;
-          *response.mutable_event() = std::move(e->event);
+          *response.mutable_event() = std::move(e.event);
           response.mutable_cursor()->set_token(EventWatcher::EncodeCursor(positions_));
-          if (!Send(response)) return Finish(grpc::Status::CANCELLED);
+          if (!Send(response)) return Done(grpc::Status::CANCELLED);
         }
       }
     }
     // Reached only on an error or a cancellation; a cancelled call ignores the status.
-    Finish(status.ok() ? grpc::Status::CANCELLED : rpc::ToGrpcStatus(status));
+    Done(status.ok() ? grpc::Status::CANCELLED : rpc::ToGrpcStatus(status));
+  }
+
+  // The last thing the thread does: release the watch slot and finish the call.
+  void Done(const grpc::Status& status) {
+    active_->fetch_sub(1);
+    Finish(status);
   }
 
   std::unique_ptr<redis::Client> redis_;
   const std::string unit_;
   std::vector<std::string> positions_;
+  std::shared_ptr<std::atomic<int>> active_;
   grpc::ByteBuffer out_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -208,7 +236,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
     if (!decoded.ok()) return new FailedWatch(decoded.status());
     positions = *std::move(decoded);
   }
-  return new WatchReactor(connect_(), request.unit_code(), std::move(positions));
+  if (active_->fetch_add(1) >= max_watches_) {
+    active_->fetch_sub(1);
+    return new FailedWatch(absl::ResourceExhaustedError(absl::StrCat(
+        "this server already serves ", max_watches_, " watches; retry later or on another replica")));
+  }
+  return new WatchReactor(connect_(), request.unit_code(), std::move(positions), active_);
 }
 
 }  // namespace dispatch::intake

@@ -16,7 +16,7 @@ absl::Status CheckText(const std::string& value, const char* field, size_t max, 
   return absl::OkStatus();
 }
 
-// A time the handler reports (contact, feedback): not in the future, not before acceptance.
+// A time the handler reports (contact, feedback): not in the future.
 absl::Status CheckReportedTime(const google::protobuf::Timestamp& t, const char* field,
                                absl::Time now) {
   if (FromProto(t) > now) {
@@ -100,6 +100,7 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req,
         }
         t.remove = ticket_record::ClockStateFields(v1::CLOCK_KIND_REVISIT);
         t.remove.push_back("rvn");
+        t.remove.push_back("ext");  // a pending extension ends with the handling
         ticket_record::AppendClockFields(
             policy->Clock(v1::CLOCK_KIND_REVISIT, policy->revisit(), now, round), &t.set);
         if (ticket.has_assignee()) {

@@ -7,7 +7,8 @@
 //   ResolveTicket  ASSIGNED or CONTACTED → RESOLVED: the case is basically resolved and the
 //                  result fed back to the complainant; meets the resolve (3-day) clock — and
 //                  the preliminary clock if still open, and a supervision clock — and starts the
-//                  revisit clock (SlaPolicy::revisit()). The assignee's open-ticket count drops.
+//                  revisit clock (SlaPolicy::revisit()). The assignee's open-ticket count drops;
+//                  a pending extension is dropped.
 // Any other status is FAILED_PRECONDITION naming it; writes go through common/ticket_writer.h
 // (expected version: ABORTED when stale; idempotent request ids). Thread-safe.
 #ifndef DISPATCH_SERVICES_ROUTING_CASE_ACTIONS_H_

@@ -139,7 +139,18 @@ TEST_F(CaseHandlingTest, ARevisitNotMadeWithinItsTimeIsABreachLikeAnyOtherClock)
   EXPECT_NE(std::find(timeline.begin(), timeline.end(),
                       absl::StrCat(absl::ToInt64Minutes(due - accepted_), " breached c4")),
             timeline.end());
-  EXPECT_EQ(client_->Get(id).supervision_tier(), v1::TIER_TOWNSHIP);
+  t = client_->Get(id);
+  EXPECT_EQ(t.supervision_tier(), v1::TIER_TOWNSHIP);
+  // The late revisit is made and the complainant is satisfied: the ticket closes, and neither
+  // the revisit clock nor the township's supervision clock keeps running.
+  ASSERT_TRUE(
+      client_->Revisit(t, "h-dp-wy1", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED, &t, "late")
+          .ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+  EXPECT_TRUE(ClockOf(t, v1::CLOCK_KIND_REVISIT).has_met_at());
+  EXPECT_TRUE(ClockOf(t, v1::CLOCK_KIND_SUPERVISION).has_met_at());
+  ExpectTimerMatchesRule(id);
+  EXPECT_EQ(FireAt(due + absl::Hours(100)), 0);
 }
 
 TEST_F(CaseHandlingTest, ThreeUnansweredRevisitCallsCloseTheTicketAsUnreachable) {

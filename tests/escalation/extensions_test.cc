@@ -107,6 +107,32 @@ TEST_F(ExtensionTest, ARejectedExtensionMovesNothingAndNeedsAReason) {
   ExpectTimerMatchesRule(id);
 }
 
+TEST_F(ExtensionTest, ARetriedRequestOrDecisionAnswersWithTheTicketInsteadOfFailing) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id), asked, again, decided, decided_again;
+  ASSERT_TRUE(Request(t, accepted_ + absl::Hours(100), &asked).ok());
+  // The same request again (its answer was lost): OK, nothing changes.
+  ASSERT_TRUE(Request(t, accepted_ + absl::Hours(100), &again).ok());
+  EXPECT_EQ(again.version(), asked.version());
+  ASSERT_TRUE(Decide(asked, true, &decided).ok());
+  ASSERT_TRUE(Decide(asked, true, &decided_again).ok());
+  EXPECT_EQ(decided_again.version(), decided.version());
+  // The same request id for another change is refused.
+  v1::Ticket other;
+  EXPECT_EQ(Request(t, accepted_ + absl::Hours(120), &other).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(ExtensionTest, ResolvingDropsAPendingExtension) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(Request(t, accepted_ + absl::Hours(100), &t).ok());
+  ASSERT_TRUE(t.has_pending_extension());
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  EXPECT_FALSE(t.has_pending_extension());
+}
+
 TEST_F(ExtensionTest, OnlyOneExtensionIsPendingAtATime) {
   std::string id = SubmitAndRoute();
   v1::Ticket asked, again;

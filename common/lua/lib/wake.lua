@@ -5,7 +5,8 @@
 -- (common/ticket_record.h field layout):
 --   an open clock (no .met, no .br): its next warning time — start + span * p / 100 for the
 --     first threshold p of the ticket's `wp` list above the clock's `.w` — else its deadline;
---   a clock met after its deadline whose breach is not yet recorded (no .br): its met time
+--   a clock met at or after its deadline (the deadline is the first late millisecond) whose
+--     breach is not yet recorded (no .br): its met time
 --     (already past, so the engine records the breach at once);
 -- nothing for a met or breach-recorded clock. Returns nil when nothing is left to wake for.
 --
@@ -38,7 +39,7 @@ local function next_wake_of(f, percents)
     if due and f[n[4]] ~= '1' then
       local met = tonumber(f[n[3]])
       if met then
-        if met > due then at = met end
+        if met >= due then at = met end
       else
         at = due
         local start = tonumber(string.match(f[n[1]] or '', '^(%d+):'))

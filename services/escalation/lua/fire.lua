@@ -14,8 +14,10 @@
 --   open, before its deadline -> the highest warning threshold passed and not yet warned
 --                                (c<k>.w), event `warned` (a skipped lower threshold is not sent);
 --   met after its deadline, breach not recorded -> breach recorded (met_late), no escalation.
--- A ticket that is gone or CLOSED loses its timer. A key of the wrong type is dropped from the
--- timers and reported, so one broken ticket cannot stall its shard.
+-- A clock met exactly at its deadline is late (the deadline is the first late millisecond, as
+-- for readers). A CLOSED ticket only gets its late-met breaches recorded, then loses its timer,
+-- as does a ticket that is gone. A ticket key of the wrong type or without a version is dropped
+-- from the timers and reported, so one broken ticket cannot stall its shard.
 --
 -- Every key touched carries the shard's hash tag (the ticket keys are derived from KEYS[1]'s
 -- tag), so the script stays within one Redis Cluster slot.
@@ -105,14 +107,15 @@ for _, ticket_id in ipairs(due_ids) do
   local tkey = tag .. ':t:' .. id
   local reply = redis.pcall('HGETALL', tkey)
   f = hash_map(reply)
-  if reply['err'] then
+  if reply['err'] or (f['st'] and not tonumber(f['ver'])) then
     broken[#broken + 1] = id
     ndrop = ndrop + 1
     drop[ndrop] = id
-  elseif not f['st'] or f['st'] == CLOSED then
+  elseif not f['st'] then
     ndrop = ndrop + 1
     drop[ndrop] = id
   else
+    local closed = f['st'] == CLOSED
     local wp = f['wp'] or ''
     local percents = PERCENTS[wp]
     if not percents then
@@ -128,7 +131,9 @@ for _, ticket_id in ipairs(due_ids) do
       if due and f[n[4]] ~= '1' then
         local met = tonumber(f[n[3]])
         if met then
-          if met > due then breach(k, due, met - due, true) end
+          if met >= due then breach(k, due, met - due, true) end
+        elseif closed then
+          -- nothing runs on a closed ticket
         elseif now >= due then
           breach(k, due, now - due, false)
           escalate(k)
@@ -157,7 +162,7 @@ for _, ticket_id in ipairs(due_ids) do
       appended = appended + nevents
     end
     local wake = next_wake_of(f, percents)
-    if wake then
+    if wake and not closed then
       rearm[nrearm + 1] = wake
       rearm[nrearm + 2] = id
       nrearm = nrearm + 2
