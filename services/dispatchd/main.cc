@@ -90,8 +90,8 @@ int main(int argc, char** argv) {
     }
     redis_clock = *std::move(created);
     clock = redis_clock.get();
-    printf("dispatchd: time runs %gx (service time %s)\n", config->time_scale(),
-           absl::FormatTime(clock->Now()).c_str());
+    fprintf(stderr, "dispatchd: time runs %gx (service time %s)\n", config->time_scale(),
+            absl::FormatTime(clock->Now()).c_str());
   }
   auto server = dispatch::DispatchServer::Start(*config, &redis, clock);
   if (!server.ok()) {

@@ -11,6 +11,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+#include "common/redis/hiredis_client.h"
 #include "common/testing/redis_server.h"
 #include "common/testing/status_matchers.h"
 #include "dispatch/v1/intake.grpc.pb.h"
@@ -83,6 +85,39 @@ TEST(Dispatchd, HostingRoutingNeedsAnOrganisation) {
   Dispatchd d({"--listen=127.0.0.1:0", "--services=routing"});
   EXPECT_EQ(d.port(), 0);
   EXPECT_NE(d.Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace dispatch
+
+namespace dispatch {
+namespace {
+
+TEST(Dispatchd, WithATimeScaleEveryProcessAdoptsTheEpochSharedInRedis) {
+  RedisServer redis;
+  ASSERT_THAT(redis.Start(), IsOk());
+  redis::HiredisOptions options;
+  options.address = *redis::ParseAddress(redis.address());
+  redis::HiredisClient client(options);
+  // A scaled deployment started ten real seconds ago: at 600x its service time is now about
+  // 100 minutes ahead of real time.
+  auto time = client.ExecuteSync({"TIME"});
+  ASSERT_THAT(time, IsOk());
+  const absl::Time real_now = absl::FromUnixSeconds(std::stoll(time->elements[0].str));
+  ASSERT_THAT(client.ExecuteSync({"SET", "{time}:epoch",
+                                  std::to_string(absl::ToUnixMicros(real_now - absl::Seconds(10)))}),
+              IsOk());
+  testing::Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address(), "--services=intake",
+                        "--time_scale=600"});
+  ASSERT_GT(d.port(), 0);
+  auto stub = v1::IntakeService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", d.port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  v1::SubmitComplaintResponse resp;
+  ASSERT_TRUE(stub->SubmitComplaint(&ctx, testing::HotlineComplaint("WO-scaled"), &resp).ok());
+  absl::Time accepted = FromProto(resp.ticket().accepted_at());
+  EXPECT_GE(accepted, real_now + absl::Minutes(99));
+  EXPECT_LE(accepted, real_now + absl::Minutes(140));
 }
 
 }  // namespace

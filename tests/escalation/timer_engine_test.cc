@@ -151,6 +151,38 @@ TEST_F(TimerEngineTest, ABrokenTicketKeyIsDroppedFromTheTimersWithoutStallingIts
   EXPECT_TRUE(score->is_nil());
 }
 
+TEST_F(TimerEngineTest, WithATimeScaleTheScriptRunsOnScaledRedisTime) {
+  // Real Redis time, scaled 600x from an epoch one real second ago: service time is about ten
+  // minutes ahead of real time. A ticket whose assign clock fell due five service minutes after
+  // real now has therefore missed it; unscaled, it has not.
+  auto time = stack_.redis().ExecuteSync({"TIME"});
+  ASSERT_THAT(time, IsOk());
+  const absl::Time real_now = absl::FromUnixSeconds(std::stoll(time->elements[0].str));
+  clock_.Set(real_now + absl::Minutes(5) - absl::Minutes(30));
+  std::string id = SubmitAndRoute("12345-scaled");
+
+  TimerEngine::Options unscaled;  // Redis TIME as it is
+  TimerEngine plain(engine_redis_.get(), &clock_, unscaled);
+  clock_.Set(real_now + absl::Hours(1));  // the engine's own pacing clock: look everywhere
+  ASSERT_THAT(plain.RunOnce(), IsOk());
+  for (const std::string& line : Timeline(id, real_now)) {
+    EXPECT_EQ(line.find("breached"), std::string::npos) << line;
+  }
+
+  TimerEngine::Options scaled;
+  scaled.scale = 600;
+  scaled.epoch = real_now - absl::Seconds(1);
+  TimerEngine fast(engine_redis_.get(), &clock_, scaled);
+  auto pass = fast.RunOnce();
+  ASSERT_THAT(pass, IsOk());
+  EXPECT_EQ(pass->tickets, 1);
+  std::vector<v1::TicketEvent> events = client_->Events(id);
+  ASSERT_FALSE(events.empty());
+  ASSERT_TRUE(events.back().has_escalated() || events.back().has_breached());
+  // Service time at the firing: at least ten minutes ahead of real time.
+  EXPECT_GE(FromProto(events.back().occurred_at()), real_now + absl::Minutes(9));
+}
+
 class WorkingDayTimerTest : public TimerEngineTest {
  protected:
   void SetUp() override {
