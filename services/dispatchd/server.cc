@@ -62,6 +62,7 @@ struct DispatchServer::Parts {
   // Escalation: extensions, and the timer engine with its own Redis client (long batches).
   std::unique_ptr<escalation::Extensions> extensions;
   std::unique_ptr<escalation::Revisits> revisits;
+  std::unique_ptr<escalation::BreachLog> breaches;
   std::unique_ptr<redis::HiredisClient> engine_redis;
   std::unique_ptr<escalation::TimerEngine> engine;
 };
@@ -130,7 +131,8 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       absl::Status started = StartEscalation(config, redis, clock, s->parts_.get());
       if (!started.ok()) return started;
       add(std::make_unique<escalation::EscalationGrpcService>(s->parts_->extensions.get(),
-                                                             s->parts_->revisits.get()),
+                                                             s->parts_->revisits.get(),
+                                                             s->parts_->breaches.get()),
           v1::EscalationService::service_full_name());
     }
   }
@@ -252,6 +254,7 @@ absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis,
   if (!options.ok()) return options.status();
   parts->revisits =
       std::make_unique<escalation::Revisits>(redis, clock, parts->policy.get(), *options);
+  parts->breaches = std::make_unique<escalation::BreachLog>(redis);
   double scale = config.time_scale() == 0 ? 1.0 : config.time_scale();
   if (scale != 1.0) {
     // The engine computes "now" inside its script from Redis TIME, with the same epoch.

@@ -1,16 +1,13 @@
 #include "services/escalation/escalation_service.h"
 
-#include "common/rpc/unimplemented.h"
-
 namespace dispatch::escalation {
-namespace {
-constexpr char kBreachList[] = "a later issue (breach lists for operators)";
-}  // namespace
 
 grpc::ServerUnaryReactor* EscalationGrpcService::ListBreaches(grpc::CallbackServerContext* ctx,
-                                                              const grpc::ByteBuffer*,
-                                                              grpc::ByteBuffer*) {
-  return rpc::FinishUnimplemented(ctx, "EscalationService.ListBreaches", kBreachList);
+                                                              const grpc::ByteBuffer* request,
+                                                              grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::ListBreachesRequest, v1::ListBreachesResponse>(
+      ctx, request, response,
+      [this](const auto& req, auto done) { breaches_->List(req, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* EscalationGrpcService::RequestExtension(

@@ -1,11 +1,11 @@
 // EscalationService over gRPC: a thin adapter through rpc::ServeUnary to Extensions
-// (extensions.h) and Revisits (revisits.h); the timer engine (timer_engine.h) runs beside it in
-// dispatchd, not through RPCs. ListBreaches answers UNIMPLEMENTED: breaches are events
-// (WatchTicketEvents, GetTicketHistory) and ListTickets filters breached tickets.
+// (extensions.h), Revisits (revisits.h) and BreachLog (breach_log.h); the timer engine
+// (timer_engine.h) runs beside it in dispatchd, not through RPCs.
 #ifndef DISPATCH_SERVICES_ESCALATION_ESCALATION_SERVICE_H_
 #define DISPATCH_SERVICES_ESCALATION_ESCALATION_SERVICE_H_
 
 #include "dispatch/v1/escalation.grpc.pb.h"
+#include "services/escalation/breach_log.h"
 #include "services/escalation/extensions.h"
 #include "services/escalation/revisits.h"
 
@@ -19,9 +19,9 @@ using RawEscalationService = v1::EscalationService::WithRawCallbackMethod_ListBr
 
 class EscalationGrpcService final : public RawEscalationService {
  public:
-  // Both must outlive this object.
-  EscalationGrpcService(Extensions* extensions, Revisits* revisits)
-      : extensions_(extensions), revisits_(revisits) {}
+  // All must outlive this object.
+  EscalationGrpcService(Extensions* extensions, Revisits* revisits, BreachLog* breaches)
+      : extensions_(extensions), revisits_(revisits), breaches_(breaches) {}
 
   grpc::ServerUnaryReactor* ListBreaches(grpc::CallbackServerContext* ctx,
                                          const grpc::ByteBuffer* request,
@@ -39,6 +39,7 @@ class EscalationGrpcService final : public RawEscalationService {
  private:
   Extensions* const extensions_;
   Revisits* const revisits_;
+  BreachLog* const breaches_;
 };
 
 }  // namespace dispatch::escalation

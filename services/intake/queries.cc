@@ -101,32 +101,7 @@ bool Matches(const v1::ListTicketsRequest& req, const v1::Ticket& t) {
 }  // namespace
 
 TicketQueries::TicketQueries(redis::Client* redis, Clock* clock, int threads)
-    : redis_(redis), store_(redis), clock_(clock) {
-  for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] {
-      for (;;) {
-        std::function<void()> job;
-        {
-          std::unique_lock<std::mutex> lock(mu_);
-          cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
-          if (work_.empty()) return;
-          job = std::move(work_.front());
-          work_.pop_front();
-        }
-        job();
-      }
-    });
-  }
-}
-
-TicketQueries::~TicketQueries() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
-}
+    : redis_(redis), store_(redis), clock_(clock), work_(threads) {}
 
 void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
                             rpc::Reply<v1::GetTicketHistoryResponse> done) {
@@ -167,9 +142,7 @@ void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
 
 void TicketQueries::List(const v1::ListTicketsRequest& req,
                          rpc::Reply<v1::ListTicketsResponse> done) {
-  std::lock_guard<std::mutex> lock(mu_);
-  work_.push_back([this, req, done = std::move(done)] { done(ListSync(req)); });
-  cv_.notify_one();
+  work_.Submit([this, req, done = std::move(done)] { done(ListSync(req)); });
 }
 
 absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTicketsRequest& req) {

@@ -18,17 +18,11 @@
 #ifndef DISPATCH_SERVICES_INTAKE_QUERIES_H_
 #define DISPATCH_SERVICES_INTAKE_QUERIES_H_
 
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
-
 #include "common/clock.h"
 #include "common/redis/redis_client.h"
 #include "common/rpc/unary.h"
 #include "common/ticket_store.h"
+#include "common/work_queue.h"
 #include "dispatch/v1/intake.pb.h"
 
 namespace dispatch::intake {
@@ -37,7 +31,6 @@ class TicketQueries {
  public:
   // Both must outlive this object.
   TicketQueries(redis::Client* redis, Clock* clock, int threads = 2);
-  ~TicketQueries();
 
   void History(const v1::GetTicketHistoryRequest& request,
                rpc::Reply<v1::GetTicketHistoryResponse> done);
@@ -49,11 +42,7 @@ class TicketQueries {
   redis::Client* const redis_;
   TicketStore store_;
   Clock* const clock_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> work_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  WorkQueue work_;  // last: its threads stop before the members they use go
 };
 
 }  // namespace dispatch::intake

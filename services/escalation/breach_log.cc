@@ -1,0 +1,153 @@
+#include "services/escalation/breach_log.h"
+
+#include <deque>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "common/event_entry.h"
+#include "common/keys.h"
+#include "common/proto_time.h"
+#include "common/stream_cursor.h"
+
+namespace dispatch::escalation {
+namespace {
+
+constexpr int kChunk = 64;
+constexpr char kNewest[] = "0-0";  // a position before any entry: scan from the newest
+
+// Stream entry ids compare by (ms, seq).
+std::pair<uint64_t, uint64_t> IdKey(const std::string& id) {
+  std::pair<uint64_t, uint64_t> k{0, 0};
+  std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
+  if (parts.size() == 2) {
+    (void)absl::SimpleAtoi(parts[0], &k.first);
+    (void)absl::SimpleAtoi(parts[1], &k.second);
+  }
+  return k;
+}
+
+}  // namespace
+
+void BreachLog::List(const v1::ListBreachesRequest& req, rpc::Reply<v1::ListBreachesResponse> done) {
+  work_.Submit([this, req, done = std::move(done)] { done(ListSync(req)); });
+}
+
+absl::StatusOr<v1::ListBreachesResponse> BreachLog::ListSync(const v1::ListBreachesRequest& req) {
+  if (req.page_size() < 0 || req.page_size() > 500) {
+    return absl::InvalidArgumentError("page_size: must be within [0, 500]");
+  }
+  const int page_size = req.page_size() == 0 ? 50 : req.page_size();
+  std::vector<std::string> returned(keys::kShardCount, kNewest);  // the token's positions
+  if (!req.page_token().empty()) {
+    auto decoded = DecodeStreamCursor(req.page_token(), "page_token");
+    if (!decoded.ok()) return decoded.status();
+    returned = *std::move(decoded);
+  }
+  const absl::Time from = req.has_from() ? FromProto(req.from()) : absl::InfinitePast();
+  const absl::Time to = req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture();
+
+  struct ShardScan {
+    std::deque<EventEntry> buffered;  // matching breaches, newest first
+    std::string scanned;              // the oldest entry examined so far
+    std::string top;                  // the newest entry examined (first page: the snapshot)
+    bool more = true;
+  };
+  std::vector<ShardScan> shards(keys::kShardCount);
+  for (int i = 0; i < keys::kShardCount; ++i) shards[i].scanned = returned[i];
+
+  auto matches = [&](const EventEntry& e) {
+    if (e.type != "breached") return false;
+    absl::Time at = FromProto(e.event.occurred_at());
+    if (at < from || at >= to) return false;
+    return req.unit_code().empty() ||
+           absl::StartsWith(e.event.breached().unit_code(), req.unit_code());
+  };
+  auto refill = [&](const std::vector<int>& which) -> absl::Status {
+    absl::BlockingCounter pending(static_cast<int>(which.size()));
+    absl::Mutex mu;
+    absl::Status error;
+    for (int shard : which) {
+      const std::string& end = shards[shard].scanned;
+      redis_->Execute({"XREVRANGE", keys::Events(shard), end == kNewest ? "+" : "(" + end, "-",
+                       "COUNT", std::to_string(kChunk)},
+                      [&, shard](absl::StatusOr<redis::Reply> r) {
+                        ShardScan& s = shards[shard];
+                        absl::Status status = r.status();
+                        if (status.ok()) {
+                          for (const redis::Reply& item : r->elements) {
+                            auto e = DecodeEventEntry(item);
+                            if (!e.ok()) continue;  // not ours to judge here; skipped
+                            s.scanned = e->entry_id;
+                            if (s.top.empty()) s.top = e->entry_id;
+                            if (matches(*e)) s.buffered.push_back(*std::move(e));
+                          }
+                          s.more = r->elements.size() == static_cast<size_t>(kChunk);
+                        }
+                        if (!status.ok()) {
+                          absl::MutexLock lock(&mu);
+                          error.Update(status);
+                        }
+                        pending.DecrementCount();
+                      });
+    }
+    pending.Wait();
+    return error;
+  };
+
+  v1::ListBreachesResponse response;
+  while (response.breaches_size() < page_size) {
+    std::vector<int> starved;
+    for (int i = 0; i < keys::kShardCount; ++i) {
+      if (shards[i].buffered.empty() && shards[i].more) starved.push_back(i);
+    }
+    if (!starved.empty()) {
+      if (absl::Status s = refill(starved); !s.ok()) return s;
+      continue;
+    }
+    // Newest detection first (within a shard that is stream order), ties by entry id.
+    auto key = [&](int i) {
+      const EventEntry& e = shards[i].buffered.front();
+      return std::make_pair(ToUnixMs(e.event.occurred_at()), IdKey(e.entry_id));
+    };
+    int best = -1;
+    for (int i = 0; i < keys::kShardCount; ++i) {
+      if (shards[i].buffered.empty()) continue;
+      if (best < 0 || key(best) < key(i)) best = i;
+    }
+    if (best < 0) break;  // every shard is exhausted
+    EventEntry e = std::move(shards[best].buffered.front());
+    shards[best].buffered.pop_front();
+    returned[best] = e.entry_id;
+    const v1::ClockBreached& b = e.event.breached();
+    v1::Breach* out = response.add_breaches();
+    out->set_ticket_id(e.ticket_id);
+    out->set_clock(b.clock());
+    out->set_unit_code(b.unit_code());
+    out->set_tier(b.tier());
+    *out->mutable_deadline() = b.deadline();
+    *out->mutable_detected_at() = e.event.occurred_at();
+    *out->mutable_breached_by() = b.breached_by();
+  }
+  if (response.breaches_size() == page_size) {
+    // A shard nothing was returned from yet continues from just above the newest entry this
+    // walk saw there (or, if its stream was empty, from nothing at all): breaches recorded
+    // after the first page never enter the walk.
+    for (int i = 0; i < keys::kShardCount; ++i) {
+      if (returned[i] != kNewest) continue;
+      if (shards[i].top.empty()) {
+        returned[i] = "0-1";
+      } else {
+        auto [ms, seq] = IdKey(shards[i].top);
+        returned[i] = absl::StrCat(ms, "-", seq + 1);
+      }
+    }
+    response.set_next_page_token(EncodeStreamCursor(returned));
+  }
+  return response;
+}
+
+}  // namespace dispatch::escalation
