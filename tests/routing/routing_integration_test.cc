@@ -18,6 +18,7 @@
 #include "common/testing/time.h"
 #include "services/dispatchd/server.h"
 #include "tests/testing/server_stack.h"
+#include "tests/testing/test_client.h"
 #include "services/routing/routing_worker.h"
 
 namespace dispatch::routing {
@@ -41,6 +42,7 @@ class RoutingTest : public ::testing::Test {
     worker_redis_ = std::make_unique<redis::HiredisClient>(stack_.redis_options());
     stub_ = v1::IntakeService::NewStub(stack_.channel());
     routing_ = v1::RoutingService::NewStub(stack_.channel());
+    client_ = std::make_unique<testing::TestClient>(stack_.channel(), redis_);
 
     ASSERT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &org_config_),
                 IsOk());
@@ -72,58 +74,21 @@ class RoutingTest : public ::testing::Test {
     }
   }
 
-  std::string Submit(v1::SubmitComplaintRequest req) {
-    grpc::ClientContext ctx;
-    v1::SubmitComplaintResponse resp;
-    grpc::Status s = stub_->SubmitComplaint(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.ticket().ticket_id();
-  }
-
-  v1::Ticket Get(const std::string& id) {
-    grpc::ClientContext ctx;
-    v1::GetTicketRequest req;
-    req.set_ticket_id(id);
-    v1::GetTicketResponse resp;
-    EXPECT_TRUE(stub_->GetTicket(&ctx, req, &resp).ok());
-    return resp.ticket();
-  }
-
+  // The calls a gateway and a dispatcher make (tests/testing/test_client.h).
+  std::string Submit(const v1::SubmitComplaintRequest& req) { return client_->Submit(req); }
+  v1::Ticket Get(const std::string& id) { return client_->Get(id); }
   static v1::TicketWrite Write(const v1::Ticket& t, const std::string& request_id,
                                const std::string& actor) {
-    v1::TicketWrite w;
-    w.set_ticket_id(t.ticket_id());
-    w.set_expected_version(t.version());
-    w.set_request_id(request_id);
-    w.mutable_actor()->set_id(actor);
-    return w;
+    return testing::TestClient::Write(t, request_id, actor);
   }
-
   grpc::Status Assign(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
                       const std::string& request_id = "assign-1") {
-    grpc::ClientContext ctx;
-    v1::AssignTicketRequest req;
-    *req.mutable_write() = Write(t, request_id, "dispatcher-1");
-    req.set_handler_id(handler);
-    v1::TicketActionResponse resp;
-    grpc::Status s = routing_->AssignTicket(&ctx, req, &resp);
-    *out = resp.ticket();
-    return s;
+    return client_->Assign(t, handler, out, request_id);
   }
-
-  // A dispatcher routes `t` by hand to `unit` (housing unless told otherwise).
   grpc::Status RouteByHand(const v1::Ticket& t, const std::string& unit, v1::Ticket* out,
                            const std::string& request_id = "route-1",
                            v1::Department department = v1::DEPARTMENT_HOUSING) {
-    grpc::ClientContext ctx;
-    v1::RouteTicketRequest req;
-    *req.mutable_write() = Write(t, request_id, "desk-1");
-    req.set_unit_code(unit);
-    req.set_department(department);
-    v1::TicketActionResponse resp;
-    grpc::Status s = routing_->RouteTicket(&ctx, req, &resp);
-    *out = resp.ticket();
-    return s;
+    return client_->RouteByHand(t, unit, out, request_id, department);
   }
 
   // Events of one type across all shards, in stream order per shard.
@@ -148,6 +113,7 @@ class RoutingTest : public ::testing::Test {
   std::unique_ptr<redis::HiredisClient> worker_redis_;
   std::unique_ptr<v1::IntakeService::Stub> stub_;
   std::unique_ptr<v1::RoutingService::Stub> routing_;
+  std::unique_ptr<testing::TestClient> client_;
   config::v1::Organisation org_config_;
   std::unique_ptr<OrgHolder> org_;
 };

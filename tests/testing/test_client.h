@@ -57,14 +57,16 @@ class TestClient {
     return w;
   }
 
-  // A dispatcher routes `t` by hand to `unit`'s housing department (no one assigned yet).
+  // A dispatcher routes `t` by hand to `unit` (housing unless told otherwise); no one is
+  // assigned yet.
   grpc::Status RouteByHand(const v1::Ticket& t, const std::string& unit, v1::Ticket* out,
-                           const std::string& request_id = "route-1") {
+                           const std::string& request_id = "route-1",
+                           v1::Department department = v1::DEPARTMENT_HOUSING) {
     grpc::ClientContext ctx;
     v1::RouteTicketRequest req;
     *req.mutable_write() = Write(t, request_id, "desk-1");
     req.set_unit_code(unit);
-    req.set_department(v1::DEPARTMENT_HOUSING);
+    req.set_department(department);
     v1::TicketActionResponse resp;
     grpc::Status s = routing_->RouteTicket(&ctx, req, &resp);
     *out = resp.ticket();
