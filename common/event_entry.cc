@@ -8,6 +8,12 @@
 
 namespace dispatch {
 
+std::string StoredEventBytes(v1::TicketEvent event) {
+  event.clear_ticket_id();
+  event.clear_event_id();
+  return event.SerializeAsString();
+}
+
 absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
   auto corrupt = [](const std::string& why) {
     return absl::DataLossError(absl::StrCat("event entry: ", why));
@@ -36,6 +42,10 @@ absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
   v1::TicketEvent& e = out.event;
   if (f.count("pb")) {
     if (!e.ParseFromString(str("pb"))) return corrupt(absl::StrCat(out.entry_id, ": bad pb"));
+    if (e.ticket_id().empty()) e.set_ticket_id(out.ticket_id);
+    if (e.event_id().empty()) {
+      e.set_event_id(absl::StrCat(out.ticket_id, ":", e.ticket_version(), ":", out.type));
+    }
     return out;
   }
   // The timer engine's compact form.

@@ -9,8 +9,10 @@
 //   cannot build protobufs cheaply: v (ticket version), at (unix ms), k (ClockKind), due
 //   (deadline, unix ms), and per type: warned pct; breached unit, tier, by (ms), late (0/1);
 //   escalated from, to. The event id is "<ticket>:<version>:<type>" and the actor "system".
-// DecodeEventEntry turns either form into the same TicketEvent, so readers (history, watch,
-// tests, benches) never care which.
+// In the `pb` form the event's ticket_id and event_id are left out when stored (they repeat the
+// entry's `ticket` and "<ticket>:<version>:<type>"; ~60 bytes an event): StoredEventBytes does
+// that, DecodeEventEntry puts them back. DecodeEventEntry turns either form into the same
+// TicketEvent, so readers (routing, history, watch, tests, benches) never care which.
 #ifndef DISPATCH_COMMON_EVENT_ENTRY_H_
 #define DISPATCH_COMMON_EVENT_ENTRY_H_
 
@@ -28,6 +30,9 @@ struct EventEntry {
   std::string ticket_id;
   v1::TicketEvent event;
 };
+
+// The bytes to store as `pb` for `event` (which has its ids set).
+std::string StoredEventBytes(v1::TicketEvent event);
 
 // `entry`: one element of an XRANGE/XREAD reply ([id, [field, value, ...]]). DATA_LOSS when it
 // cannot be decoded.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/ticket_record.h"
 #include "common/proto_time.h"
@@ -43,7 +44,7 @@ void TicketStore::Create(const v1::Ticket& ticket, const std::string& complaint_
   args.push_back(std::to_string(absl::ToUnixMillis(ticket_record::NextWakeUp(ticket))));
   args.push_back(std::to_string(ToUnixMs(ticket.accepted_at())));
   args.push_back(complaint_bytes);
-  args.push_back(accepted.SerializeAsString());
+  args.push_back(StoredEventBytes(accepted));
   for (auto& [k, v] : fields) {
     args.push_back(std::move(k));
     args.push_back(std::move(v));

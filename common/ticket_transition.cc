@@ -1,6 +1,7 @@
 #include "common/ticket_transition.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/lua_scripts.h"
 #include "common/proto_time.h"
@@ -59,7 +60,7 @@ void ApplyTransition(redis::Client* redis, Transition t,
     e.set_event_id(absl::StrCat(t.ticket_id, ":", version, ":", type));
     *e.mutable_occurred_at() = ToProto(t.now);
     args.push_back(type);
-    args.push_back(e.SerializeAsString());
+    args.push_back(StoredEventBytes(e));
   }
   std::vector<std::string> keys = {keys::Ticket(*shard, t.ticket_id), keys::Timers(*shard),
                                    keys::Events(*shard), keys::WriteRecord(*shard, t.ticket_id),

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/ticket_record.h"
@@ -143,14 +144,11 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     for (const redis::Reply& item : stream.elements[1].elements) {
       if (item.elements.size() != 2) continue;
       Entry e{shard, item.elements[0].str, "", {}};
-      const auto& fields = item.elements[1].elements;
-      std::string pb;
-      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-        if (fields[i].str == "type") e.type = fields[i + 1].str;
-        if (fields[i].str == "pb") pb = fields[i + 1].str;
-      }
+      absl::StatusOr<EventEntry> decoded = DecodeEventEntry(item);
       ++*read;
-      if (e.type == "accepted" && e.event.ParseFromString(pb) && e.event.has_accepted()) {
+      if (decoded.ok() && decoded->type == "accepted" && decoded->event.has_accepted()) {
+        e.type = decoded->type;
+        e.event = std::move(decoded->event);
         entries.push_back(std::move(e));
       } else {
         ignored.emplace_back(shard, e.entry_id);

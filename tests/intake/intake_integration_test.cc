@@ -6,6 +6,7 @@
 #include <future>
 #include <set>
 
+#include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
@@ -207,8 +208,11 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   ASSERT_EQ(events->elements.size(), 1u);
   const auto& fields = events->elements[0].elements[1].elements;  // [type, accepted, ticket, id, pb, ..]
   ASSERT_EQ(fields.size(), 6u);
-  v1::TicketEvent e;
-  ASSERT_TRUE(e.ParseFromString(fields[5].str));
+  EXPECT_EQ(fields[3].str, id);
+  // The stored event leaves out the ids the entry already says; decoding puts them back.
+  auto entry = DecodeEventEntry(events->elements[0]);
+  ASSERT_THAT(entry, IsOk());
+  const v1::TicketEvent& e = entry->event;
   EXPECT_EQ(e.ticket_id(), id);
   EXPECT_EQ(e.event_id(), id + ":1:accepted");
   ASSERT_TRUE(e.has_accepted());
