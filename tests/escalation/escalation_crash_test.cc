@@ -61,14 +61,16 @@ TEST(EscalationCrash, FourWorkersOneKilledEveryEscalationHappensExactlyOnce) {
   options.command_timeout = absl::Seconds(30);
   redis::HiredisClient redis(options);
 
-  // 10,000 routed tickets whose assign clocks fell due ten minutes ago (Redis time is real
-  // time); nothing else is due for the next hour.
+  // 10,000 routed tickets whose assign clocks fall due one after another over two seconds of
+  // Redis time (real time), starting a second from now, so that the kill below lands while most
+  // are still to come. No warnings: each ticket gets exactly one breach and one escalation.
   auto time = redis.ExecuteSync({"TIME"});
   ASSERT_THAT(time, IsOk());
   absl::Time now = absl::FromUnixSeconds(std::stoll(time->elements[0].str));
   auto ids = testing::CreateDueTickets(
-      &redis, kTickets, [&](int i) { return now - absl::Minutes(10) - absl::Milliseconds(i); },
-      "crash");
+      &redis, kTickets,
+      [&](int i) { return now + absl::Seconds(1) + absl::Microseconds(200 * i); }, "crash",
+      /*warnings=*/false);
   ASSERT_THAT(ids, IsOk());
   std::vector<std::string> last(keys::kShardCount, "$");
   // Start reading after the acceptance events.
