@@ -21,16 +21,24 @@ google::protobuf::Timestamp TsFromMs(int64_t ms) { return TimestampFromUnixMs(ms
 
 }  // namespace
 
-void AppendClockFields(const v1::SlaClock& c, Fields* out) {
+void AppendClockFields(const v1::SlaClock& c, absl::Time accepted_at, Fields* out) {
   Fields& f = *out;
   std::string p = absl::StrCat("c", c.kind(), ".");
   // Working-day targets are stored as "w<days>", durations in milliseconds.
   std::string target = c.has_target()
                            ? std::to_string(TimeUtil::DurationToMilliseconds(c.target()))
                            : absl::StrCat("w", c.target_working_days());
-  f.emplace_back(absl::StrCat("c", c.kind()), absl::StrCat(ToUnixMs(c.started_at()), ":", target,
-                                                           ":", c.day_basis(), ":", c.round()));
-  f.emplace_back(p + "due", Ms(c.deadline()));
+  const int64_t start = ToUnixMs(c.started_at());
+  // "=" stands for the acceptance time, the start of every first-round clock.
+  std::string start_text =
+      start == absl::ToUnixMillis(accepted_at) ? "=" : absl::StrCat(start, ":");
+  f.emplace_back(absl::StrCat("c", c.kind()),
+                 absl::StrCat(start_text, target, ":", c.day_basis(), ":", c.round()));
+  // The deadline is stored only when it is not start + target (working days, extensions).
+  if (!c.has_target() ||
+      ToUnixMs(c.deadline()) != start + TimeUtil::DurationToMilliseconds(c.target())) {
+    f.emplace_back(p + "due", Ms(c.deadline()));
+  }
   if (c.has_met_at()) f.emplace_back(p + "met", Ms(c.met_at()));
   if (c.breached()) f.emplace_back(p + "br", "1");
   if (c.warned_percent() != 0) f.emplace_back(p + "w", std::to_string(c.warned_percent()));
@@ -38,7 +46,7 @@ void AppendClockFields(const v1::SlaClock& c, Fields* out) {
 
 std::vector<std::string> ClockStateFields(v1::ClockKind kind) {
   std::string p = absl::StrCat("c", kind, ".");
-  return {p + "met", p + "br", p + "w"};
+  return {p + "due", p + "met", p + "br", p + "w"};
 }
 
 Fields Encode(const v1::Ticket& t) {
@@ -47,7 +55,6 @@ Fields Encode(const v1::Ticket& t) {
       {"ver", std::to_string(t.version())},
       {"pri", std::to_string(t.priority())},
       {"acc", Ms(t.accepted_at())},
-      {"upd", Ms(t.updated_at())},
       {"pol", t.sla_policy_version()},
   };
   auto add_nonzero = [&f](const char* name, int64_t v) {
@@ -58,11 +65,13 @@ Fields Encode(const v1::Ticket& t) {
   add_nonzero("redo", t.redo_count());
   add_nonzero("manual", t.needs_manual_routing());
   if (!t.responsible_unit_code().empty()) f.emplace_back("unit", t.responsible_unit_code());
+  // `upd` is left out while it equals `acc` (every change sets it).
+  if (ToUnixMs(t.updated_at()) != ToUnixMs(t.accepted_at())) f.emplace_back("upd", Ms(t.updated_at()));
   add_nonzero("rvn", t.revisit_attempts());
   if (!t.clocks().empty() && !t.clocks(0).warn_percent().empty()) {
     f.emplace_back("wp", absl::StrJoin(t.clocks(0).warn_percent(), ","));
   }
-  for (const v1::SlaClock& c : t.clocks()) AppendClockFields(c, &f);
+  for (const v1::SlaClock& c : t.clocks()) AppendClockFields(c, FromProto(t.accepted_at()), &f);
   return f;
 }
 
@@ -93,8 +102,12 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
   t.set_priority(static_cast<v1::Priority>(v));
   ok &= num("acc", &v);
   *t.mutable_accepted_at() = TsFromMs(v);
-  ok &= num("upd", &v);
-  *t.mutable_updated_at() = TsFromMs(v);
+  if (h.count("upd")) {
+    ok &= num("upd", &v);
+    *t.mutable_updated_at() = TsFromMs(v);
+  } else {
+    *t.mutable_updated_at() = t.accepted_at();
+  }
   t.set_sla_policy_version(h["pol"]);
   ok &= t.mutable_complaint()->ParseFromString(complaint);
   ok &= num("tier", &v);
@@ -129,13 +142,19 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
   }
   for (int kind = v1::CLOCK_KIND_ASSIGN; kind <= v1::CLOCK_KIND_SUPERVISION; ++kind) {
     std::string p = absl::StrCat("c", kind, ".");
-    if (h.find(p + "due") == h.end()) continue;
+    auto meta_it = h.find(absl::StrCat("c", kind));
+    if (meta_it == h.end()) continue;
     v1::SlaClock* c = t.add_clocks();
     c->set_kind(static_cast<v1::ClockKind>(kind));
-    std::vector<absl::string_view> meta = absl::StrSplit(h[absl::StrCat("c", kind)], ':');
-    int64_t start = 0, target = 0, basis = 0, round = 0;
+    // "<start>:<target>:<basis>:<round>", or "=<target>:<basis>:<round>" when it started at
+    // acceptance.
+    absl::string_view meta_text = meta_it->second;
+    const bool at_acceptance = absl::ConsumePrefix(&meta_text, "=");
+    std::vector<absl::string_view> meta = absl::StrSplit(meta_text, ':');
+    if (at_acceptance) meta.insert(meta.begin(), absl::string_view());
+    int64_t start = ToUnixMs(t.accepted_at()), target = 0, basis = 0, round = 0;
     bool working = meta.size() == 4 && absl::ConsumePrefix(&meta[1], "w");
-    ok &= meta.size() == 4 && absl::SimpleAtoi(meta[0], &start) &&
+    ok &= meta.size() == 4 && (at_acceptance || absl::SimpleAtoi(meta[0], &start)) &&
           absl::SimpleAtoi(meta[1], &target) && absl::SimpleAtoi(meta[2], &basis) &&
           absl::SimpleAtoi(meta[3], &round);
     c->set_round(static_cast<int32_t>(round));
@@ -146,7 +165,12 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
       *c->mutable_target() = TimeUtil::MillisecondsToDuration(target);
     }
     c->set_day_basis(static_cast<v1::DayBasis>(basis));
-    ok &= num(p + "due", &v);
+    if (h.count(p + "due")) {
+      ok &= num(p + "due", &v);
+    } else {
+      ok &= !working;  // working-day deadlines are always stored
+      v = start + target;
+    }
     *c->mutable_deadline() = TsFromMs(v);
     if (h.count(p + "met")) {
       ok &= num(p + "met", &v);

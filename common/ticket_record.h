@@ -4,7 +4,7 @@
 // hash's values short and the hash listpack-encoded (compact).
 //
 //   st    TicketStatus number     ver   version               pri   Priority number
-//   acc   accepted (unix ms)      upd   updated (unix ms)     pol   SLA policy version
+//   acc   accepted (unix ms)      upd   updated (unix ms; absent = acc)   pol   SLA policy version
 //   tier  supervision Tier        ret   return count          redo  redo count
 //   rvn   unanswered revisit calls this round                 e0    stream entry id of the
 //                                                                   TicketAccepted event
@@ -12,8 +12,10 @@
 //   unit  lead unit code        orgv  organisation version it was routed under
 //   hdl   handlings, "<unit>:<Department>:<HandlingRole>" joined by ';'
 //   asg   assignee handler id   asgu  the assignee's unit
-//   c<k>      "<started ms>:<target ms, or w<working days>>:<DayBasis number>:<round>"
-//   c<k>.due  deadline ms     c<k>.met  met ms (absent while open)   c<k>.br  1 = breach recorded
+//   c<k>      "<started ms>:<target ms, or w<working days>>:<DayBasis number>:<round>", with
+//             "=" for "<started ms>:" when the clock started at acceptance (`acc`)
+//   c<k>.due  deadline ms, only when it is not start + target (working days, extensions)
+//   c<k>.met  met ms (absent while open)   c<k>.br  1 = breach recorded
 //   c<k>.w    highest warning threshold sent (percent)
 //   wp    the policy's warning thresholds, "50,80" (the same for every clock of the ticket)
 //   ut    the lead unit's Tier (set by routing)   ext  pending Extension, serialized
@@ -37,9 +39,10 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // Field/value pairs for a new ticket's hash (everything but the id and the complaint).
 Fields Encode(const v1::Ticket& ticket);
-// The fields of one clock (c<k>, c<k>.due, and .met/.br/.w when set), for a change that starts
-// a clock afresh: remove ClockStateFields(kind) first, then set these.
-void AppendClockFields(const v1::SlaClock& clock, Fields* out);
+// The fields of one clock of a ticket accepted at `accepted_at` (c<k>, and .due/.met/.br/.w
+// when needed), for a change that starts a clock afresh: remove ClockStateFields(kind) first,
+// then set these.
+void AppendClockFields(const v1::SlaClock& clock, absl::Time accepted_at, Fields* out);
 std::vector<std::string> ClockStateFields(v1::ClockKind kind);
 
 // Rebuilds a ticket from its id, an HGETALL reply of its hash and its serialized complaint.

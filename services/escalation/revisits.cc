@@ -126,7 +126,7 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
           for (std::string& f : ticket_record::ClockStateFields(c.kind())) {
             t.remove.push_back(std::move(f));
           }
-          ticket_record::AppendClockFields(c, &t.set);
+          ticket_record::AppendClockFields(c, FromProto(ticket.accepted_at()), &t.set);
           *o->add_clocks() = std::move(c);
         }
         // From the second reopen on the ticket is supervised one tier up (raised once, at the
@@ -144,7 +144,7 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
           for (std::string& f : ticket_record::ClockStateFields(v1::CLOCK_KIND_SUPERVISION)) {
             t.remove.push_back(std::move(f));
           }
-          ticket_record::AppendClockFields(supervision, &t.set);
+          ticket_record::AppendClockFields(supervision, FromProto(ticket.accepted_at()), &t.set);
           *o->add_clocks() = std::move(supervision);
         } else {
           meet_open(v1::CLOCK_KIND_SUPERVISION);

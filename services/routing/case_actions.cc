@@ -102,7 +102,8 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req,
         t.remove.push_back("rvn");
         t.remove.push_back("ext");  // a pending extension ends with the handling
         ticket_record::AppendClockFields(
-            policy->Clock(v1::CLOCK_KIND_REVISIT, policy->revisit(), now, round), &t.set);
+            policy->Clock(v1::CLOCK_KIND_REVISIT, policy->revisit(), now, round),
+            FromProto(ticket.accepted_at()), &t.set);
         if (ticket.has_assignee()) {
           t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
         }

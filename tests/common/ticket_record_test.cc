@@ -1,6 +1,8 @@
 // The stored form of a ticket survives a round trip, working-day clocks included.
 #include "common/ticket_record.h"
 
+#include <map>
+
 #include "common/proto_time.h"
 #include "common/testing/sample_complaint.h"
 #include "gtest/gtest.h"
@@ -63,6 +65,39 @@ TEST(TicketRecord, RoundTripKeepsClocksAndState) {
 TEST(TicketRecord, AnEmptyHashIsNotFoundAndCorruptDataIsDataLoss) {
   EXPECT_TRUE(absl::IsNotFound(Decode("T1", redis::Reply{}, "").status()));
   EXPECT_TRUE(absl::IsDataLoss(Decode("T1", AsHgetall({{"ver", "x"}}), "").status()));
+}
+
+}  // namespace
+}  // namespace dispatch::ticket_record
+
+namespace dispatch::ticket_record {
+namespace {
+
+std::map<std::string, std::string> AsMap(const Fields& fields) {
+  return std::map<std::string, std::string>(fields.begin(), fields.end());
+}
+
+TEST(TicketRecord, StoresOnlyWhatCannotBeDerived) {
+  absl::Time at = absl::FromUnixMillis(1795500000123);
+  v1::SlaClock first;  // started at acceptance, deadline = start + target
+  first.set_kind(v1::CLOCK_KIND_ASSIGN);
+  *first.mutable_target() = ToProto(absl::Minutes(30));
+  first.set_day_basis(v1::DAY_BASIS_CALENDAR);
+  first.set_round(1);
+  *first.mutable_started_at() = ToProto(at);
+  *first.mutable_deadline() = ToProto(at + absl::Minutes(30));
+  Fields f;
+  AppendClockFields(first, at, &f);
+  EXPECT_EQ(AsMap(f), (std::map<std::string, std::string>{{"c1", "=1800000:1:1"}}));
+
+  v1::SlaClock extended = first;  // a later round whose deadline was moved
+  extended.set_round(2);
+  *extended.mutable_started_at() = ToProto(at + absl::Hours(1));
+  *extended.mutable_deadline() = ToProto(at + absl::Hours(5));
+  f.clear();
+  AppendClockFields(extended, at, &f);
+  EXPECT_EQ(AsMap(f), (std::map<std::string, std::string>{
+                          {"c1", "1795503600123:1800000:1:2"}, {"c1.due", "1795518000123"}}));
 }
 
 }  // namespace

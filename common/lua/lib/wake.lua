@@ -24,6 +24,26 @@ local function hash_map(reply)
   for i = 1, #reply, 2 do m[reply[i]] = reply[i + 1] end
   return m
 end
+-- Clock k's start and deadline (common/ticket_record.h): the meta field is
+-- "<start>:<target>:<basis>:<round>", or "=<target>:..." for a clock started at acceptance
+-- (`acc`); the deadline is c<k>.due, or start + target when that field is absent.
+local function clock_times(f, n)
+  local meta = f[n[1]]
+  if not meta then return nil, nil end
+  local start, target
+  if string.byte(meta, 1) == 61 then  -- '='
+    start, target = tonumber(f['acc']), string.match(meta, '^=([^:]*):')
+  else
+    local s, t = string.match(meta, '^(%d+):([^:]*):')
+    start, target = tonumber(s), t
+  end
+  local due = tonumber(f[n[2]])
+  if not due and start then
+    local ms = tonumber(target)  -- nil for working days ("w3"), whose deadline is always stored
+    if ms then due = start + ms end
+  end
+  return start, due
+end
 local function parse_percents(wp)
   local out = {}
   if wp then for p in string.gmatch(wp, '%d+') do out[#out + 1] = tonumber(p) end end
@@ -34,7 +54,7 @@ local function next_wake_of(f, percents)
   local best = nil
   for k = 1, 5 do
     local n = CLOCK[k]
-    local due = tonumber(f[n[2]])
+    local start, due = clock_times(f, n)
     local at = nil
     if due and f[n[4]] ~= '1' then
       local met = tonumber(f[n[3]])
@@ -42,7 +62,6 @@ local function next_wake_of(f, percents)
         if met >= due then at = met end
       else
         at = due
-        local start = tonumber(string.match(f[n[1]] or '', '^(%d+):'))
         if start and due > start then
           local warned = tonumber(f[n[5]]) or 0
           for _, p in ipairs(percents) do

@@ -127,7 +127,7 @@ for _, ticket_id in ipairs(due_ids) do
     nset, ndel, nevents = 0, 0, 0
     for _, k in ipairs(ORDER) do
       local n = CLOCK[k]
-      local due = tonumber(f[n[2]])
+      local start, due = clock_times(f, n)
       if due and f[n[4]] ~= '1' then
         local met = tonumber(f[n[3]])
         if met then
@@ -138,7 +138,6 @@ for _, ticket_id in ipairs(due_ids) do
           breach(k, due, now - due, false)
           escalate(k)
         else
-          local start = tonumber(string.match(f[n[1]] or '', '^(%d+):'))
           local warned, pass = tonumber(f[n[5]]) or 0, nil
           if start and due > start then
             for _, p in ipairs(percents) do
