@@ -72,14 +72,15 @@ void Extensions::Request(const v1::RequestExtensionRequest& req,
           return absl::FailedPreconditionError(absl::StrCat(
               "clock: the ticket has no open ", v1::ClockKind_Name(kind), " clock"));
         }
-        if (FromProto(req.requested_deadline()) <= FromProto(clock->deadline())) {
+        // Deadlines are kept in whole milliseconds.
+        if (ToUnixMs(req.requested_deadline()) <= ToUnixMs(clock->deadline())) {
           return absl::InvalidArgumentError(
               "requested_deadline: must be later than the clock's current deadline");
         }
         v1::Extension x;
         x.set_extension_id(absl::StrCat(ticket.ticket_id(), ":x", ticket.version() + 1));
         x.set_clock(kind);
-        *x.mutable_requested_deadline() = req.requested_deadline();
+        *x.mutable_requested_deadline() = TimestampFromUnixMs(ToUnixMs(req.requested_deadline()));
         x.set_reason(req.reason());
         *x.mutable_requested_by() = actor;
         *x.mutable_requested_at() = ToProto(now);
@@ -119,7 +120,7 @@ void Extensions::Decide(const v1::DecideExtensionRequest& req,
               "extension_id: the ", v1::ClockKind_Name(x.clock()), " clock is no longer open"));
         }
         if (req.approve() &&
-            FromProto(x.requested_deadline()) <= FromProto(clock->deadline())) {
+            ToUnixMs(x.requested_deadline()) <= ToUnixMs(clock->deadline())) {
           return absl::FailedPreconditionError(
               "extension_id: the clock's deadline is already at or past the one requested");
         }

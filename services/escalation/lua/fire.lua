@@ -84,8 +84,9 @@ local function escalate(k)
   local c5 = CLOCK[5]
   local round = tonumber(string.match(f[c5[1]] or '', ':(%d+)$')) or 0
   local due = now + sup
-  -- c5 starts afresh: drop its met/breach/warning fields if it had any (also set this step).
-  for j = 3, 5 do
+  -- c5 starts afresh: drop its stored deadline (now start + target) and its met/breach/warning
+  -- fields if it had any (also set this step).
+  for j = 2, 5 do
     if f[c5[j]] then
       del[ndel + 1] = c5[j]
       ndel = ndel + 1
@@ -93,7 +94,6 @@ local function escalate(k)
     end
   end
   put(c5[1], now .. ':' .. sup .. ':1:' .. (round + 1))
-  put(c5[2], due)
   put('tier', to)
   event('escalated', k, due, 'from', tier, 'to', to)
   tier = to
