@@ -76,4 +76,9 @@ void SerializeResponse(const google::protobuf::Message& msg, grpc::ByteBuffer* r
   *raw = grpc::ByteBuffer(&slice, 1);
 }
 
+std::atomic<int64_t>& UnaryCallsInFlight() {
+  static std::atomic<int64_t> calls{0};
+  return calls;
+}
+
 }  // namespace dispatch::rpc

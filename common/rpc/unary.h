@@ -37,6 +37,11 @@ absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message
 // Serializes `msg` into `raw`.
 void SerializeResponse(const google::protobuf::Message& msg, grpc::ByteBuffer* raw);
 
+// Unary calls of this process that ServeUnary accepted and that have not answered yet. A
+// graceful shutdown waits for it to reach zero (gRPC's own shutdown would also wait for idle
+// client connections to close); later the source of an in-flight metric.
+std::atomic<int64_t>& UnaryCallsInFlight();
+
 template <typename Response>
 using Reply = std::function<void(absl::StatusOr<Response>)>;
 
@@ -49,20 +54,24 @@ template <typename Response>
 class Responder {
  public:
   Responder(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* raw_response)
-      : reactor_(reactor), raw_response_(raw_response) {}
+      : reactor_(reactor), raw_response_(raw_response) {
+    UnaryCallsInFlight().fetch_add(1);
+  }
   ~Responder() {
     if (!finished_.exchange(true)) {
       reactor_->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the reply"));
+      UnaryCallsInFlight().fetch_sub(1);
     }
   }
   void Finish(absl::StatusOr<Response> response) {
     if (finished_.exchange(true)) return;
     if (!response.ok()) {
       reactor_->Finish(ToGrpcStatus(response.status()));
-      return;
+    } else {
+      SerializeResponse(*response, raw_response_);
+      reactor_->Finish(grpc::Status::OK);
     }
-    SerializeResponse(*response, raw_response_);
-    reactor_->Finish(grpc::Status::OK);
+    UnaryCallsInFlight().fetch_sub(1);
   }
 
  private:

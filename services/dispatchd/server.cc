@@ -153,7 +153,13 @@ void DispatchServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   server_->GetHealthCheckService()->Shutdown();  // everything reads NOT_SERVING
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  // Let the calls in flight finish (up to the grace period), then stop at once: gRPC's own
+  // deadline-bounded shutdown would also wait that long for idle client connections to close.
+  const absl::Time deadline = absl::Now() + grace;
+  while (rpc::UnaryCallsInFlight().load() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  server_->Shutdown(std::chrono::system_clock::now());
   if (parts_->worker) parts_->worker->Stop();
   if (parts_->engine) parts_->engine->Stop();
 }
