@@ -210,6 +210,7 @@ void TimerEngine::Start() {
     bool sweeping = false;
     SweepCursor sweep;
     int64_t rearmed = 0;
+    int64_t errors = 0;  // consecutive failed passes
     while (!stop_.HasBeenNotified()) {
       // Real (host) time only paces this loop; every decision uses Redis time.
       absl::Time real_now = absl::Now();
@@ -239,12 +240,19 @@ void TimerEngine::Start() {
       }
       absl::Duration sleep = options_.max_sleep;
       if (!s.ok()) {
-        fprintf(stderr, "escalation: %s\n", s.ToString().c_str());
-      } else if (more_sweep) {
-        sleep = absl::ZeroDuration();
+        // Redis down or refusing: back off (up to 5 s) and log the 1st, 2nd, 4th, 8th... error.
+        ++errors;
+        if ((errors & (errors - 1)) == 0) {
+          fprintf(stderr, "escalation: %s (%lld errors in a row)\n", s.ToString().c_str(),
+                  static_cast<long long>(errors));
+        }
+        sleep = std::min(absl::Seconds(5), options_.max_sleep * (1 << std::min<int64_t>(errors, 6)));
       } else {
+        if (errors > 0) fprintf(stderr, "escalation: redis answers again\n");
+        errors = 0;
         absl::Duration until = (NextWakeUp() - clock_->Now()) / options_.scale;
-        sleep = std::clamp(until, options_.coalesce, options_.max_sleep);
+        sleep = more_sweep ? absl::ZeroDuration()
+                           : std::clamp(until, options_.coalesce, options_.max_sleep);
       }
       if (sleep > absl::ZeroDuration()) stop_.WaitForNotificationWithTimeout(sleep);
     }
