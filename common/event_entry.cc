@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/proto_time.h"
 
 namespace dispatch {
@@ -32,11 +33,6 @@ absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
     return it == f.end() ? *empty : *it->second;
   };
   bool ok = true;
-  auto num = [&](const char* name) -> int64_t {
-    int64_t v = 0;
-    if (!absl::SimpleAtoi(str(name), &v)) ok = false;
-    return v;
-  };
   out.type = str("type");
   out.ticket_id = str("ticket");
   v1::TicketEvent& e = out.event;
@@ -48,32 +44,43 @@ absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
     }
     return out;
   }
-  // The timer engine's compact form.
-  int64_t version = num("v");
+  // The timer engine's compact form: e = "<version>|<at>|<clock>|<due>|<per type...>".
+  // At most 8 parts: the last one (a breach's unit code) may itself contain '|'.
+  std::vector<std::string> v = absl::StrSplit(str("e"), absl::MaxSplits('|', 7));
+  auto num = [&](size_t i) -> int64_t {
+    int64_t x = 0;
+    if (i >= v.size() || !absl::SimpleAtoi(v[i], &x)) ok = false;
+    return x;
+  };
+  auto text = [&](size_t i) -> std::string {
+    if (i >= v.size()) ok = false;
+    return i < v.size() ? v[i] : "";
+  };
+  int64_t version = num(0);
   e.set_event_id(absl::StrCat(out.ticket_id, ":", version, ":", out.type));
   e.set_ticket_id(out.ticket_id);
   e.set_ticket_version(version);
-  *e.mutable_occurred_at() = TimestampFromUnixMs(num("at"));
+  *e.mutable_occurred_at() = TimestampFromUnixMs(num(1));
   e.mutable_actor()->set_id("system");
-  auto clock = static_cast<v1::ClockKind>(num("k"));
-  google::protobuf::Timestamp due = TimestampFromUnixMs(num("due"));
+  auto clock = static_cast<v1::ClockKind>(num(2));
+  google::protobuf::Timestamp due = TimestampFromUnixMs(num(3));
   if (out.type == "warned") {
     v1::ClockWarning* w = e.mutable_warned();
     w->set_clock(clock);
-    w->set_percent_elapsed(static_cast<int32_t>(num("pct")));
+    w->set_percent_elapsed(static_cast<int32_t>(num(4)));
     *w->mutable_deadline() = due;
   } else if (out.type == "breached") {
     v1::ClockBreached* b = e.mutable_breached();
     b->set_clock(clock);
-    b->set_unit_code(str("unit"));
-    b->set_tier(static_cast<v1::Tier>(num("tier")));
+    b->set_tier(static_cast<v1::Tier>(num(4)));
     *b->mutable_deadline() = due;
-    *b->mutable_breached_by() = ToProto(absl::Milliseconds(num("by")));
-    b->set_met_late(str("late") == "1");
+    *b->mutable_breached_by() = ToProto(absl::Milliseconds(num(5)));
+    b->set_met_late(num(6) == 1);
+    b->set_unit_code(text(7));
   } else if (out.type == "escalated") {
     v1::TicketEscalated* x = e.mutable_escalated();
-    x->set_from_tier(static_cast<v1::Tier>(num("from")));
-    x->set_to_tier(static_cast<v1::Tier>(num("to")));
+    x->set_from_tier(static_cast<v1::Tier>(num(4)));
+    x->set_to_tier(static_cast<v1::Tier>(num(5)));
     x->set_missed_clock(clock);
     *x->mutable_supervision_deadline() = due;
   } else {

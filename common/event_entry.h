@@ -6,9 +6,9 @@
 //   pb    the serialized dispatch.v1.TicketEvent (entries written with a protobuf at hand:
 //         intake, transitions), or
 //   the compact form the timer engine writes from Lua (services/escalation/lua/fire.lua), which
-//   cannot build protobufs cheaply: v (ticket version), at (unix ms), k (ClockKind), due
-//   (deadline, unix ms), and per type: warned pct; breached unit, tier, by (ms), late (0/1);
-//   escalated from, to. The event id is "<ticket>:<version>:<type>" and the actor "system".
+//   cannot build protobufs cheaply: one field `e` = "<version>|<at ms>|<ClockKind>|<due ms>|..."
+//   followed by, per type: warned <percent>; breached <tier>|<late by ms>|<met late 0/1>|<unit>
+//   (the unit code last, so it may contain '|'); escalated <from tier>|<to tier>. The event id is "<ticket>:<version>:<type>" and the actor "system".
 // In the `pb` form the event's ticket_id and event_id are left out when stored (they repeat the
 // entry's `ticket` and "<ticket>:<version>:<type>"; ~60 bytes an event): StoredEventBytes does
 // that, DecodeEventEntry puts them back. DecodeEventEntry turns either form into the same

@@ -66,16 +66,18 @@ local function put(field, value)
   nset = nset + 2
 end
 -- Events in the compact stream form (common/event_entry.h): no protobuf is built here.
+-- One field `e` = "<version>|<at>|<clock>|<due>|<the kind's own values...>" (each argument of a
+-- redis.call costs a conversion, so the values travel as one string).
 local function event(kind, k, due, ...)
   ver = ver + 1
-  redis.call('XADD', EVENTS, '*', 'type', kind, 'ticket', id, 'v', ver, 'at', now, 'k', k,
-             'due', due, ...)
+  redis.call('XADD', EVENTS, '*', 'type', kind, 'ticket', id, 'e',
+             table.concat({ver, now, k, due, ...}, '|'))
   nevents = nevents + 1
 end
 local function breach(k, due, by, met_late)
   local t = (k == 5) and tier or (unit_tier > 0 and unit_tier or tier)
   put(CLOCK[k][4], '1')
-  event('breached', k, due, 'unit', unit, 'tier', t, 'by', by, 'late', met_late and 1 or 0)
+  event('breached', k, due, t, by, met_late and 1 or 0, unit)  -- unit last: it is free text
 end
 local function escalate(k)
   if tier < 1 or tier >= top then return end
@@ -95,7 +97,7 @@ local function escalate(k)
   end
   put(c5[1], now .. ':' .. sup .. ':1:' .. (round + 1))
   put('tier', to)
-  event('escalated', k, due, 'from', tier, 'to', to)
+  event('escalated', k, due, tier, to)
   tier = to
 end
 
@@ -146,7 +148,7 @@ for _, ticket_id in ipairs(due_ids) do
           end
           if pass then
             put(n[5], pass)
-            event('warned', k, due, 'pct', pass)
+            event('warned', k, due, pass)
           end
         end
       end
