@@ -6,11 +6,16 @@
 
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/rpc/unary.h"
+#include "services/dispatchd/server.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
 #include "common/testing/redis_server.h"
@@ -118,6 +123,47 @@ TEST(Dispatchd, WithATimeScaleEveryProcessAdoptsTheEpochSharedInRedis) {
   absl::Time accepted = FromProto(resp.ticket().accepted_at());
   EXPECT_GE(accepted, real_now + absl::Minutes(99));
   EXPECT_LE(accepted, real_now + absl::Minutes(140));
+}
+
+}  // namespace
+}  // namespace dispatch
+
+namespace dispatch {
+namespace {
+
+TEST(DispatchServer, ShutdownLetsACallInFlightFinishThenStops) {
+  RedisServer redis;
+  ASSERT_THAT(redis.Start(), IsOk());
+  redis::HiredisOptions options;
+  options.address = *redis::ParseAddress(redis.address());
+  options.command_timeout = absl::Seconds(5);
+  redis::HiredisClient client(options);
+  auto config = ParseConfig(absl::StrCat("listen_address: '127.0.0.1:0' redis_address: '",
+                                         redis.address(), "' services: 'intake'"));
+  ASSERT_THAT(config, IsOk());
+  FakeClock clock(absl::FromUnixSeconds(1795500000));
+  auto server = DispatchServer::Start(*config, &client, &clock);
+  ASSERT_THAT(server, IsOk());
+  auto stub = v1::IntakeService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+
+  // Redis holds every client's commands for half a second, so the submission below is still in
+  // flight when the shutdown begins.
+  ASSERT_THAT(client.ExecuteSync({"CLIENT", "PAUSE", "500", "ALL"}), IsOk());
+  grpc::Status submitted;
+  std::thread caller([&] {
+    grpc::ClientContext ctx;
+    v1::SubmitComplaintResponse resp;
+    submitted = stub->SubmitComplaint(&ctx, testing::HotlineComplaint("WO-inflight"), &resp);
+  });
+  while (rpc::UnaryCallsInFlight().load() == 0) std::this_thread::yield();
+  absl::Time began = absl::Now();
+  (*server)->Shutdown(absl::Seconds(10));
+  // Shutdown returned once the call was answered (Redis resumed), and it was answered OK.
+  EXPECT_GE(absl::Now() - began, absl::Milliseconds(100));
+  EXPECT_EQ(rpc::UnaryCallsInFlight().load(), 0);
+  caller.join();
+  EXPECT_TRUE(submitted.ok()) << submitted.error_message();
 }
 
 }  // namespace
