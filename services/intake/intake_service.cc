@@ -1,6 +1,5 @@
 #include "services/intake/intake_service.h"
 
-#include "common/rpc/unimplemented.h"
 
 namespace dispatch::intake {
 
