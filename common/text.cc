@@ -5,6 +5,15 @@
 
 namespace dispatch {
 
+absl::Status CheckText(absl::string_view value, absl::string_view field, size_t max_chars,
+                       bool required) {
+  if (required && value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  if (Utf8Length(value) > max_chars) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", max_chars, " characters"));
+  }
+  return absl::OkStatus();
+}
+
 bool IsValidUtf8(absl::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();

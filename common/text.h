@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace dispatch {
@@ -16,6 +17,11 @@ bool IsValidUtf8(absl::string_view s);
 
 // Number of Unicode code points in valid UTF-8 `s` ("字" counts as 1).
 size_t Utf8Length(absl::string_view s);
+
+// INVALID_ARGUMENT naming `field` when `value` is empty but `required`, or longer than
+// `max_chars` characters ("reason: at most 500 characters"); OK otherwise.
+absl::Status CheckText(absl::string_view value, absl::string_view field, size_t max_chars,
+                       bool required);
 
 // True if `s` is 1..max_len characters of [A-Za-z0-9._:-]: channel work-order ids, request ids.
 bool IsValidExternalId(absl::string_view s, size_t max_len);

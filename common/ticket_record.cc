@@ -19,8 +19,8 @@ using google::protobuf::util::TimeUtil;
 std::string Ms(const google::protobuf::Timestamp& t) { return std::to_string(ToUnixMs(t)); }
 google::protobuf::Timestamp TsFromMs(int64_t ms) { return TimestampFromUnixMs(ms); }
 
-}  // namespace
-
+// The fields of one clock of a ticket accepted at `accepted_at`: c<k>, and .due/.met/.br/.w
+// when needed.
 void AppendClockFields(const v1::SlaClock& c, absl::Time accepted_at, Fields* out) {
   Fields& f = *out;
   std::string p = absl::StrCat("c", c.kind(), ".");
@@ -44,9 +44,13 @@ void AppendClockFields(const v1::SlaClock& c, absl::Time accepted_at, Fields* ou
   if (c.warned_percent() != 0) f.emplace_back(p + "w", std::to_string(c.warned_percent()));
 }
 
-std::vector<std::string> ClockStateFields(v1::ClockKind kind) {
-  std::string p = absl::StrCat("c", kind, ".");
-  return {p + "due", p + "met", p + "br", p + "w"};
+}  // namespace
+
+void AppendRestartedClock(const v1::SlaClock& clock, absl::Time accepted_at,
+                          std::vector<std::string>* remove, Fields* set) {
+  std::string p = absl::StrCat("c", clock.kind(), ".");
+  for (const char* state : {"due", "met", "br", "w"}) remove->push_back(p + state);
+  AppendClockFields(clock, accepted_at, set);
 }
 
 Fields Encode(const v1::Ticket& t) {
@@ -194,6 +198,20 @@ std::string EncodeHandlings(const google::protobuf::RepeatedPtrField<v1::Handlin
     absl::StrAppend(&out, h.unit_code(), ":", h.department(), ":", h.role());
   }
   return out;
+}
+
+const v1::SlaClock* FindClock(const v1::Ticket& ticket, v1::ClockKind kind) {
+  for (const v1::SlaClock& c : ticket.clocks()) {
+    if (c.kind() == kind) return &c;
+  }
+  return nullptr;
+}
+
+void AppendMetIfOpen(const v1::Ticket& ticket, v1::ClockKind kind, absl::Time at, Fields* out) {
+  const v1::SlaClock* c = FindClock(ticket, kind);
+  if (c != nullptr && !c->has_met_at()) {
+    out->emplace_back(absl::StrCat("c", kind, ".met"), std::to_string(absl::ToUnixMillis(at)));
+  }
 }
 
 absl::Time NextWakeUp(const v1::SlaClock& c) {

@@ -39,16 +39,21 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // Field/value pairs for a new ticket's hash (everything but the id and the complaint).
 Fields Encode(const v1::Ticket& ticket);
-// The fields of one clock of a ticket accepted at `accepted_at` (c<k>, and .due/.met/.br/.w
-// when needed), for a change that starts a clock afresh: remove ClockStateFields(kind) first,
-// then set these.
-void AppendClockFields(const v1::SlaClock& clock, absl::Time accepted_at, Fields* out);
-std::vector<std::string> ClockStateFields(v1::ClockKind kind);
+// For a change that starts `clock` afresh on a ticket accepted at `accepted_at`: the fields
+// of the clock it replaces to remove (`.due`, `.met`, `.br`, `.w`) and the new clock's fields to
+// set (c<k>, and those of .due/.met/.br/.w it needs). A transition removes before it sets.
+void AppendRestartedClock(const v1::SlaClock& clock, absl::Time accepted_at,
+                          std::vector<std::string>* remove, Fields* set);
 
 // Rebuilds a ticket from its id, an HGETALL reply of its hash and its serialized complaint.
 // NOT_FOUND if the hash is empty (no such ticket); DATA_LOSS if something stored is corrupt.
 absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Reply& hgetall,
                                   const std::string& complaint);
+
+// The ticket's clock of `kind`, or null.
+const v1::SlaClock* FindClock(const v1::Ticket& ticket, v1::ClockKind kind);
+// Adds the field that meets the ticket's clock of `kind` at `at`, if that clock is open.
+void AppendMetIfOpen(const v1::Ticket& ticket, v1::ClockKind kind, absl::Time at, Fields* out);
 
 // The ticket's next wake-up for the timer engine (InfiniteFuture if none): the earliest, over
 // its clocks, of an open clock's next warning time or else its deadline, and of a clock met

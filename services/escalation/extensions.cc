@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 #include "common/text.h"
+#include "common/ticket_record.h"
 
 namespace dispatch::escalation {
 namespace {
@@ -25,27 +26,11 @@ absl::Status RequireOpen(const v1::Ticket& t, const char* action) {
       action, ": not allowed while the ticket is ", v1::TicketStatus_Name(t.status())));
 }
 
-const v1::SlaClock* FindClock(const v1::Ticket& t, v1::ClockKind kind) {
-  for (const v1::SlaClock& c : t.clocks()) {
-    if (c.kind() == kind) return &c;
-  }
-  return nullptr;
-}
-
-absl::Status ValidateReason(const std::string& reason, bool required) {
-  if (required && reason.empty()) return absl::InvalidArgumentError("reason: required");
-  if (Utf8Length(reason) > kMaxReason) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("reason: at most ", kMaxReason, " characters"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 void Extensions::Request(const v1::RequestExtensionRequest& req,
                          rpc::Reply<v1::TicketActionResponse> done) {
-  if (absl::Status s = ValidateReason(req.reason(), /*required=*/true); !s.ok()) return done(s);
+  if (absl::Status s = CheckText(req.reason(), "reason", kMaxReason, /*required=*/true); !s.ok()) return done(s);
   if (!req.has_requested_deadline()) {
     return done(absl::InvalidArgumentError("requested_deadline: required"));
   }
@@ -67,7 +52,7 @@ void Extensions::Request(const v1::RequestExtensionRequest& req,
                            ticket.pending_extension().extension_id(),
                            " is still waiting for a decision"));
         }
-        const v1::SlaClock* clock = FindClock(ticket, kind);
+        const v1::SlaClock* clock = ticket_record::FindClock(ticket, kind);
         if (clock == nullptr || clock->has_met_at()) {
           return absl::FailedPreconditionError(absl::StrCat(
               "clock: the ticket has no open ", v1::ClockKind_Name(kind), " clock"));
@@ -101,7 +86,7 @@ void Extensions::Request(const v1::RequestExtensionRequest& req,
 void Extensions::Decide(const v1::DecideExtensionRequest& req,
                         rpc::Reply<v1::TicketActionResponse> done) {
   if (req.extension_id().empty()) return done(absl::InvalidArgumentError("extension_id: required"));
-  if (absl::Status s = ValidateReason(req.reason(), /*required=*/!req.approve()); !s.ok()) {
+  if (absl::Status s = CheckText(req.reason(), "reason", kMaxReason, /*required=*/!req.approve()); !s.ok()) {
     return done(s);
   }
   absl::Time now = writer_.Now();
@@ -114,7 +99,7 @@ void Extensions::Decide(const v1::DecideExtensionRequest& req,
           return absl::FailedPreconditionError(absl::StrCat(
               "extension_id: ", req.extension_id(), " is not pending on this ticket"));
         }
-        const v1::SlaClock* clock = FindClock(ticket, x.clock());
+        const v1::SlaClock* clock = ticket_record::FindClock(ticket, x.clock());
         if (clock == nullptr || clock->has_met_at()) {
           return absl::FailedPreconditionError(absl::StrCat(
               "extension_id: the ", v1::ClockKind_Name(x.clock()), " clock is no longer open"));

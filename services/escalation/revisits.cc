@@ -11,15 +11,6 @@
 namespace dispatch::escalation {
 namespace {
 
-std::string Ms(absl::Time t) { return std::to_string(absl::ToUnixMillis(t)); }
-
-const v1::SlaClock* Find(const v1::Ticket& t, v1::ClockKind kind) {
-  for (const v1::SlaClock& c : t.clocks()) {
-    if (c.kind() == kind) return &c;
-  }
-  return nullptr;
-}
-
 absl::Duration SupervisionAt(const TimerEngine::Options& o, v1::Tier tier) {
   switch (tier) {
     case v1::TIER_TOWNSHIP: return o.township_supervision;
@@ -41,8 +32,8 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
     return done(absl::InvalidArgumentError(
         "satisfaction: required when the complainant was reached"));
   }
-  if (Utf8Length(req.notes()) > 2000) {
-    return done(absl::InvalidArgumentError("notes: at most 2000 characters"));
+  if (absl::Status s = CheckText(req.notes(), "notes", 2000, /*required=*/false); !s.ok()) {
+    return done(s);
   }
   if (FromProto(req.revisited_at()) > now) {
     return done(absl::InvalidArgumentError("revisited_at: must not be in the future"));
@@ -77,10 +68,7 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
         // Closing or reopening ends the revisit clock and any supervision of the old handling
         // (a missed revisit escalates like any clock).
         auto meet_open = [&](v1::ClockKind kind) {
-          const v1::SlaClock* c = Find(ticket, kind);
-          if (c != nullptr && !c->has_met_at()) {
-            t.set.emplace_back(absl::StrCat("c", kind, ".met"), Ms(now));
-          }
+          ticket_record::AppendMetIfOpen(ticket, kind, now, &t.set);
         };
         auto close = [&](v1::ClosureReason why) {
           t.set.emplace_back("st", std::to_string(v1::TICKET_STATUS_CLOSED));
@@ -108,7 +96,7 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
         // 重新办理: the same lead unit handles it again, with the clocks of a new round under
         // the policy in force now.
         const int redo = ticket.redo_count() + 1;
-        const v1::SlaClock* resolve = Find(ticket, v1::CLOCK_KIND_RESOLVE);
+        const v1::SlaClock* resolve = ticket_record::FindClock(ticket, v1::CLOCK_KIND_RESOLVE);
         const int round = (resolve != nullptr ? resolve->round() : 1) + 1;
         meet_open(v1::CLOCK_KIND_REVISIT);
         t.set.emplace_back("st", std::to_string(v1::TICKET_STATUS_ROUTED));
@@ -123,10 +111,8 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
         o->set_redo_count(redo);
         for (v1::SlaClock& c : policy->ClocksFor(ticket.complaint().category(), ticket.priority(),
                                                  now, round)) {
-          for (std::string& f : ticket_record::ClockStateFields(c.kind())) {
-            t.remove.push_back(std::move(f));
-          }
-          ticket_record::AppendClockFields(c, FromProto(ticket.accepted_at()), &t.set);
+          ticket_record::AppendRestartedClock(c, FromProto(ticket.accepted_at()), &t.remove,
+                                              &t.set);
           *o->add_clocks() = std::move(c);
         }
         // From the second reopen on the ticket is supervised one tier up (raised once, at the
@@ -137,14 +123,12 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
           t.set.emplace_back("tier", std::to_string(tier));
         }
         if (redo >= 2 && tier != v1::TIER_UNSPECIFIED) {
-          const v1::SlaClock* previous = Find(ticket, v1::CLOCK_KIND_SUPERVISION);
+          const v1::SlaClock* previous = ticket_record::FindClock(ticket, v1::CLOCK_KIND_SUPERVISION);
           v1::SlaClock supervision =
               policy->Clock(v1::CLOCK_KIND_SUPERVISION, SupervisionAt(chain, tier), now,
                             (previous != nullptr ? previous->round() : 0) + 1);
-          for (std::string& f : ticket_record::ClockStateFields(v1::CLOCK_KIND_SUPERVISION)) {
-            t.remove.push_back(std::move(f));
-          }
-          ticket_record::AppendClockFields(supervision, FromProto(ticket.accepted_at()), &t.set);
+          ticket_record::AppendRestartedClock(supervision, FromProto(ticket.accepted_at()),
+                                              &t.remove, &t.set);
           *o->add_clocks() = std::move(supervision);
         } else {
           meet_open(v1::CLOCK_KIND_SUPERVISION);

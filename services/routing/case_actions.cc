@@ -8,14 +8,6 @@
 namespace dispatch::routing {
 namespace {
 
-absl::Status CheckText(const std::string& value, const char* field, size_t max, bool required) {
-  if (required && value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  if (Utf8Length(value) > max) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", max, " characters"));
-  }
-  return absl::OkStatus();
-}
-
 // A time the handler reports (contact, feedback): not in the future.
 absl::Status CheckReportedTime(const google::protobuf::Timestamp& t, const char* field,
                                absl::Time now) {
@@ -24,15 +16,6 @@ absl::Status CheckReportedTime(const google::protobuf::Timestamp& t, const char*
   }
   return absl::OkStatus();
 }
-
-const v1::SlaClock* Open(const v1::Ticket& t, v1::ClockKind kind) {
-  for (const v1::SlaClock& c : t.clocks()) {
-    if (c.kind() == kind && !c.has_met_at()) return &c;
-  }
-  return nullptr;
-}
-
-std::string Ms(absl::Time t) { return std::to_string(absl::ToUnixMillis(t)); }
 
 }  // namespace
 
@@ -53,7 +36,7 @@ void CaseActions::Contact(const v1::RecordContactRequest& req,
         t.now = now;
         t.allowed_statuses = {v1::TICKET_STATUS_ASSIGNED, v1::TICKET_STATUS_CONTACTED};
         t.set = {{"st", std::to_string(v1::TICKET_STATUS_CONTACTED)}};
-        if (Open(ticket, v1::CLOCK_KIND_PRELIMINARY)) t.set.emplace_back("c2.met", Ms(now));
+        ticket_record::AppendMetIfOpen(ticket, v1::CLOCK_KIND_PRELIMINARY, now, &t.set);
         v1::TicketEvent e;
         v1::PropertyCompanyContacted* c = e.mutable_contacted();
         c->set_preliminary_result(req.preliminary_result());
@@ -91,19 +74,15 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req,
         // Resolving meets every clock of the handling that is still open.
         for (v1::ClockKind k : {v1::CLOCK_KIND_PRELIMINARY, v1::CLOCK_KIND_RESOLVE,
                                 v1::CLOCK_KIND_SUPERVISION}) {
-          if (Open(ticket, k)) t.set.emplace_back(absl::StrCat("c", k, ".met"), Ms(now));
+          ticket_record::AppendMetIfOpen(ticket, k, now, &t.set);
         }
-        // The revisit clock starts now (a fresh one after a reopen).
-        int round = 1;
-        for (const v1::SlaClock& c : ticket.clocks()) {
-          if (c.kind() == v1::CLOCK_KIND_RESOLVE) round = c.round();
-        }
-        t.remove = ticket_record::ClockStateFields(v1::CLOCK_KIND_REVISIT);
-        t.remove.push_back("rvn");
-        t.remove.push_back("ext");  // a pending extension ends with the handling
-        ticket_record::AppendClockFields(
+        // The revisit clock starts now (a fresh one after a reopen), in the resolve clock's round.
+        const v1::SlaClock* resolve = ticket_record::FindClock(ticket, v1::CLOCK_KIND_RESOLVE);
+        const int round = resolve != nullptr ? resolve->round() : 1;
+        t.remove = {"rvn", "ext"};  // a pending extension ends with the handling
+        ticket_record::AppendRestartedClock(
             policy->Clock(v1::CLOCK_KIND_REVISIT, policy->revisit(), now, round),
-            FromProto(ticket.accepted_at()), &t.set);
+            FromProto(ticket.accepted_at()), &t.remove, &t.set);
         if (ticket.has_assignee()) {
           t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
         }

@@ -87,15 +87,18 @@ TEST(TicketRecord, StoresOnlyWhatCannotBeDerived) {
   *first.mutable_started_at() = ToProto(at);
   *first.mutable_deadline() = ToProto(at + absl::Minutes(30));
   Fields f;
-  AppendClockFields(first, at, &f);
+  std::vector<std::string> removed;
+  AppendRestartedClock(first, at, &removed, &f);
   EXPECT_EQ(AsMap(f), (std::map<std::string, std::string>{{"c1", "=1800000:1:1"}}));
+  // What an earlier clock of that kind may have left is removed first.
+  EXPECT_EQ(removed, (std::vector<std::string>{"c1.due", "c1.met", "c1.br", "c1.w"}));
 
   v1::SlaClock extended = first;  // a later round whose deadline was moved
   extended.set_round(2);
   *extended.mutable_started_at() = ToProto(at + absl::Hours(1));
   *extended.mutable_deadline() = ToProto(at + absl::Hours(5));
   f.clear();
-  AppendClockFields(extended, at, &f);
+  AppendRestartedClock(extended, at, &removed, &f);
   EXPECT_EQ(AsMap(f), (std::map<std::string, std::string>{
                           {"c1", "1795503600123:1800000:1:2"}, {"c1.due", "1795518000123"}}));
 }
