@@ -263,7 +263,6 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
 
   v1::ListTicketsResponse response;
   const absl::Time now = clock_->Now();
-  const bool full_contact = false;  // CONTACT_VIEW_FULL was refused above
   Position last_returned{0, ""};
   bool page_full = false;
   while (!page_full) {
@@ -309,7 +308,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
       if (absl::IsNotFound(tickets[used].status())) continue;
       if (!tickets[used].ok()) return tickets[used].status();
       v1::Ticket& t = *tickets[used];
-      ticket_record::PrepareForReader(now, full_contact, &t);
+      ticket_record::PrepareForReader(now, /*full_contact=*/false, &t);  // FULL refused above
       if (!Matches(req, t)) continue;
       *response.add_tickets() = std::move(t);
       page_full = response.tickets_size() == page_size;

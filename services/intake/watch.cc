@@ -5,16 +5,13 @@
 #include <mutex>
 #include <thread>
 
-#include "absl/strings/escaping.h"
-#include "absl/synchronization/blocking_counter.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
-#include "common/stream_cursor.h"
 #include "common/rpc/unary.h"
+#include "common/stream_cursor.h"
 #include "dispatch/v1/intake.pb.h"
 
 namespace dispatch::intake {
@@ -129,7 +126,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
           if (!unit_.empty() && !absl::StartsWith(units[i], unit_)) continue;
           v1::WatchTicketEventsResponse response;
           *response.mutable_event() = std::move(e.event);
-          response.mutable_cursor()->set_token(EventWatcher::EncodeCursor(positions_));
+          response.mutable_cursor()->set_token(EncodeStreamCursor(positions_));
           if (!Send(response)) return Done(grpc::Status::CANCELLED);
         }
       }
@@ -163,21 +160,13 @@ class FailedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 }  // namespace
 
-std::string EventWatcher::EncodeCursor(const std::vector<std::string>& positions) {
-  return EncodeStreamCursor(positions);
-}
-
-absl::StatusOr<std::vector<std::string>> EventWatcher::DecodeCursor(const std::string& token) {
-  return DecodeStreamCursor(token, "resume_after");
-}
-
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackServerContext* ctx,
                                                                const grpc::ByteBuffer* raw) {
   v1::WatchTicketEventsRequest request;
   if (absl::Status s = rpc::ParseRequest(*raw, &request); !s.ok()) return new FailedWatch(s);
   std::vector<std::string> positions;
   if (!request.resume_after().token().empty()) {
-    auto decoded = DecodeCursor(request.resume_after().token());
+    auto decoded = DecodeStreamCursor(request.resume_after().token(), "resume_after");
     if (!decoded.ok()) return new FailedWatch(decoded.status());
     positions = *std::move(decoded);
   }

@@ -3,12 +3,13 @@
 // gateways, resumable without loss or duplicates.
 //
 // Each watch has its own thread and Redis connection (at most max_watches at once), blocking
-// on XREAD over the 256 shard streams. An entry that cannot be decoded is logged and skipped. The cursor sent with every event is the position reached in every shard stream
-// (256 stream entry ids, packed); resuming from it delivers exactly the entries after those
-// positions, so a client that stores the cursor of the last event it processed and reconnects
-// with it misses nothing and sees nothing twice. Without a cursor a watch starts with the
-// events that arrive after it began. A unit filter keeps the events of tickets whose current
-// responsible unit is in the subtree (code prefix, see queries.h).
+// on XREAD over the 256 shard streams; an entry that cannot be decoded is logged and skipped.
+// The cursor sent with every event is the position reached in every shard stream (256 stream
+// entry ids, packed by common/stream_cursor.h); resuming from it delivers exactly the entries
+// after those positions, so a client that stores the cursor of the last event it processed and
+// reconnects with it misses nothing and sees nothing twice. Without a cursor a watch starts with
+// the events that arrive after it began. A unit filter keeps the events of tickets whose
+// current responsible unit is in the subtree (code prefix, see queries.h).
 //
 // Thread-safe; the watcher must outlive its watches (the server's shutdown cancels them).
 #ifndef DISPATCH_SERVICES_INTAKE_WATCH_H_
@@ -38,10 +39,6 @@ class EventWatcher {
   // Serves one WatchTicketEvents call (the raw request is parsed here).
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* ctx,
                                                     const grpc::ByteBuffer* request);
-
-  // The cursor token for the given shard positions ("<ms>-<seq>" each), and back.
-  static std::string EncodeCursor(const std::vector<std::string>& positions);
-  static absl::StatusOr<std::vector<std::string>> DecodeCursor(const std::string& token);
 
  private:
   Connect connect_;

@@ -5,7 +5,7 @@
 #include <set>
 #include <thread>
 
-#include "services/intake/watch.h"
+#include "common/stream_cursor.h"
 #include "tests/escalation/escalation_fixture.h"
 
 namespace dispatch::escalation {
@@ -18,7 +18,7 @@ class WatchTest : public TimerEngineTest {
   // A cursor at the beginning of every stream: the watch replays everything.
   static v1::Cursor FromTheStart() {
     v1::Cursor c;
-    c.set_token(intake::EventWatcher::EncodeCursor(
+    c.set_token(EncodeStreamCursor(
         std::vector<std::string>(keys::kShardCount, "0-0")));
     return c;
   }
@@ -96,7 +96,7 @@ TEST(WatchCursor, RoundTrips) {
   std::vector<std::string> positions(keys::kShardCount, "0-0");
   positions[3] = "1795392951227-0";
   positions[200] = "1795392951300-17";
-  auto back = intake::EventWatcher::DecodeCursor(intake::EventWatcher::EncodeCursor(positions));
+  auto back = DecodeStreamCursor(EncodeStreamCursor(positions), "resume_after");
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, positions);
 }
