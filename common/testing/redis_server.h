@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/redis/hiredis_client.h"
 
 namespace dispatch::testing {
 
@@ -30,6 +31,12 @@ class RedisServer {
 
   // "unix:///tmp/redis-test-XXXX/redis.sock"
   std::string address() const { return "unix://" + socket_path_; }
+  // Options for a client of this server (defaults otherwise).
+  redis::HiredisOptions client_options() const {
+    redis::HiredisOptions o;
+    o.address = *redis::ParseAddress(address());
+    return o;
+  }
   const std::string& socket_path() const { return socket_path_; }
 
  private:

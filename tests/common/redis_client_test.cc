@@ -20,8 +20,7 @@ class RedisClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_THAT(server_.Start(), IsOk());
-    HiredisOptions o;
-    o.address = *ParseAddress(server_.address());
+    HiredisOptions o = server_.client_options();
     o.pool_size = 3;
     client_ = std::make_unique<HiredisClient>(o);
   }
@@ -102,8 +101,7 @@ TEST_F(RedisClientTest, UnavailableWhileRedisIsDownThenServesAgain) {
 }
 
 TEST_F(RedisClientTest, AFullQueueFailsFastInsteadOfGrowing) {
-  HiredisOptions o;
-  o.address = *ParseAddress(server_.address());
+  HiredisOptions o = server_.client_options();
   o.max_queue = 0;  // nothing may wait
   HiredisClient client(o);
   EXPECT_THAT(client.ExecuteSync({"PING"}),
@@ -113,8 +111,7 @@ TEST_F(RedisClientTest, AFullQueueFailsFastInsteadOfGrowing) {
 TEST_F(RedisClientTest, DestroyingTheClientWhileCallbacksSendAgainIsSafe) {
   // Callbacks that send again (like the NOSCRIPT fallback) race with the destructor.
   auto client = std::make_unique<HiredisClient>([&] {
-    HiredisOptions o;
-    o.address = *ParseAddress(server_.address());
+    HiredisOptions o = server_.client_options();
     o.pool_size = 4;
     return o;
   }());

@@ -19,9 +19,7 @@ class RedisClockTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_THAT(server_.Start(), IsOk());
-    redis::HiredisOptions o;
-    o.address = *redis::ParseAddress(server_.address());
-    redis_ = std::make_unique<redis::HiredisClient>(o);
+    redis_ = std::make_unique<redis::HiredisClient>(server_.client_options());
   }
   absl::Time RedisNow() {
     auto r = redis_->ExecuteSync({"TIME"});

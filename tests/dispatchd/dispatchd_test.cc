@@ -101,9 +101,7 @@ namespace {
 TEST(Dispatchd, WithATimeScaleEveryProcessAdoptsTheEpochSharedInRedis) {
   RedisServer redis;
   ASSERT_THAT(redis.Start(), IsOk());
-  redis::HiredisOptions options;
-  options.address = *redis::ParseAddress(redis.address());
-  redis::HiredisClient client(options);
+  redis::HiredisClient client(redis.client_options());
   // A scaled deployment started ten real seconds ago: at 600x its service time is now about
   // 100 minutes ahead of real time.
   auto time = client.ExecuteSync({"TIME"});
@@ -134,8 +132,7 @@ namespace {
 TEST(DispatchServer, ShutdownLetsACallInFlightFinishThenStops) {
   RedisServer redis;
   ASSERT_THAT(redis.Start(), IsOk());
-  redis::HiredisOptions options;
-  options.address = *redis::ParseAddress(redis.address());
+  redis::HiredisOptions options = redis.client_options();
   options.command_timeout = absl::Seconds(5);
   redis::HiredisClient client(options);
   auto config = ParseConfig(absl::StrCat("listen_address: '127.0.0.1:0' redis_address: '",

@@ -56,8 +56,7 @@ std::vector<std::pair<std::string, v1::TicketEvent>> ReadNew(redis::Client& redi
 TEST(EscalationCrash, FourWorkersOneKilledEveryEscalationHappensExactlyOnce) {
   RedisServer server;
   ASSERT_THAT(server.Start(), IsOk());
-  redis::HiredisOptions options;
-  options.address = *redis::ParseAddress(server.address());
+  redis::HiredisOptions options = server.client_options();
   options.command_timeout = absl::Seconds(30);
   redis::HiredisClient redis(options);
 

@@ -38,11 +38,7 @@ class ServerStack {
     return absl::OkStatus();
   }
 
-  redis::HiredisOptions redis_options() const {
-    redis::HiredisOptions o;
-    o.address = *redis::ParseAddress(redis_server_.address());
-    return o;
-  }
+  redis::HiredisOptions redis_options() const { return redis_server_.client_options(); }
   RedisServer& redis_server() { return redis_server_; }
   redis::HiredisClient& redis() { return *redis_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
