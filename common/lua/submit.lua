@@ -12,37 +12,43 @@
 -- ARGV[7..] the ticket hash's field/value pairs.
 --
 -- Returns {"created", id, event stream id} | {"duplicate", id, fingerprint} | {"collision"}.
--- All checks happen before the first write, so the script writes everything or nothing: a key
--- of the wrong type is refused here rather than failing a later write, and Redis 7 refuses a
--- script with a shebang line as a whole when it is out of memory.
-local record = redis.call('GET', KEYS[1])
-if record then
+-- The script writes everything or nothing. Redis refuses it as a whole when out of memory
+-- (it has a shebang line); the only write that can fail later is one on a key of the wrong
+-- type, so the writes that can meet one (the sorted sets and the stream) go first, and one that
+-- fails undoes the ones before it. The string keys and the new hash cannot fail.
+-- The common case, a new work order, costs one call: nothing of it exists yet.
+if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) > 0 then
+  local record = redis.call('GET', KEYS[1])
+  if not record then return {'collision'} end
   local sep = string.find(record, ' ', 1, true)
   return {'duplicate', string.sub(record, 1, sep - 1), string.sub(record, sep + 1)}
 end
-if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then
-  return {'collision'}
-end
-local function wrong_type(key, want)
-  local t = redis.call('TYPE', key)['ok']
-  if t ~= 'none' and t ~= want then
-    return redis.error_reply('submit.lua: key ' .. key .. ' holds a ' .. t .. ', not a ' .. want)
-  end
-  return nil
-end
-local bad = wrong_type(KEYS[4], 'zset') or wrong_type(KEYS[5], 'zset') or
-            wrong_type(KEYS[6], 'stream')
-if bad then return bad end
 if #ARGV < 8 or #ARGV % 2 ~= 0 then
   return redis.error_reply('submit.lua: malformed arguments')
 end
 
 local id = ARGV[1]
-redis.call('SET', KEYS[3], ARGV[5])
-redis.call('SET', KEYS[1], id .. ' ' .. ARGV[2])
-redis.call('ZADD', KEYS[4], ARGV[3], id)
-redis.call('ZADD', KEYS[5], ARGV[4], id)
-local event_id = redis.call('XADD', KEYS[6], '*', 'type', 'accepted', 'ticket', id, 'pb', ARGV[6])
+local function failed(reply, key)
+  if type(reply) == 'table' and reply['err'] then
+    return redis.error_reply('submit.lua: cannot write ' .. key .. ': ' .. reply['err'])
+  end
+  return nil
+end
+local err = failed(redis.pcall('ZADD', KEYS[4], ARGV[3], id), KEYS[4])
+if err then return err end
+err = failed(redis.pcall('ZADD', KEYS[5], ARGV[4], id), KEYS[5])
+if err then
+  redis.call('ZREM', KEYS[4], id)
+  return err
+end
+local event_id = redis.pcall('XADD', KEYS[6], '*', 'type', 'accepted', 'ticket', id, 'pb', ARGV[6])
+err = failed(event_id, KEYS[6])
+if err then
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('ZREM', KEYS[5], id)
+  return err
+end
+redis.call('MSET', KEYS[3], ARGV[5], KEYS[1], id .. ' ' .. ARGV[2])
 -- e0: where the ticket's history starts in the shard's stream (GetTicketHistory reads from it).
 redis.call('HSET', KEYS[2], 'e0', event_id, unpack(ARGV, 7))
 return {'created', id, event_id}
