@@ -40,6 +40,11 @@ else
   local epoch, scale = tonumber(ARGV[3]), tonumber(ARGV[4])
   now = epoch + math.floor((real - epoch) * scale)
 end
+-- Numbers become strings through string.format('%d'): Lua's own conversion (`..`, or a number
+-- passed to redis.call) prints with '%.14g', which costs several times more, and this script
+-- converts a dozen numbers per ticket.
+local fmt = string.format
+local now_s = fmt('%d', now)
 local top = tonumber(ARGV[5])
 local SUPERVISION = {[2] = tonumber(ARGV[6]), [3] = tonumber(ARGV[7]), [4] = tonumber(ARGV[8])}
 local etype = redis.call('TYPE', EVENTS)['ok']
@@ -67,17 +72,18 @@ local function put(field, value)
 end
 -- Events in the compact stream form (common/event_entry.h): no protobuf is built here.
 -- One field `e` = "<version>|<at>|<clock>|<due>|<the kind's own values...>" (each argument of a
--- redis.call costs a conversion, so the values travel as one string).
-local function event(kind, k, due, ...)
+-- redis.call costs a conversion, so the values travel as one string; `own` is that string's
+-- tail, already formatted).
+local function event(kind, k, due, own)
   ver = ver + 1
   redis.call('XADD', EVENTS, '*', 'type', kind, 'ticket', id, 'e',
-             table.concat({ver, now, k, due, ...}, '|'))
+             fmt('%d|%s|%d|%d|%s', ver, now_s, k, due, own))
   nevents = nevents + 1
 end
 local function breach(k, due, by, met_late)
   local t = (k == 5) and tier or (unit_tier > 0 and unit_tier or tier)
   put(CLOCK[k][4], '1')
-  event('breached', k, due, t, by, met_late and 1 or 0, unit)  -- unit last: it is free text
+  event('breached', k, due, fmt('%d|%d|%d|', t, by, met_late and 1 or 0) .. unit)  -- unit last: free text
 end
 local function escalate(k)
   if tier < 1 or tier >= top then return end
@@ -95,9 +101,9 @@ local function escalate(k)
       f[c5[j]] = nil
     end
   end
-  put(c5[1], now .. ':' .. sup .. ':1:' .. (round + 1))
-  put('tier', to)
-  event('escalated', k, due, tier, to)
+  put(c5[1], fmt('%s:%d:1:%d', now_s, sup, round + 1))
+  put('tier', fmt('%d', to))
+  event('escalated', k, due, fmt('%d|%d', tier, to))
   tier = to
 end
 
@@ -147,15 +153,15 @@ for _, ticket_id in ipairs(due_ids) do
             end
           end
           if pass then
-            put(n[5], pass)
-            event('warned', k, due, pass)
+            put(n[5], fmt('%d', pass))
+            event('warned', k, due, fmt('%d', pass))
           end
         end
       end
     end
     if nevents > 0 then
-      put('ver', ver)
-      put('upd', now)
+      put('ver', fmt('%d', ver))
+      put('upd', now_s)
       redis.call('HSET', tkey, unpack(set, 1, nset))
       -- After the HSET: a fresh supervision clock drops what this step may have set on the
       -- old one too.
@@ -164,7 +170,7 @@ for _, ticket_id in ipairs(due_ids) do
     end
     local wake = next_wake_of(f, percents)
     if wake and not closed then
-      rearm[nrearm + 1] = wake
+      rearm[nrearm + 1] = fmt('%d', wake)
       rearm[nrearm + 2] = id
       nrearm = nrearm + 2
     else
