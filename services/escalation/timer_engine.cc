@@ -1,5 +1,6 @@
 #include "services/escalation/timer_engine.h"
 
+#include <functional>
 #include <algorithm>
 #include <cstdio>
 #include <random>
@@ -65,6 +66,10 @@ absl::StatusOr<TimerEngine::Options> TimerEngine::OptionsFromConfig(
     return absl::InvalidArgumentError("escalation.batch: must be within [1, 10000]");
   }
   if (c.batch() > 0) o.batch = c.batch();
+  if (c.fire_in_flight() < 0 || c.fire_in_flight() > 256) {
+    return absl::InvalidArgumentError("escalation.fire_in_flight: must be within [1, 256]");
+  }
+  if (c.fire_in_flight() > 0) o.fire_in_flight = c.fire_in_flight();
   return o;
 }
 
@@ -121,10 +126,20 @@ absl::Status TimerEngine::FireShards(const std::vector<int>& shards, Pass* pass)
                                    std::to_string(absl::ToInt64Milliseconds(options_.township_supervision)),
                                    std::to_string(absl::ToInt64Milliseconds(options_.county_supervision)),
                                    std::to_string(absl::ToInt64Milliseconds(options_.city_supervision))};
+  // A window of calls: each answer sends the next shard's call. Sending every due shard at once
+  // would have Redis run them back to back in one event-loop turn, holding off every other
+  // client (intake, handlers) for the whole burst, and growing its AOF buffer by copying.
   absl::BlockingCounter pending(static_cast<int>(shards.size()));
   absl::Mutex mu;
   absl::Status error;
-  for (int shard : shards) {
+  size_t next = 0;  // guarded by mu
+  std::function<void()> send_next = [&] {
+    int shard;
+    {
+      absl::MutexLock lock(&mu);
+      if (next >= shards.size()) return;
+      shard = shards[next++];
+    }
     redis_->Eval(FireScript(), {keys::Timers(shard), keys::Events(shard)}, args,
                  [&, shard](absl::StatusOr<redis::Reply> r) {
                    absl::Status s = r.status();
@@ -145,9 +160,11 @@ absl::Status TimerEngine::FireShards(const std::vector<int>& shards, Pass* pass)
                      absl::MutexLock lock(&mu);
                      error.Update(s);
                    }
+                   send_next();
                    pending.DecrementCount();
                  });
-  }
+  };
+  for (int i = 0; i < options_.fire_in_flight; ++i) send_next();
   pending.Wait();
   return error;
 }
