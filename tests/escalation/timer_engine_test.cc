@@ -89,6 +89,29 @@ TEST_F(TimerEngineTest, BreachesAreRecordedAgainstTheLeadUnitWithTheirLateness) 
   EXPECT_EQ(FromProto(it->occurred_at()), accepted_ + absl::Minutes(31));
 }
 
+TEST_F(TimerEngineTest, TicketsDueInManyShardsAtOnceAreAllEscalatedInOnePassThroughASmallWindow) {
+  TimerEngine::Options options;
+  options.now_from_clock = true;
+  options.fire_in_flight = 3;  // far fewer calls in flight than due shards
+  engine_ = std::make_unique<TimerEngine>(engine_redis_.get(), &clock_, options);
+  std::vector<std::string> ids;
+  std::set<int> shards;
+  for (int i = 0; i < 60; ++i) {
+    ids.push_back(SubmitAndRoute(absl::StrCat("12345-W", i)));
+    shards.insert(*keys::ShardOfTicketId(ids.back()));
+  }
+  ASSERT_GT(shards.size(), 20u);
+  clock_.Set(accepted_ + absl::Minutes(31));
+  auto pass = engine_->RunOnce();
+  ASSERT_THAT(pass, IsOk());
+  EXPECT_EQ(pass->tickets, 60);
+  for (const std::string& id : ids) {
+    EXPECT_EQ(client_->Get(id).supervision_tier(), v1::TIER_TOWNSHIP) << id;
+    ExpectTimerMatchesRule(id);
+  }
+  EXPECT_EQ(FireAt(accepted_ + absl::Minutes(31)), 0);  // nothing twice
+}
+
 TEST_F(TimerEngineTest, AMetClockNeverFires) {
   std::string id = SubmitAndRoute();
   clock_.Set(accepted_ + absl::Minutes(10));
