@@ -45,7 +45,7 @@ class TimerEngine {
     // Most tickets one script call handles.
     int batch = 200;
     // Most script calls in flight at once (see EscalationOptions.fire_in_flight).
-    int fire_in_flight = 4;
+    int fire_in_flight = 8;
     absl::Duration max_sleep = absl::Milliseconds(100);
     absl::Duration coalesce = absl::Milliseconds(5);
     absl::Duration sweep_interval = absl::Minutes(10);
