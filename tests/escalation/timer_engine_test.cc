@@ -89,6 +89,19 @@ TEST_F(TimerEngineTest, BreachesAreRecordedAgainstTheLeadUnitWithTheirLateness) 
   EXPECT_EQ(FromProto(it->occurred_at()), accepted_ + absl::Minutes(31));
 }
 
+TEST(TimerEngineOptions, CallsInFlightDefaultToEightAndMustBePositive) {
+  config::v1::EscalationOptions c;
+  auto defaults = TimerEngine::OptionsFromConfig(c);
+  ASSERT_THAT(defaults, IsOk());
+  EXPECT_EQ(defaults->fire_in_flight, 8);
+  c.set_fire_in_flight(2);
+  EXPECT_EQ(TimerEngine::OptionsFromConfig(c)->fire_in_flight, 2);
+  c.set_fire_in_flight(-1);
+  EXPECT_THAT(TimerEngine::OptionsFromConfig(c),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::HasSubstr("escalation.fire_in_flight")));
+}
+
 TEST_F(TimerEngineTest, TicketsDueInManyShardsAtOnceAreAllEscalatedInOnePassThroughASmallWindow) {
   TimerEngine::Options options;
   options.now_from_clock = true;
