@@ -1,8 +1,8 @@
 #include "services/escalation/timer_engine.h"
 
-#include <functional>
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <random>
 
 #include "absl/strings/str_cat.h"

@@ -99,7 +99,7 @@ TEST(TimerEngineOptions, CallsInFlightDefaultToEightAndMustBePositive) {
   c.set_fire_in_flight(-1);
   EXPECT_THAT(TimerEngine::OptionsFromConfig(c),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                       ::testing::HasSubstr("escalation.fire_in_flight")));
+                                ::testing::HasSubstr("escalation.fire_in_flight")));
 }
 
 TEST_F(TimerEngineTest, TicketsDueInManyShardsAtOnceAreAllEscalatedInOnePassThroughASmallWindow) {

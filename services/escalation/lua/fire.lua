@@ -153,8 +153,9 @@ for _, ticket_id in ipairs(due_ids) do
             end
           end
           if pass then
-            put(n[5], fmt('%d', pass))
-            event('warned', k, due, fmt('%d', pass))
+            local pass_s = fmt('%d', pass)
+            put(n[5], pass_s)
+            event('warned', k, due, pass_s)
           end
         end
       end
