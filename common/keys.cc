@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,6 +23,16 @@ int ShardOf(absl::string_view idempotency_key) {
 }
 
 std::string ShardTag(int shard) { return absl::StrFormat("{s:%03d}", shard); }
+
+std::optional<int> ShardOfKey(absl::string_view key) {
+  // "{s:" + 3 digits + "}"
+  if (key.size() < 7 || !absl::StartsWith(key, "{s:") || key[6] != '}') return std::nullopt;
+  int shard;
+  if (!absl::SimpleAtoi(key.substr(3, 3), &shard) || shard < 0 || shard >= kShardCount) {
+    return std::nullopt;
+  }
+  return shard;
+}
 
 std::optional<int> ShardOfTicketId(absl::string_view id) {
   // T + 8 digits + '-' + 3 digits + '-' + suffix

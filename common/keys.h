@@ -27,6 +27,9 @@ int ShardOf(absl::string_view idempotency_key);
 // "{s:042}"
 std::string ShardTag(int shard);
 
+// Reads the shard out of a key built here ("{s:042}:events" -> 42); nullopt for another key.
+std::optional<int> ShardOfKey(absl::string_view key);
+
 // Reads the shard out of a ticket id made by MakeTicketId; nullopt if `ticket_id` is malformed.
 std::optional<int> ShardOfTicketId(absl::string_view ticket_id);
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -89,7 +90,9 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       if (!r->is_array()) continue;  // timed out: nothing new
       // (entries of one stream come in order; the streams in any order)
       for (const redis::Reply& stream : r->elements) {
-        int shard = std::stoi(stream.elements[0].str.substr(3, 3));  // "{s:NNN}:events"
+        std::optional<int> found = keys::ShardOfKey(stream.elements[0].str);
+        if (!found) continue;  // XREAD answers only for the keys it was given
+        int shard = *found;
         const auto& entries = stream.elements[1].elements;
         // Entries that cannot be decoded are skipped (and logged), never allowed to stop every
         // watch that reaches them.

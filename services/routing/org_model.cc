@@ -4,11 +4,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "common/text.h"
+#include "services/routing/roster.h"
 
 namespace dispatch::routing {
 namespace {
@@ -24,14 +23,6 @@ std::string Normalise(absl::string_view name) {
 
 absl::Status Invalid(const std::string& field, const std::string& rule) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
-}
-
-bool ValidTime(const std::string& hhmm) {
-  std::vector<std::string> parts = absl::StrSplit(hhmm, ':');
-  int h, m;
-  return parts.size() == 2 && parts[0].size() == 2 && parts[1].size() == 2 &&
-         absl::SimpleAtoi(parts[0], &h) && absl::SimpleAtoi(parts[1], &m) && h >= 0 && h < 24 &&
-         m >= 0 && m < 60;
 }
 
 }  // namespace
@@ -126,8 +117,8 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
       for (int d : shift.weekdays()) {
         if (d < 1 || d > 7) return Invalid(sf + ".weekdays", "1 (Monday) to 7 (Sunday)");
       }
-      if (!ValidTime(shift.start())) return Invalid(sf + ".start", "\"HH:MM\"");
-      if (!ValidTime(shift.end())) return Invalid(sf + ".end", "\"HH:MM\"");
+      if (!MinutesOfDay(shift.start())) return Invalid(sf + ".start", "\"HH:MM\"");
+      if (!MinutesOfDay(shift.end())) return Invalid(sf + ".end", "\"HH:MM\"");
     }
   }
 

@@ -1,17 +1,12 @@
 #include "services/routing/roster.h"
 
+#include <string>
+
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 namespace dispatch::routing {
 namespace {
-
-// "HH:MM" → minutes after midnight (validated by OrgModel::FromConfig).
-int Minutes(const std::string& hhmm) {
-  int h = 0, m = 0;
-  (void)absl::SimpleAtoi(hhmm.substr(0, 2), &h);
-  (void)absl::SimpleAtoi(hhmm.substr(3, 2), &m);
-  return h * 60 + m;
-}
 
 // ISO weekday, 1 = Monday ... 7 = Sunday.
 int IsoWeekday(absl::CivilDay day) {
@@ -36,6 +31,17 @@ bool StartsOn(const config::v1::Shift& shift, int weekday) {
 
 }  // namespace
 
+std::optional<int> MinutesOfDay(absl::string_view hhmm) {
+  std::vector<std::string> parts = absl::StrSplit(hhmm, ':');
+  int h, m;
+  if (parts.size() == 2 && parts[0].size() == 2 && parts[1].size() == 2 &&
+      absl::SimpleAtoi(parts[0], &h) && absl::SimpleAtoi(parts[1], &m) && h >= 0 && h < 24 &&
+      m >= 0 && m < 60) {
+    return h * 60 + m;
+  }
+  return std::nullopt;
+}
+
 bool OnDuty(const config::v1::Handler& handler, absl::Time t, absl::TimeZone zone) {
   if (handler.on_duty_around_the_clock()) return true;
   absl::CivilMinute now = absl::ToCivilMinute(t, zone);
@@ -43,12 +49,40 @@ bool OnDuty(const config::v1::Handler& handler, absl::Time t, absl::TimeZone zon
   int minute = static_cast<int>(now.hour()) * 60 + static_cast<int>(now.minute());
   int weekday = IsoWeekday(today), yesterday = IsoWeekday(today - 1);
   for (const auto& shift : handler.shifts()) {
-    int start = Minutes(shift.start()), end = Minutes(shift.end());
+    // (OrgModel::FromConfig refuses a malformed shift time.)
+    int start = MinutesOfDay(shift.start()).value_or(0);
+    int end = MinutesOfDay(shift.end()).value_or(0);
     bool overnight = end <= start;
     if (StartsOn(shift, weekday) && minute >= start && (overnight || minute < end)) return true;
     if (overnight && StartsOn(shift, yesterday) && minute < end) return true;
   }
   return false;
+}
+
+std::vector<const config::v1::Handler*> OnDutyHandlers(const config::v1::Organisation& org,
+                                                       absl::string_view unit_code,
+                                                       v1::Department department, absl::Time t,
+                                                       absl::TimeZone zone) {
+  std::vector<const config::v1::Handler*> out;
+  for (const auto& h : org.handlers()) {
+    if (h.unit_code() == unit_code && h.department() == department && OnDuty(h, t, zone)) {
+      out.push_back(&h);
+    }
+  }
+  return out;
+}
+
+void AppendAssignment(const config::v1::Handler& handler, bool automatic, Transition* t) {
+  t->set.emplace_back("asg", handler.id());
+  t->set.emplace_back("asgu", handler.unit_code());
+  v1::TicketEvent e;
+  v1::TicketAssigned* a = e.mutable_assigned();
+  a->mutable_assignee()->set_id(handler.id());
+  a->mutable_assignee()->set_display_name(handler.name());
+  a->mutable_assignee()->set_unit_code(handler.unit_code());
+  a->set_automatic(automatic);
+  a->set_unit_code(handler.unit_code());
+  t->events.emplace_back("assigned", std::move(e));
 }
 
 }  // namespace dispatch::routing

@@ -1,4 +1,5 @@
-// Duty rosters: whether a handler is on duty at a given moment.
+// Duty rosters: whether a handler is on duty at a given moment, who is on duty for a unit's
+// department, and what assigning a handler writes.
 //
 // A handler is on duty around the clock (24-hour duty) or inside one of its weekly shifts, read
 // in the service's time zone. A shift belongs to the weekdays it starts on; a shift whose end is
@@ -7,12 +8,30 @@
 #ifndef DISPATCH_SERVICES_ROUTING_ROSTER_H_
 #define DISPATCH_SERVICES_ROUTING_ROSTER_H_
 
+#include <optional>
+#include <vector>
+
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/ticket_transition.h"
 #include "dispatch/config/v1/org.pb.h"
+#include "dispatch/v1/types.pb.h"
 
 namespace dispatch::routing {
 
+// "HH:MM" (two digits each, 00:00-23:59) -> minutes after midnight; nullopt if malformed.
+std::optional<int> MinutesOfDay(absl::string_view hhmm);
+
 bool OnDuty(const config::v1::Handler& handler, absl::Time t, absl::TimeZone zone);
+
+// The handlers of `unit_code`'s `department` on duty at `t`, in roster order.
+std::vector<const config::v1::Handler*> OnDutyHandlers(const config::v1::Organisation& org,
+                                                       absl::string_view unit_code,
+                                                       v1::Department department, absl::Time t,
+                                                       absl::TimeZone zone);
+
+// Makes `handler` the assignee in `t` (fields asg, asgu) and appends its TicketAssigned event.
+void AppendAssignment(const config::v1::Handler& handler, bool automatic, Transition* t);
 
 }  // namespace dispatch::routing
 

@@ -1,7 +1,6 @@
 #include "services/routing/routing_actions.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/keys.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
 #include "services/routing/roster.h"
@@ -21,7 +20,7 @@ v1::Department LeadDepartment(const v1::Ticket& t) {
 
 RoutingActions::RoutingActions(redis::Client* redis, Clock* clock, OrgHolder* org,
                                absl::TimeZone zone)
-    : writer_(redis, clock), clock_(clock), org_(org), zone_(zone) {}
+    : writer_(redis, clock), org_(org), zone_(zone) {}
 
 void RoutingActions::GetOrganisation(rpc::Reply<v1::GetOrganisationResponse> done) {
   v1::GetOrganisationResponse r;
@@ -64,7 +63,7 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
     }
     *handlings.Add() = MakeHandling(*hosting, static_cast<v1::Department>(d), v1::HANDLING_ROLE_ASSIST);
   }
-  absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  absl::Time now = writer_.Now();
   writer_.Write(req.write(), req,
         [org, req, handlings, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           Transition t;
@@ -74,7 +73,6 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
                                 v1::TICKET_STATUS_RETURNED};
           t.set = {{"st", std::to_string(v1::TICKET_STATUS_ROUTED)},
                    {"unit", req.unit_code()},
-                   {"dept", std::to_string(req.department())},
                    {"hdl", ticket_record::EncodeHandlings(handlings)},
                    {"manual", "0"},
                    {"orgv", org->model.version()}};
@@ -109,25 +107,21 @@ void RoutingActions::Assign(const v1::AssignTicketRequest& req,
       return done(absl::NotFoundError(absl::StrCat("handler_id: no handler \"", req.handler_id(), "\"")));
     }
   }
-  absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  absl::Time now = writer_.Now();
   writer_.Write(req.write(), req,
         [this, org, named, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           const std::string& unit = ticket.responsible_unit_code();
           v1::Department department = LeadDepartment(ticket);
           const config::v1::Handler* h = named;
           if (h == nullptr) {
-            for (const auto& candidate : org->config.handlers()) {
-              if (candidate.unit_code() == unit && candidate.department() == department &&
-                  OnDuty(candidate, now, zone_)) {
-                h = &candidate;
-                break;
-              }
-            }
-            if (h == nullptr) {
+            std::vector<const config::v1::Handler*> on_duty =
+                OnDutyHandlers(org->config, unit, department, now, zone_);
+            if (on_duty.empty()) {
               return absl::FailedPreconditionError(absl::StrCat(
                   "handler_id: no handler of unit ", unit, " (", v1::Department_Name(department),
                   ") is on duty now; name one"));
             }
+            h = on_duty.front();
           } else if (h->unit_code() != unit || h->department() != department) {
             return absl::FailedPreconditionError(absl::StrCat(
                 "handler_id: ", h->id(), " works for ", h->unit_code(), " (",
@@ -145,23 +139,15 @@ void RoutingActions::Assign(const v1::AssignTicketRequest& req,
           v1::TicketStatus next = ticket.status() == v1::TICKET_STATUS_CONTACTED
                                       ? v1::TICKET_STATUS_CONTACTED
                                       : v1::TICKET_STATUS_ASSIGNED;
-          t.set = {{"st", std::to_string(next)}, {"asg", h->id()}, {"asgu", h->unit_code()}};
+          t.set = {{"st", std::to_string(next)}};
+          AppendAssignment(*h, /*automatic=*/false, &t);
           if (ticket.assignee().id() != h->id()) {
             t.counters.push_back({Transition::Counter::kHandlerLoad, h->id(), 1});
             if (ticket.has_assignee()) {
               t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
             }
           }
-          if (ticket.clocks_size() > 0 && !ticket.clocks(0).has_met_at()) {
-            t.set.emplace_back("c1.met", std::to_string(absl::ToUnixMillis(now)));
-          }
-          v1::TicketEvent e;
-          v1::TicketAssigned* a = e.mutable_assigned();
-          a->mutable_assignee()->set_id(h->id());
-          a->mutable_assignee()->set_display_name(h->name());
-          a->mutable_assignee()->set_unit_code(h->unit_code());
-          a->set_unit_code(h->unit_code());
-          t.events.emplace_back("assigned", std::move(e));
+          ticket_record::AppendMetIfOpen(ticket, v1::CLOCK_KIND_ASSIGN, now, &t.set);
           return t;
         },
         std::move(done));
@@ -169,14 +155,14 @@ void RoutingActions::Assign(const v1::AssignTicketRequest& req,
 
 void RoutingActions::Return(const v1::ReturnTicketRequest& req,
                             rpc::Reply<v1::TicketActionResponse> done) {
-  if (req.reason().empty() || !IsValidUtf8(req.reason()) || Utf8Length(req.reason()) > 500) {
-    return done(absl::InvalidArgumentError("reason: required, at most 500 characters"));
+  if (absl::Status s = CheckText(req.reason(), "reason", 500, /*required=*/true); !s.ok()) {
+    return done(s);
   }
   if (req.reason_code() == v1::RETURN_REASON_UNSPECIFIED ||
       !v1::ReturnReason_IsValid(req.reason_code())) {
     return done(absl::InvalidArgumentError("reason_code: required, a known ReturnReason"));
   }
-  absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  absl::Time now = writer_.Now();
   std::shared_ptr<const OrgSnapshot> org = org_->Get();
   writer_.Write(req.write(), req,
         [org, req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {

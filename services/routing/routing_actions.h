@@ -20,7 +20,6 @@
 #include "common/clock.h"
 #include "common/redis/redis_client.h"
 #include "common/rpc/unary.h"
-#include "common/ticket_store.h"
 #include "common/ticket_transition.h"
 #include "common/ticket_writer.h"
 #include "dispatch/config/v1/org.pb.h"
@@ -43,7 +42,6 @@ class RoutingActions {
 
  private:
   TicketWriter writer_;
-  Clock* const clock_;
   OrgHolder* const org_;
   const absl::TimeZone zone_;
 };

@@ -1,6 +1,5 @@
 #include "services/routing/routing_worker.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <future>
 #include <vector>
@@ -10,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
-#include "common/proto_time.h"
 #include "common/ticket_record.h"
 #include "dispatch/v1/events.pb.h"
 #include "common/ticket_transition.h"
@@ -23,8 +21,7 @@ namespace {
 struct Entry {
   int shard;
   std::string entry_id;
-  std::string type;
-  v1::TicketEvent event;  // set for "accepted"
+  v1::TicketEvent event;  // a TicketAccepted
 };
 
 // Runs all `commands` concurrently and waits for every reply.
@@ -137,17 +134,13 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
   std::vector<std::pair<int, std::string>> ignored;  // not for routing: acknowledge
   for (const redis::Reply& stream : reply->elements) {
     if (stream.elements.size() != 2) continue;
-    int shard = -1;
-    for (int s = 0; s < keys::kShardCount && shard < 0; ++s) {
-      if (stream.elements[0].str == keys::Events(s)) shard = s;
-    }
+    int shard = keys::ShardOfKey(stream.elements[0].str).value_or(-1);
     for (const redis::Reply& item : stream.elements[1].elements) {
       if (item.elements.size() != 2) continue;
-      Entry e{shard, item.elements[0].str, "", {}};
+      Entry e{shard, item.elements[0].str, {}};
       absl::StatusOr<EventEntry> decoded = DecodeEventEntry(item);
       ++*read;
       if (decoded.ok() && decoded->type == "accepted" && decoded->event.has_accepted()) {
-        e.type = decoded->type;
         e.event = std::move(decoded->event);
         entries.push_back(std::move(e));
       } else {
@@ -174,14 +167,12 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
   for (Entry& e : entries) {
     const v1::TicketAccepted& accepted = e.event.accepted();
     RoutingDecision d = Route(org->model, org->matrix, accepted.category(), accepted.location());
+    // The least loaded handler on duty (the first in the roster among equals).
     const config::v1::Handler* handler = nullptr;
     if (!d.needs_manual_routing) {
-      for (const auto& h : org->config.handlers()) {
-        if (h.unit_code() != d.lead_unit_code || h.department() != d.lead_department ||
-            !OnDuty(h, now, options_.zone)) {
-          continue;
-        }
-        if (handler == nullptr || load_[h.id()] < load_[handler->id()]) handler = &h;
+      for (const config::v1::Handler* h : OnDutyHandlers(org->config, d.lead_unit_code,
+                                                         d.lead_department, now, options_.zone)) {
+        if (handler == nullptr || load_[h->id()] < load_[handler->id()]) handler = h;
       }
     }
     const std::string& id = e.event.ticket_id();
@@ -198,7 +189,6 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     t.set = {{"st", std::to_string(handler != nullptr ? v1::TICKET_STATUS_ASSIGNED
                                                       : v1::TICKET_STATUS_ROUTED)},
              {"unit", d.lead_unit_code},
-             {"dept", std::to_string(d.lead_department)},
              {"hdl", ticket_record::EncodeHandlings(handlings)},
              {"manual", d.needs_manual_routing ? "1" : "0"},
              {"orgv", d.org_version}};
@@ -216,20 +206,11 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     r->set_needs_manual_routing(d.needs_manual_routing);
     t.events.emplace_back("routed", std::move(routed));
     if (handler != nullptr) {
+      AppendAssignment(*handler, /*automatic=*/true, &t);
+      t.events.back().second.mutable_actor()->set_id("routing");
       // The assign clock is met now.
-      t.set.emplace_back("asg", handler->id());
-      t.set.emplace_back("asgu", handler->unit_code());
       t.set.emplace_back("c1.met", std::to_string(absl::ToUnixMillis(now)));
       t.counters = {{Transition::Counter::kHandlerLoad, handler->id(), 1}};
-      v1::TicketEvent assigned;
-      assigned.mutable_actor()->set_id("routing");
-      v1::TicketAssigned* a = assigned.mutable_assigned();
-      a->mutable_assignee()->set_id(handler->id());
-      a->mutable_assignee()->set_display_name(handler->name());
-      a->mutable_assignee()->set_unit_code(handler->unit_code());
-      a->set_automatic(true);
-      a->set_unit_code(handler->unit_code());
-      t.events.emplace_back("assigned", std::move(assigned));
       ++load_[handler->id()];
     }
     t.ack_group = keys::kRoutingGroup;
