@@ -1,15 +1,13 @@
 #include "common/redis_clock.h"
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 
 namespace dispatch {
 namespace {
 
 constexpr char kEpochKey[] = "{time}:epoch";  // unix microseconds
 
-absl::StatusOr<absl::Time> RedisTime(redis::Client* redis) {
-  auto r = redis->ExecuteSync({"TIME"});
+absl::StatusOr<absl::Time> ParseTime(const absl::StatusOr<redis::Reply>& r) {
   if (!r.ok()) return r.status();
   int64_t seconds = 0, micros = 0;
   if (!r->is_array() || r->elements.size() != 2 ||
@@ -26,10 +24,15 @@ absl::StatusOr<std::unique_ptr<RedisClock>> RedisClock::Create(redis::Client* re
                                                                absl::Duration resync) {
   if (!(scale >= 1.0)) return absl::InvalidArgumentError("time_scale: must be at least 1");
   std::unique_ptr<RedisClock> clock(new RedisClock(redis, scale, resync));
-  absl::MutexLock lock(&clock->mu_);
-  absl::Status synced = clock->Sync();
-  if (!synced.ok()) return synced;
-  clock->epoch_ = clock->synced_redis_time_;
+  absl::StatusOr<absl::Time> t = ParseTime(redis->ExecuteSync({"TIME"}));
+  if (!t.ok()) return t.status();
+  {
+    Anchor& a = *clock->anchor_;
+    absl::MutexLock lock(&a.mu);
+    a.redis_time = *t;
+    a.at = a.last_try = std::chrono::steady_clock::now();
+  }
+  clock->epoch_ = *t;
   if (scale != 1.0) {
     // The first process to start a scaled deployment fixes the epoch; the others adopt it.
     std::string mine = std::to_string(absl::ToUnixMicros(clock->epoch_));
@@ -43,27 +46,36 @@ absl::StatusOr<std::unique_ptr<RedisClock>> RedisClock::Create(redis::Client* re
   return clock;
 }
 
-absl::Status RedisClock::Sync() {
-  auto t = RedisTime(redis_);
-  if (!t.ok()) return t.status();
-  synced_redis_time_ = *t;
-  synced_at_ = std::chrono::steady_clock::now();
-  return absl::OkStatus();
-}
-
 absl::Time RedisClock::Scaled(absl::Time redis_time) const {
   if (scale_ == 1.0) return redis_time;
   return epoch_ + (redis_time - epoch_) * scale_;
 }
 
 absl::Time RedisClock::Now() {
-  absl::MutexLock lock(&mu_);
-  auto elapsed = std::chrono::steady_clock::now() - synced_at_;
-  if (absl::FromChrono(elapsed) >= resync_) {
-    (void)Sync();  // on failure keep interpolating from the last answer
-    elapsed = std::chrono::steady_clock::now() - synced_at_;
+  Anchor& a = *anchor_;
+  absl::Time now;
+  bool resync = false;
+  {
+    absl::MutexLock lock(&a.mu);
+    auto local = std::chrono::steady_clock::now();
+    now = a.redis_time + absl::FromChrono(local - a.at);
+    if (!a.in_flight && absl::FromChrono(local - a.last_try) >= resync_) {
+      a.in_flight = true;
+      a.last_try = local;
+      resync = true;
+    }
   }
-  return Scaled(synced_redis_time_ + absl::FromChrono(elapsed));
+  if (resync) {
+    redis_->Execute({"TIME"}, [anchor = anchor_](absl::StatusOr<redis::Reply> r) {
+      absl::StatusOr<absl::Time> t = ParseTime(r);
+      absl::MutexLock lock(&anchor->mu);
+      anchor->in_flight = false;
+      if (!t.ok()) return;  // keep interpolating from the last answer
+      anchor->redis_time = *t;
+      anchor->at = std::chrono::steady_clock::now();
+    });
+  }
+  return Scaled(now);
 }
 
 }  // namespace dispatch

@@ -4,9 +4,11 @@
 // is ten service minutes), anchored at an epoch shared through Redis ({time}:epoch), so every
 // process scales identically.
 //
-// Now() asks Redis at most once per `resync` interval and interpolates with the local monotonic
-// clock in between; when Redis cannot be reached it keeps interpolating from the last answer.
-// Thread-safe.
+// Now() interpolates from the last Redis answer with the local monotonic clock and never
+// blocks: at most once per `resync` interval it sends TIME without waiting, and the answer
+// moves the anchor when it arrives (Now() is called inside Redis callbacks, where waiting for
+// a reply on the same client could deadlock). When Redis cannot be reached it keeps
+// interpolating from the last answer. Thread-safe.
 #ifndef DISPATCH_COMMON_REDIS_CLOCK_H_
 #define DISPATCH_COMMON_REDIS_CLOCK_H_
 
@@ -34,18 +36,25 @@ class RedisClock : public Clock {
   absl::Time epoch() const { return epoch_; }
 
  private:
+  // The anchor: Redis time at a local monotonic instant. Shared with the resync callbacks, which
+  // may arrive after the clock is gone.
+  struct Anchor {
+    absl::Mutex mu;
+    absl::Time redis_time ABSL_GUARDED_BY(mu);
+    std::chrono::steady_clock::time_point at ABSL_GUARDED_BY(mu);
+    std::chrono::steady_clock::time_point last_try ABSL_GUARDED_BY(mu);
+    bool in_flight ABSL_GUARDED_BY(mu) = false;
+  };
+
   RedisClock(redis::Client* redis, double scale, absl::Duration resync)
-      : redis_(redis), scale_(scale), resync_(resync) {}
-  absl::Status Sync();  // reads TIME; requires mu_ held
+      : redis_(redis), scale_(scale), resync_(resync), anchor_(std::make_shared<Anchor>()) {}
   absl::Time Scaled(absl::Time redis_time) const;
 
   redis::Client* const redis_;
   const double scale_;
   const absl::Duration resync_;
   absl::Time epoch_;  // set once in Create
-  absl::Mutex mu_;
-  absl::Time synced_redis_time_ ABSL_GUARDED_BY(mu_);
-  std::chrono::steady_clock::time_point synced_at_ ABSL_GUARDED_BY(mu_);
+  const std::shared_ptr<Anchor> anchor_;
 };
 
 }  // namespace dispatch

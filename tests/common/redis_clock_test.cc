@@ -2,6 +2,9 @@
 // processes agree.
 #include "common/redis_clock.h"
 
+#include <chrono>
+#include <future>
+
 #include "common/redis/hiredis_client.h"
 #include "common/testing/redis_server.h"
 #include "common/testing/status_matchers.h"
@@ -73,6 +76,29 @@ TEST_F(RedisClockTest, KeepsTimeWhenRedisGoesAway) {
   absl::Time during = (*clock)->Now();
   EXPECT_GE(during, before);
   EXPECT_LT(during - before, absl::Seconds(5));
+}
+
+TEST_F(RedisClockTest, NowInsideARedisCallbackDoesNotWaitForRedis) {
+  // One connection: a Now() that waited for TIME inside a callback of that connection's thread
+  // would wait for itself.
+  redis::HiredisOptions one = server_.client_options();
+  one.pool_size = 1;
+  redis::HiredisClient client(one);
+  auto clock = RedisClock::Create(&client, 1.0, absl::ZeroDuration());  // resync every call
+  ASSERT_THAT(clock, IsOk());
+  std::promise<absl::Time> in_callback;
+  client.Execute({"PING"}, [&](absl::StatusOr<redis::Reply>) {
+    in_callback.set_value((*clock)->Now());
+  });
+  std::future<absl::Time> f = in_callback.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  absl::Time after = RedisNow();
+  EXPECT_LE(f.get(), after + absl::Milliseconds(5));
+  // The resync it sent lands: later readings still follow Redis.
+  absl::Time before = RedisNow();
+  absl::Time now = (*clock)->Now();
+  EXPECT_GE(now, before - absl::Milliseconds(5));
+  EXPECT_LE(now, RedisNow() + absl::Milliseconds(5));
 }
 
 }  // namespace
