@@ -9,10 +9,12 @@
 
 namespace dispatch {
 
-std::string StoredEventBytes(v1::TicketEvent event) {
-  event.clear_ticket_id();
-  event.clear_event_id();
-  return event.SerializeAsString();
+std::string StoredEventBytes(const v1::TicketEvent& event) {
+  if (event.ticket_id().empty() && event.event_id().empty()) return event.SerializeAsString();
+  v1::TicketEvent stored = event;
+  stored.clear_ticket_id();
+  stored.clear_event_id();
+  return stored.SerializeAsString();
 }
 
 absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
@@ -36,12 +38,16 @@ absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
   out.type = str("type");
   out.ticket_id = str("ticket");
   v1::TicketEvent& e = out.event;
-  if (f.count("pb")) {
-    if (!e.ParseFromString(str("pb"))) return corrupt(absl::StrCat(out.entry_id, ": bad pb"));
+  // Both forms leave out the ids the entry already says.
+  auto add_ids = [&] {
     if (e.ticket_id().empty()) e.set_ticket_id(out.ticket_id);
     if (e.event_id().empty()) {
       e.set_event_id(absl::StrCat(out.ticket_id, ":", e.ticket_version(), ":", out.type));
     }
+  };
+  if (f.count("pb")) {
+    if (!e.ParseFromString(str("pb"))) return corrupt(absl::StrCat(out.entry_id, ": bad pb"));
+    add_ids();
     return out;
   }
   // The timer engine's compact form: e = "<version>|<at>|<clock>|<due>|<per type...>".
@@ -56,10 +62,8 @@ absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
     if (i >= v.size()) ok = false;
     return i < v.size() ? v[i] : "";
   };
-  int64_t version = num(0);
-  e.set_event_id(absl::StrCat(out.ticket_id, ":", version, ":", out.type));
-  e.set_ticket_id(out.ticket_id);
-  e.set_ticket_version(version);
+  e.set_ticket_version(num(0));
+  add_ids();
   *e.mutable_occurred_at() = TimestampFromUnixMs(num(1));
   e.mutable_actor()->set_id("system");
   auto clock = static_cast<v1::ClockKind>(num(2));

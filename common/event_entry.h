@@ -31,8 +31,9 @@ struct EventEntry {
   v1::TicketEvent event;
 };
 
-// The bytes to store as `pb` for `event` (which has its ids set).
-std::string StoredEventBytes(v1::TicketEvent event);
+// The bytes to store as `pb` for `event`, without its ticket_id and event_id (writers need
+// not set them).
+std::string StoredEventBytes(const v1::TicketEvent& event);
 
 // `entry`: one element of an XRANGE/XREAD reply ([id, [field, value, ...]]). DATA_LOSS when it
 // cannot be decoded.

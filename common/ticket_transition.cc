@@ -55,9 +55,7 @@ void ApplyTransition(redis::Client* redis, Transition t,
   int64_t version = t.expected_version;
   for (auto& [type, e] : t.events) {
     ++version;
-    e.set_ticket_id(t.ticket_id);
     e.set_ticket_version(version);
-    e.set_event_id(absl::StrCat(t.ticket_id, ":", version, ":", type));
     *e.mutable_occurred_at() = ToProto(t.now);
     args.push_back(type);
     args.push_back(StoredEventBytes(e));

@@ -67,8 +67,6 @@ inline absl::StatusOr<std::vector<std::string>> CreateDueTickets(
     complaint.set_category(v1::CATEGORY_SERVICE_QUALITY);
     complaint.set_description("电梯停运两天，物业称等配件。");
     v1::TicketEvent accepted_event;
-    accepted_event.set_event_id(absl::StrCat(t.ticket_id(), ":1:accepted"));
-    accepted_event.set_ticket_id(t.ticket_id());
     accepted_event.set_ticket_version(1);
     *accepted_event.mutable_occurred_at() = t.accepted_at();
     accepted_event.mutable_accepted()->set_category(complaint.category());

@@ -111,8 +111,6 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
 void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
   std::string id = keys::MakeTicketId(s->date, s->shard, RandomSuffix());
   s->ticket.set_ticket_id(id);
-  s->event.set_ticket_id(id);
-  s->event.set_event_id(absl::StrCat(id, ":1:accepted"));
   Submission& sub = *s;
   store_.Create(
       sub.ticket, sub.complaint_bytes, sub.shard, sub.idempotency_key, sub.fingerprint, sub.event,
