@@ -31,20 +31,20 @@ bool GetVarint(absl::string_view* in, uint64_t* v) {
   return false;
 }
 
-bool ParseId(absl::string_view id, uint64_t* ms, uint64_t* seq) {
-  std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
-  return parts.size() == 2 && absl::SimpleAtoi(parts[0], ms) && absl::SimpleAtoi(parts[1], seq);
-}
-
 constexpr char kCursorVersion = 1;
 
 }  // namespace
+
+bool ParseStreamId(absl::string_view id, uint64_t* ms, uint64_t* seq) {
+  std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
+  return parts.size() == 2 && absl::SimpleAtoi(parts[0], ms) && absl::SimpleAtoi(parts[1], seq);
+}
 
 std::string EncodeStreamCursor(const std::vector<std::string>& positions) {
   uint64_t base = UINT64_MAX;
   std::vector<std::pair<uint64_t, uint64_t>> ids(positions.size());
   for (size_t i = 0; i < positions.size(); ++i) {
-    ParseId(positions[i], &ids[i].first, &ids[i].second);
+    ParseStreamId(positions[i], &ids[i].first, &ids[i].second);
     if (ids[i].first != 0) base = std::min(base, ids[i].first);
   }
   if (base == UINT64_MAX) base = 0;

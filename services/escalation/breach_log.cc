@@ -3,9 +3,7 @@
 #include <deque>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "common/event_entry.h"
@@ -22,11 +20,7 @@ constexpr char kNewest[] = "0-0";  // a position before any entry: scan from the
 // Stream entry ids compare by (ms, seq).
 std::pair<uint64_t, uint64_t> IdKey(const std::string& id) {
   std::pair<uint64_t, uint64_t> k{0, 0};
-  std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
-  if (parts.size() == 2) {
-    (void)absl::SimpleAtoi(parts[0], &k.first);
-    (void)absl::SimpleAtoi(parts[1], &k.second);
-  }
+  if (!ParseStreamId(id, &k.first, &k.second)) k = {0, 0};
   return k;
 }
 

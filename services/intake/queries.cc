@@ -1,10 +1,10 @@
 #include "services/intake/queries.h"
 
 #include <algorithm>
-#include <map>
+#include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
-#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -15,6 +15,7 @@
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
+#include "common/stream_cursor.h"
 #include "common/ticket_record.h"
 
 namespace dispatch::intake {
@@ -116,9 +117,8 @@ void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
   s->page_size = req.page_size() == 0 ? 100 : req.page_size();
   s->done = std::move(done);
   if (!req.page_token().empty()) {
-    std::vector<absl::string_view> parts = absl::StrSplit(req.page_token(), '-');
-    uint64_t a, b;
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b)) {
+    uint64_t ms, seq;
+    if (!ParseStreamId(req.page_token(), &ms, &seq)) {
       return s->done(absl::InvalidArgumentError("page_token: not from a previous response"));
     }
     s->from = absl::StrCat("(", req.page_token());
