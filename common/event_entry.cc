@@ -17,6 +17,15 @@ std::string StoredEventBytes(const v1::TicketEvent& event) {
   return stored.SerializeAsString();
 }
 
+std::string EntryType(const redis::Reply& entry) {
+  if (!entry.is_array() || entry.elements.size() != 2 || !entry.elements[1].is_array()) return "";
+  const auto& fields = entry.elements[1].elements;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    if (fields[i].str == "type") return fields[i + 1].str;
+  }
+  return "";
+}
+
 absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
   auto corrupt = [](const std::string& why) {
     return absl::DataLossError(absl::StrCat("event entry: ", why));

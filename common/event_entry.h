@@ -35,6 +35,10 @@ struct EventEntry {
 // not set them).
 std::string StoredEventBytes(const v1::TicketEvent& event);
 
+// The `type` field of `entry` (one element of an XRANGE/XREAD reply) without decoding the
+// event, so a reader can skip the types it does not want cheaply; "" if there is none.
+std::string EntryType(const redis::Reply& entry);
+
 // `entry`: one element of an XRANGE/XREAD reply ([id, [field, value, ...]]). DATA_LOSS when it
 // cannot be decoded.
 absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry);

@@ -44,8 +44,14 @@ absl::StatusOr<v1::ListBreachesResponse> BreachLog::ListSync(const v1::ListBreac
   const absl::Time from = req.has_from() ? FromProto(req.from()) : absl::InfinitePast();
   const absl::Time to = req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture();
 
+  // Newest detection first (within a shard that is stream order), ties by entry id.
+  using Key = std::pair<int64_t, std::pair<uint64_t, uint64_t>>;
+  struct Found {
+    Key key;
+    EventEntry entry;
+  };
   struct ShardScan {
-    std::deque<EventEntry> buffered;  // matching breaches, newest first
+    std::deque<Found> buffered;  // matching breaches, newest first
     std::string scanned;              // the oldest entry examined so far
     std::string top;                  // the newest entry examined (first page: the snapshot)
     bool more = true;
@@ -54,7 +60,6 @@ absl::StatusOr<v1::ListBreachesResponse> BreachLog::ListSync(const v1::ListBreac
   for (int i = 0; i < keys::kShardCount; ++i) shards[i].scanned = returned[i];
 
   auto matches = [&](const EventEntry& e) {
-    if (e.type != "breached") return false;
     absl::Time at = FromProto(e.event.occurred_at());
     if (at < from || at >= to) return false;
     return req.unit_code().empty() ||
@@ -73,11 +78,15 @@ absl::StatusOr<v1::ListBreachesResponse> BreachLog::ListSync(const v1::ListBreac
                         absl::Status status = r.status();
                         if (status.ok()) {
                           for (const redis::Reply& item : r->elements) {
+                            if (!item.is_array() || item.elements.size() != 2) continue;
+                            s.scanned = item.elements[0].str;
+                            if (s.top.empty()) s.top = s.scanned;
+                            // Only breaches are decoded; one that cannot be is skipped.
+                            if (EntryType(item) != "breached") continue;
                             auto e = DecodeEventEntry(item);
-                            if (!e.ok()) continue;  // not ours to judge here; skipped
-                            s.scanned = e->entry_id;
-                            if (s.top.empty()) s.top = e->entry_id;
-                            if (matches(*e)) s.buffered.push_back(*std::move(e));
+                            if (!e.ok() || !matches(*e)) continue;
+                            Key key{ToUnixMs(e->event.occurred_at()), IdKey(e->entry_id)};
+                            s.buffered.push_back({key, *std::move(e)});
                           }
                           s.more = r->elements.size() == static_cast<size_t>(kChunk);
                         }
@@ -102,18 +111,15 @@ absl::StatusOr<v1::ListBreachesResponse> BreachLog::ListSync(const v1::ListBreac
       if (absl::Status s = refill(starved); !s.ok()) return s;
       continue;
     }
-    // Newest detection first (within a shard that is stream order), ties by entry id.
-    auto key = [&](int i) {
-      const EventEntry& e = shards[i].buffered.front();
-      return std::make_pair(ToUnixMs(e.event.occurred_at()), IdKey(e.entry_id));
-    };
     int best = -1;
     for (int i = 0; i < keys::kShardCount; ++i) {
       if (shards[i].buffered.empty()) continue;
-      if (best < 0 || key(best) < key(i)) best = i;
+      if (best < 0 || shards[best].buffered.front().key < shards[i].buffered.front().key) {
+        best = i;
+      }
     }
     if (best < 0) break;  // every shard is exhausted
-    EventEntry e = std::move(shards[best].buffered.front());
+    EventEntry e = std::move(shards[best].buffered.front().entry);
     shards[best].buffered.pop_front();
     returned[best] = e.entry_id;
     const v1::ClockBreached& b = e.event.breached();
