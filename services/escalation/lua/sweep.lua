@@ -16,8 +16,9 @@ local ids = redis.call('ZRANGE', KEYS[2], offset, offset + count - 1)
 local rearmed = 0
 for _, id in ipairs(ids) do
   local tkey = tag .. ':t:' .. id
-  if redis.call('TYPE', tkey)['ok'] == 'hash' and redis.call('HGET', tkey, 'st') ~= '6' then
-    local wake = next_wake(tkey)
+  local f = redis.call('TYPE', tkey)['ok'] == 'hash' and hash_map(redis.call('HGETALL', tkey))
+  if f and f['st'] ~= '6' then
+    local wake = next_wake_of(f, parse_percents(f['wp']))
     local armed = tonumber(redis.call('ZSCORE', KEYS[1], id))
     if wake and (armed == nil or armed > wake) then
       redis.call('ZADD', KEYS[1], wake, id)
