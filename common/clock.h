@@ -15,6 +15,8 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual absl::Time Now() = 0;
+  // Now() truncated to whole milliseconds: what stored times hold, so that every reader agrees.
+  absl::Time NowMillis() { return absl::FromUnixMillis(absl::ToUnixMillis(Now())); }
 
   // The process-wide real clock (absl::Now()).
   static Clock* Real();

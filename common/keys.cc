@@ -22,6 +22,10 @@ int ShardOf(absl::string_view idempotency_key) {
   return static_cast<int>(StableHash64(idempotency_key) % kShardCount);
 }
 
+std::string Fingerprint(absl::string_view data) {
+  return absl::StrCat(absl::Hex(StableHash64(data), absl::kZeroPad16));
+}
+
 std::string ShardTag(int shard) { return absl::StrFormat("{s:%03d}", shard); }
 
 std::optional<int> ShardOfKey(absl::string_view key) {

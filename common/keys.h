@@ -21,6 +21,11 @@ inline constexpr int kShardCount = 256;
 // FNV-1a 64: stable across releases, processes and machines (unlike absl::Hash).
 uint64_t StableHash64(absl::string_view data);
 
+// StableHash64(data) as 16 hex digits: the stored fingerprint of a submission or a write, which
+// tells a retry from a different request with the same id. Changing it breaks every retry of a
+// request accepted before the change.
+std::string Fingerprint(absl::string_view data);
+
 // StableHash64(key) modulo kShardCount. Changing it orphans every stored idempotency key.
 int ShardOf(absl::string_view idempotency_key);
 

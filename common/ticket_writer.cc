@@ -23,7 +23,7 @@ absl::Status ValidateWrite(const v1::TicketWrite& w) {
 }  // namespace
 
 absl::Time TicketWriter::Now() const {
-  return absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  return clock_->NowMillis();
 }
 
 void TicketWriter::Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
@@ -31,8 +31,7 @@ void TicketWriter::Write(const v1::TicketWrite& write, const google::protobuf::M
                          rpc::Reply<v1::TicketActionResponse> done) {
   absl::Status valid = ValidateWrite(write);
   if (!valid.ok()) return done(valid);
-  std::string fingerprint = absl::StrCat(
-      absl::Hex(keys::StableHash64(request.SerializeAsString()), absl::kZeroPad16));
+  std::string fingerprint = keys::Fingerprint(request.SerializeAsString());
   std::optional<int> shard = keys::ShardOfTicketId(write.ticket_id());
   if (!shard) {
     return done(absl::NotFoundError(absl::StrCat("write.ticket_id: no ticket ", write.ticket_id())));

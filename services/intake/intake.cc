@@ -29,12 +29,6 @@ std::string RandomSuffix() {
   return s;
 }
 
-// Identifies the content of a complaint, so a re-send can be told from a conflicting one.
-// (Complaint has no map fields, so its serialization is deterministic.)
-std::string Fingerprint(const std::string& complaint_bytes) {
-  return absl::StrCat(absl::Hex(keys::StableHash64(complaint_bytes), absl::kZeroPad16));
-}
-
 absl::Status CheckView(v1::ContactView view) {
   if (view == v1::CONTACT_VIEW_FULL) {
     return absl::PermissionDeniedError(
@@ -69,14 +63,16 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
   if (!valid.ok()) return done(valid);
 
   // Stored times are unix milliseconds: accept at that precision so that every read agrees.
-  const absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  const absl::Time now = clock_->NowMillis();
   const v1::Complaint& c = req.complaint();
   auto s = std::make_shared<Submission>();
   s->idempotency_key =
       keys::IdempotencyKey(c.channel(), c.channel_work_order_id(), req.request_id());
   s->shard = keys::ShardOf(s->idempotency_key);
   s->complaint_bytes = c.SerializeAsString();
-  s->fingerprint = Fingerprint(s->complaint_bytes);
+  // Identifies the content of a complaint, so a re-send can be told from a conflicting one.
+  // (Complaint has no map fields, so its serialization is deterministic.)
+  s->fingerprint = keys::Fingerprint(s->complaint_bytes);
   s->date = absl::FormatTime("%Y%m%d", now, zone_);
   s->done = std::move(done);
 

@@ -162,7 +162,7 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     });
   }
 
-  const absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  const absl::Time now = clock_->NowMillis();
   std::shared_ptr<const OrgSnapshot> org = org_->Get();
   for (Entry& e : entries) {
     const v1::TicketAccepted& accepted = e.event.accepted();
