@@ -86,35 +86,37 @@ absl::StatusOr<bool> WorkCalendar::IsWorkingDay(absl::CivilDay day) const {
   return !IsWeekend(day) && !holidays_.count(day);
 }
 
-absl::StatusOr<absl::Time> WorkCalendar::AddWorkingDays(absl::Time start, int days,
-                                                        absl::TimeZone zone) const {
-  absl::CivilDay day = absl::ToCivilDay(start, zone);
-  int counted = 0;
-  while (counted < days) {
-    ++day;
-    absl::StatusOr<bool> working = IsWorkingDay(day);
-    if (!working.ok()) return working.status();
-    if (*working) ++counted;
-  }
-  return absl::FromCivil(day + 1, zone);  // the end of the last counted day
-}
-
-absl::Time WorkCalendar::AddWorkingDaysAssumingWeekdays(absl::Time start, int days,
-                                                        absl::TimeZone zone,
-                                                        bool* assumed) const {
-  *assumed = false;
+absl::Time WorkCalendar::Count(absl::Time start, int days, absl::TimeZone zone,
+                               absl::Status* missing) const {
   absl::CivilDay day = absl::ToCivilDay(start, zone);
   int counted = 0;
   while (counted < days) {
     ++day;
     absl::StatusOr<bool> working = IsWorkingDay(day);
     if (!working.ok()) {
-      *assumed = true;
+      missing->Update(working.status());
       working = !IsWeekend(day);
     }
     if (*working) ++counted;
   }
-  return absl::FromCivil(day + 1, zone);
+  return absl::FromCivil(day + 1, zone);  // the end of the last counted day
+}
+
+absl::StatusOr<absl::Time> WorkCalendar::AddWorkingDays(absl::Time start, int days,
+                                                        absl::TimeZone zone) const {
+  absl::Status missing;
+  absl::Time end = Count(start, days, zone, &missing);
+  if (!missing.ok()) return missing;
+  return end;
+}
+
+absl::Time WorkCalendar::AddWorkingDaysAssumingWeekdays(absl::Time start, int days,
+                                                        absl::TimeZone zone,
+                                                        bool* assumed) const {
+  absl::Status missing;
+  absl::Time end = Count(start, days, zone, &missing);
+  *assumed = !missing.ok();
+  return end;
 }
 
 }  // namespace dispatch

@@ -47,6 +47,9 @@ class WorkCalendar {
                                             bool* assumed) const;
 
  private:
+  // AddWorkingDaysAssumingWeekdays; `*missing` gets the first year without a file.
+  absl::Time Count(absl::Time start, int days, absl::TimeZone zone, absl::Status* missing) const;
+
   std::set<int> years_;
   std::set<absl::CivilDay> holidays_;
   std::set<absl::CivilDay> make_up_days_;
