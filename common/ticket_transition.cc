@@ -88,12 +88,15 @@ void ApplyTransition(redis::Client* redis, Transition t,
               t.expected_version, "; read it again and retry")));
         }
         if (what == "status") {
-          return done(absl::FailedPreconditionError(absl::StrCat(
-              t.action, ": not allowed while the ticket is ",
-              v1::TicketStatus_Name(static_cast<v1::TicketStatus>(n)))));
+          return done(NotAllowedInStatus(t.action, static_cast<v1::TicketStatus>(n)));
         }
         done(absl::InternalError(absl::StrCat("transition.lua: unexpected reply ", what)));
       });
+}
+
+absl::Status NotAllowedInStatus(absl::string_view action, v1::TicketStatus status) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(action, ": not allowed while the ticket is ", v1::TicketStatus_Name(status)));
 }
 
 }  // namespace dispatch

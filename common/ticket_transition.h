@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/redis/redis_client.h"
 #include "common/ticket_record.h"
@@ -61,6 +62,11 @@ struct TransitionResult {
 
 void ApplyTransition(redis::Client* redis, Transition transition,
                      std::function<void(absl::StatusOr<TransitionResult>)> done);
+
+// FAILED_PRECONDITION "<action>: not allowed while the ticket is <STATUS>": what ApplyTransition
+// answers when the ticket's status is not among the allowed ones; for handlers that check the
+// status early, before their other checks.
+absl::Status NotAllowedInStatus(absl::string_view action, v1::TicketStatus status);
 
 }  // namespace dispatch
 

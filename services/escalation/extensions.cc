@@ -22,8 +22,7 @@ absl::Status RequireOpen(const v1::Ticket& t, const char* action) {
   for (v1::TicketStatus s : OpenStatuses()) {
     if (t.status() == s) return absl::OkStatus();
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      action, ": not allowed while the ticket is ", v1::TicketStatus_Name(t.status())));
+  return NotAllowedInStatus(action, t.status());
 }
 
 }  // namespace
