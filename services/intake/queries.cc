@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/mutex.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
@@ -197,65 +196,57 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
   // Fetches the next candidates of the given shards: the ones tied with the cursor's
   // millisecond but after it by id (all of them; ties are few), then a chunk strictly older.
   auto refill = [&](const std::vector<int>& which) -> absl::Status {
-    absl::Mutex mu;
-    absl::Status error;
-    // First the ties (only when resuming inside a millisecond), then the chunks.
-    std::vector<std::optional<redis::Reply>> ties(keys::kShardCount);
-    std::vector<int> tied;
+    // Both reads of every shard go out at once (the chunk's bound is the cursor, not the ties'
+    // answer); the answers are used once all are in.
+    std::vector<absl::StatusOr<redis::Reply>> ties(keys::kShardCount), chunks(keys::kShardCount);
+    std::vector<bool> tied(keys::kShardCount, false);
+    int calls = 0;
     for (int shard : which) {
-      if (!shards[shard].unbounded && !shards[shard].cursor.id.empty()) tied.push_back(shard);
+      // The ties only when resuming inside a millisecond.
+      tied[shard] = !shards[shard].unbounded && !shards[shard].cursor.id.empty();
+      calls += tied[shard] ? 2 : 1;
     }
-    absl::BlockingCounter ties_pending(static_cast<int>(tied.size()));
-    for (int shard : tied) {
-      std::string ms = std::to_string(shards[shard].cursor.accepted_ms);
-      redis_->Execute({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), ms, ms, "WITHSCORES"},
+    absl::BlockingCounter pending(calls);
+    for (int shard : which) {
+      const ShardScan& s = shards[shard];
+      if (tied[shard]) {
+        std::string ms = std::to_string(s.cursor.accepted_ms);
+        redis_->Execute({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), ms, ms, "WITHSCORES"},
+                        [&, shard](absl::StatusOr<redis::Reply> r) {
+                          ties[shard] = std::move(r);
+                          pending.DecrementCount();
+                        });
+      }
+      std::string max = s.unbounded ? "+inf" : absl::StrCat("(", s.cursor.accepted_ms);
+      redis_->Execute({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), max, lower, "WITHSCORES",
+                       "LIMIT", "0", std::to_string(chunk)},
                       [&, shard](absl::StatusOr<redis::Reply> r) {
-                        if (r.ok()) {
-                          ties[shard] = *std::move(r);
-                        } else {
-                          absl::MutexLock lock(&mu);
-                          error.Update(r.status());
-                        }
-                        ties_pending.DecrementCount();
+                        chunks[shard] = std::move(r);
+                        pending.DecrementCount();
                       });
     }
-    ties_pending.Wait();
-    if (!error.ok()) return error;
-    absl::BlockingCounter pending(static_cast<int>(which.size()));
-    for (int shard : which) {
-      ShardScan& s = shards[shard];
-      std::string max = s.unbounded ? "+inf" : absl::StrCat("(", s.cursor.accepted_ms);
-      redis_->Execute(
-          {"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), max, lower, "WITHSCORES", "LIMIT", "0",
-           std::to_string(chunk)},
-          [&, shard](absl::StatusOr<redis::Reply> r) {
-            ShardScan& s = shards[shard];
-            if (!r.ok()) {
-              absl::MutexLock lock(&mu);
-              error.Update(r.status());
-              pending.DecrementCount();
-              return;
-            }
-            auto add = [&s](const redis::Reply& reply, const Position* before) {
-              for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-                Position p{static_cast<int64_t>(std::stod(reply.elements[i + 1].str)),
-                           reply.elements[i].str};
-                if (before == nullptr || p < *before) s.buffered.push_back(std::move(p));
-              }
-            };
-            Position cursor = s.cursor;
-            if (ties[shard]) add(*ties[shard], &cursor);
-            add(*r, nullptr);
-            s.more = r->elements.size() / 2 == static_cast<size_t>(chunk);
-            if (!s.buffered.empty()) {
-              s.cursor = s.buffered.back();
-              s.unbounded = false;
-            }
-            pending.DecrementCount();
-          });
-    }
     pending.Wait();
-    return error;
+    for (int shard : which) {
+      if (tied[shard] && !ties[shard].ok()) return ties[shard].status();
+      if (!chunks[shard].ok()) return chunks[shard].status();
+      ShardScan& s = shards[shard];
+      auto add = [&s](const redis::Reply& reply, const Position* before) {
+        for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+          Position p{static_cast<int64_t>(std::stod(reply.elements[i + 1].str)),
+                     reply.elements[i].str};
+          if (before == nullptr || p < *before) s.buffered.push_back(std::move(p));
+        }
+      };
+      Position cursor = s.cursor;
+      if (tied[shard]) add(*ties[shard], &cursor);
+      add(*chunks[shard], nullptr);
+      s.more = chunks[shard]->elements.size() / 2 == static_cast<size_t>(chunk);
+      if (!s.buffered.empty()) {
+        s.cursor = s.buffered.back();
+        s.unbounded = false;
+      }
+    }
+    return absl::OkStatus();
   };
   std::vector<int> all(keys::kShardCount);
   for (int i = 0; i < keys::kShardCount; ++i) all[i] = i;
