@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/keys.h"
 #include "common/proto_time.h"
 
 namespace dispatch {
@@ -15,6 +16,19 @@ std::string StoredEventBytes(const v1::TicketEvent& event) {
   stored.clear_ticket_id();
   stored.clear_event_id();
   return stored.SerializeAsString();
+}
+
+absl::StatusOr<std::vector<std::string>> EventStreamEnds(redis::Client* redis) {
+  std::vector<std::vector<std::string>> reads;
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    reads.push_back({"XREVRANGE", keys::Events(s), "+", "-", "COUNT", "1"});
+  }
+  std::vector<std::string> ends;
+  for (absl::StatusOr<redis::Reply>& r : redis->ExecuteAllSync(std::move(reads))) {
+    if (!r.ok()) return r.status();
+    ends.push_back(r->elements.empty() ? "0-0" : r->elements[0].elements[0].str);
+  }
+  return ends;
 }
 
 std::string EntryType(const redis::Reply& entry) {

@@ -17,6 +17,7 @@
 #define DISPATCH_COMMON_EVENT_ENTRY_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/redis/redis_client.h"
@@ -34,6 +35,10 @@ struct EventEntry {
 // The bytes to store as `pb` for `event`, without its ticket_id and event_id (writers need
 // not set them).
 std::string StoredEventBytes(const v1::TicketEvent& event);
+
+// The id of the newest entry of every shard's event stream ("0-0" for an empty one), read in
+// one round of concurrent reads: where a reader that wants only what comes next starts.
+absl::StatusOr<std::vector<std::string>> EventStreamEnds(redis::Client* redis);
 
 // The `type` field of `entry` (one element of an XRANGE/XREAD reply) without decoding the
 // event, so a reader can skip the types it does not want cheaply; "" if there is none.

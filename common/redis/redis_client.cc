@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 
 namespace dispatch::redis {
 
@@ -39,6 +40,20 @@ absl::StatusOr<Reply> Client::ExecuteSync(std::vector<std::string> argv) {
   auto future = promise.get_future();
   Execute(std::move(argv), [&promise](absl::StatusOr<Reply> r) { promise.set_value(std::move(r)); });
   return future.get();
+}
+
+std::vector<absl::StatusOr<Reply>> Client::ExecuteAllSync(
+    std::vector<std::vector<std::string>> commands) {
+  std::vector<absl::StatusOr<Reply>> replies(commands.size());
+  absl::BlockingCounter pending(static_cast<int>(commands.size()));
+  for (size_t i = 0; i < commands.size(); ++i) {
+    Execute(std::move(commands[i]), [&replies, &pending, i](absl::StatusOr<Reply> r) {
+      replies[i] = std::move(r);
+      pending.DecrementCount();
+    });
+  }
+  pending.Wait();
+  return replies;
 }
 
 absl::StatusOr<Reply> Client::EvalSync(const Script& script, const std::vector<std::string>& keys,

@@ -80,6 +80,10 @@ class Client {
 
   // Blocks the calling thread until the reply arrives. Never call it from a Callback.
   absl::StatusOr<Reply> ExecuteSync(std::vector<std::string> argv);
+  // Sends every command at once (they share round trips) and blocks until all have answered;
+  // the replies in the order of `commands`. Never call it from a Callback.
+  std::vector<absl::StatusOr<Reply>> ExecuteAllSync(
+      std::vector<std::vector<std::string>> commands);
   absl::StatusOr<Reply> EvalSync(const Script& script, const std::vector<std::string>& keys,
                                  const std::vector<std::string>& args);
 };

@@ -4,8 +4,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/mutex.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
@@ -66,39 +64,30 @@ absl::StatusOr<v1::ListBreachesResponse> BreachLog::ListSync(const v1::ListBreac
            absl::StartsWith(e.event.breached().unit_code(), req.unit_code());
   };
   auto refill = [&](const std::vector<int>& which) -> absl::Status {
-    absl::BlockingCounter pending(static_cast<int>(which.size()));
-    absl::Mutex mu;
-    absl::Status error;
+    std::vector<std::vector<std::string>> reads;
     for (int shard : which) {
       const std::string& end = shards[shard].scanned;
-      redis_->Execute({"XREVRANGE", keys::Events(shard), end == kNewest ? "+" : "(" + end, "-",
-                       "COUNT", std::to_string(kChunk)},
-                      [&, shard](absl::StatusOr<redis::Reply> r) {
-                        ShardScan& s = shards[shard];
-                        absl::Status status = r.status();
-                        if (status.ok()) {
-                          for (const redis::Reply& item : r->elements) {
-                            if (!item.is_array() || item.elements.size() != 2) continue;
-                            s.scanned = item.elements[0].str;
-                            if (s.top.empty()) s.top = s.scanned;
-                            // Only breaches are decoded; one that cannot be is skipped.
-                            if (EntryType(item) != "breached") continue;
-                            auto e = DecodeEventEntry(item);
-                            if (!e.ok() || !matches(*e)) continue;
-                            Key key{ToUnixMs(e->event.occurred_at()), IdKey(e->entry_id)};
-                            s.buffered.push_back({key, *std::move(e)});
-                          }
-                          s.more = r->elements.size() == static_cast<size_t>(kChunk);
-                        }
-                        if (!status.ok()) {
-                          absl::MutexLock lock(&mu);
-                          error.Update(status);
-                        }
-                        pending.DecrementCount();
-                      });
+      reads.push_back({"XREVRANGE", keys::Events(shard), end == kNewest ? "+" : "(" + end, "-",
+                       "COUNT", std::to_string(kChunk)});
     }
-    pending.Wait();
-    return error;
+    std::vector<absl::StatusOr<redis::Reply>> replies = redis_->ExecuteAllSync(std::move(reads));
+    for (size_t j = 0; j < which.size(); ++j) {
+      if (!replies[j].ok()) return replies[j].status();
+      ShardScan& s = shards[which[j]];
+      for (const redis::Reply& item : replies[j]->elements) {
+        if (!item.is_array() || item.elements.size() != 2) continue;
+        s.scanned = item.elements[0].str;
+        if (s.top.empty()) s.top = s.scanned;
+        // Only breaches are decoded; one that cannot be is skipped.
+        if (EntryType(item) != "breached") continue;
+        auto e = DecodeEventEntry(item);
+        if (!e.ok() || !matches(*e)) continue;
+        Key key{ToUnixMs(e->event.occurred_at()), IdKey(e->entry_id)};
+        s.buffered.push_back({key, *std::move(e)});
+      }
+      s.more = replies[j]->elements.size() == static_cast<size_t>(kChunk);
+    }
+    return absl::OkStatus();
   };
 
   v1::ListBreachesResponse response;

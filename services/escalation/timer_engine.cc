@@ -91,27 +91,25 @@ absl::Time TimerEngine::NextWakeUp() const {
 }
 
 absl::Status TimerEngine::RefreshHeads() {
-  absl::BlockingCounter pending(keys::kShardCount);
-  absl::Mutex mu;
+  std::vector<std::vector<std::string>> reads;
+  for (int shard = 0; shard < keys::kShardCount; ++shard) {
+    reads.push_back({"ZRANGE", keys::Timers(shard), "0", "0", "WITHSCORES"});
+  }
+  std::vector<absl::StatusOr<redis::Reply>> replies = redis_->ExecuteAllSync(std::move(reads));
   absl::Status error;
   for (int shard = 0; shard < keys::kShardCount; ++shard) {
-    redis_->Execute({"ZRANGE", keys::Timers(shard), "0", "0", "WITHSCORES"},
-                    [&, shard](absl::StatusOr<redis::Reply> r) {
-                      if (!r.ok()) {
-                        absl::MutexLock lock(&mu);
-                        error.Update(r.status());
-                      } else {
-                        int64_t head = -1;
-                        if (r->is_array() && r->elements.size() == 2) {
-                          // Scores are integral milliseconds; Redis may print them as "1.7e+12".
-                          head = static_cast<int64_t>(std::stod(r->elements[1].str));
-                        }
-                        heads_[shard].store(head);
-                      }
-                      pending.DecrementCount();
-                    });
+    const absl::StatusOr<redis::Reply>& r = replies[shard];
+    if (!r.ok()) {
+      error.Update(r.status());
+      continue;
+    }
+    int64_t head = -1;
+    if (r->is_array() && r->elements.size() == 2) {
+      // Scores are integral milliseconds; Redis may print them as "1.7e+12".
+      head = static_cast<int64_t>(std::stod(r->elements[1].str));
+    }
+    heads_[shard].store(head);
   }
-  pending.Wait();
   return error;
 }
 

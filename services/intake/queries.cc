@@ -198,37 +198,27 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
   auto refill = [&](const std::vector<int>& which) -> absl::Status {
     // Both reads of every shard go out at once (the chunk's bound is the cursor, not the ties'
     // answer); the answers are used once all are in.
-    std::vector<absl::StatusOr<redis::Reply>> ties(keys::kShardCount), chunks(keys::kShardCount);
+    std::vector<std::vector<std::string>> reads;
     std::vector<bool> tied(keys::kShardCount, false);
-    int calls = 0;
-    for (int shard : which) {
-      // The ties only when resuming inside a millisecond.
-      tied[shard] = !shards[shard].unbounded && !shards[shard].cursor.id.empty();
-      calls += tied[shard] ? 2 : 1;
-    }
-    absl::BlockingCounter pending(calls);
     for (int shard : which) {
       const ShardScan& s = shards[shard];
+      // The ties only when resuming inside a millisecond.
+      tied[shard] = !s.unbounded && !s.cursor.id.empty();
       if (tied[shard]) {
         std::string ms = std::to_string(s.cursor.accepted_ms);
-        redis_->Execute({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), ms, ms, "WITHSCORES"},
-                        [&, shard](absl::StatusOr<redis::Reply> r) {
-                          ties[shard] = std::move(r);
-                          pending.DecrementCount();
-                        });
+        reads.push_back({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), ms, ms, "WITHSCORES"});
       }
       std::string max = s.unbounded ? "+inf" : absl::StrCat("(", s.cursor.accepted_ms);
-      redis_->Execute({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), max, lower, "WITHSCORES",
-                       "LIMIT", "0", std::to_string(chunk)},
-                      [&, shard](absl::StatusOr<redis::Reply> r) {
-                        chunks[shard] = std::move(r);
-                        pending.DecrementCount();
-                      });
+      reads.push_back({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), max, lower, "WITHSCORES",
+                       "LIMIT", "0", std::to_string(chunk)});
     }
-    pending.Wait();
+    std::vector<absl::StatusOr<redis::Reply>> replies = redis_->ExecuteAllSync(std::move(reads));
+    size_t next = 0;
     for (int shard : which) {
-      if (tied[shard] && !ties[shard].ok()) return ties[shard].status();
-      if (!chunks[shard].ok()) return chunks[shard].status();
+      const absl::StatusOr<redis::Reply>* ties = tied[shard] ? &replies[next++] : nullptr;
+      const absl::StatusOr<redis::Reply>& chunk_read = replies[next++];
+      if (ties != nullptr && !ties->ok()) return ties->status();
+      if (!chunk_read.ok()) return chunk_read.status();
       ShardScan& s = shards[shard];
       auto add = [&s](const redis::Reply& reply, const Position* before) {
         for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
@@ -238,9 +228,9 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
         }
       };
       Position cursor = s.cursor;
-      if (tied[shard]) add(*ties[shard], &cursor);
-      add(*chunks[shard], nullptr);
-      s.more = chunks[shard]->elements.size() / 2 == static_cast<size_t>(chunk);
+      if (ties != nullptr) add(**ties, &cursor);
+      add(*chunk_read, nullptr);
+      s.more = chunk_read->elements.size() / 2 == static_cast<size_t>(chunk);
       if (!s.buffered.empty()) {
         s.cursor = s.buffered.back();
         s.unbounded = false;

@@ -8,7 +8,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/blocking_counter.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/rpc/unary.h"
@@ -56,7 +55,6 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     if (broken_) return false;
     writing_ = true;
     StartWrite(&out_);
-    cv_.wait(lock, [this] { return !writing_ || broken_; });
     // After a cancellation a started write still completes (OnWriteDone) before OnDone.
     cv_.wait(lock, [this] { return !writing_; });
     return !broken_;
@@ -64,20 +62,15 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   // Starting positions when the client gave no cursor: the current end of every stream.
   absl::Status StartAtEnd() {
-    for (int s = 0; s < keys::kShardCount; ++s) {
-      auto r = redis_->ExecuteSync({"XREVRANGE", keys::Events(s), "+", "-", "COUNT", "1"});
-      if (!r.ok()) return r.status();
-      positions_[s] = r->elements.empty() ? "0-0" : r->elements[0].elements[0].str;
-    }
+    absl::StatusOr<std::vector<std::string>> ends = EventStreamEnds(redis_.get());
+    if (!ends.ok()) return ends.status();
+    positions_ = *std::move(ends);
     return absl::OkStatus();
   }
 
   void Run() {
     absl::Status status;
-    if (positions_.empty()) {
-      positions_.resize(keys::kShardCount);
-      status = StartAtEnd();
-    }
+    if (positions_.empty()) status = StartAtEnd();
     while (status.ok() && !Broken()) {
       std::vector<std::string> argv = {"XREAD", "COUNT", "200", "BLOCK", "500", "STREAMS"};
       for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
@@ -101,19 +94,17 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         // The current unit of each ticket in this batch, for the subtree filter (pipelined).
         std::vector<std::string> units(entries.size());
         if (!unit_.empty()) {
-          absl::BlockingCounter pending(static_cast<int>(entries.size()));
+          std::vector<std::vector<std::string>> reads;
+          std::vector<size_t> read_for;  // entry index of each read
           for (size_t i = 0; i < entries.size(); ++i) {
-            if (!decoded[i].ok()) {
-              pending.DecrementCount();
-              continue;
-            }
-            redis_->Execute({"HGET", keys::Ticket(shard, decoded[i]->ticket_id), "unit"},
-                            [&units, &pending, i](absl::StatusOr<redis::Reply> u) {
-                              if (u.ok() && !u->is_nil()) units[i] = u->str;
-                              pending.DecrementCount();
-                            });
+            if (!decoded[i].ok()) continue;
+            reads.push_back({"HGET", keys::Ticket(shard, decoded[i]->ticket_id), "unit"});
+            read_for.push_back(i);
           }
-          pending.Wait();
+          std::vector<absl::StatusOr<redis::Reply>> u = redis_->ExecuteAllSync(std::move(reads));
+          for (size_t j = 0; j < u.size(); ++j) {
+            if (u[j].ok() && !u[j]->is_nil()) units[read_for[j]] = u[j]->str;
+          }
         }
         for (size_t i = 0; i < entries.size(); ++i) {
           if (!decoded[i].ok()) {

@@ -41,7 +41,7 @@ std::vector<std::pair<std::string, v1::TicketEvent>> ReadNew(redis::Client& redi
   EXPECT_THAT(r, IsOk());
   if (!r.ok() || !r->is_array()) return out;
   for (const auto& stream : r->elements) {
-    int shard = std::stoi(stream.elements[0].str.substr(3, 3));  // "{s:NNN}:events"
+    int shard = *keys::ShardOfKey(stream.elements[0].str);
     for (const auto& item : stream.elements[1].elements) {
       auto entry = DecodeEventEntry(item);
       EXPECT_THAT(entry, IsOk());
@@ -71,13 +71,10 @@ TEST(EscalationCrash, FourWorkersOneKilledEveryEscalationHappensExactlyOnce) {
       [&](int i) { return now + absl::Seconds(1) + absl::Microseconds(200 * i); }, "crash",
       /*warnings=*/false);
   ASSERT_THAT(ids, IsOk());
-  std::vector<std::string> last(keys::kShardCount, "$");
   // Start reading after the acceptance events.
-  for (int s = 0; s < keys::kShardCount; ++s) {
-    auto tail = redis.ExecuteSync({"XREVRANGE", keys::Events(s), "+", "-", "COUNT", "1"});
-    ASSERT_THAT(tail, IsOk());
-    last[s] = tail->elements.empty() ? "0" : tail->elements[0].elements[0].str;
-  }
+  auto ends = EventStreamEnds(&redis);
+  ASSERT_THAT(ends, IsOk());
+  std::vector<std::string> last = *std::move(ends);
 
   // Small batches, so the run is many script calls and the kill lands between two of them.
   std::vector<std::unique_ptr<Dispatchd>> workers;

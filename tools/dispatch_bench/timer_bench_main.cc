@@ -62,10 +62,12 @@ absl::Time RedisNow(redis::Client& redis) {
 
 // Timers still due at or before `t` (each fired ticket is re-armed at its next, later clock).
 int64_t DueBy(redis::Client& redis, absl::Time t) {
-  int64_t total = 0;
+  std::vector<std::vector<std::string>> counts;
   for (int s = 0; s < keys::kShardCount; ++s) {
-    auto r = redis.ExecuteSync(
-        {"ZCOUNT", keys::Timers(s), "-inf", std::to_string(absl::ToUnixMillis(t))});
+    counts.push_back({"ZCOUNT", keys::Timers(s), "-inf", std::to_string(absl::ToUnixMillis(t))});
+  }
+  int64_t total = 0;
+  for (const auto& r : redis.ExecuteAllSync(std::move(counts))) {
     if (!r.ok()) return -1;
     total += r->integer;
   }
