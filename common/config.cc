@@ -91,6 +91,19 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 }  // namespace
 
+absl::StatusOr<redis::HiredisOptions> RedisOptions(const DispatchConfig& config) {
+  auto address = redis::ParseAddress(config.redis_address());
+  if (!address.ok()) return address.status();
+  redis::HiredisOptions options;
+  options.address = *address;
+  options.pool_size = config.redis().pool_size();
+  options.max_batch = config.redis().max_batch();
+  options.max_queue = config.redis().max_queue();
+  options.connect_timeout = FromProto(config.redis().connect_timeout());
+  options.command_timeout = FromProto(config.redis().command_timeout());
+  return options;
+}
+
 absl::Status ParseTextProto(const std::string& text, google::protobuf::Message* message) {
   struct Collector : google::protobuf::io::ErrorCollector {
     std::string first;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/redis/hiredis_client.h"
 #include "dispatch/config/v1/config.pb.h"
 #include "google/protobuf/message.h"
 
@@ -33,6 +34,10 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
 // Reads the file at `path` (empty path: built-in defaults only) and calls ParseConfig.
 absl::StatusOr<DispatchConfig> LoadConfig(const std::string& path,
                                           const ConfigOverrides& overrides = {});
+
+// The Redis client settings of `config` (redis_address and the redis { ... } section);
+// INVALID_ARGUMENT when the address cannot be parsed.
+absl::StatusOr<redis::HiredisOptions> RedisOptions(const DispatchConfig& config);
 
 // Parses text-format protobuf; INVALID_ARGUMENT names the line and column of the first error.
 absl::Status ParseTextProto(const std::string& text, google::protobuf::Message* message);

@@ -14,7 +14,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config.h"
-#include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
 #include "common/redis_clock.h"
 #include "services/dispatchd/server.h"
@@ -63,19 +62,12 @@ int main(int argc, char** argv) {
     fprintf(stderr, "dispatchd: config: %s\n", config.status().ToString().c_str());
     return 2;
   }
-  auto address = dispatch::redis::ParseAddress(config->redis_address());
-  if (!address.ok()) {
-    fprintf(stderr, "dispatchd: %s\n", address.status().ToString().c_str());
+  auto redis_options = dispatch::RedisOptions(*config);
+  if (!redis_options.ok()) {
+    fprintf(stderr, "dispatchd: %s\n", redis_options.status().ToString().c_str());
     return 2;
   }
-  dispatch::redis::HiredisOptions redis_options;
-  redis_options.address = *address;
-  redis_options.pool_size = config->redis().pool_size();
-  redis_options.max_batch = config->redis().max_batch();
-  redis_options.max_queue = config->redis().max_queue();
-  redis_options.connect_timeout = dispatch::FromProto(config->redis().connect_timeout());
-  redis_options.command_timeout = dispatch::FromProto(config->redis().command_timeout());
-  dispatch::redis::HiredisClient redis(redis_options);
+  dispatch::redis::HiredisClient redis(*redis_options);
 
   // Real time from this host, or, with a time scale, service time from Redis TIME scaled from an
   // epoch shared through Redis, so that every process of a scaled demo agrees.
@@ -100,7 +92,7 @@ int main(int argc, char** argv) {
   }
   printf("dispatchd: serving %s on %s (port %d), redis %s\n",
          absl::StrJoin((*server)->service_names(), ", ").c_str(),
-         config->listen_address().c_str(), (*server)->port(), address->ToString().c_str());
+         config->listen_address().c_str(), (*server)->port(), redis_options->address.ToString().c_str());
   fflush(stdout);
 
   int sig = 0;

@@ -73,15 +73,108 @@ namespace {
 // loudly when this year or the next has no file.
 absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::string& dir,
                                                                 Clock* clock,
-                                                                absl::TimeZone zone);
+                                                                absl::TimeZone zone) {
+  if (dir.empty()) return std::shared_ptr<const WorkCalendar>();
+  std::vector<config::v1::HolidayCalendar> years;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".textproto") continue;
+    config::v1::HolidayCalendar year;
+    absl::Status s = LoadTextProtoFile(entry.path().string(), &year);
+    if (!s.ok()) return s;
+    years.push_back(std::move(year));
+  }
+  if (ec) {
+    return absl::NotFoundError(absl::StrCat("calendar_dir: ", dir, ": ", ec.message()));
+  }
+  auto calendar = WorkCalendar::FromConfig(years);
+  if (!calendar.ok()) return calendar.status();
+  const int64_t this_year = absl::ToCivilYear(clock->Now(), zone).year();
+  std::vector<int> covered = calendar->Years();
+  for (int64_t y : {this_year, this_year + 1}) {
+    if (std::find(covered.begin(), covered.end(), y) == covered.end()) {
+      fprintf(stderr,
+              "dispatchd: WARNING: the working-day calendar has no file for %lld "
+              "(%s/%lld.textproto); working-day deadlines in %lld assume plain weekdays\n",
+              static_cast<long long>(y), dir.c_str(), static_cast<long long>(y),
+              static_cast<long long>(y));
+    }
+  }
+  return std::shared_ptr<const WorkCalendar>(new WorkCalendar(*std::move(calendar)));
+}
+
+// A Redis client of one connection for a background worker, whose long or blocking commands
+// must not hold up the RPCs' pipelined connections.
+redis::HiredisOptions WorkerRedisOptions(const redis::HiredisOptions& rpc) {
+  redis::HiredisOptions options;
+  options.address = rpc.address;
+  options.pool_size = 1;
+  options.connect_timeout = rpc.connect_timeout;
+  options.command_timeout = rpc.command_timeout + absl::Seconds(1);
+  return options;
+}
 
 absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
-                          absl::TimeZone zone, DispatchServer::Parts* parts);
-
-absl::StatusOr<std::unique_ptr<redis::HiredisClient>> WorkerRedis(const DispatchConfig& config);
+                          absl::TimeZone zone, const redis::HiredisOptions& worker_redis,
+                          DispatchServer::Parts* parts) {
+  if (config.org_file().empty()) {
+    return absl::InvalidArgumentError(
+        "org_file: required when hosting routing (e.g. --org=deploy/org.textproto)");
+  }
+  config::v1::Organisation org_config;
+  absl::Status loaded = LoadTextProtoFile(config.org_file(), &org_config);
+  if (!loaded.ok()) return loaded;
+  auto snapshot = routing::OrgSnapshot::Build(std::move(org_config));
+  if (!snapshot.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.org_file(), ": ", snapshot.status().message()));
+  }
+  parts->org = std::make_unique<routing::OrgHolder>(redis, *std::move(snapshot));
+  parts->routing_actions =
+      std::make_unique<routing::RoutingActions>(redis, clock, parts->org.get(), zone);
+  if (config.routing_worker_disabled()) {
+    // No worker to load it: adopt (or seed) the stored organisation now, if Redis is there.
+    if (absl::Status s = parts->org->Load(); !s.ok()) {
+      fprintf(stderr, "routing: organisation not loaded from redis: %s\n", s.ToString().c_str());
+    }
+    return absl::OkStatus();
+  }
+  parts->worker_redis = std::make_unique<redis::HiredisClient>(worker_redis);
+  routing::RoutingWorker::Options worker_options;
+  worker_options.consumer = config.routing_consumer();
+  worker_options.zone = zone;
+  parts->worker = std::make_unique<routing::RoutingWorker>(parts->worker_redis.get(), clock,
+                                                          parts->org.get(), worker_options);
+  parts->worker->Start();
+  return absl::OkStatus();
+}
 
 absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis, Clock* clock,
-                             DispatchServer::Parts* parts);
+                             const redis::HiredisOptions& worker_redis,
+                             DispatchServer::Parts* parts) {
+  parts->extensions = std::make_unique<escalation::Extensions>(redis, clock);
+  auto options = escalation::TimerEngine::OptionsFromConfig(config.escalation());
+  if (!options.ok()) return options.status();
+  parts->revisits =
+      std::make_unique<escalation::Revisits>(redis, clock, parts->policy.get(), *options);
+  parts->breaches = std::make_unique<escalation::BreachLog>(redis);
+  const double scale = config.time_scale();  // 1 unless scaled (ParseConfig's default)
+  if (scale != 1.0) {
+    // The engine computes "now" inside its script from Redis TIME, with the same epoch.
+    auto* redis_clock = dynamic_cast<RedisClock*>(clock);
+    if (redis_clock == nullptr || redis_clock->scale() != scale) {
+      return absl::InvalidArgumentError("time_scale: needs the scaled Redis clock (dispatchd)");
+    }
+    options->scale = scale;
+    options->epoch = redis_clock->epoch();
+  }
+  if (config.escalation().worker_disabled()) return absl::OkStatus();
+  parts->engine_redis = std::make_unique<redis::HiredisClient>(worker_redis);
+  parts->engine = std::make_unique<escalation::TimerEngine>(parts->engine_redis.get(), clock,
+                                                            *options);
+  parts->engine->Start();
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -94,6 +187,9 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   if (!absl::LoadTimeZone(config.time_zone(), &zone)) {
     return absl::InvalidArgumentError(absl::StrCat("time_zone: unknown \"", config.time_zone(), "\""));
   }
+  auto rpc_redis = RedisOptions(config);
+  if (!rpc_redis.ok()) return rpc_redis.status();
+  const redis::HiredisOptions worker_redis = WorkerRedisOptions(*rpc_redis);
   auto calendar = LoadCalendar(config.calendar_dir(), clock, zone);
   if (!calendar.ok()) return calendar.status();
   auto policy = SlaPolicy::FromConfig(config.sla(), *calendar, zone);
@@ -116,19 +212,21 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       s->parts_->intake = std::make_unique<intake::Intake>(redis, clock, sla, zone);
       s->parts_->queries = std::make_unique<intake::TicketQueries>(redis, clock);
       s->parts_->watcher = std::make_unique<intake::EventWatcher>(
-          [config]() -> std::unique_ptr<redis::Client> { return *WorkerRedis(config); });
+          [worker_redis]() -> std::unique_ptr<redis::Client> {
+            return std::make_unique<redis::HiredisClient>(worker_redis);
+          });
       add(std::make_unique<intake::IntakeGrpcService>(
               s->parts_->intake.get(), s->parts_->queries.get(), s->parts_->watcher.get()),
           v1::IntakeService::service_full_name());
     } else if (name == "routing") {
-      absl::Status started = StartRouting(config, redis, clock, zone, s->parts_.get());
+      absl::Status started = StartRouting(config, redis, clock, zone, worker_redis, s->parts_.get());
       if (!started.ok()) return started;
       s->parts_->case_actions = std::make_unique<routing::CaseActions>(redis, clock, &sla);
       add(std::make_unique<routing::RoutingGrpcService>(s->parts_->routing_actions.get(),
                                                         s->parts_->case_actions.get()),
           v1::RoutingService::service_full_name());
     } else if (name == "escalation") {
-      absl::Status started = StartEscalation(config, redis, clock, s->parts_.get());
+      absl::Status started = StartEscalation(config, redis, clock, worker_redis, s->parts_.get());
       if (!started.ok()) return started;
       add(std::make_unique<escalation::EscalationGrpcService>(s->parts_->extensions.get(),
                                                              s->parts_->revisits.get(),
@@ -163,125 +261,6 @@ void DispatchServer::Shutdown(absl::Duration grace) {
   if (parts_->worker) parts_->worker->Stop();
   if (parts_->engine) parts_->engine->Stop();
 }
-
-namespace {
-
-// Loads every *.textproto in `dir` as a HolidayCalendar (null when `dir` is empty) and says
-// loudly when this year or the next has no file.
-absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::string& dir,
-                                                                Clock* clock,
-                                                                absl::TimeZone zone);
-
-absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::string& dir,
-                                                                Clock* clock,
-                                                                absl::TimeZone zone) {
-  if (dir.empty()) return std::shared_ptr<const WorkCalendar>();
-  std::vector<config::v1::HolidayCalendar> years;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() != ".textproto") continue;
-    config::v1::HolidayCalendar year;
-    absl::Status s = LoadTextProtoFile(entry.path().string(), &year);
-    if (!s.ok()) return s;
-    years.push_back(std::move(year));
-  }
-  if (ec) {
-    return absl::NotFoundError(absl::StrCat("calendar_dir: ", dir, ": ", ec.message()));
-  }
-  auto calendar = WorkCalendar::FromConfig(years);
-  if (!calendar.ok()) return calendar.status();
-  const int64_t this_year = absl::ToCivilYear(clock->Now(), zone).year();
-  std::vector<int> covered = calendar->Years();
-  for (int64_t y : {this_year, this_year + 1}) {
-    if (std::find(covered.begin(), covered.end(), y) == covered.end()) {
-      fprintf(stderr,
-              "dispatchd: WARNING: the working-day calendar has no file for %lld "
-              "(%s/%lld.textproto); working-day deadlines in %lld assume plain weekdays\n",
-              static_cast<long long>(y), dir.c_str(), static_cast<long long>(y),
-              static_cast<long long>(y));
-    }
-  }
-  return std::shared_ptr<const WorkCalendar>(new WorkCalendar(*std::move(calendar)));
-}
-
-// A Redis client of one connection for a background worker, whose long or blocking commands
-// must not hold up the RPCs' pipelined connections.
-absl::StatusOr<std::unique_ptr<redis::HiredisClient>> WorkerRedis(const DispatchConfig& config) {
-  auto address = redis::ParseAddress(config.redis_address());
-  if (!address.ok()) return address.status();
-  redis::HiredisOptions options;
-  options.address = *address;
-  options.pool_size = 1;
-  options.connect_timeout = FromProto(config.redis().connect_timeout());
-  options.command_timeout = FromProto(config.redis().command_timeout()) + absl::Seconds(1);
-  return std::make_unique<redis::HiredisClient>(options);
-}
-
-absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
-                          absl::TimeZone zone, DispatchServer::Parts* parts) {
-  if (config.org_file().empty()) {
-    return absl::InvalidArgumentError(
-        "org_file: required when hosting routing (e.g. --org=deploy/org.textproto)");
-  }
-  config::v1::Organisation org_config;
-  absl::Status loaded = LoadTextProtoFile(config.org_file(), &org_config);
-  if (!loaded.ok()) return loaded;
-  auto snapshot = routing::OrgSnapshot::Build(std::move(org_config));
-  if (!snapshot.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.org_file(), ": ", snapshot.status().message()));
-  }
-  parts->org = std::make_unique<routing::OrgHolder>(redis, *std::move(snapshot));
-  parts->routing_actions =
-      std::make_unique<routing::RoutingActions>(redis, clock, parts->org.get(), zone);
-  if (config.routing_worker_disabled()) {
-    // No worker to load it: adopt (or seed) the stored organisation now, if Redis is there.
-    if (absl::Status s = parts->org->Load(); !s.ok()) {
-      fprintf(stderr, "routing: organisation not loaded from redis: %s\n", s.ToString().c_str());
-    }
-    return absl::OkStatus();
-  }
-  auto worker_redis = WorkerRedis(config);
-  if (!worker_redis.ok()) return worker_redis.status();
-  parts->worker_redis = *std::move(worker_redis);
-  routing::RoutingWorker::Options worker_options;
-  worker_options.consumer = config.routing_consumer();
-  worker_options.zone = zone;
-  parts->worker = std::make_unique<routing::RoutingWorker>(parts->worker_redis.get(), clock,
-                                                          parts->org.get(), worker_options);
-  parts->worker->Start();
-  return absl::OkStatus();
-}
-
-absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis, Clock* clock,
-                             DispatchServer::Parts* parts) {
-  parts->extensions = std::make_unique<escalation::Extensions>(redis, clock);
-  auto options = escalation::TimerEngine::OptionsFromConfig(config.escalation());
-  if (!options.ok()) return options.status();
-  parts->revisits =
-      std::make_unique<escalation::Revisits>(redis, clock, parts->policy.get(), *options);
-  parts->breaches = std::make_unique<escalation::BreachLog>(redis);
-  double scale = config.time_scale() == 0 ? 1.0 : config.time_scale();
-  if (scale != 1.0) {
-    // The engine computes "now" inside its script from Redis TIME, with the same epoch.
-    auto* redis_clock = dynamic_cast<RedisClock*>(clock);
-    if (redis_clock == nullptr || redis_clock->scale() != scale) {
-      return absl::InvalidArgumentError("time_scale: needs the scaled Redis clock (dispatchd)");
-    }
-    options->scale = scale;
-    options->epoch = redis_clock->epoch();
-  }
-  if (config.escalation().worker_disabled()) return absl::OkStatus();
-  auto engine_redis = WorkerRedis(config);
-  if (!engine_redis.ok()) return engine_redis.status();
-  parts->engine_redis = *std::move(engine_redis);
-  parts->engine = std::make_unique<escalation::TimerEngine>(parts->engine_redis.get(), clock,
-                                                            *options);
-  parts->engine->Start();
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 DispatchServer::~DispatchServer() {
   if (server_ != nullptr) Shutdown(absl::Seconds(5));
