@@ -41,48 +41,41 @@ if not string.find(ARGV[3], ',' .. state[1] .. ',', 1, true) then
   return {'status', tonumber(state[1])}
 end
 -- Refuse keys of the wrong type here, before the first write (Redis does not roll back a script
--- that fails halfway).
-for k, want in pairs({[2] = 'zset', [3] = 'stream', [4] = 'hash', [5] = 'hash', [6] = 'hash'}) do
+-- that fails halfway). KEYS[1] and KEYS[4] were read above, which refuses a wrong type already.
+for k, want in pairs({[2] = 'zset', [3] = 'stream', [5] = 'hash', [6] = 'hash'}) do
   local t = redis.call('TYPE', KEYS[k])['ok']
   if t ~= 'none' and t ~= want then
     return redis.error_reply('transition.lua: key ' .. KEYS[k] .. ' holds a ' .. t .. ', not a ' .. want)
   end
 end
 
+-- The lists are used where they stand in ARGV.
 local i = 9
-local n = tonumber(ARGV[i]); i = i + 1
-local set = {}
-for k = 0, n - 1 do
-  set[#set + 1] = ARGV[i + 2 * k]
-  set[#set + 1] = ARGV[i + 2 * k + 1]
-end
-i = i + 2 * n
-local m = tonumber(ARGV[i]); i = i + 1
-local del = {}
-for k = 0, m - 1 do del[#del + 1] = ARGV[i + k] end
-i = i + m
-local kc = tonumber(ARGV[i]); i = i + 1
-local counters = {}
-for k = 0, kc - 1 do
-  counters[#counters + 1] = {ARGV[i + 3 * k], ARGV[i + 3 * k + 1], ARGV[i + 3 * k + 2]}
-end
-i = i + 3 * kc
-local j = tonumber(ARGV[i]); i = i + 1
-local incrs = {}
-for k = 0, j - 1 do incrs[#incrs + 1] = {ARGV[i + 2 * k], ARGV[i + 2 * k + 1]} end
-i = i + 2 * j
-local e = tonumber(ARGV[i]); i = i + 1
+local n = tonumber(ARGV[i])
+local set_from = i + 1
+i = set_from + 2 * n
+local m = tonumber(ARGV[i])
+local del_from = i + 1
+i = del_from + m
+local kc = tonumber(ARGV[i])
+local counters_from = i + 1
+i = counters_from + 3 * kc
+local j = tonumber(ARGV[i])
+local incrs_from = i + 1
+i = incrs_from + 2 * j
+local e = tonumber(ARGV[i])
+local events_from = i + 1
 
 local id = ARGV[1]
 local ver = tonumber(ARGV[2]) + e
-if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
-redis.call('HSET', KEYS[1], 'ver', ver, 'upd', ARGV[6], unpack(set))
-for _, c in ipairs(counters) do
-  redis.call('HINCRBY', c[1] == 'load' and KEYS[6] or KEYS[5], c[2], c[3])
+if m > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, del_from, del_from + m - 1)) end
+redis.call('HSET', KEYS[1], 'ver', ver, 'upd', ARGV[6], unpack(ARGV, set_from, set_from + 2 * n - 1))
+for k = counters_from, counters_from + 3 * kc - 1, 3 do
+  redis.call('HINCRBY', ARGV[k] == 'load' and KEYS[6] or KEYS[5], ARGV[k + 1], ARGV[k + 2])
 end
-for _, c in ipairs(incrs) do redis.call('HINCRBY', KEYS[1], c[1], c[2]) end
-for k = 0, e - 1 do
-  redis.call('XADD', KEYS[3], '*', 'type', ARGV[i + 2 * k], 'ticket', id, 'pb', ARGV[i + 2 * k + 1])
+for k = incrs_from, incrs_from + 2 * j - 1, 2 do redis.call('HINCRBY', KEYS[1], ARGV[k], ARGV[k + 1]) end
+for k = events_from, events_from + 2 * e - 1, 2 do
+  redis.call('XADD', KEYS[3], '*', 'type', ARGV[k], 'ticket', id, 'pb', ARGV[k + 1])
 end
 redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
 
