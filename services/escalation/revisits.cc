@@ -1,8 +1,5 @@
 #include "services/escalation/revisits.h"
 
-#include <algorithm>
-
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/proto_time.h"
 #include "common/text.h"

@@ -1,6 +1,5 @@
 #include "services/intake/intake_service.h"
 
-
 namespace dispatch::intake {
 
 grpc::ServerUnaryReactor* IntakeGrpcService::SubmitComplaint(grpc::CallbackServerContext* ctx,

@@ -1,16 +1,10 @@
 // The dispatchd binary as an operator runs it: flags, health checking, reflection-free calls,
 // graceful shutdown on SIGTERM.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <string>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -92,12 +86,6 @@ TEST(Dispatchd, HostingRoutingNeedsAnOrganisation) {
   EXPECT_NE(d.Terminate(), 0);
 }
 
-}  // namespace
-}  // namespace dispatch
-
-namespace dispatch {
-namespace {
-
 TEST(Dispatchd, WithATimeScaleEveryProcessAdoptsTheEpochSharedInRedis) {
   RedisServer redis;
   ASSERT_THAT(redis.Start(), IsOk());
@@ -110,8 +98,8 @@ TEST(Dispatchd, WithATimeScaleEveryProcessAdoptsTheEpochSharedInRedis) {
   ASSERT_THAT(client.ExecuteSync({"SET", "{time}:epoch",
                                   std::to_string(absl::ToUnixMicros(real_now - absl::Seconds(10)))}),
               IsOk());
-  testing::Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address(), "--services=intake",
-                        "--time_scale=600"});
+  Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address(), "--services=intake",
+               "--time_scale=600"});
   ASSERT_GT(d.port(), 0);
   auto stub = v1::IntakeService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", d.port()), grpc::InsecureChannelCredentials()));
@@ -122,12 +110,6 @@ TEST(Dispatchd, WithATimeScaleEveryProcessAdoptsTheEpochSharedInRedis) {
   EXPECT_GE(accepted, real_now + absl::Minutes(99));
   EXPECT_LE(accepted, real_now + absl::Minutes(140));
 }
-
-}  // namespace
-}  // namespace dispatch
-
-namespace dispatch {
-namespace {
 
 TEST(DispatchServer, ShutdownLetsACallInFlightFinishThenStops) {
   RedisServer redis;

@@ -54,7 +54,6 @@ class Dispatchd {
     return fgets(buf, sizeof buf, out_) != nullptr ? buf : "";
   }
   int port() const { return port_; }
-  pid_t pid() const { return pid_; }
   // SIGKILL, as a crash would: no shutdown code runs.
   void Kill() {
     if (pid_ <= 0) return;
