@@ -214,6 +214,9 @@ void AppendMetIfOpen(const v1::Ticket& ticket, v1::ClockKind kind, absl::Time at
   }
 }
 
+namespace {
+
+// One clock's part of NextWakeUp.
 absl::Time NextWakeUp(const v1::SlaClock& c) {
   absl::Time due = FromProto(c.deadline());
   if (c.breached()) return absl::InfiniteFuture();
@@ -232,6 +235,8 @@ absl::Time NextWakeUp(const v1::SlaClock& c) {
   }
   return due;
 }
+
+}  // namespace
 
 absl::Time NextWakeUp(const v1::Ticket& ticket) {
   absl::Time next = absl::InfiniteFuture();

@@ -60,7 +60,6 @@ void AppendMetIfOpen(const v1::Ticket& ticket, v1::ClockKind kind, absl::Time at
 // late whose breach is not yet recorded (its met time). The same rule as
 // common/lua/lib/wake.lua, which the scripts use; a contract test keeps the two equal.
 absl::Time NextWakeUp(const v1::Ticket& ticket);
-absl::Time NextWakeUp(const v1::SlaClock& clock);
 
 // Fills the derived clock state for a reader at time `now`: a clock still open past its
 // deadline reads as breached, and breached_by is how late it was met or is so far.

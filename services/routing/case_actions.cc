@@ -4,6 +4,7 @@
 #include "common/proto_time.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
+#include "services/routing/roster.h"
 
 namespace dispatch::routing {
 namespace {
@@ -83,9 +84,7 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req,
         ticket_record::AppendRestartedClock(
             policy->Clock(v1::CLOCK_KIND_REVISIT, policy->revisit(), now, round),
             FromProto(ticket.accepted_at()), &t.remove, &t.set);
-        if (ticket.has_assignee()) {
-          t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
-        }
+        ReleaseAssignee(ticket, &t);
         v1::TicketEvent e;
         v1::TicketResolved* r = e.mutable_resolved();
         r->set_result(req.result());

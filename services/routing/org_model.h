@@ -12,7 +12,7 @@
 //     township's law-enforcement squad for urban management, the county bureau otherwise).
 //
 // Immutable after construction; thread-safe. Handlers and their rosters are validated here;
-// assignment uses them (routing issue #3, next part).
+// assignment (services/routing/roster.h) uses them.
 #ifndef DISPATCH_SERVICES_ROUTING_ORG_MODEL_H_
 #define DISPATCH_SERVICES_ROUTING_ORG_MODEL_H_
 

@@ -85,4 +85,10 @@ void AppendAssignment(const config::v1::Handler& handler, bool automatic, Transi
   t->events.emplace_back("assigned", std::move(e));
 }
 
+void ReleaseAssignee(const v1::Ticket& ticket, Transition* t) {
+  if (ticket.has_assignee()) {
+    t->counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
+  }
+}
+
 }  // namespace dispatch::routing

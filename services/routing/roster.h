@@ -33,6 +33,10 @@ std::vector<const config::v1::Handler*> OnDutyHandlers(const config::v1::Organis
 // Makes `handler` the assignee in `t` (fields asg, asgu) and appends its TicketAssigned event.
 void AppendAssignment(const config::v1::Handler& handler, bool automatic, Transition* t);
 
+// The ticket's assignee, if it has one, holds one ticket less in `t` (a handler's load counts
+// the open tickets assigned to them).
+void ReleaseAssignee(const v1::Ticket& ticket, Transition* t);
+
 }  // namespace dispatch::routing
 
 #endif  // DISPATCH_SERVICES_ROUTING_ROSTER_H_

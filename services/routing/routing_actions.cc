@@ -56,8 +56,11 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
   google::protobuf::RepeatedPtrField<v1::Handling> handlings;
   *handlings.Add() = MakeHandling(req.unit_code(), req.department(), v1::HANDLING_ROLE_LEAD);
   for (int d : req.assisting_departments()) {
-    auto hosting = org->model.UnitHosting(req.unit_code(), static_cast<v1::Department>(d));
-    if (!v1::Department_IsValid(d) || !hosting) {
+    std::optional<std::string> hosting;
+    if (v1::Department_IsValid(d)) {
+      hosting = org->model.UnitHosting(req.unit_code(), static_cast<v1::Department>(d));
+    }
+    if (!hosting) {
       return done(absl::FailedPreconditionError(absl::StrCat(
           "assisting_departments: no unit at or above ", req.unit_code(), " hosts department ", d)));
     }
@@ -80,9 +83,7 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
             t.set.push_back(std::move(f));
           }
           t.remove = {"asg", "asgu"};
-          if (ticket.has_assignee()) {
-            t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
-          }
+          ReleaseAssignee(ticket, &t);
           v1::TicketEvent e;
           v1::TicketRouted* r = e.mutable_routed();
           r->set_unit_code(req.unit_code());
@@ -143,9 +144,7 @@ void RoutingActions::Assign(const v1::AssignTicketRequest& req,
           AppendAssignment(*h, /*automatic=*/false, &t);
           if (ticket.assignee().id() != h->id()) {
             t.counters.push_back({Transition::Counter::kHandlerLoad, h->id(), 1});
-            if (ticket.has_assignee()) {
-              t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
-            }
+            ReleaseAssignee(ticket, &t);
           }
           ticket_record::AppendMetIfOpen(ticket, v1::CLOCK_KIND_ASSIGN, now, &t.set);
           return t;
@@ -189,9 +188,7 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
           t.remove = {"asg", "asgu"};
           t.increments = {{"ret", 1}};
           t.counters = {{Transition::Counter::kReturns, unit, 1}};
-          if (ticket.has_assignee()) {  // no longer theirs
-            t.counters.push_back({Transition::Counter::kHandlerLoad, ticket.assignee().id(), -1});
-          }
+          ReleaseAssignee(ticket, &t);
           v1::TicketEvent e;
           e.set_reason(req.reason());
           v1::TicketReturned* r = e.mutable_returned();
