@@ -52,17 +52,13 @@ RoutingWorker::RoutingWorker(redis::Client* redis, Clock* clock, OrgHolder* org,
 RoutingWorker::~RoutingWorker() { Stop(); }
 
 absl::Status RoutingWorker::Prepare() {
-  std::vector<std::function<void(redis::Callback)>> commands;
+  std::vector<std::vector<std::string>> commands;
   for (int s = 0; s < keys::kShardCount; ++s) {
-    commands.push_back([this, s](redis::Callback cb) {
-      redis_->Execute({"XGROUP", "CREATE", keys::Events(s), keys::kRoutingGroup, "0", "MKSTREAM"},
-                      std::move(cb));
-    });
-    commands.push_back(
-        [this, s](redis::Callback cb) { redis_->Execute({"HGETALL", keys::HandlerLoad(s)}, std::move(cb)); });
+    commands.push_back({"XGROUP", "CREATE", keys::Events(s), keys::kRoutingGroup, "0", "MKSTREAM"});
+    commands.push_back({"HGETALL", keys::HandlerLoad(s)});
   }
-  load_.clear();
-  for (auto& r : All(redis_, std::move(commands))) {
+  std::map<std::string, int64_t> load;  // replaces load_ only when every read succeeded
+  for (auto& r : redis_->ExecuteAllSync(std::move(commands))) {
     if (!r.ok()) {
       if (absl::StrContains(r.status().message(), "BUSYGROUP")) continue;  // exists already
       return r.status();
@@ -71,24 +67,22 @@ absl::Status RoutingWorker::Prepare() {
     for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
       int64_t n = 0;
       (void)absl::SimpleAtoi(r->elements[i + 1].str, &n);
-      load_[r->elements[i].str] += n;
+      load[r->elements[i].str] += n;
     }
   }
+  load_ = std::move(load);
   return absl::OkStatus();
 }
 
 absl::StatusOr<int> RoutingWorker::ClaimAbandoned() {
-  std::vector<std::function<void(redis::Callback)>> commands;
+  std::vector<std::vector<std::string>> commands;
   for (int s = 0; s < keys::kShardCount; ++s) {
-    commands.push_back([this, s](redis::Callback cb) {
-      redis_->Execute({"XAUTOCLAIM", keys::Events(s), keys::kRoutingGroup, options_.consumer,
-                       std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)), "0",
-                       "COUNT", std::to_string(options_.batch), "JUSTID"},
-                      std::move(cb));
-    });
+    commands.push_back({"XAUTOCLAIM", keys::Events(s), keys::kRoutingGroup, options_.consumer,
+                        std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)), "0",
+                        "COUNT", std::to_string(options_.batch), "JUSTID"});
   }
   int claimed = 0;
-  for (auto& r : All(redis_, std::move(commands))) {
+  for (auto& r : redis_->ExecuteAllSync(std::move(commands))) {
     if (!r.ok()) return r.status();
     // [next start id, [claimed ids...], [deleted ids...]]
     if (r->is_array() && r->elements.size() >= 2) {
