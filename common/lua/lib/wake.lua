@@ -26,22 +26,29 @@ local function hash_map(reply)
 end
 -- Clock k's start and deadline (common/ticket_record.h): the meta field is
 -- "<start>:<target>:<basis>:<round>", or "=<target>:..." for a clock started at acceptance
--- (`acc`); the deadline is c<k>.due, or start + target when that field is absent.
-local function clock_times(f, n)
+-- (`acc`); the deadline is c<k>.due, or start + target when that field is absent. `acc` is
+-- the ticket's acceptance time if the caller has it as a number already (else read from f).
+-- Tickets of one policy share their "=" metas, so their targets are parsed once per call of
+-- the script (TARGET); fire.lua reads thousands of clocks per call.
+local TARGET = {}  -- "=" meta -> target ms, or false for a working-day target ("w3")
+local function clock_times(f, n, acc)
   local meta = f[n[1]]
   if not meta then return nil, nil end
-  local start, target
+  local start, ms
   if string.byte(meta, 1) == 61 then  -- '='
-    start, target = tonumber(f['acc']), string.match(meta, '^=([^:]*):')
+    start = acc or tonumber(f['acc'])
+    ms = TARGET[meta]
+    if ms == nil then
+      ms = tonumber(string.match(meta, '^=([^:]*):')) or false
+      TARGET[meta] = ms
+    end
   else
     local s, t = string.match(meta, '^(%d+):([^:]*):')
-    start, target = tonumber(s), t
+    start, ms = tonumber(s), tonumber(t)
   end
-  local due = tonumber(f[n[2]])
-  if not due and start then
-    local ms = tonumber(target)  -- nil for working days ("w3"), whose deadline is always stored
-    if ms then due = start + ms end
-  end
+  local stored = f[n[2]]
+  local due = stored and tonumber(stored)
+  if not due and start and ms then due = start + ms end
   return start, due
 end
 local function parse_percents(wp)
@@ -49,30 +56,31 @@ local function parse_percents(wp)
   if wp then for p in string.gmatch(wp, '%d+') do out[#out + 1] = tonumber(p) end end
   return out
 end
+-- The wake-up of one clock (n = CLOCK[k]) with the start and deadline clock_times gave, or nil.
+local function clock_wake(f, n, start, due, percents)
+  if not due or f[n[4]] == '1' then return nil end
+  local met = f[n[3]]
+  if met then
+    met = tonumber(met)
+    if met and met >= due then return met end
+    if met then return nil end
+  end
+  if start and due > start then
+    local warned = tonumber(f[n[5]]) or 0
+    for _, p in ipairs(percents) do
+      if p > warned then return math.min(due, start + math.floor((due - start) * p / 100)) end
+    end
+  end
+  return due
+end
 -- `f`: the ticket's fields; `percents`: parse_percents(f.wp).
 local function next_wake_of(f, percents)
   local best = nil
+  local acc = tonumber(f['acc'])
   for k = 1, 5 do
     local n = CLOCK[k]
-    local start, due = clock_times(f, n)
-    local at = nil
-    if due and f[n[4]] ~= '1' then
-      local met = tonumber(f[n[3]])
-      if met then
-        if met >= due then at = met end
-      else
-        at = due
-        if start and due > start then
-          local warned = tonumber(f[n[5]]) or 0
-          for _, p in ipairs(percents) do
-            if p > warned then
-              at = math.min(due, start + math.floor((due - start) * p / 100))
-              break
-            end
-          end
-        end
-      end
-    end
+    local start, due = clock_times(f, n, acc)
+    local at = clock_wake(f, n, start, due, percents)
     if at and (best == nil or at < best) then best = at end
   end
   return best

@@ -114,69 +114,83 @@ for _, ticket_id in ipairs(due_ids) do
   id = ticket_id
   local tkey = tag .. ':t:' .. id
   local reply = redis.pcall('HGETALL', tkey)
-  f = hash_map(reply)
-  if reply['err'] or (f['st'] and not tonumber(f['ver'])) then
+  if reply['err'] then
     broken[#broken + 1] = id
     ndrop = ndrop + 1
     drop[ndrop] = id
-  elseif not f['st'] then
-    ndrop = ndrop + 1
-    drop[ndrop] = id
   else
-    local closed = f['st'] == CLOSED
-    local wp = f['wp'] or ''
-    local percents = PERCENTS[wp]
-    if not percents then
-      percents = parse_percents(wp)
-      PERCENTS[wp] = percents
-    end
+    f = {}
+    for i = 1, #reply, 2 do f[reply[i]] = reply[i + 1] end
+    local st = f['st']
     ver = tonumber(f['ver'])
-    unit, unit_tier, tier = f['unit'] or '', tonumber(f['ut']) or 0, tonumber(f['tier']) or 0
-    nset, ndel, nevents = 0, 0, 0
-    for _, k in ipairs(ORDER) do
-      local n = CLOCK[k]
-      local start, due = clock_times(f, n)
-      if due and f[n[4]] ~= '1' then
-        local met = tonumber(f[n[3]])
-        if met then
-          if met >= due then breach(k, due, met - due, true) end
-        elseif closed then
-          -- nothing runs on a closed ticket
-        elseif now >= due then
-          breach(k, due, now - due, false)
-          escalate(k)
-        else
-          local warned, pass = tonumber(f[n[5]]) or 0, nil
-          if start and due > start then
+    if not st or not ver then
+      if st then broken[#broken + 1] = id end
+      ndrop = ndrop + 1
+      drop[ndrop] = id
+    else
+      local closed = st == CLOSED
+      local wp = f['wp'] or ''
+      local percents = PERCENTS[wp]
+      if not percents then
+        percents = parse_percents(wp)
+        PERCENTS[wp] = percents
+      end
+      local acc = tonumber(f['acc'])
+      unit, unit_tier, tier = f['unit'] or '', tonumber(f['ut']) or 0, tonumber(f['tier']) or 0
+      nset, ndel, nevents = 0, 0, 0
+      -- The next wake-up is taken clock by clock as each is done with (only an escalation
+      -- changes another clock, c5, so c5's is taken last).
+      local wake = nil
+      for _, k in ipairs(ORDER) do
+        local n = CLOCK[k]
+        local start, due = clock_times(f, n, acc)
+        if due and f[n[4]] ~= '1' then
+          local met = tonumber(f[n[3]])
+          if met then
+            if met >= due then breach(k, due, met - due, true) end
+          elseif closed then
+            -- nothing runs on a closed ticket
+          elseif now >= due then
+            breach(k, due, now - due, false)
+            escalate(k)
+          elseif start and due > start then
+            local warned, pass = tonumber(f[n[5]]) or 0, nil
             for _, p in ipairs(percents) do
               if p > warned and start + math.floor((due - start) * p / 100) <= now then pass = p end
             end
-          end
-          if pass then
-            local pass_s = fmt('%d', pass)
-            put(n[5], pass_s)
-            event('warned', k, due, pass_s)
+            if pass then
+              local pass_s = fmt('%d', pass)
+              put(n[5], pass_s)
+              event('warned', k, due, pass_s)
+            end
           end
         end
+        if k ~= 5 then
+          local at = clock_wake(f, n, start, due, percents)
+          if at and (wake == nil or at < wake) then wake = at end
+        end
       end
-    end
-    if nevents > 0 then
-      put('ver', fmt('%d', ver))
-      put('upd', now_s)
-      redis.call('HSET', tkey, unpack(set, 1, nset))
-      -- After the HSET: a fresh supervision clock drops what this step may have set on the
-      -- old one too.
-      if ndel > 0 then redis.call('HDEL', tkey, unpack(del, 1, ndel)) end
-      appended = appended + nevents
-    end
-    local wake = next_wake_of(f, percents)
-    if wake and not closed then
-      rearm[nrearm + 1] = fmt('%d', wake)
-      rearm[nrearm + 2] = id
-      nrearm = nrearm + 2
-    else
-      ndrop = ndrop + 1
-      drop[ndrop] = id
+      local c5 = CLOCK[5]
+      local s5, d5 = clock_times(f, c5, acc)
+      local at = clock_wake(f, c5, s5, d5, percents)
+      if at and (wake == nil or at < wake) then wake = at end
+      if nevents > 0 then
+        put('ver', fmt('%d', ver))
+        put('upd', now_s)
+        redis.call('HSET', tkey, unpack(set, 1, nset))
+        -- After the HSET: a fresh supervision clock drops what this step may have set on the
+        -- old one too.
+        if ndel > 0 then redis.call('HDEL', tkey, unpack(del, 1, ndel)) end
+        appended = appended + nevents
+      end
+      if wake and not closed then
+        rearm[nrearm + 1] = fmt('%d', wake)
+        rearm[nrearm + 2] = id
+        nrearm = nrearm + 2
+      else
+        ndrop = ndrop + 1
+        drop[ndrop] = id
+      end
     end
   end
 end
