@@ -13,6 +13,14 @@
 // deadline. Prints one line:
 //   ours n=N window_ms=W load_s=L bytes_per_ticket=B drain_s=D late_ms_p50=.. p99=.. max=..
 // where drain_s is from the last deadline to the last escalation written.
+//
+// With --script_only no engine may be running: after the load, timer_bench itself runs one
+// engine pass (services/escalation/timer_engine.h, default options, "now" one millisecond
+// after the last deadline) and reports what the fire script costs Redis, without the engine's
+// timing in it:
+//   script n=N escalations=E wall_s=W redis_cpu_us_per_escalation=C
+// (C: redis-server's user+system CPU over the pass, from INFO cpu, divided by E). This is the
+// figure the burst drain follows, as Redis is the one saturated process in a burst.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -30,12 +38,16 @@
 #include "common/redis/hiredis_client.h"
 #include "common/testing/due_tickets.h"
 #include "dispatch/v1/events.pb.h"
+#include "services/escalation/timer_engine.h"
 
 ABSL_FLAG(std::string, redis, "tcp://127.0.0.1:6390", "Redis address");
 ABSL_FLAG(int, n, 100000, "Tickets (timers)");
 ABSL_FLAG(int, window_ms, 0, "Spread of the due times (0: all at the same instant)");
 ABSL_FLAG(double, lead_s, 12, "Seconds from the start of the load to the first due time");
 ABSL_FLAG(double, timeout_s, 120, "Give up waiting for the escalations after this long");
+ABSL_FLAG(bool, script_only, false,
+          "Run one engine pass here on the loaded tickets and report Redis CPU per escalation "
+          "(no other engine may be running)");
 
 namespace {
 
@@ -58,6 +70,48 @@ absl::Time RedisNow(redis::Client& redis) {
   if (!t.ok()) return absl::Now();
   return absl::FromUnixMicros(std::stoll(t->elements[0].str) * 1000000 +
                               std::stoll(t->elements[1].str));
+}
+
+// redis-server's user + system CPU seconds so far.
+double RedisCpuSeconds(redis::Client& redis) {
+  auto r = redis.ExecuteSync({"INFO", "cpu"});
+  if (!r.ok()) return -1;
+  double total = 0;
+  for (absl::string_view line : absl::StrSplit(r->str, "\r\n")) {
+    double v = 0;
+    if ((absl::ConsumePrefix(&line, "used_cpu_user:") ||
+         absl::ConsumePrefix(&line, "used_cpu_sys:")) &&
+        absl::SimpleAtod(line, &v)) {
+      total += v;
+    }
+  }
+  return total;
+}
+
+// One engine pass with "now" just after the last deadline: every loaded ticket escalates.
+int ScriptOnly(redis::Client& redis, int n, absl::Time last_due) {
+  FakeClock clock(last_due + absl::Milliseconds(1));
+  escalation::TimerEngine::Options options;
+  options.now_from_clock = true;
+  escalation::TimerEngine engine(&redis, &clock, options);
+  const double cpu_before = RedisCpuSeconds(redis);
+  const absl::Time start = absl::Now();
+  auto pass = engine.RunOnce();
+  const absl::Duration wall = absl::Now() - start;
+  const double cpu = RedisCpuSeconds(redis) - cpu_before;
+  if (!pass.ok()) {
+    fprintf(stderr, "timer_bench: engine pass: %s\n", pass.status().ToString().c_str());
+    return 1;
+  }
+  if (pass->tickets != n) {
+    fprintf(stderr, "timer_bench: the pass handled %lld of %d tickets\n",
+            static_cast<long long>(pass->tickets), n);
+    return 1;
+  }
+  printf("script n=%d escalations=%lld events=%lld wall_s=%.3f redis_cpu_us_per_escalation=%.2f\n",
+         n, static_cast<long long>(pass->tickets), static_cast<long long>(pass->events),
+         absl::ToDoubleSeconds(wall), cpu * 1e6 / static_cast<double>(pass->tickets));
+  return 0;
 }
 
 // Timers still due at or before `t` (each fired ticket is re-armed at its next, later clock).
@@ -117,6 +171,7 @@ int main(int argc, char** argv) {
             absl::ToDoubleSeconds(loaded - load_start));
     return 1;
   }
+  if (absl::GetFlag(FLAGS_script_only)) return ScriptOnly(redis, n, due(n - 1));
   const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_timeout_s));
   while (DueBy(redis, due(n - 1)) != 0 && absl::Now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

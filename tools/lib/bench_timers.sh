@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/bench timers [N]: see tools/bench. Ours and BullMQ on the same redis-server, one run.
+# tools/bench timers [N] and tools/bench fire-script [N]: see tools/bench. Ours and BullMQ on the same redis-server, one run.
 source "$(dirname "$0")/common.sh"
 N="${1:-100000}"
 ensure_deps
@@ -28,6 +28,14 @@ redis-server "$ROOT/deploy/redis.conf" --port "$PORT" --bind 127.0.0.1 --dir "$T
   --logfile "$TMP/redis.log" --daemonize yes --appendonly yes --appendfsync everysec ${BENCH_REDIS_ARGS:-}
 for _ in $(seq 1 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 echo "== $(redis-server --version | cut -d' ' -f1-3) on port $PORT, appendonly=yes appendfsync=everysec; $(nproc) cores; N=$N"
+
+if [ -n "${SCRIPT_ONLY:-}" ]; then  # tools/bench fire-script
+  for _ in 1 2 3; do
+    "$BUILD_DIR/tools/timer_bench" --redis="tcp://127.0.0.1:$PORT" --n="$N" --window_ms=0 \
+      --lead_s=600 --script_only
+  done
+  exit 0
+fi
 
 for w in $(seq 1 "${TIMER_WORKERS:-1}"); do
   "$BUILD_DIR/services/dispatchd" --listen=127.0.0.1:0 --redis="tcp://127.0.0.1:$PORT" \
