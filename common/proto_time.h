@@ -1,9 +1,13 @@
-// Conversions between absl time types and google.protobuf Timestamp/Duration.
+// Conversions between absl time types and google.protobuf Timestamp/Duration, and the one
+// check on a time a request reports.
 #ifndef DISPATCH_COMMON_PROTO_TIME_H_
 #define DISPATCH_COMMON_PROTO_TIME_H_
 
 #include <cstdint>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -31,6 +35,16 @@ inline int64_t ToUnixMs(const google::protobuf::Timestamp& t) {
 }
 inline google::protobuf::Timestamp TimestampFromUnixMs(int64_t ms) {
   return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
+}
+
+// A time a handler reports (contact, feedback, revisit): INVALID_ARGUMENT naming `field` when
+// it lies after `now`; an unset Timestamp (the epoch) passes.
+inline absl::Status CheckReportedTime(const google::protobuf::Timestamp& t, absl::string_view field,
+                                      absl::Time now) {
+  if (FromProto(t) > now) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be in the future"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace dispatch

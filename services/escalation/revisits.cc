@@ -32,8 +32,8 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
   if (absl::Status s = CheckText(req.notes(), "notes", 2000, /*required=*/false); !s.ok()) {
     return done(s);
   }
-  if (FromProto(req.revisited_at()) > now) {
-    return done(absl::InvalidArgumentError("revisited_at: must not be in the future"));
+  if (absl::Status s = CheckReportedTime(req.revisited_at(), "revisited_at", now); !s.ok()) {
+    return done(s);
   }
   const SlaPolicy* policy = policy_;
   TimerEngine::Options chain = chain_;

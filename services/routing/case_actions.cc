@@ -1,24 +1,11 @@
 #include "services/routing/case_actions.h"
 
-#include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
 #include "services/routing/roster.h"
 
 namespace dispatch::routing {
-namespace {
-
-// A time the handler reports (contact, feedback): not in the future.
-absl::Status CheckReportedTime(const google::protobuf::Timestamp& t, const char* field,
-                               absl::Time now) {
-  if (FromProto(t) > now) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be in the future"));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 void CaseActions::Contact(const v1::RecordContactRequest& req,
                           rpc::Reply<v1::TicketActionResponse> done) {

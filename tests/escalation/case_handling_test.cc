@@ -226,6 +226,59 @@ TEST_F(CaseHandlingTest, BadRequestsNameTheField) {
   EXPECT_THAT(s.error_message(), HasSubstr("feedback_method"));
 }
 
+TEST_F(CaseHandlingTest, AContactFeedbackOrRevisitReportedInTheFutureIsRefusedAndChangesNothing) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  clock_.Set(accepted_ + absl::Minutes(10));
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  const google::protobuf::Timestamp later = ToProto(accepted_ + absl::Minutes(11));
+  const google::protobuf::Timestamp now = ToProto(accepted_ + absl::Minutes(10));
+  auto routing = v1::RoutingService::NewStub(stack_.channel());
+  v1::TicketActionResponse resp;
+
+  v1::RecordContactRequest contact;
+  *contact.mutable_write() = testing::TestClient::Write(t, "contact-future", "h-cd-wgy");
+  contact.set_preliminary_result("物业已承诺三日内更换配件");
+  *contact.mutable_contacted_at() = later;
+  grpc::ClientContext c1;
+  grpc::Status s = routing->RecordContact(&c1, contact, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("contacted_at: must not be in the future"));
+  // The present moment itself is not the future.
+  *contact.mutable_contacted_at() = now;
+  contact.mutable_write()->set_request_id("contact-now");
+  grpc::ClientContext c2;
+  ASSERT_TRUE(routing->RecordContact(&c2, contact, &resp).ok());
+  t = resp.ticket();
+
+  v1::ResolveTicketRequest resolve;
+  *resolve.mutable_write() = testing::TestClient::Write(t, "resolve-future", "h-cd-wgy");
+  resolve.set_result("电梯已修复运行");
+  resolve.set_feedback_to_complainant("已电话告知业主电梯恢复运行");
+  resolve.set_feedback_method(v1::FEEDBACK_METHOD_PHONE);
+  *resolve.mutable_fed_back_at() = later;
+  grpc::ClientContext c3;
+  s = routing->ResolveTicket(&c3, resolve, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("fed_back_at: must not be in the future"));
+  EXPECT_EQ(client_->Get(id).status(), v1::TICKET_STATUS_CONTACTED);
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+
+  v1::RecordRevisitRequest revisit;
+  *revisit.mutable_write() = testing::TestClient::Write(t, "revisit-future", "h-dp-wy1");
+  revisit.set_tier(v1::TIER_TOWNSHIP);
+  revisit.set_reached(true);
+  revisit.set_solved(true);
+  revisit.set_satisfaction(v1::SATISFACTION_SATISFIED);
+  *revisit.mutable_revisited_at() = later;
+  grpc::ClientContext c4;
+  s = v1::EscalationService::NewStub(stack_.channel())->RecordRevisit(&c4, revisit, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("revisited_at: must not be in the future"));
+  EXPECT_EQ(client_->Get(id).status(), v1::TICKET_STATUS_RESOLVED);
+  EXPECT_EQ(client_->Get(id).version(), t.version());
+}
+
 TEST_F(CaseHandlingTest, OfTwoConcurrentWritesWithTheSameVersionExactlyOneSucceeds) {
   std::string id = SubmitAndRoute();
   v1::Ticket t = client_->Get(id);
