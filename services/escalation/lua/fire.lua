@@ -119,8 +119,7 @@ for _, ticket_id in ipairs(due_ids) do
     ndrop = ndrop + 1
     drop[ndrop] = id
   else
-    f = {}
-    for i = 1, #reply, 2 do f[reply[i]] = reply[i + 1] end
+    f = hash_map(reply)
     local st = f['st']
     ver = tonumber(f['ver'])
     if not st or not ver then
