@@ -53,14 +53,13 @@ namespace {
 
 using namespace dispatch;  // NOLINT: a small tool
 
-int64_t Info(redis::Client& redis, const std::string& section, const std::string& field) {
+// One numeric field of an INFO section (-1 when it cannot be read).
+double Info(redis::Client& redis, const std::string& section, const std::string& field) {
   auto r = redis.ExecuteSync({"INFO", section});
   if (!r.ok()) return -1;
   for (absl::string_view line : absl::StrSplit(r->str, "\r\n")) {
-    if (absl::ConsumePrefix(&line, field + ":")) {
-      int64_t v = 0;
-      if (absl::SimpleAtoi(line, &v)) return v;
-    }
+    double v = 0;
+    if (absl::ConsumePrefix(&line, field + ":") && absl::SimpleAtod(line, &v)) return v;
   }
   return -1;
 }
@@ -74,18 +73,7 @@ absl::Time RedisNow(redis::Client& redis) {
 
 // redis-server's user + system CPU seconds so far.
 double RedisCpuSeconds(redis::Client& redis) {
-  auto r = redis.ExecuteSync({"INFO", "cpu"});
-  if (!r.ok()) return -1;
-  double total = 0;
-  for (absl::string_view line : absl::StrSplit(r->str, "\r\n")) {
-    double v = 0;
-    if ((absl::ConsumePrefix(&line, "used_cpu_user:") ||
-         absl::ConsumePrefix(&line, "used_cpu_sys:")) &&
-        absl::SimpleAtod(line, &v)) {
-      total += v;
-    }
-  }
-  return total;
+  return Info(redis, "cpu", "used_cpu_user") + Info(redis, "cpu", "used_cpu_sys");
 }
 
 // One engine pass with "now" just after the last deadline: every loaded ticket escalates.
@@ -147,7 +135,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "timer_bench: cannot reach redis\n");
     return 1;
   }
-  const int64_t memory_before = Info(redis, "memory", "used_memory");
+  const auto memory_before = static_cast<int64_t>(Info(redis, "memory", "used_memory"));
   const absl::Time load_start = RedisNow(redis);
   const absl::Time first_due = load_start + absl::Seconds(absl::GetFlag(FLAGS_lead_s));
   auto due = [&](int i) {
@@ -165,7 +153,7 @@ int main(int argc, char** argv) {
     }
   }
   const absl::Time loaded = RedisNow(redis);
-  const int64_t memory_after = Info(redis, "memory", "used_memory");
+  const auto memory_after = static_cast<int64_t>(Info(redis, "memory", "used_memory"));
   if (loaded >= first_due) {
     fprintf(stderr, "timer_bench: loading took %.1f s, longer than --lead_s\n",
             absl::ToDoubleSeconds(loaded - load_start));
