@@ -15,6 +15,12 @@ build timer_bench
 HERE="$ROOT/tools/experiments/fire-floor"
 scripts=("$ROOT/services/escalation/lua/fire.lua" "$HERE/writes-only.lua" "$HERE/narrow-read.lua"
          "$HERE/batched-outbox.lua")
+port=""; TMP=""
+cleanup() {
+  [ -n "$port" ] && redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  [ -n "$TMP" ] && rm -rf "$TMP"
+}
+trap cleanup EXIT
 for _ in $(seq 1 "$rounds"); do
   for script in "${scripts[@]}"; do
     TMP="$(mktemp -d)"
@@ -26,7 +32,7 @@ for _ in $(seq 1 "$rounds"); do
       --lead_s=600 --timeout_s=0 >/dev/null 2>&1 || true  # loads, then gives up waiting at once
     now=$(( $(redis-cli -p "$port" time | head -1) * 1000 + 601000 ))
     echo "$(basename "$script" .lua): $(python3 "$HERE/harness.py" "$port" "$script" "$now")"
-    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-    rm -rf "$TMP"
+    cleanup
+    port=""; TMP=""
   done
 done
