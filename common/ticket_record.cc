@@ -65,6 +65,7 @@ Fields Encode(const v1::Ticket& t) {
     if (v != 0) f.emplace_back(name, std::to_string(v));
   };
   add_nonzero("tier", t.supervision_tier());
+  add_nonzero("rtier", t.raised_tier());
   add_nonzero("ret", t.return_count());
   add_nonzero("redo", t.redo_count());
   add_nonzero("manual", t.needs_manual_routing());
@@ -116,6 +117,8 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
   ok &= t.mutable_complaint()->ParseFromString(complaint);
   ok &= num("tier", &v);
   t.set_supervision_tier(static_cast<v1::Tier>(v));
+  ok &= num("rtier", &v);
+  t.set_raised_tier(static_cast<v1::Tier>(v));
   ok &= num("ret", &v);
   t.set_return_count(static_cast<int32_t>(v));
   ok &= num("redo", &v);

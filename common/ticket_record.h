@@ -5,7 +5,8 @@
 //
 //   st    TicketStatus number     ver   version               pri   Priority number
 //   acc   accepted (unix ms)      upd   updated (unix ms; absent = acc)   pol   SLA policy version
-//   tier  supervision Tier        ret   return count          redo  redo count
+//   tier  supervision Tier: the higher of `ut` and `rtier`        rtier raised Tier (escalations)
+//   ret   return count            redo  redo count
 //   rvn   unanswered revisit calls this round                 e0    stream entry id of the
 //                                                                   TicketAccepted event
 //   manual  1 = needs manual routing

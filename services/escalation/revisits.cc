@@ -118,6 +118,7 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
         if (redo == 2 && tier != v1::TIER_UNSPECIFIED && tier < chain.top_tier) {
           tier = static_cast<v1::Tier>(tier + 1);
           t.set.emplace_back("tier", std::to_string(tier));
+          t.set.emplace_back("rtier", std::to_string(tier));
         }
         if (redo >= 2 && tier != v1::TIER_UNSPECIFIED) {
           const v1::SlaClock* previous = ticket_record::FindClock(ticket, v1::CLOCK_KIND_SUPERVISION);

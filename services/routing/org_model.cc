@@ -146,10 +146,10 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
 }
 
 std::vector<std::pair<std::string, std::string>> OrgModel::LeadUnitFields(
-    const std::string& code, v1::Tier current) const {
+    const std::string& code, v1::Tier raised) const {
   const Unit* u = FindUnit(code);
   int tier = u == nullptr ? v1::TIER_UNSPECIFIED : u->tier;
-  return {{"ut", std::to_string(tier)}, {"tier", std::to_string(std::max<int>(tier, current))}};
+  return {{"ut", std::to_string(tier)}, {"tier", std::to_string(std::max<int>(tier, raised))}};
 }
 
 const OrgModel::Unit* OrgModel::FindUnit(const std::string& code) const {

@@ -58,10 +58,12 @@ class OrgModel {
   const std::string& version() const { return version_; }
   const Unit* FindUnit(const std::string& code) const;
   // The ticket-hash fields that name `code` as a ticket's lead unit for the SLA engine: its tier
-  // (`ut`, breaches are recorded against it) and the supervising tier (`tier`), which is the
-  // unit's tier unless escalations already raised it (`current`).
+  // (`ut`, breaches are recorded against it) and the supervising tier (`tier`): the unit's tier,
+  // or the tier escalations raised the ticket to (`raised`, Ticket.raised_tier) if higher. Only
+  // escalations count: a ticket returned to the county desk and routed on to a community is
+  // supervised at the community's tier again, so its next breach climbs one tier, not two.
   std::vector<std::pair<std::string, std::string>> LeadUnitFields(const std::string& code,
-                                                                  v1::Tier current) const;
+                                                                  v1::Tier raised) const;
   // The path from the city down to `code` (empty if unknown).
   v1::JurisdictionPath PathOf(const std::string& code) const;
   // The dispatch desk unit of a county.

@@ -79,7 +79,7 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
                    {"hdl", ticket_record::EncodeHandlings(handlings)},
                    {"manual", "0"},
                    {"orgv", org->model.version()}};
-          for (auto& f : org->model.LeadUnitFields(req.unit_code(), ticket.supervision_tier())) {
+          for (auto& f : org->model.LeadUnitFields(req.unit_code(), ticket.raised_tier())) {
             t.set.push_back(std::move(f));
           }
           t.remove = {"asg", "asgu"};
@@ -182,7 +182,7 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
                    {"unit", desk},
                    {"hdl", ticket_record::EncodeHandlings(at_desk)},
                    {"manual", "1"}};
-          for (auto& f : org->model.LeadUnitFields(desk, ticket.supervision_tier())) {
+          for (auto& f : org->model.LeadUnitFields(desk, ticket.raised_tier())) {
             t.set.push_back(std::move(f));
           }
           t.remove = {"asg", "asgu"};

@@ -186,7 +186,7 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
              {"hdl", ticket_record::EncodeHandlings(handlings)},
              {"manual", d.needs_manual_routing ? "1" : "0"},
              {"orgv", d.org_version}};
-    // Not routed before, so never escalated: the supervising tier is the lead unit's.
+    // Not routed before, so never escalated (nor raised): the supervising tier is the lead unit's.
     for (auto& f : org->model.LeadUnitFields(d.lead_unit_code, v1::TIER_UNSPECIFIED)) {
       t.set.push_back(std::move(f));
     }

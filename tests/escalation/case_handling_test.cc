@@ -120,6 +120,12 @@ TEST_F(CaseHandlingTest, TheSecondReopenPutsTheTicketUnderSupervisionOneTierUp) 
   EXPECT_EQ(t.supervision_tier(), v1::TIER_TOWNSHIP);
   const v1::SlaClock& supervision = ClockOf(t, v1::CLOCK_KIND_SUPERVISION);
   EXPECT_EQ(FromProto(supervision.deadline()), accepted_ + absl::Hours(24));
+  // The raise counts like an escalation: a return and a route back to the community keep it.
+  EXPECT_EQ(t.raised_tier(), v1::TIER_TOWNSHIP);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t, "assign-3").ok());
+  ASSERT_TRUE(client_->Return(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->RouteByHand(t, kCommunity, &t, "route-2").ok());
+  EXPECT_EQ(t.supervision_tier(), v1::TIER_TOWNSHIP);
 }
 
 TEST_F(CaseHandlingTest, ARevisitNotMadeWithinItsTimeIsABreachLikeAnyOtherClock) {

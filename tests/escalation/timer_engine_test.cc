@@ -89,6 +89,43 @@ TEST_F(TimerEngineTest, BreachesAreRecordedAgainstTheLeadUnitWithTheirLateness) 
   EXPECT_EQ(FromProto(it->occurred_at()), accepted_ + absl::Minutes(31));
 }
 
+TEST_F(TimerEngineTest, AReturnedTicketRoutedOnToACommunityIsSupervisedThereAndClimbsOneTier) {
+  // The community returns the ticket (退单): the county desk holds it, supervised at county.
+  std::string id = SubmitAndRoute();
+  v1::Ticket returned;
+  ASSERT_TRUE(client_->Return(client_->Get(id), "h-cd-wgy", &returned).ok());
+  EXPECT_EQ(returned.supervision_tier(), v1::TIER_COUNTY);
+  EXPECT_EQ(returned.raised_tier(), v1::TIER_UNSPECIFIED);  // the desk is no escalation
+  // The desk routes it on to a community: supervised at the community again.
+  v1::Ticket rerouted;
+  ASSERT_TRUE(client_->RouteByHand(returned, kCommunity, &rerouted, "route-2").ok());
+  EXPECT_EQ(rerouted.supervision_tier(), v1::TIER_COMMUNITY);
+  // Its first missed clock raises it one tier, to the township, not from county to city.
+  FireAt(accepted_ + absl::Minutes(30));
+  EXPECT_THAT(Timeline(id, accepted_),
+              ElementsAreArray<std::string>({"30 breached c1", "30 escalated 1->2"}));
+  v1::Ticket t = client_->Get(id);
+  EXPECT_EQ(t.supervision_tier(), v1::TIER_TOWNSHIP);
+  EXPECT_EQ(t.raised_tier(), v1::TIER_TOWNSHIP);
+  ExpectTimerMatchesRule(id);
+}
+
+TEST_F(TimerEngineTest, AnEscalationSurvivesAReturnAndARouteToACommunity) {
+  std::string id = SubmitAndRoute();
+  FireAt(accepted_ + absl::Minutes(30));  // assign clock missed: the township supervises
+  ASSERT_EQ(client_->Get(id).raised_tier(), v1::TIER_TOWNSHIP);
+  clock_.Set(accepted_ + absl::Minutes(40));
+  v1::Ticket returned, rerouted;
+  ASSERT_TRUE(client_->Return(client_->Get(id), "h-cd-wgy", &returned).ok());
+  EXPECT_EQ(returned.supervision_tier(), v1::TIER_COUNTY);  // the desk's own tier is higher
+  ASSERT_TRUE(client_->RouteByHand(returned, kCommunity, &rerouted, "route-2").ok());
+  EXPECT_EQ(rerouted.supervision_tier(), v1::TIER_TOWNSHIP);  // not undone by the route
+  FireAt(accepted_ + absl::Hours(3));  // preliminary clock missed: one tier up from there
+  EXPECT_THAT(Timeline(id, accepted_),
+              ElementsAreArray<std::string>({"30 breached c1", "30 escalated 1->2",
+                                             "180 breached c2", "180 escalated 2->3"}));
+}
+
 TEST(TimerEngineOptions, CallsInFlightDefaultToEightAndMustBePositive) {
   config::v1::EscalationOptions c;
   auto defaults = TimerEngine::OptionsFromConfig(c);

@@ -85,6 +85,21 @@ class TestClient {
     return s;
   }
 
+  // The lead unit's handler returns `t` (退单): not its department's business. It goes to the
+  // county dispatch desk.
+  grpc::Status Return(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
+                      const std::string& request_id = "return-1") {
+    grpc::ClientContext ctx;
+    v1::ReturnTicketRequest req;
+    *req.mutable_write() = Write(t, request_id, handler);
+    req.set_reason("不属于本单位职责");
+    req.set_reason_code(v1::RETURN_REASON_NOT_OUR_DEPARTMENT);
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->ReturnTicket(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
   // The assigned handler records the contact with the property company.
   grpc::Status Contact(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
                        const std::string& request_id = "contact-1") {

@@ -103,6 +103,7 @@ local function escalate(k)
   end
   put(c5[1], fmt('%s:%d:1:%d', now_s, sup, round + 1))
   put('tier', fmt('%d', to))
+  put('rtier', fmt('%d', to))  -- survives a re-route to a lower unit (OrgModel::LeadUnitFields)
   event('escalated', k, due, fmt('%d|%d', tier, to))
   tier = to
 end
