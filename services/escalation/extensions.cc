@@ -1,6 +1,7 @@
 #include "services/escalation/extensions.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/proto_time.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
@@ -55,6 +56,14 @@ void Extensions::Request(const v1::RequestExtensionRequest& req,
         if (clock == nullptr || clock->has_met_at()) {
           return absl::FailedPreconditionError(absl::StrCat(
               "clock: the ticket has no open ", v1::ClockKind_Name(kind), " clock"));
+        }
+        // An extension is asked for while there is still time: a missed deadline is a breach,
+        // and asking afterwards cannot undo it.
+        if (now >= FromProto(clock->deadline())) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "clock: the ", v1::ClockKind_Name(kind), " clock's deadline ",
+              absl::FormatTime(absl::RFC3339_sec, FromProto(clock->deadline()), absl::UTCTimeZone()),
+              " has passed; an extension must be requested before the deadline"));
         }
         // Deadlines are kept in whole milliseconds.
         if (ToUnixMs(req.requested_deadline()) <= ToUnixMs(clock->deadline())) {
@@ -124,6 +133,10 @@ void Extensions::Decide(const v1::DecideExtensionRequest& req,
         if (req.approve()) {
           t.set = {{absl::StrCat("c", x.clock(), ".due"),
                     std::to_string(ToUnixMs(x.requested_deadline()))}};
+          // Requested in time but decided after the old deadline passed: that breach stays in
+          // the history and the breach log, and the clock is watched again against the new
+          // deadline (missing that one is a breach of its own).
+          if (clock->breached()) t.remove.push_back(absl::StrCat("c", x.clock(), ".br"));
         }
         t.events.emplace_back("extension_decided", std::move(e));
         return t;

@@ -4,12 +4,15 @@
 //
 //   RequestExtension  on an open ticket (not RESOLVED or CLOSED: FAILED_PRECONDITION), for an
 //                     open clock (assign, preliminary or resolve; RESOLVE when unspecified),
-//                     to a deadline later than the current one; at most one
-//                     pending per ticket (FAILED_PRECONDITION otherwise). The extension id is
-//                     "<ticket>:x<version>".
+//                     to a deadline later than the current one, before the current one has
+//                     passed; at most one pending per ticket (FAILED_PRECONDITION otherwise).
+//                     The extension id is "<ticket>:x<version>".
 //   DecideExtension   names the pending extension (FAILED_PRECONDITION when it is not the
 //                     pending one, or its clock was met meanwhile). Approval moves the clock's
-//                     deadline and re-arms its timer; a breach already recorded stays recorded.
+//                     deadline and re-arms its timer. If the old deadline passed while the
+//                     request waited, its breach stays recorded (history, breach log, any
+//                     escalation) and the clock is watched again: the new deadline can breach
+//                     too.
 //                     Rejection needs a reason. Resolving or reopening drops a pending one.
 // Writes go through common/ticket_writer.h (expected version, idempotent request ids).
 // Thread-safe; answers asynchronously.

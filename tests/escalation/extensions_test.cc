@@ -176,5 +176,49 @@ TEST_F(ExtensionTest, BadRequestsAreRefusedNamingTheField) {
   EXPECT_THAT(none.error_message(), HasSubstr("extension_id"));
 }
 
+TEST_F(ExtensionTest, AnExtensionAskedForOnceTheDeadlineHasPassedIsRefused) {
+  std::string id = SubmitAndRoute();
+  const absl::Time due = accepted_ + absl::Hours(72);
+  clock_.Set(due);  // the deadline itself is the first late millisecond
+  v1::Ticket out;
+  grpc::Status s = Request(client_->Get(id), due + absl::Hours(24), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("before the deadline"));
+  EXPECT_FALSE(client_->Get(id).has_pending_extension());
+  // A millisecond earlier it is still in time.
+  clock_.Set(due - absl::Milliseconds(1));
+  EXPECT_TRUE(Request(client_->Get(id), due + absl::Hours(24), &out).ok());
+}
+
+TEST_F(ExtensionTest, ApprovedAfterTheOldDeadlineTheBreachStaysAndTheNewDeadlineIsWatched) {
+  std::string id = SubmitAndRoute();
+  const absl::Time old_due = accepted_ + absl::Hours(72);
+  const absl::Time new_due = old_due + absl::Hours(24);
+  clock_.Set(old_due - absl::Hours(1));
+  v1::Ticket asked;
+  ASSERT_TRUE(Request(client_->Get(id), new_due, &asked).ok());
+  // The supervising tier decides only after the old deadline: the engine recorded the breach.
+  FireAt(old_due);
+  const std::string old_breach =
+      absl::StrCat(absl::ToInt64Minutes(old_due - accepted_), " breached c3");
+  std::vector<std::string> timeline = Timeline(id, accepted_);
+  ASSERT_NE(std::find(timeline.begin(), timeline.end(), old_breach), timeline.end());
+  clock_.Set(old_due + absl::Hours(1));
+  v1::Ticket decided;
+  ASSERT_TRUE(Decide(client_->Get(id), /*approve=*/true, &decided).ok());
+  EXPECT_EQ(ResolveDeadline(decided), new_due);
+  EXPECT_FALSE(decided.clocks(2).breached());  // not late against the new deadline yet
+  ExpectTimerMatchesRule(id);
+  // The old breach stays in the history; missing the new deadline is a breach of its own.
+  FireAt(new_due - absl::Milliseconds(1));
+  FireAt(new_due);
+  timeline = Timeline(id, accepted_);
+  EXPECT_EQ(std::count(timeline.begin(), timeline.end(), old_breach), 1);
+  EXPECT_EQ(std::count(timeline.begin(), timeline.end(),
+                       absl::StrCat(absl::ToInt64Minutes(new_due - accepted_), " breached c3")),
+            1);
+  EXPECT_TRUE(client_->Get(id).clocks(2).breached());
+}
+
 }  // namespace
 }  // namespace dispatch::escalation
