@@ -2,12 +2,21 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace dispatch {
 
+bool IsBlank(absl::string_view s) {
+  static constexpr absl::string_view kIdeographicSpace = "\xE3\x80\x80";  // U+3000
+  for (;;) {
+    s = absl::StripLeadingAsciiWhitespace(s);
+    if (!absl::ConsumePrefix(&s, kIdeographicSpace)) return s.empty();
+  }
+}
+
 absl::Status CheckText(absl::string_view value, absl::string_view field, size_t max_chars,
                        bool required) {
-  if (required && value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  if (required && IsBlank(value)) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
   if (Utf8Length(value) > max_chars) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", max_chars, " characters"));
   }

@@ -18,8 +18,12 @@ bool IsValidUtf8(absl::string_view s);
 // Number of Unicode code points in valid UTF-8 `s` ("字" counts as 1).
 size_t Utf8Length(absl::string_view s);
 
-// INVALID_ARGUMENT naming `field` when `value` is empty but `required`, or longer than
-// `max_chars` characters ("reason: at most 500 characters"); OK otherwise.
+// True if `s` holds nothing but whitespace: ASCII whitespace and the ideographic space U+3000
+// (the full-width space of Chinese input methods). Empty text is blank.
+bool IsBlank(absl::string_view s);
+
+// INVALID_ARGUMENT naming `field` when `value` is blank (IsBlank) but `required`, or longer
+// than `max_chars` characters ("reason: at most 500 characters"); OK otherwise.
 absl::Status CheckText(absl::string_view value, absl::string_view field, size_t max_chars,
                        bool required);
 

@@ -3,7 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/text.h"
@@ -22,7 +21,7 @@ class Violations {
             bool required) {
     if (!IsValidUtf8(value)) {
       Add(field, "not valid UTF-8");
-    } else if (required && absl::StripAsciiWhitespace(value).empty()) {
+    } else if (required && IsBlank(value)) {
       Add(field, "required");
     } else if (Utf8Length(value) > max_chars) {
       Add(field, absl::StrCat("at most ", max_chars, " characters (got ", Utf8Length(value), ")"));
@@ -101,8 +100,7 @@ absl::Status ValidateSubmit(const v1::SubmitComplaintRequest& req) {
     }
     v.Text("complaint.location.estate_name", loc.estate_name(), 100, false);
     v.Text("complaint.location.address", loc.address(), 200, false);
-    if (j.community_code().empty() && absl::StripAsciiWhitespace(loc.estate_name()).empty() &&
-        absl::StripAsciiWhitespace(loc.address()).empty()) {
+    if (j.community_code().empty() && IsBlank(loc.estate_name()) && IsBlank(loc.address())) {
       v.Add("complaint.location",
             "give at least one of jurisdiction.community_code, estate_name or address");
     }

@@ -11,7 +11,7 @@ void CaseActions::Contact(const v1::RecordContactRequest& req,
                           rpc::Reply<v1::TicketActionResponse> done) {
   absl::Time now = writer_.Now();
   for (absl::Status s : {CheckText(req.preliminary_result(), "preliminary_result", 2000, true),
-                         CheckText(req.property_company(), "property_company", 200, false),
+                         CheckText(req.property_company(), "property_company", 100, false),
                          CheckText(req.contact_person(), "contact_person", 100, false),
                          CheckReportedTime(req.contacted_at(), "contacted_at", now)}) {
     if (!s.ok()) return done(s);

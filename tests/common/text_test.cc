@@ -24,6 +24,21 @@ TEST(Utf8, LengthCountsCharactersNotBytes) {
   EXPECT_EQ(Utf8Length("物业投诉"), 4u);
 }
 
+TEST(Text, BlankMeansOnlyAsciiOrFullWidthSpaces) {
+  EXPECT_TRUE(IsBlank(""));
+  EXPECT_TRUE(IsBlank(" \t\r\n"));
+  EXPECT_TRUE(IsBlank("\u3000 \u3000"));  // the ideographic space of Chinese input methods
+  EXPECT_FALSE(IsBlank("\u3000修\u3000"));
+  EXPECT_FALSE(IsBlank("x"));
+  EXPECT_FALSE(IsBlank("\xE3\x80"));  // a truncated U+3000 is not a space
+}
+
+TEST(Text, ARequiredTextMustNotBeBlank) {
+  EXPECT_EQ(CheckText(" \u3000 ", "reason", 500, /*required=*/true).message(), "reason: required");
+  EXPECT_TRUE(CheckText(" \u3000 ", "reason", 500, /*required=*/false).ok());
+  EXPECT_TRUE(CheckText("不属于本单位职责", "reason", 500, /*required=*/true).ok());
+}
+
 TEST(Phone, MobileAndLandlineAreAccepted) {
   EXPECT_TRUE(IsValidPhone("13812345678"));
   EXPECT_TRUE(IsValidPhone("19912345678"));

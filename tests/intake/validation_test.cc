@@ -27,6 +27,8 @@ TEST(Validation, DescriptionIsRequired) {
   auto r = HotlineComplaint("WO-1");
   r.mutable_complaint()->set_description("   ");
   EXPECT_THAT(r, RejectsField("complaint.description"));
+  r.mutable_complaint()->set_description("\u3000\u3000 \u3000");  // full-width spaces (IME)
+  EXPECT_THAT(r, RejectsField("complaint.description"));
 }
 
 TEST(Validation, DescriptionLimitCountsCharacters) {

@@ -251,6 +251,22 @@ MATCHER_P2(GrpcError, code, text, "") {
   return arg.error_code() == code && arg.error_message().find(text) != std::string::npos;
 }
 
+TEST_F(RoutingTest, AReturnNeedsAReasonThatIsNotJustSpaces) {
+  std::string id = Submit(HotlineComplaint("12345-2026-RET-BLANK"));
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 1);
+  v1::Ticket routed = Get(id);
+  grpc::ClientContext ctx;
+  v1::ReturnTicketRequest ret;
+  *ret.mutable_write() = Write(routed, "return-blank", "h-cd-wgy");
+  ret.set_reason(" \u3000\u3000 ");  // full-width spaces typed by an input method
+  v1::TicketActionResponse returned;
+  grpc::Status s = routing_->ReturnTicket(&ctx, ret, &returned);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "reason: required");
+  EXPECT_EQ(Get(id).version(), routed.version());  // nothing written
+}
+
 TEST_F(RoutingTest, AReturnedTicketIsReroutedCountedAgainstTheUnitAndKeepsItsDeadlines) {
   auto req = HotlineComplaint("12345-2026-RET");
   req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
