@@ -24,6 +24,11 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
   if (req.tier() == v1::TIER_UNSPECIFIED || !v1::Tier_IsValid(req.tier())) {
     return done(absl::InvalidArgumentError("tier: required, the Tier making the revisit"));
   }
+  // The revisit ledger (回访台账) records who called (DOMAIN.md section 4).
+  if (IsBlank(req.write().actor().id())) {
+    return done(absl::InvalidArgumentError(
+        "write.actor.id: required, who made the revisit call or visit"));
+  }
   if (req.reached() && (req.satisfaction() == v1::SATISFACTION_UNSPECIFIED ||
                         !v1::Satisfaction_IsValid(req.satisfaction()))) {
     return done(absl::InvalidArgumentError(

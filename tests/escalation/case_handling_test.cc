@@ -232,6 +232,23 @@ TEST_F(CaseHandlingTest, BadRequestsNameTheField) {
   EXPECT_THAT(s.error_message(), HasSubstr("feedback_method"));
 }
 
+TEST_F(CaseHandlingTest, ARevisitMustSayWhoCalled) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  v1::Ticket out;
+  grpc::Status s =
+      client_->Revisit(t, "", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED, &out, "revisit-anon");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("write.actor.id"));
+  EXPECT_EQ(client_->Get(id).status(), v1::TICKET_STATUS_RESOLVED);  // not closed
+  ASSERT_TRUE(
+      client_->Revisit(t, "h-dp-wy1", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED, &out, "revisit-1")
+          .ok());
+  EXPECT_EQ(out.status(), v1::TICKET_STATUS_CLOSED);
+}
+
 TEST_F(CaseHandlingTest, AContactFeedbackOrRevisitReportedInTheFutureIsRefusedAndChangesNothing) {
   std::string id = SubmitAndRoute();
   v1::Ticket t = client_->Get(id);
