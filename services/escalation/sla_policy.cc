@@ -1,5 +1,7 @@
 #include "services/escalation/sla_policy.h"
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 
@@ -172,7 +174,18 @@ std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category, v1::Priori
   bool assumed = false;
   absl::Time due = calendar_->AddWorkingDaysAssumingWeekdays(accepted_at, t.resolve_working_days,
                                                              zone_, &assumed);
-  if (assumed) fallbacks_->fetch_add(1);
+  // ... and said loudly (DOMAIN.md section 8): on the first such deadline and every 1000th.
+  if (assumed) {
+    const int64_t before = fallbacks_->fetch_add(1);
+    if (before % 1000 == 0) {
+      fprintf(stderr,
+              "dispatchd: WARNING: the working-day calendar does not cover the resolve deadline "
+              "of a complaint accepted at %s; days past its last year were counted as plain "
+              "weekdays (%lld such deadline%s so far). Add the missing year's calendar file.\n",
+              absl::FormatTime("%Y-%m-%d %H:%M %Z", accepted_at, zone_).c_str(),
+              static_cast<long long>(before + 1), before == 0 ? "" : "s");
+    }
+  }
   add(v1::CLOCK_KIND_RESOLVE, absl::ZeroDuration(), v1::DAY_BASIS_WORKING);
   v1::SlaClock& resolve = clocks.back();
   resolve.set_target_working_days(t.resolve_working_days);  // replaces the duration target

@@ -10,8 +10,9 @@
 // tickets submitted as PRIORITY_EMERGENCY get the emergency targets (a per-category entry still
 // wins for its category). A policy has a version; a ticket records the version
 // it was accepted under. A working-day clock whose dates the calendar does not cover counts the
-// uncovered days as working when Monday-Friday — counted in calendar_fallbacks(), and dispatchd
-// warns at start — because a complaint is never refused for a missing calendar file.
+// uncovered days as working when Monday-Friday — counted in calendar_fallbacks() and warned
+// about on stderr (the first time and every 1000th; dispatchd also warns at start) — because a
+// complaint is never refused for a missing calendar file.
 // Immutable after construction (but for that counter); thread-safe.
 #ifndef DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
 #define DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_

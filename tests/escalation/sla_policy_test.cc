@@ -135,11 +135,18 @@ TEST(WorkingDayPolicy, DatesTheCalendarDoesNotCoverAssumeWeekdaysAndAreCounted) 
   ASSERT_THAT(policy, IsOk());
   // Thu 31 Dec 2026; 2027 has no file: Fri 1, Mon 4, Tue 5 January are assumed working.
   absl::Time accepted = Shanghai(2026, 12, 31, 10, 0);
+  ::testing::internal::CaptureStderr();
   auto clocks = policy->ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL, accepted);
+  std::string warned = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(Deadline(clocks, v1::CLOCK_KIND_RESOLVE), Shanghai(2027, 1, 6, 0, 0));
   EXPECT_EQ(policy->calendar_fallbacks(), 1);
-  // A date the calendar covers assumes nothing.
+  // Said loudly (DOMAIN.md section 8), naming the complaint's acceptance time.
+  EXPECT_THAT(warned, ::testing::HasSubstr("WARNING: the working-day calendar does not cover"));
+  EXPECT_THAT(warned, ::testing::HasSubstr("2026-12-31 10:00"));
+  // A date the calendar covers assumes nothing and says nothing.
+  ::testing::internal::CaptureStderr();
   policy->ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL, Shanghai(2026, 6, 1, 9, 0));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_EQ(policy->calendar_fallbacks(), 1);
 }
 
