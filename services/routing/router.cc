@@ -38,8 +38,16 @@ RoutingDecision Route(const OrgModel& org, const DepartmentMatrix& matrix, v1::C
   r.explanation = absl::StrCat("community ", where.community_code, " (by ", where.how, "), ",
                                v1::Department_Name(departments.lead), " at ", *lead);
   r.handlings.push_back(MakeHandling(*lead, departments.lead, v1::HANDLING_ROLE_LEAD));
+  // An assisting DEPARTMENT_TERRITORIAL is the township/street above the community (属地; the
+  // community is territorial only as a lead): "civil affairs with the township", DOMAIN.md
+  // section 3. Other assisting departments are looked for from the community upwards.
+  const OrgModel::Unit* community = org.FindUnit(where.community_code);
+  const std::string& township =
+      community != nullptr && !community->parent_code.empty() ? community->parent_code
+                                                               : where.community_code;
   for (v1::Department d : departments.assisting) {
-    if (std::optional<std::string> unit = org.UnitHosting(where.community_code, d)) {
+    const std::string& from = d == v1::DEPARTMENT_TERRITORIAL ? township : where.community_code;
+    if (std::optional<std::string> unit = org.UnitHosting(from, d)) {
       r.handlings.push_back(MakeHandling(*unit, d, v1::HANDLING_ROLE_ASSIST));
     }
   }

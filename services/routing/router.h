@@ -2,7 +2,8 @@
 //
 // The location picks the community (OrgModel::Resolve); the category picks the lead and
 // assisting departments (DepartmentMatrix); the lead unit is the lowest unit from the community
-// upwards that hosts the lead department. When the location cannot be resolved, or no unit on
+// upwards that hosts the lead department, and so is each assisting unit, except that an
+// assisting DEPARTMENT_TERRITORIAL is looked for from the township up (the 属地 township). When the location cannot be resolved, or no unit on
 // the path hosts the department, the ticket goes to the county dispatch desk with
 // needs_manual_routing set. Pure function of its inputs.
 #ifndef DISPATCH_SERVICES_ROUTING_ROUTER_H_

@@ -119,6 +119,15 @@ TEST_F(SampleOrgTest, FireSafetyGoesToTheCountyWithEmergencyManagementAssisting)
   EXPECT_EQ(d.handlings[1].role(), v1::HANDLING_ROLE_ASSIST);
 }
 
+TEST_F(SampleOrgTest, OwnersCommitteeElectionsGoToCivilAffairsWithTheTownship) {
+  RoutingDecision d = RouteTo(v1::CATEGORY_OWNERS_COMMITTEE, "430923100001");
+  EXPECT_EQ(d.lead_department, v1::DEPARTMENT_CIVIL_AFFAIRS);
+  ASSERT_THAT(d.handlings, SizeIs(2));
+  EXPECT_EQ(d.handlings[1].department(), v1::DEPARTMENT_TERRITORIAL);
+  EXPECT_EQ(d.handlings[1].role(), v1::HANDLING_ROLE_ASSIST);
+  EXPECT_EQ(d.handlings[1].unit_code(), "430923100");  // 东坪镇, not the community itself
+}
+
 TEST_F(SampleOrgTest, TheSampleOverridesLiftsToInvolveTheCommunityOfficer) {
   RoutingDecision d = RouteTo(v1::CATEGORY_SPECIAL_EQUIPMENT, "430923100001");
   EXPECT_EQ(d.lead_unit_code, "430923100");  // township market-supervision office
