@@ -141,6 +141,8 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
     handling->set_unit_code(std::string(parts[0]));
     handling->set_department(static_cast<v1::Department>(dept));
     handling->set_role(static_cast<v1::HandlingRole>(role));
+    // The ticket's assignee owns the lead share.
+    if (role == v1::HANDLING_ROLE_LEAD && t.has_assignee()) *handling->mutable_assignee() = t.assignee();
   }
   if (h.count("ext") && !t.mutable_pending_extension()->ParseFromString(h["ext"])) ok = false;
   std::vector<int32_t> warn_percents;

@@ -134,6 +134,7 @@ TEST_F(RoutingTest, ASubmittedComplaintIsRoutedAndAssignedToAnOnDutyHandler) {
   EXPECT_EQ(t.org_version(), "sample-2026-11-22");
   ASSERT_EQ(t.handlings_size(), 1);
   EXPECT_EQ(t.handlings(0).department(), v1::DEPARTMENT_HOUSING);
+  EXPECT_EQ(t.handlings(0).assignee().id(), "h-cd-wgy");  // the lead share is the assignee's
   // The assign clock is met, four minutes after acceptance, in time.
   EXPECT_EQ(FromProto(t.clocks(0).met_at()), FromProto(t.accepted_at()) + absl::Minutes(4));
   EXPECT_FALSE(t.clocks(0).breached());
