@@ -118,7 +118,7 @@ absl::Status TimerEngine::FireShards(const std::vector<int>& shards, Pass* pass)
       options_.now_from_clock ? std::to_string(absl::ToUnixMillis(clock_->Now())) : "";
   std::vector<std::string> args = {std::to_string(options_.batch),
                                    now,
-                                   std::to_string(absl::ToUnixMillis(options_.epoch)),
+                                   std::to_string(absl::ToUnixMicros(options_.epoch)),
                                    absl::StrFormat("%.17g", options_.scale),
                                    std::to_string(options_.top_tier),
                                    std::to_string(absl::ToInt64Milliseconds(options_.township_supervision)),

@@ -3,9 +3,12 @@
 // climb community → township → county → city, met and late-met clocks, and every event once.
 #include "services/escalation/timer_engine.h"
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "tests/escalation/escalation_fixture.h"
 
 namespace dispatch::escalation {
@@ -254,6 +257,50 @@ TEST_F(TimerEngineTest, WithATimeScaleTheScriptRunsOnScaledRedisTime) {
   ASSERT_TRUE(events.back().has_escalated() || events.back().has_breached());
   // Service time at the firing: at least ten minutes ahead of real time.
   EXPECT_GE(FromProto(events.back().occurred_at()), real_now + absl::Minutes(9));
+}
+
+std::string ReadSource(const std::string& path) {
+  std::ifstream in(absl::StrCat(DISPATCH_SOURCE_DIR, "/", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(TimerEngineTest, UnderATimeScaleTheScriptTellsTheTimeRedisClockTells) {
+  // fire.lua as embedded (wake.lua included), run in one transaction right after TIME, so its
+  // "now" can be compared with RedisClock's formula applied to that TIME.
+  const std::string fire = absl::StrReplaceAll(
+      ReadSource("services/escalation/lua/fire.lua"),
+      {{"--@include wake.lua", ReadSource("common/lua/lib/wake.lua")}});
+  redis::HiredisOptions options = stack_.redis_options();
+  options.pool_size = 1;  // MULTI ... EXEC on one connection
+  redis::HiredisClient redis(options);
+  auto micros = [](const redis::Reply& time) {
+    return std::stoll(time.elements[0].str) * 1000000 + std::stoll(time.elements[1].str);
+  };
+  auto sha = redis.ExecuteSync({"SCRIPT", "LOAD", fire});  // compiled before, not in between
+  ASSERT_THAT(sha, IsOk());
+  auto time = redis.ExecuteSync({"TIME"});
+  ASSERT_THAT(time, IsOk());
+  for (int trial = 0; trial < 3; ++trial) {
+    // Epochs a second or so ago, 0.999 ms past a whole millisecond: a script that dropped the
+    // sub-millisecond parts would be off by up to 600 ms at 600x.
+    const int64_t epoch_us = (micros(*time) / 1000 - 1000 - trial) * 1000 + 999;
+    ASSERT_THAT(redis.ExecuteSync({"MULTI"}), IsOk());
+    ASSERT_THAT(redis.ExecuteSync({"TIME"}), IsOk());
+    ASSERT_THAT(redis.ExecuteSync({"EVALSHA", sha->str, "2", keys::Timers(0), keys::Events(0),
+                                   "10", "", std::to_string(epoch_us), "600", "3", "1", "1", "1"}),
+                IsOk());
+    auto exec = redis.ExecuteSync({"EXEC"});
+    ASSERT_THAT(exec, IsOk());
+    ASSERT_EQ(exec->elements.size(), 2u);
+    const absl::Time epoch = absl::FromUnixMicros(epoch_us);
+    const absl::Time redis_clock_says =  // RedisClock::Scaled
+        epoch + (absl::FromUnixMicros(micros(exec->elements[0])) - epoch) * 600;
+    // The script ran microseconds after TIME: at 600x, a few service milliseconds later.
+    EXPECT_NEAR(exec->elements[1].elements[3].integer, absl::ToUnixMillis(redis_clock_says), 50)
+        << "trial " << trial;
+  }
 }
 
 class WorkingDayTimerTest : public TimerEngineTest {

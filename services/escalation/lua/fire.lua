@@ -24,7 +24,7 @@
 --
 -- KEYS[1] timers {s}:timers    KEYS[2] events {s}:events
 -- ARGV[1] most tickets to handle   ARGV[2] now (unix ms), or "" for Redis TIME
--- ARGV[3] time-scale epoch (unix ms) and ARGV[4] scale: service now = epoch + (TIME - epoch) * scale
+-- ARGV[3] time-scale epoch (unix µs) and ARGV[4] scale: service now = epoch + (TIME - epoch) * scale
 -- ARGV[5] top tier   ARGV[6], ARGV[7], ARGV[8] supervision time (ms) at tiers 2, 3, 4
 -- Returns {handled, events appended, the shard's next wake-up (ms, -1 if none), now, broken ids...}
 --@include wake.lua
@@ -35,10 +35,12 @@ local now
 if ARGV[2] ~= '' then
   now = tonumber(ARGV[2])
 else
+  -- In microseconds, as RedisClock computes it: rounding the epoch and TIME to milliseconds
+  -- first would shift service time by up to `scale` ms. (Exact in doubles: ~1.8e15 < 2^53.)
   local t = redis.call('TIME')
-  local real = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local epoch, scale = tonumber(ARGV[3]), tonumber(ARGV[4])
-  now = epoch + math.floor((real - epoch) * scale)
+  local real_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local epoch_us, scale = tonumber(ARGV[3]), tonumber(ARGV[4])
+  now = math.floor((epoch_us + (real_us - epoch_us) * scale) / 1000)
 end
 -- Numbers become strings through string.format('%d'): Lua's own conversion (`..`, or a number
 -- passed to redis.call) prints with '%.14g', which costs several times more, and this script
