@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/unit_code.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
@@ -61,7 +62,7 @@ absl::StatusOr<v1::ListBreachesResponse> BreachLog::ListSync(const v1::ListBreac
     absl::Time at = FromProto(e.event.occurred_at());
     if (at < from || at >= to) return false;
     return req.unit_code().empty() ||
-           absl::StartsWith(e.event.breached().unit_code(), req.unit_code());
+           InUnitSubtree(e.event.breached().unit_code(), req.unit_code());
   };
   auto refill = [&](const std::vector<int>& which) -> absl::Status {
     std::vector<std::vector<std::string>> reads;

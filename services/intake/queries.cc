@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "common/unit_code.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
@@ -74,7 +75,7 @@ std::string FilterFingerprint(v1::ListTicketsRequest req) {
 }
 
 bool Matches(const v1::ListTicketsRequest& req, const v1::Ticket& t) {
-  if (!req.unit_code().empty() && !absl::StartsWith(t.responsible_unit_code(), req.unit_code())) {
+  if (!req.unit_code().empty() && !InUnitSubtree(t.responsible_unit_code(), req.unit_code())) {
     return false;
   }
   if (req.supervision_tier() != v1::TIER_UNSPECIFIED &&

@@ -10,8 +10,8 @@
 // breached now, acceptance range). The page token is the position (acceptance ms, ticket id) of
 // the last ticket returned plus a fingerprint of the filters, so every matching ticket appears
 // on exactly one page, also while new tickets arrive (they sort before the first page).
-// Unit subtree: statistical division codes (统计用区划代码) are hierarchical by prefix
-// (county 6 digits, township 9, community 12), so a unit's subtree is the codes it prefixes.
+// Unit subtree: common/unit_code.h (division codes are hierarchical by prefix; a city's
+// "430900" covers its counties 4309xx).
 //
 // Thread-safe. ListTickets runs on the queries' own threads (it needs several dependent round
 // trips); everything else is asynchronous on the Redis client's threads.

@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/unit_code.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/rpc/unary.h"
@@ -117,7 +118,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
           }
           EventEntry& e = *decoded[i];
           positions_[shard] = e.entry_id;
-          if (!unit_.empty() && !absl::StartsWith(units[i], unit_)) continue;
+          if (!unit_.empty() && !InUnitSubtree(units[i], unit_)) continue;
           v1::WatchTicketEventsResponse response;
           *response.mutable_event() = std::move(e.event);
           response.mutable_cursor()->set_token(EncodeStreamCursor(positions_));

@@ -99,6 +99,9 @@ TEST_F(ListTicketsTest, FiltersByUnitSubtreeStatusBreachAndAcceptanceTime) {
   v1::ListTicketsRequest township;
   township.set_unit_code("430923100");
   EXPECT_EQ(List(township).tickets_size(), 4);
+  v1::ListTicketsRequest city;  // 示范市 430900: both its counties
+  city.set_unit_code("430900");
+  EXPECT_EQ(List(city).tickets_size(), 6);
   v1::ListTicketsRequest assigned;
   assigned.add_statuses(v1::TICKET_STATUS_ASSIGNED);
   ASSERT_EQ(List(assigned).tickets_size(), 1);
