@@ -23,6 +23,13 @@ namespace {
 
 constexpr int kScanChunk = 500;
 
+// A history page token: "<stream entry id>.<hash of the ticket id>", so that a token from
+// another ticket's history (its shard's stream is shared) is refused instead of silently
+// skipping this ticket's earlier events.
+std::string HistoryToken(const std::string& ticket_id, const std::string& entry_id) {
+  return absl::StrCat(entry_id, ".", absl::Hex(keys::StableHash64(ticket_id) & 0xffffffff));
+}
+
 struct HistoryScan {
   std::string ticket_id;
   std::string events_key;
@@ -47,7 +54,7 @@ void ScanHistory(redis::Client* redis, std::shared_ptr<HistoryScan> s) {
           *s->response.add_events() = std::move(entry->event);
           if (version >= s->current_version) return s->done(std::move(s->response));
           if (s->response.events_size() == s->page_size) {
-            s->response.set_next_page_token(entry->entry_id);
+            s->response.set_next_page_token(HistoryToken(s->ticket_id, entry->entry_id));
             return s->done(std::move(s->response));
           }
         }
@@ -117,11 +124,15 @@ void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
   s->page_size = req.page_size() == 0 ? 100 : req.page_size();
   s->done = std::move(done);
   if (!req.page_token().empty()) {
+    const size_t dot = req.page_token().find('.');
+    const std::string entry_id = req.page_token().substr(0, dot);
     uint64_t ms, seq;
-    if (!ParseStreamId(req.page_token(), &ms, &seq)) {
-      return s->done(absl::InvalidArgumentError("page_token: not from a previous response"));
+    if (dot == std::string::npos || !ParseStreamId(entry_id, &ms, &seq) ||
+        req.page_token() != HistoryToken(req.ticket_id(), entry_id)) {
+      return s->done(absl::InvalidArgumentError(
+          "page_token: not from a previous GetTicketHistory response for this ticket"));
     }
-    s->from = absl::StrCat("(", req.page_token());
+    s->from = absl::StrCat("(", entry_id);
   }
   redis_->Execute({"HMGET", keys::Ticket(*shard, req.ticket_id()), "ver", "e0"},
                   [redis = redis_, s](absl::StatusOr<redis::Reply> r) {

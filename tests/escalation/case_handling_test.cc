@@ -324,6 +324,29 @@ TEST_F(CaseHandlingTest, OfTwoConcurrentWritesWithTheSameVersionExactlyOneSuccee
   }
 }
 
+TEST_F(CaseHandlingTest, AHistoryPageTokenOnlyWorksForItsOwnTicket) {
+  std::string a = SubmitAndRoute("12345-HIST-A");
+  std::string b = SubmitAndRoute("12345-HIST-B");
+  auto page = [&](const std::string& id, const std::string& token,
+                  v1::GetTicketHistoryResponse* resp) {
+    grpc::ClientContext ctx;
+    v1::GetTicketHistoryRequest req;
+    req.set_ticket_id(id);
+    req.set_page_size(1);
+    req.set_page_token(token);
+    return client_->intake().GetTicketHistory(&ctx, req, resp);
+  };
+  v1::GetTicketHistoryResponse first, second, foreign;
+  ASSERT_TRUE(page(a, "", &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  ASSERT_TRUE(page(a, first.next_page_token(), &second).ok());  // its own ticket: the next page
+  ASSERT_EQ(second.events_size(), 1);
+  EXPECT_EQ(second.events(0).ticket_version(), 2);
+  grpc::Status s = page(b, first.next_page_token(), &foreign);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+}
+
 TEST_F(CaseHandlingTest, HistoryOfAnUnknownTicketIsNotFound) {
   grpc::ClientContext ctx;
   v1::GetTicketHistoryRequest req;
