@@ -109,6 +109,58 @@ absl::StatusOr<int> RoutingWorker::RunOnce(absl::Duration block) {
   return ReadAndRoute(">", block, &read);
 }
 
+void RoutingWorker::ApplyRouting(Transition t, int shard, const std::string& entry,
+                                 int attempts_left, redis::Callback cb) {
+  Transition retry = t;
+  // Adapt the transition's result to the reply shape All() collects.
+  ApplyTransition(
+      redis_, std::move(t),
+      [this, shard, entry, attempts_left, retry = std::move(retry),
+       cb = std::move(cb)](absl::StatusOr<TransitionResult> r) mutable {
+        if (r.ok()) {
+          redis::Reply reply;
+          reply.type = redis::Reply::Type::kInteger;
+          reply.integer = r->replayed ? 0 : 1;
+          return cb(std::move(reply));
+        }
+        // Gone or no longer ACCEPTED: the script acknowledged it; nothing to do.
+        if (absl::IsNotFound(r.status()) || absl::IsFailedPrecondition(r.status())) {
+          return cb(redis::Reply{});
+        }
+        // Transient (Redis down or busy): leave it pending and retry.
+        if (absl::IsUnavailable(r.status()) || absl::IsResourceExhausted(r.status()) ||
+            absl::IsDeadlineExceeded(r.status())) {
+          return cb(r.status());
+        }
+        // Still unrouted, but its version moved on: route it at the version it has now.
+        if (absl::IsAborted(r.status()) && attempts_left > 1) {
+          const std::string ticket_key = keys::Ticket(shard, retry.ticket_id);
+          return redis_->Execute(
+              {"HGET", ticket_key, "ver"},
+              [this, shard, entry, attempts_left, retry = std::move(retry),
+               cb = std::move(cb)](absl::StatusOr<redis::Reply> ver) mutable {
+                if (!ver.ok()) return cb(ver.status());  // transient: retried later
+                int64_t v = 0;
+                if (ver->is_nil() || !absl::SimpleAtoi(ver->str, &v)) {
+                  return cb(redis::Reply{});  // gone meanwhile
+                }
+                retry.expected_version = v;
+                ApplyRouting(std::move(retry), shard, entry, attempts_left - 1, std::move(cb));
+              });
+        }
+        // Anything else will fail every time (a request-id clash, a broken record, or a version
+        // that keeps moving): acknowledge it so that one event can never stop routing, and say
+        // so. The ticket keeps its state; its clocks will surface it.
+        fprintf(stderr, "routing: dropping event %s: %s\n", entry.c_str(),
+                r.status().ToString().c_str());
+        redis_->Execute({"XACK", keys::Events(shard), keys::kRoutingGroup, entry},
+                        [cb = std::move(cb)](absl::StatusOr<redis::Reply> acked) {
+                          if (!acked.ok()) return cb(acked.status());
+                          cb(redis::Reply{});
+                        });
+      });
+}
+
 absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl::Duration block,
                                                 int* read) {
   std::vector<std::string> argv = {"XREADGROUP", "GROUP", keys::kRoutingGroup, options_.consumer,
@@ -211,36 +263,7 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     t.ack_entry = e.entry_id;
     tiers[Urgency(e)].push_back([this, t = std::move(t), shard = e.shard,
                                  entry = e.entry_id](redis::Callback cb) mutable {
-      // Adapt the transition's result to the reply shape All() collects.
-      ApplyTransition(
-          redis_, std::move(t),
-          [this, shard, entry, cb = std::move(cb)](absl::StatusOr<TransitionResult> r) {
-            if (r.ok()) {
-              redis::Reply reply;
-              reply.type = redis::Reply::Type::kInteger;
-              reply.integer = r->replayed ? 0 : 1;
-              return cb(std::move(reply));
-            }
-            // Gone or no longer ACCEPTED: the script acknowledged it; nothing to do.
-            if (absl::IsNotFound(r.status()) || absl::IsFailedPrecondition(r.status())) {
-              return cb(redis::Reply{});
-            }
-            // Transient (Redis down or busy): leave it pending and retry.
-            if (absl::IsUnavailable(r.status()) || absl::IsResourceExhausted(r.status()) ||
-                absl::IsDeadlineExceeded(r.status())) {
-              return cb(r.status());
-            }
-            // Anything else will fail every time (the ticket moved on — ABORTED —, a request-id
-            // clash, a broken record): acknowledge it so that one event can never stop routing,
-            // and say so. The ticket keeps its state; its clocks will surface it.
-            fprintf(stderr, "routing: dropping event %s: %s\n", entry.c_str(),
-                    r.status().ToString().c_str());
-            redis_->Execute({"XACK", keys::Events(shard), keys::kRoutingGroup, entry},
-                            [cb = std::move(cb)](absl::StatusOr<redis::Reply> acked) {
-                              if (!acked.ok()) return cb(acked.status());
-                              cb(redis::Reply{});
-                            });
-          });
+      ApplyRouting(std::move(t), shard, entry, /*attempts_left=*/3, std::move(cb));
     });
   }
   int routed_count = 0;

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/redis/redis_client.h"
+#include "common/ticket_transition.h"
 #include "dispatch/config/v1/org.pb.h"
 #include "services/routing/org_holder.h"
 
@@ -67,6 +68,12 @@ class RoutingWorker {
   // Reads from `from_id` ("0": own pending entries, ">": new ones) and routes; `*read` counts
   // the entries read.
   absl::StatusOr<int> ReadAndRoute(const std::string& from_id, absl::Duration block, int* read);
+  // Applies one routing transition and reports like a Redis reply (1 routed, 0 skipped). A
+  // ticket whose version moved while it waited for routing (warnings or breaches of a still
+  // unrouted ticket, an extension request) is routed at its current version: the status check
+  // (still ACCEPTED) is what guards routing, not the version of its TicketAccepted event.
+  void ApplyRouting(Transition t, int shard, const std::string& entry, int attempts_left,
+                    redis::Callback cb);
 
   redis::Client* const redis_;
   Clock* const clock_;

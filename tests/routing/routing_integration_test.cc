@@ -19,6 +19,7 @@
 #include "services/dispatchd/server.h"
 #include "tests/testing/server_stack.h"
 #include "tests/testing/test_client.h"
+#include "services/escalation/timer_engine.h"
 #include "services/routing/routing_worker.h"
 
 namespace dispatch::routing {
@@ -250,6 +251,34 @@ TEST_F(RoutingTest, EmergenciesAreRoutedAheadOfOrdinaryTickets) {
 MATCHER_P2(GrpcError, code, text, "") {
   *result_listener << "status " << arg.error_code() << " " << arg.error_message();
   return arg.error_code() == code && arg.error_message().find(text) != std::string::npos;
+}
+
+TEST_F(RoutingTest, ATicketWarnedWhileRoutingWasDownIsStillRoutedWhenItComesBack) {
+  // Routing is down for 20 minutes; meanwhile the timer engine warns about the unrouted
+  // ticket's assign clock (50 % at 15 min), which moves the ticket past version 1.
+  auto req = HotlineComplaint("12345-2026-LATE-ROUTE");
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);  // the community's business
+  std::string id = Submit(req);
+  escalation::TimerEngine::Options options;
+  options.now_from_clock = true;
+  escalation::TimerEngine engine(worker_redis_.get(), &clock_, options);
+  clock_.Advance(absl::Minutes(20));
+  auto pass = engine.RunOnce();
+  ASSERT_THAT(pass, IsOk());
+  ASSERT_EQ(pass->events, 1);
+  ASSERT_EQ(Get(id).version(), 2);
+  // Routing comes back: the ticket is routed (and assigned) at the version it has now.
+  auto worker = NewWorker();
+  EXPECT_EQ(Drain(*worker), 1);
+  v1::Ticket t = Get(id);
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_ASSIGNED);
+  EXPECT_EQ(t.responsible_unit_code(), "430923100001");
+  EXPECT_EQ(t.version(), 4);  // accepted, warned, routed, assigned
+  // And its event is acknowledged: nothing is left pending for the routing group.
+  auto pending = redis_->ExecuteSync(
+      {"XPENDING", keys::Events(*keys::ShardOfTicketId(id)), keys::kRoutingGroup});
+  ASSERT_THAT(pending, IsOk());
+  EXPECT_EQ(pending->elements[0].integer, 0);
 }
 
 TEST_F(RoutingTest, AReturnNeedsAReasonThatIsNotJustSpaces) {
