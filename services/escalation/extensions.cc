@@ -112,6 +112,16 @@ void Extensions::Decide(const v1::DecideExtensionRequest& req,
           return absl::FailedPreconditionError(absl::StrCat(
               "extension_id: the ", v1::ClockKind_Name(x.clock()), " clock is no longer open"));
         }
+        // The old deadline passed while the request waited, and the timer engine has not
+        // recorded that breach yet: approving now would move the deadline from under it and
+        // lose the breach. The engine records it within moments; the decision can then be made.
+        if (req.approve() && now >= FromProto(clock->deadline()) && !clock->breached()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "extension_id: the ", v1::ClockKind_Name(x.clock()), " clock's deadline ",
+              absl::FormatTime(absl::RFC3339_sec, FromProto(clock->deadline()), absl::UTCTimeZone()),
+              " passed before this decision and its breach is not recorded yet; retry in a few "
+              "seconds"));
+        }
         if (req.approve() &&
             ToUnixMs(x.requested_deadline()) <= ToUnixMs(clock->deadline())) {
           return absl::FailedPreconditionError(

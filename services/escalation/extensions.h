@@ -12,7 +12,8 @@
 //                     deadline and re-arms its timer. If the old deadline passed while the
 //                     request waited, its breach stays recorded (history, breach log, any
 //                     escalation) and the clock is watched again: the new deadline can breach
-//                     too.
+//                     too. Until the timer engine has recorded that breach (moments after the
+//                     deadline), an approval is FAILED_PRECONDITION, so no breach is lost.
 //                     Rejection needs a reason. Resolving or reopening drops a pending one.
 // Writes go through common/ticket_writer.h (expected version, idempotent request ids).
 // Thread-safe; answers asynchronously.

@@ -220,5 +220,28 @@ TEST_F(ExtensionTest, ApprovedAfterTheOldDeadlineTheBreachStaysAndTheNewDeadline
   EXPECT_TRUE(client_->Get(id).clocks(2).breached());
 }
 
+TEST_F(ExtensionTest, AnApprovalBeforeTheEngineRecordedTheOldDeadlinesBreachWaitsForIt) {
+  std::string id = SubmitAndRoute();
+  const absl::Time old_due = accepted_ + absl::Hours(72);
+  clock_.Set(old_due - absl::Hours(1));
+  v1::Ticket asked;
+  ASSERT_TRUE(Request(client_->Get(id), old_due + absl::Hours(24), &asked).ok());
+  // One millisecond past the deadline, before the engine has run: approving would lose the
+  // breach, so it is refused.
+  clock_.Set(old_due + absl::Milliseconds(1));
+  v1::Ticket decided;
+  grpc::Status early = Decide(client_->Get(id), /*approve=*/true, &decided);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(early.error_message(), HasSubstr("breach is not recorded yet"));
+  EXPECT_EQ(ResolveDeadline(client_->Get(id)), old_due);
+  // The engine records it; then the approval goes through, and the breach is in the history.
+  FireAt(old_due + absl::Milliseconds(1));
+  ASSERT_TRUE(Decide(client_->Get(id), /*approve=*/true, &decided, "", "dec-2").ok());
+  std::vector<std::string> timeline = Timeline(id, accepted_);
+  EXPECT_NE(std::find(timeline.begin(), timeline.end(),
+                      absl::StrCat(absl::ToInt64Minutes(old_due - accepted_), " breached c3")),
+            timeline.end());
+}
+
 }  // namespace
 }  // namespace dispatch::escalation
