@@ -51,6 +51,7 @@ struct Intake::Submission {
   std::string complaint_bytes;  // as requested, before normalisation
   std::string date;  // yyyymmdd of acceptance, local time
   int shard;
+  bool work_order_id_empty = false;  // idempotent on request_id instead
   rpc::Reply<v1::SubmitComplaintResponse> done;
 };
 
@@ -69,6 +70,7 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
   s->idempotency_key =
       keys::IdempotencyKey(c.channel(), c.channel_work_order_id(), req.request_id());
   s->shard = keys::ShardOf(s->idempotency_key);
+  s->work_order_id_empty = c.channel_work_order_id().empty();
   s->complaint_bytes = c.SerializeAsString();
   // Identifies the content of a complaint, so a re-send can be told from a conflicting one.
   // (Complaint has no map fields, so its serialization is deterministic.)
@@ -127,10 +129,12 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
             return Write(std::move(s), attempt + 1);
           case TicketStore::Outcome::kDuplicate:
             if (r->fingerprint != s->fingerprint) {
+              // Keyed on the work-order id, or on request_id for channels without one.
+              const bool by_work_order = !s->work_order_id_empty;
               return s->done(absl::AlreadyExistsError(absl::StrCat(
-                  "complaint.channel_work_order_id: this work order was already accepted as "
-                  "ticket ",
-                  r->ticket_id,
+                  by_work_order ? "complaint.channel_work_order_id: this work order"
+                                : "request_id: this request",
+                  " was already accepted as ticket ", r->ticket_id,
                   " with different content; a re-send must repeat the original complaint")));
             }
             ReadBack(r->ticket_id, v1::CONTACT_VIEW_MASKED,

@@ -149,7 +149,17 @@ TEST_F(IntakeTest, AResendWithDifferentContentIsRefused) {
   changed.mutable_complaint()->set_description("completely different");
   EXPECT_THAT(Submit(changed, &second),
               GrpcError(grpc::StatusCode::ALREADY_EXISTS, first.ticket().ticket_id()));
+  EXPECT_THAT(Submit(changed, &second),
+              GrpcError(grpc::StatusCode::ALREADY_EXISTS, "complaint.channel_work_order_id"));
   EXPECT_EQ(Keys("*:t:*").size(), 1u);
+
+  // A walk-in has no work-order id: the re-send is recognised by request_id, and named so.
+  auto walk_in = HotlineComplaint("");
+  walk_in.mutable_complaint()->set_channel(v1::CHANNEL_WALK_IN);
+  walk_in.set_request_id("walkin-0001");
+  ASSERT_TRUE(Submit(walk_in, &first).ok());
+  walk_in.mutable_complaint()->set_description("completely different");
+  EXPECT_THAT(Submit(walk_in, &second), GrpcError(grpc::StatusCode::ALREADY_EXISTS, "request_id:"));
 }
 
 TEST_F(IntakeTest, FiftyConcurrentIdenticalSubmissionsCreateExactlyOneTicket) {
