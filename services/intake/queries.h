@@ -8,8 +8,10 @@
 // ListTickets: newest first by acceptance time (ties by ticket id), merged over the 256 shards'
 // acceptance indexes, each candidate read and filtered (unit subtree, tier, status, category,
 // breached now, acceptance range). The page token is the position (acceptance ms, ticket id) of
-// the last ticket returned plus a fingerprint of the filters, so every matching ticket appears
-// on exactly one page, also while new tickets arrive (they sort before the first page).
+// the last ticket returned plus a fingerprint of the filters. No ticket is repeated. No ticket
+// stored before the first page is skipped. Tickets accepted while paging sort before the first
+// page, except one whose write lands after a page covering its acceptance time was read (a
+// window of about a second); the proto comment says so.
 // Unit subtree: common/unit_code.h (division codes are hierarchical by prefix; a city's
 // "430900" covers its counties 4309xx).
 //
