@@ -159,6 +159,35 @@ TEST_F(CaseHandlingTest, ARevisitNotMadeWithinItsTimeIsABreachLikeAnyOtherClock)
   EXPECT_EQ(FireAt(due + absl::Hours(100)), 0);
 }
 
+TEST_F(CaseHandlingTest, TheSweepReArmsAClosedTicketWhoseLateRevisitIsNotRecordedYet) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  clock_.Set(accepted_ + absl::Hours(2));
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  // The revisit is made an hour after its deadline and closes the ticket, before the engine
+  // has run; then the ticket's timer entry is lost (say, an AOF tail after a Redis crash).
+  const absl::Time late = accepted_ + absl::Hours(2) + absl::Hours(72) + absl::Hours(1);
+  clock_.Set(late);
+  ASSERT_TRUE(
+      client_->Revisit(t, "h-dp-wy1", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED, &t, "late")
+          .ok());
+  ASSERT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+  const int shard = *keys::ShardOfTicketId(id);
+  ASSERT_THAT(stack_.redis().ExecuteSync({"ZREM", keys::Timers(shard), id}), IsOk());
+  auto swept = engine_->Sweep();
+  ASSERT_THAT(swept, IsOk());
+  EXPECT_EQ(*swept, 1);
+  ExpectTimerMatchesRule(id);
+  // The engine then records the late revisit's breach, and the closed ticket loses its timer.
+  FireAt(late);
+  std::vector<std::string> timeline = Timeline(id, accepted_);
+  EXPECT_NE(std::find(timeline.begin(), timeline.end(),
+                      absl::StrCat(absl::ToInt64Minutes(late - accepted_), " breached c4 met late")),
+            timeline.end());
+  EXPECT_EQ(*engine_->Sweep(), 0);  // nothing left to wake a closed ticket for
+}
+
 TEST_F(CaseHandlingTest, ThreeUnansweredRevisitCallsCloseTheTicketAsUnreachable) {
   std::string id = SubmitAndRoute();
   v1::Ticket t = client_->Get(id);
