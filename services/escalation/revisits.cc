@@ -97,6 +97,18 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
 
         // 重新办理: the same lead unit handles it again, with the clocks of a new round under
         // the policy in force now.
+        // A reopen restarts the clocks, dropping their met times. One met late whose breach the
+        // timer engine has not recorded yet (it does so moments after the late meeting) would
+        // lose that breach: wait for it.
+        for (const v1::SlaClock& c : ticket.clocks()) {
+          if (c.has_met_at() && !c.breached() &&
+              ToUnixMs(c.met_at()) >= ToUnixMs(c.deadline())) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "RecordRevisit: the ", v1::ClockKind_Name(c.kind()),
+                " clock was met late and its breach is not recorded yet; retry in a few "
+                "seconds"));
+          }
+        }
         const int redo = ticket.redo_count() + 1;
         const v1::SlaClock* resolve = ticket_record::FindClock(ticket, v1::CLOCK_KIND_RESOLVE);
         const int round = (resolve != nullptr ? resolve->round() : 1) + 1;

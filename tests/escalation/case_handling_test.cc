@@ -188,6 +188,33 @@ TEST_F(CaseHandlingTest, TheSweepReArmsAClosedTicketWhoseLateRevisitIsNotRecorde
   EXPECT_EQ(*engine_->Sweep(), 0);  // nothing left to wake a closed ticket for
 }
 
+TEST_F(CaseHandlingTest, AReopenWaitsUntilALateResolutionsBreachIsRecorded) {
+  std::string id = SubmitAndRoute();
+  v1::Ticket t = client_->Get(id);
+  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Contact(t, "h-cd-wgy", &t).ok());
+  // Resolved an hour after the 3-day deadline; the engine has not run since.
+  const absl::Time late = accepted_ + absl::Hours(73);
+  clock_.Set(late);
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  // A dissatisfied revisit at once would restart the resolve clock and lose that breach.
+  v1::Ticket out;
+  grpc::Status early = client_->Revisit(t, "h-dp-wy1", v1::TIER_TOWNSHIP,
+                                        v1::SATISFACTION_DISSATISFIED, &out, "revisit-1");
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(early.error_message(), HasSubstr("breach is not recorded yet"));
+  // Once the engine has recorded it, the reopen goes through and the breach stays.
+  FireAt(late);
+  ASSERT_TRUE(client_->Revisit(client_->Get(id), "h-dp-wy1", v1::TIER_TOWNSHIP,
+                               v1::SATISFACTION_DISSATISFIED, &out, "revisit-2")
+                  .ok());
+  EXPECT_EQ(out.status(), v1::TICKET_STATUS_ROUTED);
+  std::vector<std::string> timeline = Timeline(id, accepted_);
+  EXPECT_NE(std::find(timeline.begin(), timeline.end(),
+                      absl::StrCat(absl::ToInt64Minutes(late - accepted_), " breached c3 met late")),
+            timeline.end());
+}
+
 TEST_F(CaseHandlingTest, ThreeUnansweredRevisitCallsCloseTheTicketAsUnreachable) {
   std::string id = SubmitAndRoute();
   v1::Ticket t = client_->Get(id);
