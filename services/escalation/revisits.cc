@@ -1,5 +1,6 @@
 #include "services/escalation/revisits.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/proto_time.h"
 #include "common/text.h"
