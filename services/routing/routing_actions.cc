@@ -172,8 +172,16 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
             return absl::FailedPreconditionError(absl::StrCat(
                 "the ticket's unit ", unit, " is not in organisation ", org->model.version()));
           }
+          // The lead's share goes to the desk; the assisting departments keep theirs (the
+          // return says the lead department is wrong, not that they are). A later route
+          // replaces them all.
           google::protobuf::RepeatedPtrField<v1::Handling> at_desk;
           *at_desk.Add() = MakeHandling(desk, department, v1::HANDLING_ROLE_LEAD);
+          for (const v1::Handling& h : ticket.handlings()) {
+            if (h.role() == v1::HANDLING_ROLE_ASSIST) {
+              *at_desk.Add() = MakeHandling(h.unit_code(), h.department(), h.role());
+            }
+          }
           Transition t;
           t.action = "ReturnTicket";
           t.now = now;

@@ -281,6 +281,24 @@ TEST_F(RoutingTest, ATicketWarnedWhileRoutingWasDownIsStillRoutedWhenItComesBack
   EXPECT_EQ(pending->elements[0].integer, 0);
 }
 
+TEST_F(RoutingTest, AReturnSendsTheLeadShareToTheDeskAndKeepsTheAssistingOnes) {
+  auto req = HotlineComplaint("12345-2026-RET-ASSIST");
+  req.mutable_complaint()->set_category(v1::CATEGORY_OWNERS_COMMITTEE);  // civil affairs + township
+  std::string id = Submit(req);
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 1);
+  v1::Ticket routed = Get(id);
+  ASSERT_EQ(routed.handlings_size(), 2);
+  v1::Ticket returned;
+  ASSERT_TRUE(client_->Return(routed, "h-dp-wy1", &returned).ok());
+  ASSERT_EQ(returned.handlings_size(), 2);
+  EXPECT_EQ(returned.handlings(0).unit_code(), "430923");  // the county dispatch desk
+  EXPECT_EQ(returned.handlings(0).role(), v1::HANDLING_ROLE_LEAD);
+  EXPECT_EQ(returned.handlings(1).unit_code(), routed.handlings(1).unit_code());
+  EXPECT_EQ(returned.handlings(1).department(), v1::DEPARTMENT_TERRITORIAL);
+  EXPECT_EQ(returned.handlings(1).role(), v1::HANDLING_ROLE_ASSIST);
+}
+
 TEST_F(RoutingTest, AReturnNeedsAReasonThatIsNotJustSpaces) {
   std::string id = Submit(HotlineComplaint("12345-2026-RET-BLANK"));
   auto worker = NewWorker();
