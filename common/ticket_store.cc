@@ -25,6 +25,22 @@ const redis::Script& GetScript() {
 
 }  // namespace
 
+v1::TicketEvent AcceptedEvent(const v1::Ticket& ticket, const v1::Complaint& complaint) {
+  v1::TicketEvent e;
+  e.set_ticket_version(1);
+  *e.mutable_occurred_at() = ticket.accepted_at();
+  e.mutable_actor()->set_id(absl::StrCat("channel:", v1::Channel_Name(complaint.channel())));
+  v1::TicketAccepted* a = e.mutable_accepted();
+  a->set_channel(complaint.channel());
+  a->set_channel_work_order_id(complaint.channel_work_order_id());
+  a->set_category(complaint.category());
+  a->set_priority(ticket.priority());
+  a->set_sla_policy_version(ticket.sla_policy_version());
+  *a->mutable_clocks() = ticket.clocks();
+  *a->mutable_location() = complaint.location();
+  return e;
+}
+
 void TicketStore::Create(const v1::Ticket& ticket, const std::string& complaint_bytes, int shard,
                          const std::string& idem_key, const std::string& fingerprint,
                          const v1::TicketEvent& accepted,

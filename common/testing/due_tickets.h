@@ -2,7 +2,8 @@
 // routed to a community and supervised there, with the three default clocks (30 min / 3 h /
 // 3 days, warnings at 50 % and 80 % unless `warnings` is false) started so that ticket i's assign clock is due at
 // assign_due(i). For the timer engine's load tests and `tools/bench timers`: real tickets, the
-// same hash, timer and events as intake writes, without going through gRPC.
+// same hash, timer and events as intake writes (the sample hotline complaint and its full
+// TicketAccepted event), without going through gRPC.
 #ifndef DISPATCH_COMMON_TESTING_DUE_TICKETS_H_
 #define DISPATCH_COMMON_TESTING_DUE_TICKETS_H_
 
@@ -18,6 +19,7 @@
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/redis/redis_client.h"
+#include "common/testing/sample_complaint.h"
 #include "common/ticket_store.h"
 
 namespace dispatch::testing {
@@ -61,15 +63,11 @@ inline absl::StatusOr<std::vector<std::string>> CreateDueTickets(
       *c->mutable_started_at() = ToProto(accepted);
       *c->mutable_deadline() = ToProto(accepted + target);
     }
-    v1::Complaint complaint;
-    complaint.set_channel(v1::CHANNEL_HOTLINE_12345);
-    complaint.set_channel_work_order_id(work_order);
+    // A typical hotline complaint (location, complainant) and the TicketAccepted event intake
+    // writes for it, so that memory per ticket is measured on a realistic ticket.
+    v1::Complaint complaint = HotlineComplaint(work_order).complaint();
     complaint.set_category(v1::CATEGORY_SERVICE_QUALITY);
-    complaint.set_description("电梯停运两天，物业称等配件。");
-    v1::TicketEvent accepted_event;
-    accepted_event.set_ticket_version(1);
-    *accepted_event.mutable_occurred_at() = t.accepted_at();
-    accepted_event.mutable_accepted()->set_category(complaint.category());
+    v1::TicketEvent accepted_event = AcceptedEvent(t, complaint);
     ids[i] = t.ticket_id();
     store.Create(t, complaint.SerializeAsString(), shard, idem, "f", accepted_event,
                  [&](absl::StatusOr<TicketStore::CreateResult> r) {

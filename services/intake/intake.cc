@@ -91,18 +91,7 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
     *t.add_clocks() = std::move(clock);
   }
 
-  v1::TicketEvent& e = s->event;
-  e.set_ticket_version(1);
-  *e.mutable_occurred_at() = t.accepted_at();
-  e.mutable_actor()->set_id(absl::StrCat("channel:", v1::Channel_Name(c.channel())));
-  v1::TicketAccepted* a = e.mutable_accepted();
-  a->set_channel(c.channel());
-  a->set_channel_work_order_id(c.channel_work_order_id());
-  a->set_category(c.category());
-  a->set_priority(t.priority());
-  a->set_sla_policy_version(t.sla_policy_version());
-  *a->mutable_clocks() = t.clocks();
-  *a->mutable_location() = c.location();
+  s->event = AcceptedEvent(t, c);
   Write(std::move(s), 1);
 }
 
