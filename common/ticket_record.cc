@@ -221,6 +221,11 @@ void AppendMetIfOpen(const v1::Ticket& ticket, v1::ClockKind kind, absl::Time at
 
 namespace {
 
+// When `c` stopped running: its met time, or `now` while it is open.
+absl::Time RunsUntil(const v1::SlaClock& c, absl::Time now) {
+  return c.has_met_at() ? FromProto(c.met_at()) : now;
+}
+
 // One clock's part of NextWakeUp.
 absl::Time NextWakeUp(const v1::SlaClock& c) {
   absl::Time due = FromProto(c.deadline());
@@ -244,18 +249,24 @@ absl::Time NextWakeUp(const v1::SlaClock& c) {
 }  // namespace
 
 absl::Time NextWakeUp(const v1::Ticket& ticket) {
+  const bool closed = ticket.status() == v1::TICKET_STATUS_CLOSED;
   absl::Time next = absl::InfiniteFuture();
-  for (const v1::SlaClock& c : ticket.clocks()) next = std::min(next, NextWakeUp(c));
+  for (const v1::SlaClock& c : ticket.clocks()) {
+    if (closed && !c.has_met_at()) continue;  // a closed ticket wakes only for late-met clocks
+    next = std::min(next, NextWakeUp(c));
+  }
   return next;
+}
+
+bool IsLate(const v1::SlaClock& clock, absl::Time now) {
+  return RunsUntil(clock, now) >= FromProto(clock.deadline());
 }
 
 void FillClockState(absl::Time now, v1::Ticket* ticket) {
   for (v1::SlaClock& c : *ticket->mutable_clocks()) {
-    absl::Time deadline = FromProto(c.deadline());
-    absl::Time end = c.has_met_at() ? FromProto(c.met_at()) : now;
-    if (end >= deadline) {  // the deadline itself is the first late millisecond
+    if (IsLate(c, now)) {
       c.set_breached(true);
-      *c.mutable_breached_by() = ToProto(end - deadline);
+      *c.mutable_breached_by() = ToProto(RunsUntil(c, now) - FromProto(c.deadline()));
     } else {
       c.clear_breached_by();
     }

@@ -58,9 +58,14 @@ void AppendMetIfOpen(const v1::Ticket& ticket, v1::ClockKind kind, absl::Time at
 
 // The ticket's next wake-up for the timer engine (InfiniteFuture if none): the earliest, over
 // its clocks, of an open clock's next warning time or else its deadline, and of a clock met
-// late whose breach is not yet recorded (its met time). The same rule as
-// common/lua/lib/wake.lua, which the scripts use; a contract test keeps the two equal.
+// late whose breach is not yet recorded (its met time); a CLOSED ticket only the latter. The
+// same rule as common/lua/lib/wake.lua, which the scripts use; a contract test keeps the two
+// equal.
 absl::Time NextWakeUp(const v1::Ticket& ticket);
+
+// True once `clock` is late at `now`: its met time, or `now` while it is open, is at or past
+// its deadline (the deadline itself is the first late millisecond, as everywhere).
+bool IsLate(const v1::SlaClock& clock, absl::Time now);
 
 // Fills the derived clock state for a reader at time `now`: a clock still open past its
 // deadline reads as breached, and breached_by is how late it was met or is so far.

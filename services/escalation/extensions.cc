@@ -19,6 +19,11 @@ const std::vector<v1::TicketStatus>& OpenStatuses() {
   return *open;
 }
 
+// "2026-11-26T02:00:00Z": the clock's deadline in error messages.
+std::string DeadlineText(const v1::SlaClock& clock) {
+  return absl::FormatTime(absl::RFC3339_sec, FromProto(clock.deadline()), absl::UTCTimeZone());
+}
+
 absl::Status RequireOpen(const v1::Ticket& t, const char* action) {
   for (v1::TicketStatus s : OpenStatuses()) {
     if (t.status() == s) return absl::OkStatus();
@@ -59,10 +64,9 @@ void Extensions::Request(const v1::RequestExtensionRequest& req,
         }
         // An extension is asked for while there is still time: a missed deadline is a breach,
         // and asking afterwards cannot undo it.
-        if (now >= FromProto(clock->deadline())) {
+        if (ticket_record::IsLate(*clock, now)) {
           return absl::FailedPreconditionError(absl::StrCat(
-              "clock: the ", v1::ClockKind_Name(kind), " clock's deadline ",
-              absl::FormatTime(absl::RFC3339_sec, FromProto(clock->deadline()), absl::UTCTimeZone()),
+              "clock: the ", v1::ClockKind_Name(kind), " clock's deadline ", DeadlineText(*clock),
               " has passed; an extension must be requested before the deadline"));
         }
         // Deadlines are kept in whole milliseconds.
@@ -115,10 +119,10 @@ void Extensions::Decide(const v1::DecideExtensionRequest& req,
         // The old deadline passed while the request waited, and the timer engine has not
         // recorded that breach yet: approving now would move the deadline from under it and
         // lose the breach. The engine records it within moments; the decision can then be made.
-        if (req.approve() && now >= FromProto(clock->deadline()) && !clock->breached()) {
+        if (req.approve() && ticket_record::IsLate(*clock, now) && !clock->breached()) {
           return absl::FailedPreconditionError(absl::StrCat(
               "extension_id: the ", v1::ClockKind_Name(x.clock()), " clock's deadline ",
-              absl::FormatTime(absl::RFC3339_sec, FromProto(clock->deadline()), absl::UTCTimeZone()),
+              DeadlineText(*clock),
               " passed before this decision and its breach is not recorded yet; retry in a few "
               "seconds"));
         }

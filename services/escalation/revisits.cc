@@ -102,8 +102,7 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
         // timer engine has not recorded yet (it does so moments after the late meeting) would
         // lose that breach: wait for it.
         for (const v1::SlaClock& c : ticket.clocks()) {
-          if (c.has_met_at() && !c.breached() &&
-              ToUnixMs(c.met_at()) >= ToUnixMs(c.deadline())) {
+          if (c.has_met_at() && ticket_record::IsLate(c, now) && !c.breached()) {
             return absl::FailedPreconditionError(absl::StrCat(
                 "RecordRevisit: the ", v1::ClockKind_Name(c.kind()),
                 " clock was met late and its breach is not recorded yet; retry in a few "

@@ -178,9 +178,7 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
           google::protobuf::RepeatedPtrField<v1::Handling> at_desk;
           *at_desk.Add() = MakeHandling(desk, department, v1::HANDLING_ROLE_LEAD);
           for (const v1::Handling& h : ticket.handlings()) {
-            if (h.role() == v1::HANDLING_ROLE_ASSIST) {
-              *at_desk.Add() = MakeHandling(h.unit_code(), h.department(), h.role());
-            }
+            if (h.role() == v1::HANDLING_ROLE_ASSIST) *at_desk.Add() = h;
           }
           Transition t;
           t.action = "ReturnTicket";

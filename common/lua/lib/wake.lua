@@ -8,7 +8,8 @@
 --   a clock met at or after its deadline (the deadline is the first late millisecond) whose
 --     breach is not yet recorded (no .br): its met time
 --     (already past, so the engine records the breach at once);
--- nothing for a met or breach-recorded clock. Returns nil when nothing is left to wake for.
+-- nothing for a met or breach-recorded clock. A CLOSED ticket (st 6) wakes only for a clock
+-- met late: nothing else runs on it (fire.lua). Returns nil when nothing is left to wake for.
 --
 -- Tickets are read whole (HGETALL into a field -> value table): the hash is a small listpack,
 -- and HMGET of absent fields would scan it once per field.
@@ -77,11 +78,14 @@ end
 local function next_wake_of(f, percents)
   local best = nil
   local acc = tonumber(f['acc'])
+  local closed = f['st'] == '6'
   for k = 1, 5 do
     local n = CLOCK[k]
-    local start, due = clock_times(f, n, acc)
-    local at = clock_wake(f, n, start, due, percents)
-    if at and (best == nil or at < best) then best = at end
+    if not closed or f[n[3]] then
+      local start, due = clock_times(f, n, acc)
+      local at = clock_wake(f, n, start, due, percents)
+      if at and (best == nil or at < best) then best = at end
+    end
   end
   return best
 end

@@ -4,7 +4,7 @@
 -- says) is re-armed. Our scripts arm and re-arm atomically, so this finds work only after a
 -- lost write (AOF everysec after a Redis crash), a manual repair or a bug; it is the safety net
 -- ENGINEERING.md asks for. Vanished tickets are skipped; a CLOSED ticket is re-armed only for a
--- clock met late whose breach is not recorded yet (what fire.lua still does for it).
+-- clock met late whose breach is not recorded yet (the wake-up rule, wake.lua).
 --
 -- KEYS[1] timers {s}:timers   KEYS[2] acceptance index {s}:idx:accepted
 -- ARGV[1] offset into the index   ARGV[2] how many to look at
@@ -19,20 +19,7 @@ for _, id in ipairs(ids) do
   local tkey = tag .. ':t:' .. id
   local f = redis.call('TYPE', tkey)['ok'] == 'hash' and hash_map(redis.call('HGETALL', tkey))
   if f then
-    local wake
-    if f['st'] == '6' then
-      local acc = tonumber(f['acc'])
-      for k = 1, 5 do
-        local n = CLOCK[k]
-        if f[n[3]] then  -- met: clock_wake gives its met time if late and not yet recorded
-          local start, due = clock_times(f, n, acc)
-          local at = clock_wake(f, n, start, due, {})
-          if at and (wake == nil or at < wake) then wake = at end
-        end
-      end
-    else
-      wake = next_wake_of(f, parse_percents(f['wp']))
-    end
+    local wake = next_wake_of(f, parse_percents(f['wp']))
     local armed = tonumber(redis.call('ZSCORE', KEYS[1], id))
     if wake and (armed == nil or armed > wake) then
       redis.call('ZADD', KEYS[1], wake, id)
