@@ -1,6 +1,7 @@
 #include "common/event_entry.h"
 
 #include <map>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -10,11 +11,81 @@
 
 namespace dispatch {
 
-std::string StoredEventBytes(const v1::TicketEvent& event) {
-  if (event.ticket_id().empty() && event.event_id().empty()) return event.SerializeAsString();
+namespace {
+
+bool SameMessage(const google::protobuf::Message& a, const google::protobuf::Message& b) {
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+std::string AcceptedActor(const v1::Complaint& c) {
+  return absl::StrCat("channel:", v1::Channel_Name(c.channel()));
+}
+
+// What a calendar clock's deadline is when nothing moved it: start + target.
+std::optional<google::protobuf::Timestamp> PlainDeadline(const v1::SlaClock& c) {
+  if (!c.has_target() || !c.has_started_at()) return std::nullopt;
+  return ToProto(FromProto(c.started_at()) + FromProto(c.target()));
+}
+
+// Leaves out of a TicketAccepted what `complaint` and the event already say; RestoreAccepted
+// puts back exactly that.
+void StripAccepted(const v1::Complaint& complaint, v1::TicketEvent* e) {
+  if (e->actor().id() == AcceptedActor(complaint) && e->actor().display_name().empty() &&
+      e->actor().unit_code().empty()) {
+    e->clear_actor();
+  }
+  v1::TicketAccepted* a = e->mutable_accepted();
+  if (a->channel() == complaint.channel()) a->clear_channel();
+  if (a->channel_work_order_id() == complaint.channel_work_order_id()) {
+    a->clear_channel_work_order_id();
+  }
+  if (a->category() == complaint.category()) a->clear_category();
+  if (a->has_location() == complaint.has_location() &&
+      SameMessage(a->location(), complaint.location())) {
+    a->clear_location();
+  }
+  for (v1::SlaClock& c : *a->mutable_clocks()) {
+    std::optional<google::protobuf::Timestamp> plain = PlainDeadline(c);
+    if (plain && c.has_deadline() && SameMessage(*plain, c.deadline())) c.clear_deadline();
+    if (c.has_started_at() && e->has_occurred_at() &&
+        SameMessage(c.started_at(), e->occurred_at())) {
+      c.clear_started_at();
+    }
+  }
+}
+
+void RestoreAccepted(const v1::Complaint& complaint, v1::TicketEvent* e) {
+  if (!e->has_actor()) e->mutable_actor()->set_id(AcceptedActor(complaint));
+  v1::TicketAccepted* a = e->mutable_accepted();
+  if (a->channel() == v1::CHANNEL_UNSPECIFIED) a->set_channel(complaint.channel());
+  if (a->channel_work_order_id().empty()) {
+    a->set_channel_work_order_id(complaint.channel_work_order_id());
+  }
+  if (a->category() == v1::CATEGORY_UNSPECIFIED) a->set_category(complaint.category());
+  if (!a->has_location() && complaint.has_location()) {
+    *a->mutable_location() = complaint.location();
+  }
+  for (v1::SlaClock& c : *a->mutable_clocks()) {
+    if (!c.has_started_at() && e->has_occurred_at()) *c.mutable_started_at() = e->occurred_at();
+    if (!c.has_deadline()) {
+      if (std::optional<google::protobuf::Timestamp> plain = PlainDeadline(c)) {
+        *c.mutable_deadline() = *plain;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string StoredEventBytes(const v1::TicketEvent& event, const v1::Complaint* complaint) {
+  bool strip_accepted = complaint != nullptr && event.has_accepted();
+  if (!strip_accepted && event.ticket_id().empty() && event.event_id().empty()) {
+    return event.SerializeAsString();
+  }
   v1::TicketEvent stored = event;
   stored.clear_ticket_id();
   stored.clear_event_id();
+  if (strip_accepted) StripAccepted(*complaint, &stored);
   return stored.SerializeAsString();
 }
 
@@ -71,6 +142,13 @@ absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
   if (f.count("pb")) {
     if (!e.ParseFromString(str("pb"))) return corrupt(absl::StrCat(out.entry_id, ": bad pb"));
     add_ids();
+    if (f.count("c") && e.has_accepted()) {
+      v1::Complaint complaint;
+      if (!complaint.ParseFromString(str("c"))) {
+        return corrupt(absl::StrCat(out.entry_id, ": bad complaint"));
+      }
+      RestoreAccepted(complaint, &e);
+    }
     return out;
   }
   // The timer engine's compact form: e = "<version>|<at>|<clock>|<due>|<per type...>".

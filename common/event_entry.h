@@ -13,6 +13,15 @@
 // entry's `ticket` and "<ticket>:<version>:<type>"; ~60 bytes an event): StoredEventBytes does
 // that, DecodeEventEntry puts them back. DecodeEventEntry turns either form into the same
 // TicketEvent, so readers (routing, history, watch, tests, benches) never care which.
+//
+// The TicketAccepted entry also holds the ticket's complaint, field `c` (the serialized
+// dispatch.v1.Complaint as submitted): it is the only copy of the complaint (the ticket hash's
+// `e0` names the entry; TicketStore::Get reads it from there), so the events streams must never
+// be trimmed past a live ticket's acceptance. Its `pb` leaves out what the complaint and the
+// event itself already say: the channel, work order, category and location, the actor
+// "channel:<Channel>", each clock's start (the acceptance) and a calendar clock's deadline
+// (start + target). Each part is left out only when it equals what DecodeEventEntry rebuilds,
+// so the decoded event is always the one written (tests/common/event_entry_test.cc).
 #ifndef DISPATCH_COMMON_EVENT_ENTRY_H_
 #define DISPATCH_COMMON_EVENT_ENTRY_H_
 
@@ -22,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "common/redis/redis_client.h"
 #include "dispatch/v1/events.pb.h"
+#include "dispatch/v1/types.pb.h"
 
 namespace dispatch {
 
@@ -33,8 +43,10 @@ struct EventEntry {
 };
 
 // The bytes to store as `pb` for `event`, without its ticket_id and event_id (writers need
-// not set them).
-std::string StoredEventBytes(const v1::TicketEvent& event);
+// not set them). For a TicketAccepted stored with its complaint (`c`), pass the complaint:
+// what it repeats is left out too.
+std::string StoredEventBytes(const v1::TicketEvent& event,
+                             const v1::Complaint* complaint = nullptr);
 
 // The id of the newest entry of every shard's event stream ("0-0" for an empty one), read in
 // one round of concurrent reads: where a reader that wants only what comes next starts.

@@ -51,9 +51,6 @@ std::string IdempotencyKey(int channel, absl::string_view work_order_id,
 std::string IdempotencyRecord(int shard, absl::string_view idempotency_key);
 // {s}:t:<ticket id>           hash, the ticket's state (fields in common/ticket_record.h)
 std::string Ticket(int shard, absl::string_view ticket_id);
-// {s}:c:<ticket id>           string, the serialized dispatch.v1.Complaint (immutable; kept
-//                             out of the hash so the hash stays small and listpack-encoded)
-std::string Complaint(int shard, absl::string_view ticket_id);
 // {s}:timers                  zset of ticket ids scored by the ticket's next wake-up (unix ms):
 //                             the earliest deadline among its open clocks. One entry per open
 //                             ticket; whoever handles a wake-up re-arms the next one.
@@ -61,7 +58,9 @@ std::string Timers(int shard);
 // {s}:idx:accepted            zset of ticket ids scored by acceptance time (unix ms): the time
 //                             index that list views page through
 std::string AcceptedIndex(int shard);
-// {s}:events                  stream of TicketEvent (the outbox)
+// {s}:events                  stream of TicketEvent (the outbox; common/event_entry.h). Also
+//                             the only copy of each complaint, in its TicketAccepted entry:
+//                             never trim it past a live ticket's acceptance.
 std::string Events(int shard);
 // {s}:load                    hash handler id -> tickets assigned to them in this shard
 std::string HandlerLoad(int shard);

@@ -1,7 +1,8 @@
 // The stored form of a ticket: one small Redis hash per ticket (keys::Ticket), so that Lua
 // scripts can read and change the state they need (status, version, clock deadlines) field by
-// field. The immutable complaint is a separate string key (keys::Complaint), which keeps the
-// hash's values short and the hash listpack-encoded (compact).
+// field. The immutable complaint is kept out of the hash, in the ticket's TicketAccepted stream
+// entry (`e0`; common/event_entry.h), which keeps the hash's values short and the hash
+// listpack-encoded (compact).
 //
 //   st    TicketStatus number     ver   version               pri   Priority number
 //   acc   accepted (unix ms)      upd   updated (unix ms; absent = acc)   pol   SLA policy version

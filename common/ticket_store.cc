@@ -41,14 +41,14 @@ v1::TicketEvent AcceptedEvent(const v1::Ticket& ticket, const v1::Complaint& com
   return e;
 }
 
-void TicketStore::Create(const v1::Ticket& ticket, const std::string& complaint_bytes, int shard,
+void TicketStore::Create(const v1::Ticket& ticket, const v1::Complaint& complaint,
+                         const std::string& complaint_bytes, int shard,
                          const std::string& idem_key, const std::string& fingerprint,
                          const v1::TicketEvent& accepted,
                          std::function<void(absl::StatusOr<CreateResult>)> done) {
   const std::string& id = ticket.ticket_id();
   std::vector<std::string> keys = {keys::IdempotencyRecord(shard, idem_key),
                                    keys::Ticket(shard, id),
-                                   keys::Complaint(shard, id),
                                    keys::Timers(shard),
                                    keys::AcceptedIndex(shard),
                                    keys::Events(shard)};
@@ -60,7 +60,7 @@ void TicketStore::Create(const v1::Ticket& ticket, const std::string& complaint_
   args.push_back(std::to_string(absl::ToUnixMillis(ticket_record::NextWakeUp(ticket))));
   args.push_back(std::to_string(ToUnixMs(ticket.accepted_at())));
   args.push_back(complaint_bytes);
-  args.push_back(StoredEventBytes(accepted));
+  args.push_back(StoredEventBytes(accepted, &complaint));
   for (auto& [k, v] : fields) {
     args.push_back(std::move(k));
     args.push_back(std::move(v));
@@ -91,7 +91,7 @@ void TicketStore::Get(const std::string& ticket_id,
     return done(absl::InvalidArgumentError(absl::StrCat(
         "ticket_id: \"", ticket_id, "\" is not a ticket id (want e.g. T20261122-042-7KQ2M9XZ)")));
   }
-  redis_->Eval(GetScript(), {keys::Ticket(*shard, ticket_id), keys::Complaint(*shard, ticket_id)},
+  redis_->Eval(GetScript(), {keys::Ticket(*shard, ticket_id), keys::Events(*shard)},
                {}, [ticket_id, done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
                     if (!reply.ok()) return done(reply.status());
                     if (!reply->is_array() || reply->elements.size() != 2) {

@@ -2,9 +2,10 @@
 // common/ticket_record.h), shared by the services.
 //
 // Create() is one Lua script (common/lua/submit.lua): the idempotency record, the
-// ticket hash, the complaint, the ticket's timer, the acceptance-time index and the TicketAccepted
-// event are written together or not at all, so no half-written ticket and no unarmed timer can
-// exist. Get() reads hash and complaint in one script (lua/get.lua), a consistent snapshot.
+// ticket hash, the ticket's timer, the acceptance-time index and the TicketAccepted event, which
+// holds the complaint (common/event_entry.h), are written together or not at all, so no
+// half-written ticket and no unarmed timer can exist. Get() reads the hash and the complaint in
+// one script (lua/get.lua), a consistent snapshot.
 // Thread-safe; callbacks run on Redis client threads.
 #ifndef DISPATCH_COMMON_TICKET_STORE_H_
 #define DISPATCH_COMMON_TICKET_STORE_H_
@@ -40,8 +41,10 @@ class TicketStore {
   explicit TicketStore(redis::Client* redis) : redis_(redis) {}
 
   // `ticket` must have its id (whose shard is `shard`), clocks and all fields set;
-  // `complaint_bytes` is ticket.complaint() serialized.
-  void Create(const v1::Ticket& ticket, const std::string& complaint_bytes, int shard,
+  // `complaint` is the complaint as submitted and `complaint_bytes` its serialization (the
+  // caller has it for the fingerprint); `accepted` is AcceptedEvent(ticket, complaint).
+  void Create(const v1::Ticket& ticket, const v1::Complaint& complaint,
+              const std::string& complaint_bytes, int shard,
               const std::string& idempotency_key,
               const std::string& fingerprint, const v1::TicketEvent& accepted,
               std::function<void(absl::StatusOr<CreateResult>)> done);

@@ -3,21 +3,21 @@
 --
 -- KEYS[1] idempotency record   {s}:idem:<key>      string "<ticket id> <fingerprint>"
 -- KEYS[2] ticket               {s}:t:<id>          hash (common/ticket_record.h)
--- KEYS[3] complaint            {s}:c:<id>          string, serialized dispatch.v1.Complaint
--- KEYS[4] timers               {s}:timers          zset <id> -> next wake-up (unix ms)
--- KEYS[5] acceptance index     {s}:idx:accepted    zset <id> -> accepted (unix ms)
--- KEYS[6] event stream         {s}:events          stream (the outbox)
+-- KEYS[3] timers               {s}:timers          zset <id> -> next wake-up (unix ms)
+-- KEYS[4] acceptance index     {s}:idx:accepted    zset <id> -> accepted (unix ms)
+-- KEYS[5] event stream         {s}:events          stream (the outbox)
 -- ARGV[1] ticket id   ARGV[2] fingerprint   ARGV[3] next wake-up ms   ARGV[4] accepted ms
--- ARGV[5] serialized complaint   ARGV[6] serialized dispatch.v1.TicketEvent (TicketAccepted)
+-- ARGV[5] serialized complaint   ARGV[6] the TicketAccepted as stored (common/event_entry.h)
 -- ARGV[7..] the ticket hash's field/value pairs.
+-- The complaint is stored once, in the TicketAccepted entry (field c); the hash's e0 names it.
 --
 -- Returns {"created", id, event stream id} | {"duplicate", id, fingerprint} | {"collision"}.
 -- The script writes everything or nothing. Redis refuses it as a whole when out of memory
 -- (it has a shebang line); the only write that can fail later is one on a key of the wrong
 -- type, so the writes that can meet one (the sorted sets and the stream) go first, and one that
--- fails undoes the ones before it. The string keys and the new hash cannot fail.
+-- fails undoes the ones before it. The string key and the new hash cannot fail.
 -- The common case, a new work order, costs one call: nothing of it exists yet.
-if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) > 0 then
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
   local record = redis.call('GET', KEYS[1])
   if not record then return {'collision'} end
   local sep = string.find(record, ' ', 1, true)
@@ -34,21 +34,23 @@ local function failed(reply, key)
   end
   return nil
 end
-local err = failed(redis.pcall('ZADD', KEYS[4], ARGV[3], id), KEYS[4])
+local err = failed(redis.pcall('ZADD', KEYS[3], ARGV[3], id), KEYS[3])
 if err then return err end
-err = failed(redis.pcall('ZADD', KEYS[5], ARGV[4], id), KEYS[5])
+err = failed(redis.pcall('ZADD', KEYS[4], ARGV[4], id), KEYS[4])
 if err then
+  redis.call('ZREM', KEYS[3], id)
+  return err
+end
+local event_id = redis.pcall('XADD', KEYS[5], '*', 'type', 'accepted', 'ticket', id,
+                             'pb', ARGV[6], 'c', ARGV[5])
+err = failed(event_id, KEYS[5])
+if err then
+  redis.call('ZREM', KEYS[3], id)
   redis.call('ZREM', KEYS[4], id)
   return err
 end
-local event_id = redis.pcall('XADD', KEYS[6], '*', 'type', 'accepted', 'ticket', id, 'pb', ARGV[6])
-err = failed(event_id, KEYS[6])
-if err then
-  redis.call('ZREM', KEYS[4], id)
-  redis.call('ZREM', KEYS[5], id)
-  return err
-end
-redis.call('MSET', KEYS[3], ARGV[5], KEYS[1], id .. ' ' .. ARGV[2])
--- e0: where the ticket's history starts in the shard's stream (GetTicketHistory reads from it).
+redis.call('SET', KEYS[1], id .. ' ' .. ARGV[2])
+-- e0: where the ticket's history starts in the shard's stream (GetTicketHistory reads from it),
+-- and the entry that holds its complaint.
 redis.call('HSET', KEYS[2], 'e0', event_id, unpack(ARGV, 7))
 return {'created', id, event_id}

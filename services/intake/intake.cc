@@ -48,7 +48,8 @@ struct Intake::Submission {
   v1::TicketEvent event;
   std::string idempotency_key;
   std::string fingerprint;
-  std::string complaint_bytes;  // as requested, before normalisation
+  v1::Complaint complaint;      // as requested
+  std::string complaint_bytes;  // its serialization
   std::string date;  // yyyymmdd of acceptance, local time
   int shard;
   bool work_order_id_empty = false;  // idempotent on request_id instead
@@ -71,6 +72,7 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
       keys::IdempotencyKey(c.channel(), c.channel_work_order_id(), req.request_id());
   s->shard = keys::ShardOf(s->idempotency_key);
   s->work_order_id_empty = c.channel_work_order_id().empty();
+  s->complaint = c;
   s->complaint_bytes = c.SerializeAsString();
   // Identifies the content of a complaint, so a re-send can be told from a conflicting one.
   // (Complaint has no map fields, so its serialization is deterministic.)
@@ -100,7 +102,7 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
   s->ticket.set_ticket_id(id);
   Submission& sub = *s;
   store_.Create(
-      sub.ticket, sub.complaint_bytes, sub.shard, sub.idempotency_key, sub.fingerprint, sub.event,
+      sub.ticket, sub.complaint, sub.complaint_bytes, sub.shard, sub.idempotency_key, sub.fingerprint, sub.event,
       [this, s = std::move(s), attempt](absl::StatusOr<TicketStore::CreateResult> r) mutable {
         if (!r.ok()) return s->done(r.status());
         switch (r->outcome) {
