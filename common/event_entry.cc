@@ -77,16 +77,26 @@ void RestoreAccepted(const v1::Complaint& complaint, v1::TicketEvent* e) {
 
 }  // namespace
 
-std::string StoredEventBytes(const v1::TicketEvent& event, const v1::Complaint* complaint) {
-  bool strip_accepted = complaint != nullptr && event.has_accepted();
-  if (!strip_accepted && event.ticket_id().empty() && event.event_id().empty()) {
-    return event.SerializeAsString();
-  }
+std::string StoredEventBytes(const v1::TicketEvent& event) {
+  if (event.ticket_id().empty() && event.event_id().empty()) return event.SerializeAsString();
   v1::TicketEvent stored = event;
   stored.clear_ticket_id();
   stored.clear_event_id();
-  if (strip_accepted) StripAccepted(*complaint, &stored);
   return stored.SerializeAsString();
+}
+
+StoredEvent StoredAcceptedEvent(const v1::TicketEvent& event, const v1::Complaint& complaint) {
+  v1::TicketEvent whole = event;
+  whole.clear_ticket_id();
+  whole.clear_event_id();
+  std::string whole_bytes = whole.SerializeAsString();
+  v1::TicketEvent compact = whole;
+  StripAccepted(complaint, &compact);
+  std::string compact_bytes = compact.SerializeAsString();
+  v1::TicketEvent rebuilt = std::move(compact);
+  RestoreAccepted(complaint, &rebuilt);
+  if (rebuilt.SerializeAsString() != whole_bytes) return {"pb", std::move(whole_bytes)};
+  return {"pc", std::move(compact_bytes)};
 }
 
 absl::StatusOr<std::vector<std::string>> EventStreamEnds(redis::Client* redis) {
@@ -102,14 +112,22 @@ absl::StatusOr<std::vector<std::string>> EventStreamEnds(redis::Client* redis) {
   return ends;
 }
 
-std::string EntryType(const redis::Reply& entry) {
+namespace {
+
+std::string EntryField(const redis::Reply& entry, absl::string_view name) {
   if (!entry.is_array() || entry.elements.size() != 2 || !entry.elements[1].is_array()) return "";
   const auto& fields = entry.elements[1].elements;
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-    if (fields[i].str == "type") return fields[i + 1].str;
+    if (fields[i].str == name) return fields[i + 1].str;
   }
   return "";
 }
+
+}  // namespace
+
+std::string EntryType(const redis::Reply& entry) { return EntryField(entry, "type"); }
+
+std::string EntryTicket(const redis::Reply& entry) { return EntryField(entry, "ticket"); }
 
 absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
   auto corrupt = [](const std::string& why) {
@@ -142,13 +160,16 @@ absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
   if (f.count("pb")) {
     if (!e.ParseFromString(str("pb"))) return corrupt(absl::StrCat(out.entry_id, ": bad pb"));
     add_ids();
-    if (f.count("c") && e.has_accepted()) {
-      v1::Complaint complaint;
-      if (!complaint.ParseFromString(str("c"))) {
-        return corrupt(absl::StrCat(out.entry_id, ": bad complaint"));
-      }
-      RestoreAccepted(complaint, &e);
+    return out;
+  }
+  if (f.count("pc")) {  // a TicketAccepted without what its complaint `c` says
+    v1::Complaint complaint;
+    if (!e.ParseFromString(str("pc")) || !e.has_accepted() || !f.count("c") ||
+        !complaint.ParseFromString(str("c"))) {
+      return corrupt(absl::StrCat(out.entry_id, ": bad compact TicketAccepted or complaint"));
     }
+    add_ids();
+    RestoreAccepted(complaint, &e);
     return out;
   }
   // The timer engine's compact form: e = "<version>|<at>|<clock>|<due>|<per type...>".

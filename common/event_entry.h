@@ -17,11 +17,12 @@
 // The TicketAccepted entry also holds the ticket's complaint, field `c` (the serialized
 // dispatch.v1.Complaint as submitted): it is the only copy of the complaint (the ticket hash's
 // `e0` names the entry; TicketStore::Get reads it from there), so the events streams must never
-// be trimmed past a live ticket's acceptance. Its `pb` leaves out what the complaint and the
-// event itself already say: the channel, work order, category and location, the actor
-// "channel:<Channel>", each clock's start (the acceptance) and a calendar clock's deadline
-// (start + target). Each part is left out only when it equals what DecodeEventEntry rebuilds,
-// so the decoded event is always the one written (tests/common/event_entry_test.cc).
+// be trimmed past a live ticket's acceptance. Its event is stored as `pc` ("pb, compact")
+// instead of `pb`: without what the complaint and the event already say (the channel, work
+// order, category and location, the actor "channel:<Channel>", each clock's start when it is
+// the acceptance, a calendar clock's deadline when it is start + target). The writer checks
+// that DecodeEventEntry rebuilds exactly the event it was given, and stores `pb` (the event
+// whole) when it would not; so the decoded event is always the one written.
 #ifndef DISPATCH_COMMON_EVENT_ENTRY_H_
 #define DISPATCH_COMMON_EVENT_ENTRY_H_
 
@@ -43,10 +44,20 @@ struct EventEntry {
 };
 
 // The bytes to store as `pb` for `event`, without its ticket_id and event_id (writers need
-// not set them). For a TicketAccepted stored with its complaint (`c`), pass the complaint:
-// what it repeats is left out too.
-std::string StoredEventBytes(const v1::TicketEvent& event,
-                             const v1::Complaint* complaint = nullptr);
+// not set them).
+std::string StoredEventBytes(const v1::TicketEvent& event);
+
+// A TicketAccepted `event` stored next to its `complaint` (field `c`): the field name, "pc"
+// (compact) or "pb", and the bytes to store under it.
+struct StoredEvent {
+  std::string field;
+  std::string bytes;
+};
+StoredEvent StoredAcceptedEvent(const v1::TicketEvent& event, const v1::Complaint& complaint);
+
+// The `ticket` field of `entry` (one element of an XRANGE/XREAD reply), without decoding the
+// event; "" if there is none.
+std::string EntryTicket(const redis::Reply& entry);
 
 // The id of the newest entry of every shard's event stream ("0-0" for an empty one), read in
 // one round of concurrent reads: where a reader that wants only what comes next starts.

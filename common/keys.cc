@@ -64,6 +64,9 @@ std::string IdempotencyRecord(int shard, absl::string_view key) {
 std::string Ticket(int shard, absl::string_view id) {
   return absl::StrCat(ShardTag(shard), ":t:", id);
 }
+std::string LegacyComplaint(int shard, absl::string_view id) {
+  return absl::StrCat(ShardTag(shard), ":c:", id);
+}
 std::string Timers(int shard) { return absl::StrCat(ShardTag(shard), ":timers"); }
 std::string AcceptedIndex(int shard) { return absl::StrCat(ShardTag(shard), ":idx:accepted"); }
 std::string Events(int shard) { return absl::StrCat(ShardTag(shard), ":events"); }

@@ -51,6 +51,10 @@ std::string IdempotencyKey(int channel, absl::string_view work_order_id,
 std::string IdempotencyRecord(int shard, absl::string_view idempotency_key);
 // {s}:t:<ticket id>           hash, the ticket's state (fields in common/ticket_record.h)
 std::string Ticket(int shard, absl::string_view ticket_id);
+// {s}:c:<ticket id>           string, the serialized dispatch.v1.Complaint of a ticket accepted
+//                             before the complaint moved into its TicketAccepted entry
+//                             (common/event_entry.h). Read only, by TicketStore::Get.
+std::string LegacyComplaint(int shard, absl::string_view ticket_id);
 // {s}:timers                  zset of ticket ids scored by the ticket's next wake-up (unix ms):
 //                             the earliest deadline among its open clocks. One entry per open
 //                             ticket; whoever handles a wake-up re-arms the next one.

@@ -54,13 +54,15 @@ void TicketStore::Create(const v1::Ticket& ticket, const v1::Complaint& complain
                                    keys::Events(shard)};
   ticket_record::Fields fields = ticket_record::Encode(ticket);
   std::vector<std::string> args;
-  args.reserve(6 + 2 * fields.size());
+  StoredEvent event = StoredAcceptedEvent(accepted, complaint);
+  args.reserve(7 + 2 * fields.size());
   args.push_back(id);
   args.push_back(fingerprint);
   args.push_back(std::to_string(absl::ToUnixMillis(ticket_record::NextWakeUp(ticket))));
   args.push_back(std::to_string(ToUnixMs(ticket.accepted_at())));
   args.push_back(complaint_bytes);
-  args.push_back(StoredEventBytes(accepted, &complaint));
+  args.push_back(std::move(event.field));
+  args.push_back(std::move(event.bytes));
   for (auto& [k, v] : fields) {
     args.push_back(std::move(k));
     args.push_back(std::move(v));
@@ -91,7 +93,9 @@ void TicketStore::Get(const std::string& ticket_id,
     return done(absl::InvalidArgumentError(absl::StrCat(
         "ticket_id: \"", ticket_id, "\" is not a ticket id (want e.g. T20261122-042-7KQ2M9XZ)")));
   }
-  redis_->Eval(GetScript(), {keys::Ticket(*shard, ticket_id), keys::Events(*shard)},
+  redis_->Eval(GetScript(),
+               {keys::Ticket(*shard, ticket_id), keys::Events(*shard),
+                keys::LegacyComplaint(*shard, ticket_id)},
                {}, [ticket_id, done = std::move(done)](absl::StatusOr<redis::Reply> reply) {
                     if (!reply.ok()) return done(reply.status());
                     if (!reply->is_array() || reply->elements.size() != 2) {
@@ -102,6 +106,12 @@ void TicketStore::Get(const std::string& ticket_id,
                     if (absl::IsNotFound(ticket.status())) {
                       return done(absl::NotFoundError(
                           absl::StrCat("ticket_id: no ticket ", ticket_id)));
+                    }
+                    if (ticket.ok() && reply->elements[1].is_nil()) {
+                      // Never expected: the complaint's entry was trimmed or deleted.
+                      return done(absl::DataLossError(absl::StrCat(
+                          "ticket ", ticket_id, ": its complaint is missing (the stream entry ",
+                          "e0 of its TicketAccepted event is gone)")));
                     }
                     done(std::move(ticket));
                   });

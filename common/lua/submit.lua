@@ -7,8 +7,9 @@
 -- KEYS[4] acceptance index     {s}:idx:accepted    zset <id> -> accepted (unix ms)
 -- KEYS[5] event stream         {s}:events          stream (the outbox)
 -- ARGV[1] ticket id   ARGV[2] fingerprint   ARGV[3] next wake-up ms   ARGV[4] accepted ms
--- ARGV[5] serialized complaint   ARGV[6] the TicketAccepted as stored (common/event_entry.h)
--- ARGV[7..] the ticket hash's field/value pairs.
+-- ARGV[5] serialized complaint   ARGV[6], ARGV[7] the TicketAccepted's field name ("pc" or
+-- "pb") and bytes (StoredAcceptedEvent, common/event_entry.h)   ARGV[8..] the ticket hash's
+-- field/value pairs.
 -- The complaint is stored once, in the TicketAccepted entry (field c); the hash's e0 names it.
 --
 -- Returns {"created", id, event stream id} | {"duplicate", id, fingerprint} | {"collision"}.
@@ -23,7 +24,7 @@ if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
   local sep = string.find(record, ' ', 1, true)
   return {'duplicate', string.sub(record, 1, sep - 1), string.sub(record, sep + 1)}
 end
-if #ARGV < 8 or #ARGV % 2 ~= 0 then
+if #ARGV < 9 or #ARGV % 2 ~= 1 then
   return redis.error_reply('submit.lua: malformed arguments')
 end
 
@@ -42,7 +43,7 @@ if err then
   return err
 end
 local event_id = redis.pcall('XADD', KEYS[5], '*', 'type', 'accepted', 'ticket', id,
-                             'pb', ARGV[6], 'c', ARGV[5])
+                             ARGV[6], ARGV[7], 'c', ARGV[5])
 err = failed(event_id, KEYS[5])
 if err then
   redis.call('ZREM', KEYS[3], id)
@@ -52,5 +53,5 @@ end
 redis.call('SET', KEYS[1], id .. ' ' .. ARGV[2])
 -- e0: where the ticket's history starts in the shard's stream (GetTicketHistory reads from it),
 -- and the entry that holds its complaint.
-redis.call('HSET', KEYS[2], 'e0', event_id, unpack(ARGV, 7))
+redis.call('HSET', KEYS[2], 'e0', event_id, unpack(ARGV, 8))
 return {'created', id, event_id}

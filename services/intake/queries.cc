@@ -46,10 +46,14 @@ void ScanHistory(redis::Client* redis, std::shared_ptr<HistoryScan> s) {
       [redis, s](absl::StatusOr<redis::Reply> r) {
         if (!r.ok()) return s->done(r.status());
         for (const redis::Reply& item : r->elements) {
+          if (!item.is_array() || item.elements.empty()) {
+            return s->done(absl::DataLossError("history: an event entry is not [id, fields]"));
+          }
+          s->from = absl::StrCat("(", item.elements[0].str);
+          // Other tickets' entries are skipped undecoded (and so are their complaints).
+          if (EntryTicket(item) != s->ticket_id) continue;
           auto entry = DecodeEventEntry(item);
           if (!entry.ok()) return s->done(entry.status());
-          s->from = absl::StrCat("(", entry->entry_id);
-          if (entry->ticket_id != s->ticket_id) continue;
           int64_t version = entry->event.ticket_version();
           *s->response.add_events() = std::move(entry->event);
           if (version >= s->current_version) return s->done(std::move(s->response));

@@ -190,6 +190,13 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
         e.event = std::move(decoded->event);
         entries.push_back(std::move(e));
       } else {
+        if (!decoded.ok() && EntryType(item) == "accepted") {
+          // Nothing to route by (a damaged entry): the ticket stays ACCEPTED until a
+          // dispatcher routes it; its assign clock's breach shows it to the operators.
+          fprintf(stderr, "routing: shard %d: cannot decode TicketAccepted %s (%s); "
+                       "acknowledged, the ticket is left for a dispatcher\n",
+                       shard, e.entry_id.c_str(), decoded.status().ToString().c_str());
+        }
         ignored.emplace_back(shard, e.entry_id);
       }
     }

@@ -1,18 +1,33 @@
-// The stored form of events (common/event_entry.h): what is left out when stored comes back
-// exactly on decoding, and only what can come back exactly is left out.
+// The stored form of a TicketAccepted (common/event_entry.h): stored next to its complaint it
+// leaves out what the complaint and the event say already, and decoding gives back exactly the
+// event intake built, whatever the policy; when leaving something out would change the event,
+// the event is stored whole.
 #include "common/event_entry.h"
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
+#include "common/config.h"
 #include "common/proto_time.h"
 #include "common/testing/sample_complaint.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/time.h"
 #include "common/ticket_store.h"
 #include "gtest/gtest.h"
+#include "services/escalation/sla_policy.h"
+#include "services/escalation/work_calendar.h"
 
 namespace dispatch {
 namespace {
+
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::Shanghai;
+
+constexpr char kId[] = "T20261123-007-AAAAAAAA";
 
 redis::Reply Str(std::string s) {
   redis::Reply r;
@@ -21,14 +36,14 @@ redis::Reply Str(std::string s) {
   return r;
 }
 
-// One XRANGE element: [id, [type, accepted, ticket, <id>, pb, <stored>, c, <complaint>]].
-redis::Reply AcceptedEntry(const std::string& ticket_id, const std::string& pb,
-                           const std::string& complaint) {
+// One XRANGE element as submit.lua writes it: [id, [type, accepted, ticket, <id>, <pc|pb>,
+// <event>, c, <complaint>]].
+redis::Reply AcceptedEntry(const StoredEvent& stored, const std::string& complaint) {
   redis::Reply fields;
   fields.type = redis::Reply::Type::kArray;
   for (const std::string& s : {std::string("type"), std::string("accepted"),
-                               std::string("ticket"), ticket_id, std::string("pb"), pb,
-                               std::string("c"), complaint}) {
+                               std::string("ticket"), std::string(kId), stored.field,
+                               stored.bytes, std::string("c"), complaint}) {
     fields.elements.push_back(Str(s));
   }
   redis::Reply entry;
@@ -38,46 +53,18 @@ redis::Reply AcceptedEntry(const std::string& ticket_id, const std::string& pb,
   return entry;
 }
 
-const char kId[] = "T20261123-007-AAAAAAAA";
-
-// A ticket as intake accepts it: three clocks from acceptance, the last on working days.
-v1::Ticket AcceptedTicket() {
-  const absl::Time accepted = absl::FromUnixMillis(1795409794931);
+// The ticket intake builds for `complaint` accepted at `at` under `policy`.
+v1::Ticket Accepted(const SlaPolicy& policy, const v1::Complaint& complaint, absl::Time at) {
   v1::Ticket t;
   t.set_ticket_id(kId);
   t.set_version(1);
-  t.set_priority(v1::PRIORITY_NORMAL);
-  *t.mutable_accepted_at() = ToProto(accepted);
-  t.set_sla_policy_version("default-333");
-  int kind = v1::CLOCK_KIND_ASSIGN;
-  for (absl::Duration target : {absl::Minutes(30), absl::Hours(3)}) {
-    v1::SlaClock* c = t.add_clocks();
-    c->set_kind(static_cast<v1::ClockKind>(kind++));
-    *c->mutable_target() = ToProto(target);
-    c->set_day_basis(v1::DAY_BASIS_CALENDAR);
-    c->set_round(1);
-    c->add_warn_percent(50);
-    *c->mutable_started_at() = ToProto(accepted);
-    *c->mutable_deadline() = ToProto(accepted + target);
+  t.set_priority(SlaPolicy::EffectivePriority(complaint.category(), complaint.priority()));
+  *t.mutable_accepted_at() = ToProto(at);
+  t.set_sla_policy_version(policy.version());
+  for (v1::SlaClock& c : policy.ClocksFor(complaint.category(), complaint.priority(), at)) {
+    *t.add_clocks() = std::move(c);
   }
-  v1::SlaClock* resolve = t.add_clocks();
-  resolve->set_kind(v1::CLOCK_KIND_RESOLVE);
-  resolve->set_target_working_days(3);
-  resolve->set_day_basis(v1::DAY_BASIS_WORKING);
-  resolve->set_round(1);
-  *resolve->mutable_started_at() = ToProto(accepted);
-  *resolve->mutable_deadline() = ToProto(accepted + absl::Hours(24 * 5 + 3));
   return t;
-}
-
-v1::TicketEvent RoundTrip(const v1::TicketEvent& e, const v1::Complaint& complaint,
-                          std::string* stored = nullptr) {
-  std::string pb = StoredEventBytes(e, &complaint);
-  if (stored != nullptr) *stored = pb;
-  absl::StatusOr<EventEntry> decoded =
-      DecodeEventEntry(AcceptedEntry(kId, pb, complaint.SerializeAsString()));
-  EXPECT_TRUE(decoded.ok()) << decoded.status();
-  return decoded.ok() ? decoded->event : v1::TicketEvent();
 }
 
 v1::TicketEvent WithIds(v1::TicketEvent e) {
@@ -86,45 +73,123 @@ v1::TicketEvent WithIds(v1::TicketEvent e) {
   return e;
 }
 
-TEST(EventEntry, TheAcceptedEventStoredWithItsComplaintDecodesToTheEventIntakeBuilt) {
-  v1::Complaint complaint = testing::HotlineComplaint("WO-1").complaint();
-  v1::TicketEvent e = AcceptedEvent(AcceptedTicket(), complaint);
-  std::string stored;
-  v1::TicketEvent back = RoundTrip(e, complaint, &stored);
-  EXPECT_EQ(back.SerializeAsString(), WithIds(e).SerializeAsString())
-      << back.DebugString() << "\nwant\n" << e.DebugString();
-  // What the complaint repeats is not stored twice: the stored event is under half the full one.
-  EXPECT_LT(stored.size() * 2, e.SerializeAsString().size()) << stored.size();
+// Stores `e` with `complaint`, decodes it, and checks it comes back byte for byte.
+StoredEvent ExpectRoundTrip(const v1::TicketEvent& e, const v1::Complaint& complaint) {
+  StoredEvent stored = StoredAcceptedEvent(e, complaint);
+  absl::StatusOr<EventEntry> decoded =
+      DecodeEventEntry(AcceptedEntry(stored, complaint.SerializeAsString()));
+  EXPECT_TRUE(decoded.ok()) << decoded.status();
+  if (decoded.ok()) {
+    EXPECT_EQ(decoded->event.SerializeAsString(), WithIds(e).SerializeAsString())
+        << decoded->event.DebugString() << "\nwant\n" << e.DebugString();
+  }
+  return stored;
 }
 
-TEST(EventEntry, WhatDiffersFromTheComplaintOrFromTheRuleIsStoredAsItIs) {
+std::shared_ptr<const WorkCalendar> Calendar2026() {
+  config::v1::HolidayCalendar year;
+  EXPECT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/calendar/2026.textproto", &year),
+              IsOk());
+  auto c = WorkCalendar::FromConfig({year});
+  EXPECT_THAT(c, IsOk());
+  return std::make_shared<WorkCalendar>(*std::move(c));
+}
+
+TEST(StoredAcceptedEvent, AHotlineComplaintsEventIsStoredCompactAndDecodesToTheEventIntakeBuilt) {
   v1::Complaint complaint = testing::HotlineComplaint("WO-1").complaint();
-  v1::TicketEvent e = AcceptedEvent(AcceptedTicket(), complaint);
-  e.mutable_actor()->set_id("dispatcher:d7");                     // not the channel
-  e.mutable_accepted()->set_channel_work_order_id("WO-other");    // not the complaint's
-  e.mutable_accepted()->set_category(v1::CATEGORY_FIRE_SAFETY);   // reclassified
+  v1::TicketEvent e =
+      AcceptedEvent(Accepted(SlaPolicy::Default(), complaint, Shanghai(2026, 11, 23, 9, 0)),
+                    complaint);
+  StoredEvent stored = ExpectRoundTrip(e, complaint);
+  EXPECT_EQ(stored.field, "pc");
+  // What the complaint repeats is not stored twice: the compact event is under half the whole.
+  EXPECT_LT(stored.bytes.size() * 2, e.SerializeAsString().size()) << stored.bytes.size();
+}
+
+TEST(StoredAcceptedEvent, EmergencyAndWorkingDayClocksComeBackAsTheyWere) {
+  v1::Complaint emergency = testing::HotlineComplaint("WO-2").complaint();
+  emergency.set_priority(v1::PRIORITY_EMERGENCY);
+  absl::Time at = absl::FromUnixMillis(1795409794931);  // an odd millisecond
+  EXPECT_EQ(ExpectRoundTrip(AcceptedEvent(Accepted(SlaPolicy::Default(), emergency, at),
+                                          emergency),
+                            emergency)
+                .field,
+            "pc");
+
+  config::v1::SlaPolicy working;
+  working.mutable_defaults()->set_resolve_day_basis(v1::DAY_BASIS_WORKING);
+  working.mutable_defaults()->set_resolve_working_days(3);
+  auto policy = SlaPolicy::FromConfig(working, Calendar2026(), testing::ShanghaiZone());
+  ASSERT_THAT(policy, IsOk());
+  v1::Complaint c = testing::HotlineComplaint("WO-3").complaint();
+  // 17:50 on the eve of National Day: the resolve deadline is not start + any duration.
+  v1::TicketEvent e = AcceptedEvent(Accepted(*policy, c, Shanghai(2026, 9, 30, 17, 50)), c);
+  ASSERT_EQ(e.accepted().clocks(2).day_basis(), v1::DAY_BASIS_WORKING);
+  EXPECT_EQ(ExpectRoundTrip(e, c).field, "pc");
+}
+
+TEST(StoredAcceptedEvent, PartsThatDifferFromTheComplaintOrTheRuleAreKept) {
+  v1::Complaint complaint = testing::HotlineComplaint("WO-1").complaint();
+  v1::TicketEvent e = AcceptedEvent(
+      Accepted(SlaPolicy::Default(), complaint, Shanghai(2026, 11, 23, 9, 0)), complaint);
+  e.mutable_actor()->set_id("dispatcher:d7");                    // not the channel
+  e.mutable_accepted()->set_channel_work_order_id("WO-other");   // not the complaint's
+  e.mutable_accepted()->set_category(v1::CATEGORY_FIRE_SAFETY);  // reclassified
   e.mutable_accepted()->mutable_location()->set_address("elsewhere");
   v1::SlaClock* assign = e.mutable_accepted()->mutable_clocks(0);
   *assign->mutable_deadline() = ToProto(FromProto(assign->deadline()) + absl::Minutes(1));
   *e.mutable_accepted()->mutable_clocks(1)->mutable_started_at() =
       ToProto(FromProto(e.occurred_at()) + absl::Milliseconds(1));
-  EXPECT_EQ(RoundTrip(e, complaint).SerializeAsString(), WithIds(e).SerializeAsString());
+  EXPECT_EQ(ExpectRoundTrip(e, complaint).field, "pc");
 }
 
-TEST(EventEntry, AnEmptyLocationIsNotConfusedWithNone) {
+TEST(StoredAcceptedEvent, AnEventMissingWhatTheComplaintHasIsStoredWhole) {
+  v1::Complaint complaint = testing::HotlineComplaint("WO-1").complaint();
+  const v1::TicketEvent intake = AcceptedEvent(
+      Accepted(SlaPolicy::Default(), complaint, Shanghai(2026, 11, 23, 9, 0)), complaint);
+  // Each of these would come back filled in from the complaint or the rule if left out.
+  std::vector<std::pair<std::string, std::function<void(v1::TicketEvent*)>>> cases = {
+      {"no actor", [](v1::TicketEvent* e) { e->clear_actor(); }},
+      {"no work order", [](v1::TicketEvent* e) {
+         e->mutable_accepted()->clear_channel_work_order_id();
+       }},
+      {"no category", [](v1::TicketEvent* e) { e->mutable_accepted()->clear_category(); }},
+      {"no channel", [](v1::TicketEvent* e) { e->mutable_accepted()->clear_channel(); }},
+      {"no location", [](v1::TicketEvent* e) { e->mutable_accepted()->clear_location(); }},
+      {"a clock without a start", [](v1::TicketEvent* e) {
+         e->mutable_accepted()->mutable_clocks(0)->clear_started_at();
+       }},
+      {"a clock without a deadline", [](v1::TicketEvent* e) {
+         e->mutable_accepted()->mutable_clocks(1)->clear_deadline();
+       }},
+  };
+  for (const auto& [what, change] : cases) {
+    SCOPED_TRACE(what);
+    v1::TicketEvent e = intake;
+    change(&e);
+    EXPECT_EQ(ExpectRoundTrip(e, complaint).field, "pb");
+  }
+}
+
+TEST(StoredAcceptedEvent, AComplaintWithoutLocationIsNotConfusedWithAnEmptyOne) {
   v1::Complaint complaint = testing::HotlineComplaint("WO-1").complaint();
   complaint.clear_location();
-  v1::TicketEvent e = AcceptedEvent(AcceptedTicket(), complaint);
-  ASSERT_TRUE(e.accepted().has_location());
-  EXPECT_EQ(RoundTrip(e, complaint).SerializeAsString(), WithIds(e).SerializeAsString());
+  v1::TicketEvent e = AcceptedEvent(
+      Accepted(SlaPolicy::Default(), complaint, Shanghai(2026, 11, 23, 9, 0)), complaint);
+  ASSERT_TRUE(e.accepted().has_location());  // intake sets an empty one
+  ExpectRoundTrip(e, complaint);
   e.mutable_accepted()->clear_location();
-  EXPECT_EQ(RoundTrip(e, complaint).SerializeAsString(), WithIds(e).SerializeAsString());
+  ExpectRoundTrip(e, complaint);
 }
 
-TEST(EventEntry, AComplaintThatCannotBeParsedIsDataLoss) {
+TEST(StoredAcceptedEvent, ACompactEventWithADamagedComplaintIsDataLoss) {
   v1::Complaint complaint = testing::HotlineComplaint("WO-1").complaint();
-  std::string pb = StoredEventBytes(AcceptedEvent(AcceptedTicket(), complaint), &complaint);
-  absl::StatusOr<EventEntry> decoded = DecodeEventEntry(AcceptedEntry(kId, pb, "\xff\xff"));
+  StoredEvent stored = StoredAcceptedEvent(
+      AcceptedEvent(Accepted(SlaPolicy::Default(), complaint, Shanghai(2026, 11, 23, 9, 0)),
+                    complaint),
+      complaint);
+  ASSERT_EQ(stored.field, "pc");
+  absl::StatusOr<EventEntry> decoded = DecodeEventEntry(AcceptedEntry(stored, "\xff\xff"));
   EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss);
 }
 

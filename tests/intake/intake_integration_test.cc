@@ -211,16 +211,16 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   EXPECT_EQ(indexed->str, std::to_string(accepted_ms));
   auto events = redis_->ExecuteSync({"XRANGE", keys::Events(shard), "-", "+"});
   ASSERT_EQ(events->elements.size(), 1u);
-  // [type, accepted, ticket, <id>, pb, <event>, c, <complaint>]
+  // [type, accepted, ticket, <id>, pc, <compact event>, c, <complaint>]
   const auto& fields = events->elements[0].elements[1].elements;
   ASSERT_EQ(fields.size(), 8u);
   EXPECT_EQ(fields[3].str, id);
+  EXPECT_EQ(fields[4].str, "pc");
   // The entry holds the only copy of the complaint, as submitted (masked on read).
   EXPECT_EQ(fields[6].str, "c");
   v1::Complaint stored;
   ASSERT_TRUE(stored.ParseFromString(fields[7].str));
   EXPECT_EQ(stored.complainant().phone(), "13812345678");
-  EXPECT_EQ(Keys("*:c:*").size(), 0u);
   // The stored event leaves out the ids the entry already says; decoding puts them back.
   auto entry = DecodeEventEntry(events->elements[0]);
   ASSERT_THAT(entry, IsOk());
@@ -236,6 +236,51 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   // complaint repeats.
   EXPECT_EQ(e.accepted().clocks(0).deadline().seconds(), accepted_ms / 1000 + 30 * 60);
   EXPECT_EQ(e.accepted().clocks(2).started_at().seconds(), accepted_ms / 1000);
+}
+
+TEST_F(IntakeTest, ATicketWhoseComplaintEntryIsGoneIsDataLossNotAnEmptyComplaint) {
+  v1::SubmitComplaintResponse r;
+  ASSERT_TRUE(Submit(HotlineComplaint("WO-trimmed"), &r).ok());
+  const std::string& id = r.ticket().ticket_id();
+  int shard = *keys::ShardOfTicketId(id);
+  auto e0 = redis_->ExecuteSync({"HGET", keys::Ticket(shard, id), "e0"});
+  ASSERT_THAT(e0, IsOk());
+  ASSERT_EQ(redis_->ExecuteSync({"XDEL", keys::Events(shard), e0->str})->integer, 1);
+  v1::GetTicketResponse got;
+  EXPECT_THAT(Get(id, &got), GrpcError(grpc::StatusCode::DATA_LOSS, "its complaint is missing"));
+}
+
+TEST_F(IntakeTest, ATicketAcceptedBeforeComplaintsMovedIntoTheStreamIsStillRead) {
+  // The layout before: the complaint in {s}:c:<id>, the TicketAccepted entry with `pb` only.
+  v1::SubmitComplaintResponse r;
+  ASSERT_TRUE(Submit(HotlineComplaint("WO-legacy"), &r).ok());
+  const std::string& id = r.ticket().ticket_id();
+  int shard = *keys::ShardOfTicketId(id);
+  auto events = redis_->ExecuteSync({"XRANGE", keys::Events(shard), "-", "+"});
+  ASSERT_THAT(events, IsOk());
+  ASSERT_EQ(events->elements.size(), 1u);
+  const std::string old_id = events->elements[0].elements[0].str;
+  const auto& fields = events->elements[0].elements[1].elements;
+  ASSERT_EQ(fields[6].str, "c");
+  auto accepted = DecodeEventEntry(events->elements[0]);
+  ASSERT_THAT(accepted, IsOk());
+  ASSERT_THAT(redis_->ExecuteSync({"SET", keys::LegacyComplaint(shard, id), fields[7].str}),
+              IsOk());
+  ASSERT_THAT(redis_->ExecuteSync({"XDEL", keys::Events(shard), old_id}), IsOk());
+  auto legacy = redis_->ExecuteSync({"XADD", keys::Events(shard), "*", "type", "accepted",
+                                     "ticket", id, "pb", StoredEventBytes(accepted->event)});
+  ASSERT_THAT(legacy, IsOk());
+  ASSERT_THAT(redis_->ExecuteSync({"HSET", keys::Ticket(shard, id), "e0", legacy->str}), IsOk());
+
+  v1::GetTicketResponse got;
+  ASSERT_TRUE(Get(id, &got).ok());
+  EXPECT_EQ(got.ticket().complaint().description(),
+            HotlineComplaint("").complaint().description());
+  auto reread = redis_->ExecuteSync({"XRANGE", keys::Events(shard), legacy->str, legacy->str});
+  ASSERT_THAT(reread, IsOk());
+  auto decoded = DecodeEventEntry(reread->elements[0]);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->event.SerializeAsString(), accepted->event.SerializeAsString());
 }
 
 TEST_F(IntakeTest, AFailingWriteLeavesNoHalfWrittenTicket) {
