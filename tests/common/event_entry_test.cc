@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "common/config.h"
 #include "common/proto_time.h"
 #include "common/testing/sample_complaint.h"
 #include "common/testing/status_matchers.h"
@@ -20,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "services/escalation/sla_policy.h"
 #include "services/escalation/work_calendar.h"
+#include "tests/testing/calendar.h"
 
 namespace dispatch {
 namespace {
@@ -86,15 +86,6 @@ StoredEvent ExpectRoundTrip(const v1::TicketEvent& e, const v1::Complaint& compl
   return stored;
 }
 
-std::shared_ptr<const WorkCalendar> Calendar2026() {
-  config::v1::HolidayCalendar year;
-  EXPECT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/calendar/2026.textproto", &year),
-              IsOk());
-  auto c = WorkCalendar::FromConfig({year});
-  EXPECT_THAT(c, IsOk());
-  return std::make_shared<WorkCalendar>(*std::move(c));
-}
-
 TEST(StoredAcceptedEvent, AHotlineComplaintsEventIsStoredCompactAndDecodesToTheEventIntakeBuilt) {
   v1::Complaint complaint = testing::HotlineComplaint("WO-1").complaint();
   v1::TicketEvent e =
@@ -119,7 +110,7 @@ TEST(StoredAcceptedEvent, EmergencyAndWorkingDayClocksComeBackAsTheyWere) {
   config::v1::SlaPolicy working;
   working.mutable_defaults()->set_resolve_day_basis(v1::DAY_BASIS_WORKING);
   working.mutable_defaults()->set_resolve_working_days(3);
-  auto policy = SlaPolicy::FromConfig(working, Calendar2026(), testing::ShanghaiZone());
+  auto policy = SlaPolicy::FromConfig(working, testing::ShippedCalendar({2026}), testing::ShanghaiZone());
   ASSERT_THAT(policy, IsOk());
   v1::Complaint c = testing::HotlineComplaint("WO-3").complaint();
   // 17:50 on the eve of National Day: the resolve deadline is not start + any duration.

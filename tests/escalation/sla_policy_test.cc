@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "common/testing/time.h"
 #include "gtest/gtest.h"
+#include "tests/testing/calendar.h"
 
 namespace dispatch {
 namespace {
@@ -98,14 +99,7 @@ TEST(Configuration, WorkingDaysNeedACalendar) {
                                                  HasSubstr("sla.defaults.resolve_day_basis")));
 }
 
-std::shared_ptr<const WorkCalendar> Calendar2026() {
-  config::v1::HolidayCalendar year;
-  EXPECT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/calendar/2026.textproto", &year),
-              IsOk());
-  auto c = WorkCalendar::FromConfig({year});
-  EXPECT_THAT(c, IsOk());
-  return std::make_shared<WorkCalendar>(*std::move(c));
-}
+std::shared_ptr<const WorkCalendar> Calendar2026() { return testing::ShippedCalendar({2026}); }
 
 config::v1::SlaPolicy ThreeWorkingDays() {
   config::v1::SlaPolicy c;

@@ -6,6 +6,7 @@
 #include "common/testing/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/calendar.h"
 
 namespace dispatch {
 namespace {
@@ -17,18 +18,12 @@ using ::dispatch::testing::ShanghaiZone;
 using ::dispatch::testing::StatusIs;
 using ::testing::HasSubstr;
 
-config::v1::HolidayCalendar Year(int year) {
-  config::v1::HolidayCalendar c;
-  EXPECT_THAT(LoadTextProtoFile(
-                  absl::StrCat(DISPATCH_SOURCE_DIR, "/deploy/calendar/", year, ".textproto"), &c),
-              IsOk());
-  return c;
-}
+using ::dispatch::testing::CalendarYear;
 
 class WorkingDays : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto c = WorkCalendar::FromConfig({Year(2025), Year(2026)});
+    auto c = WorkCalendar::FromConfig({CalendarYear(2025), CalendarYear(2026)});
     ASSERT_THAT(c, IsOk());
     calendar_ = std::make_unique<WorkCalendar>(*std::move(c));
   }
@@ -76,15 +71,15 @@ TEST_F(WorkingDays, AYearWithoutACalendarIsAnErrorNotAGuess) {
 }
 
 TEST(WorkCalendarConfig, BadFilesAreNamed) {
-  config::v1::HolidayCalendar c = Year(2026);
+  config::v1::HolidayCalendar c = CalendarYear(2026);
   c.set_make_up_working_days(0, "2026-01-05");  // a Monday
   EXPECT_THAT(WorkCalendar::FromConfig({c}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("make_up_working_days[0]")));
-  c = Year(2026);
+  c = CalendarYear(2026);
   c.mutable_holidays(0)->set_first("2025-12-31");
   EXPECT_THAT(WorkCalendar::FromConfig({c}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("holidays[0].first")));
-  EXPECT_THAT(WorkCalendar::FromConfig({Year(2026), Year(2026)}),
+  EXPECT_THAT(WorkCalendar::FromConfig({CalendarYear(2026), CalendarYear(2026)}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
 }
 
