@@ -68,7 +68,7 @@ std::string LegacyComplaint(int shard, absl::string_view id) {
   return absl::StrCat(ShardTag(shard), ":c:", id);
 }
 std::string Timers(int shard) { return absl::StrCat(ShardTag(shard), ":timers"); }
-std::string AcceptedIndex(int shard) { return absl::StrCat(ShardTag(shard), ":idx:accepted"); }
+std::string AcceptedIndex(int shard) { return absl::StrCat(ShardTag(shard), ":idx:acc"); }
 std::string Events(int shard) { return absl::StrCat(ShardTag(shard), ":events"); }
 std::string HandlerLoad(int shard) { return absl::StrCat(ShardTag(shard), ":load"); }
 std::string Returns(int shard) { return absl::StrCat(ShardTag(shard), ":returns"); }

@@ -59,8 +59,11 @@ std::string LegacyComplaint(int shard, absl::string_view ticket_id);
 //                             the earliest deadline among its open clocks. One entry per open
 //                             ticket; whoever handles a wake-up re-arms the next one.
 std::string Timers(int shard);
-// {s}:idx:accepted            zset of ticket ids scored by acceptance time (unix ms): the time
-//                             index that list views page through
+// {s}:idx:acc                 stream, one entry per ticket in acceptance order: entry id
+//                             "<accepted unix ms>-<n>" (or the shard's latest ms, when
+//                             acceptances race), field t = the ticket id. The time index list
+//                             views page through and the sweep walks; ~35 bytes a ticket at
+//                             any size (a sorted set costs ~129 past 128 members).
 std::string AcceptedIndex(int shard);
 // {s}:events                  stream of TicketEvent (the outbox; common/event_entry.h). Also
 //                             the only copy of each complaint, in its TicketAccepted entry:

@@ -4,7 +4,7 @@
 -- KEYS[1] idempotency record   {s}:idem:<key>      string "<ticket id> <fingerprint>"
 -- KEYS[2] ticket               {s}:t:<id>          hash (common/ticket_record.h)
 -- KEYS[3] timers               {s}:timers          zset <id> -> next wake-up (unix ms)
--- KEYS[4] acceptance index     {s}:idx:accepted    zset <id> -> accepted (unix ms)
+-- KEYS[4] acceptance index     {s}:idx:acc         stream, entry <accepted ms>-<n>, t = <id>
 -- KEYS[5] event stream         {s}:events          stream (the outbox)
 -- ARGV[1] ticket id   ARGV[2] fingerprint   ARGV[3] next wake-up ms   ARGV[4] accepted ms
 -- ARGV[5] serialized complaint   ARGV[6], ARGV[7] the TicketAccepted's field name ("pc" or
@@ -37,7 +37,19 @@ local function failed(reply, key)
 end
 local err = failed(redis.pcall('ZADD', KEYS[3], ARGV[3], id), KEYS[3])
 if err then return err end
-err = failed(redis.pcall('ZADD', KEYS[4], ARGV[4], id), KEYS[4])
+-- The index is in acceptance order: at the acceptance ms, or at the shard's latest one when a
+-- later acceptance got here first (a stream's ids only grow).
+local index_ms, index_id = tonumber(ARGV[4]), nil
+local top = redis.pcall('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
+err = failed(top, KEYS[4])
+if not err then
+  if top[1] then
+    local top_ms = tonumber(string.match(top[1][1], '^(%d+)'))
+    if top_ms > index_ms then index_ms = top_ms end
+  end
+  index_id = redis.pcall('XADD', KEYS[4], string.format('%d-*', index_ms), 't', id)
+  err = failed(index_id, KEYS[4])
+end
 if err then
   redis.call('ZREM', KEYS[3], id)
   return err
@@ -47,7 +59,7 @@ local event_id = redis.pcall('XADD', KEYS[5], '*', 'type', 'accepted', 'ticket',
 err = failed(event_id, KEYS[5])
 if err then
   redis.call('ZREM', KEYS[3], id)
-  redis.call('ZREM', KEYS[4], id)
+  redis.call('XDEL', KEYS[4], index_id)
   return err
 end
 redis.call('SET', KEYS[1], id .. ' ' .. ARGV[2])

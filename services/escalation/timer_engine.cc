@@ -193,14 +193,14 @@ absl::StatusOr<TimerEngine::Pass> TimerEngine::RunOnce() {
 absl::StatusOr<bool> TimerEngine::SweepSlice(SweepCursor* cursor, int64_t* rearmed) {
   absl::StatusOr<redis::Reply> r = redis_->EvalSync(
       SweepScript(), {keys::Timers(cursor->shard), keys::AcceptedIndex(cursor->shard)},
-      {std::to_string(cursor->offset), "500"});
+      {cursor->after, "500"});
   if (!r.ok()) return r.status();
   if (!r->is_array() || r->elements.size() != 2) {
     return absl::InternalError("sweep.lua: unexpected reply");
   }
   *rearmed += r->elements[1].integer;
-  cursor->offset = r->elements[0].integer;
-  if (cursor->offset == 0 && ++cursor->shard == keys::kShardCount) {
+  cursor->after = r->elements[0].str;
+  if (cursor->after.empty() && ++cursor->shard == keys::kShardCount) {
     cursor->shard = 0;
     return true;  // a full pass is done
   }

@@ -26,6 +26,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -92,7 +93,7 @@ class TimerEngine {
   // One slice of the sweep; true when it finished a full pass over every shard.
   struct SweepCursor {
     int shard = 0;
-    int64_t offset = 0;
+    std::string after;  // the index entry id this shard's walk continues after; "" = start
   };
   absl::StatusOr<bool> SweepSlice(SweepCursor* cursor, int64_t* rearmed);
 

@@ -192,7 +192,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
     upper = {ms, parts[1]};
   }
   const std::string lower =
-      req.has_accepted_from() ? std::to_string(ToUnixMs(req.accepted_from())) : "-inf";
+      req.has_accepted_from() ? absl::StrCat(ToUnixMs(req.accepted_from()), "-0") : "-";
   const bool unbounded = req.page_token().empty() && !req.has_accepted_to();
 
   // Per shard: candidates fetched but not yet used (in listing order), the position after which
@@ -209,8 +209,11 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
     s.unbounded = unbounded;
   }
   const int chunk = page_size + 1;
-  // Fetches the next candidates of the given shards: the ones tied with the cursor's
-  // millisecond but after it by id (all of them; ties are few), then a chunk strictly older.
+  // Fetches the next candidates of the given shards from their acceptance indexes (streams,
+  // keys::AcceptedIndex): the ones tied with the cursor's millisecond but after it by id (all
+  // of them; ties are few), then a chunk strictly older. A stream orders a millisecond's
+  // entries by arrival, not by id, so a full chunk's oldest millisecond is left to the next
+  // refill's read of ties, which takes all of it.
   auto refill = [&](const std::vector<int>& which) -> absl::Status {
     // Both reads of every shard go out at once (the chunk's bound is the cursor, not the ties'
     // answer); the answers are used once all are in.
@@ -222,11 +225,12 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
       tied[shard] = !s.unbounded && !s.cursor.id.empty();
       if (tied[shard]) {
         std::string ms = std::to_string(s.cursor.accepted_ms);
-        reads.push_back({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), ms, ms, "WITHSCORES"});
+        reads.push_back({"XREVRANGE", keys::AcceptedIndex(shard), ms + "-18446744073709551615",
+                         ms + "-0"});
       }
-      std::string max = s.unbounded ? "+inf" : absl::StrCat("(", s.cursor.accepted_ms);
-      reads.push_back({"ZREVRANGEBYSCORE", keys::AcceptedIndex(shard), max, lower, "WITHSCORES",
-                       "LIMIT", "0", std::to_string(chunk)});
+      std::string max = s.unbounded ? "+" : absl::StrCat("(", s.cursor.accepted_ms, "-0");
+      reads.push_back({"XREVRANGE", keys::AcceptedIndex(shard), max, lower, "COUNT",
+                       std::to_string(chunk)});
     }
     std::vector<absl::StatusOr<redis::Reply>> replies = redis_->ExecuteAllSync(std::move(reads));
     size_t next = 0;
@@ -235,18 +239,47 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
       const absl::StatusOr<redis::Reply>& chunk_read = replies[next++];
       if (ties != nullptr && !ties->ok()) return ties->status();
       if (!chunk_read.ok()) return chunk_read.status();
-      ShardScan& s = shards[shard];
-      auto add = [&s](const redis::Reply& reply, const Position* before) {
-        for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-          Position p{static_cast<int64_t>(std::stod(reply.elements[i + 1].str)),
-                     reply.elements[i].str};
-          if (before == nullptr || p < *before) s.buffered.push_back(std::move(p));
+      // [[entry id "<ms>-<n>", ["t", ticket id]], ...] in listing order (newest first).
+      auto positions =
+          [shard](const redis::Reply& reply) -> absl::StatusOr<std::vector<Position>> {
+        std::vector<Position> out;
+        for (const redis::Reply& e : reply.elements) {
+          Position p;
+          if (e.elements.size() != 2 || e.elements[1].elements.size() != 2 ||
+              !absl::SimpleAtoi(e.elements[0].str.substr(0, e.elements[0].str.find('-')),
+                                &p.accepted_ms)) {
+            return absl::DataLossError(
+                absl::StrCat("acceptance index of shard ", shard, ": a malformed entry"));
+          }
+          p.id = e.elements[1].elements[1].str;
+          out.push_back(std::move(p));
         }
+        std::sort(out.begin(), out.end(),
+                  [](const Position& a, const Position& b) { return b < a; });
+        return out;
       };
-      Position cursor = s.cursor;
-      if (ties != nullptr) add(**ties, &cursor);
-      add(*chunk_read, nullptr);
-      s.more = chunk_read->elements.size() / 2 == static_cast<size_t>(chunk);
+      ShardScan& s = shards[shard];
+      const Position cursor = s.cursor;
+      if (ties != nullptr) {
+        absl::StatusOr<std::vector<Position>> tied_positions = positions(**ties);
+        if (!tied_positions.ok()) return tied_positions.status();
+        for (Position& p : *tied_positions) {
+          if (p < cursor) s.buffered.push_back(std::move(p));
+        }
+      }
+      absl::StatusOr<std::vector<Position>> older = positions(*chunk_read);
+      if (!older.ok()) return older.status();
+      s.more = older->size() == static_cast<size_t>(chunk);
+      if (s.more) {
+        // The oldest millisecond may go on past the chunk: leave all of it to the next refill.
+        const int64_t last_ms = older->back().accepted_ms;
+        while (!older->empty() && older->back().accepted_ms == last_ms) older->pop_back();
+        for (Position& p : *older) s.buffered.push_back(std::move(p));
+        s.cursor = Position{last_ms, std::string(1, '\xff')};  // after every id of last_ms
+        s.unbounded = false;
+        continue;
+      }
+      for (Position& p : *older) s.buffered.push_back(std::move(p));
       if (!s.buffered.empty()) {
         s.cursor = s.buffered.back();
         s.unbounded = false;

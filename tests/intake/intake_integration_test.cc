@@ -207,8 +207,12 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   int64_t accepted_ms = absl::ToUnixMillis(Shanghai(2026, 11, 23, 9, 0));
   EXPECT_EQ(timers->elements[0].str, id);
   EXPECT_EQ(timers->elements[1].str, std::to_string(accepted_ms + 15 * 60 * 1000));
-  auto indexed = redis_->ExecuteSync({"ZSCORE", keys::AcceptedIndex(shard), id});
-  EXPECT_EQ(indexed->str, std::to_string(accepted_ms));
+  // The acceptance index: [[<accepted ms>-0, [t, <id>]]].
+  auto indexed = redis_->ExecuteSync({"XRANGE", keys::AcceptedIndex(shard), "-", "+"});
+  ASSERT_THAT(indexed, IsOk());
+  ASSERT_EQ(indexed->elements.size(), 1u);
+  EXPECT_EQ(indexed->elements[0].elements[0].str, absl::StrCat(accepted_ms, "-0"));
+  EXPECT_EQ(indexed->elements[0].elements[1].elements[1].str, id);
   auto events = redis_->ExecuteSync({"XRANGE", keys::Events(shard), "-", "+"});
   ASSERT_EQ(events->elements.size(), 1u);
   // [type, accepted, ticket, <id>, pc, <compact event>, c, <complaint>]
@@ -283,6 +287,24 @@ TEST_F(IntakeTest, ATicketAcceptedBeforeComplaintsMovedIntoTheStreamIsStillRead)
   EXPECT_EQ(decoded->event.SerializeAsString(), accepted->event.SerializeAsString());
 }
 
+TEST_F(IntakeTest, AnAcceptanceOvertakenByALaterOneIsIndexedAtTheLaterMillisecond) {
+  // Another dispatchd's acceptance 5 s later got into the shard's index first.
+  int shard = keys::ShardOf("2:WO-overtaken");
+  int64_t accepted_ms = absl::ToUnixMillis(Shanghai(2026, 11, 23, 9, 0));
+  ASSERT_THAT(redis_->ExecuteSync({"XADD", keys::AcceptedIndex(shard),
+                                   absl::StrCat(accepted_ms + 5000, "-0"), "t",
+                                   "T20261123-000-LATERLAT"}),
+              IsOk());
+  v1::SubmitComplaintResponse r;
+  ASSERT_TRUE(Submit(HotlineComplaint("WO-overtaken"), &r).ok());
+  auto indexed = redis_->ExecuteSync({"XRANGE", keys::AcceptedIndex(shard), "-", "+"});
+  ASSERT_THAT(indexed, IsOk());
+  ASSERT_EQ(indexed->elements.size(), 2u);
+  EXPECT_EQ(indexed->elements[1].elements[0].str, absl::StrCat(accepted_ms + 5000, "-1"));
+  EXPECT_EQ(indexed->elements[1].elements[1].elements[1].str, r.ticket().ticket_id());
+  EXPECT_EQ(ToUnixMs(r.ticket().accepted_at()), accepted_ms);  // the ticket keeps its time
+}
+
 TEST_F(IntakeTest, AFailingWriteLeavesNoHalfWrittenTicket) {
   // Sabotage each key of the shard that the script writes after others (a string where a
   // sorted set or stream belongs): the script must undo what it wrote before and write nothing.
@@ -296,11 +318,11 @@ TEST_F(IntakeTest, AFailingWriteLeavesNoHalfWrittenTicket) {
                 GrpcError(grpc::StatusCode::INTERNAL, key));
     EXPECT_TRUE(Keys("*:t:*").empty());
     EXPECT_TRUE(Keys("*:idem:*").empty());
-    for (const std::string& zset : {keys::Timers(shard), keys::AcceptedIndex(shard)}) {
-      if (zset == key) continue;
-      auto n = redis_->ExecuteSync({"ZCARD", zset});
-      ASSERT_THAT(n, IsOk());
-      EXPECT_EQ(n->integer, 0) << zset;
+    if (key != keys::Timers(shard)) {
+      EXPECT_EQ(redis_->ExecuteSync({"ZCARD", keys::Timers(shard)})->integer, 0);
+    }
+    if (key != keys::AcceptedIndex(shard)) {
+      EXPECT_EQ(redis_->ExecuteSync({"XLEN", keys::AcceptedIndex(shard)})->integer, 0);
     }
     if (key != keys::Events(shard)) {
       EXPECT_EQ(EventCount(), 0);

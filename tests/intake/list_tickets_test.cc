@@ -1,7 +1,10 @@
 // ListTickets for dashboards, through gRPC against a real redis-server: newest first, filters,
 // and pages that list every matching ticket exactly once while new tickets keep arriving.
+#include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "tests/escalation/escalation_fixture.h"
 
@@ -80,6 +83,36 @@ TEST_F(ListTicketsTest, ManyTicketsOfOneShardInOneMillisecondArePagedExactlyOnce
   } while (!req.page_token().empty() && ++pages < 50);
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), original);
   EXPECT_EQ(seen.size(), original.size());
+}
+
+TEST_F(ListTicketsTest, PagesCutInsideMillisecondsOfOneShardKeepNewestFirstThenIdOrder) {
+  // Shard 7 gets runs of 5 tickets per millisecond, 4 runs; pages of 4 read the shard's index
+  // in chunks of 5 that end inside a run. The listing is newest first, then by id descending.
+  std::vector<std::pair<int64_t, std::string>> want;  // (accepted ms, id)
+  int i = 0;
+  for (int run = 0; run < 4; ++run) {
+    clock_.Advance(absl::Milliseconds(1));
+    for (int n = 0; n < 5; ++i) {
+      std::string wo = absl::StrCat("12345-R", i);
+      if (keys::ShardOf(keys::IdempotencyKey(v1::CHANNEL_HOTLINE_12345, wo, "")) != 7) continue;
+      want.emplace_back(absl::ToUnixMillis(clock_.Now()),
+                        client_->Submit(HotlineComplaint(wo)));
+      ++n;
+    }
+  }
+  std::sort(want.rbegin(), want.rend());
+  std::vector<std::pair<int64_t, std::string>> got;
+  v1::ListTicketsRequest req;
+  req.set_page_size(4);
+  int pages = 0;
+  do {
+    v1::ListTicketsResponse page = List(req);
+    for (const v1::Ticket& t : page.tickets()) {
+      got.emplace_back(ToUnixMs(t.accepted_at()), t.ticket_id());
+    }
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty() && ++pages < 50);
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(ListTicketsTest, FiltersByUnitSubtreeStatusBreachAndAcceptanceTime) {

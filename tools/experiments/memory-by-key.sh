@@ -37,7 +37,7 @@ for s = 0, 255 do
   for _, k in ipairs(ks) do n = n + redis.call("DEL", k) end
 end
 return n'
-for kind in ':events' ':timers' ':idx:accepted' ':idem:*' ':t:*'; do
+for kind in ':events' ':timers' ':idx:acc' ':idem:*' ':t:*'; do
   before="$(mem)"
   redis-cli -p "$port" eval "$del_kind" 0 "$kind" >/dev/null
   echo "  {s}$kind $(( (before - $(mem)) / n ))"

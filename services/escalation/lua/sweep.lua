@@ -6,16 +6,18 @@
 -- ENGINEERING.md asks for. Vanished tickets are skipped; a CLOSED ticket is re-armed only for a
 -- clock met late whose breach is not recorded yet (the wake-up rule, wake.lua).
 --
--- KEYS[1] timers {s}:timers   KEYS[2] acceptance index {s}:idx:accepted
--- ARGV[1] offset into the index   ARGV[2] how many to look at
--- Returns {next offset (0 when the index is done), how many were re-armed}
+-- KEYS[1] timers {s}:timers   KEYS[2] acceptance index {s}:idx:acc (stream, field t = ticket id)
+-- ARGV[1] the index entry id to continue after ("" to start)   ARGV[2] how many to look at
+-- Returns {the entry id to continue after ("" when the index is done), how many were re-armed}
 --@include wake.lua
 
 local tag = string.match(KEYS[1], '^({[^}]*})')
-local offset, count = tonumber(ARGV[1]), tonumber(ARGV[2])
-local ids = redis.call('ZRANGE', KEYS[2], offset, offset + count - 1)
+local count = tonumber(ARGV[2])
+local entries = redis.call('XRANGE', KEYS[2], ARGV[1] == '' and '-' or '(' .. ARGV[1], '+',
+                           'COUNT', count)
 local rearmed = 0
-for _, id in ipairs(ids) do
+for _, entry in ipairs(entries) do
+  local id = entry[2][2]  -- [entry id, {'t', ticket id}]
   local tkey = tag .. ':t:' .. id
   local f = redis.call('TYPE', tkey)['ok'] == 'hash' and hash_map(redis.call('HGETALL', tkey))
   if f then
@@ -27,5 +29,5 @@ for _, id in ipairs(ids) do
     end
   end
 end
-if #ids < count then return {0, rearmed} end
-return {offset + #ids, rearmed}
+if #entries < count then return {'', rearmed} end
+return {entries[#entries][1], rearmed}
