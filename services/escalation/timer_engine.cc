@@ -193,7 +193,7 @@ absl::StatusOr<TimerEngine::Pass> TimerEngine::RunOnce() {
 absl::StatusOr<bool> TimerEngine::SweepSlice(SweepCursor* cursor, int64_t* rearmed) {
   absl::StatusOr<redis::Reply> r = redis_->EvalSync(
       SweepScript(), {keys::Timers(cursor->shard), keys::AcceptedIndex(cursor->shard)},
-      {cursor->after, "500"});
+      {cursor->after, std::to_string(options_.sweep_slice)});
   if (!r.ok()) return r.status();
   if (!r->is_array() || r->elements.size() != 2) {
     return absl::InternalError("sweep.lua: unexpected reply");
@@ -220,7 +220,7 @@ absl::StatusOr<int64_t> TimerEngine::Sweep() {
 void TimerEngine::Start() {
   thread_ = std::thread([this] {
     absl::Time last_refresh = absl::InfinitePast(), last_sweep = absl::Now();
-    // The sweep runs one slice (one shard, 500 tickets) per loop, between firings, so that a
+    // The sweep runs one slice (one shard, sweep_slice tickets) per loop, between firings, so that a
     // large index never holds up due timers.
     bool sweeping = false;
     SweepCursor sweep;

@@ -50,6 +50,8 @@ class TimerEngine {
     absl::Duration max_sleep = absl::Milliseconds(100);
     absl::Duration coalesce = absl::Milliseconds(5);
     absl::Duration sweep_interval = absl::Minutes(10);
+    // Tickets of the acceptance index one sweep step looks at.
+    int sweep_slice = 500;
     // The escalation chain.
     v1::Tier top_tier = v1::TIER_CITY;
     absl::Duration township_supervision = absl::Hours(24);

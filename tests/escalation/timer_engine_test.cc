@@ -3,12 +3,15 @@
 // climb community → township → county → city, met and late-met clocks, and every event once.
 #include "services/escalation/timer_engine.h"
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/testing/due_tickets.h"
 #include "tests/escalation/escalation_fixture.h"
 
 namespace dispatch::escalation {
@@ -211,6 +214,30 @@ TEST_F(TimerEngineTest, TheSweepReArmsATicketWhoseTimerWentMissing) {
   EXPECT_THAT(engine_->Sweep(), ::dispatch::testing::IsOkAndHolds(1));
   ExpectTimerMatchesRule(id);
   EXPECT_THAT(engine_->Sweep(), ::dispatch::testing::IsOkAndHolds(0));
+}
+
+TEST_F(TimerEngineTest, TheSweepWalksEachShardsIndexSliceBySlice) {
+  // 300 tickets over the 256 shards, every timer lost; slices of 2 tickets, so the walk of a
+  // shard with more goes on from where the last slice ended.
+  auto ids = testing::CreateDueTickets(
+      &stack_.redis(), 300, [&](int) { return clock_.Now() + absl::Hours(1); }, "sweep");
+  ASSERT_THAT(ids, IsOk());
+  int biggest = 0;
+  std::map<int, int> per_shard;
+  for (const std::string& id : *ids) {
+    biggest = std::max(biggest, ++per_shard[*keys::ShardOfTicketId(id)]);
+  }
+  ASSERT_GE(biggest, 3);
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    ASSERT_THAT(stack_.redis().ExecuteSync({"DEL", keys::Timers(s)}), IsOk());
+  }
+  TimerEngine::Options options;
+  options.now_from_clock = true;
+  options.sweep_slice = 2;
+  TimerEngine engine(engine_redis_.get(), &clock_, options);
+  EXPECT_THAT(engine.Sweep(), ::dispatch::testing::IsOkAndHolds(300));
+  for (const std::string& id : *ids) ExpectTimerMatchesRule(id);
+  EXPECT_THAT(engine.Sweep(), ::dispatch::testing::IsOkAndHolds(0));
 }
 
 TEST_F(TimerEngineTest, ABrokenTicketKeyIsDroppedFromTheTimersWithoutStallingItsShard) {
