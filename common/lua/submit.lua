@@ -14,9 +14,8 @@
 --
 -- Returns {"created", id, event stream id} | {"duplicate", id, fingerprint} | {"collision"}.
 -- The script writes everything or nothing. Redis refuses it as a whole when out of memory
--- (it has a shebang line); the only write that can fail later is one on a key of the wrong
--- type, so the writes that can meet one (the sorted sets and the stream) go first, and one that
--- fails undoes the ones before it. The string key and the new hash cannot fail.
+-- (it has a shebang line); the only write that could fail later is one on a key of the wrong
+-- type, so every key's type is checked before the first write.
 -- The common case, a new work order, costs one call: nothing of it exists yet.
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
   local record = redis.call('GET', KEYS[1])
@@ -27,41 +26,29 @@ end
 if #ARGV < 9 or #ARGV % 2 ~= 1 then
   return redis.error_reply('submit.lua: malformed arguments')
 end
+for _, check in ipairs({{KEYS[3], 'zset'}, {KEYS[4], 'stream'}, {KEYS[5], 'stream'}}) do
+  local t = redis.call('TYPE', check[1])['ok']
+  if t ~= check[2] and t ~= 'none' then
+    return redis.error_reply('submit.lua: cannot write ' .. check[1] .. ': it is a ' .. t ..
+                             ', not a ' .. check[2])
+  end
+end
 
 local id = ARGV[1]
-local function failed(reply, key)
-  if type(reply) == 'table' and reply['err'] then
-    return redis.error_reply('submit.lua: cannot write ' .. key .. ': ' .. reply['err'])
-  end
-  return nil
-end
-local err = failed(redis.pcall('ZADD', KEYS[3], ARGV[3], id), KEYS[3])
-if err then return err end
+redis.call('ZADD', KEYS[3], ARGV[3], id)
 -- The index is in acceptance order: at the acceptance ms, or at the shard's latest one when a
--- later acceptance got here first (a stream's ids only grow).
-local index_ms, index_id = tonumber(ARGV[4]), nil
-local top = redis.pcall('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
-err = failed(top, KEYS[4])
-if not err then
-  if top[1] then
-    local top_ms = tonumber(string.match(top[1][1], '^(%d+)'))
-    if top_ms > index_ms then index_ms = top_ms end
-  end
-  index_id = redis.pcall('XADD', KEYS[4], string.format('%d-*', index_ms), 't', id)
-  err = failed(index_id, KEYS[4])
+-- later acceptance got here first (a stream's ids only grow). Should the newest entry have
+-- been deleted by hand, the stream's last id can be newer still: then Redis picks the id.
+local index_ms = tonumber(ARGV[4])
+local top = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
+if top then
+  local top_ms = tonumber(string.match(top[1], '^(%d+)'))
+  if top_ms > index_ms then index_ms = top_ms end
 end
-if err then
-  redis.call('ZREM', KEYS[3], id)
-  return err
-end
-local event_id = redis.pcall('XADD', KEYS[5], '*', 'type', 'accepted', 'ticket', id,
-                             ARGV[6], ARGV[7], 'c', ARGV[5])
-err = failed(event_id, KEYS[5])
-if err then
-  redis.call('ZREM', KEYS[3], id)
-  redis.call('XDEL', KEYS[4], index_id)
-  return err
-end
+local indexed = redis.pcall('XADD', KEYS[4], string.format('%d-*', index_ms), 't', id)
+if type(indexed) == 'table' and indexed['err'] then redis.call('XADD', KEYS[4], '*', 't', id) end
+local event_id = redis.call('XADD', KEYS[5], '*', 'type', 'accepted', 'ticket', id,
+                            ARGV[6], ARGV[7], 'c', ARGV[5])
 redis.call('SET', KEYS[1], id .. ' ' .. ARGV[2])
 -- e0: where the ticket's history starts in the shard's stream (GetTicketHistory reads from it),
 -- and the entry that holds its complaint.

@@ -193,7 +193,7 @@ absl::StatusOr<TimerEngine::Pass> TimerEngine::RunOnce() {
 absl::StatusOr<bool> TimerEngine::SweepSlice(SweepCursor* cursor, int64_t* rearmed) {
   absl::StatusOr<redis::Reply> r = redis_->EvalSync(
       SweepScript(), {keys::Timers(cursor->shard), keys::AcceptedIndex(cursor->shard)},
-      {cursor->after, std::to_string(options_.sweep_slice)});
+      {cursor->after, std::to_string(std::max(1, options_.sweep_slice))});
   if (!r.ok()) return r.status();
   if (!r->is_array() || r->elements.size() != 2) {
     return absl::InternalError("sweep.lua: unexpected reply");

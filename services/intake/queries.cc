@@ -69,7 +69,11 @@ void ScanHistory(redis::Client* redis, std::shared_ptr<HistoryScan> s) {
       });
 }
 
-// Position in the newest-first order: acceptance ms, then ticket id, both descending.
+// How much later than its acceptance a ticket may enter its shard's acceptance index: only
+// when another replica's acceptance a moment later got there first (submit.lua).
+constexpr absl::Duration kIndexSlack = absl::Minutes(1);
+
+// Position in the newest-first order: index ms, then ticket id, both descending.
 struct Position {
   int64_t accepted_ms;
   std::string id;
@@ -86,6 +90,9 @@ std::string FilterFingerprint(v1::ListTicketsRequest req) {
 }
 
 bool Matches(const v1::ListTicketsRequest& req, const v1::Ticket& t) {
+  const int64_t accepted = ToUnixMs(t.accepted_at());
+  if (req.has_accepted_from() && accepted < ToUnixMs(req.accepted_from())) return false;
+  if (req.has_accepted_to() && accepted >= ToUnixMs(req.accepted_to())) return false;
   if (!req.unit_code().empty() && !InUnitSubtree(t.responsible_unit_code(), req.unit_code())) {
     return false;
   }
@@ -176,13 +183,19 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
     }
   }
   const std::string fingerprint = FilterFingerprint(req);
-  // The scan starts below `upper` (exclusive) and stops at `lower` (inclusive).
+  // The scan of the index starts below `upper` (exclusive) and stops at `lower` (inclusive).
+  // The index time is the acceptance time or a little later (keys::AcceptedIndex), so a
+  // bounded range reads kIndexSlack past accepted_to and Matches() applies the range itself.
   Position upper{std::numeric_limits<int64_t>::max(), ""};
-  if (req.has_accepted_to()) upper = {ToUnixMs(req.accepted_to()), ""};
+  if (req.has_accepted_to()) {
+    const int64_t to = ToUnixMs(req.accepted_to());
+    if (to <= 0) return v1::ListTicketsResponse();  // nothing was accepted before 1970
+    upper = {to + absl::ToInt64Milliseconds(kIndexSlack), ""};
+  }
   if (!req.page_token().empty()) {
     std::vector<std::string> parts = absl::StrSplit(req.page_token(), ':');
     int64_t ms;
-    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &ms)) {
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &ms) || ms < 0) {
       return absl::InvalidArgumentError("page_token: not from a previous response");
     }
     if (parts[2] != fingerprint) {
@@ -191,8 +204,9 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
     }
     upper = {ms, parts[1]};
   }
-  const std::string lower =
-      req.has_accepted_from() ? absl::StrCat(ToUnixMs(req.accepted_from()), "-0") : "-";
+  const std::string lower = req.has_accepted_from() && ToUnixMs(req.accepted_from()) > 0
+                                ? absl::StrCat(ToUnixMs(req.accepted_from()), "-0")
+                                : "-";
   const bool unbounded = req.page_token().empty() && !req.has_accepted_to();
 
   // Per shard: candidates fetched but not yet used (in listing order), the position after which

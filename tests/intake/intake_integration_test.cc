@@ -305,6 +305,20 @@ TEST_F(IntakeTest, AnAcceptanceOvertakenByALaterOneIsIndexedAtTheLaterMillisecon
   EXPECT_EQ(ToUnixMs(r.ticket().accepted_at()), accepted_ms);  // the ticket keeps its time
 }
 
+TEST_F(IntakeTest, AnIndexWhoseNewestEntryWasDeletedByHandStillTakesAcceptances) {
+  // The stream's last id stays ahead of its newest remaining entry: its ids only grow.
+  int shard = keys::ShardOf("2:WO-after-xdel");
+  const std::string later = absl::StrCat(absl::ToUnixMillis(clock_.Now()) + 5000, "-0");
+  ASSERT_THAT(redis_->ExecuteSync({"XADD", keys::AcceptedIndex(shard), later, "t", "x"}), IsOk());
+  ASSERT_THAT(redis_->ExecuteSync({"XDEL", keys::AcceptedIndex(shard), later}), IsOk());
+  v1::SubmitComplaintResponse r;
+  ASSERT_TRUE(Submit(HotlineComplaint("WO-after-xdel"), &r).ok());
+  auto indexed = redis_->ExecuteSync({"XRANGE", keys::AcceptedIndex(shard), "-", "+"});
+  ASSERT_THAT(indexed, IsOk());
+  ASSERT_EQ(indexed->elements.size(), 1u);
+  EXPECT_EQ(indexed->elements[0].elements[1].elements[1].str, r.ticket().ticket_id());
+}
+
 TEST_F(IntakeTest, AFailingWriteLeavesNoHalfWrittenTicket) {
   // Sabotage each key of the shard that the script writes after others (a string where a
   // sorted set or stream belongs): the script must undo what it wrote before and write nothing.

@@ -165,6 +165,34 @@ TEST_F(ListTicketsTest, FiltersByUnitSubtreeStatusBreachAndAcceptanceTime) {
   EXPECT_EQ(in_range, (std::set<std::string>{ids[3], ids[4], ids[5]}));
 }
 
+TEST_F(ListTicketsTest, ARangeFiltersOnAcceptanceTimeEvenForATicketIndexedLater) {
+  // Another replica's acceptance 5 s later got into the shard's index first, so this ticket
+  // is indexed 5 s after its acceptance.
+  const std::string wo = "12345-OVERTAKEN";
+  const int shard = keys::ShardOf(keys::IdempotencyKey(v1::CHANNEL_HOTLINE_12345, wo, ""));
+  const absl::Time accepted = clock_.Now();
+  ASSERT_THAT(stack_.redis().ExecuteSync({"XADD", keys::AcceptedIndex(shard),
+                                          absl::StrCat(absl::ToUnixMillis(accepted) + 5000, "-0"),
+                                          "t", "T20261123-000-GONEGONE"}),
+              IsOk());
+  const std::string id = client_->Submit(HotlineComplaint(wo));
+  v1::ListTicketsRequest range;
+  *range.mutable_accepted_from() = ToProto(accepted);
+  *range.mutable_accepted_to() = ToProto(accepted + absl::Milliseconds(1));
+  v1::ListTicketsResponse in = List(range);
+  ASSERT_EQ(in.tickets_size(), 1);
+  EXPECT_EQ(in.tickets(0).ticket_id(), id);
+  *range.mutable_accepted_from() = ToProto(accepted + absl::Milliseconds(1));
+  *range.mutable_accepted_to() = ToProto(accepted + absl::Seconds(10));
+  EXPECT_EQ(List(range).tickets_size(), 0);
+  // Bounds before 1970 are no error: nothing was accepted then.
+  *range.mutable_accepted_from() = ToProto(absl::UnixEpoch() - absl::Hours(1));
+  *range.mutable_accepted_to() = ToProto(absl::UnixEpoch());
+  EXPECT_EQ(List(range).tickets_size(), 0);
+  range.clear_accepted_to();
+  EXPECT_EQ(List(range).tickets_size(), 1);
+}
+
 TEST_F(ListTicketsTest, APageTokenOnlyWorksWithTheFiltersItCameFrom) {
   SubmitMany(0, 5);
   v1::ListTicketsRequest req;

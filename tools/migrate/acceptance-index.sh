@@ -4,7 +4,8 @@
 # that ListTickets and the sweep read now (common/keys.h). Per shard, in one script: the old
 # members and any entries already in the stream are merged in (ms, id) order, the stream is
 # rebuilt from them, and the sorted set is deleted. Safe to run again (a shard without a sorted
-# set is left alone) and while dispatchd runs (each shard's step is atomic).
+# set is left alone). Run it once the old binaries are stopped (new ones may run: each shard's
+# step is atomic); a shard's step loads its whole index, blocking Redis meanwhile.
 # Usage: tools/migrate/acceptance-index.sh <redis-cli connection options>
 #   e.g. tools/migrate/acceptance-index.sh -s var/redis/redis.sock
 set -euo pipefail

@@ -17,9 +17,11 @@ local entries = redis.call('XRANGE', KEYS[2], ARGV[1] == '' and '-' or '(' .. AR
                            'COUNT', count)
 local rearmed = 0
 for _, entry in ipairs(entries) do
-  local id = entry[2][2]  -- [entry id, {'t', ticket id}]
-  local tkey = tag .. ':t:' .. id
-  local f = redis.call('TYPE', tkey)['ok'] == 'hash' and hash_map(redis.call('HGETALL', tkey))
+  -- [entry id, {'t', ticket id}]; anything else is skipped
+  local id = entry[2][1] == 't' and entry[2][2]
+  local tkey = id and tag .. ':t:' .. id
+  local f = tkey and redis.call('TYPE', tkey)['ok'] == 'hash' and
+            hash_map(redis.call('HGETALL', tkey))
   if f then
     local wake = next_wake_of(f, parse_percents(f['wp']))
     local armed = tonumber(redis.call('ZSCORE', KEYS[1], id))
