@@ -62,7 +62,7 @@ std::string Timers(int shard);
 // {s}:idx:acc                 stream, one entry per ticket in acceptance order: entry id
 //                             "<accepted unix ms>-<n>" (or the shard's latest ms, when
 //                             acceptances race), field t = the ticket id. The time index list
-//                             views page through and the sweep walks; ~35 bytes a ticket at
+//                             views page through and the sweep walks; ~40 bytes a ticket at
 //                             any size (a sorted set costs ~129 past 128 members).
 std::string AcceptedIndex(int shard);
 // {s}:events                  stream of TicketEvent (the outbox; common/event_entry.h). Also

@@ -5,10 +5,12 @@
 // starting at its TicketAccepted entry (ticket field `e0`) and ending at the event of its
 // current version; page tokens are stream entry ids.
 //
-// ListTickets: newest first by acceptance time (ties by ticket id), merged over the 256 shards'
-// acceptance indexes, each candidate read and filtered (unit subtree, tier, status, category,
-// breached now, acceptance range). The page token is the position (acceptance ms, ticket id) of
-// the last ticket returned plus a fingerprint of the filters. No ticket is repeated. No ticket
+// ListTickets: newest first by index time (ties by ticket id), merged over the 256 shards'
+// acceptance indexes (keys::AcceptedIndex; the index time is the acceptance time, or a few ms
+// later when replicas race), each candidate read and filtered (unit subtree, tier, status,
+// category, breached now, and the acceptance range on accepted_at itself, the index being read
+// a minute past its end). The page token is the position (index ms, ticket id) of the last
+// ticket returned plus a fingerprint of the filters. No ticket is repeated. No ticket
 // stored before the first page is skipped. Tickets accepted while paging sort before the first
 // page, except one whose write lands after a page covering its acceptance time was read (a
 // window of about a second); the proto comment says so.

@@ -6,7 +6,7 @@
 # 10 minutes), prints used_memory per ticket, then deletes each kind of key in every shard and
 # prints what that freed per ticket. Exact, where MEMORY USAGE samples.
 # Usage: tools/experiments/memory-by-key.sh [N (default 100000)] [redis-server options...]
-#   e.g. tools/experiments/memory-by-key.sh 100000 --zset-max-listpack-entries 128
+#   e.g. tools/experiments/memory-by-key.sh 100000 --zset-max-listpack-entries 512
 source "$(dirname "$0")/../lib/common.sh"
 n="${1:-100000}"; shift || true
 ensure_deps

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# tools/bench timers [N] and tools/bench fire-script [N]: see tools/bench. Ours and BullMQ on the same redis-server, one run.
+# tools/bench timers [N] and tools/bench fire-script [N]: see tools/bench. timers: ours and
+# BullMQ on the same redis-server, in one run. fire-script: three engine passes, no BullMQ.
 source "$(dirname "$0")/common.sh"
 N="${1:-100000}"
 ensure_deps
-{ command -v node && command -v npm; } >/dev/null || ensure_packages nodejs npm
 build dispatchd timer_bench
 PEER="$ROOT/../shared/bench/peer-bullmq"
-[ -f "$PEER/run.sh" ] || { echo "bench timers: the BullMQ peer is missing at $PEER"; exit 1; }
+if [ -z "${SCRIPT_ONLY:-}" ]; then
+  { command -v node && command -v npm; } >/dev/null || ensure_packages nodejs npm
+  [ -f "$PEER/run.sh" ] || { echo "bench timers: the BullMQ peer is missing at $PEER"; exit 1; }
+fi
 
 TMP="$(mktemp -d)"
 DPIDS=()
