@@ -24,10 +24,11 @@ class WatchTest : public TimerEngineTest {
   }
 
   // Reads up to `n` events (or until the deadline), then disconnects.
-  std::vector<v1::WatchTicketEventsResponse> Read(const v1::WatchTicketEventsRequest& req,
-                                                  size_t n, grpc::Status* finished = nullptr) {
+  std::vector<v1::WatchTicketEventsResponse> Read(
+      const v1::WatchTicketEventsRequest& req, size_t n, grpc::Status* finished = nullptr,
+      std::chrono::milliseconds deadline = std::chrono::seconds(60)) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
     auto reader = client_->intake().WatchTicketEvents(&ctx, req);
     std::vector<v1::WatchTicketEventsResponse> out;
     v1::WatchTicketEventsResponse r;
@@ -81,6 +82,28 @@ TEST_F(WatchTest, AUnitFilterKeepsTheEventsOfTicketsInItsSubtree) {
   ASSERT_EQ(events.size(), 2u);  // accepted and routed, of `ours` only
   for (const auto& r : events) EXPECT_EQ(r.event().ticket_id(), ours);
   EXPECT_TRUE(events[1].event().has_routed());
+}
+
+TEST_F(WatchTest, ACountysWatchSeesANewTicketOfItsCommunitiesBeforeItIsRouted) {
+  auto in = HotlineComplaint("W-new-zy");
+  in.mutable_complaint()->mutable_location()->mutable_jurisdiction()->set_community_code(
+      "430902001001");
+  auto elsewhere = HotlineComplaint("W-new-ah");
+  elsewhere.mutable_complaint()->mutable_location()->mutable_jurisdiction()->set_community_code(
+      "430923100001");
+  std::string theirs = client_->Submit(elsewhere);
+  std::string ours = client_->Submit(in);
+  v1::WatchTicketEventsRequest req;
+  req.set_unit_code("430902");
+  *req.mutable_resume_after() = FromTheStart();
+  // Everything the watch sends within 1.5 s: the stream holds two events, one is ours.
+  grpc::Status finished;
+  std::vector<v1::WatchTicketEventsResponse> events =
+      Read(req, 2, &finished, std::chrono::milliseconds(1500));
+  ASSERT_EQ(events.size(), 1u) << "only `ours`";
+  EXPECT_EQ(events[0].event().ticket_id(), ours);
+  EXPECT_NE(events[0].event().ticket_id(), theirs);
+  EXPECT_TRUE(events[0].event().has_accepted());
 }
 
 TEST_F(WatchTest, ACursorFromElsewhereIsInvalidArgument) {
