@@ -1,9 +1,13 @@
 #include "services/routing/roster.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "common/keys.h"
 
 namespace dispatch::routing {
 namespace {
@@ -70,6 +74,58 @@ std::vector<const config::v1::Handler*> OnDutyHandlers(const config::v1::Organis
     }
   }
   return out;
+}
+
+void AddShardLoads(const redis::Reply& hgetall, HandlerLoads* loads) {
+  if (!hgetall.is_array()) return;
+  for (size_t i = 0; i + 1 < hgetall.elements.size(); i += 2) {
+    int64_t n = 0;
+    (void)absl::SimpleAtoi(hgetall.elements[i + 1].str, &n);
+    (*loads)[hgetall.elements[i].str] += n;
+  }
+}
+
+void ReadHandlerLoads(redis::Client* redis,
+                      std::function<void(absl::StatusOr<HandlerLoads>)> done) {
+  struct Reads {
+    absl::Mutex mu;
+    HandlerLoads loads;
+    absl::Status error;
+    int pending = keys::kShardCount;
+    std::function<void(absl::StatusOr<HandlerLoads>)> done;
+  };
+  auto reads = std::make_shared<Reads>();
+  reads->done = std::move(done);
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    redis->Execute({"HGETALL", keys::HandlerLoad(s)}, [reads](absl::StatusOr<redis::Reply> r) {
+      bool last;
+      {
+        absl::MutexLock lock(&reads->mu);
+        if (r.ok()) {
+          AddShardLoads(*r, &reads->loads);
+        } else {
+          reads->error.Update(r.status());
+        }
+        last = --reads->pending == 0;
+      }
+      if (!last) return;
+      if (!reads->error.ok()) return reads->done(reads->error);
+      reads->done(std::move(reads->loads));
+    });
+  }
+}
+
+const config::v1::Handler* LeastLoaded(const std::vector<const config::v1::Handler*>& candidates,
+                                       const HandlerLoads& loads) {
+  auto load_of = [&loads](const config::v1::Handler* h) -> int64_t {
+    auto it = loads.find(h->id());
+    return it == loads.end() ? 0 : it->second;
+  };
+  const config::v1::Handler* best = nullptr;
+  for (const config::v1::Handler* h : candidates) {
+    if (best == nullptr || load_of(h) < load_of(best)) best = h;
+  }
+  return best;
 }
 
 void AppendAssignment(const config::v1::Handler& handler, bool automatic, Transition* t) {

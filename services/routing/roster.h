@@ -1,5 +1,5 @@
 // Duty rosters: whether a handler is on duty at a given moment, who is on duty for a unit's
-// department, and what assigning a handler writes.
+// department, who of them holds the fewest open tickets, and what assigning a handler writes.
 //
 // A handler is on duty around the clock (24-hour duty) or inside one of its weekly shifts, read
 // in the service's time zone. A shift belongs to the weekdays it starts on; a shift whose end is
@@ -8,11 +8,17 @@
 #ifndef DISPATCH_SERVICES_ROUTING_ROSTER_H_
 #define DISPATCH_SERVICES_ROUTING_ROSTER_H_
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/redis/redis_client.h"
 #include "common/ticket_transition.h"
 #include "dispatch/config/v1/org.pb.h"
 #include "dispatch/v1/types.pb.h"
@@ -29,6 +35,23 @@ std::vector<const config::v1::Handler*> OnDutyHandlers(const config::v1::Organis
                                                        absl::string_view unit_code,
                                                        v1::Department department, absl::Time t,
                                                        absl::TimeZone zone);
+
+// How many open tickets each handler holds: handler id -> count, summed over the shards'
+// keys::HandlerLoad hashes.
+using HandlerLoads = std::map<std::string, int64_t>;
+
+// Adds one shard's HGETALL of its keys::HandlerLoad hash to `loads`.
+void AddShardLoads(const redis::Reply& hgetall, HandlerLoads* loads);
+
+// Reads every shard's load hash (256 reads at once, without blocking) and calls `done` with
+// the sum, or with the first error.
+void ReadHandlerLoads(redis::Client* redis,
+                      std::function<void(absl::StatusOr<HandlerLoads>)> done);
+
+// Of `candidates` (in roster order), the one holding the fewest open tickets, the first among
+// equals; null when there is none.
+const config::v1::Handler* LeastLoaded(const std::vector<const config::v1::Handler*>& candidates,
+                                       const HandlerLoads& loads);
 
 // Makes `handler` the assignee in `t` (fields asg, asgu) and appends its TicketAssigned event.
 void AppendAssignment(const config::v1::Handler& handler, bool automatic, Transition* t);

@@ -20,7 +20,7 @@ v1::Department LeadDepartment(const v1::Ticket& t) {
 
 RoutingActions::RoutingActions(redis::Client* redis, Clock* clock, OrgHolder* org,
                                absl::TimeZone zone)
-    : writer_(redis, clock), org_(org), zone_(zone) {}
+    : redis_(redis), writer_(redis, clock), org_(org), zone_(zone) {}
 
 void RoutingActions::GetOrganisation(rpc::Reply<v1::GetOrganisationResponse> done) {
   v1::GetOrganisationResponse r;
@@ -108,21 +108,38 @@ void RoutingActions::Assign(const v1::AssignTicketRequest& req,
       return done(absl::NotFoundError(absl::StrCat("handler_id: no handler \"", req.handler_id(), "\"")));
     }
   }
+  // Without a name: the least loaded handler on duty, by the loads read just before.
+  if (named == nullptr) {
+    return ReadHandlerLoads(
+        redis_, [this, req, org, done = std::move(done)](
+                    absl::StatusOr<HandlerLoads> loads) mutable {
+          if (!loads.ok()) return done(loads.status());
+          WriteAssignment(req, org, nullptr,
+                          std::make_shared<const HandlerLoads>(*std::move(loads)),
+                          std::move(done));
+        });
+  }
+  WriteAssignment(req, org, named, nullptr, std::move(done));
+}
+
+void RoutingActions::WriteAssignment(const v1::AssignTicketRequest& req,
+                                     std::shared_ptr<const OrgSnapshot> org,
+                                     const config::v1::Handler* named,
+                                     std::shared_ptr<const HandlerLoads> loads,
+                                     rpc::Reply<v1::TicketActionResponse> done) {
   absl::Time now = writer_.Now();
   writer_.Write(req.write(), req,
-        [this, org, named, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        [this, org, named, loads, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           const std::string& unit = ticket.responsible_unit_code();
           v1::Department department = LeadDepartment(ticket);
           const config::v1::Handler* h = named;
           if (h == nullptr) {
-            std::vector<const config::v1::Handler*> on_duty =
-                OnDutyHandlers(org->config, unit, department, now, zone_);
-            if (on_duty.empty()) {
+            h = LeastLoaded(OnDutyHandlers(org->config, unit, department, now, zone_), *loads);
+            if (h == nullptr) {
               return absl::FailedPreconditionError(absl::StrCat(
                   "handler_id: no handler of unit ", unit, " (", v1::Department_Name(department),
                   ") is on duty now; name one"));
             }
-            h = on_duty.front();
           } else if (h->unit_code() != unit || h->department() != department) {
             return absl::FailedPreconditionError(absl::StrCat(
                 "handler_id: ", h->id(), " works for ", h->unit_code(), " (",

@@ -5,7 +5,7 @@
 //                 department; unknown unit → NOT_FOUND, a unit without that department →
 //                 FAILED_PRECONDITION.
 //   AssignTicket  names the responsible handler of the lead unit (meets the assign clock); an
-//                 empty handler_id lets the roster pick an on-duty one. Unknown handler →
+//                 empty handler_id picks the on-duty one holding the fewest open tickets. Unknown handler →
 //                 NOT_FOUND; a handler of another unit or department, or off duty →
 //                 FAILED_PRECONDITION.
 //   ReturnTicket  the lead unit returns the ticket as outside its remit (退单): it goes to the
@@ -16,6 +16,8 @@
 #ifndef DISPATCH_SERVICES_ROUTING_ROUTING_ACTIONS_H_
 #define DISPATCH_SERVICES_ROUTING_ROUTING_ACTIONS_H_
 
+#include <memory>
+
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/redis/redis_client.h"
@@ -25,6 +27,7 @@
 #include "dispatch/config/v1/org.pb.h"
 #include "dispatch/v1/routing.pb.h"
 #include "services/routing/org_holder.h"
+#include "services/routing/roster.h"
 
 namespace dispatch::routing {
 
@@ -34,6 +37,7 @@ class RoutingActions {
   RoutingActions(redis::Client* redis, Clock* clock, OrgHolder* org, absl::TimeZone zone);
 
   void Route(const v1::RouteTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
+  // Without a handler_id: the least loaded handler of the lead unit's department on duty.
   void Assign(const v1::AssignTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
   void Return(const v1::ReturnTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
   void GetOrganisation(rpc::Reply<v1::GetOrganisationResponse> done);
@@ -41,6 +45,12 @@ class RoutingActions {
                           rpc::Reply<v1::GetOrganisationResponse> done);
 
  private:
+  void WriteAssignment(const v1::AssignTicketRequest& req,
+                       std::shared_ptr<const OrgSnapshot> org, const config::v1::Handler* named,
+                       std::shared_ptr<const HandlerLoads> loads,
+                       rpc::Reply<v1::TicketActionResponse> done);
+
+  redis::Client* const redis_;
   TicketWriter writer_;
   OrgHolder* const org_;
   const absl::TimeZone zone_;

@@ -57,18 +57,13 @@ absl::Status RoutingWorker::Prepare() {
     commands.push_back({"XGROUP", "CREATE", keys::Events(s), keys::kRoutingGroup, "0", "MKSTREAM"});
     commands.push_back({"HGETALL", keys::HandlerLoad(s)});
   }
-  std::map<std::string, int64_t> load;  // replaces load_ only when every read succeeded
+  HandlerLoads load;  // replaces load_ only when every read succeeded
   for (auto& r : redis_->ExecuteAllSync(std::move(commands))) {
     if (!r.ok()) {
       if (absl::StrContains(r.status().message(), "BUSYGROUP")) continue;  // exists already
       return r.status();
     }
-    if (!r->is_array()) continue;
-    for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
-      int64_t n = 0;
-      (void)absl::SimpleAtoi(r->elements[i + 1].str, &n);
-      load[r->elements[i].str] += n;
-    }
+    AddShardLoads(*r, &load);
   }
   load_ = std::move(load);
   return absl::OkStatus();
@@ -221,13 +216,12 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     const v1::TicketAccepted& accepted = e.event.accepted();
     RoutingDecision d = Route(org->model, org->matrix, accepted.category(), accepted.location());
     // The least loaded handler on duty (the first in the roster among equals).
-    const config::v1::Handler* handler = nullptr;
-    if (!d.needs_manual_routing) {
-      for (const config::v1::Handler* h : OnDutyHandlers(org->config, d.lead_unit_code,
-                                                         d.lead_department, now, options_.zone)) {
-        if (handler == nullptr || load_[h->id()] < load_[handler->id()]) handler = h;
-      }
-    }
+    const config::v1::Handler* handler =
+        d.needs_manual_routing
+            ? nullptr
+            : LeastLoaded(OnDutyHandlers(org->config, d.lead_unit_code, d.lead_department, now,
+                                         options_.zone),
+                          load_);
     const std::string& id = e.event.ticket_id();
     Transition t;
     t.ticket_id = id;

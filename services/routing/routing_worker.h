@@ -28,6 +28,7 @@
 #include "common/ticket_transition.h"
 #include "dispatch/config/v1/org.pb.h"
 #include "services/routing/org_holder.h"
+#include "services/routing/roster.h"
 
 namespace dispatch::routing {
 
@@ -79,7 +80,7 @@ class RoutingWorker {
   Clock* const clock_;
   OrgHolder* const org_;
   const Options options_;
-  std::map<std::string, int64_t> load_;  // handler id -> assigned tickets
+  HandlerLoads load_;  // handler id -> assigned tickets
   bool pending_checked_ = false;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -389,6 +389,31 @@ TEST_F(RoutingTest, BadRoutingRequestsNameWhatWasWrong) {
               GrpcError(grpc::StatusCode::ALREADY_EXISTS, "request_id"));
 }
 
+TEST_F(RoutingTest, AssigningWithoutANameTakesTheLeastLoadedHandlerOnDuty) {
+  // Two complaints nobody can route land at 安化县's desk; both desk handlers are on duty on a
+  // Monday morning. The first goes to the first in the roster, the second to the other one,
+  // who holds fewer tickets by then.
+  std::vector<v1::Ticket> at_desk;
+  for (const char* wo : {"12345-2026-DESK1", "12345-2026-DESK2"}) {
+    auto req = HotlineComplaint(wo);
+    req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
+    req.mutable_complaint()->mutable_location()->Clear();
+    req.mutable_complaint()->mutable_location()->set_address("无法识别");
+    at_desk.push_back(Get(Submit(req)));
+  }
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 2);
+  std::vector<std::string> assignees;
+  for (v1::Ticket& t : at_desk) {
+    t = Get(t.ticket_id());
+    ASSERT_EQ(t.responsible_unit_code(), "430923");
+    v1::Ticket out;
+    ASSERT_TRUE(Assign(t, "", &out).ok());
+    assignees.push_back(out.assignee().id());
+  }
+  EXPECT_EQ(assignees, (std::vector<std::string>{"h-ah-desk1", "h-ah-desk2"}));
+}
+
 TEST_F(RoutingTest, AnOffDutyHandlerCannotBeAssigned) {
   auto req = HotlineComplaint("12345-2026-OFF");
   req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
