@@ -5,7 +5,7 @@
 //       --description="电梯停运" --phone=13812345678 --estate="翠苑一区"
 //   dispatchctl get T20261122-042-7KQ2M9XZ
 //   dispatchctl lookup --channel=CHANNEL_HOTLINE_12345 --work_order=WO-1
-//   dispatchctl assign T... [--handler=h-cd-wgy]           (empty: an on-duty handler)
+//   dispatchctl assign T... [--handler=h-cd-wgy]           (empty: the least loaded on duty)
 //   dispatchctl route T... --unit=430923100 --department=DEPARTMENT_HOUSING
 //   dispatchctl return T... --reason="不属于本单位职责" --reason_code=RETURN_REASON_NOT_OUR_DEPARTMENT
 //   dispatchctl org                                         (the organisation in force)
@@ -52,7 +52,7 @@ ABSL_FLAG(std::string, address, "", "submit: building/unit/room");
 ABSL_FLAG(std::string, name, "", "submit: complainant name");
 ABSL_FLAG(std::string, phone, "", "submit: complainant phone");
 ABSL_FLAG(std::string, actor, "dispatchctl", "every write (route, assign, return, contact, resolve, revisit): who acts");
-ABSL_FLAG(std::string, handler, "", "assign: handler id (empty: the roster picks)");
+ABSL_FLAG(std::string, handler, "", "assign: handler id (empty: the least loaded on duty)");
 ABSL_FLAG(std::string, unit, "", "route: unit code; list, watch: a unit subtree");
 ABSL_FLAG(std::string, department, "", "route: Department enum name");
 ABSL_FLAG(std::string, reason, "", "return: why");
