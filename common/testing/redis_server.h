@@ -2,9 +2,11 @@
 //
 // Start() launches Debian's redis-server on a unix socket inside a fresh temporary directory
 // (no TCP port, so parallel tests never collide) and returns once the server logs that it is
-// ready to accept connections — no sleeping (it gives up after 20 s). Stop() shuts it down; Start() again brings it back on the
-// same socket with the same data directory, which is how tests simulate a Redis outage. The
-// destructor stops the server and removes the directory. Not thread-safe.
+// ready to accept connections — no sleeping (it gives up after 20 s). Stop() shuts it down;
+// Start() again brings it back on the same socket with the same data directory, which is how
+// tests simulate a Redis outage. Persistence is off unless `extra_args` turn it on, so the data
+// comes back only if the test saved it (SAVE) before Stop(). The destructor stops the server
+// and removes the directory. Not thread-safe.
 #ifndef DISPATCH_COMMON_TESTING_REDIS_SERVER_H_
 #define DISPATCH_COMMON_TESTING_REDIS_SERVER_H_
 

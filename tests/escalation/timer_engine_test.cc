@@ -168,6 +168,39 @@ TEST_F(TimerEngineTest, TicketsDueInManyShardsAtOnceAreAllEscalatedInOnePassThro
   EXPECT_EQ(FireAt(accepted_ + absl::Minutes(31)), 0);  // nothing twice
 }
 
+TEST_F(TimerEngineTest, ARedisOutageDelaysEscalationsAndLosesNoneOfThem) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) ids.push_back(SubmitAndRoute(absl::StrCat("12345-OUT", i)));
+  // Redis goes down (its data saved, as AOF would keep it); the assign clocks pass meanwhile.
+  ASSERT_THAT(stack_.redis().ExecuteSync({"SAVE"}), IsOk());
+  ASSERT_THAT(stack_.redis_server().Stop(), IsOk());
+  clock_.Set(accepted_ + absl::Minutes(31));
+  auto down = engine_->RunOnce();
+  EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable) << down.status();
+  // Meanwhile reads fail too, on every pooled connection (each reconnects on its next use).
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_FALSE(stack_.redis().ExecuteSync({"PING"}).ok());
+    grpc::ClientContext ctx;
+    v1::GetTicketRequest req;
+    req.set_ticket_id(ids[0]);
+    v1::GetTicketResponse resp;
+    EXPECT_EQ(client_->intake().GetTicket(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+  // Redis comes back with its data: the engine's next pass escalates every ticket, once.
+  ASSERT_THAT(stack_.redis_server().Start(), IsOk());
+  auto pass = engine_->RunOnce();
+  ASSERT_THAT(pass, IsOk());
+  EXPECT_EQ(pass->tickets, 30);
+  for (const std::string& id : ids) {
+    EXPECT_EQ(client_->Get(id).supervision_tier(), v1::TIER_TOWNSHIP) << id;
+    // Breached when the engine could see it, a minute late, and escalated once.
+    EXPECT_THAT(Timeline(id, accepted_), ElementsAre("31 breached c1", "31 escalated 1->2"));
+    ExpectTimerMatchesRule(id);
+  }
+  EXPECT_EQ(FireAt(accepted_ + absl::Minutes(31)), 0);  // nothing twice
+}
+
 TEST_F(TimerEngineTest, AMetClockNeverFires) {
   std::string id = SubmitAndRoute();
   clock_.Set(accepted_ + absl::Minutes(10));
