@@ -7,7 +7,8 @@
 //
 // A connection that fails (connect error, I/O error, timeout) fails its batch with UNAVAILABLE
 // and reconnects when the next command arrives; there is no global back-off, so the service
-// serves again as soon as Redis is back, without a restart.
+// serves again as soon as Redis is back, without a restart. A connection Redis closed while it
+// sat idle (restart, failover, CLIENT KILL, idle timeout) is replaced before its next batch.
 //
 // Thread-safe. The destructor sends what is still queued, then joins the threads; commands
 // sent after destruction began fail at once, on the caller's thread, with UNAVAILABLE. Constructing a client sets SIGPIPE to SIG_IGN for

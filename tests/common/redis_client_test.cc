@@ -100,6 +100,18 @@ TEST_F(RedisClientTest, UnavailableWhileRedisIsDownThenServesAgain) {
   for (int i = 0; i < 6; ++i) EXPECT_THAT(client_->ExecuteSync({"PING"}), IsOk());
 }
 
+TEST_F(RedisClientTest, ConnectionsRedisClosedWhileIdleReconnectBeforeTheirNextCommand) {
+  // Every pooled connection is open; Redis restarts while they sit idle (no command fails in
+  // between to tell them). Their next commands go through on fresh connections.
+  for (int i = 0; i < 3; ++i) ASSERT_THAT(client_->ExecuteSync({"PING"}), IsOk());
+  ASSERT_THAT(server_.Stop(), IsOk());
+  ASSERT_THAT(server_.Start(), IsOk());
+  for (int i = 0; i < 6; ++i) EXPECT_THAT(client_->ExecuteSync({"PING"}), IsOk()) << i;
+  // So does one that Redis itself closed (CLIENT KILL, an idle timeout).
+  ASSERT_THAT(client_->ExecuteSync({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no"}), IsOk());
+  for (int i = 0; i < 6; ++i) EXPECT_THAT(client_->ExecuteSync({"PING"}), IsOk()) << i;
+}
+
 TEST_F(RedisClientTest, AFullQueueFailsFastInsteadOfGrowing) {
   HiredisOptions o = server_.client_options();
   o.max_queue = 0;  // nothing may wait
