@@ -195,7 +195,9 @@ class HiredisClient::Connection {
   // Between batches every reply has been read and Redis sends nothing unasked (no pub/sub
   // here), so a connection with anything to read has been closed by Redis: a restart, a
   // failover, CLIENT KILL, an idle timeout. Found before writing, it is replaced at no cost to
-  // the batch; found by the write, the batch would fail. One poll(2) per batch.
+  // the batch; found by the write, the batch would fail. One poll(2) per batch. (With TLS or
+  // RESP3 pushes a healthy connection could be readable too: then peek with recv(MSG_PEEK)
+  // for a real end of stream instead.)
   bool ClosedWhileIdle() const {
     pollfd p{};
     p.fd = ctx_->fd;

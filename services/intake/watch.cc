@@ -104,14 +104,14 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
           }
           std::vector<absl::StatusOr<redis::Reply>> u = redis_->ExecuteAllSync(std::move(reads));
           for (size_t j = 0; j < u.size(); ++j) {
-            if (u[j].ok() && !u[j]->is_nil()) units[read_for[j]] = u[j]->str;
-          }
-          // A ticket not routed yet has no unit: its TicketAccepted is judged by the community
-          // its location names, so a county's live watch sees its new tickets arrive.
-          for (size_t i = 0; i < entries.size(); ++i) {
-            if (units[i].empty() && decoded[i].ok() && decoded[i]->event.has_accepted()) {
-              units[i] =
-                  decoded[i]->event.accepted().location().jurisdiction().community_code();
+            const size_t i = read_for[j];
+            if (!u[j].ok()) continue;  // unknown: not sent
+            if (!u[j]->is_nil()) {
+              units[i] = u[j]->str;
+            } else if (decoded[i]->event.has_accepted()) {
+              // Not routed yet (the hash has no unit): its TicketAccepted is judged by the
+              // community its location names, so a county's live watch sees it arrive.
+              units[i] = decoded[i]->event.accepted().location().jurisdiction().community_code();
             }
           }
         }

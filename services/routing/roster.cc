@@ -116,14 +116,18 @@ void ReadHandlerLoads(redis::Client* redis,
 }
 
 const config::v1::Handler* LeastLoaded(const std::vector<const config::v1::Handler*>& candidates,
-                                       const HandlerLoads& loads) {
-  auto load_of = [&loads](const config::v1::Handler* h) -> int64_t {
+                                       const HandlerLoads& loads, const std::string& assignee) {
+  auto load_of = [&](const config::v1::Handler* h) -> int64_t {
     auto it = loads.find(h->id());
-    return it == loads.end() ? 0 : it->second;
+    int64_t n = it == loads.end() ? 0 : it->second;
+    return h->id() == assignee && n > 0 ? n - 1 : n;  // without this ticket
   };
   const config::v1::Handler* best = nullptr;
   for (const config::v1::Handler* h : candidates) {
-    if (best == nullptr || load_of(h) < load_of(best)) best = h;
+    if (best == nullptr || load_of(h) < load_of(best) ||
+        (load_of(h) == load_of(best) && h->id() == assignee)) {
+      best = h;
+    }
   }
   return best;
 }

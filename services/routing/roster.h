@@ -49,9 +49,12 @@ void ReadHandlerLoads(redis::Client* redis,
                       std::function<void(absl::StatusOr<HandlerLoads>)> done);
 
 // Of `candidates` (in roster order), the one holding the fewest open tickets, the first among
-// equals; null when there is none.
+// equals; null when there is none. For a ticket already assigned, name its `assignee`: their
+// load is counted without this ticket, and they keep it among equals (so asking again does not
+// move the ticket back and forth).
 const config::v1::Handler* LeastLoaded(const std::vector<const config::v1::Handler*>& candidates,
-                                       const HandlerLoads& loads);
+                                       const HandlerLoads& loads,
+                                       const std::string& assignee = "");
 
 // Makes `handler` the assignee in `t` (fields asg, asgu) and appends its TicketAssigned event.
 void AppendAssignment(const config::v1::Handler& handler, bool automatic, Transition* t);

@@ -134,7 +134,8 @@ void RoutingActions::WriteAssignment(const v1::AssignTicketRequest& req,
           v1::Department department = LeadDepartment(ticket);
           const config::v1::Handler* h = named;
           if (h == nullptr) {
-            h = LeastLoaded(OnDutyHandlers(org->config, unit, department, now, zone_), *loads);
+            h = LeastLoaded(OnDutyHandlers(org->config, unit, department, now, zone_), *loads,
+                            ticket.assignee().id());
             if (h == nullptr) {
               return absl::FailedPreconditionError(absl::StrCat(
                   "handler_id: no handler of unit ", unit, " (", v1::Department_Name(department),

@@ -412,6 +412,13 @@ TEST_F(RoutingTest, AssigningWithoutANameTakesTheLeastLoadedHandlerOnDuty) {
     assignees.push_back(out.assignee().id());
   }
   EXPECT_EQ(assignees, (std::vector<std::string>{"h-ah-desk1", "h-ah-desk2"}));
+  // Asking again leaves each ticket where it is: without it, its handler holds no more than
+  // the other one.
+  for (size_t i = 0; i < at_desk.size(); ++i) {
+    v1::Ticket t = Get(at_desk[i].ticket_id()), out;
+    ASSERT_TRUE(Assign(t, "", &out, absl::StrCat("again-", i)).ok());
+    EXPECT_EQ(out.assignee().id(), assignees[i]);
+  }
 }
 
 TEST_F(RoutingTest, AnOffDutyHandlerCannotBeAssigned) {
