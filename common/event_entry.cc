@@ -17,10 +17,6 @@ bool SameMessage(const google::protobuf::Message& a, const google::protobuf::Mes
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
-std::string AcceptedActor(const v1::Complaint& c) {
-  return absl::StrCat("channel:", v1::Channel_Name(c.channel()));
-}
-
 // What a calendar clock's deadline is when nothing moved it: start + target.
 std::optional<google::protobuf::Timestamp> PlainDeadline(const v1::SlaClock& c) {
   if (!c.has_target() || !c.has_started_at()) return std::nullopt;
@@ -30,8 +26,8 @@ std::optional<google::protobuf::Timestamp> PlainDeadline(const v1::SlaClock& c) 
 // Leaves out of a TicketAccepted what `complaint` and the event already say; RestoreAccepted
 // puts back exactly that.
 void StripAccepted(const v1::Complaint& complaint, v1::TicketEvent* e) {
-  if (e->actor().id() == AcceptedActor(complaint) && e->actor().display_name().empty() &&
-      e->actor().unit_code().empty()) {
+  if (e->actor().id() == ChannelActorId(complaint.channel()) &&
+      e->actor().display_name().empty() && e->actor().unit_code().empty()) {
     e->clear_actor();
   }
   v1::TicketAccepted* a = e->mutable_accepted();
@@ -55,7 +51,7 @@ void StripAccepted(const v1::Complaint& complaint, v1::TicketEvent* e) {
 }
 
 void RestoreAccepted(const v1::Complaint& complaint, v1::TicketEvent* e) {
-  if (!e->has_actor()) e->mutable_actor()->set_id(AcceptedActor(complaint));
+  if (!e->has_actor()) e->mutable_actor()->set_id(ChannelActorId(complaint.channel()));
   v1::TicketAccepted* a = e->mutable_accepted();
   if (a->channel() == v1::CHANNEL_UNSPECIFIED) a->set_channel(complaint.channel());
   if (a->channel_work_order_id().empty()) {
@@ -76,6 +72,10 @@ void RestoreAccepted(const v1::Complaint& complaint, v1::TicketEvent* e) {
 }
 
 }  // namespace
+
+std::string ChannelActorId(v1::Channel channel) {
+  return absl::StrCat("channel:", v1::Channel_Name(channel));
+}
 
 std::string StoredEventBytes(const v1::TicketEvent& event) {
   if (event.ticket_id().empty() && event.event_id().empty()) return event.SerializeAsString();

@@ -47,6 +47,9 @@ struct EventEntry {
 // not set them).
 std::string StoredEventBytes(const v1::TicketEvent& event);
 
+// The actor of a TicketAccepted: "channel:<Channel>", the gateway that submitted it.
+std::string ChannelActorId(v1::Channel channel);
+
 // A TicketAccepted `event` stored next to its `complaint` (field `c`): the field name, "pc"
 // (compact) or "pb", and the bytes to store under it.
 struct StoredEvent {

@@ -29,7 +29,7 @@ v1::TicketEvent AcceptedEvent(const v1::Ticket& ticket, const v1::Complaint& com
   v1::TicketEvent e;
   e.set_ticket_version(1);
   *e.mutable_occurred_at() = ticket.accepted_at();
-  e.mutable_actor()->set_id(absl::StrCat("channel:", v1::Channel_Name(complaint.channel())));
+  e.mutable_actor()->set_id(ChannelActorId(complaint.channel()));
   v1::TicketAccepted* a = e.mutable_accepted();
   a->set_channel(complaint.channel());
   a->set_channel_work_order_id(complaint.channel_work_order_id());

@@ -15,6 +15,7 @@
 -- and HMGET of absent fields would scan it once per field.
 
 -- CLOCK[k] = the field names of clock k: meta, due, met, breach recorded, warned.
+local CLOSED = '6'  -- the `st` of a closed ticket (TICKET_STATUS_CLOSED)
 local CLOCK = {}
 for k = 1, 5 do
   local p = 'c' .. k
@@ -78,7 +79,7 @@ end
 local function next_wake_of(f, percents)
   local best = nil
   local acc = tonumber(f['acc'])
-  local closed = f['st'] == '6'
+  local closed = f['st'] == CLOSED
   for k = 1, 5 do
     local n = CLOCK[k]
     if not closed or f[n[3]] then

@@ -54,7 +54,6 @@ if etype ~= 'none' and etype ~= 'stream' then
   return redis.error_reply('fire.lua: key ' .. EVENTS .. ' holds a ' .. etype .. ', not a stream')
 end
 
-local CLOSED = '6'
 local PERCENTS = {}  -- parsed `wp` lists: tickets of one policy share one
 local ORDER = {5, 1, 2, 3, 4}
 
