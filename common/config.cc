@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -32,6 +33,15 @@ void ApplyDefaults(DispatchConfig& c) {
   SetIfZero(r->mutable_connect_timeout(), absl::Seconds(1));
   SetIfZero(r->mutable_command_timeout(), absl::Seconds(2));
   if (c.time_scale() == 0) c.set_time_scale(1);
+  SetIfZero(c.mutable_routing_grace(), absl::Minutes(5));
+  SetIfZero(c.mutable_org_refresh_interval(), absl::Seconds(1));
+  auto* l = c.mutable_limits();
+  if (l->max_request_bytes() == 0) l->set_max_request_bytes(64 << 10);
+  if (l->max_organisation_bytes() == 0) l->set_max_organisation_bytes(4 << 20);
+  if (l->max_watches() == 0) l->set_max_watches(64);
+  SetIfZero(l->mutable_watch_write_timeout(), absl::Seconds(30));
+  SetIfZero(l->mutable_keepalive_time(), absl::Seconds(60));
+  SetIfZero(l->mutable_keepalive_timeout(), absl::Seconds(20));
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
   // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
 }
@@ -48,6 +58,27 @@ absl::Status Validate(const DispatchConfig& c) {
   }
   if (!(c.time_scale() >= 1 && c.time_scale() <= 100000)) {
     return absl::InvalidArgumentError("time_scale: must be within [1, 100000]");
+  }
+  for (auto [name, d] : {std::pair{"routing_grace", &c.routing_grace()},
+                         std::pair{"org_refresh_interval", &c.org_refresh_interval()},
+                         std::pair{"limits.watch_write_timeout", &c.limits().watch_write_timeout()},
+                         std::pair{"limits.keepalive_time", &c.limits().keepalive_time()},
+                         std::pair{"limits.keepalive_timeout", &c.limits().keepalive_timeout()}}) {
+    if (FromProto(*d) <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": must be positive"));
+    }
+  }
+  const auto& l = c.limits();
+  if (l.max_request_bytes() < 1024 || l.max_request_bytes() > (64 << 20)) {
+    return absl::InvalidArgumentError("limits.max_request_bytes: must be within [1 KiB, 64 MiB]");
+  }
+  if (l.max_organisation_bytes() < l.max_request_bytes() ||
+      l.max_organisation_bytes() > (256 << 20)) {
+    return absl::InvalidArgumentError(
+        "limits.max_organisation_bytes: must be within [max_request_bytes, 256 MiB]");
+  }
+  if (l.max_watches() < 1 || l.max_watches() > 100000) {
+    return absl::InvalidArgumentError("limits.max_watches: must be within [1, 100000]");
   }
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(c.time_zone(), &tz)) {
@@ -101,6 +132,33 @@ absl::StatusOr<redis::HiredisOptions> RedisOptions(const DispatchConfig& config)
   options.max_queue = config.redis().max_queue();
   options.connect_timeout = FromProto(config.redis().connect_timeout());
   options.command_timeout = FromProto(config.redis().command_timeout());
+  // Credentials come from a file or the environment, never from the command line (where every
+  // user of the machine can read them in the process list).
+  const auto& r = config.redis();
+  options.username = r.username();
+  if (!r.password_file().empty()) {
+    auto text = ReadFile(r.password_file());
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("redis.password_file: ", text.status().message()));
+    }
+    options.password = text->substr(0, text->find('\n'));
+    if (!options.password.empty() && options.password.back() == '\r') options.password.pop_back();
+    if (options.password.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("redis.password_file: ", r.password_file(), " has no password on its first line"));
+    }
+  } else if (!r.password_env().empty()) {
+    const char* value = std::getenv(r.password_env().c_str());
+    if (value == nullptr || *value == '\0') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "redis.password_env: the environment variable ", r.password_env(), " is not set"));
+    }
+    options.password = value;
+  } else if (!r.username().empty()) {
+    return absl::InvalidArgumentError(
+        "redis.username: needs a password (redis.password_file or redis.password_env)");
+  }
   return options;
 }
 

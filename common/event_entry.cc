@@ -203,6 +203,22 @@ absl::StatusOr<EventEntry> DecodeEventEntry(const redis::Reply& entry) {
     *b->mutable_breached_by() = ToProto(absl::Milliseconds(num(5)));
     b->set_met_late(num(6) == 1);
     b->set_unit_code(text(7));
+  } else if (out.type == "routed") {
+    // Routing did not place the ticket within its grace: the timer engine put it on its desk.
+    e.set_reason("routing did not place the ticket within the routing grace: dispatch desk");
+    v1::TicketRouted* r = e.mutable_routed();
+    const std::string unit = text(6);
+    r->set_unit_code(unit);
+    r->set_org_version(text(5));
+    r->set_needs_manual_routing(true);
+    v1::Handling* lead = r->add_handlings();
+    lead->set_unit_code(unit);
+    lead->set_department(static_cast<v1::Department>(num(4)));
+    lead->set_role(v1::HANDLING_ROLE_LEAD);
+  } else if (out.type == "sign_for_lapsed") {
+    v1::SignForLapsed* l = e.mutable_sign_for_lapsed();
+    l->mutable_assignee()->set_id(text(4));
+    *l->mutable_sign_for_deadline() = due;
   } else if (out.type == "escalated") {
     v1::TicketEscalated* x = e.mutable_escalated();
     x->set_from_tier(static_cast<v1::Tier>(num(4)));

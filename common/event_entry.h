@@ -8,7 +8,10 @@
 //   the compact form the timer engine writes from Lua (services/escalation/lua/fire.lua), which
 //   cannot build protobufs cheaply: one field `e` = "<version>|<at ms>|<ClockKind>|<due ms>|..."
 //   followed by, per type: warned <percent>; breached <tier>|<late by ms>|<met late 0/1>|<unit>
-//   (the unit code last, so it may contain '|'); escalated <from tier>|<to tier>. The event id is "<ticket>:<version>:<type>" and the actor "system".
+//   (the unit code last, so it may contain '|'); escalated <from tier>|<to tier>; routed (a
+//   placement on the dispatch desk at the routing grace; clock 0, due = the grace)
+//   <Department>|<org version>|<unit>; sign_for_lapsed (clock 1, due = the sign-for deadline)
+//   <handler id>. The event id is "<ticket>:<version>:<type>" and the actor "system".
 // In the `pb` form the event's ticket_id and event_id are left out when stored (they repeat the
 // entry's `ticket` and "<ticket>:<version>:<type>"; ~60 bytes an event): StoredEventBytes does
 // that, DecodeEventEntry puts them back. DecodeEventEntry turns either form into the same

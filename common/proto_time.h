@@ -37,12 +37,20 @@ inline google::protobuf::Timestamp TimestampFromUnixMs(int64_t ms) {
   return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
 }
 
-// A time a handler reports (contact, feedback, revisit): INVALID_ARGUMENT naming `field` when
-// it lies after `now`; an unset Timestamp (the epoch) passes.
+// How far ahead of the service's time a time a caller reports may lie: the clocks of
+// gateways, phones and the service's Redis never agree exactly.
+inline constexpr absl::Duration kMaxClockSkew = absl::Minutes(5);
+
+// A time a caller reports (reported_at, contact, feedback, revisit): INVALID_ARGUMENT naming
+// `field` when it lies more than kMaxClockSkew after `now`; an unset Timestamp (the epoch)
+// passes.
 inline absl::Status CheckReportedTime(const google::protobuf::Timestamp& t, absl::string_view field,
                                       absl::Time now) {
-  if (FromProto(t) > now) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be in the future"));
+  if (FromProto(t) > now + kMaxClockSkew) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": in the future (after ",
+        absl::FormatTime(absl::RFC3339_sec, now + kMaxClockSkew, absl::UTCTimeZone()),
+        ", the service's time plus ", absl::FormatDuration(kMaxClockSkew), " of clock skew)"));
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,7 @@
 #include "common/redis_clock.h"
 
+#include <cstdio>
+
 #include "absl/strings/numbers.h"
 
 namespace dispatch {
@@ -25,6 +27,19 @@ absl::StatusOr<std::unique_ptr<RedisClock>> RedisClock::Create(redis::Client* re
   if (!(scale >= 1.0)) return absl::InvalidArgumentError("time_scale: must be at least 1");
   std::unique_ptr<RedisClock> clock(new RedisClock(redis, scale, resync));
   absl::StatusOr<absl::Time> t = ParseTime(redis->ExecuteSync({"TIME"}));
+  if (!t.ok() && scale == 1.0) {
+    // Redis is not there yet. Nothing can be accepted or changed without it anyway; start from
+    // this host's time and take Redis's at the first answer (Now() asks at once).
+    fprintf(stderr, "clock: redis TIME unavailable (%s); using this host's time until redis "
+                    "answers\n", t.status().ToString().c_str());
+    Anchor& a = *clock->anchor_;
+    absl::MutexLock lock(&a.mu);
+    a.redis_time = absl::Now();
+    a.at = std::chrono::steady_clock::now();
+    a.last_try = a.at - absl::ToChronoNanoseconds(resync);
+    clock->epoch_ = a.redis_time;
+    return clock;
+  }
   if (!t.ok()) return t.status();
   {
     Anchor& a = *clock->anchor_;

@@ -1,6 +1,8 @@
 // RedisClock: "now" as Redis sees it (the TIME command), so that every process and every worker
 // of a deployment agrees on when a deadline passed — the SLA timer engine must not trust each
-// host's own clock. Optionally scaled for demos and soak tests (time_scale 600: one real second
+// host's own clock. dispatchd uses it for everything (acceptance stamps, handlers' actions,
+// routing), at every time scale, so replicas on hosts with skewed clocks agree with each other
+// and with the timer engine, which reads TIME inside its script. Optionally scaled for demos and soak tests (time_scale 600: one real second
 // is ten service minutes), anchored at an epoch shared through Redis ({time}:epoch), so every
 // process scales identically.
 //
@@ -25,8 +27,10 @@ namespace dispatch {
 
 class RedisClock : public Clock {
  public:
-  // Reads Redis TIME (and, when scale != 1, creates or reads the shared epoch); fails when
-  // Redis cannot be reached. `redis` must outlive the clock.
+  // Reads Redis TIME (and, when scale != 1, creates or reads the shared epoch). When Redis
+  // cannot be reached: at scale 1 starts from this host's time until Redis answers (nothing is
+  // stored without Redis anyway); scaled, fails (the epoch lives in Redis). `redis` must outlive
+  // the clock.
   static absl::StatusOr<std::unique_ptr<RedisClock>> Create(
       redis::Client* redis, double scale = 1.0, absl::Duration resync = absl::Seconds(1));
 

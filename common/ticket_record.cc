@@ -24,10 +24,12 @@ google::protobuf::Timestamp TsFromMs(int64_t ms) { return TimestampFromUnixMs(ms
 void AppendClockFields(const v1::SlaClock& c, absl::Time accepted_at, Fields* out) {
   Fields& f = *out;
   std::string p = absl::StrCat("c", c.kind(), ".");
-  // Working-day targets are stored as "w<days>", durations in milliseconds.
+  // Working-day targets are stored as "w<days>" ("W<days>" when the deadline assumed plain
+  // weekdays for a year without a calendar), durations in milliseconds.
   std::string target = c.has_target()
                            ? std::to_string(TimeUtil::DurationToMilliseconds(c.target()))
-                           : absl::StrCat("w", c.target_working_days());
+                           : absl::StrCat(c.calendar_assumed() ? "W" : "w",
+                                          c.target_working_days());
   const int64_t start = ToUnixMs(c.started_at());
   // "=" stands for the acceptance time, the start of every first-round clock.
   std::string start_text =
@@ -73,11 +75,100 @@ Fields Encode(const v1::Ticket& t) {
   // `upd` is left out while it equals `acc` (every change sets it).
   if (ToUnixMs(t.updated_at()) != ToUnixMs(t.accepted_at())) f.emplace_back("upd", Ms(t.updated_at()));
   add_nonzero("rvn", t.revisit_attempts());
+  add_nonzero("am", t.assign_met_by());
+  if (t.has_sign_for_deadline()) f.emplace_back("sfd", Ms(t.sign_for_deadline()));
   if (!t.clocks().empty() && !t.clocks(0).warn_percent().empty()) {
     f.emplace_back("wp", absl::StrJoin(t.clocks(0).warn_percent(), ","));
   }
   for (const v1::SlaClock& c : t.clocks()) AppendClockFields(c, FromProto(t.accepted_at()), &f);
   return f;
+}
+
+Fields LeadUnitFields(const std::string& unit, v1::Tier unit_tier,
+                      const std::vector<std::string>& ancestors, v1::Tier raised) {
+  return {{"unit", unit},
+          {"ut", std::to_string(unit_tier)},
+          {"up", absl::StrJoin(ancestors, ",")},
+          {"tier", std::to_string(std::max<int>(unit_tier, raised))}};
+}
+
+std::string PlacementField(absl::Time due, v1::Tier tier, v1::Department department,
+                           const std::string& org_version,
+                           const std::vector<std::string>& ancestors, const std::string& unit) {
+  return absl::StrCat(absl::ToUnixMillis(due), "|", tier, "|", department, "|", org_version, "|",
+                      absl::StrJoin(ancestors, ","), "|", unit);
+}
+
+std::pair<std::string, std::string> ShareField(int index, v1::ShareState state,
+                                               absl::Time signed_for, absl::Time done,
+                                               const std::string& handler) {
+  auto ms = [](absl::Time t) {
+    return t == absl::InfinitePast() ? std::string() : std::to_string(absl::ToUnixMillis(t));
+  };
+  return {absl::StrCat("s", index),
+          absl::StrCat(state, ":", ms(signed_for), ":", ms(done), ":", handler)};
+}
+
+int FindShare(const v1::Ticket& ticket, const std::string& unit, v1::Department department) {
+  for (int i = 0; i < ticket.handlings_size(); ++i) {
+    const v1::Handling& h = ticket.handlings(i);
+    if (h.role() == v1::HANDLING_ROLE_ASSIST && h.unit_code() == unit &&
+        h.department() == department) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+namespace {
+
+// The lead share's state follows the ticket.
+v1::ShareState LeadShareState(const v1::Ticket& t) {
+  switch (t.status()) {
+    case v1::TICKET_STATUS_ASSIGNED: return v1::SHARE_STATE_ASSIGNED;
+    case v1::TICKET_STATUS_SIGNED_FOR:
+    case v1::TICKET_STATUS_CONTACTED: return v1::SHARE_STATE_SIGNED_FOR;
+    case v1::TICKET_STATUS_RESOLVED:
+    case v1::TICKET_STATUS_CLOSED: return v1::SHARE_STATE_DONE;
+    default: return v1::SHARE_STATE_OPEN;
+  }
+}
+
+// Fills an assisting share from its `s<i>` value; false if it is malformed.
+bool DecodeShare(absl::string_view value, v1::Handling* h) {
+  std::vector<absl::string_view> parts = absl::StrSplit(value, absl::MaxSplits(':', 3));
+  int state = 0;
+  int64_t signed_ms = 0, done_ms = 0;
+  if (parts.size() != 4 || !absl::SimpleAtoi(parts[0], &state) ||
+      (!parts[1].empty() && !absl::SimpleAtoi(parts[1], &signed_ms)) ||
+      (!parts[2].empty() && !absl::SimpleAtoi(parts[2], &done_ms))) {
+    return false;
+  }
+  h->set_state(static_cast<v1::ShareState>(state));
+  if (!parts[1].empty()) *h->mutable_signed_for_at() = TimestampFromUnixMs(signed_ms);
+  if (!parts[2].empty()) *h->mutable_completed_at() = TimestampFromUnixMs(done_ms);
+  if (!parts[3].empty()) h->mutable_assignee()->set_id(std::string(parts[3]));
+  return true;
+}
+
+void SetPathAt(int tier, const std::string& code, v1::JurisdictionPath* path) {
+  switch (tier) {
+    case v1::TIER_COMMUNITY: return path->set_community_code(code);
+    case v1::TIER_TOWNSHIP: return path->set_township_code(code);
+    case v1::TIER_COUNTY: return path->set_county_code(code);
+    case v1::TIER_CITY: return path->set_city_code(code);
+    default: return;
+  }
+}
+
+}  // namespace
+
+bool InSubtree(const v1::Ticket& ticket, const std::string& root) {
+  if (root.empty()) return false;
+  if (ticket.responsible_unit_code() == root) return true;
+  const v1::JurisdictionPath& p = ticket.responsible_jurisdiction();
+  return p.city_code() == root || p.county_code() == root || p.township_code() == root ||
+         p.community_code() == root;
 }
 
 absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Reply& reply,
@@ -127,22 +218,60 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
   t.set_revisit_attempts(static_cast<int32_t>(v));
   t.set_needs_manual_routing(h["manual"] == "1");
   t.set_responsible_unit_code(h["unit"]);
+  if (!t.responsible_unit_code().empty()) {
+    // The lead unit at its tier, then its ancestors one tier up each.
+    int64_t unit_tier = 0;
+    ok &= num("ut", &unit_tier);
+    SetPathAt(static_cast<int>(unit_tier), t.responsible_unit_code(),
+              t.mutable_responsible_jurisdiction());
+    int tier = static_cast<int>(unit_tier);
+    for (absl::string_view a : absl::StrSplit(h["up"], ',', absl::SkipEmpty())) {
+      SetPathAt(++tier, std::string(a), t.mutable_responsible_jurisdiction());
+    }
+  }
   t.set_org_version(h["orgv"]);
   if (!h["asg"].empty()) {
     t.mutable_assignee()->set_id(h["asg"]);
     t.mutable_assignee()->set_unit_code(h["asgu"]);
   }
   for (absl::string_view entry : absl::StrSplit(h["hdl"], ';', absl::SkipEmpty())) {
-    std::vector<absl::string_view> parts = absl::StrSplit(entry, ':');
+    // "<unit>:<dept>:<role>": unit codes may contain ':', so the numbers are the last parts.
+    const size_t role_colon = entry.rfind(':');
+    const size_t dept_colon =
+        role_colon == absl::string_view::npos || role_colon == 0 ? absl::string_view::npos
+                                                                 : entry.rfind(':', role_colon - 1);
     int dept = 0, role = 0;
-    ok &= parts.size() == 3 && absl::SimpleAtoi(parts[1], &dept) && absl::SimpleAtoi(parts[2], &role);
+    ok &= dept_colon != absl::string_view::npos &&
+          absl::SimpleAtoi(entry.substr(dept_colon + 1, role_colon - dept_colon - 1), &dept) &&
+          absl::SimpleAtoi(entry.substr(role_colon + 1), &role);
     if (!ok) break;
     v1::Handling* handling = t.add_handlings();
-    handling->set_unit_code(std::string(parts[0]));
+    handling->set_unit_code(std::string(entry.substr(0, dept_colon)));
     handling->set_department(static_cast<v1::Department>(dept));
     handling->set_role(static_cast<v1::HandlingRole>(role));
     // The ticket's assignee owns the lead share.
     if (role == v1::HANDLING_ROLE_LEAD && t.has_assignee()) *handling->mutable_assignee() = t.assignee();
+  }
+  for (int i = 0; i < t.handlings_size(); ++i) {
+    v1::Handling* handling = t.mutable_handlings(i);
+    if (handling->role() == v1::HANDLING_ROLE_LEAD) {
+      handling->set_state(LeadShareState(t));
+    } else if (auto it = h.find(absl::StrCat("s", i)); it != h.end()) {
+      ok &= DecodeShare(it->second, handling);
+    } else {
+      handling->set_state(v1::SHARE_STATE_OPEN);
+    }
+  }
+  ok &= num("am", &v);
+  t.set_assign_met_by(static_cast<v1::AssignMetBy>(v));
+  if (h.count("sfd")) {
+    ok &= num("sfd", &v);
+    *t.mutable_sign_for_deadline() = TsFromMs(v);
+  }
+  if (h.count("fb")) {
+    const std::string& fb = h["fb"];
+    ok &= absl::SimpleAtoi(fb.substr(0, fb.find('|')), &v);
+    *t.mutable_routing_grace_until() = TsFromMs(v);
   }
   if (h.count("ext") && !t.mutable_pending_extension()->ParseFromString(h["ext"])) ok = false;
   std::vector<int32_t> warn_percents;
@@ -162,7 +291,9 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
     std::vector<absl::string_view> meta = absl::StrSplit(meta_text, ':');
     if (at_acceptance) meta.insert(meta.begin(), absl::string_view());
     int64_t start = ToUnixMs(t.accepted_at()), target = 0, basis = 0, round = 0;
-    bool working = meta.size() == 4 && absl::ConsumePrefix(&meta[1], "w");
+    const bool assumed = meta.size() == 4 && absl::ConsumePrefix(&meta[1], "W");
+    const bool working = assumed || (meta.size() == 4 && absl::ConsumePrefix(&meta[1], "w"));
+    c->set_calendar_assumed(assumed);
     ok &= meta.size() == 4 && (at_acceptance || absl::SimpleAtoi(meta[0], &start)) &&
           absl::SimpleAtoi(meta[1], &target) && absl::SimpleAtoi(meta[2], &basis) &&
           absl::SimpleAtoi(meta[3], &round);
@@ -251,6 +382,14 @@ absl::Time NextWakeUp(const v1::SlaClock& c) {
 absl::Time NextWakeUp(const v1::Ticket& ticket) {
   const bool closed = ticket.status() == v1::TICKET_STATUS_CLOSED;
   absl::Time next = absl::InfiniteFuture();
+  // The routing grace of a ticket still waiting for routing, the sign-for deadline of an
+  // assignment not signed for yet.
+  if (ticket.status() == v1::TICKET_STATUS_ACCEPTED && ticket.has_routing_grace_until()) {
+    next = FromProto(ticket.routing_grace_until());
+  }
+  if (ticket.status() == v1::TICKET_STATUS_ASSIGNED && ticket.has_sign_for_deadline()) {
+    next = FromProto(ticket.sign_for_deadline());
+  }
   for (const v1::SlaClock& c : ticket.clocks()) {
     if (closed && !c.has_met_at()) continue;  // a closed ticket wakes only for late-met clocks
     next = std::min(next, NextWakeUp(c));

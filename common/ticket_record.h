@@ -21,6 +21,16 @@
 //   c<k>.w    highest warning threshold sent (percent)
 //   wp    the policy's warning thresholds, "50,80" (the same for every clock of the ticket)
 //   ut    the lead unit's Tier (set by routing)   ext  pending Extension, serialized
+//   am    AssignMetBy number (absent: before sign-for existed, i.e. by assignment)
+//   sfd   while ASSIGNED under sign-for: when the assignment lapses (ms)
+//   fb    while ACCEPTED: the placement on the dispatch desk if routing has not placed the
+//         ticket by its routing grace, "<due ms>|<tier>|<Department>|<org version>|<up>|<unit>"
+//         (PlacementField; fire.lua applies it)
+//   s<i>  the state of assisting share i (its index in hdl, 1-based after the lead), absent
+//         while nobody is named: "<ShareState>:<signed ms>:<done ms>:<handler id>" (ShareField)
+//   up    the lead unit's ancestors, parent first, joined by ',' ("430923100,430923,430900"):
+//         a supervision clock's breach is recorded against the ancestor at the supervising
+//         tier, and subtree filters read it (Ticket.responsible_jurisdiction)
 // where <k> is the ClockKind number. Fields whose value is zero/false are left out and read as
 // zero. Every script that changes a ticket bumps `ver` and `upd`.
 #ifndef DISPATCH_COMMON_TICKET_RECORD_H_
@@ -41,6 +51,32 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // Field/value pairs for a new ticket's hash (everything but the id and the complaint).
 Fields Encode(const v1::Ticket& ticket);
+
+// The fields that make `unit` (of tier `unit_tier`, with `ancestors` above it, parent first)
+// a ticket's lead unit: `unit`, `ut`, `up`, and the supervising tier `tier`, the higher of the
+// unit's tier and `raised` (Ticket.raised_tier; only escalations raise it, so a stay at a
+// county desk followed by a route to a community puts the ticket under the community again).
+Fields LeadUnitFields(const std::string& unit, v1::Tier unit_tier,
+                      const std::vector<std::string>& ancestors, v1::Tier raised);
+
+// The `fb` value: where the ticket goes at `due` if routing has not placed it by then — `unit`
+// (of `tier`, with `ancestors` above it) with `department` as the lead, under organisation
+// `org_version`.
+std::string PlacementField(absl::Time due, v1::Tier tier, v1::Department department,
+                           const std::string& org_version,
+                           const std::vector<std::string>& ancestors, const std::string& unit);
+
+// The field name and value that store assisting share `index`'s state (`s<index>`).
+std::pair<std::string, std::string> ShareField(int index, v1::ShareState state,
+                                               absl::Time signed_for, absl::Time done,
+                                               const std::string& handler);
+// The index (in Ticket.handlings) of the assisting share `unit`/`department`, or -1.
+int FindShare(const v1::Ticket& ticket, const std::string& unit, v1::Department department);
+
+// True if the ticket's lead unit is `root` or lies below it: `root` is on the ticket's
+// responsible_jurisdiction path (as stored when it was routed, so a later change of the
+// organisation does not move old tickets).
+bool InSubtree(const v1::Ticket& ticket, const std::string& root);
 // For a change that starts `clock` afresh on a ticket accepted at `accepted_at`: the fields
 // of the clock it replaces to remove (`.due`, `.met`, `.br`, `.w`) and the new clock's fields to
 // set (c<k>, and those of .due/.met/.br/.w it needs). A transition removes before it sets.
@@ -59,7 +95,8 @@ void AppendMetIfOpen(const v1::Ticket& ticket, v1::ClockKind kind, absl::Time at
 
 // The ticket's next wake-up for the timer engine (InfiniteFuture if none): the earliest, over
 // its clocks, of an open clock's next warning time or else its deadline, and of a clock met
-// late whose breach is not yet recorded (its met time); a CLOSED ticket only the latter. The
+// late whose breach is not yet recorded (its met time); a CLOSED ticket only the latter. Also
+// an ACCEPTED ticket's routing grace and an ASSIGNED ticket's sign-for deadline. The
 // same rule as common/lua/lib/wake.lua, which the scripts use; a contract test keeps the two
 // equal.
 absl::Time NextWakeUp(const v1::Ticket& ticket);

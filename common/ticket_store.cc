@@ -36,6 +36,7 @@ v1::TicketEvent AcceptedEvent(const v1::Ticket& ticket, const v1::Complaint& com
   a->set_category(complaint.category());
   a->set_priority(ticket.priority());
   a->set_sla_policy_version(ticket.sla_policy_version());
+  a->set_assign_met_by(ticket.assign_met_by());
   *a->mutable_clocks() = ticket.clocks();
   *a->mutable_location() = complaint.location();
   return e;
@@ -44,7 +45,7 @@ v1::TicketEvent AcceptedEvent(const v1::Ticket& ticket, const v1::Complaint& com
 void TicketStore::Create(const v1::Ticket& ticket, const v1::Complaint& complaint,
                          const std::string& complaint_bytes, int shard,
                          const std::string& idem_key, const std::string& fingerprint,
-                         const v1::TicketEvent& accepted,
+                         const v1::TicketEvent& accepted, const ticket_record::Fields& extra,
                          std::function<void(absl::StatusOr<CreateResult>)> done) {
   const std::string& id = ticket.ticket_id();
   std::vector<std::string> keys = {keys::IdempotencyRecord(shard, idem_key),
@@ -53,6 +54,7 @@ void TicketStore::Create(const v1::Ticket& ticket, const v1::Complaint& complain
                                    keys::AcceptedIndex(shard),
                                    keys::Events(shard)};
   ticket_record::Fields fields = ticket_record::Encode(ticket);
+  fields.insert(fields.end(), extra.begin(), extra.end());
   std::vector<std::string> args;
   StoredEvent event = StoredAcceptedEvent(accepted, complaint);
   args.reserve(7 + 2 * fields.size());

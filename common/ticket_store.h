@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/redis/redis_client.h"
+#include "common/ticket_record.h"
 #include "dispatch/v1/events.pb.h"
 #include "dispatch/v1/types.pb.h"
 
@@ -42,11 +43,13 @@ class TicketStore {
 
   // `ticket` must have its id (whose shard is `shard`), clocks and all fields set;
   // `complaint` is the complaint as submitted and `complaint_bytes` its serialization (the
-  // caller has it for the fingerprint); `accepted` is AcceptedEvent(ticket, complaint).
+  // caller has it for the fingerprint); `accepted` is AcceptedEvent(ticket, complaint);
+  // `extra` are hash fields the ticket message does not carry (the placement `fb`).
   void Create(const v1::Ticket& ticket, const v1::Complaint& complaint,
               const std::string& complaint_bytes, int shard,
               const std::string& idempotency_key,
               const std::string& fingerprint, const v1::TicketEvent& accepted,
+              const ticket_record::Fields& extra,
               std::function<void(absl::StatusOr<CreateResult>)> done);
 
   // NOT_FOUND if no ticket has this id; INVALID_ARGUMENT if the id is malformed.

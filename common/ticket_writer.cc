@@ -17,6 +17,19 @@ absl::Status ValidateWrite(const v1::TicketWrite& w) {
     return absl::InvalidArgumentError(
         "write.request_id: required, 1-64 characters of [A-Za-z0-9._:-]");
   }
+  // The actor is written into every event of the change: bounded like any other field.
+  const v1::Actor& a = w.actor();
+  if (!a.id().empty() && !IsValidExternalId(a.id(), 64)) {
+    return absl::InvalidArgumentError("write.actor.id: at most 64 characters of [A-Za-z0-9._:-]");
+  }
+  if (absl::Status s = CheckText(a.display_name(), "write.actor.display_name", 50, false);
+      !s.ok()) {
+    return s;
+  }
+  if (!a.unit_code().empty() && !IsValidExternalId(a.unit_code(), 32)) {
+    return absl::InvalidArgumentError(
+        "write.actor.unit_code: at most 32 characters of [A-Za-z0-9._:-]");
+  }
   return absl::OkStatus();
 }
 

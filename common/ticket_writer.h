@@ -1,6 +1,7 @@
 // TicketWriter: the one path by which an RPC changes a ticket (routing, case handling,
 // revisits, extensions). It validates the request's TicketWrite (ticket id, expected version,
-// request id — INVALID_ARGUMENT naming the field); answers a retry of a change already made
+// request id, the actor's id, name and unit and their lengths — INVALID_ARGUMENT naming the
+// field); answers a retry of a change already made
 // with the ticket as it is (before judging the ticket's new state); reads the ticket (NOT_FOUND), lets
 // the action check it and describe the change as a Transition (its business errors pass
 // through), applies the change atomically (common/ticket_transition.h: ABORTED when the version

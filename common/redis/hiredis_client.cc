@@ -224,8 +224,39 @@ class HiredisClient::Connection {
       return absl::UnavailableError(
           absl::StrCat("cannot set up the redis connection to ", a.ToString(), ": ", why));
     }
+    if (absl::Status s = Authenticate(c); !s.ok()) {
+      redisFree(c);
+      return s;
+    }
     ctx_ = c;
     return absl::OkStatus();
+  }
+
+  absl::Status Authenticate(redisContext* c) {
+    if (options_.password.empty()) return absl::OkStatus();
+    std::vector<const char*> argv = {"AUTH"};
+    std::vector<size_t> lens = {4};
+    if (!options_.username.empty()) {
+      argv.push_back(options_.username.data());
+      lens.push_back(options_.username.size());
+    }
+    argv.push_back(options_.password.data());
+    lens.push_back(options_.password.size());
+    auto* r = static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    const std::string who = options_.username.empty() ? "the default user" : options_.username;
+    if (r == nullptr) {
+      return absl::UnavailableError(absl::StrCat("redis AUTH as ", who, " at ",
+                                                 options_.address.ToString(), ": ", c->errstr));
+    }
+    absl::Status s;
+    if (r->type == REDIS_REPLY_ERROR) {
+      s = absl::UnavailableError(absl::StrCat("redis at ", options_.address.ToString(),
+                                              " refused the credentials of ", who, ": ",
+                                              absl::string_view(r->str, r->len)));
+    }
+    freeReplyObject(r);
+    return s;
   }
 
   // The connection broke at batch[from]: every command from there on fails. Commands already

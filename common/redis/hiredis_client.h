@@ -5,6 +5,7 @@
 // order and runs the callbacks. Under load batches grow by themselves, so many concurrent RPCs
 // share round trips instead of serialising on one connection.
 //
+// A new connection authenticates first (AUTH, when HiredisOptions has a password).
 // A connection that fails (connect error, I/O error, timeout) fails its batch with UNAVAILABLE
 // and reconnects when the next command arrives; there is no global back-off, so the service
 // serves again as soon as Redis is back, without a restart. A connection Redis closed while it
@@ -49,6 +50,11 @@ struct HiredisOptions {
   // Commands that may wait per connection; beyond that Send fails at once with UNAVAILABLE
   // (Redis is down or far behind: fail fast instead of growing memory and latency).
   int max_queue = 100000;
+  // AUTH on every new connection when `password` is set: as the ACL user `username`, or the
+  // default user when it is empty. A refused AUTH fails the batch with UNAVAILABLE naming the
+  // user (never the password).
+  std::string username;
+  std::string password;
 };
 
 class HiredisClient : public Client {

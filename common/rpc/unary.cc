@@ -47,11 +47,18 @@ std::string FindBadField(const UnknownFieldSet& fields, const Descriptor* desc,
 
 }  // namespace
 
-absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* msg) {
+absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* msg,
+                          size_t max_bytes, const char* limit_name) {
+  if (raw.Length() > max_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("request: ", raw.Length(),
+                                                     " bytes, more than the limit of ", max_bytes,
+                                                     " (", limit_name, ")"));
+  }
   grpc::Slice slice;
   std::string bytes;
   if (raw.TrySingleSlice(&slice).ok()) {
     if (msg->ParseFromArray(slice.begin(), static_cast<int>(slice.size()))) {
+      msg->DiscardUnknownFields();
       return absl::OkStatus();
     }
     bytes.assign(reinterpret_cast<const char*>(slice.begin()), slice.size());
@@ -60,7 +67,10 @@ absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message
     (void)raw.Dump(&slices);
     for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
-  if (msg->ParseFromString(bytes)) return absl::OkStatus();
+  if (msg->ParseFromString(bytes)) {
+    msg->DiscardUnknownFields();
+    return absl::OkStatus();
+  }
   UnknownFieldSet fields;
   if (fields.ParseFromString(bytes)) {
     std::string bad = FindBadField(fields, msg->GetDescriptor(), "");

@@ -2,9 +2,12 @@
 //
 // Services register their methods "raw" (grpc::ByteBuffer in and out) and call ServeUnary(),
 // which
+//   0. refuses a request larger than the method's limit (RESOURCE_EXHAUSTED naming the limit;
+//      the gRPC server's own receive limit is the largest of them);
 //   1. parses the request itself, so that a malformed request (for example a string field with
 //      invalid UTF-8, which protobuf refuses to parse) gets INVALID_ARGUMENT naming the field,
-//      instead of gRPC's anonymous INTERNAL;
+//      instead of gRPC's anonymous INTERNAL; fields this version does not know are dropped, so
+//      nothing a caller invents is stored;
 //   2. runs the handler, which answers asynchronously through its Reply callback (exactly once,
 //      from any thread);
 //   3. converts absl::Status to grpc::Status (ToGrpcStatus, the only such conversion) and
@@ -29,10 +32,21 @@ namespace dispatch::rpc {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// Parses `raw` into `msg`. On failure: INVALID_ARGUMENT naming the first field that broke a
-// wire rule ("field complaint.description: not valid UTF-8"), or a generic message when the
-// bytes are not a protobuf at all.
-absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* msg);
+// The size limits of requests (DispatchConfig.limits).
+struct Limits {
+  // Every request but UpdateOrganisation.
+  size_t max_request_bytes = 64 << 10;
+  // UpdateOrganisation: a whole city's units, handlers and estates.
+  size_t max_organisation_bytes = 4 << 20;
+};
+
+// Parses `raw` into `msg` and drops the unknown fields. On failure: RESOURCE_EXHAUSTED when
+// `raw` is longer than `max_bytes` ("request: 1048586 bytes, more than the limit of 65536
+// (limits.max_request_bytes)"), INVALID_ARGUMENT naming the first field that broke a wire
+// rule ("field complaint.description: not valid UTF-8"), or a generic message when the bytes
+// are not a protobuf at all.
+absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* msg,
+                          size_t max_bytes, const char* limit_name = "limits.max_request_bytes");
 
 // Serializes `msg` into `raw`.
 void SerializeResponse(const google::protobuf::Message& msg, grpc::ByteBuffer* raw);
@@ -83,14 +97,17 @@ class Responder {
 }  // namespace internal
 
 // Handler signature: void(const Request&, Reply<Response>). The request lives until the reply
-// has been given.
+// has been given. Requests longer than `max_bytes` (named `limit_name` in the error) are
+// refused before parsing.
 template <typename Request, typename Response, typename Handler>
 grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
                                      const grpc::ByteBuffer* raw_request,
-                                     grpc::ByteBuffer* raw_response, Handler&& handler) {
+                                     grpc::ByteBuffer* raw_response, size_t max_bytes,
+                                     Handler&& handler,
+                                     const char* limit_name = "limits.max_request_bytes") {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   auto request = std::make_shared<Request>();
-  absl::Status parsed = ParseRequest(*raw_request, request.get());
+  absl::Status parsed = ParseRequest(*raw_request, request.get(), max_bytes, limit_name);
   if (!parsed.ok()) {
     reactor->Finish(ToGrpcStatus(parsed));
     return reactor;

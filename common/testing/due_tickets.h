@@ -69,7 +69,7 @@ inline absl::StatusOr<std::vector<std::string>> CreateDueTickets(
     complaint.set_category(v1::CATEGORY_SERVICE_QUALITY);
     v1::TicketEvent accepted_event = AcceptedEvent(t, complaint);
     ids[i] = t.ticket_id();
-    store.Create(t, complaint, complaint.SerializeAsString(), shard, idem, "f", accepted_event,
+    store.Create(t, complaint, complaint.SerializeAsString(), shard, idem, "f", accepted_event, {},
                  [&](absl::StatusOr<TicketStore::CreateResult> r) {
                    absl::Status s = r.status();
                    if (s.ok() && r->outcome != TicketStore::Outcome::kCreated) {

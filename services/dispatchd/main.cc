@@ -69,23 +69,21 @@ int main(int argc, char** argv) {
   }
   dispatch::redis::HiredisClient redis(*redis_options);
 
-  // Real time from this host, or, with a time scale, service time from Redis TIME scaled from an
-  // epoch shared through Redis, so that every process of a scaled demo agrees.
-  std::unique_ptr<dispatch::RedisClock> redis_clock;
-  dispatch::Clock* clock = dispatch::Clock::Real();
+  // One source of time: Redis TIME (scaled from an epoch shared through Redis with a time
+  // scale), for acceptance stamps and every action as for the timer engine, so that replicas
+  // on hosts with skewed clocks agree.
+  auto created = dispatch::RedisClock::Create(&redis, config->time_scale());
+  if (!created.ok()) {
+    fprintf(stderr, "dispatchd: --time_scale needs Redis at start: %s\n",
+            created.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<dispatch::RedisClock> clock = *std::move(created);
   if (config->time_scale() != 1) {
-    auto created = dispatch::RedisClock::Create(&redis, config->time_scale());
-    if (!created.ok()) {
-      fprintf(stderr, "dispatchd: --time_scale needs Redis at start: %s\n",
-              created.status().ToString().c_str());
-      return 1;
-    }
-    redis_clock = *std::move(created);
-    clock = redis_clock.get();
     fprintf(stderr, "dispatchd: time runs %gx (service time %s)\n", config->time_scale(),
             absl::FormatTime(clock->Now()).c_str());
   }
-  auto server = dispatch::DispatchServer::Start(*config, &redis, clock);
+  auto server = dispatch::DispatchServer::Start(*config, &redis, clock.get());
   if (!server.ok()) {
     fprintf(stderr, "dispatchd: %s\n", server.status().ToString().c_str());
     return 1;

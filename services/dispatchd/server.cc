@@ -22,6 +22,7 @@
 #include "services/intake/intake_service.h"
 #include "services/routing/routing_service.h"
 #include "services/routing/routing_worker.h"
+#include "services/org/org_holder.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
 
@@ -33,28 +34,34 @@ namespace {
 class DiagnosticsGrpcService final
     : public v1::DiagnosticsService::WithRawCallbackMethod_Echo<v1::DiagnosticsService::Service> {
  public:
+  explicit DiagnosticsGrpcService(rpc::Limits limits) : limits_(limits) {}
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
                                  grpc::ByteBuffer* response) override {
     return rpc::ServeUnary<v1::EchoRequest, v1::EchoResponse>(
-        ctx, request, response, [](const v1::EchoRequest& req, auto done) {
+        ctx, request, response, limits_.max_request_bytes,
+        [](const v1::EchoRequest& req, auto done) {
           v1::EchoResponse r;
           r.set_payload(req.payload());
           done(std::move(r));
         });
   }
+
+ private:
+  const rpc::Limits limits_;
 };
 
 }  // namespace
 
 struct DispatchServer::Parts {
   std::unique_ptr<SlaPolicy> policy;
+  // The organisation in force, shared by every service and kept fresh in the background.
+  std::unique_ptr<org::OrgHolder> org;
   std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<intake::TicketQueries> queries;
   std::unique_ptr<intake::EventWatcher> watcher;
   std::vector<std::unique_ptr<grpc::Service>> services;
-  // Routing: the organisation and the worker that routes accepted tickets, with its own Redis
-  // client (it blocks on XREADGROUP).
-  std::unique_ptr<routing::OrgHolder> org;
+  // Routing: the worker that routes accepted tickets, with its own Redis client (it blocks on
+  // XREADGROUP).
   std::unique_ptr<redis::HiredisClient> worker_redis;
   std::unique_ptr<routing::RoutingWorker> worker;
   std::unique_ptr<routing::RoutingActions> routing_actions;
@@ -62,7 +69,7 @@ struct DispatchServer::Parts {
   // Escalation: extensions, and the timer engine with its own Redis client (long batches).
   std::unique_ptr<escalation::Extensions> extensions;
   std::unique_ptr<escalation::Revisits> revisits;
-  std::unique_ptr<escalation::BreachLog> breaches;
+  std::unique_ptr<escalation::Ledgers> ledgers;
   std::unique_ptr<redis::HiredisClient> engine_redis;
   std::unique_ptr<escalation::TimerEngine> engine;
 };
@@ -111,53 +118,62 @@ redis::HiredisOptions WorkerRedisOptions(const redis::HiredisOptions& rpc) {
   options.pool_size = 1;
   options.connect_timeout = rpc.connect_timeout;
   options.command_timeout = rpc.command_timeout + absl::Seconds(1);
+  options.username = rpc.username;
+  options.password = rpc.password;
   return options;
+}
+
+// The organisation every service uses: the file seeds Redis; the stored one wins (loaded now if
+// Redis is there, else by the background refresher as soon as it is).
+absl::Status StartOrganisation(const DispatchConfig& config, redis::Client* redis,
+                               DispatchServer::Parts* parts) {
+  if (config.org_file().empty()) {
+    return absl::InvalidArgumentError(
+        "org_file: required (e.g. --org=deploy/org.textproto): every service uses the "
+        "organisation");
+  }
+  config::v1::Organisation org_config;
+  absl::Status loaded = LoadTextProtoFile(config.org_file(), &org_config);
+  if (!loaded.ok()) return loaded;
+  auto snapshot = org::OrgSnapshot::Build(std::move(org_config));
+  if (!snapshot.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.org_file(), ": ", snapshot.status().message()));
+  }
+  parts->org = std::make_unique<org::OrgHolder>(redis, *std::move(snapshot));
+  if (absl::Status s = parts->org->Load(); !s.ok()) {
+    fprintf(stderr, "org: the organisation is not loaded from redis yet: %s\n",
+            s.ToString().c_str());
+  }
+  parts->org->StartRefreshing(FromProto(config.org_refresh_interval()));
+  return absl::OkStatus();
 }
 
 absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Clock* clock,
                           absl::TimeZone zone, const redis::HiredisOptions& worker_redis,
                           DispatchServer::Parts* parts) {
-  if (config.org_file().empty()) {
-    return absl::InvalidArgumentError(
-        "org_file: required when hosting routing (e.g. --org=deploy/org.textproto)");
-  }
-  config::v1::Organisation org_config;
-  absl::Status loaded = LoadTextProtoFile(config.org_file(), &org_config);
-  if (!loaded.ok()) return loaded;
-  auto snapshot = routing::OrgSnapshot::Build(std::move(org_config));
-  if (!snapshot.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.org_file(), ": ", snapshot.status().message()));
-  }
-  parts->org = std::make_unique<routing::OrgHolder>(redis, *std::move(snapshot));
-  parts->routing_actions =
-      std::make_unique<routing::RoutingActions>(redis, clock, parts->org.get(), zone);
-  if (config.routing_worker_disabled()) {
-    // No worker to load it: adopt (or seed) the stored organisation now, if Redis is there.
-    if (absl::Status s = parts->org->Load(); !s.ok()) {
-      fprintf(stderr, "routing: organisation not loaded from redis: %s\n", s.ToString().c_str());
-    }
-    return absl::OkStatus();
-  }
+  parts->routing_actions = std::make_unique<routing::RoutingActions>(
+      redis, clock, parts->org.get(), zone, parts->policy.get());
+  if (config.routing_worker_disabled()) return absl::OkStatus();
   parts->worker_redis = std::make_unique<redis::HiredisClient>(worker_redis);
   routing::RoutingWorker::Options worker_options;
   worker_options.consumer = config.routing_consumer();
   worker_options.zone = zone;
-  parts->worker = std::make_unique<routing::RoutingWorker>(parts->worker_redis.get(), clock,
-                                                          parts->org.get(), worker_options);
+  parts->worker = std::make_unique<routing::RoutingWorker>(
+      parts->worker_redis.get(), clock, parts->org.get(), parts->policy.get(), worker_options);
   parts->worker->Start();
   return absl::OkStatus();
 }
 
 absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis, Clock* clock,
-                             const redis::HiredisOptions& worker_redis,
+                             absl::TimeZone zone, const redis::HiredisOptions& worker_redis,
                              DispatchServer::Parts* parts) {
   parts->extensions = std::make_unique<escalation::Extensions>(redis, clock);
   auto options = escalation::TimerEngine::OptionsFromConfig(config.escalation());
   if (!options.ok()) return options.status();
   parts->revisits =
       std::make_unique<escalation::Revisits>(redis, clock, parts->policy.get(), *options);
-  parts->breaches = std::make_unique<escalation::BreachLog>(redis);
+  parts->ledgers = std::make_unique<escalation::Ledgers>(redis, parts->org.get(), zone);
   const double scale = config.time_scale();  // 1 unless scaled (ParseConfig's default)
   if (scale != 1.0) {
     // The engine computes "now" inside its script from Redis TIME, with the same epoch.
@@ -196,11 +212,28 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   if (!policy.ok()) return policy.status();
   s->parts_->policy = std::make_unique<SlaPolicy>(*std::move(policy));
   const SlaPolicy& sla = *s->parts_->policy;
+  if (absl::Status started = StartOrganisation(config, redis, s->parts_.get()); !started.ok()) {
+    return started;
+  }
+  org::OrgHolder* org = s->parts_->org.get();
+  const config::v1::Limits& limits_config = config.limits();
+  const rpc::Limits limits{static_cast<size_t>(limits_config.max_request_bytes()),
+                           static_cast<size_t>(limits_config.max_organisation_bytes())};
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address(), grpc::InsecureServerCredentials(), &s->port_);
+  // gRPC refuses anything larger than the largest method limit; ServeUnary applies each
+  // method's own (rpc::Limits).
+  builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_organisation_bytes));
+  // Keepalive pings find connections whose peer vanished (a watch that would otherwise hold
+  // its slot and Redis connection for ever).
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(FromProto(limits_config.keepalive_time()))));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(FromProto(limits_config.keepalive_timeout()))));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
 
   auto add = [&](std::unique_ptr<grpc::Service> service, const std::string& name) {
     builder.RegisterService(service.get());
@@ -209,32 +242,43 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   };
   for (const std::string& name : config.services()) {
     if (name == "intake") {
-      s->parts_->intake = std::make_unique<intake::Intake>(redis, clock, sla, zone);
-      s->parts_->queries = std::make_unique<intake::TicketQueries>(redis, clock);
+      intake::Intake::Options intake_options;
+      intake_options.zone = zone;
+      intake_options.routing_grace = FromProto(config.routing_grace());
+      s->parts_->intake =
+          std::make_unique<intake::Intake>(redis, clock, sla, org, intake_options);
+      s->parts_->queries = std::make_unique<intake::TicketQueries>(redis, clock, org);
+      intake::EventWatcher::Options watch_options;
+      watch_options.max_watches = limits_config.max_watches();
+      watch_options.write_timeout = FromProto(limits_config.watch_write_timeout());
       s->parts_->watcher = std::make_unique<intake::EventWatcher>(
           [worker_redis]() -> std::unique_ptr<redis::Client> {
             return std::make_unique<redis::HiredisClient>(worker_redis);
-          });
-      add(std::make_unique<intake::IntakeGrpcService>(
-              s->parts_->intake.get(), s->parts_->queries.get(), s->parts_->watcher.get()),
+          },
+          org, watch_options);
+      add(std::make_unique<intake::IntakeGrpcService>(s->parts_->intake.get(),
+                                                      s->parts_->queries.get(),
+                                                      s->parts_->watcher.get(), limits),
           v1::IntakeService::service_full_name());
     } else if (name == "routing") {
       absl::Status started = StartRouting(config, redis, clock, zone, worker_redis, s->parts_.get());
       if (!started.ok()) return started;
       s->parts_->case_actions = std::make_unique<routing::CaseActions>(redis, clock, &sla);
       add(std::make_unique<routing::RoutingGrpcService>(s->parts_->routing_actions.get(),
-                                                        s->parts_->case_actions.get()),
+                                                        s->parts_->case_actions.get(), limits),
           v1::RoutingService::service_full_name());
     } else if (name == "escalation") {
-      absl::Status started = StartEscalation(config, redis, clock, worker_redis, s->parts_.get());
+      absl::Status started =
+          StartEscalation(config, redis, clock, zone, worker_redis, s->parts_.get());
       if (!started.ok()) return started;
       add(std::make_unique<escalation::EscalationGrpcService>(s->parts_->extensions.get(),
                                                              s->parts_->revisits.get(),
-                                                             s->parts_->breaches.get()),
+                                                             s->parts_->ledgers.get(), limits),
           v1::EscalationService::service_full_name());
     }
   }
-  add(std::make_unique<DiagnosticsGrpcService>(), v1::DiagnosticsService::service_full_name());
+  add(std::make_unique<DiagnosticsGrpcService>(limits),
+      v1::DiagnosticsService::service_full_name());
 
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {

@@ -1,11 +1,12 @@
 // EscalationService over gRPC: a thin adapter through rpc::ServeUnary to Extensions
-// (extensions.h), Revisits (revisits.h) and BreachLog (breach_log.h); the timer engine
+// (extensions.h), Revisits (revisits.h) and Ledgers (ledgers.h: breaches, the revisit ledger);
+// the timer engine
 // (timer_engine.h) runs beside it in dispatchd, not through RPCs.
 #ifndef DISPATCH_SERVICES_ESCALATION_ESCALATION_SERVICE_H_
 #define DISPATCH_SERVICES_ESCALATION_ESCALATION_SERVICE_H_
 
 #include "dispatch/v1/escalation.grpc.pb.h"
-#include "services/escalation/breach_log.h"
+#include "services/escalation/ledgers.h"
 #include "services/escalation/extensions.h"
 #include "services/escalation/revisits.h"
 
@@ -15,13 +16,15 @@ using RawEscalationService = v1::EscalationService::WithRawCallbackMethod_ListBr
     v1::EscalationService::WithRawCallbackMethod_RequestExtension<
         v1::EscalationService::WithRawCallbackMethod_DecideExtension<
             v1::EscalationService::WithRawCallbackMethod_RecordRevisit<
-                v1::EscalationService::Service>>>>;
+                v1::EscalationService::WithRawCallbackMethod_ListRevisits<
+                    v1::EscalationService::Service>>>>>;
 
 class EscalationGrpcService final : public RawEscalationService {
  public:
   // All must outlive this object.
-  EscalationGrpcService(Extensions* extensions, Revisits* revisits, BreachLog* breaches)
-      : extensions_(extensions), revisits_(revisits), breaches_(breaches) {}
+  EscalationGrpcService(Extensions* extensions, Revisits* revisits, Ledgers* ledgers,
+                        rpc::Limits limits)
+      : extensions_(extensions), revisits_(revisits), ledgers_(ledgers), limits_(limits) {}
 
   grpc::ServerUnaryReactor* ListBreaches(grpc::CallbackServerContext* ctx,
                                          const grpc::ByteBuffer* request,
@@ -35,11 +38,15 @@ class EscalationGrpcService final : public RawEscalationService {
   grpc::ServerUnaryReactor* RecordRevisit(grpc::CallbackServerContext* ctx,
                                           const grpc::ByteBuffer* request,
                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListRevisits(grpc::CallbackServerContext* ctx,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
  private:
   Extensions* const extensions_;
   Revisits* const revisits_;
-  BreachLog* const breaches_;
+  Ledgers* const ledgers_;
+  const rpc::Limits limits_;
 };
 
 }  // namespace dispatch::escalation

@@ -15,7 +15,7 @@ constexpr size_t kMaxReason = 500;
 const std::vector<v1::TicketStatus>& OpenStatuses() {
   static const auto* const open = new std::vector<v1::TicketStatus>{
       v1::TICKET_STATUS_ACCEPTED, v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED,
-      v1::TICKET_STATUS_CONTACTED, v1::TICKET_STATUS_RETURNED};
+      v1::TICKET_STATUS_SIGNED_FOR, v1::TICKET_STATUS_CONTACTED, v1::TICKET_STATUS_RETURNED};
   return *open;
 }
 

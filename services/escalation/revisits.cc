@@ -35,6 +35,9 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
     return done(absl::InvalidArgumentError(
         "satisfaction: required when the complainant was reached"));
   }
+  if (!v1::RevisitMethod_IsValid(req.method())) {
+    return done(absl::InvalidArgumentError("method: unknown RevisitMethod"));
+  }
   if (absl::Status s = CheckText(req.notes(), "notes", 2000, /*required=*/false); !s.ok()) {
     return done(s);
   }
@@ -60,8 +63,12 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
         if (req.reached()) {
           r->set_solved(req.solved());
           r->set_satisfaction(req.satisfaction());
-          r->set_false_closure(req.false_closure());
         }
+        // A false closure (虚假办结) is a finding about the handling, not the complainant's
+        // word: a site check makes it without reaching anyone.
+        r->set_false_closure(req.false_closure());
+        r->set_unit_code(ticket.responsible_unit_code());
+        r->set_method(req.method());
         r->set_notes(req.notes());
         r->set_attempt(attempt);
         *r->mutable_revisited_at() = req.has_revisited_at() ? req.revisited_at() : ToProto(now);
@@ -82,7 +89,7 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
           t.events.emplace_back("closed", std::move(closed));
         };
 
-        if (!req.reached()) {
+        if (!req.reached() && !req.false_closure()) {
           t.set.emplace_back("rvn", std::to_string(attempt));
           if (resolved && attempt >= policy->revisit_attempts()) {
             close(v1::CLOSURE_REASON_UNREACHABLE);
@@ -117,7 +124,9 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
         t.set.emplace_back("redo", std::to_string(redo));
         t.set.emplace_back("pol", policy->version());
         t.set.emplace_back("wp", absl::StrJoin(policy->warn_percents(), ","));
-        t.remove = {"asg", "asgu", "rvn", "ext"};
+        // Unassigned, and the assisting shares open again: the case is handled anew.
+        t.remove = {"asg", "asgu", "rvn", "ext", "sfd"};
+        for (int i = 1; i < ticket.handlings_size(); ++i) t.remove.push_back(absl::StrCat("s", i));
         v1::TicketEvent reopened;
         reopened.set_reason(req.false_closure() ? "false closure found at revisit"
                                                 : "complainant dissatisfied at revisit");

@@ -6,12 +6,16 @@
 //                      RESOLVED ticket closes as unreachable;
 //   satisfied / basically satisfied, no false closure
 //                      closes a RESOLVED ticket (a CLOSED one just gets the record);
-//   dissatisfied, or a false closure found
-//                      reopens the ticket: back to ROUTED at the same lead unit, unassigned,
+//   dissatisfied, or a false closure found (虚假办结; also when the complainant was not reached,
+//   e.g. on a site check)
+//                      reopens the ticket: back to ROUTED at the same lead unit, unassigned
+//                      (assisting shares open again),
 //                      fresh assign/preliminary/resolve clocks of the next round starting now,
 //                      redo count + 1; from the second reopen on, supervised one tier up with a
 //                      supervision clock (the escalation chain's supervision times).
-// Meets the revisit clock whenever the ticket closes or reopens. Writes go through
+// Meets the revisit clock whenever the ticket closes or reopens. Each record names the lead
+// unit whose handling was revisited, so the ledger can be listed by unit and month (ledgers.h).
+// Writes go through
 // common/ticket_writer.h. Thread-safe.
 #ifndef DISPATCH_SERVICES_ESCALATION_REVISITS_H_
 #define DISPATCH_SERVICES_ESCALATION_REVISITS_H_

@@ -19,8 +19,9 @@ absl::StatusOr<SlaPolicy::Targets> Merge(const config::v1::ClockTargets& c,
   if (IsSet(c.resolve())) t.resolve = FromProto(c.resolve());
   if (c.resolve_day_basis() != v1::DAY_BASIS_UNSPECIFIED) t.resolve_day_basis = c.resolve_day_basis();
   if (c.resolve_working_days() != 0) t.resolve_working_days = c.resolve_working_days();
+  if (IsSet(c.sign_for())) t.sign_for = FromProto(c.sign_for());
   for (auto [name, d] : {std::pair{"assign", t.assign}, std::pair{"preliminary", t.preliminary},
-                         std::pair{"resolve", t.resolve}}) {
+                         std::pair{"resolve", t.resolve}, std::pair{"sign_for", t.sign_for}}) {
     if (d <= absl::ZeroDuration()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".", name, ": must be positive"));
     }
@@ -57,8 +58,10 @@ absl::StatusOr<SlaPolicy::Targets> Merge(const config::v1::ClockTargets& c,
 SlaPolicy SlaPolicy::Default() {
   SlaPolicy p;
   p.version_ = "default-333";
-  p.defaults_ = {absl::Minutes(30), absl::Hours(3), absl::Hours(72), v1::DAY_BASIS_CALENDAR};
-  p.emergency_ = {absl::Minutes(10), absl::Hours(1), absl::Hours(24), v1::DAY_BASIS_CALENDAR};
+  p.defaults_ = {absl::Minutes(30), absl::Hours(3), absl::Hours(72), v1::DAY_BASIS_CALENDAR, 0,
+                 absl::Minutes(10)};
+  p.emergency_ = {absl::Minutes(10), absl::Hours(1), absl::Hours(24), v1::DAY_BASIS_CALENDAR, 0,
+                  absl::Minutes(5)};
   p.warn_percents_ = {50, 80};
   return p;
 }
@@ -71,6 +74,12 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromConfig(const config::v1::SlaPolicy& c,
   p.zone_ = zone;
   const bool have_calendar = p.calendar_ != nullptr;
   if (!c.version().empty()) p.version_ = c.version();
+  if (c.assign_met_by() != v1::ASSIGN_MET_BY_UNSPECIFIED) {
+    if (!v1::AssignMetBy_IsValid(c.assign_met_by())) {
+      return absl::InvalidArgumentError("sla.assign_met_by: unknown value");
+    }
+    p.assign_met_by_ = c.assign_met_by();
+  }
   if (c.has_revisit()) {
     p.revisit_ = FromProto(c.revisit());
     if (p.revisit_ <= absl::ZeroDuration()) {
@@ -190,6 +199,7 @@ std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category, v1::Priori
   v1::SlaClock& resolve = clocks.back();
   resolve.set_target_working_days(t.resolve_working_days);  // replaces the duration target
   *resolve.mutable_deadline() = ToProto(due);
+  resolve.set_calendar_assumed(assumed);  // on the ticket, so a dashboard can show the gap
   return clocks;
 }
 

@@ -5,13 +5,16 @@
 //   resolve      3 days after acceptance: calendar days, or statutory working days
 //                (work_calendar.h: due at the end of the 3rd working day after acceptance)
 //   warnings     when 50 % and 80 % of a clock's span have passed (configurable)
+//   sign-for     what meets the assign clock: the assignee signing for the ticket (签收, the
+//                default) or the assignment itself; an assignment nobody signs for within
+//                10 minutes (emergencies 5) lapses back to the lead unit's queue
 //
 // Targets are configurable per category; emergency categories (DOMAIN.md section 6) and
 // tickets submitted as PRIORITY_EMERGENCY get the emergency targets (a per-category entry still
 // wins for its category). A policy has a version; a ticket records the version
 // it was accepted under. A working-day clock whose dates the calendar does not cover counts the
-// uncovered days as working when Monday-Friday — counted in calendar_fallbacks() and warned
-// about on stderr (the first time and every 1000th; dispatchd also warns at start) — because a
+// uncovered days as working when Monday-Friday — marked on the clock
+// (SlaClock.calendar_assumed), counted in calendar_fallbacks() and warned about on stderr (the first time and every 1000th; dispatchd also warns at start) — because a
 // complaint is never refused for a missing calendar file.
 // Immutable after construction (but for that counter); thread-safe.
 #ifndef DISPATCH_SERVICES_ESCALATION_SLA_POLICY_H_
@@ -39,6 +42,8 @@ class SlaPolicy {
     absl::Duration resolve;
     v1::DayBasis resolve_day_basis = v1::DAY_BASIS_CALENDAR;
     int resolve_working_days = 0;  // with DAY_BASIS_WORKING
+    // Under ASSIGN_MET_BY_SIGN_FOR: how long an assignee has to sign for the ticket.
+    absl::Duration sign_for;
   };
 
   // The built-in defaults: 30 min / 3 h / 3 calendar days; emergencies 10 min / 1 h / 1 day.
@@ -56,6 +61,8 @@ class SlaPolicy {
   int64_t calendar_fallbacks() const { return fallbacks_->load(); }
 
   const std::string& version() const { return version_; }
+  // What meets the assign clock of tickets accepted under this policy.
+  v1::AssignMetBy assign_met_by() const { return assign_met_by_; }
   // Warning thresholds in percent of a clock's span, ascending (default 50, 80).
   const std::vector<int>& warn_percents() const { return warn_percents_; }
   // The revisit clock's target (default 3 days) and the unanswered revisit calls after which a
@@ -80,6 +87,7 @@ class SlaPolicy {
 
  private:
   std::string version_;
+  v1::AssignMetBy assign_met_by_ = v1::ASSIGN_MET_BY_SIGN_FOR;
   std::vector<int> warn_percents_;
   absl::Duration revisit_ = absl::Hours(72);
   int revisit_attempts_ = 3;

@@ -51,21 +51,27 @@ struct Intake::Submission {
   v1::Complaint complaint;      // as requested
   std::string complaint_bytes;  // its serialization
   std::string date;  // yyyymmdd of acceptance, local time
+  ticket_record::Fields placement;  // `fb`: where routing's grace puts the ticket
   int shard;
   bool work_order_id_empty = false;  // idempotent on request_id instead
   rpc::Reply<v1::SubmitComplaintResponse> done;
 };
 
-Intake::Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, absl::TimeZone zone)
-    : store_(redis), clock_(clock), policy_(std::move(policy)), zone_(zone) {}
+Intake::Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, const org::OrgHolder* org,
+               Options options)
+    : store_(redis),
+      clock_(clock),
+      policy_(std::move(policy)),
+      org_(org),
+      options_(std::move(options)) {}
 
 void Intake::Submit(const v1::SubmitComplaintRequest& req,
                     rpc::Reply<v1::SubmitComplaintResponse> done) {
-  absl::Status valid = ValidateSubmit(req);
-  if (!valid.ok()) return done(valid);
-
   // Stored times are unix milliseconds: accept at that precision so that every read agrees.
   const absl::Time now = clock_->NowMillis();
+  absl::Status valid = ValidateSubmit(req, now);
+  if (!valid.ok()) return done(valid);
+
   const v1::Complaint& c = req.complaint();
   auto s = std::make_shared<Submission>();
   s->idempotency_key =
@@ -77,7 +83,7 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
   // Identifies the content of a complaint, so a re-send can be told from a conflicting one.
   // (Complaint has no map fields, so its serialization is deterministic.)
   s->fingerprint = keys::Fingerprint(s->complaint_bytes);
-  s->date = absl::FormatTime("%Y%m%d", now, zone_);
+  s->date = absl::FormatTime("%Y%m%d", now, options_.zone);
   s->done = std::move(done);
 
   v1::Ticket& t = s->ticket;
@@ -89,9 +95,21 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
   *t.mutable_accepted_at() = ToProto(now);
   *t.mutable_updated_at() = t.accepted_at();
   t.set_sla_policy_version(policy_.version());
+  t.set_assign_met_by(policy_.assign_met_by());
   for (v1::SlaClock& clock : policy_.ClocksFor(c.category(), c.priority(), now)) {
     *t.add_clocks() = std::move(clock);
   }
+  // If routing has not placed the ticket by the end of its grace (routing down, an entry it
+  // cannot decode), the timer engine puts it on this desk, with the category's lead department.
+  std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
+  const std::string desk = org->model.FallbackDesk(c.location());
+  const org::OrgModel::Unit* desk_unit = org->model.FindUnit(desk);
+  const absl::Time grace = now + options_.routing_grace;
+  *t.mutable_routing_grace_until() = ToProto(grace);
+  s->placement = {{"fb", ticket_record::PlacementField(
+                             grace, desk_unit != nullptr ? desk_unit->tier : v1::TIER_CITY,
+                             org->matrix.For(c.category()).lead, org->model.version(),
+                             org->model.Ancestors(desk), desk)}};
 
   s->event = AcceptedEvent(t, c);
   Write(std::move(s), 1);
@@ -102,7 +120,8 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
   s->ticket.set_ticket_id(id);
   Submission& sub = *s;
   store_.Create(
-      sub.ticket, sub.complaint, sub.complaint_bytes, sub.shard, sub.idempotency_key, sub.fingerprint, sub.event,
+      sub.ticket, sub.complaint, sub.complaint_bytes, sub.shard, sub.idempotency_key,
+      sub.fingerprint, sub.event, sub.placement,
       [this, s = std::move(s), attempt](absl::StatusOr<TicketStore::CreateResult> r) mutable {
         if (!r.ok()) return s->done(r.status());
         switch (r->outcome) {

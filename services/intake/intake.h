@@ -1,7 +1,9 @@
 // Intake: accepts complaints and answers ticket reads. The logic behind IntakeService.
 //
 // Submit: validate (validation.h) → derive the idempotency key and shard → stamp acceptance
-// time from the Clock → compute the clocks from the SlaPolicy → one atomic write
+// time from the Clock (Redis time in dispatchd) → compute the clocks from the SlaPolicy → find
+// the dispatch desk the ticket goes to if routing has not placed it within the routing grace
+// (its county's, else the city's; ticket_record::PlacementField) → one atomic write
 // (TicketStore::Create). A re-send of the same (channel, work-order id) returns the stored
 // ticket with created=false; a re-send with different content gets ALREADY_EXISTS. Read
 // responses mask the complainant's contact data (CONTACT_VIEW_FULL needs the PII role, which
@@ -17,14 +19,21 @@
 #include "common/rpc/unary.h"
 #include "dispatch/v1/intake.pb.h"
 #include "services/escalation/sla_policy.h"
+#include "services/org/org_holder.h"
 #include "common/ticket_store.h"
 
 namespace dispatch::intake {
 
 class Intake {
  public:
-  // `redis` and `clock` must outlive this object.
-  Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, absl::TimeZone zone);
+  struct Options {
+    absl::TimeZone zone = absl::UTCTimeZone();
+    // How long routing may take before an accepted ticket goes to its dispatch desk.
+    absl::Duration routing_grace = absl::Minutes(5);
+  };
+  // `redis`, `clock` and `org` must outlive this object.
+  Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, const org::OrgHolder* org,
+         Options options);
 
   void Submit(const v1::SubmitComplaintRequest& request,
               rpc::Reply<v1::SubmitComplaintResponse> done);
@@ -40,7 +49,8 @@ class Intake {
   TicketStore store_;
   Clock* const clock_;
   const SlaPolicy policy_;
-  const absl::TimeZone zone_;
+  const org::OrgHolder* const org_;
+  const Options options_;
 };
 
 }  // namespace dispatch::intake

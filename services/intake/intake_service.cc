@@ -6,7 +6,7 @@ grpc::ServerUnaryReactor* IntakeGrpcService::SubmitComplaint(grpc::CallbackServe
                                                              const grpc::ByteBuffer* request,
                                                              grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::SubmitComplaintRequest, v1::SubmitComplaintResponse>(
-      ctx, request, response, [this](const auto& req, auto done) {
+      ctx, request, response, limits_.max_request_bytes, [this](const auto& req, auto done) {
         intake_->Submit(req, std::move(done));
       });
 }
@@ -15,7 +15,7 @@ grpc::ServerUnaryReactor* IntakeGrpcService::GetTicket(grpc::CallbackServerConte
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::GetTicketRequest, v1::GetTicketResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto& req, auto done) { intake_->Get(req, std::move(done)); });
 }
 
@@ -23,7 +23,7 @@ grpc::ServerUnaryReactor* IntakeGrpcService::LookupTicket(grpc::CallbackServerCo
                                                           const grpc::ByteBuffer* request,
                                                           grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::LookupTicketRequest, v1::GetTicketResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto& req, auto done) { intake_->Lookup(req, std::move(done)); });
 }
 
@@ -31,7 +31,7 @@ grpc::ServerUnaryReactor* IntakeGrpcService::ListTickets(grpc::CallbackServerCon
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::ListTicketsRequest, v1::ListTicketsResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto& req, auto done) { queries_->List(req, std::move(done)); });
 }
 
@@ -39,13 +39,13 @@ grpc::ServerUnaryReactor* IntakeGrpcService::GetTicketHistory(grpc::CallbackServ
                                                               const grpc::ByteBuffer* request,
                                                               grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::GetTicketHistoryRequest, v1::GetTicketHistoryResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto& req, auto done) { queries_->History(req, std::move(done)); });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* IntakeGrpcService::WatchTicketEvents(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
-  return watcher_->Watch(ctx, request);
+  return watcher_->Watch(ctx, request, limits_.max_request_bytes);
 }
 
 }  // namespace dispatch::intake

@@ -22,8 +22,9 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitComplain
 class IntakeGrpcService final : public RawIntakeService {
  public:
   // All must outlive this object.
-  IntakeGrpcService(Intake* intake, TicketQueries* queries, EventWatcher* watcher)
-      : intake_(intake), queries_(queries), watcher_(watcher) {}
+  IntakeGrpcService(Intake* intake, TicketQueries* queries, EventWatcher* watcher,
+                    rpc::Limits limits)
+      : intake_(intake), queries_(queries), watcher_(watcher), limits_(limits) {}
 
   grpc::ServerUnaryReactor* SubmitComplaint(grpc::CallbackServerContext* ctx,
                                             const grpc::ByteBuffer* request,
@@ -47,6 +48,7 @@ class IntakeGrpcService final : public RawIntakeService {
   Intake* const intake_;
   TicketQueries* const queries_;
   EventWatcher* const watcher_;
+  const rpc::Limits limits_;
 };
 
 }  // namespace dispatch::intake

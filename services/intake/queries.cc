@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/blocking_counter.h"
-#include "common/unit_code.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
@@ -36,6 +35,7 @@ struct HistoryScan {
   std::string from;  // XRANGE start: an entry id, "(<id>" (exclusive) or "-"
   int64_t current_version = 0;
   int page_size = 100;
+  int scanned = 0;  // stream entries read by this request
   v1::GetTicketHistoryResponse response;
   rpc::Reply<v1::GetTicketHistoryResponse> done;
 };
@@ -50,6 +50,7 @@ void ScanHistory(redis::Client* redis, std::shared_ptr<HistoryScan> s) {
             return s->done(absl::DataLossError("history: an event entry is not [id, fields]"));
           }
           s->from = absl::StrCat("(", item.elements[0].str);
+          ++s->scanned;
           // Other tickets' entries are skipped undecoded (and so are their complaints).
           if (EntryTicket(item) != s->ticket_id) continue;
           auto entry = DecodeEventEntry(item);
@@ -64,6 +65,11 @@ void ScanHistory(redis::Client* redis, std::shared_ptr<HistoryScan> s) {
         }
         if (static_cast<int>(r->elements.size()) < kScanChunk) {
           return s->done(std::move(s->response));  // the stream ends here
+        }
+        if (s->scanned >= kMaxHistoryScan) {
+          // This request has read enough: the caller goes on from here with the token.
+          s->response.set_next_page_token(HistoryToken(s->ticket_id, s->from.substr(1)));
+          return s->done(std::move(s->response));
         }
         ScanHistory(redis, s);
       });
@@ -93,9 +99,7 @@ bool Matches(const v1::ListTicketsRequest& req, const v1::Ticket& t) {
   const int64_t accepted = ToUnixMs(t.accepted_at());
   if (req.has_accepted_from() && accepted < ToUnixMs(req.accepted_from())) return false;
   if (req.has_accepted_to() && accepted >= ToUnixMs(req.accepted_to())) return false;
-  if (!req.unit_code().empty() && !InUnitSubtree(t.responsible_unit_code(), req.unit_code())) {
-    return false;
-  }
+  if (!req.unit_code().empty() && !ticket_record::InSubtree(t, req.unit_code())) return false;
   if (req.supervision_tier() != v1::TIER_UNSPECIFIED &&
       t.supervision_tier() != req.supervision_tier()) {
     return false;
@@ -119,8 +123,9 @@ bool Matches(const v1::ListTicketsRequest& req, const v1::Ticket& t) {
 
 }  // namespace
 
-TicketQueries::TicketQueries(redis::Client* redis, Clock* clock, int threads)
-    : redis_(redis), store_(redis), clock_(clock), work_(threads) {}
+TicketQueries::TicketQueries(redis::Client* redis, Clock* clock, const org::OrgHolder* org,
+                             int threads)
+    : redis_(redis), store_(redis), clock_(clock), org_(org), work_(threads) {}
 
 void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
                             rpc::Reply<v1::GetTicketHistoryResponse> done) {
@@ -181,6 +186,10 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
     if (!v1::TicketStatus_IsValid(st) || st == 0) {
       return absl::InvalidArgumentError(absl::StrCat("statuses: unknown status ", st));
     }
+  }
+  if (!req.unit_code().empty() && org_->Get()->model.FindUnit(req.unit_code()) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("unit_code: no unit \"", req.unit_code(),
+                                            "\" in the organisation"));
   }
   const std::string fingerprint = FilterFingerprint(req);
   // The scan of the index starts below `upper` (exclusive) and stops at `lower` (inclusive).
@@ -309,7 +318,9 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
   const absl::Time now = clock_->Now();
   Position last_returned{0, ""};
   bool page_full = false;
-  while (!page_full) {
+  int scanned = 0;  // candidates read by this request
+  bool scan_spent = false;
+  while (!page_full && !scan_spent) {
     // A shard that may hold more but has nothing buffered could hold the next candidate.
     std::vector<int> starved;
     for (int i = 0; i < keys::kShardCount; ++i) {
@@ -349,6 +360,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
     size_t used = 0;
     for (; used < batch.size() && !page_full; ++used) {
       last_returned = batch[used].first;
+      ++scanned;
       if (absl::IsNotFound(tickets[used].status())) continue;
       if (!tickets[used].ok()) return tickets[used].status();
       v1::Ticket& t = *tickets[used];
@@ -361,8 +373,9 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
     for (size_t i = batch.size(); i-- > used;) {
       shards[batch[i].second].buffered.push_front(batch[i].first);
     }
+    scan_spent = scanned >= kMaxListScan;
   }
-  if (page_full) {
+  if (page_full || scan_spent) {
     bool more = false;
     for (const auto& s : shards) more |= s.more || !s.buffered.empty();
     if (more) {

@@ -3,7 +3,9 @@
 //
 // GetTicketHistory: the ticket's events, oldest first, read from its shard's event stream
 // starting at its TicketAccepted entry (ticket field `e0`) and ending at the event of its
-// current version; page tokens are stream entry ids.
+// current version; page tokens are stream entry ids. One request reads at most
+// kMaxHistoryScan stream entries: an old ticket in a busy shard may get short (even empty) pages
+// with a token to go on.
 //
 // ListTickets: newest first by index time (ties by ticket id), merged over the 256 shards'
 // acceptance indexes (keys::AcceptedIndex; the index time is the acceptance time, or a few ms
@@ -13,9 +15,11 @@
 // ticket returned plus a fingerprint of the filters. No ticket is repeated. No ticket
 // stored before the first page is skipped. Tickets accepted while paging sort before the first
 // page, except one whose write lands after a page covering its acceptance time was read (a
-// window of about a second); the proto comment says so.
-// Unit subtree: common/unit_code.h (division codes are hierarchical by prefix; a city's
-// "430900" covers its counties 4309xx).
+// window of about a second); the proto comment says so. One request reads at most
+// kMaxListScan candidates: a rare filter may get short (even empty) pages with a token.
+// Unit subtree: the ticket's responsible_jurisdiction path (ticket_record::InSubtree), as the
+// organisation's parent links gave it when the ticket was routed; the filter's unit must exist
+// in the organisation (NOT_FOUND otherwise).
 //
 // Thread-safe. ListTickets runs on the queries' own threads (it needs several dependent round
 // trips); everything else is asynchronous on the Redis client's threads.
@@ -28,13 +32,19 @@
 #include "common/ticket_store.h"
 #include "common/work_queue.h"
 #include "dispatch/v1/intake.pb.h"
+#include "services/org/org_holder.h"
 
 namespace dispatch::intake {
 
+// Most stream entries one GetTicketHistory request reads, and most tickets one ListTickets
+// request reads: every request's work is bounded, whatever the data.
+inline constexpr int kMaxHistoryScan = 20000;
+inline constexpr int kMaxListScan = 5000;
+
 class TicketQueries {
  public:
-  // Both must outlive this object.
-  TicketQueries(redis::Client* redis, Clock* clock, int threads = 2);
+  // All must outlive this object.
+  TicketQueries(redis::Client* redis, Clock* clock, const org::OrgHolder* org, int threads = 2);
 
   void History(const v1::GetTicketHistoryRequest& request,
                rpc::Reply<v1::GetTicketHistoryResponse> done);
@@ -46,6 +56,7 @@ class TicketQueries {
   redis::Client* const redis_;
   TicketStore store_;
   Clock* const clock_;
+  const org::OrgHolder* const org_;
   WorkQueue work_;  // last: its threads stop before the members they use go
 };
 

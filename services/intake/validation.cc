@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/proto_time.h"
 #include "common/text.h"
 
 namespace dispatch::intake {
@@ -54,7 +55,7 @@ class Violations {
 
 }  // namespace
 
-absl::Status ValidateSubmit(const v1::SubmitComplaintRequest& req) {
+absl::Status ValidateSubmit(const v1::SubmitComplaintRequest& req, absl::Time now) {
   Violations v;
   if (!req.has_complaint()) {
     v.Add("complaint", "required");
@@ -123,6 +124,11 @@ absl::Status ValidateSubmit(const v1::SubmitComplaintRequest& req) {
       (c.reported_at().seconds() < 0 || c.reported_at().nanos() < 0 ||
        c.reported_at().nanos() > 999999999)) {
     v.Add("complaint.reported_at", "not a valid timestamp");
+  } else if (absl::Status future = CheckReportedTime(c.reported_at(), "complaint.reported_at",
+                                                     now);
+             !future.ok()) {
+    v.Add("complaint.reported_at", std::string(future.message().substr(
+                                       std::string("complaint.reported_at: ").size())));
   }
   return v.ToStatus();
 }

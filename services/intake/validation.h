@@ -16,6 +16,8 @@
 //                                   unit codes 1-32 characters of [A-Za-z0-9._:-]
 //   complaint.complainant           required; name <= 50; phone required, mobile or landline
 //   complaint.property_company      at most 100 characters
+//   complaint.reported_at           a valid timestamp, not more than kMaxClockSkew (5 min)
+//                                   after `now` (common/proto_time.h)
 //   every text field                valid UTF-8; lengths count characters, not bytes
 //
 // Returns INVALID_ARGUMENT listing every violation as "<field>: <rule>", separated by "; ".
@@ -23,13 +25,14 @@
 #define DISPATCH_SERVICES_INTAKE_VALIDATION_H_
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "dispatch/v1/intake.pb.h"
 
 namespace dispatch::intake {
 
 inline constexpr size_t kMaxDescriptionChars = 2000;
 
-absl::Status ValidateSubmit(const v1::SubmitComplaintRequest& request);
+absl::Status ValidateSubmit(const v1::SubmitComplaintRequest& request, absl::Time now);
 
 }  // namespace dispatch::intake
 

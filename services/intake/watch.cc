@@ -8,7 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/unit_code.h"
+#include "absl/strings/str_split.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/rpc/unary.h"
@@ -21,10 +21,14 @@ namespace {
 // One watch: a thread that reads the streams and writes events, one write at a time.
 class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  WatchReactor(std::unique_ptr<redis::Client> redis, std::string unit,
+  WatchReactor(grpc::CallbackServerContext* ctx, std::unique_ptr<redis::Client> redis,
+               std::string unit, const org::OrgHolder* org, absl::Duration write_timeout,
                std::vector<std::string> positions, std::shared_ptr<std::atomic<int>> active)
-      : redis_(std::move(redis)),
+      : ctx_(ctx),
+        redis_(std::move(redis)),
         unit_(std::move(unit)),
+        org_(org),
+        write_timeout_(write_timeout),
         positions_(std::move(positions)),
         active_(std::move(active)) {
     std::thread([this] { Run(); }).detach();
@@ -49,16 +53,39 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     return broken_;
   }
 
-  // Writes one response and waits until it is sent; false when the call is over.
+  // Writes one response and waits until it is sent; false when the call is over. A client
+  // that does not take the write within write_timeout (it stopped reading: the call's
+  // flow-control window is full) is cut off: the call is cancelled.
   bool Send(const v1::WatchTicketEventsResponse& response) {
     rpc::SerializeResponse(response, &out_);
     std::unique_lock<std::mutex> lock(mu_);
     if (broken_) return false;
     writing_ = true;
     StartWrite(&out_);
+    if (!cv_.wait_for(lock, absl::ToChronoMilliseconds(write_timeout_),
+                      [this] { return !writing_; })) {
+      fprintf(stderr, "watch: a client took no event for %s; ending its watch\n",
+              absl::FormatDuration(write_timeout_).c_str());
+      broken_ = true;
+      ctx_->TryCancel();
+    }
     // After a cancellation a started write still completes (OnWriteDone) before OnDone.
     cv_.wait(lock, [this] { return !writing_; });
     return !broken_;
+  }
+
+  // Whether an event of a ticket whose stored `unit` and ancestors `up` (HMGET replies) are
+  // given, or, not routed yet, whose location names `community`, belongs to the subtree.
+  bool InSubtree(const redis::Reply& unit, const redis::Reply& up,
+                 const std::string& community) const {
+    if (unit.is_nil() || unit.str.empty()) {
+      return !community.empty() && org_->Get()->model.InSubtree(community, unit_);
+    }
+    if (unit.str == unit_) return true;
+    for (absl::string_view a : absl::StrSplit(up.str, ',', absl::SkipEmpty())) {
+      if (a == unit_) return true;
+    }
+    return false;
   }
 
   // Starting positions when the client gave no cursor: the current end of every stream.
@@ -92,27 +119,28 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         // watch that reaches them.
         std::vector<absl::StatusOr<EventEntry>> decoded;
         for (const redis::Reply& item : entries) decoded.push_back(DecodeEventEntry(item));
-        // The current unit of each ticket in this batch, for the subtree filter (pipelined).
-        std::vector<std::string> units(entries.size());
+        // Whether each ticket in this batch is in the subtree now (pipelined reads of its
+        // unit and that unit's ancestors).
+        std::vector<bool> wanted(entries.size(), unit_.empty());
         if (!unit_.empty()) {
           std::vector<std::vector<std::string>> reads;
           std::vector<size_t> read_for;  // entry index of each read
           for (size_t i = 0; i < entries.size(); ++i) {
             if (!decoded[i].ok()) continue;
-            reads.push_back({"HGET", keys::Ticket(shard, decoded[i]->ticket_id), "unit"});
+            reads.push_back({"HMGET", keys::Ticket(shard, decoded[i]->ticket_id), "unit", "up"});
             read_for.push_back(i);
           }
           std::vector<absl::StatusOr<redis::Reply>> u = redis_->ExecuteAllSync(std::move(reads));
           for (size_t j = 0; j < u.size(); ++j) {
             const size_t i = read_for[j];
-            if (!u[j].ok()) continue;  // unknown: not sent
-            if (!u[j]->is_nil()) {
-              units[i] = u[j]->str;
-            } else if (decoded[i]->event.has_accepted()) {
-              // Not routed yet (the hash has no unit): its TicketAccepted is judged by the
-              // community its location names, so a county's live watch sees it arrive.
-              units[i] = decoded[i]->event.accepted().location().jurisdiction().community_code();
-            }
+            if (!u[j].ok() || u[j]->elements.size() != 2) continue;  // unknown: not sent
+            // Not routed yet (the hash has no unit): its TicketAccepted is judged by the
+            // community its location names, so a county's live watch sees it arrive.
+            const std::string community =
+                decoded[i]->event.has_accepted()
+                    ? decoded[i]->event.accepted().location().jurisdiction().community_code()
+                    : "";
+            wanted[i] = InSubtree(u[j]->elements[0], u[j]->elements[1], community);
           }
         }
         for (size_t i = 0; i < entries.size(); ++i) {
@@ -126,7 +154,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
           }
           EventEntry& e = *decoded[i];
           positions_[shard] = e.entry_id;
-          if (!unit_.empty() && !InUnitSubtree(units[i], unit_)) continue;
+          if (!wanted[i]) continue;
           v1::WatchTicketEventsResponse response;
           *response.mutable_event() = std::move(e.event);
           response.mutable_cursor()->set_token(EncodeStreamCursor(positions_));
@@ -144,8 +172,11 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     Finish(status);
   }
 
+  grpc::CallbackServerContext* const ctx_;
   std::unique_ptr<redis::Client> redis_;
   const std::string unit_;
+  const org::OrgHolder* const org_;
+  const absl::Duration write_timeout_;
   std::vector<std::string> positions_;
   std::shared_ptr<std::atomic<int>> active_;
   grpc::ByteBuffer out_;
@@ -164,21 +195,31 @@ class FailedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 }  // namespace
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackServerContext* ctx,
-                                                               const grpc::ByteBuffer* raw) {
+                                                               const grpc::ByteBuffer* raw,
+                                                               size_t max_request_bytes) {
   v1::WatchTicketEventsRequest request;
-  if (absl::Status s = rpc::ParseRequest(*raw, &request); !s.ok()) return new FailedWatch(s);
+  if (absl::Status s = rpc::ParseRequest(*raw, &request, max_request_bytes); !s.ok()) {
+    return new FailedWatch(s);
+  }
   std::vector<std::string> positions;
   if (!request.resume_after().token().empty()) {
     auto decoded = DecodeStreamCursor(request.resume_after().token(), "resume_after");
     if (!decoded.ok()) return new FailedWatch(decoded.status());
     positions = *std::move(decoded);
   }
-  if (active_->fetch_add(1) >= max_watches_) {
-    active_->fetch_sub(1);
-    return new FailedWatch(absl::ResourceExhaustedError(absl::StrCat(
-        "this server already serves ", max_watches_, " watches; retry later or on another replica")));
+  if (!request.unit_code().empty() &&
+      org_->Get()->model.FindUnit(request.unit_code()) == nullptr) {
+    return new FailedWatch(absl::NotFoundError(absl::StrCat(
+        "unit_code: no unit \"", request.unit_code(), "\" in the organisation")));
   }
-  return new WatchReactor(connect_(), request.unit_code(), std::move(positions), active_);
+  if (active_->fetch_add(1) >= options_.max_watches) {
+    active_->fetch_sub(1);
+    return new FailedWatch(absl::ResourceExhaustedError(
+        absl::StrCat("this server already serves ", options_.max_watches,
+                     " watches; retry later or on another replica")));
+  }
+  return new WatchReactor(ctx, connect_(), request.unit_code(), org_, options_.write_timeout,
+                          std::move(positions), active_);
 }
 
 }  // namespace dispatch::intake

@@ -9,7 +9,13 @@
 // after those positions, so a client that stores the cursor of the last event it processed and
 // reconnects with it misses nothing and sees nothing twice. Without a cursor a watch starts with
 // the events that arrive after it began. A unit filter keeps the events of tickets whose
-// current responsible unit is in the subtree (code prefix, see queries.h).
+// current responsible unit is in the subtree: the unit or one of its ancestors as stored on
+// the ticket (`unit`, `up`); a TicketAccepted of a ticket not routed yet is judged by its
+// location's community in the organisation's tree. The filter's unit must exist (NOT_FOUND).
+//
+// A client that stops reading is dropped: when one event has not gone out for `write_timeout`
+// (the HTTP/2 flow-control window of the call is full), the call is cancelled and its slot and
+// Redis connection freed; the client resumes from its last cursor.
 //
 // Thread-safe; the watcher must outlive its watches (the server's shutdown cancels them).
 #ifndef DISPATCH_SERVICES_INTAKE_WATCH_H_
@@ -24,7 +30,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/redis/redis_client.h"
+#include "services/org/org_holder.h"
 
 namespace dispatch::intake {
 
@@ -32,17 +40,26 @@ class EventWatcher {
  public:
   // Opens a Redis connection of its own for one watch.
   using Connect = std::function<std::unique_ptr<redis::Client>()>;
-  // At most `max_watches` watches at once; more get RESOURCE_EXHAUSTED.
-  explicit EventWatcher(Connect connect, int max_watches = 64)
-      : connect_(std::move(connect)), max_watches_(max_watches) {}
+  struct Options {
+    // At most this many watches at once; more get RESOURCE_EXHAUSTED.
+    int max_watches = 64;
+    // A watch whose client takes no event for this long is ended.
+    absl::Duration write_timeout = absl::Seconds(30);
+  };
+  // `org` must outlive the watcher.
+  EventWatcher(Connect connect, const org::OrgHolder* org, Options options)
+      : connect_(std::move(connect)), org_(org), options_(options) {}
 
-  // Serves one WatchTicketEvents call (the raw request is parsed here).
+  // Serves one WatchTicketEvents call (the raw request, at most `max_request_bytes`, is parsed
+  // here).
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* ctx,
-                                                    const grpc::ByteBuffer* request);
+                                                    const grpc::ByteBuffer* request,
+                                                    size_t max_request_bytes);
 
  private:
   Connect connect_;
-  const int max_watches_;
+  const org::OrgHolder* const org_;
+  const Options options_;
   std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
 };
 

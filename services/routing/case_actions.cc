@@ -6,6 +6,31 @@
 #include "services/routing/roster.h"
 
 namespace dispatch::routing {
+namespace {
+
+// The statuses in which the lead handles the case. Under sign-for an ASSIGNED ticket is not
+// taken yet: FAILED_PRECONDITION until its assignee signs for it.
+const std::vector<v1::TicketStatus> kHandling = {
+    v1::TICKET_STATUS_ASSIGNED, v1::TICKET_STATUS_SIGNED_FOR, v1::TICKET_STATUS_CONTACTED};
+
+absl::Status RequireTaken(const v1::Ticket& ticket, absl::string_view action) {
+  if (ticket.status() == v1::TICKET_STATUS_ASSIGNED &&
+      ticket.assign_met_by() == v1::ASSIGN_MET_BY_SIGN_FOR) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        action, ": the assignee ", ticket.assignee().id(),
+        " has not signed for the ticket yet (SignForTicket)"));
+  }
+  return absl::OkStatus();
+}
+
+v1::ShareRef RefOf(const v1::Handling& h) {
+  v1::ShareRef ref;
+  ref.set_unit_code(h.unit_code());
+  ref.set_department(h.department());
+  return ref;
+}
+
+}  // namespace
 
 void CaseActions::Contact(const v1::RecordContactRequest& req,
                           rpc::Reply<v1::TicketActionResponse> done) {
@@ -19,10 +44,11 @@ void CaseActions::Contact(const v1::RecordContactRequest& req,
   writer_.Write(
       req.write(), req,
       [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        if (absl::Status s = RequireTaken(ticket, "RecordContact"); !s.ok()) return s;
         Transition t;
         t.action = "RecordContact";
         t.now = now;
-        t.allowed_statuses = {v1::TICKET_STATUS_ASSIGNED, v1::TICKET_STATUS_CONTACTED};
+        t.allowed_statuses = kHandling;
         t.set = {{"st", std::to_string(v1::TICKET_STATUS_CONTACTED)}};
         ticket_record::AppendMetIfOpen(ticket, v1::CLOCK_KIND_PRELIMINARY, now, &t.set);
         v1::TicketEvent e;
@@ -50,14 +76,34 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req,
       !v1::FeedbackMethod_IsValid(req.feedback_method())) {
     return done(absl::InvalidArgumentError("feedback_method: required, a known FeedbackMethod"));
   }
+  if (absl::Status s = CheckText(req.override_reason(), "override_reason", 500,
+                                 /*required=*/req.override_open_shares());
+      !s.ok()) {
+    return done(s);
+  }
   const SlaPolicy* policy = policy_;
   writer_.Write(
       req.write(), req,
       [req, now, policy](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        if (absl::Status s = RequireTaken(ticket, "ResolveTicket"); !s.ok()) return s;
+        // 首接负责: the lead resolves once every assisting share is done, or says why not.
+        std::vector<v1::ShareRef> open_shares;
+        for (const v1::Handling& h : ticket.handlings()) {
+          if (h.role() == v1::HANDLING_ROLE_ASSIST && h.state() != v1::SHARE_STATE_DONE) {
+            open_shares.push_back(RefOf(h));
+          }
+        }
+        if (!open_shares.empty() && !req.override_open_shares()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "ResolveTicket: the assisting share of unit ", open_shares[0].unit_code(), " (",
+              v1::Department_Name(open_shares[0].department()),
+              ") is not done; resolve with override_open_shares and an override_reason to "
+              "close the case without it"));
+        }
         Transition t;
         t.action = "ResolveTicket";
         t.now = now;
-        t.allowed_statuses = {v1::TICKET_STATUS_ASSIGNED, v1::TICKET_STATUS_CONTACTED};
+        t.allowed_statuses = kHandling;
         t.set = {{"st", std::to_string(v1::TICKET_STATUS_RESOLVED)}};
         // Resolving meets every clock of the handling that is still open.
         for (v1::ClockKind k : {v1::CLOCK_KIND_PRELIMINARY, v1::CLOCK_KIND_RESOLVE,
@@ -78,7 +124,59 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req,
         r->set_feedback_to_complainant(req.feedback_to_complainant());
         r->set_feedback_method(req.feedback_method());
         *r->mutable_fed_back_at() = req.has_fed_back_at() ? req.fed_back_at() : ToProto(now);
+        if (!open_shares.empty()) {
+          for (v1::ShareRef& ref : open_shares) *r->add_overridden_shares() = std::move(ref);
+          r->set_override_reason(req.override_reason());
+        }
         t.events.emplace_back("resolved", std::move(e));
+        return t;
+      },
+      std::move(done));
+}
+
+void CaseActions::RecordAssist(const v1::RecordAssistResultRequest& req,
+                               rpc::Reply<v1::TicketActionResponse> done) {
+  if (req.share().unit_code().empty() || req.share().department() == v1::DEPARTMENT_UNSPECIFIED) {
+    return done(absl::InvalidArgumentError(
+        "share: required, the assisting share's unit_code and department"));
+  }
+  if (absl::Status s = CheckText(req.result(), "result", 2000, /*required=*/true); !s.ok()) {
+    return done(s);
+  }
+  absl::Time now = writer_.Now();
+  writer_.Write(
+      req.write(), req, [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        int i = ticket_record::FindShare(ticket, req.share().unit_code(), req.share().department());
+        if (i < 0) {
+          return absl::NotFoundError(absl::StrCat(
+              "share: the ticket has no assisting share of unit ", req.share().unit_code(), " (",
+              v1::Department_Name(req.share().department()), ")"));
+        }
+        const v1::Handling& share = ticket.handlings(i);
+        if (share.state() != v1::SHARE_STATE_SIGNED_FOR) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "RecordAssistResult: the share is ", v1::ShareState_Name(share.state()),
+              share.state() == v1::SHARE_STATE_ASSIGNED ? "; its handler signs for it first"
+                                                         : ", not SHARE_STATE_SIGNED_FOR"));
+        }
+        if (share.assignee().id() != req.write().actor().id()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("RecordAssistResult: the share is assigned to ",
+                           share.assignee().id(), "; only they record its part"));
+        }
+        Transition t;
+        t.action = "RecordAssistResult";
+        t.now = now;
+        t.allowed_statuses = {v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED,
+                              v1::TICKET_STATUS_SIGNED_FOR, v1::TICKET_STATUS_CONTACTED,
+                              v1::TICKET_STATUS_RETURNED};
+        t.set.push_back(ticket_record::ShareField(i, v1::SHARE_STATE_DONE,
+                                                  FromProto(share.signed_for_at()), now,
+                                                  share.assignee().id()));
+        v1::TicketEvent e;
+        *e.mutable_assist_completed()->mutable_share() = req.share();
+        e.mutable_assist_completed()->set_result(req.result());
+        t.events.emplace_back("assist_completed", std::move(e));
         return t;
       },
       std::move(done));

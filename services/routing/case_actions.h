@@ -1,14 +1,20 @@
 // CaseActions: what the handler does to work a case — the logic behind RoutingService's
-// RecordContact and ResolveTicket (docs/TICKET_LIFECYCLE.md):
+// RecordContact, ResolveTicket and RecordAssistResult (docs/TICKET_LIFECYCLE.md):
 //
-//   RecordContact  ASSIGNED or CONTACTED → CONTACTED: the property company was contacted and a
-//                  preliminary result recorded; meets the preliminary (3-hour) clock at the
+//   RecordContact  SIGNED_FOR or CONTACTED → CONTACTED: the property company was contacted and
+//                  a preliminary result recorded; meets the preliminary (3-hour) clock at the
 //                  time it is recorded (a later record updates nothing but the history).
-//   ResolveTicket  ASSIGNED or CONTACTED → RESOLVED: the case is basically resolved and the
+//   ResolveTicket  SIGNED_FOR or CONTACTED → RESOLVED: the case is basically resolved and the
 //                  result fed back to the complainant; meets the resolve (3-day) clock — and
 //                  the preliminary clock if still open, and a supervision clock — and starts the
 //                  revisit clock (SlaPolicy::revisit()). The assignee's open-ticket count drops;
-//                  a pending extension is dropped.
+//                  a pending extension is dropped. While an assisting share is not done it is
+//                  FAILED_PRECONDITION naming the share, unless the lead overrides with a
+//                  reason (recorded in the event).
+//   Both also from ASSIGNED when the ticket's assign clock is met by assignment; under
+//   sign-for an ASSIGNED ticket must be signed for first.
+//   RecordAssistResult  the assisting share's handler records its part (协办): a signed-for
+//                  share becomes DONE, with the result in the history.
 // Any other status is FAILED_PRECONDITION naming it; writes go through common/ticket_writer.h
 // (expected version: ABORTED when stale; idempotent request ids). Thread-safe.
 #ifndef DISPATCH_SERVICES_ROUTING_CASE_ACTIONS_H_
@@ -29,6 +35,8 @@ class CaseActions {
 
   void Contact(const v1::RecordContactRequest& request, rpc::Reply<v1::TicketActionResponse> done);
   void Resolve(const v1::ResolveTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
+  void RecordAssist(const v1::RecordAssistResultRequest& request,
+                    rpc::Reply<v1::TicketActionResponse> done);
 
  private:
   TicketWriter writer_;

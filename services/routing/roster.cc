@@ -8,6 +8,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/keys.h"
+#include "common/ticket_record.h"
+#include "services/org/org_model.h"
 
 namespace dispatch::routing {
 namespace {
@@ -35,17 +37,6 @@ bool StartsOn(const config::v1::Shift& shift, int weekday) {
 
 }  // namespace
 
-std::optional<int> MinutesOfDay(absl::string_view hhmm) {
-  std::vector<std::string> parts = absl::StrSplit(hhmm, ':');
-  int h, m;
-  if (parts.size() == 2 && parts[0].size() == 2 && parts[1].size() == 2 &&
-      absl::SimpleAtoi(parts[0], &h) && absl::SimpleAtoi(parts[1], &m) && h >= 0 && h < 24 &&
-      m >= 0 && m < 60) {
-    return h * 60 + m;
-  }
-  return std::nullopt;
-}
-
 bool OnDuty(const config::v1::Handler& handler, absl::Time t, absl::TimeZone zone) {
   if (handler.on_duty_around_the_clock()) return true;
   absl::CivilMinute now = absl::ToCivilMinute(t, zone);
@@ -54,8 +45,8 @@ bool OnDuty(const config::v1::Handler& handler, absl::Time t, absl::TimeZone zon
   int weekday = IsoWeekday(today), yesterday = IsoWeekday(today - 1);
   for (const auto& shift : handler.shifts()) {
     // (OrgModel::FromConfig refuses a malformed shift time.)
-    int start = MinutesOfDay(shift.start()).value_or(0);
-    int end = MinutesOfDay(shift.end()).value_or(0);
+    int start = org::MinutesOfDay(shift.start()).value_or(0);
+    int end = org::MinutesOfDay(shift.end()).value_or(0);
     bool overnight = end <= start;
     if (StartsOn(shift, weekday) && minute >= start && (overnight || minute < end)) return true;
     if (overnight && StartsOn(shift, yesterday) && minute < end) return true;
@@ -130,6 +121,56 @@ const config::v1::Handler* LeastLoaded(const std::vector<const config::v1::Handl
     }
   }
   return best;
+}
+
+bool ManualOnly(const config::v1::Handler& handler) {
+  return handler.shifts().empty() && !handler.on_duty_around_the_clock();
+}
+
+void AppendAssignmentEffect(const v1::Ticket& ticket, const config::v1::Handler& handler,
+                            bool self, absl::Time now, absl::Duration sign_for, Transition* t) {
+  const bool by_sign_for = ticket.assign_met_by() == v1::ASSIGN_MET_BY_SIGN_FOR;
+  if (by_sign_for && !self) {
+    t->set.emplace_back("st", std::to_string(v1::TICKET_STATUS_ASSIGNED));
+    t->set.emplace_back("sfd", std::to_string(absl::ToUnixMillis(now + sign_for)));
+    return;
+  }
+  t->remove.push_back("sfd");
+  ticket_record::AppendMetIfOpen(ticket, v1::CLOCK_KIND_ASSIGN, now, &t->set);
+  if (!by_sign_for) {
+    t->set.emplace_back("st", std::to_string(v1::TICKET_STATUS_ASSIGNED));
+    return;
+  }
+  t->set.emplace_back("st", std::to_string(v1::TICKET_STATUS_SIGNED_FOR));
+  v1::TicketEvent e;
+  e.mutable_signed_for()->mutable_handler()->set_id(handler.id());
+  e.mutable_signed_for()->mutable_handler()->set_display_name(handler.name());
+  e.mutable_signed_for()->mutable_handler()->set_unit_code(handler.unit_code());
+  e.mutable_signed_for()->set_unit_code(handler.unit_code());
+  t->events.emplace_back("signed_for", std::move(e));
+}
+
+void AppendShareAssignment(int index, const v1::ShareRef& share,
+                           const config::v1::Handler& handler, bool automatic, bool self,
+                           absl::Time now, Transition* t) {
+  t->set.push_back(ticket_record::ShareField(
+      index, self ? v1::SHARE_STATE_SIGNED_FOR : v1::SHARE_STATE_ASSIGNED,
+      self ? now : absl::InfinitePast(), absl::InfinitePast(), handler.id()));
+  v1::Actor who;
+  who.set_id(handler.id());
+  who.set_display_name(handler.name());
+  who.set_unit_code(handler.unit_code());
+  v1::TicketEvent e;
+  *e.mutable_assist_assigned()->mutable_share() = share;
+  *e.mutable_assist_assigned()->mutable_assignee() = who;
+  e.mutable_assist_assigned()->set_automatic(automatic);
+  t->events.emplace_back("assist_assigned", std::move(e));
+  if (self) {
+    v1::TicketEvent signed_for;
+    *signed_for.mutable_assist_signed_for()->mutable_share() = share;
+    *signed_for.mutable_assist_signed_for()->mutable_handler() = who;
+    t->events.emplace_back("assist_signed_for", std::move(signed_for));
+  }
 }
 
 void AppendAssignment(const config::v1::Handler& handler, bool automatic, Transition* t) {

@@ -25,9 +25,6 @@
 
 namespace dispatch::routing {
 
-// "HH:MM" (two digits each, 00:00-23:59) -> minutes after midnight; nullopt if malformed.
-std::optional<int> MinutesOfDay(absl::string_view hhmm);
-
 bool OnDuty(const config::v1::Handler& handler, absl::Time t, absl::TimeZone zone);
 
 // The handlers of `unit_code`'s `department` on duty at `t`, in roster order.
@@ -56,8 +53,30 @@ const config::v1::Handler* LeastLoaded(const std::vector<const config::v1::Handl
                                        const HandlerLoads& loads,
                                        const std::string& assignee = "");
 
+// Whether a handler with no duty at all (no shifts, not around the clock) is one that is only
+// ever assigned by hand: such a handler can be named at any time (org.proto).
+bool ManualOnly(const config::v1::Handler& handler);
+
 // Makes `handler` the assignee in `t` (fields asg, asgu) and appends its TicketAssigned event.
 void AppendAssignment(const config::v1::Handler& handler, bool automatic, Transition* t);
+
+// What an assignment of the lead share meets, given what meets the ticket's assign clock
+// (`met_by`) and whether the handler took the ticket themself (`self`):
+//   by assignment (or before sign-for existed)  ASSIGNED, the assign clock met now;
+//   by sign-for, the handler took it            SIGNED_FOR, the assign clock met now, and a
+//                                               TicketSignedFor event;
+//   by sign-for, someone else assigned it       ASSIGNED, the assign clock still open, and the
+//                                               sign-for deadline `sfd` at now + `sign_for`.
+// Appends to `t` the status `st`, the clock's met time or the deadline, and the event; call it
+// after AppendAssignment. (A CONTACTED ticket handed over keeps its status: not for those.)
+void AppendAssignmentEffect(const v1::Ticket& ticket, const config::v1::Handler& handler,
+                            bool self, absl::Time now, absl::Duration sign_for, Transition* t);
+
+// The assisting share `index` of `ticket` (unit `share`) gets `handler`: `s<index>` in state
+// ASSIGNED, or SIGNED_FOR when the handler took it themself (`self`), with its events.
+void AppendShareAssignment(int index, const v1::ShareRef& share,
+                           const config::v1::Handler& handler, bool automatic, bool self,
+                           absl::Time now, Transition* t);
 
 // The ticket's assignee, if it has one, holds one ticket less in `t` (a handler's load counts
 // the open tickets assigned to them).

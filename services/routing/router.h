@@ -13,10 +13,14 @@
 #include <vector>
 
 #include "dispatch/v1/types.pb.h"
-#include "services/routing/department_matrix.h"
-#include "services/routing/org_model.h"
+#include "services/org/department_matrix.h"
+#include "services/org/org_model.h"
 
 namespace dispatch::routing {
+
+using org::OrgModel;
+using org::DepartmentMatrix;
+using org::Departments;
 
 struct RoutingDecision {
   // The lead: unit and department (the desk's unit when needs_manual_routing).

@@ -16,11 +16,36 @@ v1::Department LeadDepartment(const v1::Ticket& t) {
   return v1::DEPARTMENT_UNSPECIFIED;
 }
 
+// The fields of every assisting share's state (`s<i>`), which a change that replaces the
+// handlings drops.
+void RemoveShareStates(const v1::Ticket& ticket, Transition* t) {
+  for (int i = 1; i < ticket.handlings_size(); ++i) t->remove.push_back(absl::StrCat("s", i));
+}
+
+// The ticket's assisting share `share`, or NOT_FOUND naming it.
+absl::StatusOr<int> ShareIndex(const v1::Ticket& ticket, const v1::ShareRef& share) {
+  int i = ticket_record::FindShare(ticket, share.unit_code(), share.department());
+  if (i < 0) {
+    return absl::NotFoundError(absl::StrCat("share: the ticket has no assisting share of unit ",
+                                            share.unit_code(), " (",
+                                            v1::Department_Name(share.department()), ")"));
+  }
+  return i;
+}
+
+// Statuses in which assisting shares are worked.
+const std::vector<v1::TicketStatus>& ShareStatuses() {
+  static const auto* const open = new std::vector<v1::TicketStatus>{
+      v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED, v1::TICKET_STATUS_SIGNED_FOR,
+      v1::TICKET_STATUS_CONTACTED, v1::TICKET_STATUS_RETURNED};
+  return *open;
+}
+
 }  // namespace
 
 RoutingActions::RoutingActions(redis::Client* redis, Clock* clock, OrgHolder* org,
-                               absl::TimeZone zone)
-    : redis_(redis), writer_(redis, clock), org_(org), zone_(zone) {}
+                               absl::TimeZone zone, const SlaPolicy* policy)
+    : redis_(redis), writer_(redis, clock), org_(org), zone_(zone), policy_(policy) {}
 
 void RoutingActions::GetOrganisation(rpc::Reply<v1::GetOrganisationResponse> done) {
   v1::GetOrganisationResponse r;
@@ -75,14 +100,16 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
           t.allowed_statuses = {v1::TICKET_STATUS_ACCEPTED, v1::TICKET_STATUS_ROUTED,
                                 v1::TICKET_STATUS_RETURNED};
           t.set = {{"st", std::to_string(v1::TICKET_STATUS_ROUTED)},
-                   {"unit", req.unit_code()},
                    {"hdl", ticket_record::EncodeHandlings(handlings)},
                    {"manual", "0"},
                    {"orgv", org->model.version()}};
-          for (auto& f : org->model.LeadUnitFields(req.unit_code(), ticket.raised_tier())) {
+          for (auto& f : org::LeadUnitFields(org->model, req.unit_code(), ticket.raised_tier())) {
             t.set.push_back(std::move(f));
           }
-          t.remove = {"asg", "asgu"};
+          // A route replaces every share (the assisting shares' states go) and ends a wait
+          // for routing (`fb`).
+          t.remove = {"asg", "asgu", "sfd", "fb"};
+          RemoveShareStates(ticket, &t);
           ReleaseAssignee(ticket, &t);
           v1::TicketEvent e;
           v1::TicketRouted* r = e.mutable_routed();
@@ -98,6 +125,12 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
 
 void RoutingActions::Assign(const v1::AssignTicketRequest& req,
                             rpc::Reply<v1::TicketActionResponse> done) {
+  if (req.has_share() && (req.share().unit_code().empty() ||
+                          req.share().department() == v1::DEPARTMENT_UNSPECIFIED)) {
+    return done(absl::InvalidArgumentError(
+        "share: give the assisting share's unit_code and department, or leave it unset for the "
+        "lead share"));
+  }
   std::shared_ptr<const OrgSnapshot> org = org_->Get();
   const config::v1::Handler* named = nullptr;
   if (!req.handler_id().empty()) {
@@ -128,14 +161,26 @@ void RoutingActions::WriteAssignment(const v1::AssignTicketRequest& req,
                                      std::shared_ptr<const HandlerLoads> loads,
                                      rpc::Reply<v1::TicketActionResponse> done) {
   absl::Time now = writer_.Now();
+  const SlaPolicy* policy = policy_;
   writer_.Write(req.write(), req,
-        [this, org, named, loads, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
-          const std::string& unit = ticket.responsible_unit_code();
+        [this, req, org, named, loads, now,
+         policy](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+          // The share being assigned: the lead's (the ticket's unit and lead department), or an
+          // assisting one.
+          int share = 0;
+          std::string unit = ticket.responsible_unit_code();
           v1::Department department = LeadDepartment(ticket);
+          if (req.has_share()) {
+            absl::StatusOr<int> i = ShareIndex(ticket, req.share());
+            if (!i.ok()) return i.status();
+            share = *i;
+            unit = req.share().unit_code();
+            department = req.share().department();
+          }
           const config::v1::Handler* h = named;
           if (h == nullptr) {
             h = LeastLoaded(OnDutyHandlers(org->config, unit, department, now, zone_), *loads,
-                            ticket.assignee().id());
+                            share == 0 ? ticket.assignee().id() : "");
             if (h == nullptr) {
               return absl::FailedPreconditionError(absl::StrCat(
                   "handler_id: no handler of unit ", unit, " (", v1::Department_Name(department),
@@ -144,30 +189,98 @@ void RoutingActions::WriteAssignment(const v1::AssignTicketRequest& req,
           } else if (h->unit_code() != unit || h->department() != department) {
             return absl::FailedPreconditionError(absl::StrCat(
                 "handler_id: ", h->id(), " works for ", h->unit_code(), " (",
-                v1::Department_Name(h->department()), "), but the ticket's lead is ", unit, " (",
+                v1::Department_Name(h->department()), "), but the ",
+                share == 0 ? "ticket's lead" : "assisting share", " is ", unit, " (",
                 v1::Department_Name(department), ")"));
-          } else if (!OnDuty(*h, now, zone_)) {
+          } else if (!ManualOnly(*h) && !OnDuty(*h, now, zone_)) {
             return absl::FailedPreconditionError(
                 absl::StrCat("handler_id: ", h->id(), " is not on duty now"));
           }
+          // A handler naming themself takes the ticket: that is signing for it.
+          const bool self = req.write().actor().id() == h->id();
           Transition t;
           t.action = "AssignTicket";
           t.now = now;
+          if (share > 0) {
+            t.allowed_statuses = ShareStatuses();
+            AppendShareAssignment(share, req.share(), *h, /*automatic=*/false, self, now, &t);
+            return t;
+          }
           t.allowed_statuses = {v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED,
-                                v1::TICKET_STATUS_CONTACTED};
-          v1::TicketStatus next = ticket.status() == v1::TICKET_STATUS_CONTACTED
-                                      ? v1::TICKET_STATUS_CONTACTED
-                                      : v1::TICKET_STATUS_ASSIGNED;
-          t.set = {{"st", std::to_string(next)}};
+                                v1::TICKET_STATUS_SIGNED_FOR, v1::TICKET_STATUS_CONTACTED};
           AppendAssignment(*h, /*automatic=*/false, &t);
+          if (ticket.status() == v1::TICKET_STATUS_CONTACTED) {
+            // A case in progress handed over: it stays CONTACTED.
+            ticket_record::AppendMetIfOpen(ticket, v1::CLOCK_KIND_ASSIGN, now, &t.set);
+          } else {
+            AppendAssignmentEffect(
+                ticket, *h, self, now,
+                policy->TargetsFor(ticket.complaint().category(), ticket.priority()).sign_for,
+                &t);
+          }
           if (ticket.assignee().id() != h->id()) {
             t.counters.push_back({Transition::Counter::kHandlerLoad, h->id(), 1});
             ReleaseAssignee(ticket, &t);
           }
-          ticket_record::AppendMetIfOpen(ticket, v1::CLOCK_KIND_ASSIGN, now, &t.set);
           return t;
         },
         std::move(done));
+}
+
+void RoutingActions::SignFor(const v1::SignForTicketRequest& req,
+                             rpc::Reply<v1::TicketActionResponse> done) {
+  if (req.write().actor().id().empty()) {
+    return done(absl::InvalidArgumentError(
+        "write.actor.id: required, the assignee who signs for the ticket"));
+  }
+  absl::Time now = writer_.Now();
+  writer_.Write(
+      req.write(), req, [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        const std::string& who = req.write().actor().id();
+        Transition t;
+        t.action = "SignForTicket";
+        t.now = now;
+        v1::TicketEvent e;
+        if (req.has_share()) {
+          absl::StatusOr<int> i = ShareIndex(ticket, req.share());
+          if (!i.ok()) return i.status();
+          const v1::Handling& share = ticket.handlings(*i);
+          if (share.state() != v1::SHARE_STATE_ASSIGNED) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "SignForTicket: the share is ", v1::ShareState_Name(share.state()),
+                ", not SHARE_STATE_ASSIGNED"));
+          }
+          if (share.assignee().id() != who) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("SignForTicket: the share is assigned to ", share.assignee().id(),
+                             "; only they can sign for it"));
+          }
+          t.allowed_statuses = ShareStatuses();
+          t.set.push_back(ticket_record::ShareField(*i, v1::SHARE_STATE_SIGNED_FOR, now,
+                                                    absl::InfinitePast(), who));
+          *e.mutable_assist_signed_for()->mutable_share() = req.share();
+          *e.mutable_assist_signed_for()->mutable_handler() = req.write().actor();
+          t.events.emplace_back("assist_signed_for", std::move(e));
+          return t;
+        }
+        if (ticket.status() != v1::TICKET_STATUS_ASSIGNED) {
+          return NotAllowedInStatus("SignForTicket", ticket.status());
+        }
+        if (ticket.assignee().id() != who) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("SignForTicket: the ticket is assigned to ", ticket.assignee().id(),
+                           "; only they can sign for it"));
+        }
+        t.allowed_statuses = {v1::TICKET_STATUS_ASSIGNED};
+        t.set = {{"st", std::to_string(v1::TICKET_STATUS_SIGNED_FOR)}};
+        t.remove = {"sfd"};
+        ticket_record::AppendMetIfOpen(ticket, v1::CLOCK_KIND_ASSIGN, now, &t.set);
+        e.mutable_signed_for()->mutable_handler()->set_id(who);
+        e.mutable_signed_for()->set_unit_code(ticket.assignee().unit_code());
+        t.events.emplace_back("signed_for", std::move(e));
+        return t;
+      },
+      std::move(done));
 }
 
 void RoutingActions::Return(const v1::ReturnTicketRequest& req,
@@ -201,15 +314,15 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
           Transition t;
           t.action = "ReturnTicket";
           t.now = now;
-          t.allowed_statuses = {v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED};
+          t.allowed_statuses = {v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED,
+                                v1::TICKET_STATUS_SIGNED_FOR};
           t.set = {{"st", std::to_string(v1::TICKET_STATUS_RETURNED)},
-                   {"unit", desk},
                    {"hdl", ticket_record::EncodeHandlings(at_desk)},
                    {"manual", "1"}};
-          for (auto& f : org->model.LeadUnitFields(desk, ticket.raised_tier())) {
+          for (auto& f : org::LeadUnitFields(org->model, desk, ticket.raised_tier())) {
             t.set.push_back(std::move(f));
           }
-          t.remove = {"asg", "asgu"};
+          t.remove = {"asg", "asgu", "sfd"};
           t.increments = {{"ret", 1}};
           t.counters = {{Transition::Counter::kReturns, unit, 1}};
           ReleaseAssignee(ticket, &t);

@@ -6,7 +6,7 @@ grpc::ServerUnaryReactor* RoutingGrpcService::RouteTicket(grpc::CallbackServerCo
                                                           const grpc::ByteBuffer* request,
                                                           grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::RouteTicketRequest, v1::TicketActionResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto& req, auto done) { actions_->Route(req, std::move(done)); });
 }
 
@@ -14,15 +14,30 @@ grpc::ServerUnaryReactor* RoutingGrpcService::AssignTicket(grpc::CallbackServerC
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::AssignTicketRequest, v1::TicketActionResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto& req, auto done) { actions_->Assign(req, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::SignForTicket(grpc::CallbackServerContext* ctx,
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::SignForTicketRequest, v1::TicketActionResponse>(
+      ctx, request, response, limits_.max_request_bytes,
+      [this](const auto& req, auto done) { actions_->SignFor(req, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* RoutingGrpcService::RecordAssistResult(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return rpc::ServeUnary<v1::RecordAssistResultRequest, v1::TicketActionResponse>(
+      ctx, request, response, limits_.max_request_bytes,
+      [this](const auto& req, auto done) { cases_->RecordAssist(req, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* RoutingGrpcService::ReturnTicket(grpc::CallbackServerContext* ctx,
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::ReturnTicketRequest, v1::TicketActionResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto& req, auto done) { actions_->Return(req, std::move(done)); });
 }
 
@@ -30,7 +45,7 @@ grpc::ServerUnaryReactor* RoutingGrpcService::RecordContact(grpc::CallbackServer
                                                             const grpc::ByteBuffer* request,
                                                             grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::RecordContactRequest, v1::TicketActionResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto& req, auto done) { cases_->Contact(req, std::move(done)); });
 }
 
@@ -38,7 +53,7 @@ grpc::ServerUnaryReactor* RoutingGrpcService::ResolveTicket(grpc::CallbackServer
                                                             const grpc::ByteBuffer* request,
                                                             grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::ResolveTicketRequest, v1::TicketActionResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto& req, auto done) { cases_->Resolve(req, std::move(done)); });
 }
 
@@ -46,7 +61,7 @@ grpc::ServerUnaryReactor* RoutingGrpcService::GetOrganisation(grpc::CallbackServ
                                                               const grpc::ByteBuffer* request,
                                                               grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::GetOrganisationRequest, v1::GetOrganisationResponse>(
-      ctx, request, response,
+      ctx, request, response, limits_.max_request_bytes,
       [this](const auto&, auto done) { actions_->GetOrganisation(std::move(done)); });
 }
 
@@ -54,8 +69,9 @@ grpc::ServerUnaryReactor* RoutingGrpcService::UpdateOrganisation(grpc::CallbackS
                                                                  const grpc::ByteBuffer* request,
                                                                  grpc::ByteBuffer* response) {
   return rpc::ServeUnary<v1::UpdateOrganisationRequest, v1::GetOrganisationResponse>(
-      ctx, request, response,
-      [this](const auto& req, auto done) { actions_->UpdateOrganisation(req, std::move(done)); });
+      ctx, request, response, limits_.max_organisation_bytes,
+      [this](const auto& req, auto done) { actions_->UpdateOrganisation(req, std::move(done)); },
+      "limits.max_organisation_bytes");
 }
 
 }  // namespace dispatch::routing

@@ -11,18 +11,20 @@ namespace dispatch::routing {
 
 using RawRoutingService = v1::RoutingService::WithRawCallbackMethod_RouteTicket<
     v1::RoutingService::WithRawCallbackMethod_AssignTicket<
-        v1::RoutingService::WithRawCallbackMethod_ReturnTicket<
-            v1::RoutingService::WithRawCallbackMethod_RecordContact<
-                v1::RoutingService::WithRawCallbackMethod_ResolveTicket<
-                    v1::RoutingService::WithRawCallbackMethod_GetOrganisation<
-                        v1::RoutingService::WithRawCallbackMethod_UpdateOrganisation<
-                            v1::RoutingService::Service>>>>>>>;
+        v1::RoutingService::WithRawCallbackMethod_SignForTicket<
+            v1::RoutingService::WithRawCallbackMethod_RecordAssistResult<
+                v1::RoutingService::WithRawCallbackMethod_ReturnTicket<
+                    v1::RoutingService::WithRawCallbackMethod_RecordContact<
+                        v1::RoutingService::WithRawCallbackMethod_ResolveTicket<
+                            v1::RoutingService::WithRawCallbackMethod_GetOrganisation<
+                                v1::RoutingService::WithRawCallbackMethod_UpdateOrganisation<
+                                    v1::RoutingService::Service>>>>>>>>>;
 
 class RoutingGrpcService final : public RawRoutingService {
  public:
   // Both must outlive this object.
-  RoutingGrpcService(RoutingActions* actions, CaseActions* cases)
-      : actions_(actions), cases_(cases) {}
+  RoutingGrpcService(RoutingActions* actions, CaseActions* cases, rpc::Limits limits)
+      : actions_(actions), cases_(cases), limits_(limits) {}
 
   grpc::ServerUnaryReactor* RouteTicket(grpc::CallbackServerContext* ctx,
                                         const grpc::ByteBuffer* request,
@@ -30,6 +32,12 @@ class RoutingGrpcService final : public RawRoutingService {
   grpc::ServerUnaryReactor* AssignTicket(grpc::CallbackServerContext* ctx,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SignForTicket(grpc::CallbackServerContext* ctx,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RecordAssistResult(grpc::CallbackServerContext* ctx,
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ReturnTicket(grpc::CallbackServerContext* ctx,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
@@ -49,6 +57,7 @@ class RoutingGrpcService final : public RawRoutingService {
  private:
   RoutingActions* const actions_;
   CaseActions* const cases_;
+  const rpc::Limits limits_;
 };
 
 }  // namespace dispatch::routing

@@ -46,8 +46,9 @@ int Urgency(const Entry& e) {
 
 }  // namespace
 
-RoutingWorker::RoutingWorker(redis::Client* redis, Clock* clock, OrgHolder* org, Options options)
-    : redis_(redis), clock_(clock), org_(org), options_(std::move(options)) {}
+RoutingWorker::RoutingWorker(redis::Client* redis, Clock* clock, OrgHolder* org,
+                             const SlaPolicy* policy, Options options)
+    : redis_(redis), clock_(clock), org_(org), policy_(policy), options_(std::move(options)) {}
 
 RoutingWorker::~RoutingWorker() { Stop(); }
 
@@ -186,10 +187,10 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
         entries.push_back(std::move(e));
       } else {
         if (!decoded.ok() && EntryType(item) == "accepted") {
-          // Nothing to route by (a damaged entry): the ticket stays ACCEPTED until a
-          // dispatcher routes it; its assign clock's breach shows it to the operators.
+          // Nothing to route by (a damaged entry): the ticket stays ACCEPTED until its
+          // routing grace puts it on its dispatch desk (fire.lua), where a dispatcher routes it.
           fprintf(stderr, "routing: shard %d: cannot decode TicketAccepted %s (%s); "
-                       "acknowledged, the ticket is left for a dispatcher\n",
+                       "acknowledged, the routing grace puts the ticket on its desk\n",
                        shard, e.entry_id.c_str(), decoded.status().ToString().c_str());
         }
         ignored.emplace_back(shard, e.entry_id);
@@ -233,14 +234,13 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     t.now = now;
     google::protobuf::RepeatedPtrField<v1::Handling> handlings(d.handlings.begin(),
                                                                d.handlings.end());
-    t.set = {{"st", std::to_string(handler != nullptr ? v1::TICKET_STATUS_ASSIGNED
-                                                      : v1::TICKET_STATUS_ROUTED)},
-             {"unit", d.lead_unit_code},
-             {"hdl", ticket_record::EncodeHandlings(handlings)},
+    // (`st` is ROUTED, or what the assignment below makes it.)
+    t.set = {{"hdl", ticket_record::EncodeHandlings(handlings)},
              {"manual", d.needs_manual_routing ? "1" : "0"},
              {"orgv", d.org_version}};
+    t.remove = {"fb"};  // routed: the placement at the routing grace is not needed
     // Not routed before, so never escalated (nor raised): the supervising tier is the lead unit's.
-    for (auto& f : org->model.LeadUnitFields(d.lead_unit_code, v1::TIER_UNSPECIFIED)) {
+    for (auto& f : org::LeadUnitFields(org->model, d.lead_unit_code, v1::TIER_UNSPECIFIED)) {
       t.set.push_back(std::move(f));
     }
     v1::TicketEvent routed;
@@ -252,14 +252,36 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     r->set_org_version(d.org_version);
     r->set_needs_manual_routing(d.needs_manual_routing);
     t.events.emplace_back("routed", std::move(routed));
-    if (handler != nullptr) {
+    if (handler == nullptr) {
+      t.set.emplace_back("st", std::to_string(v1::TICKET_STATUS_ROUTED));
+    } else {
       AppendAssignment(*handler, /*automatic=*/true, &t);
-      t.events.back().second.mutable_actor()->set_id("routing");
-      // The assign clock is met now.
-      t.set.emplace_back("c1.met", std::to_string(absl::ToUnixMillis(now)));
+      // What the assignment meets: the ticket as accepted says which rule holds.
+      v1::Ticket accepted_ticket;
+      accepted_ticket.set_assign_met_by(accepted.assign_met_by());
+      *accepted_ticket.mutable_clocks() = accepted.clocks();
+      AppendAssignmentEffect(
+          accepted_ticket, *handler, /*self=*/false, now,
+          policy_->TargetsFor(accepted.category(), accepted.priority()).sign_for, &t);
       t.counters = {{Transition::Counter::kHandlerLoad, handler->id(), 1}};
       ++load_[handler->id()];
     }
+    // Each assisting share gets its on-duty handler too (who signs for the share).
+    if (!d.needs_manual_routing) {
+      for (int i = 1; i < handlings.size(); ++i) {
+        const v1::Handling& share = handlings[i];
+        const config::v1::Handler* helper =
+            LeastLoaded(OnDutyHandlers(org->config, share.unit_code(), share.department(), now,
+                                       options_.zone),
+                        load_);
+        if (helper == nullptr) continue;
+        v1::ShareRef ref;
+        ref.set_unit_code(share.unit_code());
+        ref.set_department(share.department());
+        AppendShareAssignment(i, ref, *helper, /*automatic=*/true, /*self=*/false, now, &t);
+      }
+    }
+    for (auto& [type, event] : t.events) event.mutable_actor()->set_id("routing");
     t.ack_group = keys::kRoutingGroup;
     t.ack_entry = e.entry_id;
     tiers[Urgency(e)].push_back([this, t = std::move(t), shard = e.shard,

@@ -1,7 +1,10 @@
 // RoutingWorker: takes every accepted ticket from the event streams and routes it — lead unit
 // and department (router.h), assisting departments, and, when the ticket could be routed
-// automatically, the least-loaded on-duty handler of the lead unit (which meets the assign
-// clock). Tickets flagged for manual routing stay ROUTED at the county dispatch desk.
+// automatically, the least-loaded on-duty handler of the lead unit (who must then sign for it
+// within the policy's sign-for time, or, when the ticket's assign clock is met by assignment,
+// meets it) and of each assisting share (who signs for their share). Tickets flagged for manual
+// routing stay ROUTED at the county dispatch desk. A TicketAccepted it cannot decode is
+// acknowledged and logged; the ticket's routing grace puts it on its desk (fire.lua).
 //
 // Hand-off: intake writes TicketAccepted into the shard's stream in the same atomic step as the
 // ticket; this worker reads the streams with the consumer group "routing", so with routing down
@@ -27,10 +30,14 @@
 #include "common/redis/redis_client.h"
 #include "common/ticket_transition.h"
 #include "dispatch/config/v1/org.pb.h"
-#include "services/routing/org_holder.h"
+#include "services/escalation/sla_policy.h"
+#include "services/org/org_holder.h"
 #include "services/routing/roster.h"
 
 namespace dispatch::routing {
+
+using org::OrgHolder;
+using org::OrgSnapshot;
 
 class RoutingWorker {
  public:
@@ -45,8 +52,9 @@ class RoutingWorker {
   };
 
   // Everything passed must outlive the worker. Each batch routes with the organisation in force
-  // (`org`), which the background loop keeps fresh.
-  RoutingWorker(redis::Client* redis, Clock* clock, OrgHolder* org, Options options);
+  // (`org`), which the background loop keeps fresh; `policy` gives the sign-for times.
+  RoutingWorker(redis::Client* redis, Clock* clock, OrgHolder* org, const SlaPolicy* policy,
+                Options options);
   ~RoutingWorker();
 
   // Creates the consumer groups (idempotent) and loads the handlers' current loads.
@@ -79,6 +87,7 @@ class RoutingWorker {
   redis::Client* const redis_;
   Clock* const clock_;
   OrgHolder* const org_;
+  const SlaPolicy* const policy_;
   const Options options_;
   HandlerLoads load_;  // handler id -> assigned tickets
   bool pending_checked_ = false;

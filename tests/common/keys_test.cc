@@ -1,5 +1,4 @@
 #include "common/keys.h"
-#include "common/unit_code.h"
 
 #include "gtest/gtest.h"
 
@@ -37,21 +36,6 @@ TEST(Keys, EveryKeyOfAShardSharesOneHashTag) {
 TEST(Keys, IdempotencyKeyPrefersTheWorkOrderId) {
   EXPECT_EQ(IdempotencyKey(2, "WO1", "req-9"), "2:WO1");
   EXPECT_EQ(IdempotencyKey(4, "", "req-9"), "req:req-9");
-}
-
-TEST(UnitCode, ASubtreeIsTheCodesAUnitPrefixesAndACityCoversItsCounties) {
-  EXPECT_TRUE(InUnitSubtree("430923100001", "430923100001"));
-  EXPECT_TRUE(InUnitSubtree("430923100001", "430923100"));  // community under its township
-  EXPECT_TRUE(InUnitSubtree("430923100001", "430923"));     // ... and its county
-  EXPECT_FALSE(InUnitSubtree("430902001001", "430923"));    // another county's community
-  // A city's code is padded: 430900 covers 430923 and 430902 (and itself), not 431002.
-  EXPECT_TRUE(InUnitSubtree("430923", "430900"));
-  EXPECT_TRUE(InUnitSubtree("430902001001", "430900"));
-  EXPECT_TRUE(InUnitSubtree("430900", "430900"));
-  EXPECT_FALSE(InUnitSubtree("431002", "430900"));
-  EXPECT_TRUE(InUnitSubtree("430923", "430000"));  // a province
-  // Longer codes are never shortened: township 430923100 does not cover 430923101.
-  EXPECT_FALSE(InUnitSubtree("430923101001", "430923100"));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "common/redis/hiredis_client.h"
+#include "common/testing/skewed_time_client.h"
 #include "common/testing/redis_server.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -61,11 +62,35 @@ TEST_F(RedisClockTest, AScaledDeploymentSharesOneEpochAndRunsFaster) {
   EXPECT_LT(absl::AbsDuration((*a)->Now() - (*b)->Now()), absl::Seconds(60));  // < 0.1 s real
 }
 
-TEST_F(RedisClockTest, NeedsRedisAtStartAndAScaleOfAtLeastOne) {
+TEST_F(RedisClockTest, AScaledClockNeedsRedisAtStartAndAScaleOfAtLeastOne) {
   EXPECT_THAT(RedisClock::Create(redis_.get(), 0.5),
               StatusIs(absl::StatusCode::kInvalidArgument));
   ASSERT_THAT(server_.Stop(), IsOk());
-  EXPECT_THAT(RedisClock::Create(redis_.get()), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(RedisClock::Create(redis_.get(), 600), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(RedisClockTest, OnAHostWhoseClockIsAnHourBehindRedisItTellsRedisTime) {
+  testing::SkewedTimeClient skewed(redis_.get(), absl::Hours(1));
+  auto clock = RedisClock::Create(&skewed);
+  ASSERT_THAT(clock, IsOk());
+  EXPECT_LT(absl::AbsDuration((*clock)->Now() - (absl::Now() + absl::Hours(1))),
+            absl::Seconds(5));
+}
+
+TEST_F(RedisClockTest, AtScaleOneItStartsWithoutRedisAndTakesRedisTimeWhenItAnswers) {
+  // One connection: the TIME a Now() sends is answered before a PING sent after it.
+  redis::HiredisOptions one = server_.client_options();
+  one.pool_size = 1;
+  redis::HiredisClient client(one);
+  testing::SkewedTimeClient skewed(&client, absl::Hours(1));
+  ASSERT_THAT(server_.Stop(), IsOk());
+  auto clock = RedisClock::Create(&skewed, 1.0, absl::ZeroDuration());  // resync every call
+  ASSERT_THAT(clock, IsOk());
+  EXPECT_LT(absl::AbsDuration((*clock)->Now() - absl::Now()), absl::Seconds(5));  // the host's
+  ASSERT_THAT(server_.Start(), IsOk());
+  (void)(*clock)->Now();  // asks Redis, without waiting
+  ASSERT_THAT(client.ExecuteSync({"PING"}), IsOk());
+  EXPECT_GT((*clock)->Now() - absl::Now(), absl::Minutes(59));  // Redis's time from now on
 }
 
 TEST_F(RedisClockTest, KeepsTimeWhenRedisGoesAway) {

@@ -65,7 +65,8 @@ TEST(Dispatchd, ServesHealthAndIntakeThenStopsGracefullyOnSigterm) {
 TEST(Dispatchd, HostsOnlyTheServicesAskedFor) {
   RedisServer redis;
   ASSERT_THAT(redis.Start(), IsOk());
-  Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address(), "--services=intake"});
+  Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address(), "--services=intake",
+               "--org=" DISPATCH_SOURCE_DIR "/deploy/org.textproto"});
   ASSERT_GT(d.port(), 0);
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", d.port()),
                                      grpc::InsecureChannelCredentials());
@@ -80,8 +81,8 @@ TEST(Dispatchd, ABadConfigStopsStartUpWithAClearMessage) {
   EXPECT_NE(d.Terminate(), 0);
 }
 
-TEST(Dispatchd, HostingRoutingNeedsAnOrganisation) {
-  Dispatchd d({"--listen=127.0.0.1:0", "--services=routing"});
+TEST(Dispatchd, EveryServiceNeedsAnOrganisationIntakeAlsoForItsDesks) {
+  Dispatchd d({"--listen=127.0.0.1:0", "--services=intake"});
   EXPECT_EQ(d.port(), 0);
   EXPECT_NE(d.Terminate(), 0);
 }
@@ -99,7 +100,7 @@ TEST(Dispatchd, WithATimeScaleEveryProcessAdoptsTheEpochSharedInRedis) {
                                   std::to_string(absl::ToUnixMicros(real_now - absl::Seconds(10)))}),
               IsOk());
   Dispatchd d({"--listen=127.0.0.1:0", "--redis=" + redis.address(), "--services=intake",
-               "--time_scale=600"});
+               "--org=" DISPATCH_SOURCE_DIR "/deploy/org.textproto", "--time_scale=600"});
   ASSERT_GT(d.port(), 0);
   auto stub = v1::IntakeService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", d.port()), grpc::InsecureChannelCredentials()));
@@ -118,7 +119,8 @@ TEST(DispatchServer, ShutdownLetsACallInFlightFinishThenStops) {
   options.command_timeout = absl::Seconds(5);
   redis::HiredisClient client(options);
   auto config = ParseConfig(absl::StrCat("listen_address: '127.0.0.1:0' redis_address: '",
-                                         redis.address(), "' services: 'intake'"));
+                                         redis.address(), "' services: 'intake' org_file: '",
+                                         DISPATCH_SOURCE_DIR, "/deploy/org.textproto'"));
   ASSERT_THAT(config, IsOk());
   FakeClock clock(absl::FromUnixSeconds(1795500000));
   auto server = DispatchServer::Start(*config, &client, &clock);

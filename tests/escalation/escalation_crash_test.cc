@@ -81,6 +81,7 @@ TEST(EscalationCrash, FourWorkersOneKilledEveryEscalationHappensExactlyOnce) {
   for (int w = 0; w < kWorkers; ++w) {
     workers.push_back(std::make_unique<Dispatchd>(std::vector<std::string>{
         "--listen=127.0.0.1:0", "--redis=" + server.address(), "--services=escalation",
+        "--org=" DISPATCH_SOURCE_DIR "/deploy/org.textproto",
         "--config=" DISPATCH_SOURCE_DIR "/tests/escalation/crash_worker.textproto"}));
     ASSERT_GT(workers.back()->port(), 0);
   }

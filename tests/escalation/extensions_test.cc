@@ -126,7 +126,7 @@ TEST_F(ExtensionTest, ARetriedRequestOrDecisionAnswersWithTheTicketInsteadOfFail
 TEST_F(ExtensionTest, ResolvingDropsAPendingExtension) {
   std::string id = SubmitAndRoute();
   v1::Ticket t = client_->Get(id);
-  ASSERT_TRUE(client_->Assign(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
   ASSERT_TRUE(Request(t, accepted_ + absl::Hours(100), &t).ok());
   ASSERT_TRUE(t.has_pending_extension());
   ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());

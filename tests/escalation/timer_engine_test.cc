@@ -201,8 +201,8 @@ TEST_F(TimerEngineTest, ARedisOutageDelaysEscalationsAndLosesNoneOfThem) {
 TEST_F(TimerEngineTest, AMetClockNeverFires) {
   std::string id = SubmitAndRoute();
   clock_.Set(accepted_ + absl::Minutes(10));
-  v1::Ticket assigned;
-  ASSERT_TRUE(client_->Assign(client_->Get(id), "h-cd-wgy", &assigned).ok());
+  v1::Ticket taken;
+  ASSERT_TRUE(client_->Take(client_->Get(id), "h-cd-wgy", &taken).ok());  // signed for at once
   ExpectTimerMatchesRule(id);
   for (absl::Duration d : {absl::Minutes(15), absl::Minutes(30), absl::Hours(2)}) {
     FireAt(accepted_ + d);
@@ -217,8 +217,8 @@ TEST_F(TimerEngineTest, AClockMetLateStillRecordsItsBreachButDoesNotEscalate) {
   std::string id = SubmitAndRoute();
   // Nobody ran the engine; the officer takes the ticket 40 minutes after acceptance.
   clock_.Set(accepted_ + absl::Minutes(40));
-  v1::Ticket assigned;
-  ASSERT_TRUE(client_->Assign(client_->Get(id), "h-cd-wgy", &assigned).ok());
+  v1::Ticket taken;
+  ASSERT_TRUE(client_->Take(client_->Get(id), "h-cd-wgy", &taken).ok());
   ExpectTimerMatchesRule(id);  // due at once: the met time
   FireAt(accepted_ + absl::Minutes(40));
   EXPECT_THAT(Timeline(id, accepted_), ElementsAre("40 breached c1 met late"));
@@ -230,11 +230,16 @@ TEST_F(TimerEngineTest, AClockMetLateStillRecordsItsBreachButDoesNotEscalate) {
   ExpectTimerMatchesRule(id);
 }
 
-TEST_F(TimerEngineTest, ATicketNotYetRoutedRecordsTheBreachWithoutAnyoneToEscalateTo) {
+TEST_F(TimerEngineTest, ATicketRoutingNeverPlacedIsOnItsDeskBeforeAnyBreachIsRecorded) {
+  // Routing is down and nobody ran the engine for half an hour: the ticket goes to its
+  // county's desk in the same step that records its first breach, which is the desk's.
   std::string id = client_->Submit(HotlineComplaint("12345-T9"));
   FireAt(accepted_ + absl::Minutes(30));
-  EXPECT_THAT(Timeline(id, accepted_), ElementsAre("30 breached c1"));
-  EXPECT_EQ(client_->Get(id).supervision_tier(), v1::TIER_UNSPECIFIED);
+  EXPECT_THAT(Timeline(id, accepted_), ElementsAre("30 breached c1", "30 escalated 3->4"));
+  const v1::TicketEvent breach = client_->Events(id)[2];
+  EXPECT_EQ(breach.breached().unit_code(), "430923");  // 安化县's desk, never ""
+  EXPECT_EQ(breach.breached().tier(), v1::TIER_COUNTY);
+  EXPECT_EQ(client_->Get(id).supervision_tier(), v1::TIER_CITY);
 }
 
 TEST_F(TimerEngineTest, TheSweepReArmsATicketWhoseTimerWentMissing) {

@@ -201,12 +201,14 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   EXPECT_EQ(shard, keys::ShardOf("2:WO-atomic"));
   auto timers = redis_->ExecuteSync({"ZRANGE", keys::Timers(shard), "0", "-1", "WITHSCORES"});
   ASSERT_THAT(timers, IsOk());
-  // One wake-up per ticket: the earliest warning or deadline of its open clocks, here the
-  // assign clock's 50 % warning, 15 minutes after acceptance.
+  // One wake-up per ticket: the earliest of its routing grace (when it goes to its dispatch
+  // desk if routing has not placed it, 5 minutes) and its clocks' warnings and deadlines.
   ASSERT_EQ(timers->elements.size(), 2u);
   int64_t accepted_ms = absl::ToUnixMillis(Shanghai(2026, 11, 23, 9, 0));
   EXPECT_EQ(timers->elements[0].str, id);
-  EXPECT_EQ(timers->elements[1].str, std::to_string(accepted_ms + 15 * 60 * 1000));
+  EXPECT_EQ(timers->elements[1].str, std::to_string(accepted_ms + 5 * 60 * 1000));
+  EXPECT_EQ(absl::ToUnixMillis(FromProto(r.ticket().routing_grace_until())),
+            accepted_ms + 5 * 60 * 1000);
   // The acceptance index: [[<accepted ms>-0, [t, <id>]]].
   auto indexed = redis_->ExecuteSync({"XRANGE", keys::AcceptedIndex(shard), "-", "+"});
   ASSERT_THAT(indexed, IsOk());

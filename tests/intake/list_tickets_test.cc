@@ -125,6 +125,7 @@ TEST_F(ListTicketsTest, FiltersByUnitSubtreeStatusBreachAndAcceptanceTime) {
     ASSERT_TRUE(client_->RouteByHand(client_->Get(ids[i]), kCommunity, &t).ok());
   }
   ASSERT_TRUE(client_->Assign(client_->Get(ids[5]), "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->SignFor(t, "h-cd-wgy", &t).ok());
 
   v1::ListTicketsRequest zy;
   zy.set_unit_code("430902");
@@ -137,8 +138,11 @@ TEST_F(ListTicketsTest, FiltersByUnitSubtreeStatusBreachAndAcceptanceTime) {
   EXPECT_EQ(List(city).tickets_size(), 6);
   v1::ListTicketsRequest assigned;
   assigned.add_statuses(v1::TICKET_STATUS_ASSIGNED);
-  ASSERT_EQ(List(assigned).tickets_size(), 1);
-  EXPECT_EQ(List(assigned).tickets(0).ticket_id(), ids[5]);
+  EXPECT_EQ(List(assigned).tickets_size(), 0);  // signed for since
+  v1::ListTicketsRequest signed_for;
+  signed_for.add_statuses(v1::TICKET_STATUS_SIGNED_FOR);
+  ASSERT_EQ(List(signed_for).tickets_size(), 1);
+  EXPECT_EQ(List(signed_for).tickets(0).ticket_id(), ids[5]);
 
   v1::ListTicketsRequest community_tier;
   community_tier.set_supervision_tier(v1::TIER_COMMUNITY);

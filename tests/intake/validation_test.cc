@@ -3,6 +3,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/proto_time.h"
 #include "common/testing/sample_complaint.h"
 
 namespace dispatch::intake {
@@ -13,14 +14,17 @@ using ::dispatch::testing::IsOk;
 using ::dispatch::testing::StatusIs;
 using ::testing::HasSubstr;
 
+// The service's time when the requests arrive.
+const absl::Time kNow = absl::FromUnixSeconds(1795000000);  // November 2026
+
 MATCHER_P(RejectsField, field, "") {
   return ::testing::ExplainMatchResult(
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(std::string(field) + ":")),
-      ValidateSubmit(arg), result_listener);
+      ValidateSubmit(arg, kNow), result_listener);
 }
 
 TEST(Validation, ARealisticHotlineComplaintPasses) {
-  EXPECT_THAT(ValidateSubmit(HotlineComplaint("WO-1")), IsOk());
+  EXPECT_THAT(ValidateSubmit(HotlineComplaint("WO-1"), kNow), IsOk());
 }
 
 TEST(Validation, DescriptionIsRequired) {
@@ -36,7 +40,7 @@ TEST(Validation, DescriptionLimitCountsCharacters) {
   std::string at_limit;
   for (size_t i = 0; i < kMaxDescriptionChars; ++i) at_limit += "修";
   r.mutable_complaint()->set_description(at_limit);
-  EXPECT_THAT(ValidateSubmit(r), IsOk());  // 6000 bytes, 2000 characters
+  EXPECT_THAT(ValidateSubmit(r, kNow), IsOk());  // 6000 bytes, 2000 characters
   r.mutable_complaint()->set_description(at_limit + "修");
   EXPECT_THAT(r, RejectsField("complaint.description"));
 }
@@ -72,7 +76,7 @@ TEST(Validation, AWalkInWithoutWorkOrderNeedsARequestId) {
   r.mutable_complaint()->set_channel(v1::CHANNEL_WALK_IN);
   EXPECT_THAT(r, RejectsField("request_id"));
   r.set_request_id("desk-3-2026-11-23-0007");
-  EXPECT_THAT(ValidateSubmit(r), IsOk());
+  EXPECT_THAT(ValidateSubmit(r, kNow), IsOk());
 }
 
 TEST(Validation, GatewayChannelsMustSendTheirWorkOrderId) {
@@ -95,10 +99,20 @@ TEST(Validation, EveryViolationIsListed) {
   auto r = HotlineComplaint("bad id with spaces");
   r.mutable_complaint()->clear_description();
   r.mutable_complaint()->mutable_complainant()->set_phone("x");
-  absl::Status s = ValidateSubmit(r);
+  absl::Status s = ValidateSubmit(r, kNow);
   EXPECT_THAT(s.message(), HasSubstr("complaint.channel_work_order_id:"));
   EXPECT_THAT(s.message(), HasSubstr("complaint.description:"));
   EXPECT_THAT(s.message(), HasSubstr("complaint.complainant.phone:"));
+}
+
+TEST(Validation, AReportedTimeInTheFutureIsRefusedBeyondFiveMinutesOfClockSkew) {
+  auto r = HotlineComplaint("WO-1");
+  *r.mutable_complaint()->mutable_reported_at() = ToProto(kNow + absl::Minutes(4));
+  EXPECT_THAT(ValidateSubmit(r, kNow), IsOk());  // a gateway's clock a little ahead
+  *r.mutable_complaint()->mutable_reported_at() = ToProto(kNow + absl::Hours(24));
+  EXPECT_THAT(ValidateSubmit(r, kNow),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("complaint.reported_at: in the future")));
 }
 
 }  // namespace

@@ -33,9 +33,12 @@ using ::dispatch::testing::RedisServer;
 class RoutingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Intake and the routing RPCs; the test drives the routing worker itself.
+    // Intake and the routing RPCs; the test drives the routing worker itself. Routing may
+    // take 25 minutes before the timer engine puts a ticket on its desk (tests here that run
+    // the engine keep routing down for less).
     ASSERT_THAT(stack_.Start(absl::StrCat("services: ['intake', 'routing'] "
-                                          "routing_worker_disabled: true org_file: '",
+                                          "routing_worker_disabled: true "
+                                          "routing_grace { seconds: 1500 } org_file: '",
                                           DISPATCH_SOURCE_DIR, "/deploy/org.textproto'"),
                              &clock_),
                 IsOk());
@@ -59,7 +62,8 @@ class RoutingTest : public ::testing::Test {
     options.consumer = consumer;
     options.claim_min_idle = absl::ZeroDuration();
     EXPECT_THAT(org_->Refresh(), IsOk());
-    auto w = std::make_unique<RoutingWorker>(worker_redis_.get(), &clock_, org_.get(), options);
+    auto w = std::make_unique<RoutingWorker>(worker_redis_.get(), &clock_, org_.get(), &policy_,
+                                             options);
     EXPECT_THAT(w->Prepare(), IsOk());
     return w;
   }
@@ -117,9 +121,10 @@ class RoutingTest : public ::testing::Test {
   std::unique_ptr<testing::TestClient> client_;
   config::v1::Organisation org_config_;
   std::unique_ptr<OrgHolder> org_;
+  SlaPolicy policy_ = SlaPolicy::Default();
 };
 
-TEST_F(RoutingTest, ASubmittedComplaintIsRoutedAndAssignedToAnOnDutyHandler) {
+TEST_F(RoutingTest, ASubmittedComplaintIsRoutedAndAssignedToAnOnDutyHandlerWhoMustSignForIt) {
   auto req = HotlineComplaint("12345-2026-R1");
   req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);  // housing
   std::string id = Submit(req);
@@ -131,24 +136,42 @@ TEST_F(RoutingTest, ASubmittedComplaintIsRoutedAndAssignedToAnOnDutyHandler) {
   EXPECT_EQ(t.status(), v1::TICKET_STATUS_ASSIGNED);
   EXPECT_EQ(t.version(), 3);  // accepted, routed, assigned
   EXPECT_EQ(t.responsible_unit_code(), "430923100001");  // 城东社区, its property officer
+  EXPECT_EQ(t.responsible_jurisdiction().county_code(), "430923");
   EXPECT_EQ(t.assignee().id(), "h-cd-wgy");
   EXPECT_EQ(t.org_version(), "sample-2026-11-22");
   ASSERT_EQ(t.handlings_size(), 1);
   EXPECT_EQ(t.handlings(0).department(), v1::DEPARTMENT_HOUSING);
   EXPECT_EQ(t.handlings(0).assignee().id(), "h-cd-wgy");  // the lead share is the assignee's
-  // The assign clock is met, four minutes after acceptance, in time.
-  EXPECT_EQ(FromProto(t.clocks(0).met_at()), FromProto(t.accepted_at()) + absl::Minutes(4));
-  EXPECT_FALSE(t.clocks(0).breached());
-  // The ticket now wakes up for its preliminary clock's 50 % warning (1 h 30 min).
+  EXPECT_EQ(t.handlings(0).state(), v1::SHARE_STATE_ASSIGNED);
+  // 30分钟责任到人 means a named person took it: the assign clock runs until the officer signs
+  // for the ticket, which must happen within ten minutes of the assignment.
+  EXPECT_EQ(t.assign_met_by(), v1::ASSIGN_MET_BY_SIGN_FOR);
+  EXPECT_FALSE(t.clocks(0).has_met_at());
+  EXPECT_EQ(FromProto(t.sign_for_deadline()), FromProto(t.accepted_at()) + absl::Minutes(14));
   auto next = redis_->ExecuteSync({"ZSCORE", keys::Timers(*keys::ShardOfTicketId(id)), id});
+  EXPECT_EQ(next->str, std::to_string(absl::ToUnixMillis(FromProto(t.accepted_at())) +
+                                      14 * 60 * 1000));
+
+  // The officer signs for it six minutes later: the clock is met then, in time.
+  clock_.Advance(absl::Minutes(6));
+  v1::Ticket signed_for;
+  ASSERT_TRUE(client_->SignFor(t, "h-cd-wgy", &signed_for).ok());
+  EXPECT_EQ(signed_for.status(), v1::TICKET_STATUS_SIGNED_FOR);
+  EXPECT_EQ(FromProto(signed_for.clocks(0).met_at()),
+            FromProto(t.accepted_at()) + absl::Minutes(10));
+  EXPECT_FALSE(signed_for.clocks(0).breached());
+  EXPECT_FALSE(signed_for.has_sign_for_deadline());
+  // The ticket now wakes up for its preliminary clock's 50 % warning (1 h 30 min).
+  next = redis_->ExecuteSync({"ZSCORE", keys::Timers(*keys::ShardOfTicketId(id)), id});
   EXPECT_EQ(next->str, std::to_string(absl::ToUnixMillis(FromProto(t.accepted_at())) +
                                       90 * 60 * 1000));
 }
 
-TEST_F(RoutingTest, AnUnresolvableLocationWaitsAtTheCountyDeskFlagged) {
+TEST_F(RoutingTest, AnUnresolvableLocationWaitsAtTheDeskOfTheCountyItNamesFlagged) {
   auto req = HotlineComplaint("12345-2026-R2");
   req.mutable_complaint()->mutable_location()->Clear();
   req.mutable_complaint()->mutable_location()->set_address("不知道哪个小区");
+  req.mutable_complaint()->mutable_location()->mutable_jurisdiction()->set_county_code("430923");
   std::string id = Submit(req);
   auto worker = NewWorker();
   EXPECT_EQ(Drain(*worker), 1);
@@ -193,7 +216,7 @@ TEST_F(RoutingTest, ARedeliveredAcceptedEventDoesNotRouteTwice) {
   auto again = NewWorker();
   EXPECT_THAT(again->RunOnce(absl::ZeroDuration()), IsOkAndHolds(0));
   EXPECT_EQ(Events("routed").size(), 1u);
-  EXPECT_EQ(Get(id).version(), 3);
+  EXPECT_EQ(Get(id).version(), 4);  // accepted, routed, assigned, the assisting share assigned
 }
 
 TEST_F(RoutingTest, EventsADeadReplicaTookAreTakenOverAndRoutedOnce) {
@@ -399,6 +422,7 @@ TEST_F(RoutingTest, AssigningWithoutANameTakesTheLeastLoadedHandlerOnDuty) {
     req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
     req.mutable_complaint()->mutable_location()->Clear();
     req.mutable_complaint()->mutable_location()->set_address("无法识别");
+    req.mutable_complaint()->mutable_location()->mutable_jurisdiction()->set_county_code("430923");
     at_desk.push_back(Get(Submit(req)));
   }
   auto worker = NewWorker();
@@ -430,6 +454,7 @@ TEST_F(RoutingTest, AnOffDutyHandlerCannotBeAssigned) {
   auto worker = NewWorker();
   ASSERT_EQ(Drain(*worker), 1);
   v1::Ticket t = Get(id), out;
+  EXPECT_EQ(t.responsible_unit_code(), "430900");  // no county named: the city's desk
   // Route by hand to 东坪镇 housing; h-dp-wy2 works weekends only, and it is Monday.
   v1::Ticket routed;
   ASSERT_TRUE(RouteByHand(t, "430923100", &routed).ok());

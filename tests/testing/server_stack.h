@@ -1,6 +1,6 @@
 // ServerStack: an in-process dispatchd for integration tests — a real redis-server started by
 // the test (RedisServer) and a DispatchServer on 127.0.0.1:0 built from the given configuration
-// text, with a Redis client and a gRPC channel to it. Shuts down in its destructor.
+// text (with the sample organisation, deploy/org.textproto, unless it names an org_file), with a Redis client and a gRPC channel to it. Shuts down in its destructor.
 #ifndef DISPATCH_TESTS_TESTING_SERVER_STACK_H_
 #define DISPATCH_TESTS_TESTING_SERVER_STACK_H_
 
@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/redis/hiredis_client.h"
@@ -27,8 +28,13 @@ class ServerStack {
     absl::Status s = redis_server_.Start();
     if (!s.ok()) return s;
     redis_ = std::make_unique<redis::HiredisClient>(redis_options());
+    // The shipped sample organisation unless the test names its own.
+    const std::string org =
+        absl::StrContains(config_text, "org_file")
+            ? ""
+            : absl::StrCat("org_file: '", DISPATCH_SOURCE_DIR, "/deploy/org.textproto' ");
     auto config = ParseConfig(absl::StrCat("listen_address: '127.0.0.1:0' redis_address: '",
-                                           redis_server_.address(), "' ", config_text));
+                                           redis_server_.address(), "' ", org, config_text));
     if (!config.ok()) return config.status();
     auto server = DispatchServer::Start(*config, redis_.get(), clock);
     if (!server.ok()) return server.status();

@@ -85,6 +85,35 @@ class TestClient {
     return s;
   }
 
+  // A handler takes `t` (names themself: assigned and signed for at once, 签收).
+  grpc::Status Take(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
+                    const std::string& request_id = "take-1") {
+    grpc::ClientContext ctx;
+    v1::AssignTicketRequest req;
+    *req.mutable_write() = Write(t, request_id, handler);
+    req.set_handler_id(handler);
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->AssignTicket(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
+  // `handler` signs for `t` (签收), or for its assisting share `share` when given.
+  grpc::Status SignFor(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
+                       const std::string& request_id = "sign-1",
+                       const v1::ShareRef* share = nullptr) {
+    grpc::ClientContext ctx;
+    v1::SignForTicketRequest req;
+    *req.mutable_write() = Write(t, request_id, handler);
+    if (share != nullptr) *req.mutable_share() = *share;
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->SignForTicket(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
+  v1::RoutingService::Stub& routing() { return *routing_; }
+
   // The lead unit's handler returns `t` (退单): not its department's business. It goes to the
   // county dispatch desk.
   grpc::Status Return(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,

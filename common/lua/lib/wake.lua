@@ -9,13 +9,17 @@
 --     breach is not yet recorded (no .br): its met time
 --     (already past, so the engine records the breach at once);
 -- nothing for a met or breach-recorded clock. A CLOSED ticket (st 6) wakes only for a clock
--- met late: nothing else runs on it (fire.lua). Returns nil when nothing is left to wake for.
+-- met late: nothing else runs on it (fire.lua). Besides the clocks: an ACCEPTED ticket (st 1)
+-- wakes at its routing grace (the due time in `fb`, when fire.lua places it on its dispatch
+-- desk), an ASSIGNED one (st 3) at its sign-for deadline `sfd` (when the assignment lapses).
+-- Returns nil when nothing is left to wake for.
 --
 -- Tickets are read whole (HGETALL into a field -> value table): the hash is a small listpack,
 -- and HMGET of absent fields would scan it once per field.
 
 -- CLOCK[k] = the field names of clock k: meta, due, met, breach recorded, warned.
 local CLOSED = '6'  -- the `st` of a closed ticket (TICKET_STATUS_CLOSED)
+local ACCEPTED, ASSIGNED = '1', '3'  -- TICKET_STATUS_ACCEPTED, TICKET_STATUS_ASSIGNED
 local CLOCK = {}
 for k = 1, 5 do
   local p = 'c' .. k
@@ -75,9 +79,17 @@ local function clock_wake(f, n, start, due, percents)
   end
   return due
 end
+-- The wake-up that is not a clock's: the routing grace of an ACCEPTED ticket, the sign-for
+-- deadline of an ASSIGNED one; nil if none.
+local function duty_wake(f)
+  local st = f['st']
+  if st == ACCEPTED and f['fb'] then return tonumber(string.match(f['fb'], '^(%d+)')) end
+  if st == ASSIGNED and f['sfd'] then return tonumber(f['sfd']) end
+  return nil
+end
 -- `f`: the ticket's fields; `percents`: parse_percents(f.wp).
 local function next_wake_of(f, percents)
-  local best = nil
+  local best = duty_wake(f)
   local acc = tonumber(f['acc'])
   local closed = f['st'] == CLOSED
   for k = 1, 5 do

@@ -4,13 +4,25 @@
 -- the ticket, appending the events and re-arming happen in one script, a worker killed at any
 -- point loses nothing and duplicates nothing; several workers may call it at once.
 --
--- The escalation rules (DOMAIN.md section 2), per clock (1 assign .. 4 revisit, 5 supervision;
--- the supervision clock first, so that a new one armed in this step is not judged at once):
---   open, now >= deadline     -> breach recorded (c<k>.br) against the lead unit, event
---                                `breached`; then the ticket climbs one tier (`tier`) unless at
---                                the top tier or not yet routed, with a supervision clock
---                                (c5, next round) due after that tier's supervision time, event
---                                `escalated`;
+-- First the ticket's duties that are not clocks:
+--   ACCEPTED with a placement `fb`, at its routing grace (or at once if one of its clocks is
+--                                missed now) -> placed on its dispatch desk (`fb`: the desk, its
+--                                tier, ancestors and lead department): ROUTED, needs manual
+--                                routing, event `routed`; so no breach is ever recorded against
+--                                an empty unit;
+--   ASSIGNED with a sign-for deadline `sfd`, at that deadline -> the assignment lapses: ROUTED,
+--                                unassigned, the handler's load released, event
+--                                `sign_for_lapsed`; the assign clock keeps running.
+-- Then the escalation rules (DOMAIN.md section 2), per clock (1 assign .. 4 revisit,
+-- 5 supervision; the supervision clock first, so that a new one armed in this step is not
+-- judged at once):
+--   open, now >= deadline     -> breach recorded (c<k>.br), event `breached`, against the unit
+--                                that missed it: clocks 1-4 the lead unit (`unit`, its tier
+--                                `ut`); the supervision clock the supervising unit, the lead
+--                                unit's ancestor (`up`) at the supervising tier (`tier`). Then
+--                                the ticket climbs one tier (`tier`) unless at the top tier or
+--                                not yet routed, with a supervision clock (c5, next round) due
+--                                after that tier's supervision time, event `escalated`;
 --   open, before its deadline -> the highest warning threshold passed and not yet warned
 --                                (c<k>.w), event `warned` (a skipped lower threshold is not sent);
 --   met after its deadline, breach not recorded -> breach recorded (met_late), no escalation.
@@ -19,8 +31,8 @@
 -- as does a ticket that is gone. A ticket key of the wrong type or without a version is dropped
 -- from the timers and reported, so one broken ticket cannot stall its shard.
 --
--- Every key touched carries the shard's hash tag (the ticket keys are derived from KEYS[1]'s
--- tag), so the script stays within one Redis Cluster slot.
+-- Every key touched carries the shard's hash tag (the ticket keys and the handler loads
+-- {s}:load are derived from KEYS[1]'s tag), so the script stays within one Redis Cluster slot.
 --
 -- KEYS[1] timers {s}:timers    KEYS[2] events {s}:events
 -- ARGV[1] most tickets to handle   ARGV[2] now (unix ms), or "" for Redis TIME
@@ -49,9 +61,14 @@ local fmt = string.format
 local now_s = fmt('%d', now)
 local top = tonumber(ARGV[5])
 local SUPERVISION = {[2] = tonumber(ARGV[6]), [3] = tonumber(ARGV[7]), [4] = tonumber(ARGV[8])}
-local etype = redis.call('TYPE', EVENTS)['ok']
-if etype ~= 'none' and etype ~= 'stream' then
-  return redis.error_reply('fire.lua: key ' .. EVENTS .. ' holds a ' .. etype .. ', not a stream')
+local LOAD = tag .. ':load'
+-- Keys of the wrong type are refused here, before the first write (Redis does not undo a
+-- script that fails halfway).
+for key, want in pairs({[EVENTS] = 'stream', [LOAD] = 'hash'}) do
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= want then
+    return redis.error_reply('fire.lua: key ' .. key .. ' holds a ' .. t .. ', not a ' .. want)
+  end
 end
 
 local PERCENTS = {}  -- parsed `wp` lists: tickets of one policy share one
@@ -60,7 +77,7 @@ local ORDER = {5, 1, 2, 3, 4}
 -- The ticket in hand (the loop below sets these; the helpers read and change them). `f` holds
 -- its fields, kept up to date with the changes, so the next wake-up is computed from it
 -- without reading the ticket again.
-local id, f, ver, unit, unit_tier, tier
+local id, f, ver, unit, unit_tier, tier, up
 local set, nset = {}, 0          -- HSET field/value list
 local del, ndel = {}, 0          -- HDEL fields
 local nevents = 0                -- events appended for the ticket in hand
@@ -70,6 +87,14 @@ local function put(field, value)
   set[nset + 1] = field
   set[nset + 2] = value
   nset = nset + 2
+end
+-- Removed after the HSET (see below).
+local function drop(field)
+  if f[field] then
+    del[ndel + 1] = field
+    ndel = ndel + 1
+    f[field] = nil
+  end
 end
 -- Events in the compact stream form (common/event_entry.h): no protobuf is built here.
 -- One field `e` = "<version>|<at>|<clock>|<due>|<the kind's own values...>" (each argument of a
@@ -81,10 +106,60 @@ local function event(kind, k, due, own)
              fmt('%d|%s|%d|%d|%s', ver, now_s, k, due, own))
   nevents = nevents + 1
 end
+-- The unit at tier `t` on the lead unit's path: the lead unit itself at its own tier, else its
+-- ancestor (`up`, parent first, one tier up each); the lead unit when the path is not known.
+local function unit_at(t)
+  local n = t - unit_tier
+  if n <= 0 or not up then return unit end
+  for code in string.gmatch(up, '[^,]+') do
+    n = n - 1
+    if n == 0 then return code end
+  end
+  return unit
+end
 local function breach(k, due, by, met_late)
-  local t = (k == 5) and tier or (unit_tier > 0 and unit_tier or tier)
+  local t, u = unit_tier > 0 and unit_tier or tier, unit
+  if k == 5 then t, u = tier, unit_at(tier) end  -- the supervising unit missed it
   put(CLOCK[k][4], '1')
-  event('breached', k, due, fmt('%d|%d|%d|', t, by, met_late and 1 or 0) .. unit)  -- unit last: free text
+  event('breached', k, due, fmt('%d|%d|%d|', t, by, met_late and 1 or 0) .. u)  -- unit last: free text
+end
+-- The placement on the dispatch desk (`fb`, common/ticket_record.h PlacementField).
+local function place()
+  local due, t, dept, orgv, ups, u =
+      string.match(f['fb'], '^(%d+)|(%d+)|(%d+)|([^|]*)|([^|]*)|(.*)$')
+  if not u or u == '' then return end  -- malformed: the sweep cannot mend it either; leave it
+  local desk_tier = tonumber(t)
+  local to = math.max(desk_tier, tonumber(f['rtier']) or 0)
+  put('st', '2')  -- ROUTED
+  put('unit', u)
+  put('ut', t)
+  put('up', ups)
+  put('tier', fmt('%d', to))
+  put('manual', '1')
+  put('hdl', u .. ':' .. dept .. ':1')  -- the lead share (HANDLING_ROLE_LEAD)
+  put('orgv', orgv)
+  drop('fb')
+  unit, unit_tier, tier, up = u, desk_tier, to, ups
+  event('routed', 0, tonumber(due), fmt('%s|%s|', dept, orgv) .. u)
+end
+-- True when one of the ticket's open clocks is at or past its deadline now.
+local function clock_missed(acc)
+  for k = 1, 5 do
+    local n = CLOCK[k]
+    local _, due = clock_times(f, n, acc)
+    if due and now >= due and not f[n[3]] and f[n[4]] ~= '1' then return true end
+  end
+  return false
+end
+-- The assignment nobody signed for lapses back to the lead unit's queue.
+local function lapse()
+  local who, sfd = f['asg'] or '', tonumber(f['sfd']) or now
+  put('st', '2')  -- ROUTED
+  drop('asg')
+  drop('asgu')
+  drop('sfd')
+  if who ~= '' then redis.call('HINCRBY', LOAD, who, -1) end
+  event('sign_for_lapsed', 1, sfd, who)
 end
 local function escalate(k)
   if tier < 1 or tier >= top then return end
@@ -138,7 +213,14 @@ for _, ticket_id in ipairs(due_ids) do
       end
       local acc = tonumber(f['acc'])
       unit, unit_tier, tier = f['unit'] or '', tonumber(f['ut']) or 0, tonumber(f['tier']) or 0
+      up = f['up']
       nset, ndel, nevents = 0, 0, 0
+      if st == ACCEPTED and f['fb'] then
+        local grace = tonumber(string.match(f['fb'], '^(%d+)'))
+        if (grace and now >= grace) or clock_missed(acc) then place() end
+      elseif st == ASSIGNED and f['sfd'] and now >= (tonumber(f['sfd']) or 0) then
+        lapse()
+      end
       -- The next wake-up is taken clock by clock as each is done with (only an escalation
       -- changes another clock, c5, so c5's is taken last).
       local wake = nil
@@ -174,6 +256,8 @@ for _, ticket_id in ipairs(due_ids) do
       local c5 = CLOCK[5]
       local s5, d5 = clock_times(f, c5, acc)
       local at = clock_wake(f, c5, s5, d5, percents)
+      if at and (wake == nil or at < wake) then wake = at end
+      at = duty_wake(f)
       if at and (wake == nil or at < wake) then wake = at end
       if nevents > 0 then
         put('ver', fmt('%d', ver))

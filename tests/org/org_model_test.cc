@@ -1,6 +1,6 @@
 // Jurisdiction resolution and routing decisions on the shipped sample organisation
 // (deploy/org.textproto).
-#include "services/routing/org_model.h"
+#include "services/org/org_model.h"
 
 #include "common/config.h"
 #include "common/testing/status_matchers.h"
@@ -8,13 +8,16 @@
 #include "gtest/gtest.h"
 #include "services/routing/router.h"
 
-namespace dispatch::routing {
+namespace dispatch::org {
 namespace {
 
 using ::dispatch::testing::IsOk;
 using ::dispatch::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::ElementsAre;
 using ::testing::SizeIs;
+using routing::Route;
+using routing::RoutingDecision;
 
 config::v1::Organisation Sample() {
   config::v1::Organisation org;
@@ -81,10 +84,10 @@ TEST_F(SampleOrgTest, AnEstateNamedInTheAddressFindsItsCommunityLongestNameFirst
   EXPECT_EQ(org_->Resolve(loc).how, "address");
 }
 
-TEST_F(SampleOrgTest, AnUnknownLocationGoesToTheCountyDeskFlagged) {
+TEST_F(SampleOrgTest, AnUnknownLocationInAnUnknownCountyGoesToTheCitysDeskFlagged) {
   RoutingDecision d = RouteTo(v1::CATEGORY_SERVICE_QUALITY, "999999", "不存在的小区");
   EXPECT_TRUE(d.needs_manual_routing);
-  EXPECT_EQ(d.lead_unit_code, "430923");  // the first county's desk
+  EXPECT_EQ(d.lead_unit_code, "430900");  // the city's desk: the county is not known
   EXPECT_THAT(d.explanation, HasSubstr("unknown community code \"999999\""));
 
   v1::Location loc;
@@ -163,5 +166,94 @@ TEST(OrgModelValidation, NamesTheFirstProblem) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("shifts[0].start")));
 }
 
+TEST_F(SampleOrgTest, TheFallbackDeskIsTheCountysOrTheCitys) {
+  v1::Location in_zy;
+  in_zy.mutable_jurisdiction()->set_county_code("430902");
+  in_zy.set_address("某路某号");
+  EXPECT_EQ(org_->FallbackDesk(in_zy), "430902");
+  v1::Location known;
+  known.set_estate_name("翠苑一区");  // 城东社区, 安化县
+  EXPECT_EQ(org_->FallbackDesk(known), "430923");
+  v1::Location nowhere;
+  nowhere.set_address("某路某号");
+  EXPECT_EQ(org_->FallbackDesk(nowhere), "430900");
+}
+
+TEST_F(SampleOrgTest, SubtreesFollowTheParentLinks) {
+  EXPECT_TRUE(org_->InSubtree("430923100001", "430923100001"));
+  EXPECT_TRUE(org_->InSubtree("430923100001", "430923100"));
+  EXPECT_TRUE(org_->InSubtree("430923100001", "430923"));
+  EXPECT_TRUE(org_->InSubtree("430923100001", "430900"));
+  EXPECT_FALSE(org_->InSubtree("430902001001", "430923"));
+  EXPECT_FALSE(org_->InSubtree("430923101001", "430923100"));  // a sibling township
+  EXPECT_FALSE(org_->InSubtree("430923", "430923100"));        // not upwards
+  EXPECT_FALSE(org_->InSubtree("999999", "430900"));           // unknown units are nowhere
+  EXPECT_THAT(org_->Ancestors("430923100001"), ElementsAre("430923100", "430923", "430900"));
+  EXPECT_THAT(org_->Ancestors("430900"), SizeIs(0));
+}
+
+// The official 12-digit statistical division codes (统计用区划代码): a county's code is not a
+// prefix of its communities' codes as a string of 12 characters.
+config::v1::Organisation TwelveDigitOrg() {
+  config::v1::Organisation org;
+  EXPECT_THAT(ParseTextProto(R"pb(
+    version: "twelve-digit-1"
+    units { code: "430900000000" name: "示范市" tier: TIER_CITY departments: DEPARTMENT_HOUSING }
+    units { code: "430923000000" name: "安化县" tier: TIER_COUNTY parent_code: "430900000000"
+            dispatch_desk: true departments: DEPARTMENT_HOUSING }
+    units { code: "430923100000" name: "东坪镇" tier: TIER_TOWNSHIP parent_code: "430923000000"
+            departments: DEPARTMENT_HOUSING }
+    units { code: "430923100001" name: "城东社区" tier: TIER_COMMUNITY
+            parent_code: "430923100000" departments: DEPARTMENT_HOUSING }
+    units { code: "430902000000" name: "资阳区" tier: TIER_COUNTY parent_code: "430900000000"
+            dispatch_desk: true departments: DEPARTMENT_HOUSING }
+  )pb", &org), IsOk());
+  return org;
+}
+
+TEST(OrgModelTree, TwelveDigitDivisionCodesFormTheTreeByTheirParents) {
+  auto org = OrgModel::FromConfig(TwelveDigitOrg());
+  ASSERT_THAT(org, IsOk());
+  EXPECT_TRUE(org->InSubtree("430923100001", "430923000000"));  // the county's community
+  EXPECT_TRUE(org->InSubtree("430923100001", "430923100000"));
+  EXPECT_FALSE(org->InSubtree("430923100001", "430902000000"));
+  EXPECT_EQ(org->PathOf("430923100001").county_code(), "430923000000");
+  EXPECT_EQ(org->DeskOf("430923000000"), "430923000000");
+}
+
+TEST(OrgModelValidation, AUnitWhoseParentIsMissingOrNotOneTierUpIsRefused) {
+  config::v1::Organisation org = TwelveDigitOrg();
+  org.mutable_units(3)->set_parent_code("430923999000");
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("units[3].parent_code: no unit \"430923999000\"")));
+  org = TwelveDigitOrg();
+  org.mutable_units(3)->set_parent_code("430923000000");  // a community right under a county
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("units[3].parent_code: a TIER_COMMUNITY unit's parent must be "
+                                 "one tier up, not TIER_COUNTY")));
+  org = TwelveDigitOrg();
+  org.mutable_units(2)->set_parent_code("430923100001");  // a township under its own community
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("units[2].parent_code")));
+}
+
+TEST(OrgModelValidation, NamesAndLabelsAreBounded) {
+  config::v1::Organisation org = Sample();
+  org.mutable_units(0)->set_name(std::string(51, 'x'));
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("units[0].name: at most 50 characters")));
+  org = Sample();
+  org.set_version("a label with spaces");
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("version:")));
+  org = Sample();
+  org.mutable_estates(0)->add_aliases(std::string(101, 'y'));
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("estates[0].aliases")));
+}
+
 }  // namespace
-}  // namespace dispatch::routing
+}  // namespace dispatch::org

@@ -1,8 +1,10 @@
-#include "services/routing/org_holder.h"
+#include "services/org/org_holder.h"
+
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 
-namespace dispatch::routing {
+namespace dispatch::org {
 namespace {
 
 // One hash tag, so the compare-and-set script stays in one Redis Cluster slot.
@@ -41,6 +43,29 @@ absl::StatusOr<std::shared_ptr<const OrgSnapshot>> OrgSnapshot::Build(
   if (!matrix.ok()) return matrix.status();
   return std::shared_ptr<const OrgSnapshot>(
       new OrgSnapshot{std::move(config), *std::move(model), *std::move(matrix)});
+}
+
+OrgHolder::~OrgHolder() {
+  stop_.Notify();
+  if (refresher_.joinable()) refresher_.join();
+}
+
+void OrgHolder::StartRefreshing(absl::Duration interval) {
+  refresher_ = std::thread([this, interval] {
+    bool loaded = false;
+    std::string last_error;
+    do {
+      absl::Status s = loaded ? Refresh() : Load();
+      if (s.ok()) {
+        loaded = true;
+        last_error.clear();
+      } else if (s.ToString() != last_error) {  // said once, not every second
+        last_error = s.ToString();
+        fprintf(stderr, "org: %s the organisation: %s\n", loaded ? "refreshing" : "loading",
+                last_error.c_str());
+      }
+    } while (!stop_.WaitForNotificationWithTimeout(interval));
+  });
 }
 
 std::shared_ptr<const OrgSnapshot> OrgHolder::Get() const {
@@ -118,4 +143,4 @@ absl::StatusOr<std::shared_ptr<const OrgSnapshot>> OrgHolder::Update(
   return *snapshot;
 }
 
-}  // namespace dispatch::routing
+}  // namespace dispatch::org

@@ -7,21 +7,28 @@
 //   {org}:v:<version>  every version ever in force (tickets name the version they were routed
 //                      under)
 // At start the stored organisation wins; the configured file only seeds an empty store (apply a
-// changed file with UpdateOrganisation). Refresh() picks up another replica's update.
+// changed file with UpdateOrganisation). Refresh() picks up another replica's update;
+// StartRefreshing() does it in the background (dispatchd: every second), so every replica,
+// also one that serves only RPCs, routes, filters and assigns with the organisation in force
+// within seconds of a change. Intake, routing and the read side share one holder per process.
 // Thread-safe: Get() hands out immutable snapshots.
-#ifndef DISPATCH_SERVICES_ROUTING_ORG_HOLDER_H_
-#define DISPATCH_SERVICES_ROUTING_ORG_HOLDER_H_
+#ifndef DISPATCH_SERVICES_ORG_ORG_HOLDER_H_
+#define DISPATCH_SERVICES_ORG_ORG_HOLDER_H_
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "common/redis/redis_client.h"
 #include "dispatch/config/v1/org.pb.h"
-#include "services/routing/department_matrix.h"
-#include "services/routing/org_model.h"
+#include "services/org/department_matrix.h"
+#include "services/org/org_model.h"
 
-namespace dispatch::routing {
+namespace dispatch::org {
 
 struct OrgSnapshot {
   config::v1::Organisation config;
@@ -37,6 +44,7 @@ class OrgHolder {
   // `redis` must outlive the holder.
   OrgHolder(redis::Client* redis, std::shared_ptr<const OrgSnapshot> initial)
       : redis_(redis), current_(std::move(initial)) {}
+  ~OrgHolder();
 
   std::shared_ptr<const OrgSnapshot> Get() const;
 
@@ -48,14 +56,20 @@ class OrgHolder {
   absl::StatusOr<std::shared_ptr<const OrgSnapshot>> Update(config::v1::Organisation next,
                                                             const std::string& expected_version);
 
+  // A background thread: Load() until it succeeds, then Refresh() every `interval` until the
+  // holder is destroyed; errors are logged and retried. At most once.
+  void StartRefreshing(absl::Duration interval);
+
  private:
   absl::Status Adopt(const std::string& serialized);
 
   redis::Client* const redis_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const OrgSnapshot> current_ ABSL_GUARDED_BY(mu_);
+  absl::Notification stop_;
+  std::thread refresher_;
 };
 
-}  // namespace dispatch::routing
+}  // namespace dispatch::org
 
-#endif  // DISPATCH_SERVICES_ROUTING_ORG_HOLDER_H_
+#endif  // DISPATCH_SERVICES_ORG_ORG_HOLDER_H_

@@ -1,8 +1,8 @@
-#include "services/routing/department_matrix.h"
+#include "services/org/department_matrix.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace dispatch::routing {
+namespace dispatch::org {
 
 Departments DepartmentMatrix::Default(v1::Category category) {
   using D = v1::Department;
@@ -141,4 +141,4 @@ Departments DepartmentMatrix::For(v1::Category category) const {
   return it != overrides_.end() ? it->second : Default(category);
 }
 
-}  // namespace dispatch::routing
+}  // namespace dispatch::org

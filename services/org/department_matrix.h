@@ -5,8 +5,8 @@
 // 6, which names no departments) and CATEGORY_OTHER get this project's defaults, documented in
 // department_matrix.cc. Configuration (config.v1.Organisation.department_matrix) overrides any
 // category. Immutable after construction; thread-safe.
-#ifndef DISPATCH_SERVICES_ROUTING_DEPARTMENT_MATRIX_H_
-#define DISPATCH_SERVICES_ROUTING_DEPARTMENT_MATRIX_H_
+#ifndef DISPATCH_SERVICES_ORG_DEPARTMENT_MATRIX_H_
+#define DISPATCH_SERVICES_ORG_DEPARTMENT_MATRIX_H_
 
 #include <map>
 #include <vector>
@@ -15,7 +15,7 @@
 #include "dispatch/config/v1/org.pb.h"
 #include "dispatch/v1/types.pb.h"
 
-namespace dispatch::routing {
+namespace dispatch::org {
 
 struct Departments {
   v1::Department lead = v1::DEPARTMENT_UNSPECIFIED;
@@ -38,6 +38,6 @@ class DepartmentMatrix {
   std::map<int, Departments> overrides_;
 };
 
-}  // namespace dispatch::routing
+}  // namespace dispatch::org
 
-#endif  // DISPATCH_SERVICES_ROUTING_DEPARTMENT_MATRIX_H_
+#endif  // DISPATCH_SERVICES_ORG_DEPARTMENT_MATRIX_H_

@@ -2,31 +2,41 @@
 // sections 2-3), built from a validated config.v1.Organisation.
 //
 //   - the jurisdiction tree: one city, counties/districts, townships/streets, communities, each
-//     unit with the departments it hosts, and one dispatch desk per county;
+//     unit with the departments it hosts and its parent exactly one tier up; one dispatch desk
+//     per county, and the city unit as the desk for tickets whose county is unknown. The tree
+//     is the parent links, never the shape of the codes: official 12-digit division codes
+//     (county 430923000000, community 430923100001) work like any other code;
 //   - jurisdiction resolution: a complaint's community code, else its estate name (or an alias),
 //     else an estate named inside its address, finds its community; a location that none of
-//     these resolve goes to the county dispatch desk, flagged for manual routing — never
-//     rejected;
+//     these resolve goes to the dispatch desk of the county the caller named, else the city's,
+//     flagged for manual routing — never rejected;
 //   - the lead unit for a department: the lowest unit on the path from the community up to the
 //     city that hosts the department (a community's property officer for housing matters, the
 //     township's law-enforcement squad for urban management, the county bureau otherwise).
 //
-// Immutable after construction; thread-safe. Handlers and their rosters are validated here;
-// assignment (services/routing/roster.h) uses them.
-#ifndef DISPATCH_SERVICES_ROUTING_ORG_MODEL_H_
-#define DISPATCH_SERVICES_ROUTING_ORG_MODEL_H_
+// Validation names the first problem ("units[3].parent_code: no unit X"): codes 1-32 characters
+// of [A-Za-z0-9._:-], names 1-50 characters, a parent that exists one tier up, known
+// departments, handlers of hosted departments with well-formed shifts, estates of communities.
+// Immutable after construction; thread-safe.
+#ifndef DISPATCH_SERVICES_ORG_ORG_MODEL_H_
+#define DISPATCH_SERVICES_ORG_ORG_MODEL_H_
 
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "dispatch/config/v1/org.pb.h"
 #include "dispatch/v1/types.pb.h"
 
-namespace dispatch::routing {
+namespace dispatch::org {
+
+// "HH:MM" (two digits each, 00:00-23:59) -> minutes after midnight; nullopt if malformed.
+std::optional<int> MinutesOfDay(absl::string_view hhmm);
 
 class OrgModel {
  public:
@@ -43,8 +53,8 @@ class OrgModel {
   struct Resolution {
     // The community, when resolved; empty otherwise.
     std::string community_code;
-    // The county whose desk takes it when it needs manual routing (known county, else the first
-    // county of the configuration).
+    // The county of the community, or the county the caller named when the location is not
+    // resolved; empty when neither is known (the city's desk takes the ticket).
     std::string county_code;
     bool needs_manual_routing = false;
     // How it was resolved, for the ticket history: "community_code", "estate", "estate alias",
@@ -57,19 +67,22 @@ class OrgModel {
 
   const std::string& version() const { return version_; }
   const Unit* FindUnit(const std::string& code) const;
-  // The ticket-hash fields that name `code` as a ticket's lead unit for the SLA engine: its tier
-  // (`ut`, breaches are recorded against it) and the supervising tier (`tier`): the unit's tier,
-  // or the tier escalations raised the ticket to (`raised`, Ticket.raised_tier) if higher. Only
-  // escalations count: a ticket returned to the county desk and routed on to a community is
-  // supervised at the community's tier again, so its next breach climbs one tier, not two.
-  std::vector<std::pair<std::string, std::string>> LeadUnitFields(const std::string& code,
-                                                                  v1::Tier raised) const;
+  // True if `code` is `root` or lies below it in the tree (by parent links).
+  bool InSubtree(const std::string& code, const std::string& root) const;
+  // The codes above `code`, its parent first, up to the city; empty for the city or an
+  // unknown code.
+  std::vector<std::string> Ancestors(const std::string& code) const;
   // The path from the city down to `code` (empty if unknown).
   v1::JurisdictionPath PathOf(const std::string& code) const;
-  // The dispatch desk unit of a county.
+  // The dispatch desk unit of a county; the city unit (the city's desk) for an empty or
+  // unknown county.
   std::string DeskOf(const std::string& county_code) const;
+  const std::string& city_code() const { return city_; }
 
   Resolution Resolve(const v1::Location& location) const;
+  // The desk a ticket from `location` lands on when routing cannot place it: its county's
+  // desk, or the city's when the county is unknown.
+  std::string FallbackDesk(const v1::Location& location) const;
 
   // The lowest unit from `unit_code` upwards (itself included) hosting `department`.
   std::optional<std::string> UnitHosting(const std::string& unit_code,
@@ -77,13 +90,20 @@ class OrgModel {
 
  private:
   std::string version_;
+  std::string city_;
   std::map<std::string, Unit> units_;
-  std::vector<std::string> counties_;                  // in configuration order
   std::map<std::string, std::string> desks_;           // county → desk unit
   std::map<std::string, std::string> estate_names_;    // normalised name → community
   std::map<std::string, std::string> estate_aliases_;  // normalised alias → community
 };
 
-}  // namespace dispatch::routing
+// The ticket-hash fields (common/ticket_record.h, LeadUnitFields) that make `code` a ticket's
+// lead unit under `org`: the unit, its tier, its ancestors and the supervising tier given the
+// tier escalations raised the ticket to (`raised`).
+std::vector<std::pair<std::string, std::string>> LeadUnitFields(const OrgModel& org,
+                                                                const std::string& code,
+                                                                v1::Tier raised);
 
-#endif  // DISPATCH_SERVICES_ROUTING_ORG_MODEL_H_
+}  // namespace dispatch::org
+
+#endif  // DISPATCH_SERVICES_ORG_ORG_MODEL_H_

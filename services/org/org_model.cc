@@ -1,4 +1,4 @@
-#include "services/routing/org_model.h"
+#include "services/org/org_model.h"
 
 #include <algorithm>
 
@@ -7,9 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/text.h"
-#include "services/routing/roster.h"
+#include "common/ticket_record.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
-namespace dispatch::routing {
+namespace dispatch::org {
 namespace {
 
 // Estate names are compared without spaces (ASCII or the full-width U+3000).
@@ -25,11 +27,34 @@ absl::Status Invalid(const std::string& field, const std::string& rule) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
 }
 
+// Display names: required, valid UTF-8, at most `max_chars` characters.
+absl::Status CheckName(const std::string& field, const std::string& name, size_t max_chars) {
+  absl::Status s = CheckText(name, field, max_chars, /*required=*/true);
+  if (!s.ok() || IsValidUtf8(name)) return s;
+  return Invalid(field, "not valid UTF-8");
+}
+
+constexpr size_t kMaxNameChars = 50;
+constexpr size_t kMaxEstateChars = 100;
+
 }  // namespace
+
+std::optional<int> MinutesOfDay(absl::string_view hhmm) {
+  std::vector<std::string> parts = absl::StrSplit(hhmm, ':');
+  int h, m;
+  if (parts.size() == 2 && parts[0].size() == 2 && parts[1].size() == 2 &&
+      absl::SimpleAtoi(parts[0], &h) && absl::SimpleAtoi(parts[1], &m) && h >= 0 && h < 24 &&
+      m >= 0 && m < 60) {
+    return h * 60 + m;
+  }
+  return std::nullopt;
+}
 
 absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c) {
   OrgModel m;
-  if (c.version().empty()) return Invalid("version", "required");
+  if (!IsValidExternalId(c.version(), 64)) {
+    return Invalid("version", "required, 1-64 characters of [A-Za-z0-9._:-]");
+  }
   m.version_ = c.version();
 
   int cities = 0;
@@ -39,12 +64,13 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
     if (!IsValidExternalId(u.code(), 32)) {
       return Invalid(f + ".code", "1-32 characters of [A-Za-z0-9._:-]");
     }
-    if (u.name().empty()) return Invalid(f + ".name", "required");
+    if (absl::Status s = CheckName(f + ".name", u.name(), kMaxNameChars); !s.ok()) return s;
     if (u.tier() < v1::TIER_COMMUNITY || u.tier() > v1::TIER_CITY) {
       return Invalid(f + ".tier", "required, a known Tier");
     }
     if (u.tier() == v1::TIER_CITY) {
       ++cities;
+      m.city_ = u.code();
       if (!u.parent_code().empty()) return Invalid(f + ".parent_code", "the city has no parent");
     } else if (u.parent_code().empty()) {
       return Invalid(f + ".parent_code", "required below the city");
@@ -59,7 +85,6 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
     if (!m.units_.emplace(u.code(), std::move(unit)).second) {
       return Invalid(f + ".code", absl::StrCat("\"", u.code(), "\" is used twice"));
     }
-    if (u.tier() == v1::TIER_COUNTY) m.counties_.push_back(u.code());
   }
   if (cities != 1) return Invalid("units", "exactly one unit must be TIER_CITY");
 
@@ -78,8 +103,8 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
                                     "up, not ", v1::Tier_Name(parent->tier)));
       }
     }
-    if (u.dispatch_desk) {
-      if (u.tier == v1::TIER_CITY) return Invalid(f + ".dispatch_desk", "desks serve a county");
+    // The city unit is always the city's desk; marking it says so and changes nothing.
+    if (u.dispatch_desk && u.tier != v1::TIER_CITY) {
       std::string county = m.PathOf(u.code).county_code();
       if (!m.desks_.emplace(county, u.code).second) {
         return Invalid(f + ".dispatch_desk",
@@ -87,12 +112,15 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
       }
     }
   }
-  if (m.counties_.empty()) return Invalid("units", "at least one TIER_COUNTY unit");
-  for (const std::string& county : m.counties_) {
-    if (!m.desks_.count(county)) {
-      return Invalid("units", absl::StrCat("county \"", county, "\" has no dispatch_desk unit"));
+  bool counties = false;
+  for (const auto& [code, unit] : m.units_) {
+    if (unit.tier != v1::TIER_COUNTY) continue;
+    counties = true;
+    if (!m.desks_.count(code)) {
+      return Invalid("units", absl::StrCat("county \"", code, "\" has no dispatch_desk unit"));
     }
   }
+  if (!counties) return Invalid("units", "at least one TIER_COUNTY unit");
 
   std::set<std::string> handler_ids;
   for (int i = 0; i < c.handlers_size(); ++i) {
@@ -102,7 +130,7 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
     if (!handler_ids.insert(h.id()).second) {
       return Invalid(f + ".id", absl::StrCat("\"", h.id(), "\" is used twice"));
     }
-    if (h.name().empty()) return Invalid(f + ".name", "required");
+    if (absl::Status s = CheckName(f + ".name", h.name(), kMaxNameChars); !s.ok()) return s;
     const Unit* unit = m.FindUnit(h.unit_code());
     if (unit == nullptr) return Invalid(f + ".unit_code", absl::StrCat("no unit \"", h.unit_code(), "\""));
     if (!unit->departments.count(h.department())) {
@@ -130,12 +158,14 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
       return Invalid(f + ".community_code",
                      absl::StrCat("\"", e.community_code(), "\" is not a community unit"));
     }
+    if (absl::Status s = CheckName(f + ".name", e.name(), kMaxEstateChars); !s.ok()) return s;
     std::string name = Normalise(e.name());
     if (name.empty()) return Invalid(f + ".name", "required");
     if (!m.estate_names_.emplace(name, e.community_code()).second) {
       return Invalid(f + ".name", absl::StrCat("\"", e.name(), "\" is listed twice"));
     }
     for (const auto& alias : e.aliases()) {
+      if (absl::Status s = CheckName(f + ".aliases", alias, kMaxEstateChars); !s.ok()) return s;
       std::string a = Normalise(alias);
       if (a.empty() || !m.estate_aliases_.emplace(a, e.community_code()).second) {
         return Invalid(f + ".aliases", absl::StrCat("\"", alias, "\" is empty or listed twice"));
@@ -143,13 +173,6 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
     }
   }
   return m;
-}
-
-std::vector<std::pair<std::string, std::string>> OrgModel::LeadUnitFields(
-    const std::string& code, v1::Tier raised) const {
-  const Unit* u = FindUnit(code);
-  int tier = u == nullptr ? v1::TIER_UNSPECIFIED : u->tier;
-  return {{"ut", std::to_string(tier)}, {"tier", std::to_string(std::max<int>(tier, raised))}};
 }
 
 const OrgModel::Unit* OrgModel::FindUnit(const std::string& code) const {
@@ -179,9 +202,31 @@ v1::JurisdictionPath OrgModel::PathOf(const std::string& code) const {
   return path;
 }
 
+bool OrgModel::InSubtree(const std::string& code, const std::string& root) const {
+  if (code == root) return true;
+  for (const Unit* u = FindUnit(code); u != nullptr && !u->parent_code.empty();
+       u = FindUnit(u->parent_code)) {
+    if (u->parent_code == root) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> OrgModel::Ancestors(const std::string& code) const {
+  std::vector<std::string> out;
+  for (const Unit* u = FindUnit(code); u != nullptr && !u->parent_code.empty();
+       u = FindUnit(u->parent_code)) {
+    out.push_back(u->parent_code);
+  }
+  return out;
+}
+
 std::string OrgModel::DeskOf(const std::string& county_code) const {
   auto it = desks_.find(county_code);
-  return it == desks_.end() ? "" : it->second;
+  return it == desks_.end() ? city_ : it->second;
+}
+
+std::string OrgModel::FallbackDesk(const v1::Location& location) const {
+  return DeskOf(Resolve(location).county_code);
 }
 
 OrgModel::Resolution OrgModel::Resolve(const v1::Location& location) const {
@@ -219,11 +264,11 @@ OrgModel::Resolution OrgModel::Resolve(const v1::Location& location) const {
   }
   if (best != nullptr) return resolved(*best, "address");
 
-  // Unresolved: the desk of the county the caller named, else of the first county.
+  // Unresolved: the desk of the county the caller named, else the city's.
   r.needs_manual_routing = true;
   const std::string& county = location.jurisdiction().county_code();
   const Unit* u = FindUnit(county);
-  r.county_code = (u != nullptr && u->tier == v1::TIER_COUNTY) ? county : counties_.front();
+  if (u != nullptr && u->tier == v1::TIER_COUNTY) r.county_code = county;
   r.how = code.empty() ? "no known community, estate or address"
                        : absl::StrCat("unknown community code \"", code, "\"");
   return r;
@@ -238,4 +283,12 @@ std::optional<std::string> OrgModel::UnitHosting(const std::string& unit_code,
   return std::nullopt;
 }
 
-}  // namespace dispatch::routing
+std::vector<std::pair<std::string, std::string>> LeadUnitFields(const OrgModel& org,
+                                                                const std::string& code,
+                                                                v1::Tier raised) {
+  const OrgModel::Unit* u = org.FindUnit(code);
+  return ticket_record::LeadUnitFields(code, u == nullptr ? v1::TIER_UNSPECIFIED : u->tier,
+                                       org.Ancestors(code), raised);
+}
+
+}  // namespace dispatch::org

@@ -1,11 +1,11 @@
 // The department matrix of DOMAIN.md section 3, one row at a time.
-#include "services/routing/department_matrix.h"
+#include "services/org/department_matrix.h"
 
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace dispatch::routing {
+namespace dispatch::org {
 namespace {
 
 using ::dispatch::testing::IsOk;
@@ -143,4 +143,4 @@ TEST(DepartmentMatrix, BadRulesAreNamed) {
 }
 
 }  // namespace
-}  // namespace dispatch::routing
+}  // namespace dispatch::org
