@@ -68,7 +68,18 @@ absl::Status StatusFromErrorReply(absl::string_view error) {
   // NOSCRIPT keeps its prefix first so that Eval() can recognise it.
   if (absl::StartsWith(error, "NOSCRIPT")) return absl::FailedPreconditionError(error);
   if (absl::StartsWith(error, "OOM")) {
-    return absl::ResourceExhaustedError(absl::StrCat("redis is out of memory: ", error));
+    // Redis refuses a write (and a script that may write) whole when maxmemory is reached: it
+    // wrote nothing.
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "storage is full (Redis reached its maxmemory); nothing was written; retry later (",
+        error, ")"));
+  }
+  for (const char* refused : {"NOAUTH", "WRONGPASS", "NOPERM"}) {
+    if (absl::StartsWith(error, refused)) {
+      return absl::UnavailableError(absl::StrCat(
+          "storage refused this service's credentials (redis.username, redis.password_file): ",
+          error));
+    }
   }
   for (const char* transient : {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN",
                                 "CLUSTERDOWN"}) {

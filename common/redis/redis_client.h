@@ -10,7 +10,10 @@
 //   UNAVAILABLE        cannot connect, connection lost, timed out, or Redis is LOADING/BUSY.
 //                      A command that failed this way may or may not have been applied: every
 //                      write the service sends is idempotent so that a retry is safe.
-//   RESOURCE_EXHAUSTED Redis answered OOM (maxmemory reached, noeviction).
+//                      Also NOAUTH / WRONGPASS / NOPERM: Redis refused our credentials
+//                      (configuration, named in the message).
+//   RESOURCE_EXHAUSTED Redis answered OOM (maxmemory reached, noeviction): it refused the
+//                      command whole (a script that may write never starts), nothing written.
 //   INTERNAL           any other error reply (a bug: a wrong command or a script error).
 // Top-level Redis error replies never arrive as Reply values.
 //

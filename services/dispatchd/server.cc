@@ -247,7 +247,8 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       intake_options.routing_grace = FromProto(config.routing_grace());
       s->parts_->intake =
           std::make_unique<intake::Intake>(redis, clock, sla, org, intake_options);
-      s->parts_->queries = std::make_unique<intake::TicketQueries>(redis, clock, org);
+      s->parts_->queries = std::make_unique<intake::TicketQueries>(
+          redis, clock, org, intake::TicketQueries::Options());
       intake::EventWatcher::Options watch_options;
       watch_options.max_watches = limits_config.max_watches();
       watch_options.write_timeout = FromProto(limits_config.watch_write_timeout());

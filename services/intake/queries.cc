@@ -35,15 +35,18 @@ struct HistoryScan {
   std::string from;  // XRANGE start: an entry id, "(<id>" (exclusive) or "-"
   int64_t current_version = 0;
   int page_size = 100;
+  int max_scan = 0;
   int scanned = 0;  // stream entries read by this request
   v1::GetTicketHistoryResponse response;
   rpc::Reply<v1::GetTicketHistoryResponse> done;
 };
 
 void ScanHistory(redis::Client* redis, std::shared_ptr<HistoryScan> s) {
+  // Never more than what is left of this request's budget.
+  const int count = std::max(1, std::min(kScanChunk, s->max_scan - s->scanned));
   redis->Execute(
-      {"XRANGE", s->events_key, s->from, "+", "COUNT", std::to_string(kScanChunk)},
-      [redis, s](absl::StatusOr<redis::Reply> r) {
+      {"XRANGE", s->events_key, s->from, "+", "COUNT", std::to_string(count)},
+      [redis, s, count](absl::StatusOr<redis::Reply> r) {
         if (!r.ok()) return s->done(r.status());
         for (const redis::Reply& item : r->elements) {
           if (!item.is_array() || item.elements.empty()) {
@@ -63,10 +66,10 @@ void ScanHistory(redis::Client* redis, std::shared_ptr<HistoryScan> s) {
             return s->done(std::move(s->response));
           }
         }
-        if (static_cast<int>(r->elements.size()) < kScanChunk) {
+        if (static_cast<int>(r->elements.size()) < count) {
           return s->done(std::move(s->response));  // the stream ends here
         }
-        if (s->scanned >= kMaxHistoryScan) {
+        if (s->scanned >= s->max_scan) {
           // This request has read enough: the caller goes on from here with the token.
           s->response.set_next_page_token(HistoryToken(s->ticket_id, s->from.substr(1)));
           return s->done(std::move(s->response));
@@ -124,8 +127,13 @@ bool Matches(const v1::ListTicketsRequest& req, const v1::Ticket& t) {
 }  // namespace
 
 TicketQueries::TicketQueries(redis::Client* redis, Clock* clock, const org::OrgHolder* org,
-                             int threads)
-    : redis_(redis), store_(redis), clock_(clock), org_(org), work_(threads) {}
+                             Options options)
+    : redis_(redis),
+      store_(redis),
+      clock_(clock),
+      org_(org),
+      options_(options),
+      work_(options.threads) {}
 
 void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
                             rpc::Reply<v1::GetTicketHistoryResponse> done) {
@@ -138,6 +146,7 @@ void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
   s->ticket_id = req.ticket_id();
   s->events_key = keys::Events(*shard);
   s->page_size = req.page_size() == 0 ? 100 : req.page_size();
+  s->max_scan = options_.max_history_scan;
   s->done = std::move(done);
   if (!req.page_token().empty()) {
     const size_t dot = req.page_token().find('.');
@@ -332,7 +341,8 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
     }
     // The next candidates in listing order, up to a page's worth, until a shard runs dry.
     std::vector<std::pair<Position, int>> batch;
-    while (static_cast<int>(batch.size()) < page_size) {
+    const int room = std::max(1, std::min(page_size, options_.max_list_scan - scanned));
+    while (static_cast<int>(batch.size()) < room) {
       int best = -1;
       bool dry = false;
       for (int i = 0; i < keys::kShardCount; ++i) {
@@ -373,7 +383,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
     for (size_t i = batch.size(); i-- > used;) {
       shards[batch[i].second].buffered.push_front(batch[i].first);
     }
-    scan_spent = scanned >= kMaxListScan;
+    scan_spent = scanned >= options_.max_list_scan;
   }
   if (page_full || scan_spent) {
     bool more = false;

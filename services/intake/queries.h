@@ -4,8 +4,8 @@
 // GetTicketHistory: the ticket's events, oldest first, read from its shard's event stream
 // starting at its TicketAccepted entry (ticket field `e0`) and ending at the event of its
 // current version; page tokens are stream entry ids. One request reads at most
-// kMaxHistoryScan stream entries: an old ticket in a busy shard may get short (even empty) pages
-// with a token to go on.
+// Options::max_history_scan stream entries: an old ticket in a busy shard may get short (even
+// empty) pages with a token to go on.
 //
 // ListTickets: newest first by index time (ties by ticket id), merged over the 256 shards'
 // acceptance indexes (keys::AcceptedIndex; the index time is the acceptance time, or a few ms
@@ -16,7 +16,8 @@
 // stored before the first page is skipped. Tickets accepted while paging sort before the first
 // page, except one whose write lands after a page covering its acceptance time was read (a
 // window of about a second); the proto comment says so. One request reads at most
-// kMaxListScan candidates: a rare filter may get short (even empty) pages with a token.
+// Options::max_list_scan candidates: a rare filter may get short (even empty) pages with a
+// token.
 // Unit subtree: the ticket's responsible_jurisdiction path (ticket_record::InSubtree), as the
 // organisation's parent links gave it when the ticket was routed; the filter's unit must exist
 // in the organisation (NOT_FOUND otherwise).
@@ -36,15 +37,19 @@
 
 namespace dispatch::intake {
 
-// Most stream entries one GetTicketHistory request reads, and most tickets one ListTickets
-// request reads: every request's work is bounded, whatever the data.
-inline constexpr int kMaxHistoryScan = 20000;
-inline constexpr int kMaxListScan = 5000;
-
 class TicketQueries {
  public:
+  // Every request's work is bounded, whatever the data.
+  struct Options {
+    // Most stream entries one GetTicketHistory request reads.
+    int max_history_scan = 20000;
+    // Most tickets one ListTickets request reads.
+    int max_list_scan = 5000;
+    int threads = 2;
+  };
   // All must outlive this object.
-  TicketQueries(redis::Client* redis, Clock* clock, const org::OrgHolder* org, int threads = 2);
+  TicketQueries(redis::Client* redis, Clock* clock, const org::OrgHolder* org,
+                Options options);
 
   void History(const v1::GetTicketHistoryRequest& request,
                rpc::Reply<v1::GetTicketHistoryResponse> done);
@@ -57,6 +62,7 @@ class TicketQueries {
   TicketStore store_;
   Clock* const clock_;
   const org::OrgHolder* const org_;
+  const Options options_;
   WorkQueue work_;  // last: its threads stop before the members they use go
 };
 
