@@ -508,5 +508,84 @@ TEST_F(RoutingTest, TheOrganisationCanBeChangedAndTicketsRecordTheVersionTheyWer
               GrpcError(grpc::StatusCode::ALREADY_EXISTS, "organisation.version"));
 }
 
+TEST_F(RoutingTest, TheRoutingEngineNamesAHandlerForEachAssistingShareWhoMustSignForIt) {
+  // A lift: 东坪镇's market-supervision office leads, 城东社区's property officer assists.
+  std::string id = Submit(HotlineComplaint("12345-2026-ASSIST"));
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 1);
+  v1::Ticket t = Get(id);
+  ASSERT_EQ(t.handlings_size(), 2);
+  EXPECT_EQ(t.handlings(0).assignee().id(), "h-dp-sj1");
+  EXPECT_EQ(t.handlings(1).unit_code(), "430923100001");
+  EXPECT_EQ(t.handlings(1).assignee().id(), "h-cd-wgy");
+  EXPECT_EQ(t.handlings(1).state(), v1::SHARE_STATE_ASSIGNED);
+  std::vector<v1::TicketEvent> assists = Events("assist_assigned");
+  ASSERT_EQ(assists.size(), 1u);
+  EXPECT_TRUE(assists[0].assist_assigned().automatic());
+  EXPECT_EQ(assists[0].actor().id(), "routing");
+}
+
+TEST_F(RoutingTest, AnAcceptedEventRoutingCannotDecodeIsLeftToTheGraceWhichPutsItOnItsDesk) {
+  auto req = HotlineComplaint("12345-2026-BROKEN");
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
+  std::string id = Submit(req);
+  int shard = *keys::ShardOfTicketId(id);
+  // The routing group never sees the real TicketAccepted; instead it finds one it cannot
+  // decode for this ticket.
+  auto last = redis_->ExecuteSync({"XREVRANGE", keys::Events(shard), "+", "-", "COUNT", "1"});
+  ASSERT_THAT(last, IsOk());
+  ASSERT_THAT(redis_->ExecuteSync({"XGROUP", "CREATE", keys::Events(shard), keys::kRoutingGroup,
+                                   last->elements[0].elements[0].str, "MKSTREAM"}),
+              IsOk());
+  ASSERT_THAT(redis_->ExecuteSync({"XADD", keys::Events(shard), "*", "type", "accepted",
+                                   "ticket", id, "pc", "\xff\xfe not a protobuf"}),
+              IsOk());
+  auto worker = NewWorker();
+  EXPECT_EQ(Drain(*worker), 0);  // acknowledged, routed nowhere
+  auto pending = redis_->ExecuteSync({"XPENDING", keys::Events(shard), keys::kRoutingGroup});
+  ASSERT_THAT(pending, IsOk());
+  EXPECT_EQ(pending->elements[0].integer, 0);
+  EXPECT_EQ(Get(id).status(), v1::TICKET_STATUS_ACCEPTED);
+  // At the end of the routing grace (25 minutes here) the timer engine puts it on its desk.
+  escalation::TimerEngine::Options options;
+  options.now_from_clock = true;
+  escalation::TimerEngine engine(worker_redis_.get(), &clock_, options);
+  clock_.Advance(absl::Minutes(25));
+  ASSERT_THAT(engine.RunOnce(), IsOk());
+  v1::Ticket t = Get(id);
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_ROUTED);
+  EXPECT_EQ(t.responsible_unit_code(), "430923");  // 翠苑一区 is in 安化县
+  EXPECT_TRUE(t.needs_manual_routing());
+}
+
+TEST_F(RoutingTest, AHandlerWithNoShiftsIsNeverPickedButCanBeNamedAtAnyTime) {
+  grpc::ClientContext get_ctx;
+  v1::GetOrganisationResponse current;
+  ASSERT_TRUE(routing_->GetOrganisation(&get_ctx, v1::GetOrganisationRequest(), &current).ok());
+  v1::UpdateOrganisationRequest update;
+  *update.mutable_organisation() = current.organisation();
+  update.mutable_organisation()->set_version("sample-2026-11-25");
+  auto* manual = update.mutable_organisation()->add_handlers();
+  manual->set_id("h-cd-manual");
+  manual->set_name("赵敏");
+  manual->set_unit_code("430923100001");
+  manual->set_department(v1::DEPARTMENT_HOUSING);
+  update.set_expected_version(current.organisation().version());
+  grpc::ClientContext ctx;
+  v1::GetOrganisationResponse updated;
+  ASSERT_TRUE(routing_->UpdateOrganisation(&ctx, update, &updated).ok());
+
+  auto req = HotlineComplaint("12345-2026-MANUAL");
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
+  clock_.Set(testing::Shanghai(2026, 11, 29, 3, 0));  // Sunday 3 a.m.: nobody on duty
+  std::string id = Submit(req);
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 1);
+  v1::Ticket t = Get(id), out;
+  EXPECT_FALSE(t.has_assignee());  // never auto-assigned
+  ASSERT_TRUE(Assign(t, "h-cd-manual", &out).ok());
+  EXPECT_EQ(out.assignee().id(), "h-cd-manual");
+}
+
 }  // namespace
 }  // namespace dispatch::routing
