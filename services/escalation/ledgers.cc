@@ -93,13 +93,18 @@ absl::StatusOr<EventPage> ScanEvents(redis::Client* redis, const std::string& ty
   };
 
   EventPage page;
-  while (static_cast<int>(page.entries.size()) < page_size && scanned < max_scan) {
+  bool refilled = false;
+  while (static_cast<int>(page.entries.size()) < page_size) {
     std::vector<int> starved;
     for (int i = 0; i < keys::kShardCount; ++i) {
       if (shards[i].buffered.empty() && shards[i].more) starved.push_back(i);
     }
     if (!starved.empty()) {
+      // The budget stops further reads, never the first one: every request moves the walk on
+      // (it returns entries, or its starved shards' positions advance).
+      if (refilled && scanned >= max_scan) break;
       if (absl::Status s = refill(starved); !s.ok()) return s;
+      refilled = true;
       continue;
     }
     int best = -1;

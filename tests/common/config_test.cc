@@ -53,3 +53,27 @@ TEST(Config, MissingFileIsNotFound) {
 
 }  // namespace
 }  // namespace dispatch
+
+namespace dispatch {
+namespace {
+
+TEST(Config, LimitsAndGracesHaveDefaultsAndAreChecked) {
+  auto c = ParseConfig("");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->limits().max_request_bytes(), 65536);
+  EXPECT_EQ(c->limits().max_organisation_bytes(), 4 << 20);
+  EXPECT_EQ(c->limits().max_watches(), 64);
+  EXPECT_EQ(c->limits().watch_write_timeout().seconds(), 30);
+  EXPECT_EQ(c->routing_grace().seconds(), 300);
+  EXPECT_EQ(c->org_refresh_interval().seconds(), 1);
+  EXPECT_THAT(ParseConfig("limits { max_request_bytes: 100 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limits.max_request_bytes")));
+  EXPECT_THAT(ParseConfig("limits { max_request_bytes: 2000000 max_organisation_bytes: 1000000 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("limits.max_organisation_bytes")));
+  EXPECT_THAT(ParseConfig("routing_grace { seconds: -5 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("routing_grace")));
+}
+
+}  // namespace
+}  // namespace dispatch

@@ -186,3 +186,47 @@ TEST(StoredAcceptedEvent, ACompactEventWithADamagedComplaintIsDataLoss) {
 
 }  // namespace
 }  // namespace dispatch
+
+namespace dispatch {
+namespace {
+
+// One XRANGE element of the timer engine's compact form: [id, [type, <t>, ticket, <id>, e, <e>]].
+redis::Reply CompactEntry(const std::string& type, const std::string& e) {
+  redis::Reply fields;
+  fields.type = redis::Reply::Type::kArray;
+  for (const std::string& s : {std::string("type"), type, std::string("ticket"),
+                               std::string(kId), std::string("e"), e}) {
+    fields.elements.push_back(Str(s));
+  }
+  redis::Reply entry;
+  entry.type = redis::Reply::Type::kArray;
+  entry.elements.push_back(Str("1795410994983-0"));
+  entry.elements.push_back(std::move(fields));
+  return entry;
+}
+
+TEST(CompactEvents, APlacementOnTheDeskIsARoutedEventNeedingManualRouting) {
+  auto e = DecodeEventEntry(CompactEntry("routed", "4|1795411000000|0|1795411000000|3|org-1|430923"));
+  ASSERT_THAT(e, IsOk());
+  const v1::TicketEvent& ev = e->event;
+  EXPECT_EQ(ev.ticket_version(), 4);
+  EXPECT_EQ(ev.event_id(), std::string(kId) + ":4:routed");
+  EXPECT_EQ(ev.actor().id(), "system");
+  EXPECT_EQ(ev.routed().unit_code(), "430923");
+  EXPECT_EQ(ev.routed().org_version(), "org-1");
+  EXPECT_TRUE(ev.routed().needs_manual_routing());
+  ASSERT_EQ(ev.routed().handlings_size(), 1);
+  EXPECT_EQ(ev.routed().handlings(0).department(), v1::DEPARTMENT_MARKET_SUPERVISION);
+  EXPECT_EQ(ev.routed().handlings(0).role(), v1::HANDLING_ROLE_LEAD);
+}
+
+TEST(CompactEvents, ALapsedAssignmentNamesTheHandlerAndTheDeadline) {
+  auto e = DecodeEventEntry(
+      CompactEntry("sign_for_lapsed", "6|1795411000000|1|1795410900000|h-cd-wgy"));
+  ASSERT_THAT(e, IsOk());
+  EXPECT_EQ(e->event.sign_for_lapsed().assignee().id(), "h-cd-wgy");
+  EXPECT_EQ(ToUnixMs(e->event.sign_for_lapsed().sign_for_deadline()), 1795410900000);
+}
+
+}  // namespace
+}  // namespace dispatch

@@ -2,6 +2,10 @@
 #include <atomic>
 #include <future>
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/config.h"
 #include "common/redis/hiredis_client.h"
 #include "common/testing/redis_server.h"
 #include "common/testing/status_matchers.h"
@@ -148,6 +152,90 @@ TEST(RedisClientNoServer, ConnectFailureIsUnavailable) {
   HiredisClient client(o);
   EXPECT_THAT(client.ExecuteSync({"PING"}),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot connect")));
+}
+
+}  // namespace
+}  // namespace dispatch::redis
+
+namespace dispatch::redis {
+namespace {
+
+// A file holding `text`, removed with the object.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text) {
+    char name[] = "/tmp/dispatch-test-XXXXXX";
+    int fd = mkstemp(name);
+    path_ = name;
+    if (fd >= 0) {
+      (void)!write(fd, text.data(), text.size());
+      close(fd);
+    }
+  }
+  ~TempFile() { unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+absl::StatusOr<HiredisOptions> OptionsFrom(const RedisServer& server, const std::string& redis) {
+  auto config = ParseConfig(absl::StrCat("redis_address: '", server.address(), "' redis { ",
+                                         redis, " }"));
+  if (!config.ok()) return config.status();
+  return RedisOptions(*config);
+}
+
+TEST(RedisAuth, AnAclUserWithAPasswordFromAFileOrTheEnvironmentIsLetInAnyoneElseIsToldWhy) {
+  RedisServer server({"--requirepass", "default-secret", "--user", "dispatch", "on",
+                      ">dispatch-secret", "~*", "&*", "+@all"});
+  ASSERT_THAT(server.Start(), IsOk());
+
+  // Without credentials every command is refused, and the error says what to configure.
+  HiredisClient anonymous(server.client_options());
+  EXPECT_THAT(anonymous.ExecuteSync({"PING"}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("redis.password_file")));
+
+  // The ACL user, its password in a file (the first line; never on a command line).
+  TempFile file("dispatch-secret\nignored second line\n");
+  auto options = OptionsFrom(server, absl::StrCat("username: 'dispatch' password_file: '",
+                                                  file.path(), "'"));
+  ASSERT_THAT(options, IsOk());
+  EXPECT_EQ(options->password, "dispatch-secret");
+  HiredisClient dispatch_user(*options);
+  EXPECT_THAT(dispatch_user.ExecuteSync({"PING"}), IsOk());
+  auto whoami = dispatch_user.ExecuteSync({"ACL", "WHOAMI"});
+  ASSERT_THAT(whoami, IsOk());
+  EXPECT_EQ(whoami->str, "dispatch");
+
+  // The default user, its password from the environment.
+  setenv("DISPATCH_TEST_REDIS_PASSWORD", "default-secret", 1);
+  options = OptionsFrom(server, "password_env: 'DISPATCH_TEST_REDIS_PASSWORD'");
+  ASSERT_THAT(options, IsOk());
+  HiredisClient default_user(*options);
+  EXPECT_THAT(default_user.ExecuteSync({"PING"}), IsOk());
+  unsetenv("DISPATCH_TEST_REDIS_PASSWORD");
+
+  // A wrong password names the user, never the password.
+  HiredisOptions wrong = server.client_options();
+  wrong.username = "dispatch";
+  wrong.password = "not-the-secret";
+  HiredisClient refused(wrong);
+  absl::StatusOr<Reply> r = refused.ExecuteSync({"PING"});
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable,
+                          HasSubstr("refused the credentials of dispatch")));
+  EXPECT_THAT(r.status().message(), ::testing::Not(HasSubstr("not-the-secret")));
+}
+
+TEST(RedisAuth, CredentialsThatCannotBeReadStopTheConfigurationWithAClearMessage) {
+  RedisServer server;  // not started: only the configuration is read
+  EXPECT_THAT(OptionsFrom(server, "password_file: '/nonexistent/redis.pass'"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("redis.password_file")));
+  EXPECT_THAT(OptionsFrom(server, "password_env: 'DISPATCH_TEST_UNSET_VARIABLE'"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("DISPATCH_TEST_UNSET_VARIABLE is not set")));
+  EXPECT_THAT(OptionsFrom(server, "username: 'dispatch'"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs a password")));
 }
 
 }  // namespace

@@ -158,3 +158,48 @@ TEST(Configuration, TargetsMustBeOrderedAndPositive) {
 
 }  // namespace
 }  // namespace dispatch
+
+namespace dispatch {
+namespace {
+
+TEST(SignForPolicy, ByDefaultTheAssignClockIsMetBySigningForTheTicketWithinTenMinutes) {
+  SlaPolicy p = SlaPolicy::Default();
+  EXPECT_EQ(p.assign_met_by(), v1::ASSIGN_MET_BY_SIGN_FOR);
+  EXPECT_EQ(p.TargetsFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL).sign_for,
+            absl::Minutes(10));
+  EXPECT_EQ(p.TargetsFor(v1::CATEGORY_EMERGENCY_FIRE, v1::PRIORITY_NORMAL).sign_for,
+            absl::Minutes(5));
+}
+
+TEST(SignForPolicy, ACityThatCountsTheAssignmentItselfSaysSo) {
+  config::v1::SlaPolicy c;
+  c.set_assign_met_by(v1::ASSIGN_MET_BY_ASSIGNMENT);
+  *c.mutable_defaults()->mutable_sign_for() = ToProto(absl::Minutes(20));
+  auto p = SlaPolicy::FromConfig(c);
+  ASSERT_THAT(p, IsOk());
+  EXPECT_EQ(p->assign_met_by(), v1::ASSIGN_MET_BY_ASSIGNMENT);
+  EXPECT_EQ(p->TargetsFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL).sign_for,
+            absl::Minutes(20));
+  *c.mutable_defaults()->mutable_sign_for() = ToProto(absl::Minutes(-1));
+  EXPECT_THAT(SlaPolicy::FromConfig(c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sign_for: must be positive")));
+}
+
+TEST(WorkingDayPolicy, AClockThatAssumedPlainWeekdaysIsMarkedForTheDashboard) {
+  config::v1::SlaPolicy c;
+  c.mutable_defaults()->set_resolve_day_basis(v1::DAY_BASIS_WORKING);
+  c.mutable_defaults()->set_resolve_working_days(3);
+  auto policy = SlaPolicy::FromConfig(c, testing::ShippedCalendar({2025, 2026}), testing::ShanghaiZone());
+  ASSERT_THAT(policy, IsOk());
+  ::testing::internal::CaptureStderr();
+  auto uncovered =
+      policy->ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL, Shanghai(2026, 12, 31, 10, 0));
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(uncovered.back().calendar_assumed());
+  auto covered =
+      policy->ClocksFor(v1::CATEGORY_SERVICE_QUALITY, v1::PRIORITY_NORMAL, Shanghai(2026, 6, 1, 9, 0));
+  EXPECT_FALSE(covered.back().calendar_assumed());
+}
+
+}  // namespace
+}  // namespace dispatch

@@ -116,6 +116,82 @@ TEST_F(WatchTest, ACursorFromElsewhereIsInvalidArgument) {
   EXPECT_THAT(status.error_message(), HasSubstr("resume_after"));
 }
 
+TEST_F(WatchTest, TheDeskOfACountySeesATicketTheGracePutThere) {
+  // No community, estate or address anyone knows; the county is named.
+  auto req = HotlineComplaint("W-desk");
+  req.mutable_complaint()->mutable_location()->Clear();
+  req.mutable_complaint()->mutable_location()->set_address("某路某号");
+  req.mutable_complaint()->mutable_location()->mutable_jurisdiction()->set_county_code("430902");
+  std::string id = client_->Submit(req);
+  FireAt(accepted_ + absl::Minutes(5));  // routing is down: the grace places it
+  v1::WatchTicketEventsRequest watch;
+  watch.set_unit_code("430902");
+  *watch.mutable_resume_after() = FromTheStart();
+  std::vector<v1::WatchTicketEventsResponse> events = Read(watch, 2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].event().ticket_id(), id);
+  EXPECT_EQ(events[1].event().routed().unit_code(), "430902");
+}
+
+TEST_F(WatchTest, AWatchOfAUnitTheOrganisationDoesNotHaveIsNotFound) {
+  v1::WatchTicketEventsRequest req;
+  req.set_unit_code("999999");
+  grpc::Status status;
+  Read(req, 1, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("no unit \"999999\""));
+}
+
+class SlowWatcherTest : public WatchTest {
+ protected:
+  // One watch at a time, and a client that takes no event for a second is dropped.
+  void SetUp() override {
+    Start("limits { max_watches: 1 watch_write_timeout { seconds: 1 } }");
+  }
+  // Opens a watch of new events and reports how it ended after `wait`: RESOURCE_EXHAUSTED
+  // while the one slot is taken, DEADLINE_EXCEEDED when it was served and simply saw nothing.
+  grpc::StatusCode TryAnotherWatch(std::chrono::milliseconds wait) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + wait);
+    auto reader = client_->intake().WatchTicketEvents(&ctx, v1::WatchTicketEventsRequest());
+    v1::WatchTicketEventsResponse r;
+    while (reader->Read(&r)) {
+    }
+    return reader->Finish().error_code();
+  }
+};
+
+TEST_F(SlowWatcherTest, AWatcherThatStopsReadingIsDroppedAndItsSlotFreed) {
+  // A dashboard that stops reading: a small flow-control window it never opens again.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
+  auto slow_channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", stack_.port()),
+                                                grpc::InsecureChannelCredentials(), args);
+  auto slow = v1::IntakeService::NewStub(slow_channel);
+  grpc::ClientContext slow_ctx;
+  v1::WatchTicketEventsRequest req;
+  *req.mutable_resume_after() = FromTheStart();
+  auto stalled = slow->WatchTicketEvents(&slow_ctx, req);
+  // Its watch holds the only slot.
+  grpc::StatusCode other = grpc::StatusCode::OK;
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while ((other = TryAnotherWatch(std::chrono::milliseconds(200))) !=
+             grpc::StatusCode::RESOURCE_EXHAUSTED &&
+         absl::Now() < give_up) {
+  }
+  ASSERT_EQ(other, grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Far more events than its window holds arrive, and it reads none of them.
+  for (int i = 0; i < 400; ++i) client_->Submit(HotlineComplaint(absl::StrCat("W-slow-", i)));
+  // Within seconds the server gives up on it: the slot is free for another dashboard.
+  while ((other = TryAnotherWatch(std::chrono::milliseconds(200))) ==
+             grpc::StatusCode::RESOURCE_EXHAUSTED &&
+         absl::Now() < give_up + absl::Seconds(10)) {
+  }
+  EXPECT_EQ(other, grpc::StatusCode::DEADLINE_EXCEEDED);
+  slow_ctx.TryCancel();
+}
+
 TEST(WatchCursor, RoundTrips) {
   std::vector<std::string> positions(keys::kShardCount, "0-0");
   positions[3] = "1795392951227-0";

@@ -45,6 +45,7 @@ class ServerStack {
   }
 
   redis::HiredisOptions redis_options() const { return redis_server_.client_options(); }
+  int port() const { return server_->port(); }
   RedisServer& redis_server() { return redis_server_; }
   redis::HiredisClient& redis() { return *redis_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
