@@ -90,6 +90,18 @@ TEST_F(NoOrphansTest, ARoutedTicketIsNotMovedByTheGrace) {
   EXPECT_EQ(client_->Events(id).size(), 2u);  // accepted, routed by hand: nothing more
 }
 
+TEST_F(NoOrphansTest, AMalformedPlacementIsDroppedInsteadOfWakingTheEngineForEver) {
+  std::string id = client_->Submit(HotlineComplaint("12345-ORPHAN-5"));
+  const std::string key = keys::Ticket(*keys::ShardOfTicketId(id), id);
+  ASSERT_THAT(stack_.redis().ExecuteSync({"HSET", key, "fb", "1|not a placement"}), IsOk());
+  FireAt(accepted_ + absl::Minutes(5));  // returns: the engine does not spin on it
+  auto fb = stack_.redis().ExecuteSync({"HEXISTS", key, "fb"});
+  ASSERT_THAT(fb, IsOk());
+  EXPECT_EQ(fb->integer, 0);
+  EXPECT_EQ(client_->Get(id).status(), v1::TICKET_STATUS_ACCEPTED);
+  ExpectTimerMatchesRule(id);  // next: the assign clock's warning
+}
+
 class LongGraceTest : public TimerEngineTest {
  protected:
   void SetUp() override { Start("routing_grace { seconds: 3600 }"); }

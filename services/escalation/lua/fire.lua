@@ -127,7 +127,12 @@ end
 local function place()
   local due, t, dept, orgv, ups, u =
       string.match(f['fb'], '^(%d+)|(%d+)|(%d+)|([^|]*)|([^|]*)|(.*)$')
-  if not u or u == '' then return end  -- malformed: the sweep cannot mend it either; leave it
+  if not u or u == '' then
+    -- Malformed (written by hand?): dropped, or the ticket would wake for it again and again.
+    -- The ticket waits for routing or a dispatcher as before placements existed.
+    drop('fb')
+    return
+  end
   local desk_tier = tonumber(t)
   local to = math.max(desk_tier, tonumber(f['rtier']) or 0)
   put('st', '2')  -- ROUTED
@@ -263,11 +268,11 @@ for _, ticket_id in ipairs(due_ids) do
         put('ver', fmt('%d', ver))
         put('upd', now_s)
         redis.call('HSET', tkey, unpack(set, 1, nset))
-        -- After the HSET: a fresh supervision clock drops what this step may have set on the
-        -- old one too.
-        if ndel > 0 then redis.call('HDEL', tkey, unpack(del, 1, ndel)) end
         appended = appended + nevents
       end
+      -- After the HSET: a fresh supervision clock drops what this step may have set on the
+      -- old one too. (Also without an event: a malformed placement is dropped, see place().)
+      if ndel > 0 then redis.call('HDEL', tkey, unpack(del, 1, ndel)) end
       if wake and not closed then
         rearm[nrearm + 1] = fmt('%d', wake)
         rearm[nrearm + 2] = id
