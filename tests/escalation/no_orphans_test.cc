@@ -66,7 +66,9 @@ TEST_F(NoOrphansTest, AnUnroutableComplaintIsAtItsCountyDeskWithinTheGraceAndEsc
   // Nobody at the desk takes it: at +30 min the breach is the desk's, and the city supervises.
   FireAt(accepted_ + absl::Minutes(30));
   EXPECT_THAT(Timeline(id, accepted_), ElementsAre("30 breached c1", "30 escalated 3->4"));
-  const v1::TicketEvent breach = client_->Events(id)[2];
+  std::vector<v1::TicketEvent> events = client_->Events(id);
+  ASSERT_EQ(events.size(), 4u);
+  const v1::TicketEvent& breach = events[2];
   EXPECT_EQ(breach.breached().unit_code(), "430923");
   EXPECT_EQ(breach.breached().tier(), v1::TIER_COUNTY);
 }

@@ -236,7 +236,9 @@ TEST_F(TimerEngineTest, ATicketRoutingNeverPlacedIsOnItsDeskBeforeAnyBreachIsRec
   std::string id = client_->Submit(HotlineComplaint("12345-T9"));
   FireAt(accepted_ + absl::Minutes(30));
   EXPECT_THAT(Timeline(id, accepted_), ElementsAre("30 breached c1", "30 escalated 3->4"));
-  const v1::TicketEvent breach = client_->Events(id)[2];
+  std::vector<v1::TicketEvent> events = client_->Events(id);
+  ASSERT_EQ(events.size(), 4u);  // accepted, routed (to the desk), breached, escalated
+  const v1::TicketEvent& breach = events[2];
   EXPECT_EQ(breach.breached().unit_code(), "430923");  // 安化县's desk, never ""
   EXPECT_EQ(breach.breached().tier(), v1::TIER_COUNTY);
   EXPECT_EQ(client_->Get(id).supervision_tier(), v1::TIER_CITY);
