@@ -6,13 +6,20 @@
 //   dispatchctl get T20261122-042-7KQ2M9XZ
 //   dispatchctl lookup --channel=CHANNEL_HOTLINE_12345 --work_order=WO-1
 //   dispatchctl assign T... [--handler=h-cd-wgy]           (empty: the least loaded on duty)
+//       [--share_unit=430923100 --share_department=DEPARTMENT_HOUSING]  (an assisting share)
+//   dispatchctl sign T... --actor=h-cd-wgy [--share_unit=.. --share_department=..]  (签收)
+//   dispatchctl assist T... --actor=h-dp-wy1 --share_unit=.. --share_department=.. --text=..
 //   dispatchctl route T... --unit=430923100 --department=DEPARTMENT_HOUSING
 //   dispatchctl return T... --reason="不属于本单位职责" --reason_code=RETURN_REASON_NOT_OUR_DEPARTMENT
 //   dispatchctl org                                         (the organisation in force)
 //   dispatchctl contact T... --text="物业已承诺三日内修复" [--company=绿城物业]
 //   dispatchctl resolve T... --text="已修复" --feedback="已电话告知业主" [--feedback_method=...]
+//       [--override_reason="..."]                           (resolve with assisting shares open)
 //   dispatchctl revisit T... --tier=TIER_TOWNSHIP [--satisfaction=SATISFACTION_SATISFIED]
-//       [--false_closure] [--reason=notes]                  (no --satisfaction: not reached)
+//       [--false_closure] [--method=REVISIT_METHOD_SITE_CHECK] [--reason=notes]
+//                                                           (no --satisfaction: not reached)
+//   dispatchctl revisits [--unit=430923] [--month=2026-11]  (the revisit ledger)
+//   dispatchctl breaches [--unit=430923]                    (recorded breaches, newest first)
 //   dispatchctl history T...                                (every event, oldest first)
 //   dispatchctl list [--unit=430923] [--status=TICKET_STATUS_ASSIGNED] [--breached_only]
 //   dispatchctl watch [--unit=430923] [--cursor=TOKEN]     (follows events until Ctrl-C)
@@ -47,11 +54,13 @@ ABSL_FLAG(std::string, category, "CATEGORY_SERVICE_QUALITY", "submit: Category e
 ABSL_FLAG(std::string, title, "", "submit: short title");
 ABSL_FLAG(std::string, description, "", "submit: what happened");
 ABSL_FLAG(std::string, community, "", "submit: community unit code");
+ABSL_FLAG(std::string, county, "", "submit: county unit code (where an unplaceable complaint goes)");
 ABSL_FLAG(std::string, estate, "", "submit: estate (小区) name");
 ABSL_FLAG(std::string, address, "", "submit: building/unit/room");
 ABSL_FLAG(std::string, name, "", "submit: complainant name");
 ABSL_FLAG(std::string, phone, "", "submit: complainant phone");
-ABSL_FLAG(std::string, actor, "dispatchctl", "every write (route, assign, return, contact, resolve, revisit): who acts");
+ABSL_FLAG(std::string, actor, "dispatchctl",
+          "every write (route, assign, sign, assist, return, contact, resolve, revisit): who acts");
 ABSL_FLAG(std::string, handler, "", "assign: handler id (empty: the least loaded on duty)");
 ABSL_FLAG(std::string, unit, "", "route: unit code; list, watch: a unit subtree");
 ABSL_FLAG(std::string, department, "", "route: Department enum name");
@@ -68,6 +77,12 @@ ABSL_FLAG(std::string, status, "", "list: only this TicketStatus");
 ABSL_FLAG(bool, breached_only, false, "list: only tickets with a breached clock");
 ABSL_FLAG(int, page_size, 50, "list: tickets per page");
 ABSL_FLAG(std::string, cursor, "", "watch: resume after this cursor");
+ABSL_FLAG(std::string, share_unit, "", "assign, sign, assist: the assisting share's unit");
+ABSL_FLAG(std::string, share_department, "", "assign, sign, assist: its Department");
+ABSL_FLAG(std::string, override_reason, "",
+          "resolve: resolve although an assisting share is open, for this reason");
+ABSL_FLAG(std::string, method, "", "revisit: RevisitMethod (e.g. REVISIT_METHOD_SITE_CHECK)");
+ABSL_FLAG(std::string, month, "", "revisits: a month YYYY-MM");
 
 namespace {
 
@@ -140,6 +155,7 @@ int Submit(v1::IntakeService::Stub& stub) {
   c->set_title(absl::GetFlag(FLAGS_title));
   c->set_description(absl::GetFlag(FLAGS_description));
   c->mutable_location()->mutable_jurisdiction()->set_community_code(absl::GetFlag(FLAGS_community));
+  c->mutable_location()->mutable_jurisdiction()->set_county_code(absl::GetFlag(FLAGS_county));
   c->mutable_location()->set_estate_name(absl::GetFlag(FLAGS_estate));
   c->mutable_location()->set_address(absl::GetFlag(FLAGS_address));
   c->mutable_complainant()->set_name(absl::GetFlag(FLAGS_name));
@@ -175,6 +191,23 @@ int Lookup(v1::IntakeService::Stub& stub) {
   grpc::Status s = stub.LookupTicket(&ctx, req, &resp);
   if (s.ok()) Print(resp);
   return Report(s);
+}
+
+// The assisting share named by --share_unit/--share_department into `share`; false (after
+// saying why) when only one of them is given or the department is unknown. Neither: no share.
+bool ShareFromFlags(v1::ShareRef* share, bool* given) {
+  const std::string unit = absl::GetFlag(FLAGS_share_unit);
+  const std::string dept = absl::GetFlag(FLAGS_share_department);
+  *given = !unit.empty() || !dept.empty();
+  if (!*given) return true;
+  int d;
+  if (unit.empty() || !ParseEnum(v1::Department_descriptor(), dept, &d)) {
+    fprintf(stderr, "give both --share_unit and --share_department\n");
+    return false;
+  }
+  share->set_unit_code(unit);
+  share->set_department(static_cast<v1::Department>(d));
+  return true;
 }
 
 // The write header for the ticket as it is now.
@@ -219,10 +252,14 @@ int Write(v1::IntakeService::Stub& intake, const std::string& id, const std::str
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "dispatchctl health | submit [flags] | get TICKET_ID | lookup --channel=C --work_order=W | "
-      "assign TICKET_ID [--handler=H] | route TICKET_ID --unit=U --department=D | "
+      "assign TICKET_ID [--handler=H] [--share_unit=U --share_department=D] | "
+      "sign TICKET_ID --actor=H [--share_unit=U --share_department=D] | "
+      "assist TICKET_ID --actor=H --share_unit=U --share_department=D --text=T | "
+      "route TICKET_ID --unit=U --department=D | "
       "return TICKET_ID --reason=R [--reason_code=C] | org | contact TICKET_ID --text=T | "
       "resolve TICKET_ID --text=T --feedback=F | revisit TICKET_ID --tier=T [--satisfaction=S] | "
-      "history TICKET_ID | list [filters] | watch [--unit=U] [--cursor=C]");
+      "history TICKET_ID | list [filters] | watch [--unit=U] [--cursor=C] | "
+      "revisits [--unit=U] [--month=YYYY-MM] | breaches [--unit=U]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
@@ -247,8 +284,32 @@ int main(int argc, char** argv) {
   if (args.size() == 3 && cmd == "assign") {
     v1::AssignTicketRequest req;
     req.set_handler_id(absl::GetFlag(FLAGS_handler));
+    bool share = false;
+    if (!ShareFromFlags(req.mutable_share(), &share)) return 2;
+    if (!share) req.clear_share();
     return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
       return routing->AssignTicket(ctx, r, resp);
+    });
+  }
+  if (args.size() == 3 && cmd == "sign") {
+    v1::SignForTicketRequest req;
+    bool share = false;
+    if (!ShareFromFlags(req.mutable_share(), &share)) return 2;
+    if (!share) req.clear_share();
+    return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
+      return routing->SignForTicket(ctx, r, resp);
+    });
+  }
+  if (args.size() == 3 && cmd == "assist") {
+    v1::RecordAssistResultRequest req;
+    bool share = false;
+    if (!ShareFromFlags(req.mutable_share(), &share) || !share) {
+      fprintf(stderr, "assist needs --share_unit and --share_department\n");
+      return 2;
+    }
+    req.set_result(absl::GetFlag(FLAGS_text));
+    return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
+      return routing->RecordAssistResult(ctx, r, resp);
     });
   }
   if (args.size() == 3 && cmd == "route") {
@@ -293,6 +354,8 @@ int main(int argc, char** argv) {
     req.set_result(absl::GetFlag(FLAGS_text));
     req.set_feedback_to_complainant(absl::GetFlag(FLAGS_feedback));
     req.set_feedback_method(static_cast<v1::FeedbackMethod>(method));
+    req.set_override_reason(absl::GetFlag(FLAGS_override_reason));
+    req.set_override_open_shares(!req.override_reason().empty());
     return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
       return routing->ResolveTicket(ctx, r, resp);
     });
@@ -313,6 +376,13 @@ int main(int argc, char** argv) {
     req.set_satisfaction(static_cast<v1::Satisfaction>(satisfaction));
     req.set_false_closure(absl::GetFlag(FLAGS_false_closure));
     req.set_notes(absl::GetFlag(FLAGS_reason));
+    if (!absl::GetFlag(FLAGS_method).empty()) {
+      int method;
+      if (!ParseEnum(v1::RevisitMethod_descriptor(), absl::GetFlag(FLAGS_method), &method)) {
+        return 2;
+      }
+      req.set_method(static_cast<v1::RevisitMethod>(method));
+    }
     return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
       return escalation->RecordRevisit(ctx, r, resp);
     });
@@ -342,6 +412,29 @@ int main(int argc, char** argv) {
     SetDeadline(&ctx);
     v1::ListTicketsResponse resp;
     grpc::Status s = stub->ListTickets(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "revisits") {
+    v1::ListRevisitsRequest req;
+    req.set_unit_code(absl::GetFlag(FLAGS_unit));
+    req.set_month(absl::GetFlag(FLAGS_month));
+    req.set_page_size(absl::GetFlag(FLAGS_page_size));
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::ListRevisitsResponse resp;
+    grpc::Status s = escalation->ListRevisits(&ctx, req, &resp);
+    if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "breaches") {
+    v1::ListBreachesRequest req;
+    req.set_unit_code(absl::GetFlag(FLAGS_unit));
+    req.set_page_size(absl::GetFlag(FLAGS_page_size));
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::ListBreachesResponse resp;
+    grpc::Status s = escalation->ListBreaches(&ctx, req, &resp);
     if (s.ok()) Print(resp);
     return Report(s);
   }

@@ -42,7 +42,7 @@ fi
 
 for w in $(seq 1 "${TIMER_WORKERS:-1}"); do
   "$BUILD_DIR/services/dispatchd" --listen=127.0.0.1:0 --redis="tcp://127.0.0.1:$PORT" \
-    --services=escalation >"$TMP/dispatchd-$w.out" 2>&1 &
+    --services=escalation --org="$ROOT/deploy/org.textproto" >"$TMP/dispatchd-$w.out" 2>&1 &
   DPIDS+=($!)
 done
 ours_burst="$("$BUILD_DIR/tools/timer_bench" --redis="tcp://127.0.0.1:$PORT" --n="$N" --window_ms=0)"
