@@ -49,6 +49,7 @@ inline absl::StatusOr<std::vector<std::string>> CreateDueTickets(
     t.set_sla_policy_version("default-333");
     t.set_responsible_unit_code(unit);
     t.set_supervision_tier(v1::TIER_COMMUNITY);
+    t.set_assign_met_by(v1::ASSIGN_MET_BY_SIGN_FOR);
     int kind = v1::CLOCK_KIND_ASSIGN;
     for (absl::Duration target : {absl::Minutes(30), absl::Hours(3), absl::Hours(72)}) {
       v1::SlaClock* c = t.add_clocks();
@@ -69,7 +70,12 @@ inline absl::StatusOr<std::vector<std::string>> CreateDueTickets(
     complaint.set_category(v1::CATEGORY_SERVICE_QUALITY);
     v1::TicketEvent accepted_event = AcceptedEvent(t, complaint);
     ids[i] = t.ticket_id();
-    store.Create(t, complaint, complaint.SerializeAsString(), shard, idem, "f", accepted_event, {},
+    // What routing stores besides: the unit's tier and its ancestors (the sample's path of
+    // 城东社区).
+    const ticket_record::Fields routed = ticket_record::LeadUnitFields(
+        unit, v1::TIER_COMMUNITY, {"430923100", "430923", "430900"}, v1::TIER_UNSPECIFIED);
+    store.Create(t, complaint, complaint.SerializeAsString(), shard, idem, "f", accepted_event,
+                 routed,
                  [&](absl::StatusOr<TicketStore::CreateResult> r) {
                    absl::Status s = r.status();
                    if (s.ok() && r->outcome != TicketStore::Outcome::kCreated) {
