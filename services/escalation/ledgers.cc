@@ -163,21 +163,30 @@ void Ledgers::Revisits(const v1::ListRevisitsRequest& req,
   work_.Submit([this, req, done = std::move(done)] { done(RevisitsSync(req)); });
 }
 
-absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesSync(
-    const v1::ListBreachesRequest& req) {
-  if (absl::Status s = CheckPageSize(req.page_size()); !s.ok()) return s;
-  auto in_subtree = SubtreeOf(req.unit_code());
+absl::StatusOr<EventPage> Ledgers::Walk(
+    const std::string& type, const std::string& unit_code, absl::Time from, absl::Time to,
+    int page_size, const std::string& page_token,
+    const std::function<const std::string&(const v1::TicketEvent&)>& unit_of) {
+  if (absl::Status s = CheckPageSize(page_size); !s.ok()) return s;
+  auto in_subtree = SubtreeOf(unit_code);
   if (!in_subtree.ok()) return in_subtree.status();
-  const absl::Time from = req.has_from() ? FromProto(req.from()) : absl::InfinitePast();
-  const absl::Time to = req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture();
-  auto page = ScanEvents(
-      redis_, "breached",
+  return ScanEvents(
+      redis_, type,
       [&](const EventEntry& e) {
         absl::Time at = FromProto(e.event.occurred_at());
-        return at >= from && at < to &&
-               (!*in_subtree || (*in_subtree)(e.event.breached().unit_code()));
+        return at >= from && at < to && (!*in_subtree || (*in_subtree)(unit_of(e.event)));
       },
-      req.page_size() == 0 ? 50 : req.page_size(), req.page_token());
+      page_size == 0 ? 50 : page_size, page_token);
+}
+
+absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesSync(
+    const v1::ListBreachesRequest& req) {
+  auto page = Walk("breached", req.unit_code(),
+                   req.has_from() ? FromProto(req.from()) : absl::InfinitePast(),
+                   req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture(), req.page_size(),
+                   req.page_token(), [](const v1::TicketEvent& e) -> const std::string& {
+                     return e.breached().unit_code();
+                   });
   if (!page.ok()) return page.status();
   v1::ListBreachesResponse response;
   for (const EventEntry& e : page->entries) {
@@ -197,9 +206,6 @@ absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesSync(
 
 absl::StatusOr<v1::ListRevisitsResponse> Ledgers::RevisitsSync(
     const v1::ListRevisitsRequest& req) {
-  if (absl::Status s = CheckPageSize(req.page_size()); !s.ok()) return s;
-  auto in_subtree = SubtreeOf(req.unit_code());
-  if (!in_subtree.ok()) return in_subtree.status();
   absl::Time from = req.has_from() ? FromProto(req.from()) : absl::InfinitePast();
   absl::Time to = req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture();
   if (!req.month().empty()) {
@@ -217,14 +223,10 @@ absl::StatusOr<v1::ListRevisitsResponse> Ledgers::RevisitsSync(
     from = absl::FromCivil(m, zone_);
     to = absl::FromCivil(m + 1, zone_);
   }
-  auto page = ScanEvents(
-      redis_, "revisited",
-      [&](const EventEntry& e) {
-        absl::Time at = FromProto(e.event.occurred_at());
-        return at >= from && at < to &&
-               (!*in_subtree || (*in_subtree)(e.event.revisited().unit_code()));
-      },
-      req.page_size() == 0 ? 50 : req.page_size(), req.page_token());
+  auto page = Walk("revisited", req.unit_code(), from, to, req.page_size(), req.page_token(),
+                   [](const v1::TicketEvent& e) -> const std::string& {
+                     return e.revisited().unit_code();
+                   });
   if (!page.ok()) return page.status();
   v1::ListRevisitsResponse response;
   for (EventEntry& e : page->entries) {

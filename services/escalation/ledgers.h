@@ -55,6 +55,12 @@ class Ledgers {
  private:
   absl::StatusOr<v1::ListBreachesResponse> BreachesSync(const v1::ListBreachesRequest& request);
   absl::StatusOr<v1::ListRevisitsResponse> RevisitsSync(const v1::ListRevisitsRequest& request);
+  // One page of entries of `type` recorded in [from, to) whose unit (`unit_of`) is in
+  // `unit_code`'s subtree (every unit when empty; NOT_FOUND for an unknown one).
+  absl::StatusOr<EventPage> Walk(
+      const std::string& type, const std::string& unit_code, absl::Time from, absl::Time to,
+      int page_size, const std::string& page_token,
+      const std::function<const std::string&(const v1::TicketEvent&)>& unit_of);
   // The subtree filter for `unit_code` (everything when empty); NOT_FOUND for an unknown unit.
   absl::StatusOr<std::function<bool(const std::string&)>> SubtreeOf(const std::string& unit_code);
 

@@ -36,21 +36,22 @@ redis::Reply Str(std::string s) {
   return r;
 }
 
-// One XRANGE element as submit.lua writes it: [id, [type, accepted, ticket, <id>, <pc|pb>,
-// <event>, c, <complaint>]].
-redis::Reply AcceptedEntry(const StoredEvent& stored, const std::string& complaint) {
+// One XRANGE element: [id, [field, value, ...]].
+redis::Reply Entry(const std::vector<std::string>& field_values) {
   redis::Reply fields;
   fields.type = redis::Reply::Type::kArray;
-  for (const std::string& s : {std::string("type"), std::string("accepted"),
-                               std::string("ticket"), std::string(kId), stored.field,
-                               stored.bytes, std::string("c"), complaint}) {
-    fields.elements.push_back(Str(s));
-  }
+  for (const std::string& s : field_values) fields.elements.push_back(Str(s));
   redis::Reply entry;
   entry.type = redis::Reply::Type::kArray;
   entry.elements.push_back(Str("1795410994983-0"));
   entry.elements.push_back(std::move(fields));
   return entry;
+}
+
+// As submit.lua writes it: [id, [type, accepted, ticket, <id>, <pc|pb>, <event>, c,
+// <complaint>]].
+redis::Reply AcceptedEntry(const StoredEvent& stored, const std::string& complaint) {
+  return Entry({"type", "accepted", "ticket", kId, stored.field, stored.bytes, "c", complaint});
 }
 
 // The ticket intake builds for `complaint` accepted at `at` under `policy`.
@@ -190,19 +191,9 @@ TEST(StoredAcceptedEvent, ACompactEventWithADamagedComplaintIsDataLoss) {
 namespace dispatch {
 namespace {
 
-// One XRANGE element of the timer engine's compact form: [id, [type, <t>, ticket, <id>, e, <e>]].
+// The timer engine's compact form: [id, [type, <t>, ticket, <id>, e, <e>]].
 redis::Reply CompactEntry(const std::string& type, const std::string& e) {
-  redis::Reply fields;
-  fields.type = redis::Reply::Type::kArray;
-  for (const std::string& s : {std::string("type"), type, std::string("ticket"),
-                               std::string(kId), std::string("e"), e}) {
-    fields.elements.push_back(Str(s));
-  }
-  redis::Reply entry;
-  entry.type = redis::Reply::Type::kArray;
-  entry.elements.push_back(Str("1795410994983-0"));
-  entry.elements.push_back(std::move(fields));
-  return entry;
+  return Entry({"type", type, "ticket", kId, "e", e});
 }
 
 TEST(CompactEvents, APlacementOnTheDeskIsARoutedEventNeedingManualRouting) {

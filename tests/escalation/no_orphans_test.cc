@@ -23,17 +23,7 @@ class NoOrphansTest : public TimerEngineTest {
     return client_->Submit(req);
   }
 
-  std::vector<std::string> ListedFor(const std::string& unit) {
-    grpc::ClientContext ctx;
-    v1::ListTicketsRequest req;
-    req.set_unit_code(unit);
-    v1::ListTicketsResponse resp;
-    grpc::Status s = client_->intake().ListTickets(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    std::vector<std::string> ids;
-    for (const v1::Ticket& t : resp.tickets()) ids.push_back(t.ticket_id());
-    return ids;
-  }
+  std::vector<std::string> ListedFor(const std::string& unit) { return client_->ListedFor(unit); }
 };
 
 TEST_F(NoOrphansTest, AnUnroutableComplaintIsAtItsCountyDeskWithinTheGraceAndEscalatesAt30Min) {

@@ -46,17 +46,7 @@ class TwelveDigitCodesTest : public ::testing::Test {
     EXPECT_TRUE(client_->RouteByHand(client_->Get(id), community, &t).ok());
     return id;
   }
-  std::vector<std::string> Listed(const std::string& unit) {
-    grpc::ClientContext ctx;
-    v1::ListTicketsRequest req;
-    req.set_unit_code(unit);
-    v1::ListTicketsResponse resp;
-    grpc::Status s = client_->intake().ListTickets(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    std::vector<std::string> ids;
-    for (const v1::Ticket& t : resp.tickets()) ids.push_back(t.ticket_id());
-    return ids;
-  }
+  std::vector<std::string> Listed(const std::string& unit) { return client_->ListedFor(unit); }
 
   FakeClock clock_{testing::Shanghai(2026, 11, 23, 10, 0)};
   testing::ServerStack stack_;

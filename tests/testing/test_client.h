@@ -73,29 +73,29 @@ class TestClient {
     return s;
   }
 
+  // A dispatcher names `handler` (who must then sign for it, under sign-for).
   grpc::Status Assign(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
                       const std::string& request_id = "assign-1") {
-    grpc::ClientContext ctx;
-    v1::AssignTicketRequest req;
-    *req.mutable_write() = Write(t, request_id, "dispatcher-1");
-    req.set_handler_id(handler);
-    v1::TicketActionResponse resp;
-    grpc::Status s = routing_->AssignTicket(&ctx, req, &resp);
-    *out = resp.ticket();
-    return s;
+    return AssignAs("dispatcher-1", t, handler, out, request_id);
   }
 
   // A handler takes `t` (names themself: assigned and signed for at once, 签收).
   grpc::Status Take(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
                     const std::string& request_id = "take-1") {
+    return AssignAs(handler, t, handler, out, request_id);
+  }
+
+  // The ids of the tickets ListTickets gives for `unit`'s subtree (first page).
+  std::vector<std::string> ListedFor(const std::string& unit) {
     grpc::ClientContext ctx;
-    v1::AssignTicketRequest req;
-    *req.mutable_write() = Write(t, request_id, handler);
-    req.set_handler_id(handler);
-    v1::TicketActionResponse resp;
-    grpc::Status s = routing_->AssignTicket(&ctx, req, &resp);
-    *out = resp.ticket();
-    return s;
+    v1::ListTicketsRequest req;
+    req.set_unit_code(unit);
+    v1::ListTicketsResponse resp;
+    grpc::Status s = intake_->ListTickets(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> ids;
+    for (const v1::Ticket& t : resp.tickets()) ids.push_back(t.ticket_id());
+    return ids;
   }
 
   // `handler` signs for `t` (签收), or for its assisting share `share` when given.
@@ -113,6 +113,22 @@ class TestClient {
   }
 
   v1::RoutingService::Stub& routing() { return *routing_; }
+
+ private:
+  grpc::Status AssignAs(const std::string& actor, const v1::Ticket& t,
+                        const std::string& handler, v1::Ticket* out,
+                        const std::string& request_id) {
+    grpc::ClientContext ctx;
+    v1::AssignTicketRequest req;
+    *req.mutable_write() = Write(t, request_id, actor);
+    req.set_handler_id(handler);
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->AssignTicket(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
+ public:
 
   // The lead unit's handler returns `t` (退单): not its department's business. It goes to the
   // county dispatch desk.
