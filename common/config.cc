@@ -1,5 +1,8 @@
 #include "common/config.h"
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -42,6 +45,7 @@ void ApplyDefaults(DispatchConfig& c) {
   SetIfZero(l->mutable_watch_write_timeout(), absl::Seconds(30));
   SetIfZero(l->mutable_keepalive_time(), absl::Seconds(60));
   SetIfZero(l->mutable_keepalive_timeout(), absl::Seconds(20));
+  if (l->memory_quota_bytes() == 0) l->set_memory_quota_bytes(int64_t{512} << 20);
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
   // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
 }
@@ -76,6 +80,10 @@ absl::Status Validate(const DispatchConfig& c) {
       l.max_organisation_bytes() > (256 << 20)) {
     return absl::InvalidArgumentError(
         "limits.max_organisation_bytes: must be within [max_request_bytes, 256 MiB]");
+  }
+  if (l.memory_quota_bytes() < 4 * int64_t{l.max_organisation_bytes()}) {
+    return absl::InvalidArgumentError(
+        "limits.memory_quota_bytes: at least four times max_organisation_bytes");
   }
   if (l.max_watches() < 1 || l.max_watches() > 100000) {
     return absl::InvalidArgumentError("limits.max_watches: must be within [1, 100000]");
@@ -136,7 +144,18 @@ absl::StatusOr<redis::HiredisOptions> RedisOptions(const DispatchConfig& config)
   // user of the machine can read them in the process list).
   const auto& r = config.redis();
   options.username = r.username();
+  if (!r.password_file().empty() && !r.password_env().empty()) {
+    return absl::InvalidArgumentError(
+        "redis.password_file, redis.password_env: give one of them, not both");
+  }
   if (!r.password_file().empty()) {
+    struct stat st;
+    if (stat(r.password_file().c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      fprintf(stderr,
+              "dispatchd: WARNING: %s (redis.password_file) can be read by others than its "
+              "owner; chmod 600 it\n",
+              r.password_file().c_str());
+    }
     auto text = ReadFile(r.password_file());
     if (!text.ok()) {
       return absl::InvalidArgumentError(

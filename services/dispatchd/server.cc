@@ -6,6 +6,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/unary.h"
@@ -234,6 +235,13 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                              static_cast<int>(absl::ToInt64Milliseconds(FromProto(limits_config.keepalive_timeout()))));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // A watch that has nothing to send sends no data; gRPC would stop pinging such a connection
+  // after two pings and never notice its peer vanish.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // The per-method limits bound one request; this bounds what all calls hold together.
+  grpc::ResourceQuota quota("dispatchd");
+  quota.Resize(static_cast<size_t>(limits_config.memory_quota_bytes()));
+  builder.SetResourceQuota(quota);
 
   auto add = [&](std::unique_ptr<grpc::Service> service, const std::string& name) {
     builder.RegisterService(service.get());

@@ -38,6 +38,13 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
   if (!v1::RevisitMethod_IsValid(req.method())) {
     return done(absl::InvalidArgumentError("method: unknown RevisitMethod"));
   }
+  // Without the complainant, a false closure is a finding on the spot: only a site check
+  // makes it (a leftover flag on an unanswered call must not reopen the case).
+  if (!req.reached() && req.false_closure() && req.method() != v1::REVISIT_METHOD_SITE_CHECK) {
+    return done(absl::InvalidArgumentError(
+        "false_closure: when the complainant was not reached, only a site check "
+        "(method REVISIT_METHOD_SITE_CHECK) can find a false closure"));
+  }
   if (absl::Status s = CheckText(req.notes(), "notes", 2000, /*required=*/false); !s.ok()) {
     return done(s);
   }

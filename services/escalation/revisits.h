@@ -7,7 +7,7 @@
 //   satisfied / basically satisfied, no false closure
 //                      closes a RESOLVED ticket (a CLOSED one just gets the record);
 //   dissatisfied, or a false closure found (虚假办结; also when the complainant was not reached,
-//   e.g. on a site check)
+//   if a site check found it: REVISIT_METHOD_SITE_CHECK, else INVALID_ARGUMENT)
 //                      reopens the ticket: back to ROUTED at the same lead unit, unassigned
 //                      (assisting shares open again),
 //                      fresh assign/preliminary/resolve clocks of the next round starting now,

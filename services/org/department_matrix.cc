@@ -1,5 +1,7 @@
 #include "services/org/department_matrix.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace dispatch::org {
@@ -122,9 +124,10 @@ absl::StatusOr<DepartmentMatrix> DepartmentMatrix::FromConfig(
     }
     Departments d{r.lead(), {}};
     for (int a : r.assisting()) {
-      if (a == v1::DEPARTMENT_UNSPECIFIED || !v1::Department_IsValid(a) || a == r.lead()) {
+      if (a == v1::DEPARTMENT_UNSPECIFIED || !v1::Department_IsValid(a) || a == r.lead() ||
+          std::find(d.assisting.begin(), d.assisting.end(), a) != d.assisting.end()) {
         return absl::InvalidArgumentError(absl::StrCat(
-            field, ".assisting: known departments other than the lead"));
+            field, ".assisting: known departments other than the lead, each once"));
       }
       d.assisting.push_back(static_cast<v1::Department>(a));
     }

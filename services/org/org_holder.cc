@@ -73,26 +73,30 @@ std::shared_ptr<const OrgSnapshot> OrgHolder::Get() const {
   return current_;
 }
 
-absl::Status OrgHolder::Adopt(const std::string& serialized) {
+absl::Status OrgHolder::Adopt(const std::string& serialized,
+                              const std::shared_ptr<const OrgSnapshot>& seen) {
   config::v1::Organisation stored;
   if (!stored.ParseFromString(serialized)) {
     return absl::DataLossError("org:current: stored organisation is corrupt");
   }
-  if (stored.version() == Get()->config.version()) return absl::OkStatus();
+  if (stored.version() == seen->config.version()) return absl::OkStatus();
   auto snapshot = OrgSnapshot::Build(std::move(stored));
   if (!snapshot.ok()) {
     return absl::DataLossError(
         absl::StrCat("org:current: stored organisation is invalid: ", snapshot.status().message()));
   }
   absl::MutexLock lock(&mu_);
-  current_ = *std::move(snapshot);
+  // Only over the snapshot this read started from: an Update that landed meanwhile is newer
+  // than what was read (the next refresh reconciles with Redis either way).
+  if (current_ == seen) current_ = *std::move(snapshot);
   return absl::OkStatus();
 }
 
 absl::Status OrgHolder::Load() {
+  std::shared_ptr<const OrgSnapshot> seen = Get();
   auto stored = redis_->ExecuteSync({"GET", kCurrent});
   if (!stored.ok()) return stored.status();
-  if (!stored->is_nil()) return Adopt(stored->str);
+  if (!stored->is_nil()) return Adopt(stored->str, seen);
   std::shared_ptr<const OrgSnapshot> initial = Get();
   auto r = redis_->EvalSync(UpdateScript(),
                             {kCurrent, VersionKey(initial->config.version()), kVersion},
@@ -102,13 +106,14 @@ absl::Status OrgHolder::Load() {
 }
 
 absl::Status OrgHolder::Refresh() {
+  std::shared_ptr<const OrgSnapshot> seen = Get();
   auto version = redis_->ExecuteSync({"GET", kVersion});
   if (!version.ok()) return version.status();
-  if (version->is_nil() || version->str == Get()->config.version()) return absl::OkStatus();
+  if (version->is_nil() || version->str == seen->config.version()) return absl::OkStatus();
   auto stored = redis_->ExecuteSync({"GET", kCurrent});
   if (!stored.ok()) return stored.status();
   if (stored->is_nil()) return absl::OkStatus();
-  return Adopt(stored->str);
+  return Adopt(stored->str, seen);
 }
 
 absl::StatusOr<std::shared_ptr<const OrgSnapshot>> OrgHolder::Update(

@@ -61,7 +61,10 @@ class OrgHolder {
   void StartRefreshing(absl::Duration interval);
 
  private:
-  absl::Status Adopt(const std::string& serialized);
+  // Adopts `serialized` unless the holder no longer holds `seen` (the snapshot in force when
+  // the caller read Redis): an Update made meanwhile is not overwritten by an older read.
+  absl::Status Adopt(const std::string& serialized,
+                     const std::shared_ptr<const OrgSnapshot>& seen);
 
   redis::Client* const redis_;
   mutable absl::Mutex mu_;

@@ -1,5 +1,7 @@
 #include "services/routing/routing_actions.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
@@ -77,6 +79,15 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
     return done(absl::FailedPreconditionError(absl::StrCat(
         "department: unit ", req.unit_code(), " (", unit->name, ") has no ",
         v1::Department_Name(req.department()))));
+  }
+  // Each assisting department once, none the lead's: a share is named by unit and department.
+  std::set<int> assisting;
+  for (int d : req.assisting_departments()) {
+    if (d == v1::DEPARTMENT_UNSPECIFIED || !v1::Department_IsValid(d) || d == req.department() ||
+        !assisting.insert(d).second) {
+      return done(absl::InvalidArgumentError(
+          "assisting_departments: known departments other than the lead, each once"));
+    }
   }
   google::protobuf::RepeatedPtrField<v1::Handling> handlings;
   *handlings.Add() = MakeHandling(req.unit_code(), req.department(), v1::HANDLING_ROLE_LEAD);
@@ -202,6 +213,10 @@ void RoutingActions::WriteAssignment(const v1::AssignTicketRequest& req,
           t.action = "AssignTicket";
           t.now = now;
           if (share > 0) {
+            if (ticket.handlings(share).state() == v1::SHARE_STATE_DONE) {
+              return absl::FailedPreconditionError(
+                  "AssignTicket: the assisting share's part is recorded already (done)");
+            }
             t.allowed_statuses = ShareStatuses();
             AppendShareAssignment(share, req.share(), *h, /*automatic=*/false, self, now, &t);
             return t;
@@ -209,8 +224,11 @@ void RoutingActions::WriteAssignment(const v1::AssignTicketRequest& req,
           t.allowed_statuses = {v1::TICKET_STATUS_ROUTED, v1::TICKET_STATUS_ASSIGNED,
                                 v1::TICKET_STATUS_SIGNED_FOR, v1::TICKET_STATUS_CONTACTED};
           AppendAssignment(*h, /*automatic=*/false, &t);
-          if (ticket.status() == v1::TICKET_STATUS_CONTACTED) {
-            // A case in progress handed over: it stays CONTACTED.
+          const bool same = ticket.assignee().id() == h->id();
+          if (ticket.status() == v1::TICKET_STATUS_CONTACTED ||
+              (same && ticket.status() == v1::TICKET_STATUS_SIGNED_FOR)) {
+            // A case in progress handed over stays CONTACTED; the handler who signed for the
+            // ticket, named again, keeps it signed for.
             ticket_record::AppendMetIfOpen(ticket, v1::CLOCK_KIND_ASSIGN, now, &t.set);
           } else {
             AppendAssignmentEffect(

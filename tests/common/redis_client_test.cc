@@ -236,6 +236,8 @@ TEST(RedisAuth, CredentialsThatCannotBeReadStopTheConfigurationWithAClearMessage
                        HasSubstr("DISPATCH_TEST_UNSET_VARIABLE is not set")));
   EXPECT_THAT(OptionsFrom(server, "username: 'dispatch'"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs a password")));
+  EXPECT_THAT(OptionsFrom(server, "password_file: '/x' password_env: 'Y'"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not both")));
 }
 
 }  // namespace

@@ -34,11 +34,12 @@ class CoHandlingTest : public TimerEngineTest {
     share.set_department(v1::DEPARTMENT_HOUSING);
     return share;
   }
-  grpc::Status AssignShare(const v1::Ticket& t, const std::string& handler, v1::Ticket* out) {
+  grpc::Status AssignShare(const v1::Ticket& t, const std::string& handler, v1::Ticket* out,
+                           const std::string& request_id = "") {
     grpc::ClientContext ctx;
     v1::AssignTicketRequest req;
-    *req.mutable_write() =
-        testing::TestClient::Write(t, "assign-share-" + handler, "dispatcher-1");
+    *req.mutable_write() = testing::TestClient::Write(
+        t, request_id.empty() ? "assign-share-" + handler : request_id, "dispatcher-1");
     req.set_handler_id(handler);
     *req.mutable_share() = Housing();
     v1::TicketActionResponse resp;
@@ -142,6 +143,31 @@ TEST_F(CoHandlingTest, OnlyTheSharesHandlerSignsAndRecordsAndOnlyOnceSigned) {
   s = AssignShare(t, "h-dp-sj1", &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("assisting share is 430923100 (DEPARTMENT_HOUSING)"));
+}
+
+TEST_F(CoHandlingTest, ADoneShareIsNotReassignedAndADepartmentAssistsOnce) {
+  v1::Ticket t = RoutedWithAnAssist(), out;
+  ASSERT_TRUE(AssignShare(t, "h-dp-wy1", &t).ok());
+  const v1::ShareRef share = Housing();
+  ASSERT_TRUE(client_->SignFor(t, "h-dp-wy1", &t, "sign-share", &share).ok());
+  ASSERT_TRUE(RecordPart(t, "h-dp-wy1", &t).ok());
+  grpc::Status s = AssignShare(t, "h-dp-wy1", &out, "assign-share-again");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("done"));
+
+  // A route naming one assisting department twice (or the lead's) is refused.
+  std::string id = client_->Submit(HotlineComplaint("12345-CO-2"));
+  grpc::ClientContext ctx;
+  v1::RouteTicketRequest req;
+  *req.mutable_write() = testing::TestClient::Write(client_->Get(id), "route-twice", "desk-1");
+  req.set_unit_code(kTownship);
+  req.set_department(v1::DEPARTMENT_MARKET_SUPERVISION);
+  req.add_assisting_departments(v1::DEPARTMENT_HOUSING);
+  req.add_assisting_departments(v1::DEPARTMENT_HOUSING);
+  v1::TicketActionResponse resp;
+  s = client_->routing().RouteTicket(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("assisting_departments"));
 }
 
 }  // namespace

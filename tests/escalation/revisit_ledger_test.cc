@@ -20,12 +20,13 @@ class RevisitLedgerTest : public TimerEngineTest {
     EXPECT_TRUE(client_->Resolve(t, t.assignee().id(), &t).ok());
     return t;
   }
-  grpc::Status SiteCheck(const v1::Ticket& t, bool false_closure, v1::Ticket* out) {
+  grpc::Status SiteCheck(const v1::Ticket& t, bool false_closure, v1::Ticket* out,
+                         v1::RevisitMethod method = v1::REVISIT_METHOD_SITE_CHECK) {
     grpc::ClientContext ctx;
     v1::RecordRevisitRequest req;
     *req.mutable_write() = testing::TestClient::Write(t, "site-check", "h-dp-wy1");
     req.set_tier(v1::TIER_TOWNSHIP);
-    req.set_method(v1::REVISIT_METHOD_SITE_CHECK);
+    req.set_method(method);
     req.set_reached(false);  // nobody at home
     req.set_false_closure(false_closure);
     req.set_notes("现场查看：电梯仍停运");
@@ -56,6 +57,14 @@ TEST_F(RevisitLedgerTest, AFalseClosureFoundOnASiteCheckReopensEvenWhenNobodyWas
   EXPECT_FALSE(r.reached());
   EXPECT_EQ(r.method(), v1::REVISIT_METHOD_SITE_CHECK);
   EXPECT_EQ(events.back().reopened().redo_count(), 1);
+}
+
+TEST_F(RevisitLedgerTest, AnUnansweredPhoneCallCannotFindAFalseClosure) {
+  v1::Ticket t = Resolved("12345-RV-5", kCommunity), out;
+  grpc::Status s = SiteCheck(t, /*false_closure=*/true, &out, v1::REVISIT_METHOD_PHONE);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("only a site check"));
+  EXPECT_EQ(client_->Get(t.ticket_id()).version(), t.version());  // nothing written
 }
 
 TEST_F(RevisitLedgerTest, ASiteCheckThatFindsNothingWrongAndReachesNobodyIsAnUnansweredCall) {

@@ -115,6 +115,30 @@ TEST_F(SignForTest, AHandlerWhoTakesTheTicketHasSignedForIt) {
   EXPECT_FALSE(t.has_sign_for_deadline());
 }
 
+TEST_F(SignForTest, NamingTheHandlerWhoSignedAgainLeavesTheTicketSignedFor) {
+  std::string id = SubmitAndRoute();
+  clock_.Set(accepted_ + absl::Minutes(5));
+  v1::Ticket t;
+  ASSERT_TRUE(client_->Take(client_->Get(id), "h-cd-wgy", &t).ok());
+  // A dispatcher asks again for the least loaded officer: the same one, who keeps it.
+  ASSERT_TRUE(client_->Assign(t, "", &t, "assign-again").ok());
+  EXPECT_EQ(t.assignee().id(), "h-cd-wgy");
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_SIGNED_FOR);
+  EXPECT_FALSE(t.has_sign_for_deadline());
+}
+
+TEST_F(SignForTest, AMalformedSignForDeadlineIsDroppedNotTakenAsALapse) {
+  std::string id = SubmitAndRoute();
+  AssignOfficerAt(absl::Minutes(5), id);
+  const std::string key = keys::Ticket(*keys::ShardOfTicketId(id), id);
+  ASSERT_THAT(stack_.redis().ExecuteSync({"HSET", key, "sfd", "soon"}), IsOk());
+  FireAt(accepted_ + absl::Minutes(15));  // the warning wakes it
+  auto sfd = stack_.redis().ExecuteSync({"HEXISTS", key, "sfd"});
+  ASSERT_THAT(sfd, IsOk());
+  EXPECT_EQ(sfd->integer, 0);
+  EXPECT_EQ(client_->Get(id).assignee().id(), "h-cd-wgy");  // not lapsed
+}
+
 class AssignmentMeetsTheClockTest : public TimerEngineTest {
  protected:
   void SetUp() override { Start("sla { assign_met_by: ASSIGN_MET_BY_ASSIGNMENT }"); }

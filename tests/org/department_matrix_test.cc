@@ -140,6 +140,14 @@ TEST(DepartmentMatrix, BadRulesAreNamed) {
   rules.Add()->set_category(v1::CATEGORY_PARKING_FEE);
   EXPECT_THAT(DepartmentMatrix::FromConfig(rules),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("department_matrix[0].lead")));
+  // An assisting department listed twice would be two shares nobody can tell apart.
+  rules.Mutable(0)->set_lead(v1::DEPARTMENT_MARKET_SUPERVISION);
+  rules.Mutable(0)->add_assisting(v1::DEPARTMENT_HOUSING);
+  rules.Mutable(0)->add_assisting(v1::DEPARTMENT_HOUSING);
+  EXPECT_THAT(DepartmentMatrix::FromConfig(rules),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("department_matrix[0].assisting: known departments other than "
+                                 "the lead, each once")));
 }
 
 }  // namespace

@@ -89,7 +89,7 @@ local function put(field, value)
   nset = nset + 2
 end
 -- Removed after the HSET (see below).
-local function drop(field)
+local function unset(field)
   if f[field] then
     del[ndel + 1] = field
     ndel = ndel + 1
@@ -130,7 +130,7 @@ local function place()
   if not u or u == '' then
     -- Malformed (written by hand?): dropped, or the ticket would wake for it again and again.
     -- The ticket waits for routing or a dispatcher as before placements existed.
-    drop('fb')
+    unset('fb')
     return
   end
   local desk_tier = tonumber(t)
@@ -143,7 +143,7 @@ local function place()
   put('manual', '1')
   put('hdl', u .. ':' .. dept .. ':1')  -- the lead share (HANDLING_ROLE_LEAD)
   put('orgv', orgv)
-  drop('fb')
+  unset('fb')
   unit, unit_tier, tier, up = u, desk_tier, to, ups
   event('routed', 0, tonumber(due), fmt('%s|%s|', dept, orgv) .. u)
 end
@@ -160,10 +160,12 @@ end
 local function lapse()
   local who, sfd = f['asg'] or '', tonumber(f['sfd']) or now
   put('st', '2')  -- ROUTED
-  drop('asg')
-  drop('asgu')
-  drop('sfd')
-  if who ~= '' then redis.call('HINCRBY', LOAD, who, -1) end
+  unset('asg')
+  unset('asgu')
+  unset('sfd')
+  -- pcall: a load field that is not a number (edited by hand) must not fail the script after
+  -- its first writes; the routing worker re-reads the loads anyway.
+  if who ~= '' then redis.pcall('HINCRBY', LOAD, who, -1) end
   event('sign_for_lapsed', 1, sfd, who)
 end
 local function escalate(k)
@@ -223,8 +225,13 @@ for _, ticket_id in ipairs(due_ids) do
       if st == ACCEPTED and f['fb'] then
         local grace = tonumber(string.match(f['fb'], '^(%d+)'))
         if (grace and now >= grace) or clock_missed(acc) then place() end
-      elseif st == ASSIGNED and f['sfd'] and now >= (tonumber(f['sfd']) or 0) then
-        lapse()
+      elseif st == ASSIGNED and f['sfd'] then
+        local sfd = tonumber(f['sfd'])
+        if not sfd then
+          unset('sfd')  -- malformed: wake.lua does not wake for it either
+        elseif now >= sfd then
+          lapse()
+        end
       end
       -- The next wake-up is taken clock by clock as each is done with (only an escalation
       -- changes another clock, c5, so c5's is taken last).
