@@ -15,18 +15,24 @@ class CoHandlingTest : public TimerEngineTest {
   // A lift complaint routed by hand to 东坪镇's market-supervision office, with its housing
   // centre assisting; the office's handler takes the lead.
   v1::Ticket RoutedWithAnAssist() {
-    std::string id = client_->Submit(HotlineComplaint("12345-CO-1"));
+    v1::TicketActionResponse resp;
+    EXPECT_TRUE(RouteToTheOffice("12345-CO-1", {v1::DEPARTMENT_HOUSING}, &resp).ok());
+    v1::Ticket t;
+    EXPECT_TRUE(client_->Take(resp.ticket(), "h-dp-sj1", &t).ok());
+    return t;
+  }
+  // A new complaint routed by a dispatcher to the office, with these assisting departments.
+  grpc::Status RouteToTheOffice(const std::string& work_order,
+                                const std::vector<v1::Department>& assisting,
+                                v1::TicketActionResponse* resp) {
+    std::string id = client_->Submit(HotlineComplaint(work_order));
     grpc::ClientContext ctx;
     v1::RouteTicketRequest req;
     *req.mutable_write() = testing::TestClient::Write(client_->Get(id), "route-co", "desk-1");
     req.set_unit_code(kTownship);
     req.set_department(v1::DEPARTMENT_MARKET_SUPERVISION);
-    req.add_assisting_departments(v1::DEPARTMENT_HOUSING);
-    v1::TicketActionResponse resp;
-    EXPECT_TRUE(client_->routing().RouteTicket(&ctx, req, &resp).ok());
-    v1::Ticket t;
-    EXPECT_TRUE(client_->Take(resp.ticket(), "h-dp-sj1", &t).ok());
-    return t;
+    for (v1::Department d : assisting) req.add_assisting_departments(d);
+    return client_->routing().RouteTicket(&ctx, req, resp);
   }
   static v1::ShareRef Housing() {
     v1::ShareRef share;
@@ -156,16 +162,8 @@ TEST_F(CoHandlingTest, ADoneShareIsNotReassignedAndADepartmentAssistsOnce) {
   EXPECT_THAT(s.error_message(), HasSubstr("done"));
 
   // A route naming one assisting department twice (or the lead's) is refused.
-  std::string id = client_->Submit(HotlineComplaint("12345-CO-2"));
-  grpc::ClientContext ctx;
-  v1::RouteTicketRequest req;
-  *req.mutable_write() = testing::TestClient::Write(client_->Get(id), "route-twice", "desk-1");
-  req.set_unit_code(kTownship);
-  req.set_department(v1::DEPARTMENT_MARKET_SUPERVISION);
-  req.add_assisting_departments(v1::DEPARTMENT_HOUSING);
-  req.add_assisting_departments(v1::DEPARTMENT_HOUSING);
   v1::TicketActionResponse resp;
-  s = client_->routing().RouteTicket(&ctx, req, &resp);
+  s = RouteToTheOffice("12345-CO-2", {v1::DEPARTMENT_HOUSING, v1::DEPARTMENT_HOUSING}, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("assisting_departments"));
 }
