@@ -118,8 +118,6 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
   return c;
 }
 
-namespace {
-
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
@@ -127,8 +125,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 absl::StatusOr<redis::HiredisOptions> RedisOptions(const DispatchConfig& config) {
   auto address = redis::ParseAddress(config.redis_address());

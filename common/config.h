@@ -39,6 +39,9 @@ absl::StatusOr<DispatchConfig> LoadConfig(const std::string& path,
 // INVALID_ARGUMENT when the address cannot be parsed.
 absl::StatusOr<redis::HiredisOptions> RedisOptions(const DispatchConfig& config);
 
+// Reads a whole file; NOT_FOUND "<path>: cannot open".
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
 // Parses text-format protobuf; INVALID_ARGUMENT names the line and column of the first error.
 absl::Status ParseTextProto(const std::string& text, google::protobuf::Message* message);
 

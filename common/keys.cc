@@ -71,6 +71,7 @@ std::string Timers(int shard) { return absl::StrCat(ShardTag(shard), ":timers");
 std::string AcceptedIndex(int shard) { return absl::StrCat(ShardTag(shard), ":idx:acc"); }
 std::string Events(int shard) { return absl::StrCat(ShardTag(shard), ":events"); }
 std::string HandlerLoad(int shard) { return absl::StrCat(ShardTag(shard), ":load"); }
+std::string PiiAccessLog() { return "{audit}:pii"; }
 std::string Returns(int shard) { return absl::StrCat(ShardTag(shard), ":returns"); }
 std::string WriteRecord(int shard, absl::string_view id) {
   return absl::StrCat(ShardTag(shard), ":w:", id);

@@ -76,6 +76,9 @@ std::string Returns(int shard);
 // {s}:w:<ticket id>           hash request id -> fingerprint of the write (idempotent retries)
 std::string WriteRecord(int shard, absl::string_view ticket_id);
 
+// {audit}:pii                 stream, the personal-data access log (services/intake/pii_log.h)
+std::string PiiAccessLog();
+
 // Consumer group of the routing worker on every shard's event stream.
 inline constexpr char kRoutingGroup[] = "routing";
 

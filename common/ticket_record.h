@@ -28,6 +28,8 @@
 //         (PlacementField; fire.lua applies it)
 //   s<i>  the state of assisting share i (its index in hdl, 1-based after the lead), absent
 //         while nobody is named: "<ShareState>:<signed ms>:<done ms>:<handler id>" (ShareField)
+//   ch    the complaint's Channel number (a gateway's watch filters on it; absent on tickets
+//         stored before issue 14)
 //   up    the lead unit's ancestors, parent first, joined by ',' ("430923100,430923,430900"):
 //         a supervision clock's breach is recorded against the ancestor at the supervising
 //         tier, and subtree filters read it (Ticket.responsible_jurisdiction)

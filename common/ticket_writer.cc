@@ -40,55 +40,70 @@ absl::Time TicketWriter::Now() const {
 }
 
 void TicketWriter::Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
+                         const auth::Caller& caller, Authorize authorize,
                          std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
                          rpc::Reply<v1::TicketActionResponse> done) {
   absl::Status valid = ValidateWrite(write);
   if (!valid.ok()) return done(valid);
+  // The actor is the authenticated caller: a request may leave it out or name them, no one else.
+  if (!write.actor().id().empty() && write.actor().id() != caller.principal.subject) {
+    return done(absl::PermissionDeniedError(absl::StrCat(
+        "write.actor.id: \"", write.actor().id(), "\" is not the authenticated caller \"",
+        caller.principal.subject, "\"; leave it empty or name yourself")));
+  }
+  v1::Actor actor;
+  actor.set_id(caller.principal.subject);
+  actor.set_display_name(write.actor().display_name());
+  actor.set_unit_code(caller.principal.unit_code);
   std::string fingerprint = keys::Fingerprint(request.SerializeAsString());
   std::optional<int> shard = keys::ShardOfTicketId(write.ticket_id());
   if (!shard) {
     return done(absl::NotFoundError(absl::StrCat("write.ticket_id: no ticket ", write.ticket_id())));
   }
-  // A retry of a change already made answers with the ticket, whatever its state is now (the
-  // action's checks would judge the new state); the script checks the record again atomically.
-  redis_->Execute(
-      {"HGET", keys::WriteRecord(*shard, write.ticket_id()), write.request_id()},
-      [this, write, fingerprint, change = std::move(change),
-       done = std::move(done)](absl::StatusOr<redis::Reply> seen) mutable {
-        if (!seen.ok()) return done(seen.status());
-        if (!seen->is_nil()) {
-          if (seen->str != fingerprint) {
-            return done(absl::AlreadyExistsError(absl::StrCat(
-                "write.request_id: \"", write.request_id(),
-                "\" was already used for a different change of this ticket")));
-          }
-          return Answer(write.ticket_id(), std::move(done));
-        }
-        Apply(write, fingerprint, std::move(change), std::move(done));
-      });
-}
-
-void TicketWriter::Apply(const v1::TicketWrite& write, const std::string& fingerprint,
-                         std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
-                         rpc::Reply<v1::TicketActionResponse> done) {
-  store_.Get(write.ticket_id(), [this, write, fingerprint, change = std::move(change),
-                                 done = std::move(done)](absl::StatusOr<v1::Ticket> ticket) {
+  store_.Get(write.ticket_id(), [this, write, shard = *shard, fingerprint, actor,
+                                 authorize = std::move(authorize), change = std::move(change),
+                                 done = std::move(done)](absl::StatusOr<v1::Ticket> ticket) mutable {
     if (absl::IsNotFound(ticket.status())) {
       return done(absl::NotFoundError(absl::StrCat("write.ticket_id: no ticket ", write.ticket_id())));
     }
     if (!ticket.ok()) return done(ticket.status());
-    absl::StatusOr<Transition> t = change(*ticket);
-    if (!t.ok()) return done(t.status());
-    t->ticket_id = write.ticket_id();
-    t->expected_version = write.expected_version();
-    t->request_id = write.request_id();
-    t->fingerprint = fingerprint;
-    for (auto& [type, e] : t->events) *e.mutable_actor() = write.actor();
-    ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(),
-                                            done](absl::StatusOr<TransitionResult> v) {
-      if (!v.ok()) return done(v.status());
-      Answer(id, done);
-    });
+    if (absl::Status allowed = authorize(*ticket); !allowed.ok()) return done(allowed);
+    // A retry of a change already made answers with the ticket, whatever its state is now (the
+    // action's checks would judge the new state); the script checks the record again
+    // atomically.
+    redis_->Execute(
+        {"HGET", keys::WriteRecord(shard, write.ticket_id()), write.request_id()},
+        [this, write, fingerprint, actor, ticket = *std::move(ticket), change = std::move(change),
+         done = std::move(done)](absl::StatusOr<redis::Reply> seen) mutable {
+          if (!seen.ok()) return done(seen.status());
+          if (!seen->is_nil()) {
+            if (seen->str != fingerprint) {
+              return done(absl::AlreadyExistsError(absl::StrCat(
+                  "write.request_id: \"", write.request_id(),
+                  "\" was already used for a different change of this ticket")));
+            }
+            return Answer(write.ticket_id(), std::move(done));
+          }
+          Apply(write, fingerprint, actor, ticket, change, std::move(done));
+        });
+  });
+}
+
+void TicketWriter::Apply(const v1::TicketWrite& write, const std::string& fingerprint,
+                         const v1::Actor& actor, const v1::Ticket& ticket,
+                         const std::function<absl::StatusOr<Transition>(const v1::Ticket&)>& change,
+                         rpc::Reply<v1::TicketActionResponse> done) {
+  absl::StatusOr<Transition> t = change(ticket);
+  if (!t.ok()) return done(t.status());
+  t->ticket_id = write.ticket_id();
+  t->expected_version = write.expected_version();
+  t->request_id = write.request_id();
+  t->fingerprint = fingerprint;
+  for (auto& [type, e] : t->events) *e.mutable_actor() = actor;
+  ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(),
+                                          done](absl::StatusOr<TransitionResult> v) {
+    if (!v.ok()) return done(v.status());
+    Answer(id, done);
   });
 }
 

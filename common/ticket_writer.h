@@ -7,7 +7,8 @@
 // through), applies the change atomically (common/ticket_transition.h: ABORTED when the version
 // is stale, a replayed request id answers OK, a reused one ALREADY_EXISTS), stamps the caller
 // as the events' actor, and answers with the ticket as it is afterwards, as a reader sees it.
-// This is also where authorisation of the caller for the ticket's unit subtree will go.
+// The caller's access to the ticket is checked here, once it is read (the action supplies the
+// check: services/auth/access_policy.h).
 // Thread-safe; answers asynchronously.
 #ifndef DISPATCH_COMMON_TICKET_WRITER_H_
 #define DISPATCH_COMMON_TICKET_WRITER_H_
@@ -15,6 +16,7 @@
 #include <functional>
 
 #include "absl/status/statusor.h"
+#include "common/auth/principal.h"
 #include "common/clock.h"
 #include "common/redis/redis_client.h"
 #include "common/rpc/unary.h"
@@ -29,9 +31,15 @@ class TicketWriter {
   // Both must outlive the writer.
   TicketWriter(redis::Client* redis, Clock* clock) : redis_(redis), store_(redis), clock_(clock) {}
 
-  // `request` (the whole RPC request) is fingerprinted for idempotent retries. `change` gets the
-  // ticket as stored and returns the Transition without ids (filled in here) or an error.
+  // May `caller` make this change to the ticket (services/auth/access_policy.h CheckWrite)?
+  using Authorize = std::function<absl::Status(const v1::Ticket&)>;
+
+  // `request` (the whole RPC request) is fingerprinted for idempotent retries. The ticket is
+  // read, `authorize`d (a retry too), then `change` gets it as stored and returns the
+  // Transition without ids (filled in here) or an error. The events' actor is the caller
+  // (its subject and unit; write.actor may only name the caller).
   void Write(const v1::TicketWrite& write, const google::protobuf::Message& request,
+             const auth::Caller& caller, Authorize authorize,
              std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
              rpc::Reply<v1::TicketActionResponse> done);
 
@@ -40,7 +48,8 @@ class TicketWriter {
 
  private:
   void Apply(const v1::TicketWrite& write, const std::string& fingerprint,
-             std::function<absl::StatusOr<Transition>(const v1::Ticket&)> change,
+             const v1::Actor& actor, const v1::Ticket& ticket,
+             const std::function<absl::StatusOr<Transition>(const v1::Ticket&)>& change,
              rpc::Reply<v1::TicketActionResponse> done);
   void Answer(const std::string& ticket_id, rpc::Reply<v1::TicketActionResponse> done);
 

@@ -1,5 +1,7 @@
 #include "common/auth/authenticator.h"
 
+#include "common/config.h"
+
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -18,14 +20,6 @@ namespace {
 
 constexpr size_t kMaxCachedTokens = 100000;
 constexpr size_t kMaxTokenBytes = 8192;
-
-absl::StatusOr<std::string> Read(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 int64_t ModifiedNanos(const std::string& path) {
   struct stat st;
@@ -106,7 +100,7 @@ absl::Status Authenticator::Load() {
   std::map<std::string, int64_t> mtimes;
   std::map<std::string, std::string> pems;
   for (const auto& k : options_.keys()) {
-    auto text = Read(k.pem_file());
+    auto text = ReadFile(k.pem_file());
     if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("auth.keys: ", text.status().message()));
     pems[k.kid()] = *text;
     mtimes[k.pem_file()] = ModifiedNanos(k.pem_file());
@@ -114,7 +108,7 @@ absl::Status Authenticator::Load() {
   auto keys = KeySet::FromPem(pems);
   if (!keys.ok()) return absl::InvalidArgumentError(absl::StrCat("auth.keys: ", keys.status().message()));
   if (!options_.jwks_file().empty()) {
-    auto text = Read(options_.jwks_file());
+    auto text = ReadFile(options_.jwks_file());
     if (!text.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("auth.jwks_file: ", text.status().message()));
     }

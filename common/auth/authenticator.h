@@ -1,5 +1,5 @@
 // Authenticator: turns a call's credentials into a Principal, or UNAUTHENTICATED with the
-// reason. The one authentication step of every RPC (common/rpc/gate.h calls it before any
+// reason. The one authentication step of every RPC (common/rpc/unary.h calls it, through services/auth/access_policy.h before any
 // handler runs, unary and streaming alike).
 //
 //   a client certificate   verified by TLS against tls.client_ca_file; its common name must be

@@ -47,13 +47,18 @@ std::string FindBadField(const UnknownFieldSet& fields, const Descriptor* desc,
 
 }  // namespace
 
-absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* msg,
-                          size_t max_bytes, const char* limit_name) {
+absl::Status CheckSize(const grpc::ByteBuffer& raw, size_t max_bytes, const char* limit_name) {
   if (raw.Length() > max_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat("request: ", raw.Length(),
                                                      " bytes, more than the limit of ", max_bytes,
                                                      " (", limit_name, ")"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message* msg,
+                          size_t max_bytes, const char* limit_name) {
+  if (absl::Status size = CheckSize(raw, max_bytes, limit_name); !size.ok()) return size;
   grpc::Slice slice;
   std::string bytes;
   if (raw.TrySingleSlice(&slice).ok()) {

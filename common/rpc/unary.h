@@ -4,6 +4,9 @@
 // which
 //   0. refuses a request larger than the method's limit (RESOURCE_EXHAUSTED naming the limit;
 //      the gRPC server's own receive limit is the largest of them);
+//   ½. admits the call through the Gate: authentication and the access policy's roles
+//      (services/auth/access_policy.h), before anything of the request is parsed; the handler
+//      gets the admitted Caller;
 //   1. parses the request itself, so that a malformed request (for example a string field with
 //      invalid UTF-8, which protobuf refuses to parse) gets INVALID_ARGUMENT naming the field,
 //      instead of gRPC's anonymous INTERNAL; fields this version does not know are dropped, so
@@ -26,11 +29,22 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/auth/principal.h"
 #include "google/protobuf/message.h"
 
 namespace dispatch::rpc {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The door every call passes (services/auth/access_policy.h, Gatekeeper): authenticates the call
+// and admits it to `method` ("IntakeService.SubmitComplaint"), or says why not
+// (UNAUTHENTICATED, PERMISSION_DENIED). Thread-safe.
+class Gate {
+ public:
+  virtual ~Gate() = default;
+  virtual absl::StatusOr<std::shared_ptr<const auth::Caller>> Admit(grpc::ServerContextBase* ctx,
+                                                                    const char* method) const = 0;
+};
 
 // The size limits of requests (DispatchConfig.limits).
 struct Limits {
@@ -39,6 +53,9 @@ struct Limits {
   // UpdateOrganisation: a whole city's units, handlers and estates.
   size_t max_organisation_bytes = 4 << 20;
 };
+
+// RESOURCE_EXHAUSTED when `raw` is longer than `max_bytes`, naming the limit.
+absl::Status CheckSize(const grpc::ByteBuffer& raw, size_t max_bytes, const char* limit_name);
 
 // Parses `raw` into `msg` and drops the unknown fields. On failure: RESOURCE_EXHAUSTED when
 // `raw` is longer than `max_bytes` ("request: 1048586 bytes, more than the limit of 65536
@@ -96,26 +113,46 @@ class Responder {
 
 }  // namespace internal
 
-// Handler signature: void(const Request&, Reply<Response>). The request lives until the reply
-// has been given. Requests longer than `max_bytes` (named `limit_name` in the error) are
-// refused before parsing.
+// What ServeUnary needs of a method: its name in the access policy, the gate, its size limit.
+struct Method {
+  const char* name;  // "IntakeService.SubmitComplaint"
+  const Gate* gate;
+  size_t max_bytes;
+  const char* limit_name = "limits.max_request_bytes";
+};
+
+// Handler signature: void(const Request&, const auth::Caller&, Reply<Response>). The request
+// and the caller live until the reply has been given. Requests longer than the method's limit
+// are refused first, then the gate admits the call (or answers), then the request is parsed.
 template <typename Request, typename Response, typename Handler>
 grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
                                      const grpc::ByteBuffer* raw_request,
-                                     grpc::ByteBuffer* raw_response, size_t max_bytes,
-                                     Handler&& handler,
-                                     const char* limit_name = "limits.max_request_bytes") {
+                                     grpc::ByteBuffer* raw_response, const Method& method,
+                                     Handler&& handler) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::Status size = CheckSize(*raw_request, method.max_bytes, method.limit_name);
+  if (!size.ok()) {
+    reactor->Finish(ToGrpcStatus(size));
+    return reactor;
+  }
+  absl::StatusOr<std::shared_ptr<const auth::Caller>> caller = method.gate->Admit(ctx, method.name);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   auto request = std::make_shared<Request>();
-  absl::Status parsed = ParseRequest(*raw_request, request.get(), max_bytes, limit_name);
+  absl::Status parsed = ParseRequest(*raw_request, request.get(), method.max_bytes,
+                                     method.limit_name);
   if (!parsed.ok()) {
     reactor->Finish(ToGrpcStatus(parsed));
     return reactor;
   }
   auto responder = std::make_shared<internal::Responder<Response>>(reactor, raw_response);
-  handler(*request, Reply<Response>([responder, request](absl::StatusOr<Response> response) {
-    responder->Finish(std::move(response));
-  }));
+  std::shared_ptr<const auth::Caller> who = *std::move(caller);
+  handler(*request, *who,
+          Reply<Response>([responder, request, who](absl::StatusOr<Response> response) {
+            responder->Finish(std::move(response));
+          }));
   return reactor;
 }
 

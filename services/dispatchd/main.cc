@@ -17,6 +17,7 @@
 #include "common/redis/hiredis_client.h"
 #include "common/redis_clock.h"
 #include "services/dispatchd/server.h"
+#include "tools/devpki/dev_pki.h"
 
 ABSL_FLAG(std::string, config, "", "Text-format DispatchConfig file (deploy/dispatchd.textproto)");
 ABSL_FLAG(std::string, listen, "", "gRPC listen address; overrides listen_address");
@@ -30,6 +31,10 @@ ABSL_FLAG(std::string, services, "",
 ABSL_FLAG(std::string, org, "", "Organisation file (deploy/org.textproto); overrides org_file");
 ABSL_FLAG(std::string, calendar_dir, "",
           "Working-day calendars directory (deploy/calendar); overrides calendar_dir");
+ABSL_FLAG(std::string, dev_pki, "",
+          "Development: make (once) a local CA, server certificate and token-signing key in this "
+          "directory and use them for what the config leaves unset of tls and auth "
+          "(tools/run: var/pki)");
 ABSL_FLAG(int, shutdown_grace_s, 10, "Seconds in-flight RPCs get to finish after SIGTERM");
 
 int main(int argc, char** argv) {
@@ -61,6 +66,14 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     fprintf(stderr, "dispatchd: config: %s\n", config.status().ToString().c_str());
     return 2;
+  }
+  if (const std::string pki = absl::GetFlag(FLAGS_dev_pki); !pki.empty()) {
+    if (absl::Status s = dispatch::devpki::Ensure(pki); !s.ok()) {
+      fprintf(stderr, "dispatchd: --dev_pki: %s\n", s.ToString().c_str());
+      return 2;
+    }
+    dispatch::devpki::Configure(pki, &*config);
+    fprintf(stderr, "dispatchd: development TLS and token keys from %s\n", pki.c_str());
   }
   auto redis_options = dispatch::RedisOptions(*config);
   if (!redis_options.ok()) {

@@ -8,7 +8,10 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/authenticator.h"
+#include "services/auth/access_policy.h"
 #include "common/rpc/unary.h"
 #include "dispatch/v1/diagnostics.grpc.pb.h"
 #include "services/escalation/escalation_service.h"
@@ -35,12 +38,14 @@ namespace {
 class DiagnosticsGrpcService final
     : public v1::DiagnosticsService::WithRawCallbackMethod_Echo<v1::DiagnosticsService::Service> {
  public:
-  explicit DiagnosticsGrpcService(rpc::Limits limits) : limits_(limits) {}
+  DiagnosticsGrpcService(const rpc::Gate* gate, rpc::Limits limits)
+      : gate_(gate), limits_(limits) {}
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
                                  grpc::ByteBuffer* response) override {
     return rpc::ServeUnary<v1::EchoRequest, v1::EchoResponse>(
-        ctx, request, response, limits_.max_request_bytes,
-        [](const v1::EchoRequest& req, auto done) {
+        ctx, request, response, rpc::Method{"DiagnosticsService.Echo", gate_,
+                                            limits_.max_request_bytes},
+        [](const v1::EchoRequest& req, const auth::Caller&, auto done) {
           v1::EchoResponse r;
           r.set_payload(req.payload());
           done(std::move(r));
@@ -48,12 +53,15 @@ class DiagnosticsGrpcService final
   }
 
  private:
+  const rpc::Gate* const gate_;
   const rpc::Limits limits_;
 };
 
 }  // namespace
 
 struct DispatchServer::Parts {
+  // The door of every RPC: authentication and the access policy's roles.
+  std::unique_ptr<access::Gatekeeper> gate;
   std::unique_ptr<SlaPolicy> policy;
   // The organisation in force, shared by every service and kept fresh in the background.
   std::unique_ptr<org::OrgHolder> org;
@@ -169,11 +177,11 @@ absl::Status StartRouting(const DispatchConfig& config, redis::Client* redis, Cl
 absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis, Clock* clock,
                              absl::TimeZone zone, const redis::HiredisOptions& worker_redis,
                              DispatchServer::Parts* parts) {
-  parts->extensions = std::make_unique<escalation::Extensions>(redis, clock);
+  parts->extensions = std::make_unique<escalation::Extensions>(redis, clock, parts->org.get());
   auto options = escalation::TimerEngine::OptionsFromConfig(config.escalation());
   if (!options.ok()) return options.status();
-  parts->revisits =
-      std::make_unique<escalation::Revisits>(redis, clock, parts->policy.get(), *options);
+  parts->revisits = std::make_unique<escalation::Revisits>(redis, clock, parts->policy.get(),
+                                                           *options, parts->org.get());
   parts->ledgers = std::make_unique<escalation::Ledgers>(redis, parts->org.get(), zone);
   const double scale = config.time_scale();  // 1 unless scaled (ParseConfig's default)
   if (scale != 1.0) {
@@ -191,6 +199,61 @@ absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis,
                                                             *options);
   parts->engine->Start();
   return absl::OkStatus();
+}
+
+bool IsLoopback(const std::string& address) {
+  for (const char* prefix : {"127.", "[::1]:", "localhost:"}) {
+    if (absl::StartsWith(address, prefix)) return true;
+  }
+  return false;
+}
+
+// The listener's credentials: TLS from the configured files (client certificates verified
+// against tls.client_ca_file when one is presented), or plaintext only on a loopback address
+// and only when configured so.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
+    const DispatchConfig& config) {
+  const config::v1::TlsOptions& tls = config.tls();
+  if (tls.plaintext_on_loopback()) {
+    if (!IsLoopback(config.listen_address())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tls.plaintext_on_loopback: listen_address ", config.listen_address(),
+          " is not a loopback address; plaintext is served only on 127.0.0.1, [::1] or "
+          "localhost"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (tls.cert_file().empty() || tls.key_file().empty()) {
+    return absl::InvalidArgumentError(
+        "tls.cert_file, tls.key_file: required (every listener serves TLS; tools/run makes "
+        "development ones with --dev_pki)");
+  }
+  auto read = [](const std::string& path, const char* field) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> text = ReadFile(path);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", text.status().message()));
+    }
+    return text;
+  };
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  absl::StatusOr<std::string> cert = read(tls.cert_file(), "tls.cert_file");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = read(tls.key_file(), "tls.key_file");
+  if (!key.ok()) return key.status();
+  pair.cert_chain = *std::move(cert);
+  pair.private_key = *std::move(key);
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!tls.client_ca_file().empty()) {
+    absl::StatusOr<std::string> ca = read(tls.client_ca_file(), "tls.client_ca_file");
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *std::move(ca);
+    // People send tokens and no certificate; a certificate that is sent must verify.
+    options.client_certificate_request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  } else {
+    options.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  }
+  return grpc::SslServerCredentials(options);
 }
 
 }  // namespace
@@ -217,6 +280,13 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
     return started;
   }
   org::OrgHolder* org = s->parts_->org.get();
+  // Tokens are judged by the real time, whatever the service time (a scaled demo).
+  auto authenticator = auth::Authenticator::Create(config.auth(), Clock::Real());
+  if (!authenticator.ok()) return authenticator.status();
+  s->parts_->gate = std::make_unique<access::Gatekeeper>(*std::move(authenticator));
+  const rpc::Gate* gate = s->parts_->gate.get();
+  auto credentials = ListenerCredentials(config);
+  if (!credentials.ok()) return credentials.status();
   const config::v1::Limits& limits_config = config.limits();
   const rpc::Limits limits{static_cast<size_t>(limits_config.max_request_bytes()),
                            static_cast<size_t>(limits_config.max_organisation_bytes())};
@@ -224,7 +294,7 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen_address(), grpc::InsecureServerCredentials(), &s->port_);
+  builder.AddListeningPort(config.listen_address(), *credentials, &s->port_);
   // gRPC refuses anything larger than the largest method limit; ServeUnary applies each
   // method's own (rpc::Limits).
   builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_organisation_bytes));
@@ -267,14 +337,15 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
           org, watch_options);
       add(std::make_unique<intake::IntakeGrpcService>(s->parts_->intake.get(),
                                                       s->parts_->queries.get(),
-                                                      s->parts_->watcher.get(), limits),
+                                                      s->parts_->watcher.get(), gate, limits),
           v1::IntakeService::service_full_name());
     } else if (name == "routing") {
       absl::Status started = StartRouting(config, redis, clock, zone, worker_redis, s->parts_.get());
       if (!started.ok()) return started;
-      s->parts_->case_actions = std::make_unique<routing::CaseActions>(redis, clock, &sla);
+      s->parts_->case_actions = std::make_unique<routing::CaseActions>(redis, clock, &sla, org);
       add(std::make_unique<routing::RoutingGrpcService>(s->parts_->routing_actions.get(),
-                                                        s->parts_->case_actions.get(), limits),
+                                                        s->parts_->case_actions.get(), gate,
+                                                        limits),
           v1::RoutingService::service_full_name());
     } else if (name == "escalation") {
       absl::Status started =
@@ -282,11 +353,12 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       if (!started.ok()) return started;
       add(std::make_unique<escalation::EscalationGrpcService>(s->parts_->extensions.get(),
                                                              s->parts_->revisits.get(),
-                                                             s->parts_->ledgers.get(), limits),
+                                                             s->parts_->ledgers.get(), gate,
+                                                             limits),
           v1::EscalationService::service_full_name());
     }
   }
-  add(std::make_unique<DiagnosticsGrpcService>(limits),
+  add(std::make_unique<DiagnosticsGrpcService>(gate, limits),
       v1::DiagnosticsService::service_full_name());
 
   s->server_ = builder.BuildAndStart();

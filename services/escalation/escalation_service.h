@@ -23,8 +23,12 @@ class EscalationGrpcService final : public RawEscalationService {
  public:
   // All must outlive this object.
   EscalationGrpcService(Extensions* extensions, Revisits* revisits, Ledgers* ledgers,
-                        rpc::Limits limits)
-      : extensions_(extensions), revisits_(revisits), ledgers_(ledgers), limits_(limits) {}
+                        const rpc::Gate* gate, rpc::Limits limits)
+      : extensions_(extensions),
+        revisits_(revisits),
+        ledgers_(ledgers),
+        gate_(gate),
+        limits_(limits) {}
 
   grpc::ServerUnaryReactor* ListBreaches(grpc::CallbackServerContext* ctx,
                                          const grpc::ByteBuffer* request,
@@ -46,6 +50,7 @@ class EscalationGrpcService final : public RawEscalationService {
   Extensions* const extensions_;
   Revisits* const revisits_;
   Ledgers* const ledgers_;
+  const rpc::Gate* const gate_;
   const rpc::Limits limits_;
 };
 

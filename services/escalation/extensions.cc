@@ -5,6 +5,7 @@
 #include "common/proto_time.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
+#include "services/auth/access_policy.h"
 
 namespace dispatch::escalation {
 namespace {
@@ -33,7 +34,7 @@ absl::Status RequireOpen(const v1::Ticket& t, const char* action) {
 
 }  // namespace
 
-void Extensions::Request(const v1::RequestExtensionRequest& req,
+void Extensions::Request(const v1::RequestExtensionRequest& req, const auth::Caller& caller,
                          rpc::Reply<v1::TicketActionResponse> done) {
   if (absl::Status s = CheckText(req.reason(), "reason", kMaxReason, /*required=*/true); !s.ok()) return done(s);
   if (!req.has_requested_deadline()) {
@@ -46,9 +47,12 @@ void Extensions::Request(const v1::RequestExtensionRequest& req,
         "clock: must be CLOCK_KIND_ASSIGN, CLOCK_KIND_PRELIMINARY or CLOCK_KIND_RESOLVE"));
   }
   absl::Time now = writer_.Now();
-  v1::Actor actor = req.write().actor();
+  v1::Actor actor;
+  actor.set_id(caller.principal.subject);
+  actor.set_display_name(req.write().actor().display_name());
+  actor.set_unit_code(caller.principal.unit_code);
   writer_.Write(
-      req.write(), req,
+      req.write(), req, caller, access::WriteCheck(caller, org_->Get()),
       [req, kind, now, actor](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
         if (absl::Status s = RequireOpen(ticket, "RequestExtension"); !s.ok()) return s;
         if (ticket.has_pending_extension()) {
@@ -95,7 +99,7 @@ void Extensions::Request(const v1::RequestExtensionRequest& req,
       std::move(done));
 }
 
-void Extensions::Decide(const v1::DecideExtensionRequest& req,
+void Extensions::Decide(const v1::DecideExtensionRequest& req, const auth::Caller& caller,
                         rpc::Reply<v1::TicketActionResponse> done) {
   if (req.extension_id().empty()) return done(absl::InvalidArgumentError("extension_id: required"));
   if (absl::Status s = CheckText(req.reason(), "reason", kMaxReason, /*required=*/!req.approve()); !s.ok()) {
@@ -103,13 +107,20 @@ void Extensions::Decide(const v1::DecideExtensionRequest& req,
   }
   absl::Time now = writer_.Now();
   writer_.Write(
-      req.write(), req,
-      [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+      req.write(), req, caller, access::WriteCheck(caller, org_->Get()),
+      [req, now, who = caller.principal.subject](const v1::Ticket& ticket)
+          -> absl::StatusOr<Transition> {
         if (absl::Status s = RequireOpen(ticket, "DecideExtension"); !s.ok()) return s;
         const v1::Extension& x = ticket.pending_extension();
         if (!ticket.has_pending_extension() || x.extension_id() != req.extension_id()) {
           return absl::FailedPreconditionError(absl::StrCat(
               "extension_id: ", req.extension_id(), " is not pending on this ticket"));
+        }
+        // Supervision means someone else judges: never one's own request.
+        if (x.requested_by().id() == who) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "EscalationService.DecideExtension: ", who,
+              " requested this extension and may not decide it"));
         }
         const v1::SlaClock* clock = ticket_record::FindClock(ticket, x.clock());
         if (clock == nullptr || clock->has_met_at()) {

@@ -23,21 +23,26 @@
 #include "common/rpc/unary.h"
 #include "common/ticket_writer.h"
 #include "dispatch/v1/escalation.pb.h"
+#include "services/org/org_holder.h"
 
 namespace dispatch::escalation {
 
 class Extensions {
  public:
-  // Both must outlive this object.
-  Extensions(redis::Client* redis, Clock* clock) : writer_(redis, clock) {}
+  // All must outlive this object.
+  Extensions(redis::Client* redis, Clock* clock, const org::OrgHolder* org)
+      : writer_(redis, clock), org_(org) {}
 
-  void Request(const v1::RequestExtensionRequest& request,
+  // For the authenticated `caller`, checked against the access policy; a caller may not decide
+  // an extension it requested (PERMISSION_DENIED).
+  void Request(const v1::RequestExtensionRequest& request, const auth::Caller& caller,
                rpc::Reply<v1::TicketActionResponse> done);
-  void Decide(const v1::DecideExtensionRequest& request,
+  void Decide(const v1::DecideExtensionRequest& request, const auth::Caller& caller,
               rpc::Reply<v1::TicketActionResponse> done);
 
  private:
   TicketWriter writer_;
+  const org::OrgHolder* const org_;
 };
 
 }  // namespace dispatch::escalation

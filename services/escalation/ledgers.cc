@@ -8,6 +8,7 @@
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/stream_cursor.h"
+#include "services/auth/access_policy.h"
 
 namespace dispatch::escalation {
 namespace {
@@ -153,14 +154,22 @@ absl::StatusOr<std::function<bool(const std::string&)>> Ledgers::SubtreeOf(
       [org, unit_code](const std::string& unit) { return org->model.InSubtree(unit, unit_code); });
 }
 
-void Ledgers::Breaches(const v1::ListBreachesRequest& req,
+void Ledgers::Breaches(const v1::ListBreachesRequest& req, const auth::Caller& caller,
                        rpc::Reply<v1::ListBreachesResponse> done) {
-  work_.Submit([this, req, done = std::move(done)] { done(BreachesSync(req)); });
+  auto unit = access::UnitFilter(caller, req.unit_code(), org_->Get()->model);
+  if (!unit.ok()) return done(unit.status());
+  v1::ListBreachesRequest scoped = req;
+  scoped.set_unit_code(*unit);
+  work_.Submit([this, scoped, done = std::move(done)] { done(BreachesSync(scoped)); });
 }
 
-void Ledgers::Revisits(const v1::ListRevisitsRequest& req,
+void Ledgers::Revisits(const v1::ListRevisitsRequest& req, const auth::Caller& caller,
                        rpc::Reply<v1::ListRevisitsResponse> done) {
-  work_.Submit([this, req, done = std::move(done)] { done(RevisitsSync(req)); });
+  auto unit = access::UnitFilter(caller, req.unit_code(), org_->Get()->model);
+  if (!unit.ok()) return done(unit.status());
+  v1::ListRevisitsRequest scoped = req;
+  scoped.set_unit_code(*unit);
+  work_.Submit([this, scoped, done = std::move(done)] { done(RevisitsSync(scoped)); });
 }
 
 absl::StatusOr<EventPage> Ledgers::Walk(

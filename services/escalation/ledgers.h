@@ -49,8 +49,11 @@ class Ledgers {
   Ledgers(redis::Client* redis, const org::OrgHolder* org, absl::TimeZone zone)
       : redis_(redis), org_(org), zone_(zone), work_(1) {}
 
-  void Breaches(const v1::ListBreachesRequest& request, rpc::Reply<v1::ListBreachesResponse> done);
-  void Revisits(const v1::ListRevisitsRequest& request, rpc::Reply<v1::ListRevisitsResponse> done);
+  // The unit filter is the caller's subtree (access::UnitFilter): empty means the caller's unit.
+  void Breaches(const v1::ListBreachesRequest& request, const auth::Caller& caller,
+                rpc::Reply<v1::ListBreachesResponse> done);
+  void Revisits(const v1::ListRevisitsRequest& request, const auth::Caller& caller,
+                rpc::Reply<v1::ListRevisitsResponse> done);
 
  private:
   absl::StatusOr<v1::ListBreachesResponse> BreachesSync(const v1::ListBreachesRequest& request);

@@ -5,6 +5,7 @@
 #include "common/proto_time.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
+#include "services/auth/access_policy.h"
 
 namespace dispatch::escalation {
 namespace {
@@ -19,17 +20,13 @@ absl::Duration SupervisionAt(const TimerEngine::Options& o, v1::Tier tier) {
 
 }  // namespace
 
-void Revisits::Record(const v1::RecordRevisitRequest& req,
+void Revisits::Record(const v1::RecordRevisitRequest& req, const auth::Caller& caller,
                       rpc::Reply<v1::TicketActionResponse> done) {
   absl::Time now = writer_.Now();
   if (req.tier() == v1::TIER_UNSPECIFIED || !v1::Tier_IsValid(req.tier())) {
     return done(absl::InvalidArgumentError("tier: required, the Tier making the revisit"));
   }
-  // The revisit ledger (回访台账) records who called (DOMAIN.md section 4).
-  if (IsBlank(req.write().actor().id())) {
-    return done(absl::InvalidArgumentError(
-        "write.actor.id: required, who made the revisit call or visit"));
-  }
+  // The revisit ledger (回访台账) records who called (DOMAIN.md section 4): the caller.
   if (req.reached() && (req.satisfaction() == v1::SATISFACTION_UNSPECIFIED ||
                         !v1::Satisfaction_IsValid(req.satisfaction()))) {
     return done(absl::InvalidArgumentError(
@@ -54,7 +51,7 @@ void Revisits::Record(const v1::RecordRevisitRequest& req,
   const SlaPolicy* policy = policy_;
   TimerEngine::Options chain = chain_;
   writer_.Write(
-      req.write(), req,
+      req.write(), req, caller, access::WriteCheck(caller, org_->Get()),
       [req, now, policy, chain](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
         const bool resolved = ticket.status() == v1::TICKET_STATUS_RESOLVED;
         const int attempt = ticket.revisit_attempts() + 1;

@@ -25,6 +25,7 @@
 #include "dispatch/v1/escalation.pb.h"
 #include "services/escalation/sla_policy.h"
 #include "services/escalation/timer_engine.h"
+#include "services/org/org_holder.h"
 
 namespace dispatch::escalation {
 
@@ -32,15 +33,20 @@ class Revisits {
  public:
   // Everything passed must outlive this object; `chain` gives the top tier and the supervision
   // time at each tier.
-  Revisits(redis::Client* redis, Clock* clock, const SlaPolicy* policy, TimerEngine::Options chain)
-      : writer_(redis, clock), policy_(policy), chain_(std::move(chain)) {}
+  Revisits(redis::Client* redis, Clock* clock, const SlaPolicy* policy, TimerEngine::Options chain,
+           const org::OrgHolder* org)
+      : writer_(redis, clock), policy_(policy), chain_(std::move(chain)), org_(org) {}
 
-  void Record(const v1::RecordRevisitRequest& request, rpc::Reply<v1::TicketActionResponse> done);
+  // For the authenticated `caller` (who made the call or visit), checked against the access
+  // policy.
+  void Record(const v1::RecordRevisitRequest& request, const auth::Caller& caller,
+              rpc::Reply<v1::TicketActionResponse> done);
 
  private:
   TicketWriter writer_;
   const SlaPolicy* const policy_;
   const TimerEngine::Options chain_;
+  const org::OrgHolder* const org_;
 };
 
 }  // namespace dispatch::escalation

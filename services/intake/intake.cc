@@ -7,8 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/keys.h"
 #include "common/redis/redis_client.h"
+#include "common/text.h"
 #include "common/ticket_record.h"
 #include "common/proto_time.h"
+#include "services/auth/access_policy.h"
 #include "services/intake/validation.h"
 
 namespace dispatch::intake {
@@ -29,17 +31,27 @@ std::string RandomSuffix() {
   return s;
 }
 
-absl::Status CheckView(v1::ContactView view) {
-  if (view == v1::CONTACT_VIEW_FULL) {
-    return absl::PermissionDeniedError(
-        "contact_view: CONTACT_VIEW_FULL requires the PII role, and this server has no "
-        "authentication configured; use CONTACT_VIEW_MASKED");
-  }
+}  // namespace
+
+absl::Status CheckView(const auth::Caller& caller, v1::ContactView view,
+                       const std::string& reason) {
   if (!v1::ContactView_IsValid(view)) {
     return absl::InvalidArgumentError(absl::StrCat("contact_view: unknown value ", view));
   }
+  if (view != v1::CONTACT_VIEW_FULL) return absl::OkStatus();
+  if (!caller.principal.Has(auth::Role::kPii)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "contact_view: CONTACT_VIEW_FULL needs the pii role, which ", caller.principal.subject,
+        " does not hold; use CONTACT_VIEW_MASKED"));
+  }
+  if (absl::Status s = CheckText(reason, "pii_reason", 200, /*required=*/true); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s.message(), " (why the full contact data is needed: it is logged)"));
+  }
   return absl::OkStatus();
 }
+
+namespace {
 
 }  // namespace
 
@@ -51,7 +63,9 @@ struct Intake::Submission {
   v1::Complaint complaint;      // as requested
   std::string complaint_bytes;  // its serialization
   std::string date;  // yyyymmdd of acceptance, local time
-  ticket_record::Fields placement;  // `fb`: where routing's grace puts the ticket
+  // Hash fields beyond the ticket's own: `fb` (where routing's grace puts the ticket) and
+  // `ch` (its channel, which a gateway's watch filters on).
+  ticket_record::Fields placement;
   int shard;
   bool work_order_id_empty = false;  // idempotent on request_id instead
   rpc::Reply<v1::SubmitComplaintResponse> done;
@@ -60,13 +74,17 @@ struct Intake::Submission {
 Intake::Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, const org::OrgHolder* org,
                Options options)
     : store_(redis),
+      pii_(redis, clock),
       clock_(clock),
       policy_(std::move(policy)),
       org_(org),
       options_(std::move(options)) {}
 
-void Intake::Submit(const v1::SubmitComplaintRequest& req,
+void Intake::Submit(const v1::SubmitComplaintRequest& req, const auth::Caller& caller,
                     rpc::Reply<v1::SubmitComplaintResponse> done) {
+  if (absl::Status s = access::CheckSubmit(caller, req.complaint().channel()); !s.ok()) {
+    return done(s);
+  }
   // Stored times are unix milliseconds: accept at that precision so that every read agrees.
   const absl::Time now = clock_->NowMillis();
   absl::Status valid = ValidateSubmit(req, now);
@@ -109,9 +127,13 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req,
   s->placement = {{"fb", ticket_record::PlacementField(
                              grace, desk_unit != nullptr ? desk_unit->tier : v1::TIER_CITY,
                              org->matrix.For(c.category()).lead, org->model.version(),
-                             org->model.Ancestors(desk), desk)}};
+                             org->model.Ancestors(desk), desk)},
+                  {"ch", std::to_string(c.channel())}};
 
   s->event = AcceptedEvent(t, c);
+  // The actor of the acceptance is the authenticated gateway.
+  s->event.mutable_actor()->set_id(caller.principal.subject);
+  s->event.mutable_actor()->set_unit_code(caller.principal.unit_code);
   Write(std::move(s), 1);
 }
 
@@ -147,7 +169,7 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
                   " was already accepted as ticket ", r->ticket_id,
                   " with different content; a re-send must repeat the original complaint")));
             }
-            ReadBack(r->ticket_id, v1::CONTACT_VIEW_MASKED,
+            ReadBack(r->ticket_id, nullptr, v1::CONTACT_VIEW_MASKED, "",
                      [s, id = r->ticket_id](absl::StatusOr<v1::Ticket> t) {
                        if (absl::IsNotFound(t.status())) {
                          return s->done(absl::DataLossError(absl::StrCat(
@@ -167,20 +189,38 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
       });
 }
 
-void Intake::ReadBack(const std::string& ticket_id, v1::ContactView view,
+void Intake::ReadBack(const std::string& ticket_id, const auth::Caller* caller,
+                      v1::ContactView view, const std::string& reason,
                       std::function<void(absl::StatusOr<v1::Ticket>)> done) {
-  store_.Get(ticket_id, [this, view, done = std::move(done)](absl::StatusOr<v1::Ticket> t) {
+  std::optional<auth::Caller> who;
+  if (caller != nullptr) who = *caller;
+  store_.Get(ticket_id, [this, who, view, reason,
+                         done = std::move(done)](absl::StatusOr<v1::Ticket> t) mutable {
     if (!t.ok()) return done(t.status());
-    ticket_record::PrepareForReader(clock_->Now(), view == v1::CONTACT_VIEW_FULL, &*t);
-    done(std::move(t));
+    if (who) {
+      if (absl::Status s = access::CheckRead(*who, *t, org_->Get()->model); !s.ok()) {
+        return done(s);
+      }
+    }
+    const bool full = view == v1::CONTACT_VIEW_FULL && who;
+    ticket_record::PrepareForReader(clock_->Now(), full, &*t);
+    if (!full) return done(std::move(t));
+    // The full view is shown only once it is logged.
+    auto shown = std::make_shared<v1::Ticket>(*std::move(t));
+    pii_.Record(*who, {shown->ticket_id()}, reason,
+                [shown, done = std::move(done)](absl::Status logged) {
+                  if (!logged.ok()) return done(logged);
+                  done(std::move(*shown));
+                });
   });
 }
 
-void Intake::Get(const v1::GetTicketRequest& req, rpc::Reply<v1::GetTicketResponse> done) {
+void Intake::Get(const v1::GetTicketRequest& req, const auth::Caller& caller,
+                 rpc::Reply<v1::GetTicketResponse> done) {
   if (req.ticket_id().empty()) return done(absl::InvalidArgumentError("ticket_id: required"));
-  absl::Status view = CheckView(req.contact_view());
+  absl::Status view = CheckView(caller, req.contact_view(), req.pii_reason());
   if (!view.ok()) return done(view);
-  ReadBack(req.ticket_id(), req.contact_view(),
+  ReadBack(req.ticket_id(), &caller, req.contact_view(), req.pii_reason(),
            [done = std::move(done)](absl::StatusOr<v1::Ticket> t) {
              if (!t.ok()) return done(t.status());
              v1::GetTicketResponse response;
@@ -189,32 +229,39 @@ void Intake::Get(const v1::GetTicketRequest& req, rpc::Reply<v1::GetTicketRespon
            });
 }
 
-void Intake::Lookup(const v1::LookupTicketRequest& req, rpc::Reply<v1::GetTicketResponse> done) {
+void Intake::Lookup(const v1::LookupTicketRequest& req, const auth::Caller& caller,
+                    rpc::Reply<v1::GetTicketResponse> done) {
   if (req.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(req.channel())) {
     return done(absl::InvalidArgumentError("channel: required, a known Channel"));
   }
   if (req.channel_work_order_id().empty()) {
     return done(absl::InvalidArgumentError("channel_work_order_id: required"));
   }
-  absl::Status view = CheckView(req.contact_view());
+  absl::Status view = CheckView(caller, req.contact_view(), req.pii_reason());
   if (!view.ok()) return done(view);
   std::string key = keys::IdempotencyKey(req.channel(), req.channel_work_order_id(), "");
-  v1::ContactView contact_view = req.contact_view();
+  const std::string not_found =
+      absl::StrCat("channel_work_order_id: no ticket for work order ", req.channel_work_order_id());
   store_.FindByIdempotencyKey(
-      key, [this, contact_view, wo = req.channel_work_order_id(),
-            done = std::move(done)](absl::StatusOr<std::string> id) {
-        if (absl::IsNotFound(id.status())) {
-          return done(absl::NotFoundError(
-              absl::StrCat("channel_work_order_id: no ticket for work order ", wo)));
-        }
+      key, [this, caller, req, not_found, done = std::move(done)](absl::StatusOr<std::string> id) {
+        if (absl::IsNotFound(id.status())) return done(absl::NotFoundError(not_found));
         if (!id.ok()) return done(id.status());
-        ReadBack(*id, contact_view, [done](absl::StatusOr<v1::Ticket> t) {
-          if (!t.ok()) return done(t.status());
-          v1::GetTicketResponse response;
-          *response.mutable_ticket() = *std::move(t);
-          done(std::move(response));
-        });
+        ReadBack(*id, &caller, req.contact_view(), req.pii_reason(),
+                 [done, not_found](absl::StatusOr<v1::Ticket> t) {
+                   // Outside the caller's reach reads as no such work order.
+                   if (absl::IsNotFound(t.status())) return done(absl::NotFoundError(not_found));
+                   if (!t.ok()) return done(t.status());
+                   v1::GetTicketResponse response;
+                   *response.mutable_ticket() = *std::move(t);
+                   done(std::move(response));
+                 });
       });
+}
+
+void Intake::ListPersonalDataAccess(const v1::ListPersonalDataAccessRequest& req,
+                                    const auth::Caller& caller,
+                                    rpc::Reply<v1::ListPersonalDataAccessResponse> done) {
+  done(pii_.List(req));
 }
 
 }  // namespace dispatch::intake

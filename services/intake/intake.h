@@ -6,8 +6,8 @@
 // (its county's, else the city's; ticket_record::PlacementField) → one atomic write
 // (TicketStore::Create). A re-send of the same (channel, work-order id) returns the stored
 // ticket with created=false; a re-send with different content gets ALREADY_EXISTS. Read
-// responses mask the complainant's contact data (CONTACT_VIEW_FULL needs the PII role, which
-// arrives with authentication; until then it is PERMISSION_DENIED).
+// responses mask the complainant's contact data (CONTACT_VIEW_FULL needs the pii role and a
+// reason, and is logged).
 //
 // Thread-safe; all methods are asynchronous and call `done` exactly once.
 #ifndef DISPATCH_SERVICES_INTAKE_INTAKE_H_
@@ -21,8 +21,13 @@
 #include "services/escalation/sla_policy.h"
 #include "services/org/org_holder.h"
 #include "common/ticket_store.h"
+#include "services/intake/pii_log.h"
 
 namespace dispatch::intake {
+
+// The rules of a contact view: CONTACT_VIEW_FULL needs the pii role and a reason.
+absl::Status CheckView(const auth::Caller& caller, v1::ContactView view,
+                       const std::string& reason);
 
 class Intake {
  public:
@@ -35,18 +40,29 @@ class Intake {
   Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, const org::OrgHolder* org,
          Options options);
 
-  void Submit(const v1::SubmitComplaintRequest& request,
+  // Submissions only for the caller's channels (a gateway's); reads only of tickets the caller
+  // may see (access::CheckRead, NOT_FOUND otherwise); a full contact view needs the pii role and
+  // a reason and is logged (PiiLog) before it is shown.
+  void Submit(const v1::SubmitComplaintRequest& request, const auth::Caller& caller,
               rpc::Reply<v1::SubmitComplaintResponse> done);
-  void Get(const v1::GetTicketRequest& request, rpc::Reply<v1::GetTicketResponse> done);
-  void Lookup(const v1::LookupTicketRequest& request, rpc::Reply<v1::GetTicketResponse> done);
+  void Get(const v1::GetTicketRequest& request, const auth::Caller& caller,
+           rpc::Reply<v1::GetTicketResponse> done);
+  void Lookup(const v1::LookupTicketRequest& request, const auth::Caller& caller,
+              rpc::Reply<v1::GetTicketResponse> done);
+  void ListPersonalDataAccess(const v1::ListPersonalDataAccessRequest& request,
+                              const auth::Caller& caller,
+                              rpc::Reply<v1::ListPersonalDataAccessResponse> done);
 
  private:
   struct Submission;
   void Write(std::shared_ptr<Submission> s, int attempt);
-  void ReadBack(const std::string& ticket_id, v1::ContactView view,
+  // Reads a ticket for `caller` (null: intake itself, a re-send's answer, masked).
+  void ReadBack(const std::string& ticket_id, const auth::Caller* caller, v1::ContactView view,
+                const std::string& reason,
                 std::function<void(absl::StatusOr<v1::Ticket>)> done);
 
   TicketStore store_;
+  PiiLog pii_;
   Clock* const clock_;
   const SlaPolicy policy_;
   const org::OrgHolder* const org_;

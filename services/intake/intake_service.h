@@ -17,14 +17,15 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitComplain
             v1::IntakeService::WithRawCallbackMethod_ListTickets<
                 v1::IntakeService::WithRawCallbackMethod_GetTicketHistory<
                     v1::IntakeService::WithRawCallbackMethod_WatchTicketEvents<
-                        v1::IntakeService::Service>>>>>>;
+                        v1::IntakeService::WithRawCallbackMethod_ListPersonalDataAccess<
+                            v1::IntakeService::Service>>>>>>>;
 
 class IntakeGrpcService final : public RawIntakeService {
  public:
   // All must outlive this object.
   IntakeGrpcService(Intake* intake, TicketQueries* queries, EventWatcher* watcher,
-                    rpc::Limits limits)
-      : intake_(intake), queries_(queries), watcher_(watcher), limits_(limits) {}
+                    const rpc::Gate* gate, rpc::Limits limits)
+      : intake_(intake), queries_(queries), watcher_(watcher), gate_(gate), limits_(limits) {}
 
   grpc::ServerUnaryReactor* SubmitComplaint(grpc::CallbackServerContext* ctx,
                                             const grpc::ByteBuffer* request,
@@ -43,11 +44,15 @@ class IntakeGrpcService final : public RawIntakeService {
                                              grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchTicketEvents(
       grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* ListPersonalDataAccess(grpc::CallbackServerContext* ctx,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) override;
 
  private:
   Intake* const intake_;
   TicketQueries* const queries_;
   EventWatcher* const watcher_;
+  const rpc::Gate* const gate_;
   const rpc::Limits limits_;
 };
 

@@ -11,11 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/notification.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/stream_cursor.h"
 #include "common/ticket_record.h"
+#include "services/auth/access_policy.h"
+#include "services/intake/intake.h"
 
 namespace dispatch::intake {
 namespace {
@@ -95,14 +98,25 @@ std::string FilterFingerprint(v1::ListTicketsRequest req) {
   req.clear_page_token();
   req.clear_page_size();
   req.clear_contact_view();
+  req.clear_pii_reason();
   return absl::StrCat(absl::Hex(keys::StableHash64(req.SerializeAsString())));
 }
 
-bool Matches(const v1::ListTicketsRequest& req, const v1::Ticket& t) {
+// `unit`: the effective unit filter (the request's, or the caller's unit).
+bool Matches(const v1::ListTicketsRequest& req, const std::string& unit, const org::OrgModel& org,
+             const v1::Ticket& t) {
   const int64_t accepted = ToUnixMs(t.accepted_at());
   if (req.has_accepted_from() && accepted < ToUnixMs(req.accepted_from())) return false;
   if (req.has_accepted_to() && accepted >= ToUnixMs(req.accepted_to())) return false;
-  if (!req.unit_code().empty() && !ticket_record::InSubtree(t, req.unit_code())) return false;
+  if (!unit.empty() && !ticket_record::InSubtree(t, unit)) {
+    // Not routed yet: where its location leads; else an assisting unit in the subtree.
+    bool assists = t.responsible_unit_code().empty() &&
+                   access::LocationIn(t.complaint().location(), unit, org);
+    for (const v1::Handling& h : t.handlings()) {
+      assists |= h.role() == v1::HANDLING_ROLE_ASSIST && org.InSubtree(h.unit_code(), unit);
+    }
+    if (!assists) return false;
+  }
   if (req.supervision_tier() != v1::TIER_UNSPECIFIED &&
       t.supervision_tier() != req.supervision_tier()) {
     return false;
@@ -133,9 +147,10 @@ TicketQueries::TicketQueries(redis::Client* redis, Clock* clock, const org::OrgH
       clock_(clock),
       org_(org),
       options_(options),
+      pii_(redis, clock),
       work_(options.threads) {}
 
-void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
+void TicketQueries::History(const v1::GetTicketHistoryRequest& req, const auth::Caller& caller,
                             rpc::Reply<v1::GetTicketHistoryResponse> done) {
   std::optional<int> shard = keys::ShardOfTicketId(req.ticket_id());
   if (!shard) return done(absl::InvalidArgumentError("ticket_id: not a ticket id"));
@@ -159,47 +174,53 @@ void TicketQueries::History(const v1::GetTicketHistoryRequest& req,
     }
     s->from = absl::StrCat("(", entry_id);
   }
-  redis_->Execute({"HMGET", keys::Ticket(*shard, req.ticket_id()), "ver", "e0"},
-                  [redis = redis_, s](absl::StatusOr<redis::Reply> r) {
-                    if (!r.ok()) return s->done(r.status());
-                    if (r->elements.size() != 2 || r->elements[0].is_nil()) {
-                      return s->done(absl::NotFoundError(
-                          absl::StrCat("ticket_id: no ticket ", s->ticket_id)));
-                    }
-                    if (!absl::SimpleAtoi(r->elements[0].str, &s->current_version)) {
-                      return s->done(absl::DataLossError("ticket version is corrupt"));
-                    }
-                    if (s->from.empty()) {
-                      s->from = r->elements[1].is_nil() ? "-" : r->elements[1].str;
-                    }
-                    ScanHistory(redis, s);
-                  });
+  // Only a caller that may read the ticket reads its history (NOT_FOUND otherwise).
+  store_.Get(req.ticket_id(), [this, caller, shard = *shard,
+                               s](absl::StatusOr<v1::Ticket> t) {
+    if (!t.ok()) return s->done(t.status());
+    if (absl::Status a = access::CheckRead(caller, *t, org_->Get()->model); !a.ok()) {
+      return s->done(a);
+    }
+    redis_->Execute({"HMGET", keys::Ticket(shard, s->ticket_id), "ver", "e0"},
+                    [redis = redis_, s](absl::StatusOr<redis::Reply> r) {
+                      if (!r.ok()) return s->done(r.status());
+                      if (r->elements.size() != 2 || r->elements[0].is_nil()) {
+                        return s->done(absl::NotFoundError(
+                            absl::StrCat("ticket_id: no ticket ", s->ticket_id)));
+                      }
+                      if (!absl::SimpleAtoi(r->elements[0].str, &s->current_version)) {
+                        return s->done(absl::DataLossError("ticket version is corrupt"));
+                      }
+                      if (s->from.empty()) {
+                        s->from = r->elements[1].is_nil() ? "-" : r->elements[1].str;
+                      }
+                      ScanHistory(redis, s);
+                    });
+  });
 }
 
-void TicketQueries::List(const v1::ListTicketsRequest& req,
+void TicketQueries::List(const v1::ListTicketsRequest& req, const auth::Caller& caller,
                          rpc::Reply<v1::ListTicketsResponse> done) {
-  work_.Submit([this, req, done = std::move(done)] { done(ListSync(req)); });
+  work_.Submit([this, req, caller, done = std::move(done)] { done(ListSync(req, caller)); });
 }
 
-absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTicketsRequest& req) {
+absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTicketsRequest& req,
+                                                                const auth::Caller& caller) {
   if (req.page_size() < 0 || req.page_size() > 500) {
     return absl::InvalidArgumentError("page_size: must be within [0, 500]");
   }
   const int page_size = req.page_size() == 0 ? 50 : req.page_size();
-  if (req.contact_view() == v1::CONTACT_VIEW_FULL) {
-    return absl::PermissionDeniedError(
-        "contact_view: the full contact view needs a PII role, and authentication is not "
-        "configured");
-  }
+  if (absl::Status s = CheckView(caller, req.contact_view(), req.pii_reason()); !s.ok()) return s;
+  const bool full_view = req.contact_view() == v1::CONTACT_VIEW_FULL;
   for (int st : req.statuses()) {
     if (!v1::TicketStatus_IsValid(st) || st == 0) {
       return absl::InvalidArgumentError(absl::StrCat("statuses: unknown status ", st));
     }
   }
-  if (!req.unit_code().empty() && org_->Get()->model.FindUnit(req.unit_code()) == nullptr) {
-    return absl::NotFoundError(absl::StrCat("unit_code: no unit \"", req.unit_code(),
-                                            "\" in the organisation"));
-  }
+  const std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
+  // The subtree listed: the request's unit within the caller's, or the caller's own.
+  absl::StatusOr<std::string> unit = access::UnitFilter(caller, req.unit_code(), org->model);
+  if (!unit.ok()) return unit.status();
   const std::string fingerprint = FilterFingerprint(req);
   // The scan of the index starts below `upper` (exclusive) and stops at `lower` (inclusive).
   // The index time is the acceptance time or a little later (keys::AcceptedIndex), so a
@@ -374,8 +395,9 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
       if (absl::IsNotFound(tickets[used].status())) continue;
       if (!tickets[used].ok()) return tickets[used].status();
       v1::Ticket& t = *tickets[used];
-      ticket_record::PrepareForReader(now, /*full_contact=*/false, &t);  // FULL refused above
-      if (!Matches(req, t)) continue;
+      if (!access::CheckRead(caller, t, org->model).ok()) continue;
+      ticket_record::PrepareForReader(now, full_view, &t);  // (breached now: Matches reads it)
+      if (!Matches(req, *unit, org->model, t)) continue;
       *response.add_tickets() = std::move(t);
       page_full = response.tickets_size() == page_size;
     }
@@ -392,6 +414,19 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
       response.set_next_page_token(
           absl::StrCat(last_returned.accepted_ms, ":", last_returned.id, ":", fingerprint));
     }
+  }
+  if (full_view && response.tickets_size() > 0) {
+    // The page is shown only once every full view on it is logged.
+    std::vector<std::string> shown;
+    for (const v1::Ticket& t : response.tickets()) shown.push_back(t.ticket_id());
+    absl::Notification logged;
+    absl::Status status;
+    pii_.Record(caller, shown, req.pii_reason(), [&](absl::Status s) {
+      status = std::move(s);
+      logged.Notify();
+    });
+    logged.WaitForNotification();
+    if (!status.ok()) return status;
   }
   return response;
 }

@@ -19,8 +19,14 @@
 // Options::max_list_scan candidates: a rare filter may get short (even empty) pages with a
 // token.
 // Unit subtree: the ticket's responsible_jurisdiction path (ticket_record::InSubtree), as the
-// organisation's parent links gave it when the ticket was routed; the filter's unit must exist
-// in the organisation (NOT_FOUND otherwise).
+// organisation's parent links gave it when the ticket was routed, or one of its assisting
+// units; the filter's unit must exist in the organisation and lie in the caller's subtree
+// (NOT_FOUND otherwise); no filter means the caller's own unit (access::UnitFilter).
+//
+// Access: a history is read only by a caller that may read the ticket (access::CheckRead;
+// NOT_FOUND otherwise); a list holds only tickets the caller may read. The full contact view
+// in a list needs the pii role and a reason, and every ticket of the page is logged (PiiLog)
+// before the page is returned.
 //
 // Thread-safe. ListTickets runs on the queries' own threads (it needs several dependent round
 // trips); everything else is asynchronous on the Redis client's threads.
@@ -33,6 +39,7 @@
 #include "common/ticket_store.h"
 #include "common/work_queue.h"
 #include "dispatch/v1/intake.pb.h"
+#include "services/intake/pii_log.h"
 #include "services/org/org_holder.h"
 
 namespace dispatch::intake {
@@ -51,18 +58,21 @@ class TicketQueries {
   TicketQueries(redis::Client* redis, Clock* clock, const org::OrgHolder* org,
                 Options options);
 
-  void History(const v1::GetTicketHistoryRequest& request,
+  void History(const v1::GetTicketHistoryRequest& request, const auth::Caller& caller,
                rpc::Reply<v1::GetTicketHistoryResponse> done);
-  void List(const v1::ListTicketsRequest& request, rpc::Reply<v1::ListTicketsResponse> done);
+  void List(const v1::ListTicketsRequest& request, const auth::Caller& caller,
+            rpc::Reply<v1::ListTicketsResponse> done);
 
  private:
-  absl::StatusOr<v1::ListTicketsResponse> ListSync(const v1::ListTicketsRequest& request);
+  absl::StatusOr<v1::ListTicketsResponse> ListSync(const v1::ListTicketsRequest& request,
+                                                   const auth::Caller& caller);
 
   redis::Client* const redis_;
   TicketStore store_;
   Clock* const clock_;
   const org::OrgHolder* const org_;
   const Options options_;
+  PiiLog pii_;
   WorkQueue work_;  // last: its threads stop before the members they use go
 };
 

@@ -4,9 +4,11 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/event_entry.h"
@@ -14,19 +16,28 @@
 #include "common/rpc/unary.h"
 #include "common/stream_cursor.h"
 #include "dispatch/v1/intake.pb.h"
+#include "services/auth/access_policy.h"
 
 namespace dispatch::intake {
 namespace {
+
+// What a watch lets through: the tickets in `unit`'s subtree (a person's watch: lead or
+// assisting unit, or, not routed yet, its location), or those that came in on `channels`
+// (a gateway's).
+struct WatchFilter {
+  std::string unit;
+  std::set<int> channels;  // dispatch.v1.Channel numbers
+};
 
 // One watch: a thread that reads the streams and writes events, one write at a time.
 class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   WatchReactor(grpc::CallbackServerContext* ctx, std::unique_ptr<redis::Client> redis,
-               std::string unit, const org::OrgHolder* org, absl::Duration write_timeout,
+               WatchFilter filter, const org::OrgHolder* org, absl::Duration write_timeout,
                std::vector<std::string> positions, std::shared_ptr<std::atomic<int>> active)
       : ctx_(ctx),
         redis_(std::move(redis)),
-        unit_(std::move(unit)),
+        filter_(std::move(filter)),
         org_(org),
         write_timeout_(write_timeout),
         positions_(std::move(positions)),
@@ -74,16 +85,35 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     return !broken_;
   }
 
-  // Whether an event of a ticket whose stored `unit` and ancestors `up` (HMGET replies) are
-  // given, or, not routed yet, whose location names `community`, belongs to the subtree.
-  bool InSubtree(const redis::Reply& unit, const redis::Reply& up,
-                 const std::string& community) const {
-    if (unit.is_nil() || unit.str.empty()) {
-      return !community.empty() && org_->Get()->model.InSubtree(community, unit_);
+  // Whether an event of a ticket whose stored fields `unit`, `up` (its ancestors), `hdl` (its
+  // handlings) and `ch` (its channel) are `f` (an HMGET reply), or, for a TicketAccepted,
+  // `accepted`, passes the filter.
+  bool Wanted(const std::vector<redis::Reply>& f, const v1::TicketAccepted* accepted) const {
+    if (filter_.unit.empty()) {
+      int64_t ch = 0;
+      if (accepted != nullptr) {
+        ch = accepted->channel();
+      } else if (!f[3].is_nil()) {
+        absl::SimpleAtoi(f[3].str, &ch);
+      }
+      return filter_.channels.count(static_cast<int>(ch)) > 0;
     }
-    if (unit.str == unit_) return true;
-    for (absl::string_view a : absl::StrSplit(up.str, ',', absl::SkipEmpty())) {
-      if (a == unit_) return true;
+    const std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
+    const std::string& root = filter_.unit;
+    if (f[0].is_nil() || f[0].str.empty()) {
+      // Not routed yet: judged by its location, so a county's live watch sees it arrive.
+      return accepted != nullptr && access::LocationIn(accepted->location(), root, org->model);
+    }
+    if (f[0].str == root) return true;
+    for (absl::string_view a : absl::StrSplit(f[1].str, ',', absl::SkipEmpty())) {
+      if (a == root) return true;
+    }
+    // An assisting unit in the subtree: "<unit>:<Department>:<HandlingRole>" joined by ';'.
+    const std::string assist = absl::StrCat(":", v1::HANDLING_ROLE_ASSIST);
+    for (absl::string_view h : absl::StrSplit(f[2].str, ';', absl::SkipEmpty())) {
+      if (!absl::EndsWith(h, assist)) continue;
+      const std::string unit(h.substr(0, h.find(':')));
+      if (org->model.InSubtree(unit, root)) return true;
     }
     return false;
   }
@@ -119,28 +149,24 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         // watch that reaches them.
         std::vector<absl::StatusOr<EventEntry>> decoded;
         for (const redis::Reply& item : entries) decoded.push_back(DecodeEventEntry(item));
-        // Whether each ticket in this batch is in the subtree now (pipelined reads of its
-        // unit and that unit's ancestors).
-        std::vector<bool> wanted(entries.size(), unit_.empty());
-        if (!unit_.empty()) {
+        // Whether each ticket in this batch passes the filter now (pipelined reads of the
+        // fields it looks at).
+        std::vector<bool> wanted(entries.size(), false);
+        {
           std::vector<std::vector<std::string>> reads;
           std::vector<size_t> read_for;  // entry index of each read
           for (size_t i = 0; i < entries.size(); ++i) {
             if (!decoded[i].ok()) continue;
-            reads.push_back({"HMGET", keys::Ticket(shard, decoded[i]->ticket_id), "unit", "up"});
+            reads.push_back(
+                {"HMGET", keys::Ticket(shard, decoded[i]->ticket_id), "unit", "up", "hdl", "ch"});
             read_for.push_back(i);
           }
           std::vector<absl::StatusOr<redis::Reply>> u = redis_->ExecuteAllSync(std::move(reads));
           for (size_t j = 0; j < u.size(); ++j) {
             const size_t i = read_for[j];
-            if (!u[j].ok() || u[j]->elements.size() != 2) continue;  // unknown: not sent
-            // Not routed yet (the hash has no unit): its TicketAccepted is judged by the
-            // community its location names, so a county's live watch sees it arrive.
-            const std::string community =
-                decoded[i]->event.has_accepted()
-                    ? decoded[i]->event.accepted().location().jurisdiction().community_code()
-                    : "";
-            wanted[i] = InSubtree(u[j]->elements[0], u[j]->elements[1], community);
+            if (!u[j].ok() || u[j]->elements.size() != 4) continue;  // unknown: not sent
+            const v1::TicketEvent& event = decoded[i]->event;
+            wanted[i] = Wanted(u[j]->elements, event.has_accepted() ? &event.accepted() : nullptr);
           }
         }
         for (size_t i = 0; i < entries.size(); ++i) {
@@ -174,7 +200,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   grpc::CallbackServerContext* const ctx_;
   std::unique_ptr<redis::Client> redis_;
-  const std::string unit_;
+  const WatchFilter filter_;
   const org::OrgHolder* const org_;
   const absl::Duration write_timeout_;
   std::vector<std::string> positions_;
@@ -196,7 +222,15 @@ class FailedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackServerContext* ctx,
                                                                const grpc::ByteBuffer* raw,
+                                                               const rpc::Gate& gate,
                                                                size_t max_request_bytes) {
+  if (absl::Status s = rpc::CheckSize(*raw, max_request_bytes, "limits.max_request_bytes");
+      !s.ok()) {
+    return new FailedWatch(s);
+  }
+  absl::StatusOr<std::shared_ptr<const auth::Caller>> caller =
+      gate.Admit(ctx, "IntakeService.WatchTicketEvents");
+  if (!caller.ok()) return new FailedWatch(caller.status());
   v1::WatchTicketEventsRequest request;
   if (absl::Status s = rpc::ParseRequest(*raw, &request, max_request_bytes); !s.ok()) {
     return new FailedWatch(s);
@@ -207,10 +241,22 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
     if (!decoded.ok()) return new FailedWatch(decoded.status());
     positions = *std::move(decoded);
   }
-  if (!request.unit_code().empty() &&
-      org_->Get()->model.FindUnit(request.unit_code()) == nullptr) {
-    return new FailedWatch(absl::NotFoundError(absl::StrCat(
-        "unit_code: no unit \"", request.unit_code(), "\" in the organisation")));
+  // A person watches a subtree (the request's within its own, or its own); a gateway watches
+  // the tickets of its channels.
+  WatchFilter filter;
+  const auth::Principal& p = (*caller)->principal;
+  if (p.Has(auth::Role::kHandler) || p.Has(auth::Role::kDispatcher) ||
+      p.Has(auth::Role::kSupervisor)) {
+    absl::StatusOr<std::string> unit =
+        access::UnitFilter(**caller, request.unit_code(), org_->Get()->model);
+    if (!unit.ok()) return new FailedWatch(unit.status());
+    filter.unit = *std::move(unit);
+  } else {
+    if (!request.unit_code().empty()) {
+      return new FailedWatch(absl::InvalidArgumentError(
+          "unit_code: a gateway watches the tickets of its own channels; leave it empty"));
+    }
+    filter.channels = p.channels;
   }
   if (active_->fetch_add(1) >= options_.max_watches) {
     active_->fetch_sub(1);
@@ -218,7 +264,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
         absl::StrCat("this server already serves ", options_.max_watches,
                      " watches; retry later or on another replica")));
   }
-  return new WatchReactor(ctx, connect_(), request.unit_code(), org_, options_.write_timeout,
+  return new WatchReactor(ctx, connect_(), std::move(filter), org_, options_.write_timeout,
                           std::move(positions), active_);
 }
 

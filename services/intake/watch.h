@@ -8,10 +8,16 @@
 // entry ids, packed by common/stream_cursor.h); resuming from it delivers exactly the entries
 // after those positions, so a client that stores the cursor of the last event it processed and
 // reconnects with it misses nothing and sees nothing twice. Without a cursor a watch starts with
-// the events that arrive after it began. A unit filter keeps the events of tickets whose
-// current responsible unit is in the subtree: the unit or one of its ancestors as stored on
-// the ticket (`unit`, `up`); a TicketAccepted of a ticket not routed yet is judged by its
-// location's community in the organisation's tree. The filter's unit must exist (NOT_FOUND).
+// the events that arrive after it began.
+//
+// Access (the gate admits the call first): a person's watch (handler, dispatcher, supervisor)
+// keeps the events of tickets in a unit subtree, the request's unit within the caller's own,
+// or the caller's own when the request names none (access::UnitFilter; NOT_FOUND for a unit
+// outside it): tickets whose current lead unit is the unit or lies below it as stored on the
+// ticket (`unit`, `up`), or with an assisting unit there (`hdl`); a TicketAccepted of a ticket
+// not routed yet is judged by its location. A gateway's watch keeps the events of tickets
+// that came in on its channels (`ch`; tickets stored before issue 14 lack it and are not
+// sent).
 //
 // A client that stops reading is dropped: when one event has not gone out for `write_timeout`
 // (the HTTP/2 flow-control window of the call is full), the call is cancelled and its slot and
@@ -32,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/redis/redis_client.h"
+#include "common/rpc/unary.h"
 #include "services/org/org_holder.h"
 
 namespace dispatch::intake {
@@ -50,10 +57,11 @@ class EventWatcher {
   EventWatcher(Connect connect, const org::OrgHolder* org, Options options)
       : connect_(std::move(connect)), org_(org), options_(options) {}
 
-  // Serves one WatchTicketEvents call (the raw request, at most `max_request_bytes`, is parsed
-  // here).
+  // Serves one WatchTicketEvents call: the request is at most `max_request_bytes`, `gate`
+  // admits the caller, then the request is parsed here.
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* ctx,
                                                     const grpc::ByteBuffer* request,
+                                                    const rpc::Gate& gate,
                                                     size_t max_request_bytes);
 
  private:

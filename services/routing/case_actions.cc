@@ -3,6 +3,7 @@
 #include "common/proto_time.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
+#include "services/auth/access_policy.h"
 #include "services/routing/roster.h"
 
 namespace dispatch::routing {
@@ -32,7 +33,7 @@ v1::ShareRef RefOf(const v1::Handling& h) {
 
 }  // namespace
 
-void CaseActions::Contact(const v1::RecordContactRequest& req,
+void CaseActions::Contact(const v1::RecordContactRequest& req, const auth::Caller& caller,
                           rpc::Reply<v1::TicketActionResponse> done) {
   absl::Time now = writer_.Now();
   for (absl::Status s : {CheckText(req.preliminary_result(), "preliminary_result", 2000, true),
@@ -42,7 +43,7 @@ void CaseActions::Contact(const v1::RecordContactRequest& req,
     if (!s.ok()) return done(s);
   }
   writer_.Write(
-      req.write(), req,
+      req.write(), req, caller, access::WriteCheck(caller, org_->Get()),
       [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
         if (absl::Status s = RequireTaken(ticket, "RecordContact"); !s.ok()) return s;
         Transition t;
@@ -63,7 +64,7 @@ void CaseActions::Contact(const v1::RecordContactRequest& req,
       std::move(done));
 }
 
-void CaseActions::Resolve(const v1::ResolveTicketRequest& req,
+void CaseActions::Resolve(const v1::ResolveTicketRequest& req, const auth::Caller& caller,
                           rpc::Reply<v1::TicketActionResponse> done) {
   absl::Time now = writer_.Now();
   for (absl::Status s : {CheckText(req.result(), "result", 2000, true),
@@ -83,7 +84,7 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req,
   }
   const SlaPolicy* policy = policy_;
   writer_.Write(
-      req.write(), req,
+      req.write(), req, caller, access::WriteCheck(caller, org_->Get()),
       [req, now, policy](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
         if (absl::Status s = RequireTaken(ticket, "ResolveTicket"); !s.ok()) return s;
         // 首接负责: the lead resolves once every assisting share is done, or says why not.
@@ -135,6 +136,7 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req,
 }
 
 void CaseActions::RecordAssist(const v1::RecordAssistResultRequest& req,
+                               const auth::Caller& caller,
                                rpc::Reply<v1::TicketActionResponse> done) {
   if (req.share().unit_code().empty() || req.share().department() == v1::DEPARTMENT_UNSPECIFIED) {
     return done(absl::InvalidArgumentError(
@@ -145,7 +147,9 @@ void CaseActions::RecordAssist(const v1::RecordAssistResultRequest& req,
   }
   absl::Time now = writer_.Now();
   writer_.Write(
-      req.write(), req, [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+      req.write(), req, caller, access::WriteCheck(caller, org_->Get(), &req.share()),
+      [req, now, who = caller.principal.subject](const v1::Ticket& ticket)
+          -> absl::StatusOr<Transition> {
         int i = ticket_record::FindShare(ticket, req.share().unit_code(), req.share().department());
         if (i < 0) {
           return absl::NotFoundError(absl::StrCat(
@@ -159,7 +163,7 @@ void CaseActions::RecordAssist(const v1::RecordAssistResultRequest& req,
               share.state() == v1::SHARE_STATE_ASSIGNED ? "; its handler signs for it first"
                                                          : ", not SHARE_STATE_SIGNED_FOR"));
         }
-        if (share.assignee().id() != req.write().actor().id()) {
+        if (share.assignee().id() != who) {
           return absl::FailedPreconditionError(
               absl::StrCat("RecordAssistResult: the share is assigned to ",
                            share.assignee().id(), "; only they record its part"));

@@ -24,23 +24,29 @@
 #include "common/ticket_writer.h"
 #include "dispatch/v1/routing.pb.h"
 #include "services/escalation/sla_policy.h"
+#include "services/org/org_holder.h"
 
 namespace dispatch::routing {
 
 class CaseActions {
  public:
   // Everything passed must outlive this object.
-  CaseActions(redis::Client* redis, Clock* clock, const SlaPolicy* policy)
-      : writer_(redis, clock), policy_(policy) {}
+  CaseActions(redis::Client* redis, Clock* clock, const SlaPolicy* policy,
+              const org::OrgHolder* org)
+      : writer_(redis, clock), policy_(policy), org_(org) {}
 
-  void Contact(const v1::RecordContactRequest& request, rpc::Reply<v1::TicketActionResponse> done);
-  void Resolve(const v1::ResolveTicketRequest& request, rpc::Reply<v1::TicketActionResponse> done);
-  void RecordAssist(const v1::RecordAssistResultRequest& request,
+  // Each acts for the authenticated `caller`, checked against the access policy.
+  void Contact(const v1::RecordContactRequest& request, const auth::Caller& caller,
+               rpc::Reply<v1::TicketActionResponse> done);
+  void Resolve(const v1::ResolveTicketRequest& request, const auth::Caller& caller,
+               rpc::Reply<v1::TicketActionResponse> done);
+  void RecordAssist(const v1::RecordAssistResultRequest& request, const auth::Caller& caller,
                     rpc::Reply<v1::TicketActionResponse> done);
 
  private:
   TicketWriter writer_;
   const SlaPolicy* const policy_;
+  const org::OrgHolder* const org_;
 };
 
 }  // namespace dispatch::routing

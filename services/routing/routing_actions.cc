@@ -6,6 +6,7 @@
 #include "common/text.h"
 #include "common/ticket_record.h"
 #include "services/routing/roster.h"
+#include "services/auth/access_policy.h"
 #include "services/routing/router.h"
 
 namespace dispatch::routing {
@@ -64,7 +65,7 @@ void RoutingActions::UpdateOrganisation(const v1::UpdateOrganisationRequest& req
   done(std::move(r));
 }
 
-void RoutingActions::Route(const v1::RouteTicketRequest& req,
+void RoutingActions::Route(const v1::RouteTicketRequest& req, const auth::Caller& caller,
                            rpc::Reply<v1::TicketActionResponse> done) {
   std::shared_ptr<const OrgSnapshot> org = org_->Get();
   const OrgModel::Unit* unit = org->model.FindUnit(req.unit_code());
@@ -103,7 +104,7 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
     *handlings.Add() = MakeHandling(*hosting, static_cast<v1::Department>(d), v1::HANDLING_ROLE_ASSIST);
   }
   absl::Time now = writer_.Now();
-  writer_.Write(req.write(), req,
+  writer_.Write(req.write(), req, caller, access::WriteCheck(caller, org),
         [org, req, handlings, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           Transition t;
           t.action = "RouteTicket";
@@ -134,7 +135,7 @@ void RoutingActions::Route(const v1::RouteTicketRequest& req,
         std::move(done));
 }
 
-void RoutingActions::Assign(const v1::AssignTicketRequest& req,
+void RoutingActions::Assign(const v1::AssignTicketRequest& req, const auth::Caller& caller,
                             rpc::Reply<v1::TicketActionResponse> done) {
   if (req.has_share() && (req.share().unit_code().empty() ||
                           req.share().department() == v1::DEPARTMENT_UNSPECIFIED)) {
@@ -155,26 +156,28 @@ void RoutingActions::Assign(const v1::AssignTicketRequest& req,
   // Without a name: the least loaded handler on duty, by the loads read just before.
   if (named == nullptr) {
     return ReadHandlerLoads(
-        redis_, [this, req, org, done = std::move(done)](
+        redis_, [this, req, caller, org, done = std::move(done)](
                     absl::StatusOr<HandlerLoads> loads) mutable {
           if (!loads.ok()) return done(loads.status());
-          WriteAssignment(req, org, nullptr,
+          WriteAssignment(req, caller, org, nullptr,
                           std::make_shared<const HandlerLoads>(*std::move(loads)),
                           std::move(done));
         });
   }
-  WriteAssignment(req, org, named, nullptr, std::move(done));
+  WriteAssignment(req, caller, org, named, nullptr, std::move(done));
 }
 
 void RoutingActions::WriteAssignment(const v1::AssignTicketRequest& req,
+                                     const auth::Caller& caller,
                                      std::shared_ptr<const OrgSnapshot> org,
                                      const config::v1::Handler* named,
                                      std::shared_ptr<const HandlerLoads> loads,
                                      rpc::Reply<v1::TicketActionResponse> done) {
   absl::Time now = writer_.Now();
   const SlaPolicy* policy = policy_;
-  writer_.Write(req.write(), req,
-        [this, req, org, named, loads, now,
+  const v1::ShareRef* share_ref = req.has_share() ? &req.share() : nullptr;
+  writer_.Write(req.write(), req, caller, access::WriteCheck(caller, org, share_ref),
+        [this, req, caller, org, named, loads, now,
          policy](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           // The share being assigned: the lead's (the ticket's unit and lead department), or an
           // assisting one.
@@ -207,8 +210,16 @@ void RoutingActions::WriteAssignment(const v1::AssignTicketRequest& req,
             return absl::FailedPreconditionError(
                 absl::StrCat("handler_id: ", h->id(), " is not on duty now"));
           }
-          // A handler naming themself takes the ticket: that is signing for it.
-          const bool self = req.write().actor().id() == h->id();
+          // A handler naming themself takes the ticket: that is signing for it. A handler who
+          // is not this ticket's dispatcher may only do that.
+          const bool self = caller.principal.subject == h->id();
+          const access::Target target{&ticket, req.has_share() ? &req.share() : nullptr};
+          if (!self && !access::HasGrant(caller, access::Role::kDispatcher, target, org->model)) {
+            return absl::PermissionDeniedError(absl::StrCat(
+                "RoutingService.AssignTicket: ", caller.principal.subject,
+                " may take a ticket of its unit (name itself as handler_id), not assign ",
+                h->id(), "; assigning others is a dispatcher's (subtree)"));
+          }
           Transition t;
           t.action = "AssignTicket";
           t.now = now;
@@ -245,16 +256,14 @@ void RoutingActions::WriteAssignment(const v1::AssignTicketRequest& req,
         std::move(done));
 }
 
-void RoutingActions::SignFor(const v1::SignForTicketRequest& req,
+void RoutingActions::SignFor(const v1::SignForTicketRequest& req, const auth::Caller& caller,
                              rpc::Reply<v1::TicketActionResponse> done) {
-  if (req.write().actor().id().empty()) {
-    return done(absl::InvalidArgumentError(
-        "write.actor.id: required, the assignee who signs for the ticket"));
-  }
   absl::Time now = writer_.Now();
+  const v1::ShareRef* share_ref = req.has_share() ? &req.share() : nullptr;
   writer_.Write(
-      req.write(), req, [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
-        const std::string& who = req.write().actor().id();
+      req.write(), req, caller, access::WriteCheck(caller, org_->Get(), share_ref),
+      [req, now, who = caller.principal.subject,
+       unit = caller.principal.unit_code](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
         Transition t;
         t.action = "SignForTicket";
         t.now = now;
@@ -277,7 +286,8 @@ void RoutingActions::SignFor(const v1::SignForTicketRequest& req,
           t.set.push_back(ticket_record::ShareField(*i, v1::SHARE_STATE_SIGNED_FOR, now,
                                                     absl::InfinitePast(), who));
           *e.mutable_assist_signed_for()->mutable_share() = req.share();
-          *e.mutable_assist_signed_for()->mutable_handler() = req.write().actor();
+          e.mutable_assist_signed_for()->mutable_handler()->set_id(who);
+          e.mutable_assist_signed_for()->mutable_handler()->set_unit_code(unit);
           t.events.emplace_back("assist_signed_for", std::move(e));
           return t;
         }
@@ -301,7 +311,7 @@ void RoutingActions::SignFor(const v1::SignForTicketRequest& req,
       std::move(done));
 }
 
-void RoutingActions::Return(const v1::ReturnTicketRequest& req,
+void RoutingActions::Return(const v1::ReturnTicketRequest& req, const auth::Caller& caller,
                             rpc::Reply<v1::TicketActionResponse> done) {
   if (absl::Status s = CheckText(req.reason(), "reason", 500, /*required=*/true); !s.ok()) {
     return done(s);
@@ -312,7 +322,7 @@ void RoutingActions::Return(const v1::ReturnTicketRequest& req,
   }
   absl::Time now = writer_.Now();
   std::shared_ptr<const OrgSnapshot> org = org_->Get();
-  writer_.Write(req.write(), req,
+  writer_.Write(req.write(), req, caller, access::WriteCheck(caller, org),
         [org, req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
           const std::string& unit = ticket.responsible_unit_code();
           v1::Department department = LeadDepartment(ticket);

@@ -23,8 +23,9 @@ using RawRoutingService = v1::RoutingService::WithRawCallbackMethod_RouteTicket<
 class RoutingGrpcService final : public RawRoutingService {
  public:
   // Both must outlive this object.
-  RoutingGrpcService(RoutingActions* actions, CaseActions* cases, rpc::Limits limits)
-      : actions_(actions), cases_(cases), limits_(limits) {}
+  RoutingGrpcService(RoutingActions* actions, CaseActions* cases, const rpc::Gate* gate,
+                     rpc::Limits limits)
+      : actions_(actions), cases_(cases), gate_(gate), limits_(limits) {}
 
   grpc::ServerUnaryReactor* RouteTicket(grpc::CallbackServerContext* ctx,
                                         const grpc::ByteBuffer* request,
@@ -57,6 +58,7 @@ class RoutingGrpcService final : public RawRoutingService {
  private:
   RoutingActions* const actions_;
   CaseActions* const cases_;
+  const rpc::Gate* const gate_;
   const rpc::Limits limits_;
 };
 

@@ -91,7 +91,7 @@ TEST_F(CaseHandlingTest, ADissatisfiedRevisitReopensTheCaseWhichIsThenResolvedAn
   ExpectTimerMatchesRule(id);  // nothing left to wake for
 
   EXPECT_THAT(Steps(id),
-              ElementsAre("accepted by channel:CHANNEL_HOTLINE_12345", "routed by desk-1",
+              ElementsAre("accepted by operator", "routed by desk-1",
                           "assigned by h-cd-wgy", "signed_for by h-cd-wgy",
                           "contacted by h-cd-wgy", "resolved by h-cd-wgy",
                           "revisited by h-dp-wy1", "reopened by h-dp-wy1",
@@ -290,21 +290,37 @@ TEST_F(CaseHandlingTest, BadRequestsNameTheField) {
   EXPECT_THAT(s.error_message(), HasSubstr("feedback_method"));
 }
 
-TEST_F(CaseHandlingTest, ARevisitMustSayWhoCalled) {
+TEST_F(CaseHandlingTest, ARevisitIsRecordedAsTheAuthenticatedCallerAndNamingAnotherIsRefused) {
   std::string id = SubmitAndRoute();
   v1::Ticket t = client_->Get(id);
   ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
   ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
-  v1::Ticket out;
-  grpc::Status s =
-      client_->Revisit(t, "", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED, &out, "revisit-anon");
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // 东坪镇's supervisor calls back; its request names somebody else.
+  auto escalation = v1::EscalationService::NewStub(stack_.Channel());
+  const std::string token = stack_.pki().Token("sup-dp", "430923100", {"supervisor"});
+  v1::RecordRevisitRequest req;
+  *req.mutable_write() = testing::TestClient::Write(t, "revisit-other", "h-dp-wy1");
+  req.set_tier(v1::TIER_TOWNSHIP);
+  req.set_reached(true);
+  req.set_solved(true);
+  req.set_satisfaction(v1::SATISFACTION_SATISFIED);
+  v1::TicketActionResponse out;
+  grpc::ClientContext named_other;
+  testing::WithToken(&named_other, token);
+  grpc::Status s = escalation->RecordRevisit(&named_other, req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(s.error_message(), HasSubstr("write.actor.id"));
   EXPECT_EQ(client_->Get(id).status(), v1::TICKET_STATUS_RESOLVED);  // not closed
-  ASSERT_TRUE(
-      client_->Revisit(t, "h-dp-wy1", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED, &out, "revisit-1")
-          .ok());
-  EXPECT_EQ(out.status(), v1::TICKET_STATUS_CLOSED);
+  // Naming nobody, the call is the token's: recorded as sup-dp of 东坪镇.
+  req.mutable_write()->clear_actor();
+  req.mutable_write()->set_request_id("revisit-1");
+  grpc::ClientContext as_itself;
+  testing::WithToken(&as_itself, token);
+  ASSERT_TRUE(escalation->RecordRevisit(&as_itself, req, &out).ok());
+  EXPECT_EQ(out.ticket().status(), v1::TICKET_STATUS_CLOSED);
+  const v1::TicketEvent revisited = client_->Events(id).back();
+  EXPECT_EQ(revisited.actor().id(), "sup-dp");
+  EXPECT_EQ(revisited.actor().unit_code(), "430923100");
 }
 
 TEST_F(CaseHandlingTest, AContactFeedbackOrRevisitReportedInTheFutureIsRefusedAndChangesNothing) {

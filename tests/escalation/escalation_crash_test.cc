@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/dispatchd_process.h"
+#include "tests/testing/signed_calls.h"
 
 namespace dispatch {
 namespace {
@@ -78,11 +79,13 @@ TEST(EscalationCrash, FourWorkersOneKilledEveryEscalationHappensExactlyOnce) {
 
   // Small batches, so the run is many script calls and the kill lands between two of them.
   std::vector<std::unique_ptr<Dispatchd>> workers;
+  testing::TestPki pki;
   for (int w = 0; w < kWorkers; ++w) {
     workers.push_back(std::make_unique<Dispatchd>(std::vector<std::string>{
         "--listen=127.0.0.1:0", "--redis=" + server.address(), "--services=escalation",
         "--org=" DISPATCH_SOURCE_DIR "/deploy/org.textproto",
-        "--config=" DISPATCH_SOURCE_DIR "/tests/escalation/crash_worker.textproto"}));
+        "--config=" DISPATCH_SOURCE_DIR "/tests/escalation/crash_worker.textproto",
+        "--dev_pki=" + pki.dir()}));
     ASSERT_GT(workers.back()->port(), 0);
   }
 

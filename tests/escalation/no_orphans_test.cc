@@ -29,7 +29,11 @@ class NoOrphansTest : public TimerEngineTest {
 TEST_F(NoOrphansTest, AnUnroutableComplaintIsAtItsCountyDeskWithinTheGraceAndEscalatesAt30Min) {
   std::string id = SubmitUnplaceable("12345-ORPHAN-1", "430923");
   EXPECT_EQ(FromProto(client_->Get(id).routing_grace_until()), accepted_ + absl::Minutes(5));
-  EXPECT_THAT(ListedFor("430923"), ElementsAre());  // nobody holds it yet
+  // Nobody holds it yet; the county lists it already, as a complaint of its area awaiting
+  // routing, and the other county does not.
+  EXPECT_EQ(client_->Get(id).responsible_unit_code(), "");
+  EXPECT_THAT(ListedFor("430923"), ElementsAre(id));
+  EXPECT_THAT(ListedFor("430902"), ElementsAre());
 
   // Routing is down. At the end of the five-minute grace the ticket is on 安化县's desk.
   FireAt(accepted_ + absl::Minutes(5));

@@ -7,6 +7,7 @@
 #include "services/escalation/ledgers.h"
 #include "services/intake/queries.h"
 #include "tests/escalation/escalation_fixture.h"
+#include "tests/testing/signed_calls.h"
 
 namespace dispatch::escalation {
 namespace {
@@ -37,11 +38,18 @@ class BoundedReadsTest : public TimerEngineTest {
     }
     return out;
   }
+  // Called by the city's supervisor.
   template <typename Response, typename Request>
-  Response Call(void (intake::TicketQueries::*method)(const Request&, rpc::Reply<Response>),
+  Response Call(void (intake::TicketQueries::*method)(const Request&, const auth::Caller&,
+                                                      rpc::Reply<Response>),
                 const Request& req) {
+    const auth::Caller caller = testing::CallerOf(
+        std::is_same_v<Request, v1::ListTicketsRequest> ? "IntakeService.ListTickets"
+                                                        : "IntakeService.GetTicketHistory",
+        "sup-city", "430900", {auth::Role::kSupervisor});
     std::promise<absl::StatusOr<Response>> p;
-    (queries_.get()->*method)(req, [&](absl::StatusOr<Response> r) { p.set_value(std::move(r)); });
+    (queries_.get()->*method)(req, caller,
+                              [&](absl::StatusOr<Response> r) { p.set_value(std::move(r)); });
     absl::StatusOr<Response> r = p.get_future().get();
     EXPECT_THAT(r, IsOk());
     return r.ok() ? *std::move(r) : Response();

@@ -237,7 +237,9 @@ TEST_F(IntakeTest, AcceptanceArmsTimersIndexesAndTheAcceptedEventInOneStep) {
   EXPECT_EQ(e.accepted().clocks_size(), 3);
   EXPECT_EQ(e.accepted().location().jurisdiction().community_code(), "330102001001");
   EXPECT_EQ(e.accepted().channel_work_order_id(), "WO-atomic");
-  EXPECT_EQ(e.actor().id(), "channel:CHANNEL_HOTLINE_12345");
+  // The actor is the authenticated gateway (the test's calls that name no actor are signed
+  // as "operator", tests/testing/signed_calls.h).
+  EXPECT_EQ(e.actor().id(), "operator");
   // The event decoded is the one intake built, though its stored form leaves out what the
   // complaint repeats.
   EXPECT_EQ(e.accepted().clocks(0).deadline().seconds(), accepted_ms / 1000 + 30 * 60);

@@ -17,6 +17,7 @@
 #include "services/dispatchd/server.h"
 #include "services/intake/queries.h"
 #include "tests/testing/server_stack.h"
+#include "tests/testing/signed_calls.h"
 #include "tests/testing/test_client.h"
 
 namespace dispatch {
@@ -187,12 +188,13 @@ TEST(OneSourceOfTime, AHostWhoseClockIsAnHourBehindRedisStampsWithRedisTime) {
       "' routing_worker_disabled: true escalation { worker_disabled: true } org_file: '",
       DISPATCH_SOURCE_DIR, "/deploy/org.textproto'"));
   ASSERT_THAT(config, IsOk());
+  testing::TestPki pki;
+  pki.Configure(&*config);
   auto server = DispatchServer::Start(*config, &skewed, clock->get());
   ASSERT_THAT(server, IsOk());
-  testing::TestClient dispatch_client(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
-                          grpc::InsecureChannelCredentials()),
-      &client);
+  testing::ActingAsRequested signer(&pki, &client, "430900");
+  testing::TestClient dispatch_client(testing::SignedChannel((*server)->port(), pki, &signer),
+                                      &client);
   const absl::Time host_now = absl::Now();
   v1::Ticket t = dispatch_client.Get(dispatch_client.Submit(HotlineComplaint("12345-TIME")));
   EXPECT_GT(FromProto(t.accepted_at()), host_now + absl::Minutes(59));

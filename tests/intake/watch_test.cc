@@ -166,8 +166,7 @@ TEST_F(SlowWatcherTest, AWatcherThatStopsReadingIsDroppedAndItsSlotFreed) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
-  auto slow_channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", stack_.port()),
-                                                grpc::InsecureChannelCredentials(), args);
+  auto slow_channel = stack_.SignedChannel(stack_.port(), args);
   auto slow = v1::IntakeService::NewStub(slow_channel);
   grpc::ClientContext slow_ctx;
   v1::WatchTicketEventsRequest req;

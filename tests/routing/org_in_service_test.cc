@@ -115,11 +115,11 @@ TEST(RpcOnlyReplica, PicksUpAnOrganisationChangeWithinSecondsAndAssignsAManualOn
       "100000000 } org_file: '",
       DISPATCH_SOURCE_DIR, "/deploy/org.textproto'"));
   ASSERT_THAT(config, IsOk());
+  a.pki().Configure(&*config);  // the same deployment: the same CA and token keys
   redis::HiredisClient b_redis(a.redis_options());
   auto b = DispatchServer::Start(*config, &b_redis, &clock);
   ASSERT_THAT(b, IsOk());
-  auto b_routing = v1::RoutingService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", (*b)->port()), grpc::InsecureChannelCredentials()));
+  auto b_routing = v1::RoutingService::NewStub(a.SignedChannel((*b)->port()));
   testing::TestClient client(a.channel(), &a.redis());
 
   grpc::ClientContext get_ctx;

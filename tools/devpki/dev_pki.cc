@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/jwt.h"
 
 namespace dispatch::devpki {
 namespace {
@@ -118,14 +119,6 @@ absl::StatusOr<Ca> LoadCa(const std::string& dir) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 absl::Status Ensure(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -164,6 +157,46 @@ absl::Status IssueClient(const std::string& dir, const std::string& name,
     return s;
   }
   return WriteFile(absl::StrCat(dir, "/", name, ".pem"), CertPem(cert.get()), false);
+}
+
+void Configure(const std::string& dir, config::v1::DispatchConfig* config) {
+  config::v1::TlsOptions* tls = config->mutable_tls();
+  if (!tls->plaintext_on_loopback() && tls->cert_file().empty()) {
+    tls->set_cert_file(dir + "/server.pem");
+    tls->set_key_file(dir + "/server.key");
+  }
+  if (tls->client_ca_file().empty()) tls->set_client_ca_file(dir + "/ca.pem");
+  config::v1::AuthOptions* auth = config->mutable_auth();
+  if (auth->issuer().empty()) auth->set_issuer(kDevIssuer);
+  if (auth->audience().empty()) auth->set_audience(kDevAudience);
+  if (auth->jwks_file().empty() && auth->keys().empty()) {
+    config::v1::KeyFile* key = auth->add_keys();
+    key->set_kid(kDevKeyId);
+    key->set_pem_file(dir + "/jwt.pub.pem");
+  }
+}
+
+absl::StatusOr<std::string> MintToken(const std::string& dir, const std::string& subject,
+                                      const std::string& unit_code,
+                                      const std::vector<std::string>& roles,
+                                      const std::vector<std::string>& channels, absl::Time now,
+                                      absl::Duration ttl) {
+  absl::StatusOr<std::string> key = ReadFile(dir + "/jwt.key");
+  if (!key.ok()) {
+    return absl::NotFoundError(absl::StrCat(
+        dir, "/jwt.key: no development signing key here (tokens of a deployment with its own "
+             "single sign-on come from it)"));
+  }
+  auth::Claims claims;
+  claims.subject = subject;
+  claims.issuer = kDevIssuer;
+  claims.audience = {kDevAudience};
+  claims.unit_code = unit_code;
+  claims.roles = roles;
+  claims.channels = channels;
+  claims.not_before = now - absl::Minutes(1);
+  claims.expires = now + ttl;
+  return auth::SignJwtEs256(claims, kDevKeyId, *key);
 }
 
 }  // namespace dispatch::devpki

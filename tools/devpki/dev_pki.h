@@ -12,13 +12,19 @@
 #define DISPATCH_TOOLS_DEVPKI_DEV_PKI_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/config.h"
+#include "dispatch/config/v1/config.pb.h"
 
 namespace dispatch::devpki {
 
 inline constexpr char kDevKeyId[] = "dev-1";
+// What development tokens say and a development server expects.
+inline constexpr char kDevIssuer[] = "dispatch-dev";
+inline constexpr char kDevAudience[] = "dispatch";
 
 // Creates the CA, the server certificate and the signing key in `dir` (created if missing),
 // unless ca.pem is there already (then it changes nothing).
@@ -28,8 +34,21 @@ absl::Status Ensure(const std::string& dir);
 absl::Status IssueClient(const std::string& dir, const std::string& name,
                          const std::string& common_name);
 
-// Reads a whole file.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
+// Fills what `config` leaves unset of its tls and auth sections with the files in `dir`: the
+// server certificate and key, the CA as the client CA, and the development issuer, audience
+// and signing key (dispatchd --dev_pki=DIR; tests).
+void Configure(const std::string& dir, config::v1::DispatchConfig* config);
+
+// A development token for `subject` of `unit_code` with `roles` ("handler", ...) and `channels`
+// ("CHANNEL_HOTLINE_12345", ...), valid from `now` for `ttl`, signed with `dir`/jwt.key.
+// NOT_FOUND when the key is absent (a deployment with its own single sign-on has none).
+absl::StatusOr<std::string> MintToken(const std::string& dir, const std::string& subject,
+                                      const std::string& unit_code,
+                                      const std::vector<std::string>& roles,
+                                      const std::vector<std::string>& channels, absl::Time now,
+                                      absl::Duration ttl);
+
+using dispatch::ReadFile;  // common/config.h
 
 }  // namespace dispatch::devpki
 

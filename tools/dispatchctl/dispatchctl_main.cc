@@ -7,8 +7,8 @@
 //   dispatchctl lookup --channel=CHANNEL_HOTLINE_12345 --work_order=WO-1
 //   dispatchctl assign T... [--handler=h-cd-wgy]           (empty: the least loaded on duty)
 //       [--share_unit=430923100 --share_department=DEPARTMENT_HOUSING]  (an assisting share)
-//   dispatchctl sign T... --actor=h-cd-wgy [--share_unit=.. --share_department=..]  (签收)
-//   dispatchctl assist T... --actor=h-dp-wy1 --share_unit=.. --share_department=.. --text=..
+//   dispatchctl sign T... [--share_unit=.. --share_department=..]  (签收)
+//   dispatchctl assist T... --share_unit=.. --share_department=.. --text=..
 //   dispatchctl route T... --unit=430923100 --department=DEPARTMENT_HOUSING
 //   dispatchctl return T... --reason="不属于本单位职责" --reason_code=RETURN_REASON_NOT_OUR_DEPARTMENT
 //   dispatchctl org                                         (the organisation in force)
@@ -23,29 +23,59 @@
 //   dispatchctl history T...                                (every event, oldest first)
 //   dispatchctl list [--unit=430923] [--status=TICKET_STATUS_ASSIGNED] [--breached_only]
 //   dispatchctl watch [--unit=430923] [--cursor=TOKEN]     (follows events until Ctrl-C)
+//   dispatchctl dev-pki                      (development: the local CA, server certificate and
+//                                             signing key in --pki, and a fresh admin.token)
+//   dispatchctl token --subject=h-cd-wgy --unit=430923100 --roles=handler [--channels=..]
+//       [--ttl_h=12]                          (development: prints a token signed by --pki)
 //
 // Writes read the ticket first and send its current version; their request id is derived
 // from ticket, version and command, so running the same command twice changes nothing twice.
+// The actor of a write is whoever the token names.
 //
+// Every call goes over TLS, trusting the CA in --pki/ca.pem (or --ca), with the token of
+// --token, else $DISPATCH_TOKEN, else the file --pki/admin.token (tools/run writes it: an
+// operator of the local deployment). To act as a handler:
+//   T=$(dispatchctl token --subject=h-cd-wgy --unit=430923100 --roles=handler)
+//   dispatchctl sign T... --token=$T
 // --target picks the server (default 127.0.0.1:50051). Prints responses as JSON;
 // exits 0 on success, 1 on an RPC error (printed with its code), 2 on bad usage.
 #include <grpcpp/grpcpp.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "dispatch/v1/escalation.grpc.pb.h"
 #include "dispatch/v1/intake.grpc.pb.h"
 #include "dispatch/v1/routing.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tools/devpki/dev_pki.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "dispatchd address");
+ABSL_FLAG(std::string, pki, "var/pki",
+          "development PKI directory: ca.pem (trusted), admin.token (the default token), "
+          "jwt.key (dispatchctl token)");
+ABSL_FLAG(std::string, ca, "", "PEM CA certificates to trust (default: --pki/ca.pem)");
+ABSL_FLAG(std::string, token, "",
+          "bearer token (default: $DISPATCH_TOKEN, else the file --pki/admin.token)");
+ABSL_FLAG(bool, plaintext, false,
+          "connect without TLS (a server with tls.plaintext_on_loopback)");
+ABSL_FLAG(std::string, subject, "", "token: who the token names");
+ABSL_FLAG(std::string, roles, "", "token: roles, comma-separated (gateway,handler,dispatcher,"
+                                  "supervisor,admin,pii)");
+ABSL_FLAG(std::string, channels, "", "token: a gateway's channels, comma-separated");
+ABSL_FLAG(double, ttl_h, 12, "token: hours until it expires");
 ABSL_FLAG(double, timeout_s, 5, "RPC deadline in seconds");
 ABSL_FLAG(std::string, channel, "CHANNEL_HOTLINE_12345", "submit/lookup: Channel enum name");
 ABSL_FLAG(std::string, work_order, "", "submit/lookup: the channel's work-order id");
@@ -59,10 +89,9 @@ ABSL_FLAG(std::string, estate, "", "submit: estate (小区) name");
 ABSL_FLAG(std::string, address, "", "submit: building/unit/room");
 ABSL_FLAG(std::string, name, "", "submit: complainant name");
 ABSL_FLAG(std::string, phone, "", "submit: complainant phone");
-ABSL_FLAG(std::string, actor, "dispatchctl",
-          "every write (route, assign, sign, assist, return, contact, resolve, revisit): who acts");
 ABSL_FLAG(std::string, handler, "", "assign: handler id (empty: the least loaded on duty)");
-ABSL_FLAG(std::string, unit, "", "route: unit code; list, watch: a unit subtree");
+ABSL_FLAG(std::string, unit, "",
+          "route: unit code; list, watch: a unit subtree; token: the subject's unit");
 ABSL_FLAG(std::string, department, "", "route: Department enum name");
 ABSL_FLAG(std::string, reason, "", "return: why");
 ABSL_FLAG(std::string, reason_code, "RETURN_REASON_NOT_OUR_DEPARTMENT", "return: ReturnReason");
@@ -104,10 +133,98 @@ int Report(const grpc::Status& s) {
   return 1;
 }
 
+// The bearer token every call carries (empty: none found).
+const std::string& Token() {
+  static const std::string* const token = [] {
+    std::string t = absl::GetFlag(FLAGS_token);
+    if (t.empty() && getenv("DISPATCH_TOKEN") != nullptr) t = getenv("DISPATCH_TOKEN");
+    if (t.empty()) {
+      if (auto file = ReadFile(absl::GetFlag(FLAGS_pki) + "/admin.token"); file.ok()) t = *file;
+    }
+    return new std::string(absl::StripAsciiWhitespace(t));
+  }();
+  return *token;
+}
+
+// Every call: its deadline and the token.
 void SetDeadline(grpc::ClientContext* ctx) {
   ctx->set_deadline(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(
                         static_cast<int64_t>(absl::GetFlag(FLAGS_timeout_s) * 1000)));
+  if (!Token().empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", Token()));
+}
+
+// The channel to --target: TLS trusting --ca (or --pki/ca.pem), or plaintext when asked.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect() {
+  if (absl::GetFlag(FLAGS_plaintext)) {
+    return grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+  }
+  std::string ca_file = absl::GetFlag(FLAGS_ca);
+  if (ca_file.empty()) ca_file = absl::GetFlag(FLAGS_pki) + "/ca.pem";
+  auto ca = ReadFile(ca_file);
+  if (!ca.ok()) {
+    return absl::NotFoundError(absl::StrCat(
+        ca.status().message(), " (the CA that signed the server's certificate: --ca, or "
+        "--pki; tools/run makes var/pki)"));
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = *std::move(ca);
+  return grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::SslCredentials(options));
+}
+
+std::vector<std::string> SplitList(const std::string& list) {
+  return absl::StrSplit(list, ',', absl::SkipEmpty());
+}
+
+// dev-pki: the development PKI in --pki, and a fresh admin token for the local operator (all
+// roles but pii, at the city, every channel), valid 30 days.
+int DevPki() {
+  const std::string dir = absl::GetFlag(FLAGS_pki);
+  if (absl::Status s = devpki::Ensure(dir); !s.ok()) {
+    fprintf(stderr, "dev-pki: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::vector<std::string> channels;
+  for (int i = 1; i < v1::Channel_descriptor()->value_count(); ++i) {
+    channels.push_back(v1::Channel_descriptor()->value(i)->name());
+  }
+  auto token = devpki::MintToken(dir, "admin", absl::GetFlag(FLAGS_unit),
+                                 {"admin", "gateway", "dispatcher", "supervisor"}, channels,
+                                 absl::Now(), absl::Hours(24 * 30));
+  if (!token.ok()) {
+    fprintf(stderr, "dev-pki: %s\n", token.status().ToString().c_str());
+    return 1;
+  }
+  const std::string path = dir + "/admin.token";
+  FILE* f = fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    fprintf(stderr, "dev-pki: cannot write %s\n", path.c_str());
+    return 1;
+  }
+  fchmod(fileno(f), 0600);
+  fprintf(f, "%s\n", token->c_str());
+  fclose(f);
+  printf("%s: CA, server certificate, signing key; %s (admin, 30 days)\n", dir.c_str(),
+         path.c_str());
+  return 0;
+}
+
+// token: a development token signed with --pki/jwt.key.
+int MintDevToken() {
+  if (absl::GetFlag(FLAGS_subject).empty() || absl::GetFlag(FLAGS_roles).empty()) {
+    fprintf(stderr, "token needs --subject and --roles (and --unit for a person)\n");
+    return 2;
+  }
+  auto token = devpki::MintToken(
+      absl::GetFlag(FLAGS_pki), absl::GetFlag(FLAGS_subject), absl::GetFlag(FLAGS_unit),
+      SplitList(absl::GetFlag(FLAGS_roles)), SplitList(absl::GetFlag(FLAGS_channels)),
+      absl::Now(), absl::Seconds(absl::GetFlag(FLAGS_ttl_h) * 3600));
+  if (!token.ok()) {
+    fprintf(stderr, "token: %s\n", token.status().ToString().c_str());
+    return 1;
+  }
+  printf("%s\n", token->c_str());
+  return 0;
 }
 
 int Health(const std::shared_ptr<grpc::Channel>& ch) {
@@ -226,7 +343,6 @@ absl::StatusOr<v1::TicketWrite> WriteFor(v1::IntakeService::Stub& intake, const 
   w.set_ticket_id(id);
   w.set_expected_version(resp.ticket().version());
   w.set_request_id(absl::StrCat("ctl-", command, "-", id, "-", resp.ticket().version()));
-  w.mutable_actor()->set_id(absl::GetFlag(FLAGS_actor));
   return w;
 }
 
@@ -253,20 +369,28 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "dispatchctl health | submit [flags] | get TICKET_ID | lookup --channel=C --work_order=W | "
       "assign TICKET_ID [--handler=H] [--share_unit=U --share_department=D] | "
-      "sign TICKET_ID --actor=H [--share_unit=U --share_department=D] | "
-      "assist TICKET_ID --actor=H --share_unit=U --share_department=D --text=T | "
+      "sign TICKET_ID [--share_unit=U --share_department=D] | "
+      "assist TICKET_ID --share_unit=U --share_department=D --text=T | "
       "route TICKET_ID --unit=U --department=D | "
       "return TICKET_ID --reason=R [--reason_code=C] | org | contact TICKET_ID --text=T | "
       "resolve TICKET_ID --text=T --feedback=F | revisit TICKET_ID --tier=T [--satisfaction=S] | "
       "history TICKET_ID | list [filters] | watch [--unit=U] [--cursor=C] | "
-      "revisits [--unit=U] [--month=YYYY-MM] | breaches [--unit=U]");
+      "revisits [--unit=U] [--month=YYYY-MM] | breaches [--unit=U] | dev-pki [--unit=CITY] | "
+      "token --subject=S --unit=U --roles=R[,R] [--channels=C[,C]] [--ttl_h=H]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     fprintf(stderr, "%s\n", absl::ProgramUsageMessage().data());
     return 2;
   }
   std::string cmd = args[1];
-  auto ch = grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+  if (cmd == "dev-pki") return DevPki();
+  if (cmd == "token") return MintDevToken();
+  auto connected = Connect();
+  if (!connected.ok()) {
+    fprintf(stderr, "error: %s\n", connected.status().ToString().c_str());
+    return 2;
+  }
+  std::shared_ptr<grpc::Channel> ch = *std::move(connected);
   auto stub = v1::IntakeService::NewStub(ch);
   if (cmd == "health") return Health(ch);
   if (cmd == "submit") return Submit(*stub);
