@@ -176,7 +176,7 @@ absl::Status CheckSubmit(const Caller& caller, v1::Channel channel) {
   }
   return absl::PermissionDeniedError(absl::StrCat(
       "complaint.channel: ", caller.principal.subject, " may not submit for ",
-      v1::Channel_Name(channel), " (a gateway submits for its own channels)"));
+      v1::Channel_Name(channel), "; the rule allows gateway (own channels)"));
 }
 
 absl::StatusOr<std::string> UnitFilter(const Caller& caller, const std::string& requested,
