@@ -28,6 +28,11 @@ class RedisServer {
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
+  // More arguments for the next Start().
+  void AddArgs(const std::vector<std::string>& args) {
+    extra_args_.insert(extra_args_.end(), args.begin(), args.end());
+  }
+
   absl::Status Start();
   absl::Status Stop();
 
