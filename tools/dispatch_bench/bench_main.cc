@@ -1,13 +1,21 @@
 // dispatch_bench: load generator for tools/bench. Usually run through that script, which starts
 // redis-server (AOF everysec) and dispatchd first.
 //
-//   dispatch_bench intake --target=127.0.0.1:50051 --seconds=10 --in_flight=256
+//   dispatch_bench intake --target=127.0.0.1:50051 --ca=CA.pem --token_file=F [--seconds=10]
 //
 // Drives SubmitComplaint (every request a new work order) and, in the same run against the same
 // server, DiagnosticsService.Echo with a payload of the same size: the ceiling of the server
 // stack. Phases alternate (echo, intake, echo, intake, ...) so that machine noise hits both
 // alike. Prints per-phase figures and, last, one line:
 //   intake_vs_echo ratio=R intake_per_s=X echo_per_s=Y intake_p99_ms=Z
+//
+//   dispatch_bench auth --target=.. --ca=.. --token_file=.. --plain_target=127.0.0.1:50052
+//
+// Drives SubmitComplaint against two servers in alternating phases (plain, auth, plain, ...):
+// --target over TLS with the bearer token of --token_file, and --plain_target in plaintext
+// with no token (a dispatchd built without authentication: tools/experiments/no_auth.patch).
+// Last line:
+//   auth_vs_plain ratio=R auth_per_s=X plain_per_s=Y
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -28,11 +36,18 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "common/testing/sample_complaint.h"
 #include "dispatch/v1/diagnostics.grpc.pb.h"
 #include "dispatch/v1/intake.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "dispatchd address");
+ABSL_FLAG(std::string, ca, "",
+          "PEM file of the CA that signed --target's certificate: TLS (empty: plaintext)");
+ABSL_FLAG(std::string, token_file, "", "file holding the bearer token every call to --target sends");
+ABSL_FLAG(std::string, plain_target, "",
+          "auth: the dispatchd without authentication, in plaintext, with no token");
 ABSL_FLAG(double, seconds, 12, "Total measured seconds, split over the phases");
 ABSL_FLAG(int, rounds, 3, "Echo/intake phase pairs");
 ABSL_FLAG(int, in_flight, 256, "Requests kept in flight");
@@ -46,6 +61,48 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 
+// A server to drive: its connections and the authorization header every call sends.
+struct Target {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::string token;  // "Bearer ..." or empty
+};
+
+std::string ReadWholeFile(const std::string& path) {
+  std::string out;
+  if (FILE* f = fopen(path.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    fclose(f);
+  } else {
+    fprintf(stderr, "dispatch_bench: cannot read %s\n", path.c_str());
+    exit(2);
+  }
+  return out;
+}
+
+// `address` over TLS trusting `ca_file` (plaintext when empty), with the token in `token_file`.
+Target Connect(const std::string& address, const std::string& ca_file,
+               const std::string& token_file, int n) {
+  Target t;
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (!ca_file.empty()) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = ReadWholeFile(ca_file);
+    creds = grpc::SslCredentials(options);
+  }
+  for (int i = 0; i < n; ++i) {
+    grpc::ChannelArguments ca;
+    ca.SetInt("grpc.channel_id", i);  // distinct channels, distinct connections
+    t.channels.push_back(grpc::CreateCustomChannel(address, creds, ca));
+  }
+  if (!token_file.empty()) {
+    std::string token(absl::StripAsciiWhitespace(ReadWholeFile(token_file)));
+    t.token = absl::StrCat("Bearer ", token);
+  }
+  return t;
+}
+
 struct PhaseResult {
   uint64_t ok = 0, failed = 0;
   double seconds = 0;
@@ -56,10 +113,10 @@ struct PhaseResult {
 // Keeps `in_flight` calls going for `duration`; each completion starts the next call.
 class Phase {
  public:
-  Phase(bool intake, std::vector<std::shared_ptr<grpc::Channel>>& channels, int in_flight,
-        double duration_s, std::atomic<uint64_t>* sequence)
-      : intake_(intake), in_flight_(in_flight), sequence_(sequence) {
-    for (auto& ch : channels) {
+  Phase(bool intake, const Target& target, int in_flight, double duration_s,
+        std::atomic<uint64_t>* sequence)
+      : intake_(intake), in_flight_(in_flight), sequence_(sequence), token_(target.token) {
+    for (auto& ch : target.channels) {
       intake_stubs_.push_back(dispatch::v1::IntakeService::NewStub(ch));
       echo_stubs_.push_back(dispatch::v1::DiagnosticsService::NewStub(ch));
     }
@@ -100,6 +157,7 @@ class Phase {
   void Issue(int slot) {
     auto* call = new Call();
     call->began = Clock::now();
+    if (!token_.empty()) call->ctx.AddMetadata("authorization", token_);
     size_t stub = slot % intake_stubs_.size();
     if (intake_) {
       call->submit = template_;
@@ -143,6 +201,7 @@ class Phase {
   const bool intake_;
   const int in_flight_;
   std::atomic<uint64_t>* sequence_;
+  const std::string token_;  // "Bearer ..." or empty
   std::vector<std::unique_ptr<dispatch::v1::IntakeService::Stub>> intake_stubs_;
   std::vector<std::unique_ptr<dispatch::v1::DiagnosticsService::Stub>> echo_stubs_;
   dispatch::v1::SubmitComplaintRequest template_;
@@ -211,30 +270,53 @@ double Percentile(std::vector<double>& v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
+void Add(PhaseResult& total, PhaseResult& p) {
+  total.ok += p.ok;
+  total.failed += p.failed;
+  total.seconds += p.seconds;
+  total.latencies_ms.insert(total.latencies_ms.end(), p.latencies_ms.begin(),
+                            p.latencies_ms.end());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 2 || std::string(args[1]) != "intake") {
-    fprintf(stderr, "usage: dispatch_bench intake [--target=HOST:PORT] [--seconds=S]\n");
+  const std::string mode = args.size() == 2 ? args[1] : "";
+  if (mode != "intake" && mode != "auth") {
+    fprintf(stderr,
+            "usage: dispatch_bench intake [--target=HOST:PORT --ca=F --token_file=F] "
+            "[--seconds=S]\n"
+            "       dispatch_bench auth --target=.. --ca=.. --token_file=.. "
+            "--plain_target=HOST:PORT\n");
     return 2;
   }
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
-    grpc::ChannelArguments ca;
-    ca.SetInt("grpc.channel_id", i);  // distinct channels, distinct connections
-    channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
-                                                 grpc::InsecureChannelCredentials(), ca));
+  const bool auth = mode == "auth";
+  if (auth && (absl::GetFlag(FLAGS_plain_target).empty() || absl::GetFlag(FLAGS_ca).empty() ||
+               absl::GetFlag(FLAGS_token_file).empty())) {
+    fprintf(stderr, "auth needs --plain_target, --ca and --token_file\n");
+    return 2;
   }
+  const int n_channels = absl::GetFlag(FLAGS_channels);
+  const Target main_target = Connect(absl::GetFlag(FLAGS_target), absl::GetFlag(FLAGS_ca),
+                                     absl::GetFlag(FLAGS_token_file), n_channels);
+  // auth: phase A is the plaintext server without authentication, phase B the real one.
+  // intake: phase A is Echo, phase B SubmitComplaint, both on --target.
+  const Target other_target =
+      auth ? Connect(absl::GetFlag(FLAGS_plain_target), "", "", n_channels) : main_target;
   std::atomic<uint64_t> sequence{static_cast<uint64_t>(
       std::chrono::system_clock::now().time_since_epoch().count())};
   const int rounds = absl::GetFlag(FLAGS_rounds);
   const double phase_s = absl::GetFlag(FLAGS_seconds) / (2.0 * rounds);
   const int in_flight = absl::GetFlag(FLAGS_in_flight);
+  // Phase A (first of each pair) and B: which RPC, against which server.
+  const bool a_intake = auth;
+  const char* a_name = auth ? "plain" : "echo";
+  const char* b_name = auth ? "auth" : "intake";
 
-  // Warm-up: connections, script load, allocator.
-  Phase(true, channels, in_flight, 0.5, &sequence).Run();
-  Phase(false, channels, in_flight, 0.5, &sequence).Run();
+  // Warm-up: connections, TLS handshakes, token cache, script load, allocator.
+  Phase(true, main_target, in_flight, 0.5, &sequence).Run();
+  Phase(a_intake, other_target, in_flight, 0.5, &sequence).Run();
 
   CpuWatch cpu;
   for (absl::string_view entry :
@@ -243,33 +325,36 @@ int main(int argc, char** argv) {
     cpu.processes.push_back(kv);
   }
 
-  PhaseResult echo_total, intake_total;
+  PhaseResult a_total, b_total;
   for (int r = 0; r < rounds; ++r) {
-    for (bool intake : {false, true}) {
+    for (bool b : {false, true}) {
       std::vector<double> before = cpu.Sample();
-      PhaseResult p = Phase(intake, channels, in_flight, phase_s, &sequence).Run();
+      PhaseResult p = Phase(b || a_intake, b ? main_target : other_target, in_flight, phase_s,
+                            &sequence)
+                          .Run();
       std::vector<double> after = cpu.Sample();
       printf("round %d %-6s ok=%lu failed=%lu per_s=%.0f p50_ms=%.2f p99_ms=%.2f%s%s%s\n", r,
-             intake ? "intake" : "echo", static_cast<unsigned long>(p.ok),
+             b ? b_name : a_name, static_cast<unsigned long>(p.ok),
              static_cast<unsigned long>(p.failed), p.ok / p.seconds,
              Percentile(p.latencies_ms, 0.5), Percentile(p.latencies_ms, 0.99),
              cpu.PerRequest(before, after, p.ok).c_str(),
              p.first_error.empty() ? "" : " first_error=", p.first_error.c_str());
-      PhaseResult& total = intake ? intake_total : echo_total;
-      total.ok += p.ok;
-      total.failed += p.failed;
-      total.seconds += p.seconds;
-      total.latencies_ms.insert(total.latencies_ms.end(), p.latencies_ms.begin(),
-                                p.latencies_ms.end());
+      Add(b ? b_total : a_total, p);
     }
   }
-  double intake_per_s = intake_total.ok / intake_total.seconds;
-  double echo_per_s = echo_total.ok / echo_total.seconds;
-  printf("in_flight=%d channels=%zu phases=%dx%.1fs failed_intake=%lu failed_echo=%lu\n", in_flight,
-         channels.size(), rounds, phase_s, static_cast<unsigned long>(intake_total.failed),
-         static_cast<unsigned long>(echo_total.failed));
-  printf("intake_vs_echo ratio=%.2f intake_per_s=%.0f echo_per_s=%.0f intake_p99_ms=%.1f\n",
-         intake_per_s / echo_per_s, intake_per_s, echo_per_s,
-         Percentile(intake_total.latencies_ms, 0.99));
-  return intake_total.failed == 0 && echo_total.failed == 0 ? 0 : 1;
+  double b_per_s = b_total.ok / b_total.seconds;
+  double a_per_s = a_total.ok / a_total.seconds;
+  printf("in_flight=%d channels=%d phases=%dx%.1fs failed_%s=%lu failed_%s=%lu\n", in_flight,
+         n_channels, rounds, phase_s, b_name, static_cast<unsigned long>(b_total.failed), a_name,
+         static_cast<unsigned long>(a_total.failed));
+  if (auth) {
+    printf("auth_p99_ms=%.1f plain_p99_ms=%.1f\n", Percentile(b_total.latencies_ms, 0.99),
+           Percentile(a_total.latencies_ms, 0.99));
+    printf("auth_vs_plain ratio=%.2f auth_per_s=%.0f plain_per_s=%.0f\n", b_per_s / a_per_s,
+           b_per_s, a_per_s);
+  } else {
+    printf("intake_vs_echo ratio=%.2f intake_per_s=%.0f echo_per_s=%.0f intake_p99_ms=%.1f\n",
+           b_per_s / a_per_s, b_per_s, a_per_s, Percentile(b_total.latencies_ms, 0.99));
+  }
+  return b_total.failed == 0 && a_total.failed == 0 ? 0 : 1;
 }

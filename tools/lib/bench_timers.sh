@@ -4,7 +4,7 @@
 source "$(dirname "$0")/common.sh"
 N="${1:-100000}"
 ensure_deps
-build dispatchd timer_bench
+build dispatchd timer_bench dispatchctl
 PEER="$ROOT/../shared/bench/peer-bullmq"
 if [ -z "${SCRIPT_ONLY:-}" ]; then
   { command -v node && command -v npm; } >/dev/null || ensure_packages nodejs npm
@@ -40,9 +40,11 @@ if [ -n "${SCRIPT_ONLY:-}" ]; then  # tools/bench fire-script
   exit 0
 fi
 
+"$BUILD_DIR/tools/dispatchctl" dev-pki --pki="$TMP/pki" --unit=430900 >/dev/null  # TLS for its listener
 for w in $(seq 1 "${TIMER_WORKERS:-1}"); do
   "$BUILD_DIR/services/dispatchd" --listen=127.0.0.1:0 --redis="tcp://127.0.0.1:$PORT" \
-    --services=escalation --org="$ROOT/deploy/org.textproto" >"$TMP/dispatchd-$w.out" 2>&1 &
+    --services=escalation --org="$ROOT/deploy/org.textproto" --dev_pki="$TMP/pki" \
+    >"$TMP/dispatchd-$w.out" 2>&1 &
   DPIDS+=($!)
 done
 ours_burst="$("$BUILD_DIR/tools/timer_bench" --redis="tcp://127.0.0.1:$PORT" --n="$N" --window_ms=0)"
