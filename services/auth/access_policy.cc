@@ -77,8 +77,8 @@ const char* ScopeName(Scope s) {
   return "";
 }
 
-// Whether `unit` is `root` or lies below it; the unit's stored path first (a ticket's lead),
-// then the organisation.
+// Whether `unit` is `root` or lies below it in the organisation's tree. (A ticket's lead unit
+// is judged by the path stored with it instead: ticket_record::InSubtree.)
 bool UnitIn(const std::string& unit, const std::string& root, const org::OrgModel& org) {
   return !unit.empty() && !root.empty() && org.InSubtree(unit, root);
 }
