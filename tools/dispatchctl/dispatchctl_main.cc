@@ -25,7 +25,7 @@
 //   dispatchctl watch [--unit=430923] [--cursor=TOKEN]     (follows events until Ctrl-C)
 //   dispatchctl dev-pki                      (development: the local CA, server certificate and
 //                                             signing key in --pki, and a fresh admin.token)
-//   dispatchctl token --subject=h-cd-wgy --unit=430923100 --roles=handler [--channels=..]
+//   dispatchctl token --subject=h-dp-wy1 --unit=430923100 --roles=handler [--channels=..]
 //       [--ttl_h=12]                          (development: prints a token signed by --pki)
 //
 // Writes read the ticket first and send its current version; their request id is derived
@@ -35,7 +35,7 @@
 // Every call goes over TLS, trusting the CA in --pki/ca.pem (or --ca), with the token of
 // --token, else $DISPATCH_TOKEN, else the file --pki/admin.token (tools/run writes it: an
 // operator of the local deployment). To act as a handler:
-//   T=$(dispatchctl token --subject=h-cd-wgy --unit=430923100 --roles=handler)
+//   T=$(dispatchctl token --subject=h-dp-wy1 --unit=430923100 --roles=handler)
 //   dispatchctl sign T... --token=$T
 // --target picks the server (default 127.0.0.1:50051). Prints responses as JSON;
 // exits 0 on success, 1 on an RPC error (printed with its code), 2 on bad usage.
