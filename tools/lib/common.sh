@@ -9,6 +9,7 @@ DISPATCH_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev libjemalloc-dev redis-server redis-tools tzdata
   libgtest-dev libgmock-dev
+  postgresql-15 libpq-dev
 )
 
 # Installs only the packages that are missing (apt-get update only if something is).

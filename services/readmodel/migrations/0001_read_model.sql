@@ -1,0 +1,117 @@
+-- 0001: the read model and archive (issue #15). Fed by the projector from the Redis event
+-- streams; every row is derived from events and can be rebuilt from them. Times are
+-- timestamptz (UTC instants); enums are the dispatch.v1 enum numbers; serialized protobufs are
+-- bytea. Applied once, in one transaction, by services/readmodel/migrations.h.
+
+-- The current state of every ticket (open, closed, archived: Redis keeps only live work).
+CREATE TABLE tickets (
+  ticket_id              text PRIMARY KEY,
+  -- The ticket's version after the last event applied; an older event never overwrites it.
+  version                bigint      NOT NULL,
+  status                 smallint    NOT NULL,  -- dispatch.v1.TicketStatus
+  channel                smallint    NOT NULL,  -- dispatch.v1.Channel
+  channel_work_order_id  text        NOT NULL DEFAULT '',
+  category               smallint    NOT NULL,  -- dispatch.v1.Category
+  priority               smallint    NOT NULL,  -- dispatch.v1.Priority
+  supervision_tier       smallint    NOT NULL DEFAULT 0,  -- dispatch.v1.Tier
+  unit_code              text        NOT NULL DEFAULT '',  -- lead unit; '' before routing
+  -- The lead unit and its ancestors as stored at routing (parent first after the unit).
+  unit_path              text[]      NOT NULL DEFAULT '{}',
+  department             smallint    NOT NULL DEFAULT 0,  -- dispatch.v1.Department
+  assisting_units        text[]      NOT NULL DEFAULT '{}',
+  handler_id             text        NOT NULL DEFAULT '',
+  estate                 text        NOT NULL DEFAULT '',
+  property_company       text        NOT NULL DEFAULT '',
+  accepted_at            timestamptz NOT NULL,
+  routed_at              timestamptz,
+  resolved_at            timestamptz,
+  closed_at              timestamptz,
+  breached               boolean     NOT NULL DEFAULT false,
+  -- The serialized dispatch.v1.Ticket as the last event left it (complainant included: reads
+  -- mask it as the API does).
+  ticket                 bytea       NOT NULL,
+  updated_at             timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX tickets_work_order ON tickets (channel, channel_work_order_id)
+  WHERE channel_work_order_id <> '';
+CREATE INDEX tickets_accepted ON tickets (accepted_at DESC, ticket_id DESC);
+
+-- Which units' views a ticket belongs to: one row per unit of its lead unit's path, of its
+-- assisting units' paths and, before routing, of its location's units. A unit's subtree list
+-- is then one index range, newest first, with the filters dashboards use beside it.
+CREATE TABLE ticket_units (
+  unit_code    text        NOT NULL,
+  accepted_at  timestamptz NOT NULL,
+  ticket_id    text        NOT NULL REFERENCES tickets (ticket_id) ON DELETE CASCADE,
+  status       smallint    NOT NULL,
+  breached     boolean     NOT NULL,
+  category     smallint    NOT NULL,
+  PRIMARY KEY (unit_code, accepted_at, ticket_id)
+);
+CREATE INDEX ticket_units_status ON ticket_units (unit_code, status, accepted_at DESC, ticket_id DESC);
+CREATE INDEX ticket_units_breached ON ticket_units (unit_code, accepted_at DESC, ticket_id DESC)
+  WHERE breached;
+CREATE INDEX ticket_units_ticket ON ticket_units (ticket_id);
+
+-- Every event of every ticket, partitioned by month of occurred_at (the projector creates a
+-- month's partition before its first event). event_id is "<shard>-<stream entry id>".
+CREATE TABLE ticket_events (
+  occurred_at  timestamptz NOT NULL,
+  event_id     text        NOT NULL,
+  ticket_id    text        NOT NULL,
+  version      bigint      NOT NULL,  -- the ticket's version after the event
+  type         text        NOT NULL,  -- the payload's field name: "accepted", "breached", ...
+  actor_id     text        NOT NULL DEFAULT '',
+  event        bytea       NOT NULL,  -- serialized dispatch.v1.TicketEvent
+  PRIMARY KEY (occurred_at, event_id)
+) PARTITION BY RANGE (occurred_at);
+CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, occurred_at, event_id);
+
+-- The ledgers the supervision outputs read (breaches, returns, extensions, revisits), one row
+-- per event, with the unit it counts against and that unit's path for subtree filters.
+CREATE TABLE breaches (
+  event_id     text        PRIMARY KEY,
+  ticket_id    text        NOT NULL,
+  clock_kind   smallint    NOT NULL,  -- dispatch.v1.ClockKind
+  tier         smallint    NOT NULL,
+  unit_code    text        NOT NULL,
+  breached_at  timestamptz NOT NULL,
+  deadline     timestamptz
+);
+CREATE TABLE breach_units (
+  unit_code    text        NOT NULL,
+  breached_at  timestamptz NOT NULL,
+  event_id     text        NOT NULL REFERENCES breaches (event_id) ON DELETE CASCADE,
+  PRIMARY KEY (unit_code, breached_at, event_id)
+);
+
+CREATE TABLE returns (
+  event_id     text        PRIMARY KEY,
+  ticket_id    text        NOT NULL,
+  unit_code    text        NOT NULL,  -- the unit that returned it (退单)
+  returned_at  timestamptz NOT NULL,
+  reason       text        NOT NULL DEFAULT ''
+);
+CREATE INDEX returns_unit ON returns (unit_code, returned_at DESC);
+
+CREATE TABLE extensions (
+  event_id      text        PRIMARY KEY,  -- the request's event
+  ticket_id     text        NOT NULL,
+  unit_code     text        NOT NULL,
+  requested_at  timestamptz NOT NULL,
+  decided_at    timestamptz,
+  approved      boolean,
+  extension     bytea       NOT NULL  -- serialized dispatch.v1.Extension as last decided
+);
+CREATE INDEX extensions_unit ON extensions (unit_code, requested_at DESC);
+
+CREATE TABLE revisits (
+  event_id      text        PRIMARY KEY,
+  ticket_id     text        NOT NULL,
+  unit_code     text        NOT NULL,  -- the lead unit the revisit judges
+  revisited_at  timestamptz NOT NULL,
+  satisfaction  smallint    NOT NULL DEFAULT 0,  -- dispatch.v1.Satisfaction
+  reopened      boolean     NOT NULL DEFAULT false,
+  revisit       bytea       NOT NULL  -- serialized payload
+);
+CREATE INDEX revisits_unit ON revisits (unit_code, revisited_at DESC);
