@@ -81,6 +81,8 @@ std::string PiiAccessLog();
 
 // Consumer group of the routing worker on every shard's event stream.
 inline constexpr char kRoutingGroup[] = "routing";
+// Consumer group of the read model's projector (services/readmodel/projector.h).
+inline constexpr char kProjectorGroup[] = "projector";
 
 }  // namespace dispatch::keys
 

@@ -23,9 +23,7 @@ CREATE TABLE tickets (
   estate                 text        NOT NULL DEFAULT '',
   property_company       text        NOT NULL DEFAULT '',
   accepted_at            timestamptz NOT NULL,
-  routed_at              timestamptz,
-  resolved_at            timestamptz,
-  closed_at              timestamptz,
+  closed_at              timestamptz,  -- when it was closed (the archive's retention runs from it)
   breached               boolean     NOT NULL DEFAULT false,
   -- The serialized dispatch.v1.Ticket as the last event left it (complainant included: reads
   -- mask it as the API does).
@@ -95,23 +93,24 @@ CREATE TABLE returns (
 CREATE INDEX returns_unit ON returns (unit_code, returned_at DESC);
 
 CREATE TABLE extensions (
-  event_id      text        PRIMARY KEY,  -- the request's event
+  extension_id  text        PRIMARY KEY,
   ticket_id     text        NOT NULL,
-  unit_code     text        NOT NULL,
+  unit_code     text        NOT NULL,  -- the lead unit when it was requested
+  clock_kind    smallint    NOT NULL,  -- dispatch.v1.ClockKind
+  requested_by  text        NOT NULL DEFAULT '',
   requested_at  timestamptz NOT NULL,
   decided_at    timestamptz,
-  approved      boolean,
-  extension     bytea       NOT NULL  -- serialized dispatch.v1.Extension as last decided
+  approved      boolean
 );
 CREATE INDEX extensions_unit ON extensions (unit_code, requested_at DESC);
 
 CREATE TABLE revisits (
   event_id      text        PRIMARY KEY,
   ticket_id     text        NOT NULL,
-  unit_code     text        NOT NULL,  -- the lead unit the revisit judges
+  unit_code     text        NOT NULL,  -- the unit the revisit judges
   revisited_at  timestamptz NOT NULL,
   satisfaction  smallint    NOT NULL DEFAULT 0,  -- dispatch.v1.Satisfaction
-  reopened      boolean     NOT NULL DEFAULT false,
-  revisit       bytea       NOT NULL  -- serialized payload
+  false_closure boolean     NOT NULL DEFAULT false,
+  revisit       bytea       NOT NULL  -- serialized dispatch.v1.RevisitRecorded
 );
 CREATE INDEX revisits_unit ON revisits (unit_code, revisited_at DESC);

@@ -1,0 +1,458 @@
+#include "services/readmodel/projector.h"
+
+#include <cstdio>
+#include <map>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "common/event_entry.h"
+#include "common/keys.h"
+#include "common/proto_time.h"
+#include "common/ticket_store.h"
+#include "services/readmodel/migrations.h"
+
+namespace dispatch::readmodel {
+
+struct Projector::Item {
+  int shard = -1;
+  std::string entry_id;
+  absl::StatusOr<EventEntry> decoded = absl::UnknownError("not decoded");
+};
+
+namespace {
+
+// A time as PostgreSQL reads a timestamptz.
+pg::Param Ts(absl::Time t) {
+  return pg::Text(absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone()));
+}
+pg::Param Ts(const google::protobuf::Timestamp& t) { return Ts(FromProto(t)); }
+pg::Param TsOrNull(const google::protobuf::Timestamp* t) {
+  return t != nullptr ? Ts(*t) : pg::Null();
+}
+
+// A PostgreSQL text[] literal: {"a","b"}.
+pg::Param TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ",";
+    out += "\"";
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += "\\";
+      out += c;
+    }
+    out += "\"";
+  }
+  out += "}";
+  return pg::Text(std::move(out));
+}
+
+std::string EventId(int shard, const std::string& entry_id) {
+  return absl::StrCat(shard, "-", entry_id);
+}
+
+// `unit` and its ancestors in the organisation (just `unit` if it does not know it).
+void AddWithAncestors(const org::OrgModel& org, const std::string& unit,
+                      std::set<std::string>* out) {
+  if (unit.empty()) return;
+  out->insert(unit);
+  for (const std::string& a : org.Ancestors(unit)) out->insert(a);
+}
+
+// The units whose views the ticket belongs to (projector.h).
+std::set<std::string> TicketUnits(const v1::Ticket& t, const org::OrgModel& org) {
+  std::set<std::string> units;
+  if (!t.responsible_unit_code().empty()) {
+    units.insert(t.responsible_unit_code());
+    const v1::JurisdictionPath& p = t.responsible_jurisdiction();
+    for (const std::string* code :
+         {&p.city_code(), &p.county_code(), &p.township_code(), &p.community_code()}) {
+      if (!code->empty()) units.insert(*code);
+    }
+  } else {
+    org::OrgModel::Resolution where = org.Resolve(t.complaint().location());
+    AddWithAncestors(org, where.community_code, &units);
+    AddWithAncestors(org, where.county_code, &units);
+  }
+  for (const v1::Handling& h : t.handlings()) {
+    if (h.role() == v1::HANDLING_ROLE_ASSIST) AddWithAncestors(org, h.unit_code(), &units);
+  }
+  return units;
+}
+
+std::vector<std::string> AssistingUnits(const v1::Ticket& t) {
+  std::vector<std::string> out;
+  for (const v1::Handling& h : t.handlings()) {
+    if (h.role() == v1::HANDLING_ROLE_ASSIST) out.push_back(h.unit_code());
+  }
+  return out;
+}
+
+std::vector<std::string> LeadPath(const v1::Ticket& t) {
+  std::vector<std::string> out;
+  if (t.responsible_unit_code().empty()) return out;
+  out.push_back(t.responsible_unit_code());
+  const v1::JurisdictionPath& p = t.responsible_jurisdiction();
+  for (const std::string* code :
+       {&p.community_code(), &p.township_code(), &p.county_code(), &p.city_code()}) {
+    if (!code->empty() && *code != t.responsible_unit_code()) out.push_back(*code);
+  }
+  return out;
+}
+
+bool Breached(const v1::Ticket& t) {
+  for (const v1::SlaClock& c : t.clocks()) {
+    if (c.breached()) return true;
+  }
+  return false;
+}
+
+v1::Department LeadDepartment(const v1::Ticket& t) {
+  for (const v1::Handling& h : t.handlings()) {
+    if (h.role() == v1::HANDLING_ROLE_LEAD) return h.department();
+  }
+  return v1::DEPARTMENT_UNSPECIFIED;
+}
+
+absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::OrgModel& org) {
+  const v1::Complaint& complaint = t.complaint();
+  absl::StatusOr<pg::Result> r = c.Exec(
+      "INSERT INTO tickets (ticket_id, version, status, channel, channel_work_order_id, "
+      "  category, priority, supervision_tier, unit_code, unit_path, department, "
+      "  assisting_units, handler_id, estate, property_company, accepted_at, closed_at, "
+      "  breached, ticket, updated_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+      "  $19, $20) "
+      "ON CONFLICT (ticket_id) DO UPDATE SET version = EXCLUDED.version, "
+      "  status = EXCLUDED.status, priority = EXCLUDED.priority, "
+      "  supervision_tier = EXCLUDED.supervision_tier, unit_code = EXCLUDED.unit_code, "
+      "  unit_path = EXCLUDED.unit_path, department = EXCLUDED.department, "
+      "  assisting_units = EXCLUDED.assisting_units, handler_id = EXCLUDED.handler_id, "
+      "  closed_at = EXCLUDED.closed_at, breached = EXCLUDED.breached, "
+      "  ticket = EXCLUDED.ticket, updated_at = EXCLUDED.updated_at "
+      "WHERE tickets.version < EXCLUDED.version "
+      "RETURNING ticket_id",
+      {pg::Text(t.ticket_id()), pg::Int(t.version()), pg::Int(t.status()),
+       pg::Int(complaint.channel()), pg::Text(complaint.channel_work_order_id()),
+       pg::Int(complaint.category()), pg::Int(t.priority()), pg::Int(t.supervision_tier()),
+       pg::Text(t.responsible_unit_code()), TextArray(LeadPath(t)), pg::Int(LeadDepartment(t)),
+       TextArray(AssistingUnits(t)), pg::Text(t.assignee().id()),
+       pg::Text(complaint.location().estate_name()), pg::Text(complaint.property_company()),
+       Ts(t.accepted_at()),
+       t.status() == v1::TICKET_STATUS_CLOSED ? Ts(t.updated_at()) : pg::Null(),
+       pg::Text(Breached(t) ? "true" : "false"), pg::Bytes(t.SerializeAsString()),
+       Ts(t.updated_at())});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return absl::OkStatus();  // the row is as new already
+  if (absl::Status s = c.Exec("DELETE FROM ticket_units WHERE ticket_id = $1",
+                              {pg::Text(t.ticket_id())})
+                           .status();
+      !s.ok()) {
+    return s;
+  }
+  for (const std::string& unit : TicketUnits(t, org)) {
+    if (absl::Status s =
+            c.Exec("INSERT INTO ticket_units (unit_code, accepted_at, ticket_id, status, "
+                   "breached, category) VALUES ($1, $2, $3, $4, $5, $6)",
+                   {pg::Text(unit), Ts(t.accepted_at()), pg::Text(t.ticket_id()),
+                    pg::Int(t.status()), pg::Text(Breached(t) ? "true" : "false"),
+                    pg::Int(complaint.category())})
+                .status();
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The ledger row an event makes, if any.
+absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v1::TicketEvent& e,
+                         const v1::Ticket* snapshot, const org::OrgModel& org) {
+  if (e.has_breached()) {
+    const v1::ClockBreached& b = e.breached();
+    absl::StatusOr<pg::Result> r = c.Exec(
+        "INSERT INTO breaches (event_id, ticket_id, clock_kind, tier, unit_code, breached_at, "
+        "deadline) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING event_id",
+        {pg::Text(event_id), pg::Text(e.ticket_id()), pg::Int(b.clock()), pg::Int(b.tier()),
+         pg::Text(b.unit_code()), Ts(e.occurred_at()),
+         TsOrNull(b.has_deadline() ? &b.deadline() : nullptr)});
+    if (!r.ok() || r->rows() == 0) return r.status();
+    std::set<std::string> units;
+    AddWithAncestors(org, b.unit_code(), &units);
+    for (const std::string& unit : units) {
+      if (absl::Status s = c.Exec("INSERT INTO breach_units (unit_code, breached_at, event_id) "
+                                  "VALUES ($1, $2, $3)",
+                                  {pg::Text(unit), Ts(e.occurred_at()), pg::Text(event_id)})
+                               .status();
+          !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (e.has_returned()) {
+    return c.Exec("INSERT INTO returns (event_id, ticket_id, unit_code, returned_at, reason) "
+                  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                  {pg::Text(event_id), pg::Text(e.ticket_id()),
+                   pg::Text(e.returned().unit_code()), Ts(e.occurred_at()), pg::Text(e.reason())})
+        .status();
+  }
+  if (e.has_extension_requested()) {
+    const v1::Extension& x = e.extension_requested().extension();
+    return c.Exec(
+                "INSERT INTO extensions (extension_id, ticket_id, unit_code, clock_kind, "
+                "requested_by, requested_at) VALUES ($1, $2, $3, $4, $5, $6) "
+                "ON CONFLICT DO NOTHING",
+                {pg::Text(x.extension_id()), pg::Text(e.ticket_id()),
+                 pg::Text(snapshot != nullptr ? snapshot->responsible_unit_code() : ""),
+                 pg::Int(x.clock()), pg::Text(x.requested_by().id()),
+                 Ts(x.has_requested_at() ? x.requested_at() : e.occurred_at())})
+        .status();
+  }
+  if (e.has_extension_decided()) {
+    const v1::ExtensionDecided& d = e.extension_decided();
+    return c.Exec("UPDATE extensions SET decided_at = $2, approved = $3 "
+                  "WHERE extension_id = $1 AND decided_at IS NULL",
+                  {pg::Text(d.extension_id()), Ts(e.occurred_at()),
+                   pg::Text(d.approved() ? "true" : "false")})
+        .status();
+  }
+  if (e.has_revisited()) {
+    const v1::RevisitRecorded& v = e.revisited();
+    return c.Exec(
+                "INSERT INTO revisits (event_id, ticket_id, unit_code, revisited_at, "
+                "satisfaction, false_closure, revisit) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                "ON CONFLICT DO NOTHING",
+                {pg::Text(event_id), pg::Text(e.ticket_id()), pg::Text(v.unit_code()),
+                 Ts(v.has_revisited_at() ? v.revisited_at() : e.occurred_at()),
+                 pg::Int(v.satisfaction()), pg::Text(v.false_closure() ? "true" : "false"),
+                 pg::Bytes(v.SerializeAsString())})
+        .status();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Projector::Projector(redis::Client* redis, pg::Connection* pg, org::OrgHolder* org,
+                     Options options)
+    : redis_(redis), pg_(pg), org_(org), options_(std::move(options)) {}
+
+Projector::~Projector() { Stop(); }
+
+absl::Status Projector::Prepare() {
+  if (absl::StatusOr<int> v = Migrate(*pg_); !v.ok()) return v.status();
+  std::vector<std::vector<std::string>> commands;
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    commands.push_back(
+        {"XGROUP", "CREATE", keys::Events(s), keys::kProjectorGroup, "0", "MKSTREAM"});
+  }
+  for (auto& r : redis_->ExecuteAllSync(std::move(commands))) {
+    if (!r.ok() && !absl::StrContains(r.status().message(), "BUSYGROUP")) return r.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Projector::ClaimAbandoned() {
+  std::vector<std::vector<std::string>> commands;
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    commands.push_back({"XAUTOCLAIM", keys::Events(s), keys::kProjectorGroup, options_.consumer,
+                        std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)), "0",
+                        "COUNT", std::to_string(options_.batch), "JUSTID"});
+  }
+  int claimed = 0;
+  for (auto& r : redis_->ExecuteAllSync(std::move(commands))) {
+    if (!r.ok()) return r.status();
+    if (r->is_array() && r->elements.size() >= 2) {
+      claimed += static_cast<int>(r->elements[1].elements.size());
+    }
+  }
+  if (claimed > 0) pending_checked_ = false;
+  return claimed;
+}
+
+absl::StatusOr<int> Projector::RunOnce(absl::Duration block) {
+  int applied = 0;
+  while (!pending_checked_) {
+    int read = 0;
+    absl::StatusOr<int> pending = ReadAndApply("0", absl::ZeroDuration(), &read);
+    if (!pending.ok()) return pending;
+    applied += *pending;
+    if (read == 0) pending_checked_ = true;
+  }
+  if (applied > 0) return applied;
+  int read = 0;
+  absl::StatusOr<int> fresh = ReadAndApply(">", block, &read);
+  // What it read is pending for this consumer now: the next run starts with it.
+  if (!fresh.ok()) pending_checked_ = false;
+  return fresh;
+}
+
+absl::Status Projector::EnsurePartition(absl::Time at) {
+  const absl::CivilMonth month = absl::ToCivilMonth(at, absl::UTCTimeZone());
+  const std::string name = absl::FormatCivilTime(month);  // "2026-11"
+  if (partitions_.count(name) > 0) return absl::OkStatus();
+  const std::string table = absl::StrCat("ticket_events_", name.substr(0, 4), "_", name.substr(5));
+  const std::string sql = absl::StrCat(
+      "CREATE TABLE IF NOT EXISTS ", table, " PARTITION OF ticket_events FOR VALUES FROM ('",
+      name, "-01 00:00:00+00') TO ('", absl::FormatCivilTime(month + 1), "-01 00:00:00+00')");
+  absl::Status s = pg_->Exec(sql).status();
+  // Another projector may have created it between IF NOT EXISTS and CREATE.
+  if (!s.ok() && !absl::StrContains(s.message(), "42P07")) return s;
+  partitions_.insert(name);
+  return absl::OkStatus();
+}
+
+absl::Status Projector::Apply(std::vector<Item>& items) {
+  // The tickets as Redis holds them now, read concurrently.
+  std::map<std::string, absl::StatusOr<v1::Ticket>> snapshots;
+  for (const Item& item : items) {
+    if (item.decoded.ok()) snapshots.emplace(item.decoded->ticket_id, absl::UnknownError(""));
+  }
+  {
+    TicketStore store(redis_);
+    absl::Mutex mu;
+    absl::BlockingCounter pending(static_cast<int>(snapshots.size()));
+    for (auto& [id, slot] : snapshots) {
+      store.Get(id, [&, slot = &slot](absl::StatusOr<v1::Ticket> t) {
+        {
+          absl::MutexLock lock(&mu);
+          *slot = std::move(t);
+        }
+        pending.DecrementCount();
+      });
+    }
+    pending.Wait();
+  }
+  for (const auto& [id, t] : snapshots) {
+    // Gone from Redis: its row stays as it is (the archive). Anything else: retry the batch.
+    if (!t.ok() && !absl::IsNotFound(t.status())) return t.status();
+  }
+  for (const Item& item : items) {
+    if (!item.decoded.ok()) continue;
+    if (absl::Status s = EnsurePartition(FromProto(item.decoded->event.occurred_at())); !s.ok()) {
+      return s;
+    }
+  }
+  std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
+  return pg_->Transaction([&](pg::Connection& c) -> absl::Status {
+    for (const Item& item : items) {
+      if (!item.decoded.ok()) continue;
+      const v1::TicketEvent& e = item.decoded->event;
+      const std::string event_id = EventId(item.shard, item.entry_id);
+      if (absl::Status s =
+              c.Exec("INSERT INTO ticket_events (occurred_at, event_id, ticket_id, version, "
+                     "type, actor_id, event) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                     "ON CONFLICT DO NOTHING",
+                     {Ts(e.occurred_at()), pg::Text(event_id), pg::Text(e.ticket_id()),
+                      pg::Int(e.ticket_version()), pg::Text(item.decoded->type),
+                      pg::Text(e.actor().id()), pg::Bytes(e.SerializeAsString())})
+                  .status();
+          !s.ok()) {
+        return s;
+      }
+      const auto& snap = snapshots.at(e.ticket_id());
+      if (absl::Status s = ApplyLedger(c, event_id, e, snap.ok() ? &*snap : nullptr, org->model);
+          !s.ok()) {
+        return s;
+      }
+    }
+    for (const auto& [id, t] : snapshots) {
+      if (!t.ok()) continue;
+      if (absl::Status s = UpsertTicket(c, *t, org->model); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Duration block,
+                                            int* read) {
+  std::vector<std::string> argv = {"XREADGROUP", "GROUP", keys::kProjectorGroup,
+                                   options_.consumer, "COUNT", std::to_string(options_.batch)};
+  if (block > absl::ZeroDuration()) {
+    argv.push_back("BLOCK");
+    argv.push_back(std::to_string(absl::ToInt64Milliseconds(block)));
+  }
+  argv.push_back("STREAMS");
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(from_id);
+  absl::StatusOr<redis::Reply> reply = redis_->ExecuteSync(std::move(argv));
+  if (!reply.ok()) return reply.status();
+
+  std::vector<Item> items;
+  for (const redis::Reply& stream : reply->elements) {
+    if (stream.elements.size() != 2) continue;
+    const int shard = keys::ShardOfKey(stream.elements[0].str).value_or(-1);
+    for (const redis::Reply& entry : stream.elements[1].elements) {
+      // A pending entry deleted from the stream meanwhile comes back as [id, nil].
+      if (entry.elements.size() != 2) continue;
+      Item item;
+      item.shard = shard;
+      item.entry_id = entry.elements[0].str;
+      item.decoded = DecodeEventEntry(entry);
+      if (!item.decoded.ok()) {
+        fprintf(stderr, "projector: shard %d: cannot decode entry %s (%s); acknowledged\n", shard,
+                item.entry_id.c_str(), item.decoded.status().ToString().c_str());
+      }
+      items.push_back(std::move(item));
+    }
+  }
+  *read = static_cast<int>(items.size());
+  if (items.empty()) return 0;
+  if (absl::Status s = Apply(items); !s.ok()) return s;
+
+  // Committed: acknowledge, one XACK per shard.
+  std::map<int, std::vector<std::string>> by_shard;
+  for (const Item& item : items) by_shard[item.shard].push_back(item.entry_id);
+  std::vector<std::vector<std::string>> acks;
+  for (auto& [shard, ids] : by_shard) {
+    std::vector<std::string> ack = {"XACK", keys::Events(shard), keys::kProjectorGroup};
+    ack.insert(ack.end(), ids.begin(), ids.end());
+    acks.push_back(std::move(ack));
+  }
+  for (auto& r : redis_->ExecuteAllSync(std::move(acks))) {
+    if (!r.ok()) return r.status();  // applied; pending again next time, applied again: no-op
+  }
+  int applied = 0;
+  for (const Item& item : items) applied += item.decoded.ok() ? 1 : 0;
+  return applied;
+}
+
+void Projector::Start() {
+  thread_ = std::thread([this] {
+    bool prepared = false;
+    absl::Duration pause = absl::Milliseconds(100);
+    while (!stop_.load()) {
+      absl::Status s = absl::OkStatus();
+      if (!prepared) {
+        s = Prepare();
+        prepared = s.ok();
+      }
+      if (s.ok()) {
+        absl::StatusOr<int> n = RunOnce(absl::Milliseconds(500));
+        s = n.status();
+      }
+      if (s.ok()) {
+        pause = absl::Milliseconds(100);
+        continue;
+      }
+      fprintf(stderr, "projector: %s (retrying in %s)\n", s.ToString().c_str(),
+              absl::FormatDuration(pause).c_str());
+      for (absl::Duration waited; waited < pause && !stop_.load();
+           waited += absl::Milliseconds(50)) {
+        absl::SleepFor(absl::Milliseconds(50));
+      }
+      pause = std::min(pause * 2, absl::Seconds(5));
+    }
+  });
+}
+
+void Projector::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace dispatch::readmodel

@@ -1,0 +1,88 @@
+// Projector: feeds the read model on PostgreSQL (schema: migrations/*.sql) from the Redis event
+// streams, with its own consumer group ("projector") on every shard's stream.
+//
+// Each batch read is applied in one PostgreSQL transaction and acknowledged only after it
+// commits, so a crash (of the projector, Redis or PostgreSQL) leaves the batch pending and it
+// is applied again. Applying twice changes nothing:
+//   - an event row is keyed by its stream position (event_id "<shard>-<entry id>") and its
+//     time, and inserted only if absent; so are the ledger rows (breaches, returns, revisits;
+//     extensions by their id, a decision only fills in what the request left open);
+//   - the ticket row is the ticket as Redis holds it when the batch is applied, written only
+//     when its version is newer than the row's, and its unit memberships are rewritten with
+//     it. A ticket no longer in Redis keeps its row (the archive).
+// A rebuild is the same process from the start of the streams into empty tables (a new group
+// at "0"), so it gives the same tables as the live projection for everything still in Redis.
+// An entry that cannot be decoded is logged and acknowledged (it would fail every time).
+//
+// Unit memberships (ticket_units, breach_units): the lead unit and its path as stored with the
+// ticket; each assisting unit and its ancestors, and before routing the units its location
+// resolves to (community, county) with their ancestors, from the organisation in force.
+//
+// Not thread-safe: one thread calls RunOnce() (or Start() runs it in the background). Uses its
+// own Redis client (it blocks on XREADGROUP) and its own PostgreSQL connection.
+#ifndef DISPATCH_SERVICES_READMODEL_PROJECTOR_H_
+#define DISPATCH_SERVICES_READMODEL_PROJECTOR_H_
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/pg/pg_client.h"
+#include "common/redis/redis_client.h"
+#include "services/org/org_holder.h"
+
+namespace dispatch::readmodel {
+
+class Projector {
+ public:
+  struct Options {
+    // Stable per process: a restarted projector applies what it had taken first.
+    std::string consumer = "projector-1";
+    int batch = 500;
+    // Entries another projector took and left unacknowledged this long are taken over.
+    absl::Duration claim_min_idle = absl::Seconds(60);
+  };
+
+  // Everything passed must outlive the projector.
+  Projector(redis::Client* redis, pg::Connection* pg, org::OrgHolder* org, Options options);
+  ~Projector();
+
+  // Applies the schema migrations and creates the consumer groups (idempotent).
+  absl::Status Prepare();
+
+  // Applies what is waiting: first this consumer's unacknowledged entries, then new ones,
+  // waiting up to `block` when there are none. Returns how many entries it applied. On an
+  // error (UNAVAILABLE when Redis or PostgreSQL is down) nothing of the batch is acknowledged.
+  absl::StatusOr<int> RunOnce(absl::Duration block);
+
+  // Takes over (XAUTOCLAIM) entries other projectors left for claim_min_idle.
+  absl::StatusOr<int> ClaimAbandoned();
+
+  // Prepare (until it succeeds), then RunOnce, in a background thread until Stop(); errors are
+  // logged and retried after a pause, so it catches up by itself when PostgreSQL returns.
+  void Start();  // at most once
+  void Stop();
+
+ private:
+  struct Item;
+  absl::StatusOr<int> ReadAndApply(const std::string& from_id, absl::Duration block, int* read);
+  absl::Status Apply(std::vector<Item>& items);
+  absl::Status EnsurePartition(absl::Time at);
+
+  redis::Client* const redis_;
+  pg::Connection* const pg_;
+  org::OrgHolder* const org_;
+  const Options options_;
+  bool pending_checked_ = false;
+  std::set<std::string> partitions_;  // months whose event partition exists, "2026_11"
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace dispatch::readmodel
+
+#endif  // DISPATCH_SERVICES_READMODEL_PROJECTOR_H_

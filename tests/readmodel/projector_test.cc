@@ -1,0 +1,227 @@
+// The projector (services/readmodel/projector.h): the event streams of a real dispatchd stack
+// into a real PostgreSQL 15, exactly once in effect.
+#include "services/readmodel/projector.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/config.h"
+#include "common/testing/postgres_server.h"
+#include "services/readmodel/migrations.h"
+#include "tests/escalation/escalation_fixture.h"
+
+namespace dispatch::readmodel {
+namespace {
+
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::IsOkAndHolds;
+using ::dispatch::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::IsSupersetOf;
+
+constexpr const char* kTables[] = {"tickets",  "ticket_units", "ticket_events", "breaches",
+                                   "breach_units", "returns", "extensions", "revisits"};
+
+class ProjectorTest : public escalation::TimerEngineTest {
+ protected:
+  void SetUp() override {
+    TimerEngineTest::SetUp();
+    ASSERT_THAT(pg_server_.Start(), IsOk());
+    auto info = pg_server_.CreateDatabase("live");
+    ASSERT_THAT(info, IsOk());
+    live_ = Open(*info);
+    projector_redis_ = std::make_unique<redis::HiredisClient>(stack_.redis_options());
+    config::v1::Organisation organisation;
+    ASSERT_THAT(LoadTextProtoFile(std::string(DISPATCH_SOURCE_DIR) + "/deploy/org.textproto",
+                                  &organisation),
+                IsOk());
+    auto snapshot = org::OrgSnapshot::Build(organisation);
+    ASSERT_THAT(snapshot, IsOk());
+    org_ = std::make_unique<org::OrgHolder>(projector_redis_.get(), *snapshot);
+    ASSERT_THAT(org_->Load(), IsOk());
+    projector_ = NewProjector(live_.get());
+  }
+
+  std::unique_ptr<pg::Connection> Open(const std::string& conninfo) {
+    pg::Options o;
+    o.conninfo = conninfo;
+    auto c = pg::Connection::Open(o);
+    EXPECT_THAT(c, IsOk());
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+
+  std::unique_ptr<Projector> NewProjector(pg::Connection* pg) {
+    auto p = std::make_unique<Projector>(projector_redis_.get(), pg, org_.get(),
+                                         Projector::Options{});
+    EXPECT_THAT(p->Prepare(), IsOk());
+    return p;
+  }
+
+  // Runs `p` until nothing is left; returns how many entries it applied.
+  int Drain(Projector& p) {
+    int total = 0;
+    for (;;) {
+      auto n = p.RunOnce(absl::ZeroDuration());
+      EXPECT_THAT(n, IsOk());
+      if (!n.ok() || *n == 0) return total;
+      total += *n;
+    }
+  }
+
+  int64_t Count(pg::Connection& c, const std::string& sql) {
+    auto r = c.Exec(sql);
+    EXPECT_THAT(r, IsOk()) << sql;
+    return r.ok() && r->rows() > 0 ? r->GetInt(0, 0) : -1;
+  }
+  std::string Text(pg::Connection& c, const std::string& sql) {
+    auto r = c.Exec(sql);
+    EXPECT_THAT(r, IsOk()) << sql;
+    return r.ok() && r->rows() > 0 ? r->Get(0, 0) : "";
+  }
+  std::vector<std::string> Column(pg::Connection& c, const std::string& sql) {
+    std::vector<std::string> out;
+    auto r = c.Exec(sql);
+    EXPECT_THAT(r, IsOk()) << sql;
+    for (int i = 0; r.ok() && i < r->rows(); ++i) out.push_back(r->Get(i, 0));
+    return out;
+  }
+  // Every row of every read-model table, as one digest per table.
+  std::vector<std::string> Contents(pg::Connection& c) {
+    std::vector<std::string> out;
+    for (const char* t : kTables) {
+      out.push_back(absl::StrCat(
+          t, ": ", Count(c, absl::StrCat("SELECT count(*) FROM ", t)), " rows, md5 ",
+          Text(c, absl::StrCat("SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), "
+                               "'')) FROM ", t, " x"))));
+    }
+    return out;
+  }
+
+  // Every consumer-group entry of the projector delivered again, as after a crash between
+  // the commit and the acknowledgement.
+  void ForgetAcknowledgements() {
+    std::vector<std::vector<std::string>> commands;
+    for (int s = 0; s < keys::kShardCount; ++s) {
+      commands.push_back({"XGROUP", "SETID", keys::Events(s), keys::kProjectorGroup, "0"});
+    }
+    for (auto& r : stack_.redis().ExecuteAllSync(std::move(commands))) ASSERT_THAT(r, IsOk());
+  }
+
+  // A ticket's life: accepted, routed by hand to the community, assigned and signed for, its
+  // 3-hour clock breached, contacted, resolved, revisited satisfied (closed).
+  std::string OneWholeCase(const std::string& work_order) {
+    std::string id = SubmitAndRoute(work_order);
+    v1::Ticket t;
+    EXPECT_TRUE(client_->Assign(client_->Get(id), "h-cd-wgy", &t).ok());
+    EXPECT_TRUE(client_->SignFor(t, "h-cd-wgy", &t).ok());
+    FireAt(clock_.Now() + absl::Hours(3) + absl::Minutes(1));
+    EXPECT_TRUE(client_->Contact(client_->Get(id), "h-cd-wgy", &t).ok());
+    EXPECT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+    EXPECT_TRUE(client_->Revisit(t, "supervisor-1", v1::TIER_TOWNSHIP,
+                                 v1::SATISFACTION_SATISFIED, &t, "rv-" + work_order)
+                    .ok());
+    return id;
+  }
+
+  testing::PostgresServer pg_server_;
+  std::unique_ptr<pg::Connection> live_;
+  std::unique_ptr<redis::HiredisClient> projector_redis_;
+  std::unique_ptr<org::OrgHolder> org_;
+  std::unique_ptr<Projector> projector_;
+};
+
+TEST_F(ProjectorTest, EveryEventAndTheTicketAsRedisHoldsItReachTheReadModel) {
+  const std::string id = OneWholeCase("12345-P1");
+  const v1::Ticket now = client_->Get(id);
+  const size_t events = client_->History(id).size();
+  EXPECT_EQ(Drain(*projector_), static_cast<int>(events));
+
+  const std::string where = absl::StrCat(" WHERE ticket_id = '", id, "'");
+  EXPECT_EQ(Count(*live_, "SELECT count(*) FROM ticket_events" + where),
+            static_cast<int64_t>(events));
+  EXPECT_EQ(Count(*live_, "SELECT version FROM tickets" + where), now.version());
+  EXPECT_EQ(Count(*live_, "SELECT status FROM tickets" + where), now.status());
+  EXPECT_EQ(Text(*live_, "SELECT breached FROM tickets" + where), "t");
+  EXPECT_EQ(Text(*live_, "SELECT closed_at IS NOT NULL FROM tickets" + where),
+            now.status() == v1::TICKET_STATUS_CLOSED ? "t" : "f");
+  // In the views of its community, township, county and city.
+  EXPECT_THAT(Column(*live_, "SELECT unit_code FROM ticket_units" + where + " ORDER BY 1"),
+              ElementsAre("430900", "430923", "430923100", escalation::kCommunity));
+  // The breach of the 3-hour clock, against the community, in its ancestors' views too.
+  EXPECT_EQ(Count(*live_, "SELECT count(*) FROM breaches" + where), 1);
+  EXPECT_EQ(Text(*live_, "SELECT unit_code FROM breaches" + where), escalation::kCommunity);
+  EXPECT_THAT(Column(*live_, "SELECT unit_code FROM breach_units ORDER BY 1"),
+              ElementsAre("430900", "430923", "430923100", escalation::kCommunity));
+  EXPECT_EQ(Count(*live_, "SELECT count(*) FROM revisits" + where), 1);
+  // The stored ticket is the one the API serves (complainant and all).
+  auto bytes = live_->Exec("SELECT ticket FROM tickets" + where);
+  ASSERT_THAT(bytes, IsOk());
+  v1::Ticket stored;
+  ASSERT_TRUE(stored.ParseFromString(bytes->Get(0, 0)));
+  EXPECT_EQ(stored.version(), now.version());
+  EXPECT_EQ(stored.complaint().description(),
+            testing::HotlineComplaint("12345-P1").complaint().description());
+}
+
+TEST_F(ProjectorTest, EventsDeliveredAgainAfterACrashBeforeTheAcknowledgementChangeNothing) {
+  OneWholeCase("12345-P2");
+  Drain(*projector_);
+  const std::vector<std::string> before = Contents(*live_);
+  ForgetAcknowledgements();
+  auto again = NewProjector(live_.get());
+  EXPECT_GT(Drain(*again), 0);  // everything was delivered and applied a second time
+  EXPECT_EQ(Contents(*live_), before);
+}
+
+TEST_F(ProjectorTest, ARebuildFromScratchGivesTheSameTablesAsTheLiveProjection) {
+  // Live: applied step by step while the cases happen.
+  std::string a = SubmitAndRoute("12345-P3");
+  Drain(*projector_);
+  OneWholeCase("12345-P4");
+  Drain(*projector_);
+  v1::Ticket t;
+  ASSERT_TRUE(client_->Assign(client_->Get(a), "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Return(client_->Get(a), "h-cd-wgy", &t).ok());
+  Drain(*projector_);
+  // Rebuild: an empty database, every stream from its start.
+  auto info = pg_server_.CreateDatabase("rebuilt");
+  ASSERT_THAT(info, IsOk());
+  auto rebuilt = Open(*info);
+  ForgetAcknowledgements();
+  auto rebuilder = NewProjector(rebuilt.get());
+  Drain(*rebuilder);
+  EXPECT_EQ(Contents(*rebuilt), Contents(*live_));
+  EXPECT_EQ(Count(*rebuilt, "SELECT count(*) FROM returns"), 1);
+}
+
+TEST_F(ProjectorTest, WithPostgresDownNothingIsAcknowledgedAndItCatchesUpWhenPostgresReturns) {
+  ASSERT_THAT(pg_server_.Stop(), IsOk());
+  const std::string id = SubmitAndRoute("12345-P5");  // intake does not need PostgreSQL
+  EXPECT_THAT(projector_->RunOnce(absl::ZeroDuration()),
+              StatusIs(absl::StatusCode::kUnavailable));
+  auto pending = stack_.redis().ExecuteSync(
+      {"XPENDING", keys::Events(*keys::ShardOfTicketId(id)), keys::kProjectorGroup});
+  ASSERT_THAT(pending, IsOk());
+  EXPECT_EQ(pending->elements[0].integer, 2);  // accepted and routed, taken, not acknowledged
+  ASSERT_THAT(pg_server_.Start(), IsOk());
+  EXPECT_EQ(Drain(*projector_), 2);
+  EXPECT_EQ(Count(*live_, absl::StrCat("SELECT count(*) FROM ticket_events WHERE ticket_id = '",
+                                       id, "'")),
+            2);
+}
+
+TEST_F(ProjectorTest, ATicketGoneFromRedisKeepsItsRow) {
+  const std::string id = OneWholeCase("12345-P6");
+  Drain(*projector_);
+  const int shard = *keys::ShardOfTicketId(id);
+  ASSERT_THAT(stack_.redis().ExecuteSync({"DEL", keys::Ticket(shard, id)}), IsOk());
+  ForgetAcknowledgements();
+  auto again = NewProjector(live_.get());
+  Drain(*again);
+  EXPECT_EQ(Count(*live_, absl::StrCat("SELECT count(*) FROM tickets WHERE ticket_id = '", id,
+                                       "'")),
+            1);
+}
+
+}  // namespace
+}  // namespace dispatch::readmodel
