@@ -46,16 +46,29 @@ void ApplyDefaults(DispatchConfig& c) {
   SetIfZero(l->mutable_keepalive_time(), absl::Seconds(60));
   SetIfZero(l->mutable_keepalive_timeout(), absl::Seconds(20));
   if (l->memory_quota_bytes() == 0) l->set_memory_quota_bytes(int64_t{512} << 20);
+  auto* rm = c.mutable_read_model();
+  if (rm->projector_consumer().empty()) rm->set_projector_consumer("projector-1");
+  if (rm->projector_batch() == 0) rm->set_projector_batch(500);
+  SetIfZero(rm->mutable_statement_timeout(), absl::Seconds(10));
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
   // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
 }
 
 absl::Status Validate(const DispatchConfig& c) {
   for (const auto& s : c.services()) {
-    if (s != "intake" && s != "routing" && s != "escalation") {
+    if (s != "intake" && s != "routing" && s != "escalation" && s != "projector") {
       return absl::InvalidArgumentError(absl::StrCat(
-          "services: unknown service \"", s, "\" (known: intake, routing, escalation)"));
+          "services: unknown service \"", s,
+          "\" (known: intake, routing, escalation, projector)"));
     }
+    if (s == "projector" && c.read_model().conninfo().empty()) {
+      return absl::InvalidArgumentError(
+          "read_model.conninfo: required by the projector service (the read model's "
+          "PostgreSQL)");
+    }
+  }
+  if (c.read_model().projector_batch() < 1 || c.read_model().projector_batch() > 5000) {
+    return absl::InvalidArgumentError("read_model.projector_batch: must be within [1, 5000]");
   }
   if (c.redis().pool_size() < 1 || c.redis().pool_size() > 64) {
     return absl::InvalidArgumentError("redis.pool_size: must be between 1 and 64");

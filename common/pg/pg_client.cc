@@ -85,6 +85,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const Options& opti
   return c;
 }
 
+std::unique_ptr<Connection> Connection::OpenLater(const Options& options) {
+  return std::unique_ptr<Connection>(new Connection(options));
+}
+
 Connection::~Connection() {
   if (conn_ != nullptr) PQfinish(conn_);
 }

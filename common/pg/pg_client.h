@@ -91,6 +91,9 @@ class Connection {
   // Connects and sets the session's statement_timeout and time zone (UTC). UNAVAILABLE when
   // the server cannot be reached.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const Options& options);
+  // A connection that connects at its first statement (for a worker that starts while
+  // PostgreSQL is down and must catch up when it returns).
+  static std::unique_ptr<Connection> OpenLater(const Options& options);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -26,6 +26,8 @@
 #include "services/intake/intake_service.h"
 #include "services/routing/routing_service.h"
 #include "services/routing/routing_worker.h"
+#include "services/readmodel/projector.h"
+#include "common/pg/pg_client.h"
 #include "services/org/org_holder.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
@@ -81,6 +83,10 @@ struct DispatchServer::Parts {
   std::unique_ptr<escalation::Ledgers> ledgers;
   std::unique_ptr<redis::HiredisClient> engine_redis;
   std::unique_ptr<escalation::TimerEngine> engine;
+  // The read model's projector, with its own Redis client and PostgreSQL connection.
+  std::unique_ptr<redis::HiredisClient> projector_redis;
+  std::unique_ptr<pg::Connection> projector_pg;
+  std::unique_ptr<readmodel::Projector> projector;
 };
 
 namespace {
@@ -347,6 +353,23 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
                                                         s->parts_->case_actions.get(), gate,
                                                         limits),
           v1::RoutingService::service_full_name());
+    } else if (name == "projector") {
+      // Serves no RPC: feeds the read model in the background, and catches up by itself when
+      // PostgreSQL comes back.
+      const config::v1::ReadModelOptions& rm = config.read_model();
+      pg::Options pg_options;
+      pg_options.conninfo = rm.conninfo();
+      pg_options.statement_timeout = FromProto(rm.statement_timeout());
+      pg_options.application_name = "dispatchd-projector";
+      s->parts_->projector_redis = std::make_unique<redis::HiredisClient>(worker_redis);
+      s->parts_->projector_pg = pg::Connection::OpenLater(pg_options);
+      readmodel::Projector::Options projector_options;
+      projector_options.consumer = rm.projector_consumer();
+      projector_options.batch = rm.projector_batch();
+      s->parts_->projector = std::make_unique<readmodel::Projector>(
+          s->parts_->projector_redis.get(), s->parts_->projector_pg.get(), org,
+          projector_options);
+      s->parts_->projector->Start();
     } else if (name == "escalation") {
       absl::Status started =
           StartEscalation(config, redis, clock, zone, worker_redis, s->parts_.get());
@@ -385,6 +408,7 @@ void DispatchServer::Shutdown(absl::Duration grace) {
   server_->Shutdown(std::chrono::system_clock::now());
   if (parts_->worker) parts_->worker->Stop();
   if (parts_->engine) parts_->engine->Stop();
+  if (parts_->projector) parts_->projector->Stop();
 }
 
 DispatchServer::~DispatchServer() {

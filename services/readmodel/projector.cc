@@ -370,8 +370,10 @@ absl::Status Projector::Apply(std::vector<Item>& items) {
 
 absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Duration block,
                                             int* read) {
+  // COUNT is per stream: a read takes up to batch/8 entries of each of the 256 streams.
+  const int per_stream = std::max(1, options_.batch / 8);
   std::vector<std::string> argv = {"XREADGROUP", "GROUP", keys::kProjectorGroup,
-                                   options_.consumer, "COUNT", std::to_string(options_.batch)};
+                                   options_.consumer, "COUNT", std::to_string(per_stream)};
   if (block > absl::ZeroDuration()) {
     argv.push_back("BLOCK");
     argv.push_back(std::to_string(absl::ToInt64Milliseconds(block)));
@@ -401,23 +403,27 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
     }
   }
   *read = static_cast<int>(items.size());
-  if (items.empty()) return 0;
-  if (absl::Status s = Apply(items); !s.ok()) return s;
-
-  // Committed: acknowledge, one XACK per shard.
-  std::map<int, std::vector<std::string>> by_shard;
-  for (const Item& item : items) by_shard[item.shard].push_back(item.entry_id);
-  std::vector<std::vector<std::string>> acks;
-  for (auto& [shard, ids] : by_shard) {
-    std::vector<std::string> ack = {"XACK", keys::Events(shard), keys::kProjectorGroup};
-    ack.insert(ack.end(), ids.begin(), ids.end());
-    acks.push_back(std::move(ack));
-  }
-  for (auto& r : redis_->ExecuteAllSync(std::move(acks))) {
-    if (!r.ok()) return r.status();  // applied; pending again next time, applied again: no-op
-  }
+  // Transactions of at most `batch` entries, each acknowledged once it has committed.
   int applied = 0;
-  for (const Item& item : items) applied += item.decoded.ok() ? 1 : 0;
+  for (size_t from = 0; from < items.size(); from += options_.batch) {
+    std::vector<Item> chunk(std::make_move_iterator(items.begin() + from),
+                            std::make_move_iterator(items.begin() +
+                                                    std::min(items.size(), from + options_.batch)));
+    if (absl::Status s = Apply(chunk); !s.ok()) return s;
+    std::map<int, std::vector<std::string>> by_shard;
+    for (const Item& item : chunk) by_shard[item.shard].push_back(item.entry_id);
+    std::vector<std::vector<std::string>> acks;
+    for (auto& [shard, ids] : by_shard) {
+      std::vector<std::string> ack = {"XACK", keys::Events(shard), keys::kProjectorGroup};
+      ack.insert(ack.end(), ids.begin(), ids.end());
+      acks.push_back(std::move(ack));
+    }
+    for (auto& r : redis_->ExecuteAllSync(std::move(acks))) {
+      // Applied but not acknowledged: delivered again later, and applying it again is a no-op.
+      if (!r.ok()) return r.status();
+    }
+    for (const Item& item : chunk) applied += item.decoded.ok() ? 1 : 0;
+  }
   return applied;
 }
 

@@ -42,6 +42,8 @@ class Projector {
   struct Options {
     // Stable per process: a restarted projector applies what it had taken first.
     std::string consumer = "projector-1";
+    // Entries applied in one transaction. A read takes up to batch/8 entries of each stream
+    // and applies them in transactions of at most `batch`.
     int batch = 500;
     // Entries another projector took and left unacknowledged this long are taken over.
     absl::Duration claim_min_idle = absl::Seconds(60);
