@@ -41,6 +41,19 @@ TEST(Config, UnknownServiceIsRejected) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("services")));
 }
 
+TEST(Config, TheProjectorNeedsTheReadModelsDatabase) {
+  EXPECT_THAT(ParseConfig("services: 'projector'"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read_model.conninfo")));
+  auto c = ParseConfig("services: 'projector' read_model { conninfo: 'host=/run/postgresql' }");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->read_model().projector_consumer(), "projector-1");
+  EXPECT_EQ(c->read_model().projector_batch(), 500);
+  EXPECT_THAT(ParseConfig("read_model { projector_batch: 5001 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read_model.projector_batch")));
+  // Not among the default services until dispatchd has a read model by default.
+  EXPECT_THAT(ParseConfig("")->services(), ElementsAre("intake", "routing", "escalation"));
+}
+
 TEST(Config, UnknownTimeZoneIsRejected) {
   EXPECT_THAT(ParseConfig("time_zone: 'Mars/Olympus'"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("time_zone")));
