@@ -25,6 +25,8 @@ struct ConfigOverrides {
   std::optional<std::string> org_file;
   std::optional<std::string> calendar_dir;
   std::optional<double> time_scale;
+  // read_model.conninfo (a connection string without a password).
+  std::optional<std::string> read_model;
 };
 
 // Parses `text` (text-format DispatchConfig), applies `overrides`, fills defaults, validates.

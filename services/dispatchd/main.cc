@@ -27,7 +27,11 @@ ABSL_FLAG(double, time_scale, 0,
 ABSL_FLAG(std::string, redis, "",
           "Redis address, tcp://host:port or unix:///path; overrides redis_address");
 ABSL_FLAG(std::string, services, "",
-          "Comma-separated subset of intake,routing,escalation; overrides services (default all)");
+          "Comma-separated subset of intake,routing,escalation,projector; overrides services "
+          "(default intake,routing,escalation)");
+ABSL_FLAG(std::string, read_model, "",
+          "The read model's PostgreSQL, a libpq connection string without a password (e.g. "
+          "\"host=/run/postgresql dbname=dispatch\"); overrides read_model.conninfo");
 ABSL_FLAG(std::string, org, "", "Organisation file (deploy/org.textproto); overrides org_file");
 ABSL_FLAG(std::string, calendar_dir, "",
           "Working-day calendars directory (deploy/calendar); overrides calendar_dir");
@@ -39,7 +43,8 @@ ABSL_FLAG(int, shutdown_grace_s, 10, "Seconds in-flight RPCs get to finish after
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("dispatchd --config=FILE [--listen=ADDR] [--redis=ADDR] "
-                               "[--services=intake,routing,escalation]");
+                               "[--services=intake,routing,escalation,projector] "
+                               "[--read_model=CONNINFO]");
   absl::ParseCommandLine(argc, argv);
   // gRPC locks absl mutexes on every call; cycle detection is a debugging aid, not for serving.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -55,6 +60,9 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_listen).empty()) overrides.listen_address = absl::GetFlag(FLAGS_listen);
   if (!absl::GetFlag(FLAGS_redis).empty()) overrides.redis_address = absl::GetFlag(FLAGS_redis);
   if (!absl::GetFlag(FLAGS_org).empty()) overrides.org_file = absl::GetFlag(FLAGS_org);
+  if (!absl::GetFlag(FLAGS_read_model).empty()) {
+    overrides.read_model = absl::GetFlag(FLAGS_read_model);
+  }
   if (absl::GetFlag(FLAGS_time_scale) != 0) overrides.time_scale = absl::GetFlag(FLAGS_time_scale);
   if (!absl::GetFlag(FLAGS_calendar_dir).empty()) {
     overrides.calendar_dir = absl::GetFlag(FLAGS_calendar_dir);

@@ -37,3 +37,26 @@ build() {
   fi
   cmake --build "$BUILD_DIR" -j "$(nproc)" ${1:+--target "$@"}
 }
+
+# A local PostgreSQL 15 (Debian's) for tools/run: pg_start DIR initialises a cluster in DIR/data
+# once, starts it with its unix socket in DIR (no TCP), and makes the database "dispatch";
+# pg_stop DIR stops it. PostgreSQL refuses to run as root, so as root DIR and the cluster belong
+# to the postgres user that Debian's package creates.
+PG_BIN=/usr/lib/postgresql/15/bin
+pg_as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_start() {
+  local dir="$1"
+  mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
+  chmod 700 "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    pg_as "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C \
+      >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
+  fi
+  pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
+    -o "-k $dir -c listen_addresses=''" start >/dev/null || { tail -20 "$dir/postgres.log"; return 1; }
+  pg_as "$PG_BIN/psql" -h "$dir" -U postgres -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'dispatch'" | grep -q 1 ||
+    pg_as "$PG_BIN/createdb" -h "$dir" -U postgres dispatch
+}
+pg_stop() { pg_as "$PG_BIN/pg_ctl" -D "$1/data" -m fast stop >/dev/null 2>&1 || true; }
