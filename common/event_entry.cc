@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -110,6 +111,52 @@ absl::StatusOr<std::vector<std::string>> EventStreamEnds(redis::Client* redis) {
     ends.push_back(r->elements.empty() ? "0-0" : r->elements[0].elements[0].str);
   }
   return ends;
+}
+
+absl::Status CreateEventGroups(redis::Client* redis, const char* group) {
+  std::vector<std::vector<std::string>> commands;
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    commands.push_back({"XGROUP", "CREATE", keys::Events(s), group, "0", "MKSTREAM"});
+  }
+  for (auto& r : redis->ExecuteAllSync(std::move(commands))) {
+    if (!r.ok() && !absl::StrContains(r.status().message(), "BUSYGROUP")) return r.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ClaimIdleEvents(redis::Client* redis, const char* group,
+                                    const std::string& consumer, absl::Duration min_idle,
+                                    int count) {
+  std::vector<std::vector<std::string>> commands;
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    commands.push_back({"XAUTOCLAIM", keys::Events(s), group, consumer,
+                        std::to_string(absl::ToInt64Milliseconds(min_idle)), "0", "COUNT",
+                        std::to_string(count), "JUSTID"});
+  }
+  int claimed = 0;
+  for (auto& r : redis->ExecuteAllSync(std::move(commands))) {
+    if (!r.ok()) return r.status();
+    // [next start id, [claimed ids...], [deleted ids...]]
+    if (r->is_array() && r->elements.size() >= 2) {
+      claimed += static_cast<int>(r->elements[1].elements.size());
+    }
+  }
+  return claimed;
+}
+
+std::vector<std::string> ReadEventGroupCommand(const char* group, const std::string& consumer,
+                                               int count, absl::Duration block,
+                                               const std::string& from_id) {
+  std::vector<std::string> argv = {"XREADGROUP", "GROUP", group, consumer, "COUNT",
+                                   std::to_string(count)};
+  if (block > absl::ZeroDuration()) {
+    argv.push_back("BLOCK");
+    argv.push_back(std::to_string(absl::ToInt64Milliseconds(block)));
+  }
+  argv.push_back("STREAMS");
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(from_id);
+  return argv;
 }
 
 namespace {

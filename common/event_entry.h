@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/redis/redis_client.h"
 #include "dispatch/v1/events.pb.h"
 #include "dispatch/v1/types.pb.h"
@@ -68,6 +69,21 @@ std::string EntryTicket(const redis::Reply& entry);
 // The id of the newest entry of every shard's event stream ("0-0" for an empty one), read in
 // one round of concurrent reads: where a reader that wants only what comes next starts.
 absl::StatusOr<std::vector<std::string>> EventStreamEnds(redis::Client* redis);
+
+// Consumer groups on the event streams (the routing worker's, the projector's), the same on
+// every shard:
+// CreateEventGroups makes `group` at the start of every shard's stream; one that exists stays.
+absl::Status CreateEventGroups(redis::Client* redis, const char* group);
+// XAUTOCLAIM on every shard: `group`'s entries idle for `min_idle` pass to `consumer`, up to
+// `count` a shard. Returns how many passed.
+absl::StatusOr<int> ClaimIdleEvents(redis::Client* redis, const char* group,
+                                    const std::string& consumer, absl::Duration min_idle,
+                                    int count);
+// The XREADGROUP of `consumer` over every shard's stream from `from_id` ("0": its own pending
+// entries, ">": new ones), up to `count` entries a stream, blocking up to `block` if positive.
+std::vector<std::string> ReadEventGroupCommand(const char* group, const std::string& consumer,
+                                               int count, absl::Duration block,
+                                               const std::string& from_id);
 
 // The `type` field of `entry` (one element of an XRANGE/XREAD reply) without decoding the
 // event, so a reader can skip the types it does not want cheaply; "" if there is none.

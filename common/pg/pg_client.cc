@@ -143,11 +143,18 @@ absl::StatusOr<Result> Connection::Exec(absl::string_view sql, const std::vector
   pg_result* r = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
                               values.data(), lengths.data(), formats.data(), 0);
   Result result(r);
+  if (absl::Status s = Check(r, /*empty_ok=*/false); !s.ok()) return s;
+  return result;
+}
+
+absl::Status Connection::Check(pg_result* r, bool empty_ok) const {
   if (r == nullptr) {
     return absl::UnavailableError(absl::StrCat("postgresql: ", ConnError(conn_)));
   }
   const ExecStatusType st = PQresultStatus(r);
-  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return result;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || (empty_ok && st == PGRES_EMPTY_QUERY)) {
+    return absl::OkStatus();
+  }
   const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
   std::string message(absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(r)));
   if (state == nullptr) {
@@ -161,17 +168,7 @@ absl::Status Connection::ExecScript(absl::string_view sql) {
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   const std::string text(sql);
   Result result(PQexec(conn_, text.c_str()));
-  if (result.r_ == nullptr) {
-    return absl::UnavailableError(absl::StrCat("postgresql: ", ConnError(conn_)));
-  }
-  const ExecStatusType st = PQresultStatus(result.r_);
-  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
-    return absl::OkStatus();
-  }
-  const char* state = PQresultErrorField(result.r_, PG_DIAG_SQLSTATE);
-  std::string message(absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(result.r_)));
-  if (state == nullptr) return absl::UnavailableError(absl::StrCat("postgresql: ", message));
-  return StatusFromSqlState(state, message);
+  return Check(result.r_, /*empty_ok=*/true);
 }
 
 absl::Status Connection::Transaction(const std::function<absl::Status(Connection&)>& body) {

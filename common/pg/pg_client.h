@@ -113,6 +113,9 @@ class Connection {
   explicit Connection(Options options) : options_(std::move(options)) {}
   absl::Status Connect();
   absl::Status EnsureConnected();
+  // OK for a result that succeeded (an empty script too when `empty_ok`); else the error by
+  // the rules above.
+  absl::Status Check(pg_result* r, bool empty_ok) const;
 
   const Options options_;
   pg_conn* conn_ = nullptr;

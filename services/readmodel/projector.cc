@@ -245,32 +245,13 @@ Projector::~Projector() { Stop(); }
 
 absl::Status Projector::Prepare() {
   if (absl::StatusOr<int> v = Migrate(*pg_); !v.ok()) return v.status();
-  std::vector<std::vector<std::string>> commands;
-  for (int s = 0; s < keys::kShardCount; ++s) {
-    commands.push_back(
-        {"XGROUP", "CREATE", keys::Events(s), keys::kProjectorGroup, "0", "MKSTREAM"});
-  }
-  for (auto& r : redis_->ExecuteAllSync(std::move(commands))) {
-    if (!r.ok() && !absl::StrContains(r.status().message(), "BUSYGROUP")) return r.status();
-  }
-  return absl::OkStatus();
+  return CreateEventGroups(redis_, keys::kProjectorGroup);
 }
 
 absl::StatusOr<int> Projector::ClaimAbandoned() {
-  std::vector<std::vector<std::string>> commands;
-  for (int s = 0; s < keys::kShardCount; ++s) {
-    commands.push_back({"XAUTOCLAIM", keys::Events(s), keys::kProjectorGroup, options_.consumer,
-                        std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)), "0",
-                        "COUNT", std::to_string(options_.batch), "JUSTID"});
-  }
-  int claimed = 0;
-  for (auto& r : redis_->ExecuteAllSync(std::move(commands))) {
-    if (!r.ok()) return r.status();
-    if (r->is_array() && r->elements.size() >= 2) {
-      claimed += static_cast<int>(r->elements[1].elements.size());
-    }
-  }
-  if (claimed > 0) pending_checked_ = false;
+  absl::StatusOr<int> claimed = ClaimIdleEvents(redis_, keys::kProjectorGroup, options_.consumer,
+                                                options_.claim_min_idle, options_.batch);
+  if (claimed.ok() && *claimed > 0) pending_checked_ = false;
   return claimed;
 }
 
@@ -372,16 +353,8 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
                                             int* read) {
   // COUNT is per stream: a read takes up to batch/8 entries of each of the 256 streams.
   const int per_stream = std::max(1, options_.batch / 8);
-  std::vector<std::string> argv = {"XREADGROUP", "GROUP", keys::kProjectorGroup,
-                                   options_.consumer, "COUNT", std::to_string(per_stream)};
-  if (block > absl::ZeroDuration()) {
-    argv.push_back("BLOCK");
-    argv.push_back(std::to_string(absl::ToInt64Milliseconds(block)));
-  }
-  argv.push_back("STREAMS");
-  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
-  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(from_id);
-  absl::StatusOr<redis::Reply> reply = redis_->ExecuteSync(std::move(argv));
+  absl::StatusOr<redis::Reply> reply = redis_->ExecuteSync(
+      ReadEventGroupCommand(keys::kProjectorGroup, options_.consumer, per_stream, block, from_id));
   if (!reply.ok()) return reply.status();
 
   std::vector<Item> items;

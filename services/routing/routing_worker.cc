@@ -53,17 +53,12 @@ RoutingWorker::RoutingWorker(redis::Client* redis, Clock* clock, OrgHolder* org,
 RoutingWorker::~RoutingWorker() { Stop(); }
 
 absl::Status RoutingWorker::Prepare() {
+  if (absl::Status s = CreateEventGroups(redis_, keys::kRoutingGroup); !s.ok()) return s;
   std::vector<std::vector<std::string>> commands;
-  for (int s = 0; s < keys::kShardCount; ++s) {
-    commands.push_back({"XGROUP", "CREATE", keys::Events(s), keys::kRoutingGroup, "0", "MKSTREAM"});
-    commands.push_back({"HGETALL", keys::HandlerLoad(s)});
-  }
+  for (int s = 0; s < keys::kShardCount; ++s) commands.push_back({"HGETALL", keys::HandlerLoad(s)});
   HandlerLoads load;  // replaces load_ only when every read succeeded
   for (auto& r : redis_->ExecuteAllSync(std::move(commands))) {
-    if (!r.ok()) {
-      if (absl::StrContains(r.status().message(), "BUSYGROUP")) continue;  // exists already
-      return r.status();
-    }
+    if (!r.ok()) return r.status();
     AddShardLoads(*r, &load);
   }
   load_ = std::move(load);
@@ -71,21 +66,10 @@ absl::Status RoutingWorker::Prepare() {
 }
 
 absl::StatusOr<int> RoutingWorker::ClaimAbandoned() {
-  std::vector<std::vector<std::string>> commands;
-  for (int s = 0; s < keys::kShardCount; ++s) {
-    commands.push_back({"XAUTOCLAIM", keys::Events(s), keys::kRoutingGroup, options_.consumer,
-                        std::to_string(absl::ToInt64Milliseconds(options_.claim_min_idle)), "0",
-                        "COUNT", std::to_string(options_.batch), "JUSTID"});
-  }
-  int claimed = 0;
-  for (auto& r : redis_->ExecuteAllSync(std::move(commands))) {
-    if (!r.ok()) return r.status();
-    // [next start id, [claimed ids...], [deleted ids...]]
-    if (r->is_array() && r->elements.size() >= 2) {
-      claimed += static_cast<int>(r->elements[1].elements.size());
-    }
-  }
-  if (claimed > 0) pending_checked_ = false;  // they are this consumer's pending entries now
+  absl::StatusOr<int> claimed = ClaimIdleEvents(redis_, keys::kRoutingGroup, options_.consumer,
+                                                options_.claim_min_idle, options_.batch);
+  // They are this consumer's pending entries now.
+  if (claimed.ok() && *claimed > 0) pending_checked_ = false;
   return claimed;
 }
 
@@ -159,16 +143,8 @@ void RoutingWorker::ApplyRouting(Transition t, int shard, const std::string& ent
 
 absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl::Duration block,
                                                 int* read) {
-  std::vector<std::string> argv = {"XREADGROUP", "GROUP", keys::kRoutingGroup, options_.consumer,
-                                   "COUNT", std::to_string(options_.batch)};
-  if (block > absl::ZeroDuration()) {
-    argv.push_back("BLOCK");
-    argv.push_back(std::to_string(absl::ToInt64Milliseconds(block)));
-  }
-  argv.push_back("STREAMS");
-  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
-  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(from_id);
-  auto reply = redis_->ExecuteSync(std::move(argv));
+  auto reply = redis_->ExecuteSync(
+      ReadEventGroupCommand(keys::kRoutingGroup, options_.consumer, options_.batch, block, from_id));
   if (!reply.ok()) return reply.status();
 
   // [[stream key, [[entry id, [field, value, ...]], ...]], ...]
