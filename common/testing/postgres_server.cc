@@ -93,6 +93,33 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
+// The pids whose parent is `parent`, from /proc.
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = ReadAll(e.path().string() + "/stat");
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so parse after the last ')'.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    char state;
+    long ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) out.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return out;
+}
+
+// Whether `pid` still runs (a zombie waiting for its new parent to reap it does not).
+bool Alive(pid_t pid) {
+  if (kill(pid, 0) != 0) return false;
+  const std::string stat = ReadAll(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
 }  // namespace
 
 PostgresServer::PostgresServer() {
@@ -179,14 +206,23 @@ absl::Status PostgresServer::Stop() {
 
 absl::Status PostgresServer::Kill() {
   if (pid_ <= 0) return absl::OkStatus();
-  const pid_t group = pid_;
-  kill(-group, SIGKILL);  // the postmaster and every backend (one process group)
+  // Every backend calls setsid() (InitPostmasterChild), so the postmaster's process group is
+  // the postmaster alone: a backend outlives a group kill until it notices, and may still
+  // answer a statement. Freeze the postmaster so it forks nothing more, kill its children by
+  // pid, then the postmaster.
+  kill(pid_, SIGSTOP);
+  const std::vector<pid_t> children = ChildrenOf(pid_);
+  for (pid_t c : children) kill(c, SIGKILL);
+  kill(pid_, SIGKILL);
   int status;
-  waitpid(group, &status, 0);
+  waitpid(pid_, &status, 0);
   pid_ = -1;
-  // Backends are not our children: wait until none is left holding the shared memory.
-  for (int i = 0; i < 500 && kill(-group, 0) == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // The children are not ours to reap: wait until each is gone (or a zombie) so none still
+  // holds the shared memory or the socket when the server starts again.
+  for (pid_t c : children) {
+    for (int i = 0; i < 500 && Alive(c); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   return absl::OkStatus();
 }

@@ -33,7 +33,7 @@ class PostgresServer {
   absl::Status Start();
   // Fast shutdown (SIGINT): open transactions are rolled back.
   absl::Status Stop();
-  // SIGKILL of the postmaster and every backend: a crash.
+  // SIGKILL of the postmaster and every backend (by pid: backends call setsid()): a crash.
   absl::Status Kill();
 
   // A connection string for `database` ("postgres" exists from the start).
