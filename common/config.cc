@@ -49,6 +49,7 @@ void ApplyDefaults(DispatchConfig& c) {
   auto* rm = c.mutable_read_model();
   if (rm->projector_consumer().empty()) rm->set_projector_consumer("projector-1");
   if (rm->projector_batch() == 0) rm->set_projector_batch(500);
+  if (rm->reader_connections() == 0) rm->set_reader_connections(4);
   SetIfZero(rm->mutable_statement_timeout(), absl::Seconds(10));
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
   // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
@@ -69,6 +70,9 @@ absl::Status Validate(const DispatchConfig& c) {
   }
   if (c.read_model().projector_batch() < 1 || c.read_model().projector_batch() > 5000) {
     return absl::InvalidArgumentError("read_model.projector_batch: must be within [1, 5000]");
+  }
+  if (c.read_model().reader_connections() < 1 || c.read_model().reader_connections() > 64) {
+    return absl::InvalidArgumentError("read_model.reader_connections: must be within [1, 64]");
   }
   if (c.redis().pool_size() < 1 || c.redis().pool_size() > 64) {
     return absl::InvalidArgumentError("redis.pool_size: must be between 1 and 64");

@@ -67,6 +67,9 @@ struct DispatchServer::Parts {
   std::unique_ptr<SlaPolicy> policy;
   // The organisation in force, shared by every service and kept fresh in the background.
   std::unique_ptr<org::OrgHolder> org;
+  // The read model's reads (null without read_model.conninfo); before its users, so it goes
+  // after them.
+  std::unique_ptr<readmodel::Reader> reader;
   std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<intake::TicketQueries> queries;
   std::unique_ptr<intake::EventWatcher> watcher;
@@ -188,7 +191,8 @@ absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis,
   if (!options.ok()) return options.status();
   parts->revisits = std::make_unique<escalation::Revisits>(redis, clock, parts->policy.get(),
                                                            *options, parts->org.get());
-  parts->ledgers = std::make_unique<escalation::Ledgers>(redis, parts->org.get(), zone);
+  parts->ledgers =
+      std::make_unique<escalation::Ledgers>(redis, parts->org.get(), zone, parts->reader.get());
   const double scale = config.time_scale();  // 1 unless scaled (ParseConfig's default)
   if (scale != 1.0) {
     // The engine computes "now" inside its script from Redis TIME, with the same epoch.
@@ -324,15 +328,29 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
     s->parts_->services.push_back(std::move(service));
     s->service_names_.push_back(name);
   };
+  const config::v1::ReadModelOptions& rm = config.read_model();
+  pg::Options pg_options;
+  pg_options.conninfo = rm.conninfo();
+  pg_options.statement_timeout = FromProto(rm.statement_timeout());
+  if (!rm.conninfo().empty()) {
+    pg::Options reader_options = pg_options;
+    reader_options.application_name = "dispatchd-reader";
+    readmodel::Reader::Options options;
+    options.connections = rm.reader_connections();
+    s->parts_->reader = std::make_unique<readmodel::Reader>(reader_options, options);
+  }
   for (const std::string& name : config.services()) {
     if (name == "intake") {
       intake::Intake::Options intake_options;
       intake_options.zone = zone;
       intake_options.routing_grace = FromProto(config.routing_grace());
+      intake_options.read_model = s->parts_->reader.get();
       s->parts_->intake =
           std::make_unique<intake::Intake>(redis, clock, sla, org, intake_options);
-      s->parts_->queries = std::make_unique<intake::TicketQueries>(
-          redis, clock, org, intake::TicketQueries::Options());
+      intake::TicketQueries::Options query_options;
+      query_options.read_model = s->parts_->reader.get();
+      s->parts_->queries =
+          std::make_unique<intake::TicketQueries>(redis, clock, org, query_options);
       intake::EventWatcher::Options watch_options;
       watch_options.max_watches = limits_config.max_watches();
       watch_options.write_timeout = FromProto(limits_config.watch_write_timeout());
@@ -356,16 +374,14 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
     } else if (name == "projector") {
       // Serves no RPC: feeds the read model in the background, and catches up by itself when
       // PostgreSQL comes back.
-      const config::v1::ReadModelOptions& rm = config.read_model();
-      pg::Options pg_options;
-      pg_options.conninfo = rm.conninfo();
-      pg_options.statement_timeout = FromProto(rm.statement_timeout());
-      pg_options.application_name = "dispatchd-projector";
+      pg::Options projector_pg = pg_options;
+      projector_pg.application_name = "dispatchd-projector";
       s->parts_->projector_redis = std::make_unique<redis::HiredisClient>(worker_redis);
-      s->parts_->projector_pg = pg::Connection::OpenLater(pg_options);
+      s->parts_->projector_pg = pg::Connection::OpenLater(projector_pg);
       readmodel::Projector::Options projector_options;
       projector_options.consumer = rm.projector_consumer();
       projector_options.batch = rm.projector_batch();
+      projector_options.clock = clock;
       s->parts_->projector = std::make_unique<readmodel::Projector>(
           s->parts_->projector_redis.get(), s->parts_->projector_pg.get(), org,
           projector_options);

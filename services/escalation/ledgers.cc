@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/stream_cursor.h"
@@ -188,8 +189,50 @@ absl::StatusOr<EventPage> Ledgers::Walk(
       page_size == 0 ? 50 : page_size, page_token);
 }
 
+absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesFromReadModel(
+    const v1::ListBreachesRequest& req) {
+  if (absl::Status s = CheckPageSize(req.page_size()); !s.ok()) return s;
+  if (!req.unit_code().empty() && org_->Get()->model.FindUnit(req.unit_code()) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("unit_code: no unit \"", req.unit_code(), "\" in the organisation"));
+  }
+  // Token "pg:<microseconds>:<event id>:<fingerprint of the filters>".
+  v1::ListBreachesRequest filters = req;
+  filters.clear_page_token();
+  filters.clear_page_size();
+  const std::string fingerprint =
+      absl::StrCat(absl::Hex(keys::StableHash64(filters.SerializeAsString())));
+  std::string position;
+  if (!req.page_token().empty()) {
+    std::vector<std::string> parts = absl::StrSplit(req.page_token(), ':');
+    if (parts.size() != 4 || parts[0] != "pg") {
+      return absl::InvalidArgumentError("page_token: not from a previous response");
+    }
+    if (parts[3] != fingerprint) {
+      return absl::InvalidArgumentError(
+          "page_token: the filters differ from those of the request that returned it");
+    }
+    position = absl::StrCat(parts[1], ":", parts[2]);
+  }
+  absl::StatusOr<std::optional<absl::Time>> caught_up = read_model_->CaughtUpTo();
+  if (!caught_up.ok()) return caught_up.status();
+  auto page = read_model_->ListBreaches(
+      req.unit_code(), req.has_from() ? FromProto(req.from()) : absl::InfinitePast(),
+      req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture(), position,
+      req.page_size() == 0 ? 50 : req.page_size());
+  if (!page.ok()) return page.status();
+  v1::ListBreachesResponse response;
+  for (v1::Breach& b : page->breaches) *response.add_breaches() = std::move(b);
+  if (!page->next_position.empty()) {
+    response.set_next_page_token(absl::StrCat("pg:", page->next_position, ":", fingerprint));
+  }
+  if (*caught_up) *response.mutable_read_model()->mutable_caught_up_to() = ToProto(**caught_up);
+  return response;
+}
+
 absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesSync(
     const v1::ListBreachesRequest& req) {
+  if (read_model_ != nullptr) return BreachesFromReadModel(req);
   auto page = Walk("breached", req.unit_code(),
                    req.has_from() ? FromProto(req.from()) : absl::InfinitePast(),
                    req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture(), req.page_size(),

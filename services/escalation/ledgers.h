@@ -27,6 +27,7 @@
 #include "common/work_queue.h"
 #include "dispatch/v1/escalation.pb.h"
 #include "services/org/org_holder.h"
+#include "services/readmodel/reader.h"
 
 namespace dispatch::escalation {
 
@@ -45,9 +46,14 @@ absl::StatusOr<EventPage> ScanEvents(redis::Client* redis, const std::string& ty
 
 class Ledgers {
  public:
-  // `redis` and `org` must outlive this object; months are read in `zone`.
-  Ledgers(redis::Client* redis, const org::OrgHolder* org, absl::TimeZone zone)
-      : redis_(redis), org_(org), zone_(zone), work_(1) {}
+  // `redis`, `org` and `read_model` must outlive this object; months are read in `zone`. With a
+  // read model, breaches are listed from it (readmodel::Reader::ListBreaches: one index range
+  // per page, tokens "pg:...", UNAVAILABLE while PostgreSQL is down, the subtree as the
+  // organisation was when each breach was recorded) and the response says how far it had
+  // caught up.
+  Ledgers(redis::Client* redis, const org::OrgHolder* org, absl::TimeZone zone,
+          readmodel::Reader* read_model = nullptr)
+      : redis_(redis), org_(org), zone_(zone), read_model_(read_model), work_(2) {}
 
   // The unit filter is the caller's subtree (access::UnitFilter): empty means the caller's unit.
   void Breaches(const v1::ListBreachesRequest& request, const auth::Caller& caller,
@@ -57,6 +63,8 @@ class Ledgers {
 
  private:
   absl::StatusOr<v1::ListBreachesResponse> BreachesSync(const v1::ListBreachesRequest& request);
+  absl::StatusOr<v1::ListBreachesResponse> BreachesFromReadModel(
+      const v1::ListBreachesRequest& request);
   absl::StatusOr<v1::ListRevisitsResponse> RevisitsSync(const v1::ListRevisitsRequest& request);
   // One page of entries of `type` recorded in [from, to) whose unit (`unit_of`) is in
   // `unit_code`'s subtree (every unit when empty; NOT_FOUND for an unknown one).
@@ -70,6 +78,7 @@ class Ledgers {
   redis::Client* const redis_;
   const org::OrgHolder* const org_;
   const absl::TimeZone zone_;
+  readmodel::Reader* const read_model_;
   WorkQueue work_;  // last: its thread stops before the members it uses go
 };
 

@@ -78,7 +78,8 @@ Intake::Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, const org::
       clock_(clock),
       policy_(std::move(policy)),
       org_(org),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      archive_work_(options_.read_model != nullptr ? std::make_unique<WorkQueue>(2) : nullptr) {}
 
 void Intake::Submit(const v1::SubmitComplaintRequest& req, const auth::Caller& caller,
                     rpc::Reply<v1::SubmitComplaintResponse> done) {
@@ -194,25 +195,38 @@ void Intake::ReadBack(const std::string& ticket_id, const auth::Caller* caller,
                       std::function<void(absl::StatusOr<v1::Ticket>)> done) {
   std::optional<auth::Caller> who;
   if (caller != nullptr) who = *caller;
-  store_.Get(ticket_id, [this, who, view, reason,
+  store_.Get(ticket_id, [this, ticket_id, who, view, reason,
                          done = std::move(done)](absl::StatusOr<v1::Ticket> t) mutable {
-    if (!t.ok()) return done(t.status());
-    if (who) {
-      if (absl::Status s = access::CheckRead(*who, *t, org_->Get()->model); !s.ok()) {
-        return done(s);
-      }
+    if (absl::IsNotFound(t.status()) && archive_work_ != nullptr) {
+      // Gone from Redis: archived, if the read model has it.
+      archive_work_->Submit([this, ticket_id, who, view, reason, done = std::move(done)] {
+        Present(options_.read_model->GetTicket(ticket_id), who, view, reason, done);
+      });
+      return;
     }
-    const bool full = view == v1::CONTACT_VIEW_FULL && who;
-    ticket_record::PrepareForReader(clock_->Now(), full, &*t);
-    if (!full) return done(std::move(t));
-    // The full view is shown only once it is logged.
-    auto shown = std::make_shared<v1::Ticket>(*std::move(t));
-    pii_.Record(*who, {shown->ticket_id()}, reason,
-                [shown, done = std::move(done)](absl::Status logged) {
-                  if (!logged.ok()) return done(logged);
-                  done(std::move(*shown));
-                });
+    Present(std::move(t), who, view, reason, std::move(done));
   });
+}
+
+void Intake::Present(absl::StatusOr<v1::Ticket> t, const std::optional<auth::Caller>& who,
+                     v1::ContactView view, const std::string& reason,
+                     std::function<void(absl::StatusOr<v1::Ticket>)> done) {
+  if (!t.ok()) return done(t.status());
+  if (who) {
+    if (absl::Status s = access::CheckRead(*who, *t, org_->Get()->model); !s.ok()) {
+      return done(s);
+    }
+  }
+  const bool full = view == v1::CONTACT_VIEW_FULL && who;
+  ticket_record::PrepareForReader(clock_->Now(), full, &*t);
+  if (!full) return done(std::move(t));
+  // The full view is shown only once it is logged.
+  auto shown = std::make_shared<v1::Ticket>(*std::move(t));
+  pii_.Record(*who, {shown->ticket_id()}, reason,
+              [shown, done = std::move(done)](absl::Status logged) {
+                if (!logged.ok()) return done(logged);
+                done(std::move(*shown));
+              });
 }
 
 void Intake::Get(const v1::GetTicketRequest& req, const auth::Caller& caller,
@@ -244,17 +258,25 @@ void Intake::Lookup(const v1::LookupTicketRequest& req, const auth::Caller& call
       absl::StrCat("channel_work_order_id: no ticket for work order ", req.channel_work_order_id());
   store_.FindByIdempotencyKey(
       key, [this, caller, req, not_found, done = std::move(done)](absl::StatusOr<std::string> id) {
+        auto answer = [done, not_found](absl::StatusOr<v1::Ticket> t) {
+          // Outside the caller's reach reads as no such work order.
+          if (absl::IsNotFound(t.status())) return done(absl::NotFoundError(not_found));
+          if (!t.ok()) return done(t.status());
+          v1::GetTicketResponse response;
+          *response.mutable_ticket() = *std::move(t);
+          done(std::move(response));
+        };
+        if (absl::IsNotFound(id.status()) && archive_work_ != nullptr) {
+          // The idempotency record has expired (or the ticket was archived): the archive.
+          archive_work_->Submit([this, caller, req, answer] {
+            Present(options_.read_model->LookupTicket(req.channel(), req.channel_work_order_id()),
+                    caller, req.contact_view(), req.pii_reason(), answer);
+          });
+          return;
+        }
         if (absl::IsNotFound(id.status())) return done(absl::NotFoundError(not_found));
         if (!id.ok()) return done(id.status());
-        ReadBack(*id, &caller, req.contact_view(), req.pii_reason(),
-                 [done, not_found](absl::StatusOr<v1::Ticket> t) {
-                   // Outside the caller's reach reads as no such work order.
-                   if (absl::IsNotFound(t.status())) return done(absl::NotFoundError(not_found));
-                   if (!t.ok()) return done(t.status());
-                   v1::GetTicketResponse response;
-                   *response.mutable_ticket() = *std::move(t);
-                   done(std::move(response));
-                 });
+        ReadBack(*id, &caller, req.contact_view(), req.pii_reason(), answer);
       });
 }
 

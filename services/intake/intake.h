@@ -22,6 +22,8 @@
 #include "services/org/org_holder.h"
 #include "common/ticket_store.h"
 #include "services/intake/pii_log.h"
+#include "services/readmodel/reader.h"
+#include "common/work_queue.h"
 
 namespace dispatch::intake {
 
@@ -35,6 +37,9 @@ class Intake {
     absl::TimeZone zone = absl::UTCTimeZone();
     // How long routing may take before an accepted ticket goes to its dispatch desk.
     absl::Duration routing_grace = absl::Minutes(5);
+    // The archive (must outlive this object): a ticket no longer in Redis (closed past the
+    // retention) is read from it, by id and by work order. Null: Redis only.
+    readmodel::Reader* read_model = nullptr;
   };
   // `redis`, `clock` and `org` must outlive this object.
   Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, const org::OrgHolder* org,
@@ -60,6 +65,10 @@ class Intake {
   void ReadBack(const std::string& ticket_id, const auth::Caller* caller, v1::ContactView view,
                 const std::string& reason,
                 std::function<void(absl::StatusOr<v1::Ticket>)> done);
+  // ReadBack's second half: the access check and the contact view of a ticket read.
+  void Present(absl::StatusOr<v1::Ticket> t, const std::optional<auth::Caller>& who,
+               v1::ContactView view, const std::string& reason,
+               std::function<void(absl::StatusOr<v1::Ticket>)> done);
 
   TicketStore store_;
   PiiLog pii_;
@@ -67,6 +76,7 @@ class Intake {
   const SlaPolicy policy_;
   const org::OrgHolder* const org_;
   const Options options_;
+  std::unique_ptr<WorkQueue> archive_work_;  // archive reads block; last: stops first
 };
 
 }  // namespace dispatch::intake

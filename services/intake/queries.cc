@@ -81,6 +81,27 @@ void ScanHistory(redis::Client* redis, std::shared_ptr<HistoryScan> s) {
       });
 }
 
+// The history of a ticket no longer in Redis, all from the read model.
+void ArchivedHistory(readmodel::Reader* reader, const auth::Caller& caller,
+                     const org::OrgHolder* org, std::shared_ptr<HistoryScan> s,
+                     const std::string& after) {
+  absl::StatusOr<v1::Ticket> t = reader->GetTicket(s->ticket_id);
+  if (!t.ok()) return s->done(t.status());
+  if (absl::Status a = access::CheckRead(caller, *t, org->Get()->model); !a.ok()) {
+    return s->done(a);
+  }
+  auto events = reader->History(s->ticket_id, FromProto(t->accepted_at()), after, s->page_size);
+  if (!events.ok()) return s->done(events.status());
+  for (readmodel::Reader::HistoryEvent& e : *events) {
+    *s->response.add_events() = std::move(e.event);
+  }
+  if (static_cast<int>(events->size()) == s->page_size &&
+      events->back().event.ticket_version() < t->version()) {
+    s->response.set_next_page_token(HistoryToken(s->ticket_id, events->back().entry_id));
+  }
+  s->done(std::move(s->response));
+}
+
 // How much later than its acceptance a ticket may enter its shard's acceptance index: only
 // when another replica's acceptance a moment later got there first (submit.lua).
 constexpr absl::Duration kIndexSlack = absl::Minutes(1);
@@ -175,27 +196,60 @@ void TicketQueries::History(const v1::GetTicketHistoryRequest& req, const auth::
     s->from = absl::StrCat("(", entry_id);
   }
   // Only a caller that may read the ticket reads its history (NOT_FOUND otherwise).
-  store_.Get(req.ticket_id(), [this, caller, shard = *shard,
-                               s](absl::StatusOr<v1::Ticket> t) {
+  const std::string after = s->from.empty() ? "" : s->from.substr(1);
+  store_.Get(req.ticket_id(), [this, caller, shard = *shard, s,
+                               after](absl::StatusOr<v1::Ticket> t) {
+    if (absl::IsNotFound(t.status()) && options_.read_model != nullptr) {
+      // Gone from Redis (archived): the read model holds all of it.
+      work_.Submit([this, caller, s, after] { ArchivedHistory(options_.read_model, caller, org_, s, after); });
+      return;
+    }
     if (!t.ok()) return s->done(t.status());
     if (absl::Status a = access::CheckRead(caller, *t, org_->Get()->model); !a.ok()) {
       return s->done(a);
     }
-    redis_->Execute({"HMGET", keys::Ticket(shard, s->ticket_id), "ver", "e0"},
-                    [redis = redis_, s](absl::StatusOr<redis::Reply> r) {
-                      if (!r.ok()) return s->done(r.status());
-                      if (r->elements.size() != 2 || r->elements[0].is_nil()) {
-                        return s->done(absl::NotFoundError(
-                            absl::StrCat("ticket_id: no ticket ", s->ticket_id)));
-                      }
-                      if (!absl::SimpleAtoi(r->elements[0].str, &s->current_version)) {
-                        return s->done(absl::DataLossError("ticket version is corrupt"));
-                      }
-                      if (s->from.empty()) {
-                        s->from = r->elements[1].is_nil() ? "-" : r->elements[1].str;
-                      }
-                      ScanHistory(redis, s);
-                    });
+    redis_->Execute(
+        {"HMGET", keys::Ticket(shard, s->ticket_id), "ver", "e0"},
+        [this, s, after, accepted_at = FromProto(t->accepted_at())](
+            absl::StatusOr<redis::Reply> r) {
+          if (!r.ok()) return s->done(r.status());
+          if (r->elements.size() != 2 || r->elements[0].is_nil()) {
+            return s->done(
+                absl::NotFoundError(absl::StrCat("ticket_id: no ticket ", s->ticket_id)));
+          }
+          if (!absl::SimpleAtoi(r->elements[0].str, &s->current_version)) {
+            return s->done(absl::DataLossError("ticket version is corrupt"));
+          }
+          const std::string e0 = r->elements[1].is_nil() ? "-" : r->elements[1].str;
+          if (options_.read_model == nullptr) {
+            if (s->from.empty()) s->from = e0;
+            return ScanHistory(redis_, s);
+          }
+          work_.Submit([this, s, after, accepted_at, e0] {
+            // What the read model holds first, then the stream from its last projected event:
+            // only the projector's lag is scanned. PostgreSQL down: the stream alone.
+            auto projected =
+                options_.read_model->History(s->ticket_id, accepted_at, after, s->page_size);
+            if (!projected.ok() && !absl::IsUnavailable(projected.status())) {
+              return s->done(projected.status());
+            }
+            if (projected.ok() && !projected->empty()) {
+              int64_t version = 0;
+              for (readmodel::Reader::HistoryEvent& e : *projected) {
+                version = e.event.ticket_version();
+                *s->response.add_events() = std::move(e.event);
+              }
+              if (version >= s->current_version) return s->done(std::move(s->response));
+              if (s->response.events_size() == s->page_size) {
+                s->response.set_next_page_token(HistoryToken(s->ticket_id, projected->back().entry_id));
+                return s->done(std::move(s->response));
+              }
+              s->from = absl::StrCat("(", projected->back().entry_id);
+            }
+            if (s->from.empty()) s->from = e0;
+            ScanHistory(redis_, s);
+          });
+        });
   });
 }
 
@@ -222,6 +276,9 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
   absl::StatusOr<std::string> unit = access::UnitFilter(caller, req.unit_code(), org->model);
   if (!unit.ok()) return unit.status();
   const std::string fingerprint = FilterFingerprint(req);
+  if (options_.read_model != nullptr) {
+    return ListFromReadModel(req, caller, *unit, fingerprint, page_size);
+  }
   // The scan of the index starts below `upper` (exclusive) and stops at `lower` (inclusive).
   // The index time is the acceptance time or a little later (keys::AcceptedIndex), so a
   // bounded range reads kIndexSlack past accepted_to and Matches() applies the range itself.
@@ -415,18 +472,67 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListSync(const v1::ListTi
           absl::StrCat(last_returned.accepted_ms, ":", last_returned.id, ":", fingerprint));
     }
   }
-  if (full_view && response.tickets_size() > 0) {
-    // The page is shown only once every full view on it is logged.
-    std::vector<std::string> shown;
-    for (const v1::Ticket& t : response.tickets()) shown.push_back(t.ticket_id());
-    absl::Notification logged;
-    absl::Status status;
-    pii_.Record(caller, shown, req.pii_reason(), [&](absl::Status s) {
-      status = std::move(s);
-      logged.Notify();
-    });
-    logged.WaitForNotification();
-    if (!status.ok()) return status;
+  if (full_view) {
+    if (absl::Status s = LogFullViews(caller, response, req.pii_reason()); !s.ok()) return s;
+  }
+  return response;
+}
+
+absl::Status TicketQueries::LogFullViews(const auth::Caller& caller,
+                                         const v1::ListTicketsResponse& page,
+                                         const std::string& reason) {
+  if (page.tickets().empty()) return absl::OkStatus();
+  // The page is shown only once every full view on it is logged.
+  std::vector<std::string> shown;
+  for (const v1::Ticket& t : page.tickets()) shown.push_back(t.ticket_id());
+  absl::Notification logged;
+  absl::Status status;
+  pii_.Record(caller, shown, reason, [&](absl::Status s) {
+    status = std::move(s);
+    logged.Notify();
+  });
+  logged.WaitForNotification();
+  return status;
+}
+
+absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListFromReadModel(
+    const v1::ListTicketsRequest& req, const auth::Caller& caller, const std::string& unit,
+    const std::string& fingerprint, int page_size) {
+  // Token "pg:<microseconds>:<ticket id>:<fingerprint>".
+  std::string position;
+  if (!req.page_token().empty()) {
+    std::vector<std::string> parts = absl::StrSplit(req.page_token(), ':');
+    if (parts.size() != 4 || parts[0] != "pg") {
+      return absl::InvalidArgumentError("page_token: not from a previous response");
+    }
+    if (parts[3] != fingerprint) {
+      return absl::InvalidArgumentError(
+          "page_token: the filters differ from those of the request that returned it");
+    }
+    position = absl::StrCat(parts[1], ":", parts[2]);
+  }
+  // Read before the page: everything recorded before it is in the page.
+  absl::StatusOr<std::optional<absl::Time>> caught_up = options_.read_model->CaughtUpTo();
+  if (!caught_up.ok()) return caught_up.status();
+  absl::StatusOr<readmodel::Reader::TicketPage> page =
+      options_.read_model->ListTickets(req, unit, position, page_size);
+  if (!page.ok()) return page.status();
+  v1::ListTicketsResponse response;
+  const std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
+  const absl::Time now = clock_->Now();
+  const bool full_view = req.contact_view() == v1::CONTACT_VIEW_FULL;
+  for (v1::Ticket& t : page->tickets) {
+    // The unit filter is the caller's subtree already; the rule decides the rest (channels).
+    if (!access::CheckRead(caller, t, org->model).ok()) continue;
+    ticket_record::PrepareForReader(now, full_view, &t);
+    *response.add_tickets() = std::move(t);
+  }
+  if (!page->next_position.empty()) {
+    response.set_next_page_token(absl::StrCat("pg:", page->next_position, ":", fingerprint));
+  }
+  if (*caught_up) *response.mutable_read_model()->mutable_caught_up_to() = ToProto(**caught_up);
+  if (full_view) {
+    if (absl::Status s = LogFullViews(caller, response, req.pii_reason()); !s.ok()) return s;
   }
   return response;
 }

@@ -28,6 +28,14 @@
 // in a list needs the pii role and a reason, and every ticket of the page is logged (PiiLog)
 // before the page is returned.
 //
+// With a read model (Options::read_model): ListTickets reads it (reader.h: keyset pages by
+// acceptance time, page tokens "pg:..." that the Redis path refuses and the other way round)
+// and says how far it had caught up; GetTicketHistory reads the projected events from it, then
+// the events after the last projected one from the ticket's shard stream (bounded as above),
+// so a history always reaches the ticket's current version; a ticket gone from Redis
+// (archived) has all its history there. With PostgreSQL down a live ticket's history is read
+// from Redis alone.
+//
 // Thread-safe. ListTickets runs on the queries' own threads (it needs several dependent round
 // trips); everything else is asynchronous on the Redis client's threads.
 #ifndef DISPATCH_SERVICES_INTAKE_QUERIES_H_
@@ -41,6 +49,7 @@
 #include "dispatch/v1/intake.pb.h"
 #include "services/intake/pii_log.h"
 #include "services/org/org_holder.h"
+#include "services/readmodel/reader.h"
 
 namespace dispatch::intake {
 
@@ -53,6 +62,10 @@ class TicketQueries {
     // Most tickets one ListTickets request reads.
     int max_list_scan = 5000;
     int threads = 2;
+    // The read model (must outlive this object). Set: lists come from it (UNAVAILABLE while
+    // PostgreSQL is down) and histories from it plus the live streams' unprojected tail.
+    // Null: everything is read from Redis as described above.
+    readmodel::Reader* read_model = nullptr;
   };
   // All must outlive this object.
   TicketQueries(redis::Client* redis, Clock* clock, const org::OrgHolder* org,
@@ -66,6 +79,12 @@ class TicketQueries {
  private:
   absl::StatusOr<v1::ListTicketsResponse> ListSync(const v1::ListTicketsRequest& request,
                                                    const auth::Caller& caller);
+  absl::StatusOr<v1::ListTicketsResponse> ListFromReadModel(
+      const v1::ListTicketsRequest& request, const auth::Caller& caller, const std::string& unit,
+      const std::string& fingerprint, int page_size);
+  // Logs the full views of a page before it is shown (blocking).
+  absl::Status LogFullViews(const auth::Caller& caller, const v1::ListTicketsResponse& page,
+                            const std::string& reason);
 
   redis::Client* const redis_;
   TicketStore store_;

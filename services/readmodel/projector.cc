@@ -12,43 +12,27 @@
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
+#include "common/stream_cursor.h"
 #include "common/ticket_store.h"
 #include "services/readmodel/migrations.h"
+#include "services/readmodel/sql.h"
 
 namespace dispatch::readmodel {
 
 struct Projector::Item {
   int shard = -1;
   std::string entry_id;
+  uint64_t stream_ms = 0;
+  uint64_t stream_seq = 0;
   absl::StatusOr<EventEntry> decoded = absl::UnknownError("not decoded");
 };
 
 namespace {
 
-// A time as PostgreSQL reads a timestamptz.
-pg::Param Ts(absl::Time t) {
-  return pg::Text(absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone()));
-}
-pg::Param Ts(const google::protobuf::Timestamp& t) { return Ts(FromProto(t)); }
-pg::Param TsOrNull(const google::protobuf::Timestamp* t) {
-  return t != nullptr ? Ts(*t) : pg::Null();
-}
-
-// A PostgreSQL text[] literal: {"a","b"}.
-pg::Param TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ",";
-    out += "\"";
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += "\\";
-      out += c;
-    }
-    out += "\"";
-  }
-  out += "}";
-  return pg::Text(std::move(out));
-}
+using sql::Bool;
+using sql::TextArray;
+using sql::Ts;
+using sql::TsOrNull;
 
 std::string EventId(int shard, const std::string& entry_id) {
   return absl::StrCat(shard, "-", entry_id);
@@ -143,7 +127,7 @@ absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::Org
        pg::Text(complaint.location().estate_name()), pg::Text(complaint.property_company()),
        Ts(t.accepted_at()),
        t.status() == v1::TICKET_STATUS_CLOSED ? Ts(t.updated_at()) : pg::Null(),
-       pg::Text(Breached(t) ? "true" : "false"), pg::Bytes(t.SerializeAsString()),
+       Bool(Breached(t)), pg::Bytes(t.SerializeAsString()),
        Ts(t.updated_at())});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return absl::OkStatus();  // the row is as new already
@@ -156,10 +140,10 @@ absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::Org
   for (const std::string& unit : TicketUnits(t, org)) {
     if (absl::Status s =
             c.Exec("INSERT INTO ticket_units (unit_code, accepted_at, ticket_id, status, "
-                   "breached, category) VALUES ($1, $2, $3, $4, $5, $6)",
+                   "breached, category, supervision_tier) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                    {pg::Text(unit), Ts(t.accepted_at()), pg::Text(t.ticket_id()),
-                    pg::Int(t.status()), pg::Text(Breached(t) ? "true" : "false"),
-                    pg::Int(complaint.category())})
+                    pg::Int(t.status()), Bool(Breached(t)),
+                    pg::Int(complaint.category()), pg::Int(t.supervision_tier())})
                 .status();
         !s.ok()) {
       return s;
@@ -175,10 +159,12 @@ absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v
     const v1::ClockBreached& b = e.breached();
     absl::StatusOr<pg::Result> r = c.Exec(
         "INSERT INTO breaches (event_id, ticket_id, clock_kind, tier, unit_code, breached_at, "
-        "deadline) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING event_id",
+        "deadline, breached_by_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT DO NOTHING RETURNING event_id",
         {pg::Text(event_id), pg::Text(e.ticket_id()), pg::Int(b.clock()), pg::Int(b.tier()),
          pg::Text(b.unit_code()), Ts(e.occurred_at()),
-         TsOrNull(b.has_deadline() ? &b.deadline() : nullptr)});
+         TsOrNull(b.has_deadline() ? &b.deadline() : nullptr),
+         pg::Int(absl::ToInt64Milliseconds(FromProto(b.breached_by())))});
     if (!r.ok() || r->rows() == 0) return r.status();
     std::set<std::string> units;
     AddWithAncestors(org, b.unit_code(), &units);
@@ -217,7 +203,7 @@ absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v
     return c.Exec("UPDATE extensions SET decided_at = $2, approved = $3 "
                   "WHERE extension_id = $1 AND decided_at IS NULL",
                   {pg::Text(d.extension_id()), Ts(e.occurred_at()),
-                   pg::Text(d.approved() ? "true" : "false")})
+                   Bool(d.approved())})
         .status();
   }
   if (e.has_revisited()) {
@@ -228,7 +214,7 @@ absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v
                 "ON CONFLICT DO NOTHING",
                 {pg::Text(event_id), pg::Text(e.ticket_id()), pg::Text(v.unit_code()),
                  Ts(v.has_revisited_at() ? v.revisited_at() : e.occurred_at()),
-                 pg::Int(v.satisfaction()), pg::Text(v.false_closure() ? "true" : "false"),
+                 pg::Int(v.satisfaction()), Bool(v.false_closure()),
                  pg::Bytes(v.SerializeAsString())})
         .status();
   }
@@ -239,7 +225,11 @@ absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v
 
 Projector::Projector(redis::Client* redis, pg::Connection* pg, org::OrgHolder* org,
                      Options options)
-    : redis_(redis), pg_(pg), org_(org), options_(std::move(options)) {}
+    : redis_(redis),
+      pg_(pg),
+      org_(org),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : Clock::Real()) {}
 
 Projector::~Projector() { Stop(); }
 
@@ -325,10 +315,12 @@ absl::Status Projector::Apply(std::vector<Item>& items) {
       const v1::TicketEvent& e = item.decoded->event;
       const std::string event_id = EventId(item.shard, item.entry_id);
       if (absl::Status s =
-              c.Exec("INSERT INTO ticket_events (occurred_at, event_id, ticket_id, version, "
-                     "type, actor_id, event) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                     "ON CONFLICT DO NOTHING",
+              c.Exec("INSERT INTO ticket_events (occurred_at, event_id, ticket_id, stream_ms, "
+                     "stream_seq, version, type, actor_id, event) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
                      {Ts(e.occurred_at()), pg::Text(event_id), pg::Text(e.ticket_id()),
+                      pg::Int(static_cast<int64_t>(item.stream_ms)),
+                      pg::Int(static_cast<int64_t>(item.stream_seq)),
                       pg::Int(e.ticket_version()), pg::Text(item.decoded->type),
                       pg::Text(e.actor().id()), pg::Bytes(e.SerializeAsString())})
                   .status();
@@ -353,13 +345,16 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
                                             int* read) {
   // COUNT is per stream: a read takes up to batch/8 entries of each of the 256 streams.
   const int per_stream = std::max(1, options_.batch / 8);
+  const absl::Time started = clock_->Now();
   absl::StatusOr<redis::Reply> reply = redis_->ExecuteSync(
       ReadEventGroupCommand(keys::kProjectorGroup, options_.consumer, per_stream, block, from_id));
   if (!reply.ok()) return reply.status();
 
   std::vector<Item> items;
+  bool saturated = false;  // a stream gave all it was asked for: it may hold more
   for (const redis::Reply& stream : reply->elements) {
     if (stream.elements.size() != 2) continue;
+    saturated |= static_cast<int>(stream.elements[1].elements.size()) >= per_stream;
     const int shard = keys::ShardOfKey(stream.elements[0].str).value_or(-1);
     for (const redis::Reply& entry : stream.elements[1].elements) {
       // A pending entry deleted from the stream meanwhile comes back as [id, nil].
@@ -368,6 +363,9 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
       item.shard = shard;
       item.entry_id = entry.elements[0].str;
       item.decoded = DecodeEventEntry(entry);
+      if (item.decoded.ok() && !ParseStreamId(item.entry_id, &item.stream_ms, &item.stream_seq)) {
+        item.decoded = absl::DataLossError("not a stream entry id");
+      }
       if (!item.decoded.ok()) {
         fprintf(stderr, "projector: shard %d: cannot decode entry %s (%s); acknowledged\n", shard,
                 item.entry_id.c_str(), item.decoded.status().ToString().c_str());
@@ -396,6 +394,17 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
       if (!r.ok()) return r.status();
     }
     for (const Item& item : chunk) applied += item.decoded.ok() ? 1 : 0;
+  }
+  if (from_id == ">" && !saturated) {
+    // Everything appended before `started` was handed to this consumer or to another one
+    // (whose own progress says how far it is), and what it handed here is applied.
+    absl::StatusOr<pg::Result> r = pg_->Exec(
+        "INSERT INTO projector_progress (consumer, caught_up_to, updated_at) "
+        "VALUES ($1, $2, now()) ON CONFLICT (consumer) DO UPDATE SET "
+        "  caught_up_to = GREATEST(projector_progress.caught_up_to, EXCLUDED.caught_up_to), "
+        "  updated_at = now()",
+        {pg::Text(options_.consumer), Ts(started)});
+    if (!r.ok()) return r.status();
   }
   return applied;
 }

@@ -14,6 +14,11 @@
 // at "0"), so it gives the same tables as the live projection for everything still in Redis.
 // An entry that cannot be decoded is logged and acknowledged (it would fail every time).
 //
+// Progress: after a read of new entries that left no stream with more to give, and once what
+// it read is applied, the projector records in projector_progress that it has caught up to the
+// time the read started (reads report it, readmodel::Reader::CaughtUpTo). Idle, it does so
+// every time its blocking read returns empty (about twice a second).
+//
 // Unit memberships (ticket_units, breach_units): the lead unit and its path as stored with the
 // ticket; each assisting unit and its ancestors, and before routing the units its location
 // resolves to (community, county) with their ancestors, from the organisation in force.
@@ -31,6 +36,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/pg/pg_client.h"
 #include "common/redis/redis_client.h"
 #include "services/org/org_holder.h"
@@ -47,6 +53,8 @@ class Projector {
     int batch = 500;
     // Entries another projector took and left unacknowledged this long are taken over.
     absl::Duration claim_min_idle = absl::Seconds(60);
+    // The clock progress is recorded by (projector_progress); Clock::Real() when null.
+    Clock* clock = nullptr;
   };
 
   // Everything passed must outlive the projector.
@@ -79,6 +87,7 @@ class Projector {
   pg::Connection* const pg_;
   org::OrgHolder* const org_;
   const Options options_;
+  Clock* const clock_;
   bool pending_checked_ = false;
   std::set<std::string> partitions_;  // months whose event partition exists, "2026_11"
   std::atomic<bool> stop_{false};

@@ -8,7 +8,7 @@
 #include "common/config.h"
 #include "common/testing/postgres_server.h"
 #include "services/readmodel/migrations.h"
-#include "tests/escalation/escalation_fixture.h"
+#include "tests/readmodel/read_model_fixture.h"
 
 namespace dispatch::readmodel {
 namespace {
@@ -19,116 +19,7 @@ using ::dispatch::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::IsSupersetOf;
 
-constexpr const char* kTables[] = {"tickets",  "ticket_units", "ticket_events", "breaches",
-                                   "breach_units", "returns", "extensions", "revisits"};
-
-class ProjectorTest : public escalation::TimerEngineTest {
- protected:
-  void SetUp() override {
-    TimerEngineTest::SetUp();
-    ASSERT_THAT(pg_server_.Start(), IsOk());
-    auto info = pg_server_.CreateDatabase("live");
-    ASSERT_THAT(info, IsOk());
-    live_ = Open(*info);
-    projector_redis_ = std::make_unique<redis::HiredisClient>(stack_.redis_options());
-    config::v1::Organisation organisation;
-    ASSERT_THAT(LoadTextProtoFile(std::string(DISPATCH_SOURCE_DIR) + "/deploy/org.textproto",
-                                  &organisation),
-                IsOk());
-    auto snapshot = org::OrgSnapshot::Build(organisation);
-    ASSERT_THAT(snapshot, IsOk());
-    org_ = std::make_unique<org::OrgHolder>(projector_redis_.get(), *snapshot);
-    ASSERT_THAT(org_->Load(), IsOk());
-    projector_ = NewProjector(live_.get());
-  }
-
-  std::unique_ptr<pg::Connection> Open(const std::string& conninfo) {
-    pg::Options o;
-    o.conninfo = conninfo;
-    auto c = pg::Connection::Open(o);
-    EXPECT_THAT(c, IsOk());
-    return c.ok() ? std::move(*c) : nullptr;
-  }
-
-  std::unique_ptr<Projector> NewProjector(pg::Connection* pg) {
-    auto p = std::make_unique<Projector>(projector_redis_.get(), pg, org_.get(),
-                                         Projector::Options{});
-    EXPECT_THAT(p->Prepare(), IsOk());
-    return p;
-  }
-
-  // Runs `p` until nothing is left; returns how many entries it applied.
-  int Drain(Projector& p) {
-    int total = 0;
-    for (;;) {
-      auto n = p.RunOnce(absl::ZeroDuration());
-      EXPECT_THAT(n, IsOk());
-      if (!n.ok() || *n == 0) return total;
-      total += *n;
-    }
-  }
-
-  int64_t Count(pg::Connection& c, const std::string& sql) {
-    auto r = c.Exec(sql);
-    EXPECT_THAT(r, IsOk()) << sql;
-    return r.ok() && r->rows() > 0 ? r->GetInt(0, 0) : -1;
-  }
-  std::string Text(pg::Connection& c, const std::string& sql) {
-    auto r = c.Exec(sql);
-    EXPECT_THAT(r, IsOk()) << sql;
-    return r.ok() && r->rows() > 0 ? r->Get(0, 0) : "";
-  }
-  std::vector<std::string> Column(pg::Connection& c, const std::string& sql) {
-    std::vector<std::string> out;
-    auto r = c.Exec(sql);
-    EXPECT_THAT(r, IsOk()) << sql;
-    for (int i = 0; r.ok() && i < r->rows(); ++i) out.push_back(r->Get(i, 0));
-    return out;
-  }
-  // Every row of every read-model table, as one digest per table.
-  std::vector<std::string> Contents(pg::Connection& c) {
-    std::vector<std::string> out;
-    for (const char* t : kTables) {
-      out.push_back(absl::StrCat(
-          t, ": ", Count(c, absl::StrCat("SELECT count(*) FROM ", t)), " rows, md5 ",
-          Text(c, absl::StrCat("SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), "
-                               "'')) FROM ", t, " x"))));
-    }
-    return out;
-  }
-
-  // Every consumer-group entry of the projector delivered again, as after a crash between
-  // the commit and the acknowledgement.
-  void ForgetAcknowledgements() {
-    std::vector<std::vector<std::string>> commands;
-    for (int s = 0; s < keys::kShardCount; ++s) {
-      commands.push_back({"XGROUP", "SETID", keys::Events(s), keys::kProjectorGroup, "0"});
-    }
-    for (auto& r : stack_.redis().ExecuteAllSync(std::move(commands))) ASSERT_THAT(r, IsOk());
-  }
-
-  // A ticket's life: accepted, routed by hand to the community, assigned and signed for, its
-  // 3-hour clock breached, contacted, resolved, revisited satisfied (closed).
-  std::string OneWholeCase(const std::string& work_order) {
-    std::string id = SubmitAndRoute(work_order);
-    v1::Ticket t;
-    EXPECT_TRUE(client_->Assign(client_->Get(id), "h-cd-wgy", &t).ok());
-    EXPECT_TRUE(client_->SignFor(t, "h-cd-wgy", &t).ok());
-    FireAt(clock_.Now() + absl::Hours(3) + absl::Minutes(1));
-    EXPECT_TRUE(client_->Contact(client_->Get(id), "h-cd-wgy", &t).ok());
-    EXPECT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
-    EXPECT_TRUE(client_->Revisit(t, "supervisor-1", v1::TIER_TOWNSHIP,
-                                 v1::SATISFACTION_SATISFIED, &t, "rv-" + work_order)
-                    .ok());
-    return id;
-  }
-
-  testing::PostgresServer pg_server_;
-  std::unique_ptr<pg::Connection> live_;
-  std::unique_ptr<redis::HiredisClient> projector_redis_;
-  std::unique_ptr<org::OrgHolder> org_;
-  std::unique_ptr<Projector> projector_;
-};
+class ProjectorTest : public ReadModelFixture {};
 
 TEST_F(ProjectorTest, EveryEventAndTheTicketAsRedisHoldsItReachTheReadModel) {
   const std::string id = OneWholeCase("12345-P1");

@@ -44,26 +44,32 @@ CREATE TABLE ticket_units (
   status       smallint    NOT NULL,
   breached     boolean     NOT NULL,
   category     smallint    NOT NULL,
+  supervision_tier smallint NOT NULL DEFAULT 0,
   PRIMARY KEY (unit_code, accepted_at, ticket_id)
 );
 CREATE INDEX ticket_units_status ON ticket_units (unit_code, status, accepted_at DESC, ticket_id DESC);
 CREATE INDEX ticket_units_breached ON ticket_units (unit_code, accepted_at DESC, ticket_id DESC)
   WHERE breached;
+CREATE INDEX ticket_units_category ON ticket_units (unit_code, category, accepted_at DESC, ticket_id DESC);
 CREATE INDEX ticket_units_ticket ON ticket_units (ticket_id);
 
 -- Every event of every ticket, partitioned by month of occurred_at (the projector creates a
--- month's partition before its first event). event_id is "<shard>-<stream entry id>".
+-- month's partition before its first event). event_id is "<shard>-<stream entry id>";
+-- stream_ms and stream_seq are the entry id's two numbers: a ticket's events (all in one
+-- shard's stream) in that order are its history in the order it happened.
 CREATE TABLE ticket_events (
   occurred_at  timestamptz NOT NULL,
   event_id     text        NOT NULL,
   ticket_id    text        NOT NULL,
+  stream_ms    bigint      NOT NULL,
+  stream_seq   bigint      NOT NULL,
   version      bigint      NOT NULL,  -- the ticket's version after the event
   type         text        NOT NULL,  -- the payload's field name: "accepted", "breached", ...
   actor_id     text        NOT NULL DEFAULT '',
   event        bytea       NOT NULL,  -- serialized dispatch.v1.TicketEvent
   PRIMARY KEY (occurred_at, event_id)
 ) PARTITION BY RANGE (occurred_at);
-CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, occurred_at, event_id);
+CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, stream_ms, stream_seq);
 
 -- The ledgers the supervision outputs read (breaches, returns, extensions, revisits), one row
 -- per event, with the unit it counts against and that unit's path for subtree filters.
@@ -74,8 +80,10 @@ CREATE TABLE breaches (
   tier         smallint    NOT NULL,
   unit_code    text        NOT NULL,
   breached_at  timestamptz NOT NULL,
-  deadline     timestamptz
+  deadline     timestamptz,
+  breached_by_ms bigint    NOT NULL DEFAULT 0  -- how late, when detected or met late
 );
+CREATE INDEX breaches_time ON breaches (breached_at DESC, event_id DESC);
 CREATE TABLE breach_units (
   unit_code    text        NOT NULL,
   breached_at  timestamptz NOT NULL,
@@ -114,3 +122,12 @@ CREATE TABLE revisits (
   revisit       bytea       NOT NULL  -- serialized dispatch.v1.RevisitRecorded
 );
 CREATE INDEX revisits_unit ON revisits (unit_code, revisited_at DESC);
+
+-- How far each projector has caught up: every stream entry appended before caught_up_to (the
+-- projector's clock) that it was handed is applied. Reads report the least of the projectors
+-- seen lately (services/readmodel/reader.h).
+CREATE TABLE projector_progress (
+  consumer      text        PRIMARY KEY,
+  caught_up_to  timestamptz NOT NULL,
+  updated_at    timestamptz NOT NULL
+);

@@ -1,0 +1,63 @@
+// Small helpers for the read model's statements: how values go in as pg::Param text and how
+// times come back. Shared by the projector (writes) and the reader (reads).
+//
+// Times go in as "YYYY-MM-DD HH:MM:SS.ffffff+00" (timestamptz, microseconds) and come back as
+// whole microseconds since the epoch (SQL: MicrosOf(column)); keyset positions are those
+// microseconds, so a position read back compares exactly with the stored value.
+#ifndef DISPATCH_SERVICES_READMODEL_SQL_H_
+#define DISPATCH_SERVICES_READMODEL_SQL_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/pg/pg_client.h"
+#include "common/proto_time.h"
+
+namespace dispatch::readmodel::sql {
+
+inline pg::Param Ts(absl::Time t) {
+  return pg::Text(absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone()));
+}
+inline pg::Param Ts(const google::protobuf::Timestamp& t) { return Ts(FromProto(t)); }
+inline pg::Param TsOrNull(const google::protobuf::Timestamp* t) {
+  return t != nullptr ? Ts(*t) : pg::Null();
+}
+inline pg::Param Bool(bool b) { return pg::Text(b ? "true" : "false"); }
+
+// A PostgreSQL array literal: {"a","b"} (text) or {1,2} (numbers).
+inline pg::Param TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ",";
+    out += "\"";
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += "\\";
+      out += c;
+    }
+    out += "\"";
+  }
+  out += "}";
+  return pg::Text(std::move(out));
+}
+template <typename Ints>
+pg::Param IntArray(const Ints& items) {
+  std::string out = "{";
+  for (const auto& i : items) absl::StrAppend(&out, out.size() > 1 ? "," : "", static_cast<int64_t>(i));
+  return pg::Text(out + "}");
+}
+
+// SQL for a timestamptz column as whole microseconds since the epoch (exact: extract returns
+// numeric), and for such a number (a parameter) as a timestamptz.
+inline std::string MicrosOf(const std::string& column) {
+  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
+}
+inline std::string FromMicros(const std::string& param) {
+  return absl::StrCat("('epoch'::timestamptz + ", param, "::bigint * interval '1 microsecond')");
+}
+inline absl::Time TimeOfMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+}  // namespace dispatch::readmodel::sql
+
+#endif  // DISPATCH_SERVICES_READMODEL_SQL_H_
