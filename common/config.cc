@@ -51,6 +51,10 @@ void ApplyDefaults(DispatchConfig& c) {
   if (rm->projector_batch() == 0) rm->set_projector_batch(500);
   if (rm->reader_connections() == 0) rm->set_reader_connections(4);
   SetIfZero(rm->mutable_statement_timeout(), absl::Seconds(10));
+  SetIfZero(rm->mutable_retention(), absl::Hours(24 * 30));
+  SetIfZero(rm->mutable_idempotency_retention(), absl::Hours(24 * 90));
+  SetIfZero(rm->mutable_stream_keep(), absl::Hours(24 * 7));
+  SetIfZero(rm->mutable_archive_interval(), absl::Minutes(1));
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
   // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
 }
@@ -73,6 +77,20 @@ absl::Status Validate(const DispatchConfig& c) {
   }
   if (c.read_model().reader_connections() < 1 || c.read_model().reader_connections() > 64) {
     return absl::InvalidArgumentError("read_model.reader_connections: must be within [1, 64]");
+  }
+  for (const auto& [field, value] :
+       {std::pair<const char*, const google::protobuf::Duration*>{"retention",
+                                                                  &c.read_model().retention()},
+        {"stream_keep", &c.read_model().stream_keep()}}) {
+    if (FromProto(*value) < absl::Hours(1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("read_model.", field, ": must be at least 1 hour"));
+    }
+  }
+  if (FromProto(c.read_model().idempotency_retention()) <= absl::ZeroDuration() ||
+      FromProto(c.read_model().archive_interval()) <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "read_model.idempotency_retention, archive_interval: must be positive");
   }
   if (c.redis().pool_size() < 1 || c.redis().pool_size() > 64) {
     return absl::InvalidArgumentError("redis.pool_size: must be between 1 and 64");

@@ -30,6 +30,8 @@
 //         while nobody is named: "<ShareState>:<signed ms>:<done ms>:<handler id>" (ShareField)
 //   ch    the complaint's Channel number (a gateway's watch filters on it; absent on tickets
 //         stored before issue 14)
+//   ik    the idempotency key, only of a submission without a work-order id (keyed on its
+//         request id): the archive sets its record's expiry (services/readmodel/archiver.h)
 //   up    the lead unit's ancestors, parent first, joined by ',' ("430923100,430923,430900"):
 //         a supervision clock's breach is recorded against the ancestor at the supervising
 //         tier, and subtree filters read it (Ticket.responsible_jurisdiction)

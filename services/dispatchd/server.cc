@@ -26,6 +26,7 @@
 #include "services/intake/intake_service.h"
 #include "services/routing/routing_service.h"
 #include "services/routing/routing_worker.h"
+#include "services/readmodel/archiver.h"
 #include "services/readmodel/projector.h"
 #include "common/pg/pg_client.h"
 #include "services/org/org_holder.h"
@@ -90,6 +91,10 @@ struct DispatchServer::Parts {
   std::unique_ptr<redis::HiredisClient> projector_redis;
   std::unique_ptr<pg::Connection> projector_pg;
   std::unique_ptr<readmodel::Projector> projector;
+  // The archiver, beside the projector, with its own clients too.
+  std::unique_ptr<redis::HiredisClient> archiver_redis;
+  std::unique_ptr<pg::Connection> archiver_pg;
+  std::unique_ptr<readmodel::Archiver> archiver;
 };
 
 namespace {
@@ -386,6 +391,19 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
           s->parts_->projector_redis.get(), s->parts_->projector_pg.get(), org,
           projector_options);
       s->parts_->projector->Start();
+      pg::Options archiver_pg = pg_options;
+      archiver_pg.application_name = "dispatchd-archiver";
+      s->parts_->archiver_redis = std::make_unique<redis::HiredisClient>(worker_redis);
+      s->parts_->archiver_pg = pg::Connection::OpenLater(archiver_pg);
+      readmodel::Archiver::Options archiver_options;
+      archiver_options.retention = FromProto(rm.retention());
+      archiver_options.idempotency_retention = FromProto(rm.idempotency_retention());
+      archiver_options.stream_keep = FromProto(rm.stream_keep());
+      archiver_options.interval = FromProto(rm.archive_interval());
+      archiver_options.clock = clock;
+      s->parts_->archiver = std::make_unique<readmodel::Archiver>(
+          s->parts_->archiver_redis.get(), s->parts_->archiver_pg.get(), archiver_options);
+      s->parts_->archiver->Start();
     } else if (name == "escalation") {
       absl::Status started =
           StartEscalation(config, redis, clock, zone, worker_redis, s->parts_.get());
@@ -425,6 +443,7 @@ void DispatchServer::Shutdown(absl::Duration grace) {
   if (parts_->worker) parts_->worker->Stop();
   if (parts_->engine) parts_->engine->Stop();
   if (parts_->projector) parts_->projector->Stop();
+  if (parts_->archiver) parts_->archiver->Stop();
 }
 
 DispatchServer::~DispatchServer() {

@@ -130,6 +130,9 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req, const auth::Caller& c
                              org->matrix.For(c.category()).lead, org->model.version(),
                              org->model.Ancestors(desk), desk)},
                   {"ch", std::to_string(c.channel())}};
+  // A submission keyed on its request id: the archive can find its idempotency record only
+  // from here (one with a work order derives it from the channel and the work order).
+  if (s->work_order_id_empty) s->placement.push_back({"ik", s->idempotency_key});
 
   s->event = AcceptedEvent(t, c);
   // The actor of the acceptance is the authenticated gateway.

@@ -116,7 +116,8 @@ class ReadModelFixture : public escalation::TimerEngineTest {
   std::string OneWholeCase(const std::string& work_order) {
     std::string id = SubmitAndRoute(work_order);
     v1::Ticket t;
-    EXPECT_TRUE(client_->Assign(client_->Get(id), "h-cd-wgy", &t).ok());
+    grpc::Status assigned = client_->Assign(client_->Get(id), "h-cd-wgy", &t);
+    EXPECT_TRUE(assigned.ok()) << assigned.error_message();
     EXPECT_TRUE(client_->SignFor(t, "h-cd-wgy", &t).ok());
     FireAt(clock_.Now() + absl::Hours(3) + absl::Minutes(1));
     EXPECT_TRUE(client_->Contact(client_->Get(id), "h-cd-wgy", &t).ok());

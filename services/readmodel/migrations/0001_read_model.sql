@@ -24,6 +24,7 @@ CREATE TABLE tickets (
   property_company       text        NOT NULL DEFAULT '',
   accepted_at            timestamptz NOT NULL,
   closed_at              timestamptz,  -- when it was closed (the archive's retention runs from it)
+  archived_at            timestamptz,  -- when it left Redis (services/readmodel/archiver.h)
   breached               boolean     NOT NULL DEFAULT false,
   -- The serialized dispatch.v1.Ticket as the last event left it (complainant included: reads
   -- mask it as the API does).
@@ -33,6 +34,8 @@ CREATE TABLE tickets (
 CREATE UNIQUE INDEX tickets_work_order ON tickets (channel, channel_work_order_id)
   WHERE channel_work_order_id <> '';
 CREATE INDEX tickets_accepted ON tickets (accepted_at DESC, ticket_id DESC);
+CREATE INDEX tickets_to_archive ON tickets (closed_at, ticket_id)
+  WHERE archived_at IS NULL AND closed_at IS NOT NULL;
 
 -- Which units' views a ticket belongs to: one row per unit of its lead unit's path, of its
 -- assisting units' paths and, before routing, of its location's units. A unit's subtree list
