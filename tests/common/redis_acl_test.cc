@@ -11,7 +11,10 @@
 #include "services/escalation/sla_policy.h"
 #include "services/escalation/timer_engine.h"
 #include "services/org/org_holder.h"
+#include "services/readmodel/archiver.h"
+#include "services/readmodel/projector.h"
 #include "services/routing/routing_worker.h"
+#include "common/testing/postgres_server.h"
 #include "tests/escalation/escalation_fixture.h"
 
 namespace dispatch {
@@ -173,12 +176,68 @@ TEST_F(RedisAclTest, TheWholeServiceRunsAsTheUserOfDeployAndNothingMore) {
 
   // What the rules leave out is refused to the service's user.
   for (std::vector<std::string> other : std::vector<std::vector<std::string>>{
-           {"FLUSHALL"}, {"KEYS", "*"}, {"CONFIG", "GET", "*"}, {"DEL", "{time}:epoch"},
+           {"FLUSHALL"}, {"KEYS", "*"}, {"CONFIG", "GET", "*"}, {"RENAME", "{time}:epoch", "x"},
            {"SCRIPT", "FLUSH"}, {"ACL", "LIST"}}) {
     auto r = service.ExecuteSync(other);
     EXPECT_FALSE(r.ok()) << other[0];
     EXPECT_THAT(r.status().message(), ::testing::HasSubstr("NOPERM")) << other[0];
   }
+}
+
+
+TEST_F(RedisAclTest, TheProjectorAndTheArchiverRunAsTheUserOfDeploy) {
+  redis::HiredisClient service(AsService());
+  testing::PostgresServer pg_server;
+  ASSERT_THAT(pg_server.Start(), IsOk());
+  pg::Options pg_options;
+  pg_options.conninfo = pg_server.conninfo();
+  auto pg = pg::Connection::Open(pg_options);
+  ASSERT_THAT(pg, IsOk());
+  config::v1::Organisation sample;
+  ASSERT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &sample), IsOk());
+  auto snapshot = org::OrgSnapshot::Build(sample);
+  ASSERT_THAT(snapshot, IsOk());
+  org::OrgHolder org(&service, *snapshot);
+  ASSERT_THAT(org.Load(), IsOk());
+
+  // A whole case, closed.
+  std::string id = client_->Submit(HotlineComplaint("12345-ACL-2"));
+  v1::Ticket t;
+  ASSERT_TRUE(client_->RouteByHand(client_->Get(id), "430923100001", &t).ok());
+  ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Contact(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Revisit(t, "h-dp-wy1", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED, &t,
+                               "revisit-2")
+                  .ok());
+  ASSERT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+
+  // The projector: its group, reads, acknowledgements, the tickets it reads.
+  readmodel::Projector::Options projector_options;
+  projector_options.clock = &clock_;
+  projector_options.claim_min_idle = absl::ZeroDuration();
+  readmodel::Projector projector(&service, pg->get(), &org, projector_options);
+  ASSERT_THAT(projector.Prepare(), IsOk());
+  ASSERT_THAT(projector.ClaimAbandoned(), IsOk());
+  int applied = 0;
+  for (;;) {
+    auto n = projector.RunOnce(absl::ZeroDuration());
+    ASSERT_THAT(n, IsOk());
+    if (*n == 0) break;
+    applied += *n;
+  }
+  EXPECT_GE(applied, 6);
+
+  // The archiver: the ticket leaves Redis, the stream is trimmed.
+  clock_.Advance(absl::Hours(24 * 31));
+  readmodel::Archiver::Options archiver_options;
+  archiver_options.clock = &clock_;
+  archiver_options.stream_keep = absl::ZeroDuration();
+  readmodel::Archiver archiver(&service, pg->get(), archiver_options);
+  auto pass = archiver.RunOnce();
+  ASSERT_THAT(pass, IsOk());
+  EXPECT_EQ(pass->archived, 1);
+  EXPECT_GT(pass->events_trimmed, 0);
 }
 
 }  // namespace
