@@ -55,6 +55,7 @@ void ApplyDefaults(DispatchConfig& c) {
   SetIfZero(rm->mutable_idempotency_retention(), absl::Hours(24 * 90));
   SetIfZero(rm->mutable_stream_keep(), absl::Hours(24 * 7));
   SetIfZero(rm->mutable_archive_interval(), absl::Minutes(1));
+  SetIfZero(rm->mutable_pii_retention(), absl::Hours(24 * 1095));
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
   // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
 }
@@ -86,6 +87,9 @@ absl::Status Validate(const DispatchConfig& c) {
       return absl::InvalidArgumentError(
           absl::StrCat("read_model.", field, ": must be at least 1 hour"));
     }
+  }
+  if (FromProto(c.read_model().pii_retention()) < absl::Hours(24 * 30)) {
+    return absl::InvalidArgumentError("read_model.pii_retention: must be at least 30 days");
   }
   if (FromProto(c.read_model().idempotency_retention()) <= absl::ZeroDuration() ||
       FromProto(c.read_model().archive_interval()) <= absl::ZeroDuration()) {

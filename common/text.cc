@@ -105,6 +105,7 @@ bool IsValidPhone(absl::string_view phone) {
 }
 
 std::string MaskPhone(absl::string_view phone) {
+  if (phone.empty()) return "";  // erased (or never given): nothing to hide
   if (phone.size() < 7) return "****";
   size_t dash = phone.find('-');
   size_t keep_front = dash != absl::string_view::npos ? dash + 1 : 3;

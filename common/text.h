@@ -35,7 +35,8 @@ bool IsValidExternalId(absl::string_view s, size_t max_len);
 bool IsValidPhone(absl::string_view phone);
 
 // "13812345678" -> "138****5678"; landlines keep the area code and last 4 digits
-// ("0571-87654321" -> "0571-****4321"). Anything shorter than 7 characters becomes "****".
+// ("0571-87654321" -> "0571-****4321"). Anything shorter than 7 characters becomes "****",
+// except nothing (an erased phone), which stays empty.
 std::string MaskPhone(absl::string_view phone);
 
 // "张三丰" -> "张**": the first character, then one '*' for each further character.

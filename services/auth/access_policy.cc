@@ -42,6 +42,7 @@ const std::vector<Rule>& Policy() {
        {{R::kGateway, S::kOwnChannels}, {R::kHandler, S::kSubtree}, {R::kDispatcher, S::kSubtree},
         {R::kSupervisor, S::kSubtree}}},
       {"IntakeService.ListPersonalDataAccess", {{R::kAdmin, S::kAnything}}},
+      {"IntakeService.ErasePersonalData", {{R::kAdmin, S::kAnything}}},
       {"RoutingService.RouteTicket", {{R::kDispatcher, S::kSubtree}}},
       {"RoutingService.AssignTicket", {{R::kDispatcher, S::kSubtree}, {R::kHandler, S::kOwnUnit}}},
       {"RoutingService.SignForTicket", {{R::kHandler, S::kOwnUnit}}},

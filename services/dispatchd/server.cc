@@ -71,6 +71,10 @@ struct DispatchServer::Parts {
   // The read model's reads (null without read_model.conninfo); before its users, so it goes
   // after them.
   std::unique_ptr<readmodel::Reader> reader;
+  // Erasure requests of IntakeService (its own PostgreSQL connection and Redis client).
+  std::unique_ptr<pg::Connection> eraser_pg;
+  std::unique_ptr<redis::HiredisClient> eraser_redis;
+  std::unique_ptr<readmodel::Eraser> eraser;
   std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<intake::TicketQueries> queries;
   std::unique_ptr<intake::EventWatcher> watcher;
@@ -94,6 +98,7 @@ struct DispatchServer::Parts {
   // The archiver, beside the projector, with its own clients too.
   std::unique_ptr<redis::HiredisClient> archiver_redis;
   std::unique_ptr<pg::Connection> archiver_pg;
+  std::unique_ptr<readmodel::Eraser> archiver_eraser;
   std::unique_ptr<readmodel::Archiver> archiver;
 };
 
@@ -344,12 +349,27 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
     options.connections = rm.reader_connections();
     s->parts_->reader = std::make_unique<readmodel::Reader>(reader_options, options);
   }
+  absl::StatusOr<std::string> pii_secret = readmodel::LoadPiiKey(rm.pii_key_file());
+  if (!pii_secret.ok()) return pii_secret.status();
+  readmodel::Eraser::Options eraser_options;
+  eraser_options.secret = *pii_secret;
+  eraser_options.retention = FromProto(rm.pii_retention());
+  eraser_options.clock = clock;
   for (const std::string& name : config.services()) {
     if (name == "intake") {
       intake::Intake::Options intake_options;
       intake_options.zone = zone;
       intake_options.routing_grace = FromProto(config.routing_grace());
       intake_options.read_model = s->parts_->reader.get();
+      if (!rm.conninfo().empty()) {
+        pg::Options eraser_pg = pg_options;
+        eraser_pg.application_name = "dispatchd-eraser";
+        s->parts_->eraser_pg = pg::Connection::OpenLater(eraser_pg);
+        s->parts_->eraser_redis = std::make_unique<redis::HiredisClient>(worker_redis);
+        s->parts_->eraser = std::make_unique<readmodel::Eraser>(
+            s->parts_->eraser_redis.get(), s->parts_->eraser_pg.get(), eraser_options);
+        intake_options.eraser = s->parts_->eraser.get();
+      }
       s->parts_->intake =
           std::make_unique<intake::Intake>(redis, clock, sla, org, intake_options);
       intake::TicketQueries::Options query_options;
@@ -387,6 +407,7 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       projector_options.consumer = rm.projector_consumer();
       projector_options.batch = rm.projector_batch();
       projector_options.clock = clock;
+      projector_options.pii_secret = *pii_secret;
       s->parts_->projector = std::make_unique<readmodel::Projector>(
           s->parts_->projector_redis.get(), s->parts_->projector_pg.get(), org,
           projector_options);
@@ -401,6 +422,9 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       archiver_options.stream_keep = FromProto(rm.stream_keep());
       archiver_options.interval = FromProto(rm.archive_interval());
       archiver_options.clock = clock;
+      s->parts_->archiver_eraser = std::make_unique<readmodel::Eraser>(
+          s->parts_->archiver_redis.get(), s->parts_->archiver_pg.get(), eraser_options);
+      archiver_options.eraser = s->parts_->archiver_eraser.get();
       s->parts_->archiver = std::make_unique<readmodel::Archiver>(
           s->parts_->archiver_redis.get(), s->parts_->archiver_pg.get(), archiver_options);
       s->parts_->archiver->Start();

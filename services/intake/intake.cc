@@ -79,7 +79,9 @@ Intake::Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, const org::
       policy_(std::move(policy)),
       org_(org),
       options_(std::move(options)),
-      archive_work_(options_.read_model != nullptr ? std::make_unique<WorkQueue>(2) : nullptr) {}
+      archive_work_(options_.read_model != nullptr || options_.eraser != nullptr
+                        ? std::make_unique<WorkQueue>(2)
+                        : nullptr) {}
 
 void Intake::Submit(const v1::SubmitComplaintRequest& req, const auth::Caller& caller,
                     rpc::Reply<v1::SubmitComplaintResponse> done) {
@@ -287,6 +289,38 @@ void Intake::ListPersonalDataAccess(const v1::ListPersonalDataAccessRequest& req
                                     const auth::Caller& caller,
                                     rpc::Reply<v1::ListPersonalDataAccessResponse> done) {
   done(pii_.List(req));
+}
+
+void Intake::ErasePersonalData(const v1::ErasePersonalDataRequest& req,
+                               const auth::Caller& caller,
+                               rpc::Reply<v1::ErasePersonalDataResponse> done) {
+  if (req.request_id().empty() || req.request_id().size() > 128) {
+    return done(absl::InvalidArgumentError("request_id: required, at most 128 characters"));
+  }
+  if (req.phone().empty() == req.ticket_id().empty()) {
+    return done(absl::InvalidArgumentError("phone, ticket_id: give exactly one"));
+  }
+  if (req.phone().size() > 32 || req.ticket_id().size() > 64) {
+    return done(absl::InvalidArgumentError("phone, ticket_id: too long (32, 64 characters)"));
+  }
+  if (req.reason().empty() || Utf8Length(req.reason()) > 500) {
+    return done(absl::InvalidArgumentError(
+        "reason: required (the request this carries out), at most 500 characters"));
+  }
+  if (options_.eraser == nullptr) {
+    return done(absl::FailedPreconditionError(
+        "ErasePersonalData needs the read model (read_model.conninfo)"));
+  }
+  archive_work_->Submit([this, req, subject = caller.principal.subject, done] {
+    absl::StatusOr<readmodel::Eraser::Outcome> o = options_.eraser->Request(
+        req.request_id(), req.phone(), req.ticket_id(), req.reason(), subject);
+    if (!o.ok()) return done(o.status());
+    v1::ErasePersonalDataResponse response;
+    response.set_erasure_id(o->erasure_id);
+    response.set_erased(o->erased);
+    response.set_pending(o->pending);
+    done(std::move(response));
+  });
 }
 
 }  // namespace dispatch::intake

@@ -22,6 +22,7 @@
 #include "services/org/org_holder.h"
 #include "common/ticket_store.h"
 #include "services/intake/pii_log.h"
+#include "services/readmodel/personal_data.h"
 #include "services/readmodel/reader.h"
 #include "common/work_queue.h"
 
@@ -40,6 +41,8 @@ class Intake {
     // The archive (must outlive this object): a ticket no longer in Redis (closed past the
     // retention) is read from it, by id and by work order. Null: Redis only.
     readmodel::Reader* read_model = nullptr;
+    // Carries out ErasePersonalData (must outlive this object); null: FAILED_PRECONDITION.
+    readmodel::Eraser* eraser = nullptr;
   };
   // `redis`, `clock` and `org` must outlive this object.
   Intake(redis::Client* redis, Clock* clock, SlaPolicy policy, const org::OrgHolder* org,
@@ -57,6 +60,9 @@ class Intake {
   void ListPersonalDataAccess(const v1::ListPersonalDataAccessRequest& request,
                               const auth::Caller& caller,
                               rpc::Reply<v1::ListPersonalDataAccessResponse> done);
+  // Validates and hands the erasure to the eraser (readmodel/personal_data.h).
+  void ErasePersonalData(const v1::ErasePersonalDataRequest& request, const auth::Caller& caller,
+                         rpc::Reply<v1::ErasePersonalDataResponse> done);
 
  private:
   struct Submission;

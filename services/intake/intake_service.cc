@@ -69,6 +69,18 @@ grpc::ServerUnaryReactor* IntakeGrpcService::ListPersonalDataAccess(grpc::Callba
       });
 }
 
+grpc::ServerUnaryReactor* IntakeGrpcService::ErasePersonalData(grpc::CallbackServerContext* ctx,
+                                                               const grpc::ByteBuffer* request,
+                                                               grpc::ByteBuffer* response) {
+  static constexpr char kMethod[] = "IntakeService.ErasePersonalData";
+  return rpc::ServeUnary<v1::ErasePersonalDataRequest, v1::ErasePersonalDataResponse>(
+      ctx, request, response,
+      rpc::Method{kMethod, gate_, limits_.max_request_bytes, "limits.max_request_bytes"},
+      [this](const auto& req, const auth::Caller& caller, auto done) {
+        intake_->ErasePersonalData(req, caller, std::move(done));
+      });
+}
+
 grpc::ServerWriteReactor<grpc::ByteBuffer>* IntakeGrpcService::WatchTicketEvents(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
   return watcher_->Watch(ctx, request, *gate_, limits_.max_request_bytes);

@@ -18,7 +18,8 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitComplain
                 v1::IntakeService::WithRawCallbackMethod_GetTicketHistory<
                     v1::IntakeService::WithRawCallbackMethod_WatchTicketEvents<
                         v1::IntakeService::WithRawCallbackMethod_ListPersonalDataAccess<
-                            v1::IntakeService::Service>>>>>>>;
+                            v1::IntakeService::WithRawCallbackMethod_ErasePersonalData<
+                                v1::IntakeService::Service>>>>>>>>;
 
 class IntakeGrpcService final : public RawIntakeService {
  public:
@@ -47,6 +48,9 @@ class IntakeGrpcService final : public RawIntakeService {
   grpc::ServerUnaryReactor* ListPersonalDataAccess(grpc::CallbackServerContext* ctx,
                                                    const grpc::ByteBuffer* request,
                                                    grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ErasePersonalData(grpc::CallbackServerContext* ctx,
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) override;
 
  private:
   Intake* const intake_;

@@ -47,6 +47,11 @@ absl::StatusOr<Archiver::Pass> Archiver::RunOnce() {
   p.events_trimmed = trimmed->events_trimmed;
   p.index_trimmed = trimmed->index_trimmed;
   p.complaints_moved = trimmed->complaints_moved;
+  if (options_.eraser != nullptr) {
+    absl::StatusOr<int> erased = options_.eraser->RunOnce();
+    if (!erased.ok()) return erased.status();
+    p.pii_erased = *erased;
+  }
   return p;
 }
 

@@ -14,6 +14,8 @@
 //      each consumer group's first pending entry and the entry after its last delivered one.
 //      A live ticket's complaint is copied out of its TicketAccepted entry before that entry
 //      can go, and the acceptance index loses the entries of tickets no longer in Redis.
+//   3. The eraser's pass (personal_data.h): pending erasure requests, the personal-data
+//      retention.
 // Redis memory then follows the open tickets, the retention window and the idempotency
 // window, not the years of history.
 //
@@ -32,6 +34,7 @@
 #include "common/clock.h"
 #include "common/pg/pg_client.h"
 #include "common/redis/redis_client.h"
+#include "services/readmodel/personal_data.h"
 
 namespace dispatch::readmodel {
 
@@ -48,6 +51,8 @@ class Archiver {
     int max_index_walk = 2000;
     absl::Duration interval = absl::Minutes(1);
     Clock* clock = nullptr;  // Clock::Real() when null
+    // Finishes erasure requests and the personal-data retention every pass (may be null).
+    Eraser* eraser = nullptr;
   };
   struct Pass {
     int archived = 0;
@@ -55,6 +60,7 @@ class Archiver {
     int64_t events_trimmed = 0;
     int64_t index_trimmed = 0;
     int complaints_moved = 0;
+    int pii_erased = 0;
   };
 
   // Everything passed must outlive the archiver. The schema must be migrated (the projector

@@ -15,6 +15,7 @@
 #include "common/stream_cursor.h"
 #include "common/ticket_store.h"
 #include "services/readmodel/migrations.h"
+#include "services/readmodel/personal_data.h"
 #include "services/readmodel/sql.h"
 
 namespace dispatch::readmodel {
@@ -101,15 +102,16 @@ v1::Department LeadDepartment(const v1::Ticket& t) {
   return v1::DEPARTMENT_UNSPECIFIED;
 }
 
-absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::OrgModel& org) {
+absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::OrgModel& org,
+                          const std::string& pii_secret, absl::Time now) {
   const v1::Complaint& complaint = t.complaint();
   absl::StatusOr<pg::Result> r = c.Exec(
       "INSERT INTO tickets (ticket_id, version, status, channel, channel_work_order_id, "
       "  category, priority, supervision_tier, unit_code, unit_path, department, "
       "  assisting_units, handler_id, estate, property_company, accepted_at, closed_at, "
-      "  breached, ticket, updated_at) "
+      "  breached, ticket, updated_at, complainant_key) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-      "  $19, $20) "
+      "  $19, $20, $21) "
       "ON CONFLICT (ticket_id) DO UPDATE SET version = EXCLUDED.version, "
       "  status = EXCLUDED.status, priority = EXCLUDED.priority, "
       "  supervision_tier = EXCLUDED.supervision_tier, unit_code = EXCLUDED.unit_code, "
@@ -118,7 +120,7 @@ absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::Org
       "  closed_at = EXCLUDED.closed_at, breached = EXCLUDED.breached, "
       "  ticket = EXCLUDED.ticket, updated_at = EXCLUDED.updated_at "
       "WHERE tickets.version < EXCLUDED.version "
-      "RETURNING ticket_id",
+      "RETURNING ticket_id, pii_erased_at",
       {pg::Text(t.ticket_id()), pg::Int(t.version()), pg::Int(t.status()),
        pg::Int(complaint.channel()), pg::Text(complaint.channel_work_order_id()),
        pg::Int(complaint.category()), pg::Int(t.priority()), pg::Int(t.supervision_tier()),
@@ -128,9 +130,21 @@ absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::Org
        Ts(t.accepted_at()),
        t.status() == v1::TICKET_STATUS_CLOSED ? Ts(t.updated_at()) : pg::Null(),
        Bool(Breached(t)), pg::Bytes(t.SerializeAsString()),
-       Ts(t.updated_at())});
+       Ts(t.updated_at()),
+       pg::Text(ComplainantKey(pii_secret, complaint.complainant().phone()))});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return absl::OkStatus();  // the row is as new already
+  if (!r->IsNull(0, 1) && !complaint.complainant().has_erased_at()) {
+    // Erased in the archive while Redis still had the complaint: it stays erased.
+    v1::Ticket redacted = t;
+    Redact(now, redacted.mutable_complaint());
+    if (absl::Status s = c.Exec("UPDATE tickets SET ticket = $2 WHERE ticket_id = $1",
+                                {pg::Text(t.ticket_id()), pg::Bytes(redacted.SerializeAsString())})
+                             .status();
+        !s.ok()) {
+      return s;
+    }
+  }
   if (absl::Status s = c.Exec("DELETE FROM ticket_units WHERE ticket_id = $1",
                               {pg::Text(t.ticket_id())})
                            .status();
@@ -335,7 +349,9 @@ absl::Status Projector::Apply(std::vector<Item>& items) {
     }
     for (const auto& [id, t] : snapshots) {
       if (!t.ok()) continue;
-      if (absl::Status s = UpsertTicket(c, *t, org->model); !s.ok()) return s;
+      if (absl::Status s = UpsertTicket(c, *t, org->model, options_.pii_secret, clock_->Now()); !s.ok()) {
+        return s;
+      }
     }
     return absl::OkStatus();
   });

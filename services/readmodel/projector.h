@@ -9,7 +9,8 @@
 //     extensions by their id, a decision only fills in what the request left open);
 //   - the ticket row is the ticket as Redis holds it when the batch is applied, written only
 //     when its version is newer than the row's, and its unit memberships are rewritten with
-//     it. A ticket no longer in Redis keeps its row (the archive).
+//     it. A ticket no longer in Redis keeps its row (the archive). A row whose personal data
+//     was erased (personal_data.h) stays erased when a newer, unerased snapshot arrives.
 // A rebuild is the same process from the start of the streams into empty tables (a new group
 // at "0"), so it gives the same tables as the live projection for everything still in Redis.
 // An entry that cannot be decoded is logged and acknowledged (it would fail every time).
@@ -55,6 +56,8 @@ class Projector {
     absl::Duration claim_min_idle = absl::Seconds(60);
     // The clock progress is recorded by (projector_progress); Clock::Real() when null.
     Clock* clock = nullptr;
+    // The key of the complainant's keyed hash (personal_data.h); empty: no hash is stored.
+    std::string pii_secret;
   };
 
   // Everything passed must outlive the projector.

@@ -56,6 +56,7 @@ class ReadModelFixture : public escalation::TimerEngineTest {
   std::unique_ptr<Projector> NewProjector(pg::Connection* pg) {
     Projector::Options options;
     options.clock = &clock_;  // progress in the stack's (fake) time
+    options.pii_secret = pii_secret_;
     auto p = std::make_unique<Projector>(projector_redis_.get(), pg, org_.get(), options);
     EXPECT_THAT(p->Prepare(), IsOk());
     return p;
@@ -133,6 +134,7 @@ class ReadModelFixture : public escalation::TimerEngineTest {
 
   testing::PostgresServer pg_server_;
   std::string live_conninfo_;
+  std::string pii_secret_;  // the projector's (personal_data.h); empty: none
   std::unique_ptr<pg::Connection> live_;
   std::unique_ptr<redis::HiredisClient> projector_redis_;
   std::unique_ptr<org::OrgHolder> org_;

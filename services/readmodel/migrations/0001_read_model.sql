@@ -25,6 +25,10 @@ CREATE TABLE tickets (
   accepted_at            timestamptz NOT NULL,
   closed_at              timestamptz,  -- when it was closed (the archive's retention runs from it)
   archived_at            timestamptz,  -- when it left Redis (services/readmodel/archiver.h)
+  -- A keyed hash of the complainant's phone (services/readmodel/personal_data.h): counts
+  -- distinct complainants, finds a complainant's tickets, and outlives the erasure of the phone.
+  complainant_key        text        NOT NULL DEFAULT '',
+  pii_erased_at          timestamptz,  -- when the name, phone and address were erased
   breached               boolean     NOT NULL DEFAULT false,
   -- The serialized dispatch.v1.Ticket as the last event left it (complainant included: reads
   -- mask it as the API does).
@@ -36,6 +40,8 @@ CREATE UNIQUE INDEX tickets_work_order ON tickets (channel, channel_work_order_i
 CREATE INDEX tickets_accepted ON tickets (accepted_at DESC, ticket_id DESC);
 CREATE INDEX tickets_to_archive ON tickets (closed_at, ticket_id)
   WHERE archived_at IS NULL AND closed_at IS NOT NULL;
+CREATE INDEX tickets_complainant ON tickets (complainant_key) WHERE complainant_key <> '';
+CREATE INDEX tickets_to_erase ON tickets (accepted_at, ticket_id) WHERE pii_erased_at IS NULL;
 
 -- Which units' views a ticket belongs to: one row per unit of its lead unit's path, of its
 -- assisting units' paths and, before routing, of its location's units. A unit's subtree list
@@ -134,3 +140,17 @@ CREATE TABLE projector_progress (
   caught_up_to  timestamptz NOT NULL,
   updated_at    timestamptz NOT NULL
 );
+
+-- Erasures of personal data (IntakeService.ErasePersonalData): who asked, why, which tickets,
+-- and when every one of them was done (the archiver finishes tickets it had to wait for).
+CREATE TABLE erasure_requests (
+  erasure_id    text        PRIMARY KEY,
+  request_id    text        NOT NULL UNIQUE,
+  requested_by  text        NOT NULL,
+  reason        text        NOT NULL,
+  requested_at  timestamptz NOT NULL,
+  ticket_ids    text[]      NOT NULL,
+  pending       text[]      NOT NULL,  -- tickets not erased yet
+  completed_at  timestamptz
+);
+CREATE INDEX erasure_requests_open ON erasure_requests (requested_at) WHERE completed_at IS NULL;
