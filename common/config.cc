@@ -148,6 +148,7 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
   if (overrides.calendar_dir) c.set_calendar_dir(*overrides.calendar_dir);
   if (overrides.time_scale) c.set_time_scale(*overrides.time_scale);
   if (overrides.read_model) c.mutable_read_model()->set_conninfo(*overrides.read_model);
+  if (overrides.pii_key_file) c.mutable_read_model()->set_pii_key_file(*overrides.pii_key_file);
   if (overrides.services) {
     c.clear_services();
     for (const auto& s : *overrides.services) c.add_services(s);

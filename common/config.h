@@ -27,6 +27,8 @@ struct ConfigOverrides {
   std::optional<double> time_scale;
   // read_model.conninfo (a connection string without a password).
   std::optional<std::string> read_model;
+  // read_model.pii_key_file.
+  std::optional<std::string> pii_key_file;
 };
 
 // Parses `text` (text-format DispatchConfig), applies `overrides`, fills defaults, validates.

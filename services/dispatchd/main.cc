@@ -32,6 +32,9 @@ ABSL_FLAG(std::string, services, "",
 ABSL_FLAG(std::string, read_model, "",
           "The read model's PostgreSQL, a libpq connection string without a password (e.g. "
           "\"host=/run/postgresql dbname=dispatch\"); overrides read_model.conninfo");
+ABSL_FLAG(std::string, pii_key_file, "",
+          "The secret of the complainant's keyed hash (at least 32 bytes); overrides "
+          "read_model.pii_key_file");
 ABSL_FLAG(std::string, org, "", "Organisation file (deploy/org.textproto); overrides org_file");
 ABSL_FLAG(std::string, calendar_dir, "",
           "Working-day calendars directory (deploy/calendar); overrides calendar_dir");
@@ -62,6 +65,9 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_org).empty()) overrides.org_file = absl::GetFlag(FLAGS_org);
   if (!absl::GetFlag(FLAGS_read_model).empty()) {
     overrides.read_model = absl::GetFlag(FLAGS_read_model);
+  }
+  if (!absl::GetFlag(FLAGS_pii_key_file).empty()) {
+    overrides.pii_key_file = absl::GetFlag(FLAGS_pii_key_file);
   }
   if (absl::GetFlag(FLAGS_time_scale) != 0) overrides.time_scale = absl::GetFlag(FLAGS_time_scale);
   if (!absl::GetFlag(FLAGS_calendar_dir).empty()) {

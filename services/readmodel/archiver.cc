@@ -10,6 +10,7 @@
 #include "common/keys.h"
 #include "dispatch/v1/types.pb.h"
 #include "services/readmodel/lua_scripts.h"
+#include "services/readmodel/migrations.h"
 #include "services/readmodel/sql.h"
 
 namespace dispatch::readmodel {
@@ -39,6 +40,11 @@ Archiver::Archiver(redis::Client* redis, pg::Connection* pg, Options options)
 Archiver::~Archiver() { Stop(); }
 
 absl::StatusOr<Archiver::Pass> Archiver::RunOnce() {
+  if (!migrated_) {
+    // The projector migrates too; whichever starts first does it (Migrate is idempotent).
+    if (absl::StatusOr<int> v = Migrate(*pg_); !v.ok()) return v.status();
+    migrated_ = true;
+  }
   absl::StatusOr<Pass> archived = Archive();
   if (!archived.ok()) return archived;
   absl::StatusOr<Pass> trimmed = Trim();

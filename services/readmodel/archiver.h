@@ -63,8 +63,8 @@ class Archiver {
     int pii_erased = 0;
   };
 
-  // Everything passed must outlive the archiver. The schema must be migrated (the projector
-  // does it).
+  // Everything passed must outlive the archiver. The first pass applies the schema migrations
+  // if the projector has not yet.
   Archiver(redis::Client* redis, pg::Connection* pg, Options options);
   ~Archiver();
 
@@ -81,6 +81,7 @@ class Archiver {
   pg::Connection* const pg_;
   const Options options_;
   Clock* const clock_;
+  bool migrated_ = false;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
