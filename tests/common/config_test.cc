@@ -1,5 +1,7 @@
 #include "common/config.h"
 
+#include "common/proto_time.h"
+
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -52,6 +54,25 @@ TEST(Config, TheProjectorNeedsTheReadModelsDatabase) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read_model.projector_batch")));
   // Not among the default services until dispatchd has a read model by default.
   EXPECT_THAT(ParseConfig("")->services(), ElementsAre("intake", "routing", "escalation"));
+}
+
+TEST(Config, ClosedTicketsLeaveRedisAfterThirtyDaysAndPersonalDataGoesAfterThreeYears) {
+  auto c = ParseConfig("");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(FromProto(c->read_model().retention()), absl::Hours(24 * 30));
+  EXPECT_EQ(FromProto(c->read_model().idempotency_retention()), absl::Hours(24 * 90));
+  EXPECT_EQ(FromProto(c->read_model().stream_keep()), absl::Hours(24 * 7));
+  EXPECT_EQ(FromProto(c->read_model().pii_retention()), absl::Hours(24 * 1095));
+  EXPECT_EQ(c->read_model().reader_connections(), 4);
+  EXPECT_THAT(ParseConfig("read_model { retention { seconds: 60 } }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read_model.retention")));
+  EXPECT_THAT(ParseConfig("read_model { stream_keep { seconds: 60 } }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read_model.stream_keep")));
+  EXPECT_THAT(ParseConfig("read_model { pii_retention { seconds: 86400 } }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read_model.pii_retention")));
+  EXPECT_THAT(ParseConfig("read_model { reader_connections: 65 } "),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("read_model.reader_connections")));
 }
 
 TEST(Config, UnknownTimeZoneIsRejected) {
