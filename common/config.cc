@@ -41,7 +41,7 @@ void ApplyDefaults(DispatchConfig& c) {
   auto* l = c.mutable_limits();
   if (l->max_request_bytes() == 0) l->set_max_request_bytes(64 << 10);
   if (l->max_organisation_bytes() == 0) l->set_max_organisation_bytes(4 << 20);
-  if (l->max_watches() == 0) l->set_max_watches(64);
+  if (l->max_watches() == 0) l->set_max_watches(1000);
   SetIfZero(l->mutable_watch_write_timeout(), absl::Seconds(30));
   SetIfZero(l->mutable_keepalive_time(), absl::Seconds(60));
   SetIfZero(l->mutable_keepalive_timeout(), absl::Seconds(20));

@@ -1,7 +1,10 @@
 #include "services/intake/watch.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -21,6 +24,25 @@
 namespace dispatch::intake {
 namespace {
 
+// A stream entry id, compared as numbers.
+struct Pos {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+};
+bool Less(const Pos& a, const Pos& b) { return a.ms != b.ms ? a.ms < b.ms : a.seq < b.seq; }
+Pos ParsePos(const std::string& id) {
+  Pos p;
+  ParseStreamId(id, &p.ms, &p.seq);
+  return p;
+}
+std::string PosText(const Pos& p) { return absl::StrCat(p.ms, "-", p.seq); }
+std::vector<std::string> Texts(const std::vector<Pos>& ps) {
+  std::vector<std::string> out;
+  out.reserve(ps.size());
+  for (const Pos& p : ps) out.push_back(PosText(p));
+  return out;
+}
+
 // What a watch lets through: the tickets in `unit`'s subtree (a person's watch: lead or
 // assisting unit, or, not routed yet, its location), or those that came in on `channels`
 // (a gateway's).
@@ -29,188 +51,406 @@ struct WatchFilter {
   std::set<int> channels;  // dispatch.v1.Channel numbers
 };
 
-// One watch: a thread that reads the streams and writes events, one write at a time.
+// Whose an event is: the units whose subtree watches want it, and its ticket's channel.
+struct Membership {
+  std::set<std::string> units;
+  int channel = 0;
+};
+
+// From the ticket's stored `unit`, `up` (its ancestors), `hdl` (its handlings) and `ch` (its
+// channel), `f` (an HMGET reply), or for a TicketAccepted of a ticket not routed yet its
+// location.
+Membership MembershipOf(const std::vector<redis::Reply>& f, const v1::TicketEvent& event,
+                        const org::OrgModel& org) {
+  Membership m;
+  int64_t ch = 0;
+  if (event.has_accepted()) {
+    ch = event.accepted().channel();
+  } else if (!f[3].is_nil()) {
+    absl::SimpleAtoi(f[3].str, &ch);
+  }
+  m.channel = static_cast<int>(ch);
+  auto with_ancestors = [&](const std::string& unit) {
+    if (unit.empty()) return;
+    m.units.insert(unit);
+    for (std::string& a : org.Ancestors(unit)) m.units.insert(std::move(a));
+  };
+  if (f[0].is_nil() || f[0].str.empty()) {
+    // Not routed yet: judged by its location, so a county's live watch sees it arrive.
+    if (event.has_accepted()) {
+      org::OrgModel::Resolution where = org.Resolve(event.accepted().location());
+      with_ancestors(where.community_code);
+      with_ancestors(where.county_code);
+      if (!org.city_code().empty()) m.units.insert(org.city_code());
+    }
+    return m;
+  }
+  m.units.insert(f[0].str);
+  for (absl::string_view a : absl::StrSplit(f[1].str, ',', absl::SkipEmpty())) {
+    m.units.insert(std::string(a));
+  }
+  // An assisting unit: "<unit>:<Department>:<HandlingRole>" joined by ';'.
+  const std::string assist = absl::StrCat(":", v1::HANDLING_ROLE_ASSIST);
+  for (absl::string_view h : absl::StrSplit(f[2].str, ';', absl::SkipEmpty())) {
+    if (absl::EndsWith(h, assist)) with_ancestors(std::string(h.substr(0, h.find(':'))));
+  }
+  return m;
+}
+
+bool Matches(const WatchFilter& filter, const Membership& m) {
+  if (filter.unit.empty()) return filter.channels.count(m.channel) > 0;
+  return m.units.count(filter.unit) > 0;
+}
+
+// One processed entry, as every watch receives it.
+struct HubEvent {
+  int shard = 0;
+  Pos pos;
+  Membership membership;
+  v1::TicketEvent event;
+  std::string cursor;          // the hub's positions once it had this entry (a cursor token)
+  grpc::ByteBuffer response;   // the event with that cursor, serialized once
+};
+
+// The batch of one XREAD: decoded entries and the fields of their tickets (one pipelined
+// HMGET for all of them), in stream order per shard.
+struct ReadEntry {
+  int shard = 0;
+  std::string entry_id;
+  absl::StatusOr<EventEntry> decoded = absl::UnknownError("");
+  std::optional<Membership> membership;  // unknown: not sent
+};
+absl::StatusOr<std::vector<ReadEntry>> ReadBatch(redis::Client* redis,
+                                                 const std::vector<Pos>& from, int block_ms,
+                                                 const org::OrgHolder* org) {
+  std::vector<std::string> argv = {"XREAD", "COUNT", "200"};
+  if (block_ms >= 0) {
+    argv.push_back("BLOCK");
+    argv.push_back(std::to_string(block_ms));
+  }
+  argv.push_back("STREAMS");
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
+  for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(PosText(from[s]));
+  absl::StatusOr<redis::Reply> r = redis->ExecuteSync(std::move(argv));
+  if (!r.ok()) return r.status();
+  std::vector<ReadEntry> out;
+  if (!r->is_array()) return out;  // timed out: nothing new
+  for (const redis::Reply& stream : r->elements) {
+    std::optional<int> shard = keys::ShardOfKey(stream.elements[0].str);
+    if (!shard) continue;  // XREAD answers only for the keys it was given
+    for (const redis::Reply& item : stream.elements[1].elements) {
+      ReadEntry e;
+      e.shard = *shard;
+      if (item.is_array() && !item.elements.empty()) e.entry_id = item.elements[0].str;
+      e.decoded = DecodeEventEntry(item);
+      out.push_back(std::move(e));
+    }
+  }
+  std::vector<std::vector<std::string>> reads;
+  std::vector<size_t> read_for;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!out[i].decoded.ok()) continue;
+    reads.push_back({"HMGET", keys::Ticket(out[i].shard, out[i].decoded->ticket_id), "unit", "up",
+                     "hdl", "ch"});
+    read_for.push_back(i);
+  }
+  std::vector<absl::StatusOr<redis::Reply>> fields = redis->ExecuteAllSync(std::move(reads));
+  const std::shared_ptr<const org::OrgSnapshot> snapshot = org->Get();
+  for (size_t j = 0; j < fields.size(); ++j) {
+    ReadEntry& e = out[read_for[j]];
+    if (!fields[j].ok() || fields[j]->elements.size() != 4) continue;
+    e.membership = MembershipOf(fields[j]->elements, e.decoded->event, snapshot->model);
+  }
+  return out;
+}
+
+// The shared state of one watch: its queue of responses and its place in the streams. The
+// hub holds it while the call lives; the reactor's callbacks and the hub meet under `mu`.
+class WatchReactor;
+struct WatchState {
+  std::mutex mu;
+  std::condition_variable room;  // the queue got shorter
+  WatchReactor* reactor = nullptr;  // null once the call is done
+  grpc::CallbackServerContext* ctx = nullptr;
+  WatchFilter filter;
+  std::vector<Pos> seen;  // per shard, the newest entry this watch has had (or started past)
+  bool ahead = false;     // seen is past the hub somewhere: cursors need the maximum
+  std::deque<grpc::ByteBuffer> queue;
+  bool writing = false;
+  absl::Time write_started;
+  bool finished = false;  // no more writes; Finish called or due after the write in flight
+  bool finish_called = false;
+  grpc::Status final_status;
+  int max_pending = 1000;
+  absl::Duration write_timeout;
+};
+
 class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  WatchReactor(grpc::CallbackServerContext* ctx, std::unique_ptr<redis::Client> redis,
-               WatchFilter filter, const org::OrgHolder* org, absl::Duration write_timeout,
-               std::vector<std::string> positions, std::shared_ptr<std::atomic<int>> active)
-      : ctx_(ctx),
-        redis_(std::move(redis)),
-        filter_(std::move(filter)),
-        org_(org),
-        write_timeout_(write_timeout),
-        positions_(std::move(positions)),
-        active_(std::move(active)) {
-    std::thread([this] { Run(); }).detach();
+  WatchReactor(std::shared_ptr<WatchState> state, std::shared_ptr<std::atomic<int>> active)
+      : state_(std::move(state)), active_(std::move(active)) {}
+
+  // Under state->mu.
+  static void StartNext(WatchState& s) {
+    s.writing = true;
+    s.write_started = absl::Now();
+    s.reactor->StartWrite(&s.queue.front());
+  }
+  static void FinishLocked(WatchState& s, const grpc::Status& status) {
+    if (!s.finished) {
+      s.finished = true;
+      s.final_status = status;
+    }
+    if (!s.writing && !s.finish_called && s.reactor != nullptr) {
+      s.finish_called = true;
+      s.reactor->Finish(s.final_status);
+    }
+    s.room.notify_all();
+  }
+  // Ends a watch whose client does not keep up: cancelled, so a write stuck in flow control
+  // completes; the client resumes from its last cursor.
+  static void CutOffLocked(WatchState& s, const std::string& why) {
+    if (s.finished) return;
+    fprintf(stderr, "watch: %s; ending the watch\n", why.c_str());
+    if (s.ctx != nullptr) s.ctx->TryCancel();
+    FinishLocked(s, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, why));
+  }
+  // Queues one response; false once the watch is over.
+  static bool OfferLocked(WatchState& s, grpc::ByteBuffer buffer) {
+    if (s.finished || s.reactor == nullptr) return false;
+    if (static_cast<int>(s.queue.size()) >= s.max_pending) {
+      CutOffLocked(s, absl::StrCat("a client fell ", s.max_pending, " events behind"));
+      return false;
+    }
+    s.queue.push_back(std::move(buffer));
+    if (!s.writing) StartNext(s);
+    return true;
   }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    writing_ = false;
-    if (!ok) broken_ = true;
-    cv_.notify_all();
+    std::lock_guard<std::mutex> lock(state_->mu);
+    WatchState& s = *state_;
+    s.writing = false;
+    if (!s.queue.empty()) s.queue.pop_front();
+    s.room.notify_all();
+    if (!ok) {
+      FinishLocked(s, grpc::Status::CANCELLED);
+      return;
+    }
+    if (s.finished) {
+      FinishLocked(s, s.final_status);
+      return;
+    }
+    if (!s.queue.empty()) StartNext(s);
   }
   void OnCancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    broken_ = true;
-    cv_.notify_all();
+    std::lock_guard<std::mutex> lock(state_->mu);
+    FinishLocked(*state_, grpc::Status::CANCELLED);
   }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      state_->reactor = nullptr;
+      state_->finished = true;
+      state_->room.notify_all();
+    }
+    active_->fetch_sub(1);  // the watch's slot
+    delete this;
+  }
 
  private:
-  bool Broken() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return broken_;
+  std::shared_ptr<WatchState> state_;
+  std::shared_ptr<std::atomic<int>> active_;
+};
+
+// Hands one hub event to a watch (under the hub's lock; takes the watch's).
+bool Deliver(WatchState& w, const HubEvent& e) {
+  std::lock_guard<std::mutex> lock(w.mu);
+  if (w.finished) return false;
+  if (!Less(w.seen[e.shard], e.pos)) return true;  // it had this one (it caught up by itself)
+  w.seen[e.shard] = e.pos;
+  if (!w.ahead) return WatchReactor::OfferLocked(w, e.response);
+  // Past the hub in some shard: the cursor is the larger of the two positions, per shard.
+  absl::StatusOr<std::vector<std::string>> hub_cursor = DecodeStreamCursor(e.cursor, "cursor");
+  if (!hub_cursor.ok()) return false;  // never: the hub encoded it
+  std::vector<Pos> cursor;
+  for (const std::string& id : *hub_cursor) cursor.push_back(ParsePos(id));
+  bool still_ahead = false;
+  for (int s = 0; s < keys::kShardCount; ++s) {
+    if (Less(cursor[s], w.seen[s])) {
+      cursor[s] = w.seen[s];
+      still_ahead = true;
+    }
+  }
+  w.ahead = still_ahead;
+  v1::WatchTicketEventsResponse response;
+  *response.mutable_event() = e.event;
+  response.mutable_cursor()->set_token(EncodeStreamCursor(Texts(cursor)));
+  grpc::ByteBuffer buffer;
+  rpc::SerializeResponse(response, &buffer);
+  return WatchReactor::OfferLocked(w, std::move(buffer));
+}
+
+}  // namespace
+
+// The one reader of the process (see watch.h).
+class EventWatcher::Hub {
+ public:
+  Hub(std::unique_ptr<redis::Client> redis, const org::OrgHolder* org, const Options& options)
+      : redis_(std::move(redis)), org_(org), options_(options) {}
+  ~Hub() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
   }
 
-  // Writes one response and waits until it is sent; false when the call is over. A client
-  // that does not take the write within write_timeout (it stopped reading: the call's
-  // flow-control window is full) is cut off: the call is cancelled.
-  bool Send(const v1::WatchTicketEventsResponse& response) {
-    rpc::SerializeResponse(response, &out_);
-    std::unique_lock<std::mutex> lock(mu_);
-    if (broken_) return false;
-    writing_ = true;
-    StartWrite(&out_);
-    if (!cv_.wait_for(lock, absl::ToChronoMilliseconds(write_timeout_),
-                      [this] { return !writing_; })) {
-      fprintf(stderr, "watch: a client took no event for %s; ending its watch\n",
-              absl::FormatDuration(write_timeout_).c_str());
-      broken_ = true;
-      ctx_->TryCancel();
-    }
-    // After a cancellation a started write still completes (OnWriteDone) before OnDone.
-    cv_.wait(lock, [this] { return !writing_; });
-    return !broken_;
-  }
-
-  // Whether an event of a ticket whose stored fields `unit`, `up` (its ancestors), `hdl` (its
-  // handlings) and `ch` (its channel) are `f` (an HMGET reply), or, for a TicketAccepted,
-  // `accepted`, passes the filter.
-  bool Wanted(const std::vector<redis::Reply>& f, const v1::TicketAccepted* accepted) const {
-    if (filter_.unit.empty()) {
-      int64_t ch = 0;
-      if (accepted != nullptr) {
-        ch = accepted->channel();
-      } else if (!f[3].is_nil()) {
-        absl::SimpleAtoi(f[3].str, &ch);
-      }
-      return filter_.channels.count(static_cast<int>(ch)) > 0;
-    }
-    const std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
-    const std::string& root = filter_.unit;
-    if (f[0].is_nil() || f[0].str.empty()) {
-      // Not routed yet: judged by its location, so a county's live watch sees it arrive.
-      return accepted != nullptr && access::LocationIn(accepted->location(), root, org->model);
-    }
-    if (f[0].str == root) return true;
-    for (absl::string_view a : absl::StrSplit(f[1].str, ',', absl::SkipEmpty())) {
-      if (a == root) return true;
-    }
-    // An assisting unit in the subtree: "<unit>:<Department>:<HandlingRole>" joined by ';'.
-    const std::string assist = absl::StrCat(":", v1::HANDLING_ROLE_ASSIST);
-    for (absl::string_view h : absl::StrSplit(f[2].str, ';', absl::SkipEmpty())) {
-      if (!absl::EndsWith(h, assist)) continue;
-      const std::string unit(h.substr(0, h.find(':')));
-      if (org->model.InSubtree(unit, root)) return true;
-    }
-    return false;
-  }
-
-  // Starting positions when the client gave no cursor: the current end of every stream.
-  absl::Status StartAtEnd() {
+  absl::Status Start() {
     absl::StatusOr<std::vector<std::string>> ends = EventStreamEnds(redis_.get());
     if (!ends.ok()) return ends.status();
-    positions_ = *std::move(ends);
+    for (const std::string& id : *ends) positions_.push_back(ParsePos(id));
+    floor_ = positions_;
+    thread_ = std::thread([this] { Run(); });
     return absl::OkStatus();
   }
 
-  void Run() {
-    absl::Status status;
-    if (positions_.empty()) status = StartAtEnd();
-    while (status.ok() && !Broken()) {
-      std::vector<std::string> argv = {"XREAD", "COUNT", "200", "BLOCK", "500", "STREAMS"};
-      for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(keys::Events(s));
-      for (int s = 0; s < keys::kShardCount; ++s) argv.push_back(positions_[s]);
-      auto r = redis_->ExecuteSync(std::move(argv));
-      if (!r.ok()) {
-        status = r.status();
-        break;
+  std::vector<Pos> Positions() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return positions_;
+  }
+
+  // Registers `w` (its `seen` set) and replays what the ring holds after it; false when the
+  // watch is behind the ring (it must catch up more first).
+  bool Join(const std::shared_ptr<WatchState>& w) {
+    std::lock_guard<std::mutex> lock(mu_);
+    {
+      std::lock_guard<std::mutex> wl(w->mu);
+      for (int s = 0; s < keys::kShardCount; ++s) {
+        if (Less(w->seen[s], floor_[s])) return false;
       }
-      if (!r->is_array()) continue;  // timed out: nothing new
-      // (entries of one stream come in order; the streams in any order)
-      for (const redis::Reply& stream : r->elements) {
-        std::optional<int> found = keys::ShardOfKey(stream.elements[0].str);
-        if (!found) continue;  // XREAD answers only for the keys it was given
-        int shard = *found;
-        const auto& entries = stream.elements[1].elements;
-        // Entries that cannot be decoded are skipped (and logged), never allowed to stop every
-        // watch that reaches them.
-        std::vector<absl::StatusOr<EventEntry>> decoded;
-        for (const redis::Reply& item : entries) decoded.push_back(DecodeEventEntry(item));
-        // Whether each ticket in this batch passes the filter now (pipelined reads of the
-        // fields it looks at).
-        std::vector<bool> wanted(entries.size(), false);
-        {
-          std::vector<std::vector<std::string>> reads;
-          std::vector<size_t> read_for;  // entry index of each read
-          for (size_t i = 0; i < entries.size(); ++i) {
-            if (!decoded[i].ok()) continue;
-            reads.push_back(
-                {"HMGET", keys::Ticket(shard, decoded[i]->ticket_id), "unit", "up", "hdl", "ch"});
-            read_for.push_back(i);
-          }
-          std::vector<absl::StatusOr<redis::Reply>> u = redis_->ExecuteAllSync(std::move(reads));
-          for (size_t j = 0; j < u.size(); ++j) {
-            const size_t i = read_for[j];
-            if (!u[j].ok() || u[j]->elements.size() != 4) continue;  // unknown: not sent
-            const v1::TicketEvent& event = decoded[i]->event;
-            wanted[i] = Wanted(u[j]->elements, event.has_accepted() ? &event.accepted() : nullptr);
-          }
+      w->ahead = false;
+      for (int s = 0; s < keys::kShardCount; ++s) w->ahead |= Less(positions_[s], w->seen[s]);
+    }
+    for (const std::shared_ptr<const HubEvent>& e : ring_) {
+      if (Matches(w->filter, e->membership)) Deliver(*w, *e);
+    }
+    if (w->filter.unit.empty()) {
+      for (int ch : w->filter.channels) by_channel_[ch].push_back(w);
+    } else {
+      by_unit_[w->filter.unit].push_back(w);
+    }
+    return true;
+  }
+
+ private:
+  void Run() {
+    while (!stop_.load()) {
+      absl::StatusOr<std::vector<ReadEntry>> batch =
+          ReadBatch(redis_.get(), positions_, 500, org_);
+      if (!batch.ok()) {
+        fprintf(stderr, "watch: reading the streams: %s\n", batch.status().ToString().c_str());
+        absl::SleepFor(absl::Milliseconds(500));
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      for (ReadEntry& r : *batch) {
+        if (!r.decoded.ok()) {
+          fprintf(stderr, "watch: skipping an entry of shard %d: %s\n", r.shard,
+                  r.decoded.status().ToString().c_str());
+          if (!r.entry_id.empty()) positions_[r.shard] = ParsePos(r.entry_id);
+          continue;
         }
-        for (size_t i = 0; i < entries.size(); ++i) {
-          if (!decoded[i].ok()) {
-            fprintf(stderr, "watch: skipping an entry of shard %d: %s\n", shard,
-                    decoded[i].status().ToString().c_str());
-            if (entries[i].is_array() && !entries[i].elements.empty()) {
-              positions_[shard] = entries[i].elements[0].str;
-            }
-            continue;
-          }
-          EventEntry& e = *decoded[i];
-          positions_[shard] = e.entry_id;
-          if (!wanted[i]) continue;
-          v1::WatchTicketEventsResponse response;
-          *response.mutable_event() = std::move(e.event);
-          response.mutable_cursor()->set_token(EncodeStreamCursor(positions_));
-          if (!Send(response)) return Done(grpc::Status::CANCELLED);
+        positions_[r.shard] = ParsePos(r.entry_id);
+        if (!r.membership) continue;  // its ticket's fields could not be read: not sent
+        auto e = std::make_shared<HubEvent>();
+        e->shard = r.shard;
+        e->pos = positions_[r.shard];
+        e->membership = *std::move(r.membership);
+        e->event = std::move(r.decoded->event);
+        e->cursor = EncodeStreamCursor(Texts(positions_));
+        v1::WatchTicketEventsResponse response;
+        *response.mutable_event() = e->event;
+        response.mutable_cursor()->set_token(e->cursor);
+        rpc::SerializeResponse(response, &e->response);
+        Dispatch(*e);
+        ring_.push_back(std::move(e));
+        if (static_cast<int>(ring_.size()) > options_.ring_size) {
+          floor_[ring_.front()->shard] = ring_.front()->pos;
+          ring_.pop_front();
         }
+      }
+      Sweep();
+    }
+  }
+
+  // To the watches registered on the event's units and channel only.
+  void Dispatch(const HubEvent& e) {
+    for (const std::string& unit : e.membership.units) {
+      auto it = by_unit_.find(unit);
+      if (it != by_unit_.end()) DeliverAll(&it->second, e);
+    }
+    auto it = by_channel_.find(e.membership.channel);
+    if (it != by_channel_.end()) DeliverAll(&it->second, e);
+  }
+  static void DeliverAll(std::vector<std::shared_ptr<WatchState>>* watches, const HubEvent& e) {
+    for (size_t i = 0; i < watches->size();) {
+      if (Deliver(*(*watches)[i], e)) {
+        ++i;
+      } else {
+        (*watches)[i] = std::move(watches->back());
+        watches->pop_back();
       }
     }
-    // Reached only on an error or a cancellation; a cancelled call ignores the status.
-    Done(status.ok() ? grpc::Status::CANCELLED : rpc::ToGrpcStatus(status));
   }
 
-  // The last thing the thread does: release the watch slot and finish the call.
-  void Done(const grpc::Status& status) {
-    active_->fetch_sub(1);
-    Finish(status);
+  // Cuts off watches whose client has not taken a write for write_timeout, and forgets ended
+  // ones.
+  void Sweep() {
+    const absl::Time now = absl::Now();
+    if (now - last_sweep_ < absl::Milliseconds(200)) return;
+    last_sweep_ = now;
+    auto sweep = [&](auto& index) {
+      for (auto it = index.begin(); it != index.end();) {
+        auto& watches = it->second;
+        for (size_t i = 0; i < watches.size();) {
+          WatchState& w = *watches[i];
+          bool gone;
+          {
+            std::lock_guard<std::mutex> lock(w.mu);
+            if (!w.finished && w.writing && now - w.write_started > w.write_timeout) {
+              WatchReactor::CutOffLocked(
+                  w, absl::StrCat("a client took no event for ",
+                                  absl::FormatDuration(w.write_timeout)));
+            }
+            gone = w.finished;
+          }
+          if (gone) {
+            watches[i] = std::move(watches.back());
+            watches.pop_back();
+          } else {
+            ++i;
+          }
+        }
+        it = watches.empty() ? index.erase(it) : std::next(it);
+      }
+    };
+    sweep(by_unit_);
+    sweep(by_channel_);
   }
 
-  grpc::CallbackServerContext* const ctx_;
   std::unique_ptr<redis::Client> redis_;
-  const WatchFilter filter_;
   const org::OrgHolder* const org_;
-  const absl::Duration write_timeout_;
-  std::vector<std::string> positions_;
-  std::shared_ptr<std::atomic<int>> active_;
-  grpc::ByteBuffer out_;
+  const Options options_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  absl::Time last_sweep_ = absl::InfinitePast();
   std::mutex mu_;
-  std::condition_variable cv_;
-  bool writing_ = false;
-  bool broken_ = false;
+  std::vector<Pos> positions_;  // the hub's place in every stream
+  std::vector<Pos> floor_;      // the ring holds every processed entry after these
+  std::deque<std::shared_ptr<const HubEvent>> ring_;
+  std::map<std::string, std::vector<std::shared_ptr<WatchState>>> by_unit_;
+  std::map<int, std::vector<std::shared_ptr<WatchState>>> by_channel_;
 };
+
+namespace {
 
 class FailedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
@@ -218,7 +458,74 @@ class FailedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 };
 
+// A resumed watch's catch-up: reads after its cursor with its own connection, sending what
+// its filter keeps with its own cursor, until it has reached the streams' ends and the hub
+// takes it (it may take a few rounds while the hub moves on).
+void CatchUp(std::shared_ptr<WatchState> w, std::unique_ptr<redis::Client> redis,
+             std::shared_ptr<EventWatcher::Hub> hub, const org::OrgHolder* org) {
+  absl::Status status;
+  std::vector<Pos> positions;
+  {
+    std::lock_guard<std::mutex> lock(w->mu);
+    positions = w->seen;
+  }
+  for (;;) {
+    absl::StatusOr<std::vector<ReadEntry>> batch = ReadBatch(redis.get(), positions, -1, org);
+    if (!batch.ok()) {
+      status = batch.status();
+      break;
+    }
+    if (batch->empty()) {
+      {
+        std::lock_guard<std::mutex> lock(w->mu);
+        if (w->finished) break;
+        w->seen = positions;
+      }
+      if (hub->Join(w)) return;
+      continue;  // the hub's ring moved past it meanwhile: more to read
+    }
+    std::unique_lock<std::mutex> lock(w->mu);
+    for (ReadEntry& r : *batch) {
+      if (!r.entry_id.empty()) positions[r.shard] = ParsePos(r.entry_id);
+      if (!r.decoded.ok() || !r.membership || !Matches(w->filter, *r.membership)) continue;
+      // Room for it first: a slow client slows its own catch-up only, and one that takes
+      // nothing for write_timeout is cut off.
+      while (!w->finished && static_cast<int>(w->queue.size()) >= w->max_pending / 2) {
+        w->room.wait_for(lock, std::chrono::milliseconds(200));
+        if (!w->finished && w->writing && absl::Now() - w->write_started > w->write_timeout) {
+          WatchReactor::CutOffLocked(*w, absl::StrCat("a client took no event for ",
+                                                      absl::FormatDuration(w->write_timeout)));
+        }
+      }
+      v1::WatchTicketEventsResponse response;
+      *response.mutable_event() = std::move(r.decoded->event);
+      response.mutable_cursor()->set_token(EncodeStreamCursor(Texts(positions)));
+      grpc::ByteBuffer buffer;
+      rpc::SerializeResponse(response, &buffer);
+      if (!WatchReactor::OfferLocked(*w, std::move(buffer))) break;
+    }
+    if (w->finished) break;
+  }
+  std::lock_guard<std::mutex> lock(w->mu);
+  WatchReactor::FinishLocked(*w, status.ok() ? grpc::Status::CANCELLED : rpc::ToGrpcStatus(status));
+}
+
 }  // namespace
+
+EventWatcher::EventWatcher(Connect connect, const org::OrgHolder* org, Options options)
+    : connect_(std::move(connect)), org_(org), options_(options) {}
+
+EventWatcher::~EventWatcher() = default;
+
+std::shared_ptr<EventWatcher::Hub> EventWatcher::StartedHub() {
+  std::lock_guard<std::mutex> lock(hub_mu_);
+  if (hub_ == nullptr) {
+    auto hub = std::make_shared<Hub>(connect_(), org_, options_);
+    if (!hub->Start().ok()) return nullptr;
+    hub_ = std::move(hub);
+  }
+  return hub_;
+}
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackServerContext* ctx,
                                                                const grpc::ByteBuffer* raw,
@@ -235,28 +542,32 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
   if (absl::Status s = rpc::ParseRequest(*raw, &request, max_request_bytes); !s.ok()) {
     return new FailedWatch(s);
   }
-  std::vector<std::string> positions;
+  std::vector<Pos> resume;
   if (!request.resume_after().token().empty()) {
     auto decoded = DecodeStreamCursor(request.resume_after().token(), "resume_after");
     if (!decoded.ok()) return new FailedWatch(decoded.status());
-    positions = *std::move(decoded);
+    for (const std::string& id : *decoded) resume.push_back(ParsePos(id));
   }
   // A person watches a subtree (the request's within its own, or its own); a gateway watches
   // the tickets of its channels.
-  WatchFilter filter;
+  auto state = std::make_shared<WatchState>();
   const auth::Principal& p = (*caller)->principal;
   if (p.Has(auth::Role::kHandler) || p.Has(auth::Role::kDispatcher) ||
       p.Has(auth::Role::kSupervisor)) {
     absl::StatusOr<std::string> unit =
         access::UnitFilter(**caller, request.unit_code(), org_->Get()->model);
     if (!unit.ok()) return new FailedWatch(unit.status());
-    filter.unit = *std::move(unit);
+    state->filter.unit = *std::move(unit);
   } else {
     if (!request.unit_code().empty()) {
       return new FailedWatch(absl::InvalidArgumentError(
           "unit_code: a gateway watches the tickets of its own channels; leave it empty"));
     }
-    filter.channels = p.channels;
+    state->filter.channels = p.channels;
+  }
+  std::shared_ptr<Hub> hub = StartedHub();
+  if (hub == nullptr) {
+    return new FailedWatch(absl::UnavailableError("watch: cannot read the event streams"));
   }
   if (active_->fetch_add(1) >= options_.max_watches) {
     active_->fetch_sub(1);
@@ -264,8 +575,19 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
         absl::StrCat("this server already serves ", options_.max_watches,
                      " watches; retry later or on another replica")));
   }
-  return new WatchReactor(ctx, connect_(), std::move(filter), org_, options_.write_timeout,
-                          std::move(positions), active_);
+  state->ctx = ctx;
+  state->max_pending = options_.max_pending;
+  state->write_timeout = options_.write_timeout;
+  auto* reactor = new WatchReactor(state, active_);
+  state->reactor = reactor;
+  if (resume.empty()) {
+    state->seen = hub->Positions();
+    hub->Join(state);  // at the hub's position: always within the ring
+  } else {
+    state->seen = std::move(resume);
+    std::thread(CatchUp, state, connect_(), hub, org_).detach();
+  }
+  return reactor;
 }
 
 }  // namespace dispatch::intake

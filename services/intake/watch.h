@@ -2,13 +2,23 @@
 // routed, warned, breached, escalated, resolved, ...) for a unit subtree, for dashboards and
 // gateways, resumable without loss or duplicates.
 //
-// Each watch has its own thread and Redis connection (at most max_watches at once), blocking
-// on XREAD over the 256 shard streams; an entry that cannot be decoded is logged and skipped.
+// Fan-out: one reader per process (the hub: its own thread and Redis connection, started by
+// the first watch) follows the 256 shard streams with XREAD, reads each event's ticket fields
+// once (a pipelined HMGET per batch, not per watch), works out which units' subtrees and which
+// channel the event belongs to, serializes the response once, and hands it to the watches
+// registered on those units or that channel; a watch whose filter does not match is never
+// visited. Each watch has a bounded queue of responses written one at a time by gRPC's
+// callbacks (no thread per watch); a watch whose queue is full (max_pending) or whose client has
+// not taken a write for write_timeout is cut off (cancelled) without slowing the others; the
+// client resumes from its last cursor. An entry that cannot be decoded is logged and skipped.
+//
 // The cursor sent with every event is the position reached in every shard stream (256 stream
 // entry ids, packed by common/stream_cursor.h); resuming from it delivers exactly the entries
-// after those positions, so a client that stores the cursor of the last event it processed and
-// reconnects with it misses nothing and sees nothing twice. Without a cursor a watch starts with
-// the events that arrive after it began.
+// after those positions. A resumed watch first catches up by itself (a thread and connection of
+// its own, until it reaches the streams' ends), then joins the hub: the hub keeps the last
+// ring_size events it processed and replays those the watch has not had; a watch still behind
+// the ring catches up more. Without a cursor a watch starts with the events that arrive after
+// it began.
 //
 // Access (the gate admits the call first): a person's watch (handler, dispatcher, supervisor)
 // keeps the events of tickets in a unit subtree, the request's unit within the caller's own,
@@ -19,15 +29,12 @@
 // that came in on its channels (`ch`; tickets stored before issue 14 lack it and are not
 // sent).
 //
-// A client that stops reading is dropped: when one event has not gone out for `write_timeout`
-// (the HTTP/2 flow-control window of the call is full), the call is cancelled and its slot and
-// Redis connection freed; the client resumes from its last cursor.
-//
 // Thread-safe; the watcher must outlive its watches (the server's shutdown cancels them).
 #ifndef DISPATCH_SERVICES_INTAKE_WATCH_H_
 #define DISPATCH_SERVICES_INTAKE_WATCH_H_
 
 #include <atomic>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <string>
@@ -52,10 +59,14 @@ class EventWatcher {
     int max_watches = 64;
     // A watch whose client takes no event for this long is ended.
     absl::Duration write_timeout = absl::Seconds(30);
+    // A watch with this many responses waiting for its client is ended.
+    int max_pending = 1000;
+    // Events the hub keeps for watches that join (resume) late.
+    int ring_size = 2048;
   };
   // `org` must outlive the watcher.
-  EventWatcher(Connect connect, const org::OrgHolder* org, Options options)
-      : connect_(std::move(connect)), org_(org), options_(options) {}
+  EventWatcher(Connect connect, const org::OrgHolder* org, Options options);
+  ~EventWatcher();
 
   // Serves one WatchTicketEvents call: the request is at most `max_request_bytes`, `gate`
   // admits the caller, then the request is parsed here.
@@ -64,11 +75,17 @@ class EventWatcher {
                                                     const rpc::Gate& gate,
                                                     size_t max_request_bytes);
 
+  class Hub;  // the one reader (watch.cc)
+
  private:
+  std::shared_ptr<Hub> StartedHub();
+
   Connect connect_;
   const org::OrgHolder* const org_;
   const Options options_;
   std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
+  std::mutex hub_mu_;
+  std::shared_ptr<Hub> hub_;  // started by the first watch; resumed watches share it
 };
 
 }  // namespace dispatch::intake

@@ -96,7 +96,7 @@ TEST(Config, LimitsAndGracesHaveDefaultsAndAreChecked) {
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->limits().max_request_bytes(), 65536);
   EXPECT_EQ(c->limits().max_organisation_bytes(), 4 << 20);
-  EXPECT_EQ(c->limits().max_watches(), 64);
+  EXPECT_EQ(c->limits().max_watches(), 1000);
   EXPECT_EQ(c->limits().watch_write_timeout().seconds(), 30);
   EXPECT_EQ(c->routing_grace().seconds(), 300);
   EXPECT_EQ(c->org_refresh_interval().seconds(), 1);

@@ -1,6 +1,7 @@
 // WatchTicketEvents through gRPC against a real redis-server: a client that disconnects in the
 // middle of a stream and resumes from its last cursor gets every event exactly once; the unit
 // filter; bad cursors.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -105,6 +106,63 @@ TEST_F(WatchTest, ACountysWatchSeesANewTicketOfItsCommunitiesBeforeItIsRouted) {
   std::vector<v1::WatchTicketEventsResponse> more =
       Read(req, 1, nullptr, std::chrono::milliseconds(1500));
   EXPECT_TRUE(more.empty()) << more[0].event().ticket_id() << " (" << theirs << " is not ours)";
+}
+
+TEST_F(WatchTest, OneReaderServesEveryWatchAndAWatchWhoseUnitIsNotConcernedGetsNothing) {
+  // A cursor just past a first ticket: every watch below starts there.
+  client_->Submit(HotlineComplaint("W-fan-0"));
+  v1::WatchTicketEventsRequest first;
+  *first.mutable_resume_after() = FromTheStart();
+  std::vector<v1::WatchTicketEventsResponse> marker = Read(first, 1);
+  ASSERT_EQ(marker.size(), 1u);
+  auto connections = [&] {
+    auto r = stack_.redis().ExecuteSync({"CLIENT", "LIST"});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? std::count(r->str.begin(), r->str.end(), '\n') : 0;
+  };
+  const auto before = connections();
+
+  // 30 watches of the county the complaints concern, 30 of the other county.
+  struct Watch {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    std::unique_ptr<grpc::ClientReader<v1::WatchTicketEventsResponse>> reader;
+  };
+  std::vector<Watch> concerned, other;
+  for (int i = 0; i < 60; ++i) {
+    v1::WatchTicketEventsRequest req;
+    req.set_unit_code(i % 2 == 0 ? "430923" : "430902");
+    *req.mutable_resume_after() = marker[0].cursor();
+    Watch w;
+    w.ctx = std::make_unique<grpc::ClientContext>();
+    w.ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    w.reader = client_->intake().WatchTicketEvents(w.ctx.get(), req);
+    (i % 2 == 0 ? concerned : other).push_back(std::move(w));
+  }
+  constexpr int kTickets = 20;
+  std::set<std::string> submitted;
+  for (int i = 1; i <= kTickets; ++i) {
+    submitted.insert(client_->Submit(HotlineComplaint(absl::StrCat("W-fan-", i))));
+  }
+  for (Watch& w : concerned) {
+    std::set<std::string> got;
+    v1::WatchTicketEventsResponse r;
+    while (got.size() < submitted.size() && w.reader->Read(&r)) got.insert(r.event().ticket_id());
+    EXPECT_EQ(got, submitted);
+  }
+  // Every watch has caught up and joined the one reader: no connection per watch.
+  EXPECT_LE(connections() - before, 2);
+  // The other county's watches: their first event is the first ticket of theirs.
+  auto theirs_req = HotlineComplaint("W-fan-theirs");
+  theirs_req.mutable_complaint()->mutable_location()->mutable_jurisdiction()->set_community_code(
+      "430902001001");
+  const std::string theirs = client_->Submit(theirs_req);
+  for (Watch& w : other) {
+    v1::WatchTicketEventsResponse r;
+    ASSERT_TRUE(w.reader->Read(&r));
+    EXPECT_EQ(r.event().ticket_id(), theirs);
+    w.ctx->TryCancel();
+  }
+  for (Watch& w : concerned) w.ctx->TryCancel();
 }
 
 TEST_F(WatchTest, ACursorFromElsewhereIsInvalidArgument) {
