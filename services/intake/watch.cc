@@ -326,8 +326,9 @@ class EventWatcher::Hub {
       for (int s = 0; s < keys::kShardCount; ++s) {
         if (Less(w->seen[s], floor_[s])) return false;
       }
-      w->ahead = false;
-      for (int s = 0; s < keys::kShardCount; ++s) w->ahead |= Less(positions_[s], w->seen[s]);
+      // Replayed events carry the cursors the hub had then, which may be behind what the watch
+      // read by itself: merge them per event (Deliver clears the flag once it is behind).
+      w->ahead = true;
     }
     for (const std::shared_ptr<const HubEvent>& e : ring_) {
       if (Matches(w->filter, e->membership)) Deliver(*w, *e);
@@ -581,8 +582,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
   auto* reactor = new WatchReactor(state, active_);
   state->reactor = reactor;
   if (resume.empty()) {
-    state->seen = hub->Positions();
-    hub->Join(state);  // at the hub's position: always within the ring
+    // At the hub's position: within the ring unless it moved on by a whole ring meanwhile.
+    do {
+      state->seen = hub->Positions();
+    } while (!hub->Join(state));
   } else {
     state->seen = std::move(resume);
     std::thread(CatchUp, state, connect_(), hub, org_).detach();

@@ -25,10 +25,6 @@ const redis::Script& TrimScript() {
   return *script;
 }
 
-// How much later than its acceptance a ticket may enter its shard's acceptance index
-// (submit.lua; the same bound as intake/queries.cc).
-constexpr absl::Duration kIndexSlack = absl::Minutes(1);
-
 }  // namespace
 
 Archiver::Archiver(redis::Client* redis, pg::Connection* pg, Options options)
@@ -146,8 +142,7 @@ absl::StatusOr<Archiver::Pass> Archiver::Trim() {
     for (int shard = 0; shard < keys::kShardCount; ++shard) {
       redis_->Eval(TrimScript(), {keys::Events(shard), keys::AcceptedIndex(shard)},
                    {std::to_string(absl::ToInt64Milliseconds(options_.stream_keep)),
-                    keys::ShardTag(shard) + ":", std::to_string(options_.max_index_walk),
-                    std::to_string(absl::ToInt64Milliseconds(kIndexSlack))},
+                    keys::ShardTag(shard) + ":", std::to_string(options_.max_index_walk)},
                    [&, shard](absl::StatusOr<redis::Reply> reply) {
                      {
                        absl::MutexLock lock(&mu);

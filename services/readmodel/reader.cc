@@ -243,7 +243,8 @@ absl::StatusOr<v1::Ticket> Reader::GetTicket(const std::string& ticket_id) {
 absl::StatusOr<v1::Ticket> Reader::LookupTicket(v1::Channel channel,
                                                 const std::string& work_order_id) {
   absl::StatusOr<pg::Result> r = Query(
-      "SELECT ticket FROM tickets WHERE channel = $1 AND channel_work_order_id = $2",
+      "SELECT ticket FROM tickets WHERE channel = $1 AND channel_work_order_id = $2 "
+      "ORDER BY accepted_at DESC LIMIT 1",
       {pg::Int(channel), pg::Text(work_order_id)});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) {

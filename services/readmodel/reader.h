@@ -79,6 +79,7 @@ class Reader {
 
   // The ticket as last projected; NOT_FOUND when the read model does not have it.
   absl::StatusOr<v1::Ticket> GetTicket(const std::string& ticket_id);
+  // The newest ticket of the work order (a re-send after the idempotency window is a new one).
   absl::StatusOr<v1::Ticket> LookupTicket(v1::Channel channel, const std::string& work_order_id);
 
   // How far the projection has caught up (projector_progress: the least of the projectors

@@ -35,7 +35,9 @@ CREATE TABLE tickets (
   ticket                 bytea       NOT NULL,
   updated_at             timestamptz NOT NULL
 );
-CREATE UNIQUE INDEX tickets_work_order ON tickets (channel, channel_work_order_id)
+-- Not unique: once a work order's idempotency record has expired (read_model.
+-- idempotency_retention) a re-send is a new ticket; a lookup takes the newest.
+CREATE INDEX tickets_work_order ON tickets (channel, channel_work_order_id, accepted_at DESC)
   WHERE channel_work_order_id <> '';
 CREATE INDEX tickets_accepted ON tickets (accepted_at DESC, ticket_id DESC);
 CREATE INDEX tickets_to_archive ON tickets (closed_at, ticket_id)
