@@ -189,44 +189,78 @@ absl::StatusOr<EventPage> Ledgers::Walk(
       page_size == 0 ? 50 : page_size, page_token);
 }
 
+namespace {
+
+// Read-model page tokens: "pg:<microseconds>:<event id>:<fingerprint of the filters>".
+std::string Fingerprint(google::protobuf::Message* filters) {
+  return absl::StrCat(absl::Hex(keys::StableHash64(filters->SerializeAsString())));
+}
+absl::StatusOr<std::string> PositionOf(const std::string& token, const std::string& fingerprint) {
+  if (token.empty()) return std::string();
+  std::vector<std::string> parts = absl::StrSplit(token, ':');
+  if (parts.size() != 4 || parts[0] != "pg") {
+    return absl::InvalidArgumentError("page_token: not from a previous response");
+  }
+  if (parts[3] != fingerprint) {
+    return absl::InvalidArgumentError(
+        "page_token: the filters differ from those of the request that returned it");
+  }
+  return absl::StrCat(parts[1], ":", parts[2]);
+}
+std::string TokenOf(const std::string& position, const std::string& fingerprint) {
+  return position.empty() ? "" : absl::StrCat("pg:", position, ":", fingerprint);
+}
+
+}  // namespace
+
+absl::Status Ledgers::CheckReadModelFilter(int page_size, const std::string& unit_code) {
+  if (absl::Status s = CheckPageSize(page_size); !s.ok()) return s;
+  if (!unit_code.empty() && org_->Get()->model.FindUnit(unit_code) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("unit_code: no unit \"", unit_code, "\" in the organisation"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesFromReadModel(
     const v1::ListBreachesRequest& req) {
-  if (absl::Status s = CheckPageSize(req.page_size()); !s.ok()) return s;
-  if (!req.unit_code().empty() && org_->Get()->model.FindUnit(req.unit_code()) == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("unit_code: no unit \"", req.unit_code(), "\" in the organisation"));
-  }
-  // Token "pg:<microseconds>:<event id>:<fingerprint of the filters>".
+  if (absl::Status s = CheckReadModelFilter(req.page_size(), req.unit_code()); !s.ok()) return s;
   v1::ListBreachesRequest filters = req;
   filters.clear_page_token();
   filters.clear_page_size();
-  const std::string fingerprint =
-      absl::StrCat(absl::Hex(keys::StableHash64(filters.SerializeAsString())));
-  std::string position;
-  if (!req.page_token().empty()) {
-    std::vector<std::string> parts = absl::StrSplit(req.page_token(), ':');
-    if (parts.size() != 4 || parts[0] != "pg") {
-      return absl::InvalidArgumentError("page_token: not from a previous response");
-    }
-    if (parts[3] != fingerprint) {
-      return absl::InvalidArgumentError(
-          "page_token: the filters differ from those of the request that returned it");
-    }
-    position = absl::StrCat(parts[1], ":", parts[2]);
-  }
+  const std::string fingerprint = Fingerprint(&filters);
+  absl::StatusOr<std::string> position = PositionOf(req.page_token(), fingerprint);
+  if (!position.ok()) return position.status();
+  // Read before the page: everything recorded before it is in the page.
   absl::StatusOr<std::optional<absl::Time>> caught_up = read_model_->CaughtUpTo();
   if (!caught_up.ok()) return caught_up.status();
   auto page = read_model_->ListBreaches(
       req.unit_code(), req.has_from() ? FromProto(req.from()) : absl::InfinitePast(),
-      req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture(), position,
+      req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture(), *position,
       req.page_size() == 0 ? 50 : req.page_size());
   if (!page.ok()) return page.status();
   v1::ListBreachesResponse response;
   for (v1::Breach& b : page->breaches) *response.add_breaches() = std::move(b);
-  if (!page->next_position.empty()) {
-    response.set_next_page_token(absl::StrCat("pg:", page->next_position, ":", fingerprint));
-  }
+  response.set_next_page_token(TokenOf(page->next_position, fingerprint));
   if (*caught_up) *response.mutable_read_model()->mutable_caught_up_to() = ToProto(**caught_up);
+  return response;
+}
+
+absl::StatusOr<v1::ListRevisitsResponse> Ledgers::RevisitsFromReadModel(
+    const v1::ListRevisitsRequest& req, absl::Time from, absl::Time to) {
+  if (absl::Status s = CheckReadModelFilter(req.page_size(), req.unit_code()); !s.ok()) return s;
+  v1::ListRevisitsRequest filters = req;
+  filters.clear_page_token();
+  filters.clear_page_size();
+  const std::string fingerprint = Fingerprint(&filters);
+  absl::StatusOr<std::string> position = PositionOf(req.page_token(), fingerprint);
+  if (!position.ok()) return position.status();
+  auto page = read_model_->ListRevisits(req.unit_code(), from, to, *position,
+                                        req.page_size() == 0 ? 50 : req.page_size());
+  if (!page.ok()) return page.status();
+  v1::ListRevisitsResponse response;
+  for (v1::Revisit& v : page->revisits) *response.add_revisits() = std::move(v);
+  response.set_next_page_token(TokenOf(page->next_position, fingerprint));
   return response;
 }
 
@@ -275,6 +309,7 @@ absl::StatusOr<v1::ListRevisitsResponse> Ledgers::RevisitsSync(
     from = absl::FromCivil(m, zone_);
     to = absl::FromCivil(m + 1, zone_);
   }
+  if (read_model_ != nullptr) return RevisitsFromReadModel(req, from, to);
   auto page = Walk("revisited", req.unit_code(), from, to, req.page_size(), req.page_token(),
                    [](const v1::TicketEvent& e) -> const std::string& {
                      return e.revisited().unit_code();

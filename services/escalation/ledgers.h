@@ -47,10 +47,10 @@ absl::StatusOr<EventPage> ScanEvents(redis::Client* redis, const std::string& ty
 class Ledgers {
  public:
   // `redis`, `org` and `read_model` must outlive this object; months are read in `zone`. With a
-  // read model, breaches are listed from it (readmodel::Reader::ListBreaches: one index range
+  // read model, breaches and revisits are listed from it (readmodel::Reader: one index range
   // per page, tokens "pg:...", UNAVAILABLE while PostgreSQL is down, the subtree as the
-  // organisation was when each breach was recorded) and the response says how far it had
-  // caught up.
+  // organisation was when each was recorded; the streams are trimmed after 7 days, so the
+  // ledgers cannot come from them); ListBreaches says how far it had caught up.
   Ledgers(redis::Client* redis, const org::OrgHolder* org, absl::TimeZone zone,
           readmodel::Reader* read_model = nullptr)
       : redis_(redis), org_(org), zone_(zone), read_model_(read_model), work_(2) {}
@@ -65,6 +65,9 @@ class Ledgers {
   absl::StatusOr<v1::ListBreachesResponse> BreachesSync(const v1::ListBreachesRequest& request);
   absl::StatusOr<v1::ListBreachesResponse> BreachesFromReadModel(
       const v1::ListBreachesRequest& request);
+  absl::StatusOr<v1::ListRevisitsResponse> RevisitsFromReadModel(
+      const v1::ListRevisitsRequest& request, absl::Time from, absl::Time to);
+  absl::Status CheckReadModelFilter(int page_size, const std::string& unit_code);
   absl::StatusOr<v1::ListRevisitsResponse> RevisitsSync(const v1::ListRevisitsRequest& request);
   // One page of entries of `type` recorded in [from, to) whose unit (`unit_of`) is in
   // `unit_code`'s subtree (every unit when empty; NOT_FOUND for an unknown one).

@@ -222,15 +222,27 @@ absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v
   }
   if (e.has_revisited()) {
     const v1::RevisitRecorded& v = e.revisited();
-    return c.Exec(
-                "INSERT INTO revisits (event_id, ticket_id, unit_code, revisited_at, "
-                "satisfaction, false_closure, revisit) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                "ON CONFLICT DO NOTHING",
-                {pg::Text(event_id), pg::Text(e.ticket_id()), pg::Text(v.unit_code()),
-                 Ts(v.has_revisited_at() ? v.revisited_at() : e.occurred_at()),
-                 pg::Int(v.satisfaction()), Bool(v.false_closure()),
-                 pg::Bytes(v.SerializeAsString())})
-        .status();
+    absl::StatusOr<pg::Result> r = c.Exec(
+        "INSERT INTO revisits (event_id, ticket_id, unit_code, revisited_at, satisfaction, "
+        "false_closure, revisit, recorded_at, revisited_by) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING event_id",
+        {pg::Text(event_id), pg::Text(e.ticket_id()), pg::Text(v.unit_code()),
+         Ts(v.has_revisited_at() ? v.revisited_at() : e.occurred_at()),
+         pg::Int(v.satisfaction()), Bool(v.false_closure()), pg::Bytes(v.SerializeAsString()),
+         Ts(e.occurred_at()), pg::Bytes(e.actor().SerializeAsString())});
+    if (!r.ok() || r->rows() == 0) return r.status();
+    std::set<std::string> units;
+    AddWithAncestors(org, v.unit_code(), &units);
+    for (const std::string& unit : units) {
+      if (absl::Status s = c.Exec("INSERT INTO revisit_units (unit_code, recorded_at, event_id) "
+                                  "VALUES ($1, $2, $3)",
+                                  {pg::Text(unit), Ts(e.occurred_at()), pg::Text(event_id)})
+                               .status();
+          !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
   }
   return absl::OkStatus();
 }

@@ -158,48 +158,88 @@ absl::StatusOr<Reader::TicketPage> Reader::ListTickets(const v1::ListTicketsRequ
   return page;
 }
 
+absl::StatusOr<pg::Result> Reader::LedgerPage(const std::string& columns, const std::string& table,
+                                              const std::string& units_table,
+                                              const std::string& time_column,
+                                              const std::string& unit, absl::Time from,
+                                              absl::Time to, const std::string& position,
+                                              int limit) {
+  absl::StatusOr<std::optional<Position>> after = ParsePosition(position);
+  if (!after.ok()) return after.status();
+  // With a unit: its rows of the units table (the unit the row counts against and that unit's
+  // ancestors), joined to the ledger. Without: the ledger itself.
+  const std::string p = unit.empty() ? "l." : "u.";
+  Statement q(absl::StrCat("SELECT ", columns, ", ", sql::MicrosOf("l." + time_column),
+                           ", l.event_id "));
+  if (unit.empty()) {
+    q.Add(absl::StrCat("FROM ", table, " l WHERE true"));
+  } else {
+    q.Add(absl::StrCat("FROM ", units_table, " u JOIN ", table,
+                       " l ON l.event_id = u.event_id WHERE u.unit_code = ?"),
+          {pg::Text(unit)});
+  }
+  const std::string t = unit.empty() ? "l." + time_column : "u." + time_column;
+  if (from != absl::InfinitePast()) q.Add(" AND " + t + " >= ?", {sql::Ts(from)});
+  if (to != absl::InfiniteFuture()) q.Add(" AND " + t + " < ?", {sql::Ts(to)});
+  if (*after) {
+    q.Add(absl::StrCat(" AND (", t, ", ", p, "event_id) < (", sql::FromMicros("?"), ", ?)"),
+          {pg::Int((*after)->us), pg::Text((*after)->id)});
+  }
+  q.Add(absl::StrCat(" ORDER BY ", t, " DESC, ", p, "event_id DESC LIMIT ?"), {pg::Int(limit + 1)});
+  return Query(q.sql(), q.params());
+}
+
+namespace {
+// The next position of a ledger page (LedgerPage's last two columns), or "" at the end.
+std::string NextLedgerPosition(const pg::Result& r, int limit) {
+  if (r.rows() <= limit) return "";
+  const int last = limit - 1;
+  return absl::StrCat(r.GetInt(last, r.columns() - 2), ":", r.Get(last, r.columns() - 1));
+}
+}  // namespace
+
 absl::StatusOr<Reader::BreachPage> Reader::ListBreaches(const std::string& unit, absl::Time from,
                                                         absl::Time to, const std::string& position,
                                                         int limit) {
-  absl::StatusOr<std::optional<Position>> after = ParsePosition(position);
-  if (!after.ok()) return after.status();
-  const std::string p = unit.empty() ? "b." : "u.";
-  Statement q(absl::StrCat("SELECT b.ticket_id, b.clock_kind, b.unit_code, b.tier, ",
-                           sql::MicrosOf("b.deadline"), ", ", sql::MicrosOf("b.breached_at"),
-                           ", b.breached_by_ms, b.event_id "));
-  if (unit.empty()) {
-    q.Add("FROM breaches b WHERE true");
-  } else {
-    q.Add("FROM breach_units u JOIN breaches b ON b.event_id = u.event_id WHERE u.unit_code = ?",
-          {pg::Text(unit)});
-  }
-  if (from != absl::InfinitePast()) q.Add(" AND " + p + "breached_at >= ?", {sql::Ts(from)});
-  if (to != absl::InfiniteFuture()) q.Add(" AND " + p + "breached_at < ?", {sql::Ts(to)});
-  if (*after) {
-    q.Add(absl::StrCat(" AND (", p, "breached_at, ", p, "event_id) < (", sql::FromMicros("?"),
-                       ", ?)"),
-          {pg::Int((*after)->us), pg::Text((*after)->id)});
-  }
-  q.Add(absl::StrCat(" ORDER BY ", p, "breached_at DESC, ", p, "event_id DESC LIMIT ?"),
-        {pg::Int(limit + 1)});
-
-  absl::StatusOr<pg::Result> r = Query(q.sql(), q.params());
+  absl::StatusOr<pg::Result> r = LedgerPage(
+      absl::StrCat("l.ticket_id, l.clock_kind, l.unit_code, l.tier, ", sql::MicrosOf("l.deadline"),
+                   ", l.breached_by_ms"),
+      "breaches", "breach_units", "breached_at", unit, from, to, position, limit);
   if (!r.ok()) return r.status();
   BreachPage page;
-  const int rows = std::min(r->rows(), limit);
-  for (int i = 0; i < rows; ++i) {
+  for (int i = 0; i < std::min(r->rows(), limit); ++i) {
     v1::Breach& b = page.breaches.emplace_back();
     b.set_ticket_id(r->Get(i, 0));
     b.set_clock(static_cast<v1::ClockKind>(r->GetInt(i, 1)));
     b.set_unit_code(r->Get(i, 2));
     b.set_tier(static_cast<v1::Tier>(r->GetInt(i, 3)));
     if (!r->IsNull(i, 4)) *b.mutable_deadline() = ToProto(sql::TimeOfMicros(r->GetInt(i, 4)));
-    *b.mutable_detected_at() = ToProto(sql::TimeOfMicros(r->GetInt(i, 5)));
-    *b.mutable_breached_by() = ToProto(absl::Milliseconds(r->GetInt(i, 6)));
+    *b.mutable_breached_by() = ToProto(absl::Milliseconds(r->GetInt(i, 5)));
+    *b.mutable_detected_at() = ToProto(sql::TimeOfMicros(r->GetInt(i, 6)));
   }
-  if (r->rows() > limit) {
-    page.next_position = absl::StrCat(r->GetInt(rows - 1, 5), ":", r->Get(rows - 1, 7));
+  page.next_position = NextLedgerPosition(*r, limit);
+  return page;
+}
+
+absl::StatusOr<Reader::RevisitPage> Reader::ListRevisits(const std::string& unit, absl::Time from,
+                                                         absl::Time to,
+                                                         const std::string& position, int limit) {
+  absl::StatusOr<pg::Result> r =
+      LedgerPage("l.ticket_id, l.unit_code, l.revisited_by, l.revisit", "revisits",
+                 "revisit_units", "recorded_at", unit, from, to, position, limit);
+  if (!r.ok()) return r.status();
+  RevisitPage page;
+  for (int i = 0; i < std::min(r->rows(), limit); ++i) {
+    v1::Revisit& v = page.revisits.emplace_back();
+    v.set_ticket_id(r->Get(i, 0));
+    v.set_unit_code(r->Get(i, 1));
+    if (!v.mutable_revisited_by()->ParseFromString(r->Get(i, 2)) ||
+        !v.mutable_revisit()->ParseFromString(r->Get(i, 3))) {
+      return absl::DataLossError("read model: a stored revisit does not parse");
+    }
+    *v.mutable_recorded_at() = ToProto(sql::TimeOfMicros(r->GetInt(i, 4)));
   }
+  page.next_position = NextLedgerPosition(*r, limit);
   return page;
 }
 

@@ -67,6 +67,15 @@ class Reader {
   absl::StatusOr<BreachPage> ListBreaches(const std::string& unit, absl::Time from, absl::Time to,
                                           const std::string& position, int limit);
 
+  struct RevisitPage {
+    std::vector<v1::Revisit> revisits;
+    std::string next_position;
+  };
+  // The revisit ledger of `unit`'s subtree (by the judged unit; "" for all), recorded in
+  // [from, to), newest first.
+  absl::StatusOr<RevisitPage> ListRevisits(const std::string& unit, absl::Time from,
+                                           absl::Time to, const std::string& position, int limit);
+
   struct HistoryEvent {
     v1::TicketEvent event;
     std::string entry_id;  // its stream entry id, "<ms>-<seq>"
@@ -88,6 +97,13 @@ class Reader {
 
  private:
   class Lease;
+  // One keyset page of a ledger table (`columns` of alias l, then the time as microseconds and
+  // the event id), through its units table when `unit` is set.
+  absl::StatusOr<pg::Result> LedgerPage(const std::string& columns, const std::string& table,
+                                        const std::string& units_table,
+                                        const std::string& time_column, const std::string& unit,
+                                        absl::Time from, absl::Time to,
+                                        const std::string& position, int limit);
   // One statement on a pooled connection, sent once more when the connection had been lost.
   absl::StatusOr<pg::Result> Query(const std::string& sql,
                                    const std::vector<pg::Param>& params = {});

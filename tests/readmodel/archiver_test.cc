@@ -197,6 +197,18 @@ TEST_F(ArchiverTest, RedisHoldsLessOnceClosedTicketsAreArchivedAndTheirEntriesTr
   // What is left of them: their idempotency records (until the window ends).
   EXPECT_LE(used(), keys_before - 5);
   for (const std::string& id : ids) EXPECT_EQ(client_->Get(id).ticket_id(), id);
+  // The supervision ledgers outlive the trimmed streams: they come from the read model.
+  grpc::ClientContext ctx;
+  v1::ListRevisitsRequest revisits;
+  revisits.set_unit_code("430923");
+  v1::ListRevisitsResponse listed;
+  ASSERT_TRUE(client_->escalation().ListRevisits(&ctx, revisits, &listed).ok());
+  EXPECT_EQ(listed.revisits_size(), 5);
+  for (const v1::Revisit& v : listed.revisits()) {
+    EXPECT_EQ(v.unit_code(), escalation::kCommunity);
+    EXPECT_EQ(v.revisited_by().id(), "supervisor-1");
+    EXPECT_EQ(v.revisit().satisfaction(), v1::SATISFACTION_SATISFIED);
+  }
 }
 
 }  // namespace

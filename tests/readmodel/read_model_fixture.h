@@ -21,8 +21,9 @@ namespace dispatch::readmodel {
 
 using ::dispatch::testing::IsOk;
 
-constexpr const char* kTables[] = {"tickets",  "ticket_units", "ticket_events", "breaches",
-                                   "breach_units", "returns", "extensions", "revisits"};
+constexpr const char* kTables[] = {"tickets",    "ticket_units", "ticket_events",
+                                   "breaches",   "breach_units", "returns",
+                                   "extensions", "revisits",     "revisit_units"};
 
 class ReadModelFixture : public escalation::TimerEngineTest {
  protected:

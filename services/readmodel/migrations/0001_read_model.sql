@@ -130,9 +130,19 @@ CREATE TABLE revisits (
   revisited_at  timestamptz NOT NULL,
   satisfaction  smallint    NOT NULL DEFAULT 0,  -- dispatch.v1.Satisfaction
   false_closure boolean     NOT NULL DEFAULT false,
-  revisit       bytea       NOT NULL  -- serialized dispatch.v1.RevisitRecorded
+  revisit       bytea       NOT NULL,  -- serialized dispatch.v1.RevisitRecorded
+  recorded_at   timestamptz NOT NULL,  -- when the event was recorded (the ledger's time)
+  revisited_by  bytea       NOT NULL   -- serialized dispatch.v1.Actor
 );
 CREATE INDEX revisits_unit ON revisits (unit_code, revisited_at DESC);
+CREATE INDEX revisits_time ON revisits (recorded_at DESC, event_id DESC);
+-- The revisit ledger (回访台账) of a unit's subtree: the judged unit and its ancestors.
+CREATE TABLE revisit_units (
+  unit_code    text        NOT NULL,
+  recorded_at  timestamptz NOT NULL,
+  event_id     text        NOT NULL REFERENCES revisits (event_id) ON DELETE CASCADE,
+  PRIMARY KEY (unit_code, recorded_at, event_id)
+);
 
 -- How far each projector has caught up: every stream entry appended before caught_up_to (the
 -- projector's clock) that it was handed is applied. Reads report the least of the projectors
