@@ -157,8 +157,10 @@ absl::StatusOr<std::vector<ReadEntry>> ReadBatch(redis::Client* redis,
   std::vector<absl::StatusOr<redis::Reply>> fields = redis->ExecuteAllSync(std::move(reads));
   const std::shared_ptr<const org::OrgSnapshot> snapshot = org->Get();
   for (size_t j = 0; j < fields.size(); ++j) {
+    // Redis failing mid-batch: read the batch again rather than skip it for every watch.
+    if (!fields[j].ok()) return fields[j].status();
     ReadEntry& e = out[read_for[j]];
-    if (!fields[j].ok() || fields[j]->elements.size() != 4) continue;
+    if (fields[j]->elements.size() != 4) continue;
     e.membership = MembershipOf(fields[j]->elements, e.decoded->event, snapshot->model);
   }
   return out;

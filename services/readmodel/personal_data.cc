@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -48,6 +49,7 @@ std::string ComplainantKey(const std::string& secret, const std::string& phone) 
   for (char c : phone) {
     if (absl::ascii_isdigit(static_cast<unsigned char>(c))) digits += c;
   }
+  if (digits.empty()) return "";  // no phone (erased): no key, never a shared one
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
@@ -105,9 +107,18 @@ absl::StatusOr<bool> Eraser::EraseTicket(const std::string& ticket_id, absl::Tim
   if (!live.ok()) return live.status();
   if (live->integer < 0) return false;
   absl::Status s = pg_->Transaction([&](pg::Connection& c) -> absl::Status {
+    // The row as it is now, locked: the projector may have written a newer version since.
+    absl::StatusOr<pg::Result> current =
+        c.Exec("SELECT ticket FROM tickets WHERE ticket_id = $1 FOR UPDATE", {pg::Text(ticket_id)});
+    if (!current.ok()) return current.status();
+    v1::Ticket latest;
+    if (current->rows() != 1 || !latest.ParseFromString(current->Get(0, 0))) {
+      return absl::DataLossError(absl::StrCat("read model: ticket ", ticket_id, " does not parse"));
+    }
+    Redact(now, latest.mutable_complaint());
     absl::StatusOr<pg::Result> u = c.Exec(
         "UPDATE tickets SET ticket = $2, pii_erased_at = $3 WHERE ticket_id = $1",
-        {pg::Text(ticket_id), pg::Bytes(ticket.SerializeAsString()), sql::Ts(now)});
+        {pg::Text(ticket_id), pg::Bytes(latest.SerializeAsString()), sql::Ts(now)});
     if (!u.ok()) return u.status();
     absl::StatusOr<pg::Result> events = c.Exec(
         "SELECT occurred_at::text, event_id, event FROM ticket_events "
@@ -235,7 +246,13 @@ absl::StatusOr<int> Eraser::RunOnce() {
   if (!old.ok()) return old.status();
   for (int i = 0; i < old->rows(); ++i) {
     absl::StatusOr<bool> done = EraseTicket(old->Get(i, 0), now);
-    if (!done.ok()) return done.status();
+    if (absl::IsUnavailable(done.status())) return done.status();
+    if (!done.ok()) {
+      // One bad row must not stop the retention for every other ticket.
+      fprintf(stderr, "eraser: ticket %s: %s (skipped)\n", old->Get(i, 0).c_str(),
+              done.status().ToString().c_str());
+      continue;
+    }
     erased += *done ? 1 : 0;
   }
   return erased;

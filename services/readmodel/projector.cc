@@ -118,7 +118,11 @@ absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::Org
       "  unit_path = EXCLUDED.unit_path, department = EXCLUDED.department, "
       "  assisting_units = EXCLUDED.assisting_units, handler_id = EXCLUDED.handler_id, "
       "  closed_at = EXCLUDED.closed_at, breached = EXCLUDED.breached, "
-      "  ticket = EXCLUDED.ticket, updated_at = EXCLUDED.updated_at "
+      "  ticket = EXCLUDED.ticket, updated_at = EXCLUDED.updated_at, "
+      // Set once (the phone is gone after an erasure), but filled in for rows projected
+      // before a key was configured.
+      "  complainant_key = CASE WHEN tickets.complainant_key = '' "
+      "    THEN EXCLUDED.complainant_key ELSE tickets.complainant_key END "
       "WHERE tickets.version < EXCLUDED.version "
       "RETURNING ticket_id, pii_erased_at",
       {pg::Text(t.ticket_id()), pg::Int(t.version()), pg::Int(t.status()),
