@@ -12,6 +12,7 @@
 #include "services/escalation/timer_engine.h"
 #include "services/org/org_holder.h"
 #include "services/readmodel/archiver.h"
+#include "services/readmodel/personal_data.h"
 #include "services/readmodel/projector.h"
 #include "services/routing/routing_worker.h"
 #include "common/testing/postgres_server.h"
@@ -227,6 +228,14 @@ TEST_F(RedisAclTest, TheProjectorAndTheArchiverRunAsTheUserOfDeploy) {
     applied += *n;
   }
   EXPECT_GE(applied, 6);
+
+  // The eraser: the complainant's data goes from Redis and the archive.
+  readmodel::Eraser::Options eraser_options;
+  eraser_options.clock = &clock_;
+  readmodel::Eraser eraser(&service, pg->get(), eraser_options);
+  auto erased = eraser.Request("acl-erase-1", "", id, "本人申请", "dpo-1");
+  ASSERT_THAT(erased, IsOk());
+  EXPECT_EQ(erased->erased, 1);
 
   // The archiver: the ticket leaves Redis, the stream is trimmed.
   clock_.Advance(absl::Hours(24 * 31));
