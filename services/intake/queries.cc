@@ -228,10 +228,26 @@ void TicketQueries::History(const v1::GetTicketHistoryRequest& req, const auth::
           work_.Submit([this, s, after, accepted_at, e0] {
             // What the read model holds first, then the stream from its last projected event:
             // only the projector's lag is scanned. PostgreSQL down: the stream alone.
-            auto projected =
-                options_.read_model->History(s->ticket_id, accepted_at, after, s->page_size);
+            int64_t after_version = -1;
+            auto projected = options_.read_model->History(s->ticket_id, accepted_at, after,
+                                                          s->page_size, &after_version);
             if (!projected.ok() && !absl::IsUnavailable(projected.status())) {
               return s->done(projected.status());
+            }
+            if (projected.ok()) {
+              // Only the projected prefix: versions repeat (one engine pass, several events)
+              // but never skip, so a jump is an event not projected yet (several projectors
+              // apply in any order); the stream goes on from before it.
+              // After a page that ended on an event the read model does not have, none of it
+              // can be trusted to follow on: the stream from there.
+              int64_t version = after.empty() ? 0 : after_version;
+              size_t prefix = 0;
+              for (; version >= 0 && prefix < projected->size(); ++prefix) {
+                const int64_t v = (*projected)[prefix].event.ticket_version();
+                if (v > version + 1) break;
+                version = v;
+              }
+              projected->resize(prefix);
             }
             if (projected.ok() && !projected->empty()) {
               int64_t version = 0;

@@ -246,7 +246,8 @@ absl::StatusOr<Reader::RevisitPage> Reader::ListRevisits(const std::string& unit
 absl::StatusOr<std::vector<Reader::HistoryEvent>> Reader::History(const std::string& ticket_id,
                                                                   absl::Time accepted_at,
                                                                   const std::string& after,
-                                                                  int limit) {
+                                                                  int limit,
+                                                                  int64_t* after_version) {
   // Events are partitioned by month: a lower bound on their time (clocks of replicas may
   // differ by up to kMaxClockSkew) leaves out the months before the ticket.
   Statement s("SELECT event, stream_ms, stream_seq FROM ticket_events");
@@ -257,18 +258,26 @@ absl::StatusOr<std::vector<Reader::HistoryEvent>> Reader::History(const std::str
     if (!ParseStreamId(after, &ms, &seq)) {
       return absl::InvalidArgumentError("page_token: not from a previous response");
     }
-    s.Add(" AND (stream_ms, stream_seq) > (?, ?)",
+    // From `after` itself: its version, when the read model has it, is the caller's baseline.
+    s.Add(" AND (stream_ms, stream_seq) >= (?, ?)",
           {pg::Int(static_cast<int64_t>(ms)), pg::Int(static_cast<int64_t>(seq))});
   }
-  s.Add(" ORDER BY stream_ms, stream_seq LIMIT ?", {pg::Int(limit)});
+  s.Add(" ORDER BY stream_ms, stream_seq LIMIT ?", {pg::Int(limit + 1)});
   absl::StatusOr<pg::Result> r = Query(s.sql(), s.params());
   if (!r.ok()) return r.status();
   std::vector<HistoryEvent> out;
+  if (after_version != nullptr) *after_version = -1;
   for (int i = 0; i < r->rows(); ++i) {
     absl::StatusOr<v1::TicketEvent> e = Parse<v1::TicketEvent>(r->Get(i, 0), "event");
     if (!e.ok()) return e.status();
-    out.push_back({*std::move(e), absl::StrCat(r->Get(i, 1), "-", r->Get(i, 2))});
+    std::string entry_id = absl::StrCat(r->Get(i, 1), "-", r->Get(i, 2));
+    if (entry_id == after) {
+      if (after_version != nullptr) *after_version = e->ticket_version();
+      continue;
+    }
+    out.push_back({*std::move(e), std::move(entry_id)});
   }
+  if (static_cast<int>(out.size()) > limit) out.resize(limit);
   return out;
 }
 

@@ -82,9 +82,12 @@ class Reader {
   };
   // A ticket's projected events in stream order, after stream entry `after` ("" from the
   // first), at most `limit`. `accepted_at` (the ticket's) narrows the months searched.
+  // `after_version` (if given) gets the version of the event at `after`, or -1 when the read
+  // model does not have that event.
   absl::StatusOr<std::vector<HistoryEvent>> History(const std::string& ticket_id,
                                                     absl::Time accepted_at,
-                                                    const std::string& after, int limit);
+                                                    const std::string& after, int limit,
+                                                    int64_t* after_version = nullptr);
 
   // The ticket as last projected; NOT_FOUND when the read model does not have it.
   absl::StatusOr<v1::Ticket> GetTicket(const std::string& ticket_id);
