@@ -567,6 +567,7 @@ int main(int argc, char** argv) {
     req.set_unit_code(absl::GetFlag(FLAGS_unit));
     req.mutable_resume_after()->set_token(absl::GetFlag(FLAGS_cursor));
     grpc::ClientContext ctx;  // no deadline: follows until interrupted
+    if (!Token().empty()) ctx.AddMetadata("authorization", absl::StrCat("Bearer ", Token()));
     auto reader = stub->WatchTicketEvents(&ctx, req);
     v1::WatchTicketEventsResponse r;
     while (reader->Read(&r)) {
