@@ -5,7 +5,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/stream_cursor.h"
@@ -191,24 +190,23 @@ absl::StatusOr<EventPage> Ledgers::Walk(
 
 namespace {
 
-// Read-model page tokens: "pg:<microseconds>:<event id>:<fingerprint of the filters>".
-std::string Fingerprint(google::protobuf::Message* filters) {
-  return absl::StrCat(absl::Hex(keys::StableHash64(filters->SerializeAsString())));
-}
-absl::StatusOr<std::string> PositionOf(const std::string& token, const std::string& fingerprint) {
-  if (token.empty()) return std::string();
-  std::vector<std::string> parts = absl::StrSplit(token, ':');
-  if (parts.size() != 4 || parts[0] != "pg") {
-    return absl::InvalidArgumentError("page_token: not from a previous response");
-  }
-  if (parts[3] != fingerprint) {
-    return absl::InvalidArgumentError(
-        "page_token: the filters differ from those of the request that returned it");
-  }
-  return absl::StrCat(parts[1], ":", parts[2]);
-}
-std::string TokenOf(const std::string& position, const std::string& fingerprint) {
-  return position.empty() ? "" : absl::StrCat("pg:", position, ":", fingerprint);
+// The fingerprint of a ledger request's filters (everything but the page fields) and the
+// position its page token holds (readmodel::PositionOfToken).
+struct Paging {
+  std::string fingerprint;
+  std::string position;
+};
+template <typename Request>
+absl::StatusOr<Paging> PagingOf(const Request& req) {
+  Request filters = req;
+  filters.clear_page_token();
+  filters.clear_page_size();
+  Paging p;
+  p.fingerprint = absl::StrCat(absl::Hex(keys::StableHash64(filters.SerializeAsString())));
+  absl::StatusOr<std::string> position = readmodel::PositionOfToken(req.page_token(), p.fingerprint);
+  if (!position.ok()) return position.status();
+  p.position = *std::move(position);
+  return p;
 }
 
 }  // namespace
@@ -225,23 +223,19 @@ absl::Status Ledgers::CheckReadModelFilter(int page_size, const std::string& uni
 absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesFromReadModel(
     const v1::ListBreachesRequest& req) {
   if (absl::Status s = CheckReadModelFilter(req.page_size(), req.unit_code()); !s.ok()) return s;
-  v1::ListBreachesRequest filters = req;
-  filters.clear_page_token();
-  filters.clear_page_size();
-  const std::string fingerprint = Fingerprint(&filters);
-  absl::StatusOr<std::string> position = PositionOf(req.page_token(), fingerprint);
-  if (!position.ok()) return position.status();
+  absl::StatusOr<Paging> paging = PagingOf(req);
+  if (!paging.ok()) return paging.status();
   // Read before the page: everything recorded before it is in the page.
   absl::StatusOr<std::optional<absl::Time>> caught_up = read_model_->CaughtUpTo();
   if (!caught_up.ok()) return caught_up.status();
   auto page = read_model_->ListBreaches(
       req.unit_code(), req.has_from() ? FromProto(req.from()) : absl::InfinitePast(),
-      req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture(), *position,
+      req.has_to() ? FromProto(req.to()) : absl::InfiniteFuture(), paging->position,
       req.page_size() == 0 ? 50 : req.page_size());
   if (!page.ok()) return page.status();
   v1::ListBreachesResponse response;
   for (v1::Breach& b : page->breaches) *response.add_breaches() = std::move(b);
-  response.set_next_page_token(TokenOf(page->next_position, fingerprint));
+  response.set_next_page_token(readmodel::PageToken(page->next_position, paging->fingerprint));
   if (*caught_up) *response.mutable_read_model()->mutable_caught_up_to() = ToProto(**caught_up);
   return response;
 }
@@ -249,18 +243,14 @@ absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesFromReadModel(
 absl::StatusOr<v1::ListRevisitsResponse> Ledgers::RevisitsFromReadModel(
     const v1::ListRevisitsRequest& req, absl::Time from, absl::Time to) {
   if (absl::Status s = CheckReadModelFilter(req.page_size(), req.unit_code()); !s.ok()) return s;
-  v1::ListRevisitsRequest filters = req;
-  filters.clear_page_token();
-  filters.clear_page_size();
-  const std::string fingerprint = Fingerprint(&filters);
-  absl::StatusOr<std::string> position = PositionOf(req.page_token(), fingerprint);
-  if (!position.ok()) return position.status();
-  auto page = read_model_->ListRevisits(req.unit_code(), from, to, *position,
+  absl::StatusOr<Paging> paging = PagingOf(req);
+  if (!paging.ok()) return paging.status();
+  auto page = read_model_->ListRevisits(req.unit_code(), from, to, paging->position,
                                         req.page_size() == 0 ? 50 : req.page_size());
   if (!page.ok()) return page.status();
   v1::ListRevisitsResponse response;
   for (v1::Revisit& v : page->revisits) *response.add_revisits() = std::move(v);
-  response.set_next_page_token(TokenOf(page->next_position, fingerprint));
+  response.set_next_page_token(readmodel::PageToken(page->next_position, paging->fingerprint));
   return response;
 }
 

@@ -514,24 +514,14 @@ absl::Status TicketQueries::LogFullViews(const auth::Caller& caller,
 absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListFromReadModel(
     const v1::ListTicketsRequest& req, const auth::Caller& caller, const std::string& unit,
     const std::string& fingerprint, int page_size) {
-  // Token "pg:<microseconds>:<ticket id>:<fingerprint>".
-  std::string position;
-  if (!req.page_token().empty()) {
-    std::vector<std::string> parts = absl::StrSplit(req.page_token(), ':');
-    if (parts.size() != 4 || parts[0] != "pg") {
-      return absl::InvalidArgumentError("page_token: not from a previous response");
-    }
-    if (parts[3] != fingerprint) {
-      return absl::InvalidArgumentError(
-          "page_token: the filters differ from those of the request that returned it");
-    }
-    position = absl::StrCat(parts[1], ":", parts[2]);
-  }
+  absl::StatusOr<std::string> position =
+      readmodel::PositionOfToken(req.page_token(), fingerprint);
+  if (!position.ok()) return position.status();
   // Read before the page: everything recorded before it is in the page.
   absl::StatusOr<std::optional<absl::Time>> caught_up = options_.read_model->CaughtUpTo();
   if (!caught_up.ok()) return caught_up.status();
   absl::StatusOr<readmodel::Reader::TicketPage> page =
-      options_.read_model->ListTickets(req, unit, position, page_size);
+      options_.read_model->ListTickets(req, unit, *position, page_size);
   if (!page.ok()) return page.status();
   v1::ListTicketsResponse response;
   const std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
@@ -543,9 +533,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketQueries::ListFromReadModel(
     ticket_record::PrepareForReader(now, full_view, &t);
     *response.add_tickets() = std::move(t);
   }
-  if (!page->next_position.empty()) {
-    response.set_next_page_token(absl::StrCat("pg:", page->next_position, ":", fingerprint));
-  }
+  response.set_next_page_token(readmodel::PageToken(page->next_position, fingerprint));
   if (*caught_up) *response.mutable_read_model()->mutable_caught_up_to() = ToProto(**caught_up);
   if (full_view) {
     if (absl::Status s = LogFullViews(caller, response, req.pii_reason()); !s.ok()) return s;

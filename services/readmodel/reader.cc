@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/proto_time.h"
 #include "common/stream_cursor.h"
 #include "services/readmodel/sql.h"
@@ -64,6 +65,24 @@ absl::StatusOr<Message> Parse(const std::string& bytes, const char* what) {
 }
 
 }  // namespace
+
+std::string PageToken(const std::string& position, const std::string& fingerprint) {
+  return position.empty() ? "" : absl::StrCat("pg:", position, ":", fingerprint);
+}
+
+absl::StatusOr<std::string> PositionOfToken(const std::string& token,
+                                            const std::string& fingerprint) {
+  if (token.empty()) return std::string();
+  std::vector<std::string> parts = absl::StrSplit(token, ':');
+  if (parts.size() != 4 || parts[0] != "pg") {
+    return absl::InvalidArgumentError("page_token: not from a previous response");
+  }
+  if (parts[3] != fingerprint) {
+    return absl::InvalidArgumentError(
+        "page_token: the filters differ from those of the request that returned it");
+  }
+  return absl::StrCat(parts[1], ":", parts[2]);
+}
 
 // A pooled connection, returned to the pool when the lease ends.
 class Reader::Lease {

@@ -39,6 +39,16 @@
 
 namespace dispatch::readmodel {
 
+// A page token of a list read from the read model: "pg:<position>:<fingerprint>", the position
+// a Reader returned and the fingerprint of the request's filters (the caller's), so that a
+// token is used only with the filters that made it. A token of the Redis scans (no "pg:") is
+// refused, and the other way round.
+std::string PageToken(const std::string& position, const std::string& fingerprint);
+// The position in `token` ("" for an empty token); INVALID_ARGUMENT naming page_token when it
+// is not one of ours or its filters differ.
+absl::StatusOr<std::string> PositionOfToken(const std::string& token,
+                                            const std::string& fingerprint);
+
 class Reader {
  public:
   struct Options {
