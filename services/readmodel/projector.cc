@@ -170,6 +170,25 @@ absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::Org
   return absl::OkStatus();
 }
 
+// The rows of a ledger's units table (breach_units, revisit_units) for the ledger row of
+// `event_id`: `unit` and its ancestors, at the event's time.
+absl::Status InsertUnits(pg::Connection& c, const char* table, const char* time_column,
+                         const std::string& unit, const v1::TicketEvent& e,
+                         const std::string& event_id, const org::OrgModel& org) {
+  std::set<std::string> units;
+  AddWithAncestors(org, unit, &units);
+  const std::string sql = absl::StrCat("INSERT INTO ", table, " (unit_code, ", time_column,
+                                       ", event_id) VALUES ($1, $2, $3)");
+  for (const std::string& u : units) {
+    if (absl::Status s =
+            c.Exec(sql, {pg::Text(u), Ts(e.occurred_at()), pg::Text(event_id)}).status();
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 // The ledger row an event makes, if any.
 absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v1::TicketEvent& e,
                          const v1::Ticket* snapshot, const org::OrgModel& org) {
@@ -184,18 +203,7 @@ absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v
          TsOrNull(b.has_deadline() ? &b.deadline() : nullptr),
          pg::Int(absl::ToInt64Milliseconds(FromProto(b.breached_by())))});
     if (!r.ok() || r->rows() == 0) return r.status();
-    std::set<std::string> units;
-    AddWithAncestors(org, b.unit_code(), &units);
-    for (const std::string& unit : units) {
-      if (absl::Status s = c.Exec("INSERT INTO breach_units (unit_code, breached_at, event_id) "
-                                  "VALUES ($1, $2, $3)",
-                                  {pg::Text(unit), Ts(e.occurred_at()), pg::Text(event_id)})
-                               .status();
-          !s.ok()) {
-        return s;
-      }
-    }
-    return absl::OkStatus();
+    return InsertUnits(c, "breach_units", "breached_at", b.unit_code(), e, event_id, org);
   }
   if (e.has_returned()) {
     return c.Exec("INSERT INTO returns (event_id, ticket_id, unit_code, returned_at, reason) "
@@ -235,18 +243,7 @@ absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v
          pg::Int(v.satisfaction()), Bool(v.false_closure()), pg::Bytes(v.SerializeAsString()),
          Ts(e.occurred_at()), pg::Bytes(e.actor().SerializeAsString())});
     if (!r.ok() || r->rows() == 0) return r.status();
-    std::set<std::string> units;
-    AddWithAncestors(org, v.unit_code(), &units);
-    for (const std::string& unit : units) {
-      if (absl::Status s = c.Exec("INSERT INTO revisit_units (unit_code, recorded_at, event_id) "
-                                  "VALUES ($1, $2, $3)",
-                                  {pg::Text(unit), Ts(e.occurred_at()), pg::Text(event_id)})
-                               .status();
-          !s.ok()) {
-        return s;
-      }
-    }
-    return absl::OkStatus();
+    return InsertUnits(c, "revisit_units", "recorded_at", v.unit_code(), e, event_id, org);
   }
   return absl::OkStatus();
 }
