@@ -17,6 +17,7 @@
 #include "services/routing/routing_worker.h"
 #include "common/testing/postgres_server.h"
 #include "tests/escalation/escalation_fixture.h"
+#include "tests/testing/sample_org.h"
 
 namespace dispatch {
 namespace {
@@ -75,11 +76,9 @@ class RedisAclTest : public ::testing::Test {
 TEST_F(RedisAclTest, TheWholeServiceRunsAsTheUserOfDeployAndNothingMore) {
   redis::HiredisClient service(AsService());
   // The routing worker as the service's user: its group, its reads, its acknowledgements.
-  config::v1::Organisation sample;
-  ASSERT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &sample), IsOk());
-  auto snapshot = org::OrgSnapshot::Build(sample);
-  ASSERT_THAT(snapshot, IsOk());
-  org::OrgHolder org(&service, *snapshot);
+  auto sample = testing::SampleOrgHolder(&service);
+  ASSERT_THAT(sample, IsOk());
+  org::OrgHolder& org = **sample;
   ASSERT_THAT(org.Load(), IsOk());
   SlaPolicy policy = SlaPolicy::Default();
   routing::RoutingWorker::Options worker_options;
@@ -194,11 +193,9 @@ TEST_F(RedisAclTest, TheProjectorAndTheArchiverRunAsTheUserOfDeploy) {
   pg_options.conninfo = pg_server.conninfo();
   auto pg = pg::Connection::Open(pg_options);
   ASSERT_THAT(pg, IsOk());
-  config::v1::Organisation sample;
-  ASSERT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &sample), IsOk());
-  auto snapshot = org::OrgSnapshot::Build(sample);
-  ASSERT_THAT(snapshot, IsOk());
-  org::OrgHolder org(&service, *snapshot);
+  auto sample = testing::SampleOrgHolder(&service);
+  ASSERT_THAT(sample, IsOk());
+  org::OrgHolder& org = **sample;
   ASSERT_THAT(org.Load(), IsOk());
 
   // A whole case, closed.

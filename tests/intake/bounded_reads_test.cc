@@ -7,6 +7,7 @@
 #include "services/escalation/ledgers.h"
 #include "services/intake/queries.h"
 #include "tests/escalation/escalation_fixture.h"
+#include "tests/testing/sample_org.h"
 #include "tests/testing/signed_calls.h"
 
 namespace dispatch::escalation {
@@ -16,11 +17,9 @@ class BoundedReadsTest : public TimerEngineTest {
  protected:
   void SetUp() override {
     TimerEngineTest::SetUp();
-    config::v1::Organisation sample;
-    ASSERT_THAT(LoadTextProtoFile(DISPATCH_SOURCE_DIR "/deploy/org.textproto", &sample), IsOk());
-    auto snapshot = org::OrgSnapshot::Build(sample);
-    ASSERT_THAT(snapshot, IsOk());
-    org_ = std::make_unique<org::OrgHolder>(&stack_.redis(), *snapshot);
+    auto org = testing::SampleOrgHolder(&stack_.redis());
+    ASSERT_THAT(org, IsOk());
+    org_ = *std::move(org);
     intake::TicketQueries::Options options;
     options.max_history_scan = 10;
     options.max_list_scan = 7;

@@ -25,16 +25,9 @@ class ListTicketsTest : public TimerEngineTest {
     return ids;
   }
 
-  v1::ListTicketsResponse List(v1::ListTicketsRequest req, grpc::Status* status = nullptr) {
-    grpc::ClientContext ctx;
-    v1::ListTicketsResponse resp;
-    grpc::Status s = client_->intake().ListTickets(&ctx, req, &resp);
-    if (status != nullptr) {
-      *status = s;
-    } else {
-      EXPECT_TRUE(s.ok()) << s.error_message();
-    }
-    return resp;
+  v1::ListTicketsResponse List(const v1::ListTicketsRequest& req,
+                               grpc::Status* status = nullptr) {
+    return client_->ListTickets(req, status);
   }
 };
 

@@ -16,6 +16,7 @@
 #include "services/readmodel/migrations.h"
 #include "services/readmodel/projector.h"
 #include "tests/escalation/escalation_fixture.h"
+#include "tests/testing/sample_org.h"
 
 namespace dispatch::readmodel {
 
@@ -35,13 +36,9 @@ class ReadModelFixture : public escalation::TimerEngineTest {
     Start(StackConfig());
     live_ = Open(*info);
     projector_redis_ = std::make_unique<redis::HiredisClient>(stack_.redis_options());
-    config::v1::Organisation organisation;
-    ASSERT_THAT(LoadTextProtoFile(std::string(DISPATCH_SOURCE_DIR) + "/deploy/org.textproto",
-                                  &organisation),
-                IsOk());
-    auto snapshot = org::OrgSnapshot::Build(organisation);
-    ASSERT_THAT(snapshot, IsOk());
-    org_ = std::make_unique<org::OrgHolder>(projector_redis_.get(), *snapshot);
+    auto org = testing::SampleOrgHolder(projector_redis_.get());
+    ASSERT_THAT(org, IsOk());
+    org_ = *std::move(org);
     ASSERT_THAT(org_->Load(), IsOk());
     projector_ = NewProjector(live_.get());
   }
@@ -111,6 +108,24 @@ class ReadModelFixture : public escalation::TimerEngineTest {
       commands.push_back({"XGROUP", "SETID", keys::Events(s), keys::kProjectorGroup, "0"});
     }
     for (auto& r : stack_.redis().ExecuteAllSync(std::move(commands))) ASSERT_THAT(r, IsOk());
+  }
+
+  // The versions of events, in their order.
+  static std::vector<int64_t> Versions(const std::vector<v1::TicketEvent>& events) {
+    std::vector<int64_t> out;
+    for (const v1::TicketEvent& e : events) out.push_back(e.ticket_version());
+    return out;
+  }
+  // The ticket of a 12345 hotline work order, through LookupTicket.
+  grpc::Status LookupWorkOrder(const std::string& work_order, v1::Ticket* out) {
+    grpc::ClientContext ctx;
+    v1::LookupTicketRequest lookup;
+    lookup.set_channel(v1::CHANNEL_HOTLINE_12345);
+    lookup.set_channel_work_order_id(work_order);
+    v1::GetTicketResponse found;
+    grpc::Status s = client_->intake().LookupTicket(&ctx, lookup, &found);
+    *out = found.ticket();
+    return s;
   }
 
   // A ticket's life: accepted, routed by hand to the community, assigned and signed for, its

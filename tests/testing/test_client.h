@@ -87,14 +87,11 @@ class TestClient {
 
   // The ids of the tickets ListTickets gives for `unit`'s subtree (first page).
   std::vector<std::string> ListedFor(const std::string& unit) {
-    grpc::ClientContext ctx;
     v1::ListTicketsRequest req;
     req.set_unit_code(unit);
-    v1::ListTicketsResponse resp;
-    grpc::Status s = intake_->ListTickets(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
+    const v1::ListTicketsResponse listed = ListTickets(req);
     std::vector<std::string> ids;
-    for (const v1::Ticket& t : resp.tickets()) ids.push_back(t.ticket_id());
+    for (const v1::Ticket& t : listed.tickets()) ids.push_back(t.ticket_id());
     return ids;
   }
 
@@ -210,6 +207,20 @@ class TestClient {
       token = resp.next_page_token();
     } while (!token.empty());
     return out;
+  }
+
+  // One ListTickets call; a failure is a test failure unless the caller takes the status.
+  v1::ListTicketsResponse ListTickets(const v1::ListTicketsRequest& req,
+                                      grpc::Status* status = nullptr) {
+    grpc::ClientContext ctx;
+    v1::ListTicketsResponse resp;
+    grpc::Status s = intake_->ListTickets(&ctx, req, &resp);
+    if (status != nullptr) {
+      *status = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    return resp;
   }
 
   v1::IntakeService::Stub& intake() { return *intake_; }
