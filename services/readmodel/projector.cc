@@ -102,16 +102,54 @@ v1::Department LeadDepartment(const v1::Ticket& t) {
   return v1::DEPARTMENT_UNSPECIFIED;
 }
 
-absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::OrgModel& org,
-                          const std::string& pii_secret, absl::Time now) {
-  const v1::Complaint& complaint = t.complaint();
+// Every ticket of a batch in one statement (only rows older than the snapshot change), then the
+// unit memberships of the rows it changed in two more.
+absl::Status UpsertTickets(pg::Connection& c, const std::vector<const v1::Ticket*>& tickets,
+                           const org::OrgModel& org, const std::string& pii_secret,
+                           absl::Time now) {
+  if (tickets.empty()) return absl::OkStatus();
+  sql::Column id, version, status, channel, work_order, category, priority, tier, unit, path,
+      department, assisting, handler, estate, company, accepted, closed, breached, body, updated,
+      key;
+  for (const v1::Ticket* t : tickets) {
+    const v1::Complaint& complaint = t->complaint();
+    id.Add(t->ticket_id());
+    version.Add(std::to_string(t->version()));
+    status.Add(std::to_string(t->status()));
+    channel.Add(std::to_string(complaint.channel()));
+    work_order.Add(complaint.channel_work_order_id());
+    category.Add(std::to_string(complaint.category()));
+    priority.Add(std::to_string(t->priority()));
+    tier.Add(std::to_string(t->supervision_tier()));
+    unit.Add(t->responsible_unit_code());
+    path.AddArray(LeadPath(*t));
+    department.Add(std::to_string(LeadDepartment(*t)));
+    assisting.AddArray(AssistingUnits(*t));
+    handler.Add(t->assignee().id());
+    estate.Add(complaint.location().estate_name());
+    company.Add(complaint.property_company());
+    accepted.Add(Ts(t->accepted_at()));
+    closed.Add(t->status() == v1::TICKET_STATUS_CLOSED ? Ts(t->updated_at()) : pg::Null());
+    breached.Add(Bool(Breached(*t)));
+    body.AddHex(t->SerializeAsString());
+    updated.Add(Ts(t->updated_at()));
+    key.Add(ComplainantKey(pii_secret, complaint.complainant().phone()));
+  }
   absl::StatusOr<pg::Result> r = c.Exec(
       "INSERT INTO tickets (ticket_id, version, status, channel, channel_work_order_id, "
       "  category, priority, supervision_tier, unit_code, unit_path, department, "
       "  assisting_units, handler_id, estate, property_company, accepted_at, closed_at, "
       "  breached, ticket, updated_at, complainant_key) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-      "  $19, $20, $21) "
+      "SELECT id, version, status, channel, work_order, category, priority, tier, unit, "
+      "  path::text[], department, assisting::text[], handler, estate, company, accepted, "
+      "  closed, breached, decode(body, 'hex'), updated, key "
+      "FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::smallint[], $5::text[], "
+      "  $6::smallint[], $7::smallint[], $8::smallint[], $9::text[], $10::text[], "
+      "  $11::smallint[], $12::text[], $13::text[], $14::text[], $15::text[], "
+      "  $16::timestamptz[], $17::timestamptz[], $18::boolean[], $19::text[], "
+      "  $20::timestamptz[], $21::text[]) AS u(id, version, status, channel, work_order, "
+      "  category, priority, tier, unit, path, department, assisting, handler, estate, company, "
+      "  accepted, closed, breached, body, updated, key) "
       "ON CONFLICT (ticket_id) DO UPDATE SET version = EXCLUDED.version, "
       "  status = EXCLUDED.status, priority = EXCLUDED.priority, "
       "  supervision_tier = EXCLUDED.supervision_tier, unit_code = EXCLUDED.unit_code, "
@@ -125,49 +163,54 @@ absl::Status UpsertTicket(pg::Connection& c, const v1::Ticket& t, const org::Org
       "    THEN EXCLUDED.complainant_key ELSE tickets.complainant_key END "
       "WHERE tickets.version < EXCLUDED.version "
       "RETURNING ticket_id, pii_erased_at",
-      {pg::Text(t.ticket_id()), pg::Int(t.version()), pg::Int(t.status()),
-       pg::Int(complaint.channel()), pg::Text(complaint.channel_work_order_id()),
-       pg::Int(complaint.category()), pg::Int(t.priority()), pg::Int(t.supervision_tier()),
-       pg::Text(t.responsible_unit_code()), TextArray(LeadPath(t)), pg::Int(LeadDepartment(t)),
-       TextArray(AssistingUnits(t)), pg::Text(t.assignee().id()),
-       pg::Text(complaint.location().estate_name()), pg::Text(complaint.property_company()),
-       Ts(t.accepted_at()),
-       t.status() == v1::TICKET_STATUS_CLOSED ? Ts(t.updated_at()) : pg::Null(),
-       Bool(Breached(t)), pg::Bytes(t.SerializeAsString()),
-       Ts(t.updated_at()),
-       pg::Text(ComplainantKey(pii_secret, complaint.complainant().phone()))});
+      {id.Param(), version.Param(), status.Param(), channel.Param(), work_order.Param(),
+       category.Param(), priority.Param(), tier.Param(), unit.Param(), path.Param(),
+       department.Param(), assisting.Param(), handler.Param(), estate.Param(), company.Param(),
+       accepted.Param(), closed.Param(), breached.Param(), body.Param(), updated.Param(),
+       key.Param()});
   if (!r.ok()) return r.status();
-  if (r->rows() == 0) return absl::OkStatus();  // the row is as new already
-  if (!r->IsNull(0, 1) && !complaint.complainant().has_erased_at()) {
-    // Erased in the archive while Redis still had the complaint: it stays erased.
-    v1::Ticket redacted = t;
-    Redact(now, redacted.mutable_complaint());
-    if (absl::Status s = c.Exec("UPDATE tickets SET ticket = $2 WHERE ticket_id = $1",
-                                {pg::Text(t.ticket_id()), pg::Bytes(redacted.SerializeAsString())})
-                             .status();
-        !s.ok()) {
-      return s;
+  if (r->rows() == 0) return absl::OkStatus();  // every row is as new already
+  std::map<std::string, const v1::Ticket*> by_id;
+  for (const v1::Ticket* t : tickets) by_id[t->ticket_id()] = t;
+  sql::Column changed, u_unit, u_accepted, u_ticket, u_status, u_breached, u_category, u_tier;
+  for (int row = 0; row < r->rows(); ++row) {
+    const v1::Ticket& t = *by_id.at(r->Get(row, 0));
+    changed.Add(t.ticket_id());
+    if (!r->IsNull(row, 1) && !t.complaint().complainant().has_erased_at()) {
+      // Erased in the archive while Redis still had the complaint: it stays erased.
+      v1::Ticket redacted = t;
+      Redact(now, redacted.mutable_complaint());
+      if (absl::Status s =
+              c.Exec("UPDATE tickets SET ticket = $2 WHERE ticket_id = $1",
+                     {pg::Text(t.ticket_id()), pg::Bytes(redacted.SerializeAsString())})
+                  .status();
+          !s.ok()) {
+        return s;
+      }
+    }
+    for (const std::string& u : TicketUnits(t, org)) {
+      u_unit.Add(u);
+      u_accepted.Add(Ts(t.accepted_at()));
+      u_ticket.Add(t.ticket_id());
+      u_status.Add(std::to_string(t.status()));
+      u_breached.Add(Bool(Breached(t)));
+      u_category.Add(std::to_string(t.complaint().category()));
+      u_tier.Add(std::to_string(t.supervision_tier()));
     }
   }
-  if (absl::Status s = c.Exec("DELETE FROM ticket_units WHERE ticket_id = $1",
-                              {pg::Text(t.ticket_id())})
+  if (absl::Status s = c.Exec("DELETE FROM ticket_units WHERE ticket_id = ANY($1::text[])",
+                              {changed.Param()})
                            .status();
       !s.ok()) {
     return s;
   }
-  for (const std::string& unit : TicketUnits(t, org)) {
-    if (absl::Status s =
-            c.Exec("INSERT INTO ticket_units (unit_code, accepted_at, ticket_id, status, "
-                   "breached, category, supervision_tier) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                   {pg::Text(unit), Ts(t.accepted_at()), pg::Text(t.ticket_id()),
-                    pg::Int(t.status()), Bool(Breached(t)),
-                    pg::Int(complaint.category()), pg::Int(t.supervision_tier())})
-                .status();
-        !s.ok()) {
-      return s;
-    }
-  }
-  return absl::OkStatus();
+  return c.Exec("INSERT INTO ticket_units (unit_code, accepted_at, ticket_id, status, breached, "
+                "category, supervision_tier) "
+                "SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::smallint[], "
+                "  $5::boolean[], $6::smallint[], $7::smallint[])",
+                {u_unit.Param(), u_accepted.Param(), u_ticket.Param(), u_status.Param(),
+                 u_breached.Param(), u_category.Param(), u_tier.Param()})
+      .status();
 }
 
 // The rows of a ledger's units table (breach_units, revisit_units) for the ledger row of
@@ -177,34 +220,64 @@ absl::Status InsertUnits(pg::Connection& c, const char* table, const char* time_
                          const std::string& event_id, const org::OrgModel& org) {
   std::set<std::string> units;
   AddWithAncestors(org, unit, &units);
-  const std::string sql = absl::StrCat("INSERT INTO ", table, " (unit_code, ", time_column,
-                                       ", event_id) VALUES ($1, $2, $3)");
-  for (const std::string& u : units) {
-    if (absl::Status s =
-            c.Exec(sql, {pg::Text(u), Ts(e.occurred_at()), pg::Text(event_id)}).status();
-        !s.ok()) {
-      return s;
+  return c.Exec(absl::StrCat("INSERT INTO ", table, " (unit_code, ", time_column,
+                             ", event_id) SELECT unnest($1::text[]), $2, $3"),
+                {TextArray(std::vector<std::string>(units.begin(), units.end())),
+                 Ts(e.occurred_at()), pg::Text(event_id)})
+      .status();
+}
+
+// The breaches of a batch (events, their ids): the ledger rows in one statement, the unit
+// memberships of the rows it added in another.
+absl::Status InsertBreaches(pg::Connection& c,
+                            const std::vector<std::pair<const v1::TicketEvent*, std::string>>& in,
+                            const org::OrgModel& org) {
+  if (in.empty()) return absl::OkStatus();
+  sql::Column event_id, ticket, clock, tier, unit, at, deadline, by_ms;
+  std::map<std::string, const v1::TicketEvent*> by_id;
+  for (const auto& [e, id] : in) {
+    const v1::ClockBreached& b = e->breached();
+    by_id[id] = e;
+    event_id.Add(id);
+    ticket.Add(e->ticket_id());
+    clock.Add(std::to_string(b.clock()));
+    tier.Add(std::to_string(b.tier()));
+    unit.Add(b.unit_code());
+    at.Add(Ts(e->occurred_at()));
+    deadline.Add(TsOrNull(b.has_deadline() ? &b.deadline() : nullptr));
+    by_ms.Add(std::to_string(absl::ToInt64Milliseconds(FromProto(b.breached_by()))));
+  }
+  absl::StatusOr<pg::Result> r = c.Exec(
+      "INSERT INTO breaches (event_id, ticket_id, clock_kind, tier, unit_code, breached_at, "
+      "deadline, breached_by_ms) "
+      "SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::smallint[], $5::text[], "
+      "  $6::timestamptz[], $7::timestamptz[], $8::bigint[]) "
+      "ON CONFLICT DO NOTHING RETURNING event_id",
+      {event_id.Param(), ticket.Param(), clock.Param(), tier.Param(), unit.Param(), at.Param(),
+       deadline.Param(), by_ms.Param()});
+  if (!r.ok() || r->rows() == 0) return r.status();
+  sql::Column u_unit, u_at, u_event;
+  for (int row = 0; row < r->rows(); ++row) {
+    const std::string id = r->Get(row, 0);
+    const v1::TicketEvent& e = *by_id.at(id);
+    std::set<std::string> units;
+    AddWithAncestors(org, e.breached().unit_code(), &units);
+    for (const std::string& u : units) {
+      u_unit.Add(u);
+      u_at.Add(Ts(e.occurred_at()));
+      u_event.Add(id);
     }
   }
-  return absl::OkStatus();
+  return c.Exec("INSERT INTO breach_units (unit_code, breached_at, event_id) "
+                "SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[])",
+                {u_unit.Param(), u_at.Param(), u_event.Param()})
+      .status();
 }
 
 // The ledger row an event makes, if any.
 absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v1::TicketEvent& e,
                          const v1::Ticket* snapshot, const org::OrgModel& org) {
-  if (e.has_breached()) {
-    const v1::ClockBreached& b = e.breached();
-    absl::StatusOr<pg::Result> r = c.Exec(
-        "INSERT INTO breaches (event_id, ticket_id, clock_kind, tier, unit_code, breached_at, "
-        "deadline, breached_by_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT DO NOTHING RETURNING event_id",
-        {pg::Text(event_id), pg::Text(e.ticket_id()), pg::Int(b.clock()), pg::Int(b.tier()),
-         pg::Text(b.unit_code()), Ts(e.occurred_at()),
-         TsOrNull(b.has_deadline() ? &b.deadline() : nullptr),
-         pg::Int(absl::ToInt64Milliseconds(FromProto(b.breached_by())))});
-    if (!r.ok() || r->rows() == 0) return r.status();
-    return InsertUnits(c, "breach_units", "breached_at", b.unit_code(), e, event_id, org);
-  }
+  // Breaches: InsertBreaches, for the whole batch at once.
   if (e.has_returned()) {
     return c.Exec("INSERT INTO returns (event_id, ticket_id, unit_code, returned_at, reason) "
                   "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -336,37 +409,56 @@ absl::Status Projector::Apply(std::vector<Item>& items) {
     }
   }
   std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
+  // A few statements per batch, each carrying every row (unnest of arrays), not one per row.
   return pg_->Transaction([&](pg::Connection& c) -> absl::Status {
+    sql::Column at, event_id, ticket, stream_ms, stream_seq, version, type, actor, body;
+    std::vector<std::pair<const v1::TicketEvent*, std::string>> breaches;
     for (const Item& item : items) {
       if (!item.decoded.ok()) continue;
       const v1::TicketEvent& e = item.decoded->event;
-      const std::string event_id = EventId(item.shard, item.entry_id);
-      if (absl::Status s =
-              c.Exec("INSERT INTO ticket_events (occurred_at, event_id, ticket_id, stream_ms, "
-                     "stream_seq, version, type, actor_id, event) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-                     {Ts(e.occurred_at()), pg::Text(event_id), pg::Text(e.ticket_id()),
-                      pg::Int(static_cast<int64_t>(item.stream_ms)),
-                      pg::Int(static_cast<int64_t>(item.stream_seq)),
-                      pg::Int(e.ticket_version()), pg::Text(item.decoded->type),
-                      pg::Text(e.actor().id()), pg::Bytes(e.SerializeAsString())})
-                  .status();
-          !s.ok()) {
-        return s;
-      }
+      const std::string id = EventId(item.shard, item.entry_id);
+      at.Add(Ts(e.occurred_at()));
+      event_id.Add(id);
+      ticket.Add(e.ticket_id());
+      stream_ms.Add(std::to_string(item.stream_ms));
+      stream_seq.Add(std::to_string(item.stream_seq));
+      version.Add(std::to_string(e.ticket_version()));
+      type.Add(item.decoded->type);
+      actor.Add(e.actor().id());
+      body.AddHex(e.SerializeAsString());
+      if (e.has_breached()) breaches.emplace_back(&e, id);
+    }
+    if (absl::Status s =
+            c.Exec("INSERT INTO ticket_events (occurred_at, event_id, ticket_id, stream_ms, "
+                   "stream_seq, version, type, actor_id, event) "
+                   "SELECT o, i, t, ms, seq, v, ty, a, decode(ev, 'hex') "
+                   "FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::bigint[], "
+                   "  $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[]) "
+                   "  AS u(o, i, t, ms, seq, v, ty, a, ev) "
+                   "ON CONFLICT DO NOTHING",
+                   {at.Param(), event_id.Param(), ticket.Param(), stream_ms.Param(),
+                    stream_seq.Param(), version.Param(), type.Param(), actor.Param(),
+                    body.Param()})
+                .status();
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = InsertBreaches(c, breaches, org->model); !s.ok()) return s;
+    for (const Item& item : items) {
+      if (!item.decoded.ok()) continue;
+      const v1::TicketEvent& e = item.decoded->event;
       const auto& snap = snapshots.at(e.ticket_id());
-      if (absl::Status s = ApplyLedger(c, event_id, e, snap.ok() ? &*snap : nullptr, org->model);
+      if (absl::Status s = ApplyLedger(c, EventId(item.shard, item.entry_id), e,
+                                       snap.ok() ? &*snap : nullptr, org->model);
           !s.ok()) {
         return s;
       }
     }
+    std::vector<const v1::Ticket*> tickets;
     for (const auto& [id, t] : snapshots) {
-      if (!t.ok()) continue;
-      if (absl::Status s = UpsertTicket(c, *t, org->model, options_.pii_secret, clock_->Now()); !s.ok()) {
-        return s;
-      }
+      if (t.ok()) tickets.push_back(&*t);
     }
-    return absl::OkStatus();
+    return UpsertTickets(c, tickets, org->model, options_.pii_secret, clock_->Now());
   });
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/pg/pg_client.h"
@@ -41,6 +42,39 @@ inline pg::Param TextArray(const std::vector<std::string>& items) {
   out += "}";
   return pg::Text(std::move(out));
 }
+// One column of many rows for `unnest($n::type[])`: text values, NULLs, bytes as hex (decode
+// them with decode(column, 'hex')), arrays as their own literals (cast them per row).
+class Column {
+ public:
+  void Add(const std::string& v) {
+    Sep();
+    out_ += "\"";
+    for (char c : v) {
+      if (c == '"' || c == '\\') out_ += "\\";
+      out_ += c;
+    }
+    out_ += "\"";
+  }
+  void Add(const pg::Param& p) {
+    if (p.is_null) {
+      AddNull();
+    } else {
+      Add(p.value);
+    }
+  }
+  void AddNull() {
+    Sep();
+    out_ += "NULL";
+  }
+  void AddHex(const std::string& bytes) { Add(absl::BytesToHexString(bytes)); }
+  void AddArray(const std::vector<std::string>& items) { Add(TextArray(items).value); }
+  pg::Param Param() const { return pg::Text(out_ + "}"); }
+
+ private:
+  void Sep() { out_ += out_.size() > 1 ? "," : ""; }
+  std::string out_ = "{";
+};
+
 template <typename Ints>
 pg::Param IntArray(const Ints& items) {
   std::string out = "{";

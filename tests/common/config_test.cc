@@ -68,6 +68,7 @@ TEST(Config, ClosedTicketsLeaveRedisAfterThirtyDaysAndPersonalDataGoesAfterThree
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read_model.retention")));
   EXPECT_THAT(ParseConfig("read_model { stream_keep { seconds: 60 } }"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read_model.stream_keep")));
+  EXPECT_THAT(ParseConfig("read_model { stream_keep { seconds: 300 } }"), IsOk());
   EXPECT_THAT(ParseConfig("read_model { pii_retention { seconds: 86400 } }"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read_model.pii_retention")));
   EXPECT_THAT(ParseConfig("read_model { reader_connections: 65 } "),

@@ -1,0 +1,1006 @@
+// reads_bench: the load and the measurements of `tools/bench reads` (issue #15). Run through that
+// script, which starts redis-server, PostgreSQL and dispatchd (intake, routing, escalation,
+// projector with the archiver, on a scaled clock) and mints the tokens in --tokens.
+//
+// Phases, every call through the API (TLS, signed tokens):
+//   load      --tickets complaints (100-300 characters) from the 12345 gateway at full speed,
+//             spread over the service's months by the scaled clock; each ticket's fate by its
+//             number: 21 % nobody acts (its clocks breach and it climbs the tiers), 29 % the
+//             community's handler signs for it (or takes it), contacts the company and resolves
+//             it, 50 % besides a county supervisor records a satisfied revisit (closed; archived
+//             once closed longer than the retention). The projector's lag is sampled meanwhile.
+//   settle    waits until the read model has caught up (ListTickets' caught_up_to).
+//   reads     through the API, --reps times each: a county's newest page, a rare filter (a
+//             community's breached tickets of a category nobody complained of), page 20 of
+//             the county's list, ListBreaches of a county for a month, GetTicketHistory of
+//             random tickets (archived ones among them). The same against --redis_target (a
+//             dispatchd without the read model: today's Redis scans), fewer times.
+//   lag       submissions only at --lag_rate per second: the projector's lag at that rate.
+//   watch     submissions at --watch_rate per second, first with 1 watcher (the city), then
+//             with --watchers spread over the organisation's units: end-to-end latency from the
+//             call to each watcher's TicketAccepted, and dispatchd's and Redis's CPU and Redis
+//             commands per submission.
+//   memory    once every archived ticket is older than --stream_keep_s: what an archived
+//             ticket still holds in Redis (its idempotency record, acceptance-index entries,
+//             stream entries).
+// Lag: from the submission's response to its ticket row in PostgreSQL (polled every 2 ms).
+// Last line:
+//   reads tickets=N list_county_p99_ms=A list_rare_p99_ms=B list_page20_p99_ms=C
+//   breaches_month_p99_ms=D history_p99_ms=E projector_lag_p99_ms=F
+//   redis_bytes_per_archived_ticket=G watchers=W watch_e2e_p99_ms=H
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/keys.h"
+#include "common/pg/pg_client.h"
+#include "common/redis/hiredis_client.h"
+#include "dispatch/v1/escalation.grpc.pb.h"
+#include "dispatch/v1/intake.grpc.pb.h"
+#include "dispatch/v1/routing.grpc.pb.h"
+#include "google/protobuf/util/time_util.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "dispatchd with the read model");
+ABSL_FLAG(std::string, redis_target, "", "dispatchd without the read model (today's reads)");
+ABSL_FLAG(std::string, ca, "", "CA certificate (PEM) of the servers");
+ABSL_FLAG(std::string, tokens, "", "directory of tokens: gateway, sup-<unit>, unit-<community>");
+ABSL_FLAG(std::string, pg, "", "libpq conninfo of the read model (lag probes, memory phase)");
+ABSL_FLAG(std::string, redis, "", "Redis address, unix:///path (memory phase, INFO)");
+ABSL_FLAG(std::string, cpu_pids, "", "dispatchd=PID,redis=PID: CPU per submission in the watch phase");
+ABSL_FLAG(int, tickets, 1000000, "tickets to load (load: this segment's)");
+ABSL_FLAG(int, first, 0, "load: the number of this segment's first ticket");
+ABSL_FLAG(int, threads, 192, "client threads of the load");
+ABSL_FLAG(int, reps, 200, "timed calls per read");
+ABSL_FLAG(int, redis_reps, 3, "timed calls per read against --redis_target");
+ABSL_FLAG(double, redis_deadline_s, 120, "deadline of a read against --redis_target");
+ABSL_FLAG(int, lag_rate, 2000, "submissions per second of the lag phase");
+ABSL_FLAG(double, lag_seconds, 30, "length of the lag phase");
+ABSL_FLAG(int, watch_rate, 100, "submissions per second of the watch phases");
+ABSL_FLAG(double, watch_seconds, 20, "length of each watch phase");
+ABSL_FLAG(int, watchers, 200, "watchers of the second watch phase");
+ABSL_FLAG(double, stream_keep_s, 300, "dispatchd's read_model.stream_keep, seconds");
+ABSL_FLAG(double, archive_interval_s, 10, "dispatchd's read_model.archive_interval, seconds");
+
+namespace {
+
+namespace v1 = dispatch::v1;
+using Steady = std::chrono::steady_clock;
+using google::protobuf::util::TimeUtil;
+
+double MsSince(Steady::time_point t) {
+  return std::chrono::duration<double, std::milli>(Steady::now() - t).count();
+}
+
+std::string ReadFile(const std::string& path) {
+  std::string out;
+  FILE* f = fopen(path.c_str(), "r");
+  if (f == nullptr) {
+    fprintf(stderr, "reads_bench: cannot read %s\n", path.c_str());
+    exit(2);
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  fclose(f);
+  return out;
+}
+
+std::string Token(const std::string& name) {
+  return absl::StrCat("Bearer ", absl::StripAsciiWhitespace(ReadFile(
+                                     absl::StrCat(absl::GetFlag(FLAGS_tokens), "/", name, ".token"))));
+}
+
+struct Stats {
+  std::vector<double> ms;
+  void Add(double v) { ms.push_back(v); }
+  double Pct(double p) {
+    if (ms.empty()) return -1;
+    std::sort(ms.begin(), ms.end());
+    size_t i = std::min(ms.size() - 1, static_cast<size_t>(p / 100.0 * ms.size()));
+    return ms[i];
+  }
+  std::string Line() {
+    return absl::StrFormat("n=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f", ms.size(), Pct(50), Pct(99),
+                           Pct(100));
+  }
+};
+
+// One server: its channels, stubs per call site.
+class Api {
+ public:
+  Api(const std::string& address, int channels) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadFile(absl::GetFlag(FLAGS_ca));
+    auto creds = grpc::SslCredentials(ssl);
+    for (int i = 0; i < channels; ++i) {
+      grpc::ChannelArguments args;
+      args.SetInt("grpc.channel_id", i);
+      args.SetMaxReceiveMessageSize(64 << 20);
+      channels_.push_back(grpc::CreateCustomChannel(address, creds, args));
+    }
+  }
+  std::shared_ptr<grpc::Channel> channel(size_t i) { return channels_[i % channels_.size()]; }
+
+ private:
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
+};
+
+struct Stubs {
+  explicit Stubs(const std::shared_ptr<grpc::Channel>& ch)
+      : intake(v1::IntakeService::NewStub(ch)),
+        routing(v1::RoutingService::NewStub(ch)),
+        escalation(v1::EscalationService::NewStub(ch)) {}
+  std::unique_ptr<v1::IntakeService::Stub> intake;
+  std::unique_ptr<v1::RoutingService::Stub> routing;
+  std::unique_ptr<v1::EscalationService::Stub> escalation;
+};
+
+void Authorize(grpc::ClientContext* ctx, const std::string& token, double deadline_s = 30) {
+  ctx->AddMetadata("authorization", token);
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(static_cast<int64_t>(deadline_s * 1000)));
+}
+
+// The organisation's estates (deploy/org.textproto) and the community each belongs to.
+struct Estate {
+  const char* name;
+  const char* community;
+};
+constexpr Estate kEstates[] = {
+    {"翠苑一区", "430923100001"}, {"翠苑二区", "430923100001"}, {"滨江花园", "430923100002"},
+    {"茶乡名居", "430923101001"}, {"东风新村", "430902001001"}, {"建设大厦", "430902001002"},
+    {"长春花园", "430902002001"}};
+constexpr const char* kUnits[] = {"430900",       "430923",       "430902",       "430923100",
+                                  "430923101",    "430902001",    "430902002",    "430923100001",
+                                  "430923100002", "430923101001", "430902001001", "430902001002",
+                                  "430902002001"};
+constexpr const char* kPhrases[] = {
+    "小区电梯经常停运，物业接到报修后一直拖延，", "楼道照明损坏多日无人更换，老人夜间出行不便，",
+    "物业公司未按合同约定公示收支情况，业主多次询问无果，", "地下车库积水严重，排水设施长期失修，",
+    "垃圾清运不及时，夏季异味明显影响居民生活，", "绿化带长期无人养护，杂草丛生蚊虫滋生，",
+    "单元门禁系统损坏，外来人员随意进出存在安全隐患，", "请有关部门督促物业尽快整改并答复。"};
+constexpr v1::Category kCategories[] = {v1::CATEGORY_SERVICE_QUALITY,
+                                        v1::CATEGORY_CONTRACT_PERFORMANCE,
+                                        v1::CATEGORY_INFORMATION_DISCLOSURE};
+// Nobody complains of it in this load: the rare filter matches nothing.
+constexpr v1::Category kRareCategory = v1::CATEGORY_MAINTENANCE_FUND;
+
+std::string Description(uint64_t i) {
+  const size_t chars = 100 + (i * 31) % 201;  // 100-300 characters
+  std::string out;
+  size_t n = 0;
+  for (size_t k = i % 8; n < chars; ++k) {
+    const std::string p = kPhrases[k % 8];
+    for (size_t b = 0; b < p.size() && n < chars;) {  // whole UTF-8 characters
+      size_t len = (static_cast<unsigned char>(p[b]) >= 0xE0) ? 3 : 1;
+      out.append(p, b, len);
+      b += len;
+      ++n;
+    }
+  }
+  return out;
+}
+
+v1::SubmitComplaintRequest Complaint(const std::string& work_order, uint64_t i) {
+  v1::SubmitComplaintRequest r;
+  v1::Complaint* c = r.mutable_complaint();
+  const Estate& e = kEstates[i % 7];
+  c->set_channel(v1::CHANNEL_HOTLINE_12345);
+  c->set_channel_work_order_id(work_order);
+  c->set_category(kCategories[(i / 7) % 3]);
+  c->set_title("物业服务投诉");
+  c->set_description(Description(i));
+  c->mutable_location()->mutable_jurisdiction()->set_community_code(e.community);
+  c->mutable_location()->set_estate_name(e.name);
+  c->mutable_location()->set_address(absl::StrCat((i % 30) + 1, "幢", (i % 4) + 1, "单元"));
+  c->mutable_complainant()->set_name("张先生");
+  c->mutable_complainant()->set_phone(absl::StrFormat("139%08d", i % 100000000));
+  c->set_property_company(absl::StrCat("物业公司", i % 40));
+  return r;
+}
+
+v1::TicketWrite Write(const v1::Ticket& t, const std::string& request_id) {
+  v1::TicketWrite w;
+  w.set_ticket_id(t.ticket_id());
+  w.set_expected_version(t.version());
+  w.set_request_id(request_id);
+  return w;
+}
+
+// Paces callers to `rate` per second overall.
+class Pacer {
+ public:
+  explicit Pacer(double rate) : interval_(1.0 / rate), start_(Steady::now()) {}
+  void Wait() {
+    uint64_t n = next_.fetch_add(1);
+    auto at = start_ + std::chrono::duration_cast<Steady::duration>(
+                           std::chrono::duration<double>(n * interval_));
+    std::this_thread::sleep_until(at);
+  }
+
+ private:
+  const double interval_;
+  const Steady::time_point start_;
+  std::atomic<uint64_t> next_{0};
+};
+
+// The projector's lag: the time from a submission's response until its ticket row is in
+// PostgreSQL, sampled every `every` from the latest submission.
+class LagProbe {
+ public:
+  explicit LagProbe(std::chrono::milliseconds every) : every_(every) {
+    dispatch::pg::Options o;
+    o.conninfo = absl::GetFlag(FLAGS_pg);
+    o.application_name = "reads_bench";
+    pg_ = dispatch::pg::Connection::OpenLater(o);
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Submitted(const std::string& ticket_id) {
+    std::lock_guard<std::mutex> l(mu_);
+    latest_ = ticket_id;
+    latest_at_ = Steady::now();
+  }
+  Stats Stop() {
+    stop_ = true;
+    thread_.join();
+    std::lock_guard<std::mutex> l(mu_);
+    return stats_;
+  }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      std::this_thread::sleep_for(every_);
+      std::string id;
+      Steady::time_point at;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        id.swap(latest_);
+        at = latest_at_;
+      }
+      if (id.empty()) continue;
+      while (true) {
+        auto r = pg_->Exec("SELECT 1 FROM tickets WHERE ticket_id = $1",
+                           {dispatch::pg::Text(id)});
+        if (r.ok() && r->rows() > 0) break;
+        if (MsSince(at) > 600000) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      std::lock_guard<std::mutex> l(mu_);
+      stats_.Add(MsSince(at));
+    }
+  }
+  const std::chrono::milliseconds every_;
+  std::unique_ptr<dispatch::pg::Connection> pg_;
+  std::mutex mu_;
+  std::string latest_;
+  Steady::time_point latest_at_;
+  Stats stats_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+struct LoadCounts {
+  std::atomic<uint64_t> submitted{0}, failed{0}, handled{0}, resolved{0}, closed{0},
+      not_handled{0}, action_failed{0};
+  std::mutex mu;
+  std::string first_error;
+  void Error(const std::string& what, const grpc::Status& s) {
+    std::lock_guard<std::mutex> l(mu);
+    if (first_error.empty()) first_error = absl::StrCat(what, ": ", s.error_message());
+  }
+};
+
+class Bench {
+ public:
+  Bench() : api_(absl::GetFlag(FLAGS_target), 4) {
+    gateway_ = Token("gateway");
+    city_ = Token("sup-430900");
+    for (const char* county : {"430923", "430902"}) county_sup_[county] = Token(absl::StrCat("sup-", county));
+    for (const Estate& e : kEstates) handler_[e.community] = Token(absl::StrCat("unit-", e.community));
+  }
+
+  // One ticket's life by its number (see the top of the file).
+  void Life(Stubs& s, uint64_t i, LagProbe* probe) {
+    const std::string wo = absl::StrCat("R", i);
+    v1::SubmitComplaintResponse submitted;
+    {
+      grpc::ClientContext ctx;
+      Authorize(&ctx, gateway_);
+      grpc::Status st = s.intake->SubmitComplaint(&ctx, Complaint(wo, i), &submitted);
+      if (!st.ok()) {
+        ++counts_.failed;
+        counts_.Error("submit", st);
+        return;
+      }
+    }
+    ++counts_.submitted;
+    if (probe != nullptr) probe->Submitted(submitted.ticket().ticket_id());
+    const uint64_t fate = (i * 7919) % 100;
+    if (fate < 21) return;
+    // Wait for routing, then the community's handler signs for it (or takes it).
+    v1::Ticket t;
+    auto until = Steady::now() + std::chrono::seconds(5);
+    while (true) {
+      grpc::ClientContext ctx;
+      Authorize(&ctx, city_);
+      v1::GetTicketRequest req;
+      req.set_ticket_id(submitted.ticket().ticket_id());
+      v1::GetTicketResponse resp;
+      grpc::Status st = s.intake->GetTicket(&ctx, req, &resp);
+      if (st.ok()) t = resp.ticket();
+      if (st.ok() && t.status() != v1::TICKET_STATUS_ACCEPTED) break;
+      if (Steady::now() > until) {
+        ++counts_.not_handled;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto h = handler_.find(t.responsible_unit_code());
+    if (h == handler_.end() || (t.status() != v1::TICKET_STATUS_ROUTED &&
+                                t.status() != v1::TICKET_STATUS_ASSIGNED)) {
+      ++counts_.not_handled;
+      return;
+    }
+    const std::string& handler = h->second;
+    v1::TicketActionResponse done;
+    auto act = [&](const char* what, const std::string& token, auto call) {
+      grpc::ClientContext ctx;
+      Authorize(&ctx, token);
+      done.Clear();
+      grpc::Status st = call(&ctx);
+      if (!st.ok()) {
+        ++counts_.action_failed;
+        counts_.Error(what, st);
+        return false;
+      }
+      t = done.ticket();
+      return true;
+    };
+    bool ok;
+    if (t.status() == v1::TICKET_STATUS_ASSIGNED) {
+      v1::SignForTicketRequest req;
+      *req.mutable_write() = Write(t, wo + "-sign");
+      ok = act("sign for", handler, [&](grpc::ClientContext* c) {
+        return s.routing->SignForTicket(c, req, &done);
+      });
+    } else {
+      v1::AssignTicketRequest req;
+      *req.mutable_write() = Write(t, wo + "-take");
+      req.set_handler_id(HandlerId(t.responsible_unit_code()));
+      ok = act("take", handler, [&](grpc::ClientContext* c) {
+        return s.routing->AssignTicket(c, req, &done);
+      });
+    }
+    if (!ok) return;
+    ++counts_.handled;
+    v1::RecordContactRequest contact;
+    *contact.mutable_write() = Write(t, wo + "-contact");
+    contact.set_preliminary_result("已联系物业，承诺三日内整改");
+    contact.set_property_company(absl::StrCat("物业公司", i % 40));
+    if (!act("contact", handler, [&](grpc::ClientContext* c) {
+          return s.routing->RecordContact(c, contact, &done);
+        })) {
+      return;
+    }
+    v1::ResolveTicketRequest resolve;
+    *resolve.mutable_write() = Write(t, wo + "-resolve");
+    resolve.set_result("物业已整改完毕");
+    resolve.set_feedback_to_complainant("已电话告知投诉人整改结果");
+    resolve.set_feedback_method(v1::FEEDBACK_METHOD_PHONE);
+    if (!act("resolve", handler, [&](grpc::ClientContext* c) {
+          return s.routing->ResolveTicket(c, resolve, &done);
+        })) {
+      return;
+    }
+    ++counts_.resolved;
+    if (fate < 50) return;
+    v1::RecordRevisitRequest revisit;
+    *revisit.mutable_write() = Write(t, wo + "-revisit");
+    revisit.set_tier(v1::TIER_COUNTY);
+    revisit.set_reached(true);
+    revisit.set_solved(true);
+    revisit.set_satisfaction(v1::SATISFACTION_SATISFIED);
+    revisit.set_method(v1::REVISIT_METHOD_PHONE);
+    const std::string county = t.responsible_unit_code().substr(0, 6);
+    if (!act("revisit", county_sup_[county], [&](grpc::ClientContext* c) {
+          return s.escalation->RecordRevisit(c, revisit, &done);
+        })) {
+      return;
+    }
+    if (t.status() == v1::TICKET_STATUS_CLOSED) ++counts_.closed;
+  }
+
+  static std::string HandlerId(const std::string& community) {
+    static const std::map<std::string, std::string> ids = {
+        {"430923100001", "h-cd-wgy"}, {"430923100002", "h-cx-wgy"}, {"430923101001", "h-qa-wgy"},
+        {"430902001001", "h-df-wgy"}, {"430902001002", "h-js-wgy"}, {"430902002001", "h-cc-wgy"}};
+    auto it = ids.find(community);
+    return it == ids.end() ? "" : it->second;
+  }
+
+  // Runs `n` lives (or only submissions) on `threads` threads, paced when rate > 0.
+  void Drive(uint64_t first, uint64_t n, int threads, double rate, bool submit_only,
+             LagProbe* probe, bool progress) {
+    std::atomic<uint64_t> next{first};
+    std::unique_ptr<Pacer> pacer;
+    if (rate > 0) pacer = std::make_unique<Pacer>(rate);
+    std::vector<std::thread> pool;
+    auto start = Steady::now();
+    std::atomic<bool> done{false};
+    std::thread reporter;
+    if (progress) {
+      reporter = std::thread([&] {
+        while (!done) {
+          for (int k = 0; k < 100 && !done; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          printf("  load %.0fs submitted=%lu failed=%lu handled=%lu resolved=%lu closed=%lu "
+                 "not_handled=%lu action_failed=%lu\n",
+                 MsSince(start) / 1000, counts_.submitted.load(), counts_.failed.load(),
+                 counts_.handled.load(), counts_.resolved.load(), counts_.closed.load(),
+                 counts_.not_handled.load(), counts_.action_failed.load());
+          fflush(stdout);
+        }
+      });
+    }
+    for (int k = 0; k < threads; ++k) {
+      pool.emplace_back([&, k] {
+        Stubs s(api_.channel(k));
+        while (true) {
+          uint64_t i = next.fetch_add(1);
+          if (i >= first + n) return;
+          if (pacer) pacer->Wait();
+          if (submit_only) {
+            grpc::ClientContext ctx;
+            Authorize(&ctx, gateway_);
+            v1::SubmitComplaintResponse resp;
+            grpc::Status st = s.intake->SubmitComplaint(
+                &ctx, Complaint(absl::StrCat("L", i), i), &resp);
+            if (st.ok()) {
+              ++counts_.submitted;
+              if (probe != nullptr) probe->Submitted(resp.ticket().ticket_id());
+            } else {
+              ++counts_.failed;
+              counts_.Error("submit", st);
+            }
+          } else {
+            Life(s, i, probe);
+          }
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    done = true;
+    if (reporter.joinable()) reporter.join();
+  }
+
+  LoadCounts& counts() { return counts_; }
+  Api& api() { return api_; }
+  const std::string& city() const { return city_; }
+  const std::string& gateway() const { return gateway_; }
+
+ private:
+  Api api_;
+  std::string gateway_, city_;
+  std::map<std::string, std::string> county_sup_, handler_;
+  LoadCounts counts_;
+};
+
+// Times `call` `reps` times (each returns false on failure).
+Stats Time(int reps, const std::function<bool()>& call, int* failures) {
+  Stats st;
+  for (int k = 0; k < reps; ++k) {
+    auto t0 = Steady::now();
+    if (call()) {
+      st.Add(MsSince(t0));
+    } else {
+      ++*failures;
+    }
+  }
+  return st;
+}
+
+struct ReadResults {
+  double county = -1, rare = -1, page20 = -1, breaches = -1, history = -1;
+};
+
+// The five reads against one server. `deadline_s` bounds each call.
+ReadResults Reads(const char* side, Api& api, const std::string& token, int reps,
+                  double deadline_s, const std::vector<std::string>& sample_ids,
+                  absl::Time month_from, absl::Time month_to) {
+  Stubs s(api.channel(0));
+  ReadResults out;
+  int failures = 0;
+  std::string last_error;
+  auto list = [&](const v1::ListTicketsRequest& req, v1::ListTicketsResponse* resp) {
+    grpc::ClientContext ctx;
+    Authorize(&ctx, token, deadline_s);
+    grpc::Status st = s.intake->ListTickets(&ctx, req, resp);
+    if (!st.ok()) last_error = absl::StrCat(st.error_code(), " ", st.error_message());
+    return st.ok();
+  };
+  v1::ListTicketsRequest county;
+  county.set_unit_code("430923");
+  county.set_page_size(50);
+  Stats c = Time(reps, [&] { v1::ListTicketsResponse r; return list(county, &r); }, &failures);
+  printf("%s list_county %s\n", side, c.Line().c_str());
+  out.county = c.Pct(99);
+
+  v1::ListTicketsRequest rare;
+  rare.set_unit_code("430923100002");
+  rare.set_breached_only(true);
+  rare.add_categories(kRareCategory);
+  rare.set_page_size(50);
+  Stats r = Time(reps, [&] {
+    v1::ListTicketsResponse resp;
+    bool ok = list(rare, &resp);
+    if (ok && resp.tickets_size() != 0) printf("%s rare filter matched %d\n", side, resp.tickets_size());
+    return ok;
+  }, &failures);
+  printf("%s list_rare %s\n", side, r.Line().c_str());
+  out.rare = r.Pct(99);
+
+  // Page 20: the token of page 19 once, then page 20 timed.
+  v1::ListTicketsRequest paged = county;
+  auto t0 = Steady::now();
+  bool walked = true;
+  for (int page = 1; page < 20 && walked; ++page) {
+    v1::ListTicketsResponse resp;
+    walked = list(paged, &resp) && !resp.next_page_token().empty();
+    paged.set_page_token(resp.next_page_token());
+  }
+  printf("%s pages 1-19 in %.1f ms\n", side, MsSince(t0));
+  if (walked) {
+    Stats p = Time(reps, [&] { v1::ListTicketsResponse resp; return list(paged, &resp); }, &failures);
+    printf("%s list_page20 %s\n", side, p.Line().c_str());
+    out.page20 = p.Pct(99);
+  }
+
+  v1::ListBreachesRequest breaches;
+  breaches.set_unit_code("430923");
+  *breaches.mutable_from() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(month_from));
+  *breaches.mutable_to() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(month_to));
+  breaches.set_page_size(50);
+  int listed = -1;
+  Stats b = Time(reps, [&] {
+    grpc::ClientContext ctx;
+    Authorize(&ctx, token, deadline_s);
+    v1::ListBreachesResponse resp;
+    grpc::Status st = s.escalation->ListBreaches(&ctx, breaches, &resp);
+    if (!st.ok()) last_error = absl::StrCat(st.error_code(), " ", st.error_message());
+    listed = resp.breaches_size();
+    return st.ok();
+  }, &failures);
+  printf("%s breaches_month %s (first page %d breaches)\n", side, b.Line().c_str(), listed);
+  out.breaches = b.Pct(99);
+
+  size_t k = 0;
+  int events = 0;
+  Stats h = Time(std::min<int>(reps, sample_ids.size()), [&] {
+    grpc::ClientContext ctx;
+    Authorize(&ctx, token, deadline_s);
+    v1::GetTicketHistoryRequest req;
+    req.set_ticket_id(sample_ids[k++ % sample_ids.size()]);
+    v1::GetTicketHistoryResponse resp;
+    grpc::Status st = s.intake->GetTicketHistory(&ctx, req, &resp);
+    if (!st.ok()) last_error = absl::StrCat(st.error_code(), " ", st.error_message());
+    events += resp.events_size();
+    return st.ok();
+  }, &failures);
+  printf("%s history %s (%d events)\n", side, h.Line().c_str(), events);
+  out.history = h.Pct(99);
+  if (failures > 0) printf("%s failures=%d last: %s\n", side, failures, last_error.c_str());
+  fflush(stdout);
+  return out;
+}
+
+double CpuSeconds(int pid) {
+  std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  std::vector<std::string> f = absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
+  return (std::stod(f[11]) + std::stod(f[12])) / sysconf(_SC_CLK_TCK);
+}
+
+int64_t RedisInfo(dispatch::redis::Client* redis, const std::string& section,
+                  const std::string& field) {
+  auto r = redis->ExecuteSync({"INFO", section});
+  if (!r.ok()) return -1;
+  for (absl::string_view line : absl::StrSplit(r->str, "\r\n")) {
+    if (absl::ConsumePrefix(&line, field + ":")) {
+      int64_t v = 0;
+      if (absl::SimpleAtoi(line, &v)) return v;
+    }
+  }
+  return -1;
+}
+
+// Watch phase: `watchers` streams (spread over the units), submissions at `rate`; returns the
+// end-to-end p99 over every delivery of a TicketAccepted.
+double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, int rate,
+                  double seconds, uint64_t first, const std::map<std::string, int>& pids) {
+  std::mutex mu;
+  std::unordered_map<std::string, Steady::time_point> sent;
+  Stats e2e;
+  std::atomic<uint64_t> delivered{0}, other_events{0};
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::thread> readers;
+  std::atomic<int> open{0};
+  for (int w = 0; w < watchers; ++w) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    grpc::ClientContext* ctx = contexts.back().get();
+    ctx->AddMetadata("authorization", bench.city());
+    const std::string unit = watchers == 1 ? "430900" : kUnits[w % 13];
+    readers.emplace_back([&, ctx, unit, w] {
+      Stubs s(bench.api().channel(w));
+      v1::WatchTicketEventsRequest req;
+      req.set_unit_code(unit);
+      auto reader = s.intake->WatchTicketEvents(ctx, req);
+      ++open;
+      v1::WatchTicketEventsResponse resp;
+      while (reader->Read(&resp)) {
+        auto now = Steady::now();
+        if (!resp.event().has_accepted()) {
+          ++other_events;
+          continue;
+        }
+        std::lock_guard<std::mutex> l(mu);
+        auto it = sent.find(resp.event().accepted().channel_work_order_id());
+        if (it == sent.end()) continue;
+        ++delivered;
+        e2e.Add(std::chrono::duration<double, std::milli>(now - it->second).count());
+      }
+      grpc::Status st = reader->Finish();
+      if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) {
+        fprintf(stderr, "watch %s: %s\n", unit.c_str(), st.error_message().c_str());
+      }
+    });
+  }
+  while (open < watchers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // every watch has joined the hub
+
+  std::map<std::string, double> cpu0;
+  for (const auto& [name, pid] : pids) cpu0[name] = CpuSeconds(pid);
+  const int64_t cmds0 = RedisInfo(redis, "stats", "total_commands_processed");
+  const uint64_t n = static_cast<uint64_t>(rate * seconds);
+  Pacer pacer(rate);
+  std::vector<std::thread> pool;
+  std::atomic<uint64_t> next{0}, ok{0};
+  for (int k = 0; k < 16; ++k) {
+    pool.emplace_back([&, k] {
+      Stubs s(bench.api().channel(k));
+      while (true) {
+        uint64_t i = next.fetch_add(1);
+        if (i >= n) return;
+        pacer.Wait();
+        const std::string wo = absl::StrCat("W", watchers, "-", first + i);
+        {
+          std::lock_guard<std::mutex> l(mu);
+          sent[wo] = Steady::now();
+        }
+        grpc::ClientContext ctx;
+        Authorize(&ctx, bench.gateway());
+        v1::SubmitComplaintResponse resp;
+        if (s.intake->SubmitComplaint(&ctx, Complaint(wo, first + i), &resp).ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // the last deliveries
+  std::map<std::string, double> cpu;
+  for (const auto& [name, pid] : pids) cpu[name] = CpuSeconds(pid) - cpu0[name];
+  const int64_t cmds = RedisInfo(redis, "stats", "total_commands_processed") - cmds0;
+  for (auto& c : contexts) c->TryCancel();
+  for (auto& t : readers) t.join();
+  std::string cpu_line;
+  for (const auto& [name, s] : cpu) {
+    absl::StrAppendFormat(&cpu_line, " %s_cpu_us_per_submission=%.0f", name, s * 1e6 / std::max<uint64_t>(ok, 1));
+  }
+  const double p99 = e2e.Pct(99);
+  printf("watch watchers=%d submissions=%lu deliveries=%lu (%.1f per submission) other_events=%lu "
+         "e2e %s redis_commands_per_submission=%.1f%s\n",
+         watchers, ok.load(), delivered.load(), static_cast<double>(delivered) / std::max<uint64_t>(ok, 1),
+         other_events.load(), e2e.Line().c_str(), static_cast<double>(cmds) / std::max<uint64_t>(ok, 1),
+         cpu_line.c_str());
+  fflush(stdout);
+  return p99;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  argc = static_cast<int>(rest.size());
+  argv = rest.data();
+  Bench bench;
+  const int n = absl::GetFlag(FLAGS_tickets);
+  std::map<std::string, int> pids;
+  for (absl::string_view kv : absl::StrSplit(absl::GetFlag(FLAGS_cpu_pids), ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> p = absl::StrSplit(kv, '=');
+    pids[p.first] = std::stoi(p.second);
+  }
+  auto address = dispatch::redis::ParseAddress(absl::GetFlag(FLAGS_redis));
+  if (!address.ok()) {
+    fprintf(stderr, "reads_bench: --redis: %s\n", address.status().ToString().c_str());
+    return 2;
+  }
+  dispatch::redis::HiredisOptions ro;
+  ro.address = *address;
+  ro.command_timeout = absl::Seconds(60);
+  dispatch::redis::HiredisClient redis(ro);
+  dispatch::pg::Options po;
+  po.conninfo = absl::GetFlag(FLAGS_pg);
+  po.statement_timeout = absl::Seconds(120);
+  po.application_name = "reads_bench";
+  auto pg = dispatch::pg::Connection::Open(po);
+  if (!pg.ok()) {
+    fprintf(stderr, "reads_bench: --pg: %s\n", pg.status().ToString().c_str());
+    return 2;
+  }
+
+  if (argc < 2 || (std::string(argv[1]) != "load" && std::string(argv[1]) != "measure")) {
+    fprintf(stderr, "usage: reads_bench load|measure [flags]\n");
+    return 2;
+  }
+  if (std::string(argv[1]) == "load") {
+    printf("== load: %d tickets, %d client threads\n", n, absl::GetFlag(FLAGS_threads));
+    fflush(stdout);
+    auto load_start = Steady::now();
+    Stats full_lag;
+    {
+      LagProbe probe(std::chrono::milliseconds(500));
+      bench.Drive(absl::GetFlag(FLAGS_first), n, absl::GetFlag(FLAGS_threads), 0, false, &probe,
+                  true);
+      full_lag = probe.Stop();
+    }
+    const double load_s = MsSince(load_start) / 1000;
+    auto& c = bench.counts();
+    printf("load tickets=%lu in %.0f s (%.0f per s) failed=%lu handled=%lu resolved=%lu closed=%lu "
+           "not_handled=%lu action_failed=%lu%s%s\n",
+           c.submitted.load(), load_s, c.submitted / load_s, c.failed.load(), c.handled.load(),
+           c.resolved.load(), c.closed.load(), c.not_handled.load(), c.action_failed.load(),
+           c.first_error.empty() ? "" : " first_error: ", c.first_error.c_str());
+    printf("lag at full speed (during the load, time scaled) %s\n", full_lag.Line().c_str());
+    return 0;
+  }
+  auto& c = bench.counts();
+  auto load_end = Steady::now();  // measure starts when the load has ended
+
+  // Settle: the read model catches up with a marker submitted now.
+  Stubs s(bench.api().channel(0));
+  absl::Time marker_at;
+  {
+    grpc::ClientContext ctx;
+    Authorize(&ctx, bench.gateway());
+    v1::SubmitComplaintResponse resp;
+    grpc::Status st = s.intake->SubmitComplaint(&ctx, Complaint("MARK", 0), &resp);
+    if (!st.ok()) {
+      fprintf(stderr, "marker: %s\n", st.error_message().c_str());
+      return 1;
+    }
+    marker_at = absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(resp.ticket().accepted_at()));
+  }
+  auto settle_start = Steady::now();
+  while (true) {
+    grpc::ClientContext ctx;
+    Authorize(&ctx, bench.city());
+    v1::ListTicketsRequest req;
+    req.set_unit_code("430923");
+    req.set_page_size(1);
+    v1::ListTicketsResponse resp;
+    grpc::Status st = s.intake->ListTickets(&ctx, req, &resp);
+    if (st.ok() && TimeUtil::TimestampToMilliseconds(resp.read_model().caught_up_to()) >=
+                       absl::ToUnixMillis(marker_at)) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  printf("settle: the read model caught up %.1f s after the load ended\n", MsSince(settle_start) / 1000);
+
+  // What was loaded, from the read model.
+  auto facts = (*pg)->Exec(
+      "SELECT count(*), count(*) FILTER (WHERE breached), count(*) FILTER (WHERE status = 6), "
+      "count(*) FILTER (WHERE archived_at IS NOT NULL), min(accepted_at), max(accepted_at), "
+      "(SELECT count(*) FROM ticket_events), (SELECT count(*) FROM breaches) FROM tickets");
+  if (!facts.ok()) {
+    fprintf(stderr, "facts: %s\n", facts.status().ToString().c_str());
+    return 1;
+  }
+  printf("read model: tickets=%s breached=%s closed=%s archived=%s accepted %s .. %s events=%s "
+         "breaches=%s\n",
+         facts->Get(0, 0).c_str(), facts->Get(0, 1).c_str(), facts->Get(0, 2).c_str(), facts->Get(0, 3).c_str(), facts->Get(0, 4).c_str(),
+         facts->Get(0, 5).c_str(), facts->Get(0, 6).c_str(), facts->Get(0, 7).c_str());
+  absl::Time first_at, last_at;
+  std::string err;
+  absl::ParseTime("%Y-%m-%d %H:%M:%E*S%Ez", facts->Get(0, 4), &first_at, &err);
+  absl::ParseTime("%Y-%m-%d %H:%M:%E*S%Ez", facts->Get(0, 5), &last_at, &err);
+  // The first whole month (Asia/Shanghai) of the load, else its first 30 days.
+  absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  absl::CivilMonth m = absl::CivilMonth(absl::ToCivilSecond(first_at, shanghai)) + 1;
+  absl::Time month_from = absl::FromCivil(m, shanghai), month_to = absl::FromCivil(m + 1, shanghai);
+  if (month_to > last_at) {
+    month_from = first_at;
+    month_to = first_at + absl::Hours(24 * 30);
+  }
+  printf("month of ListBreaches: %s .. %s\n", absl::FormatTime(month_from, shanghai).c_str(),
+         absl::FormatTime(month_to, shanghai).c_str());
+  // History sample: random tickets, the oldest among them.
+  std::vector<std::string> sample;
+  {
+    auto r = (*pg)->Exec("(SELECT ticket_id FROM tickets ORDER BY accepted_at LIMIT 1) UNION ALL "
+                         "(SELECT ticket_id FROM tickets TABLESAMPLE SYSTEM (1) LIMIT $1)",
+                         {dispatch::pg::Int(absl::GetFlag(FLAGS_reps))});
+    if (r.ok()) {
+      for (int i = 0; i < r->rows(); ++i) sample.push_back(r->Get(i, 0));
+    }
+    std::shuffle(sample.begin() + 1, sample.end(), std::mt19937(42));
+  }
+
+  // Reads.
+  printf("== reads through the API (%d each)\n", absl::GetFlag(FLAGS_reps));
+  ReadResults rm = Reads("read_model", bench.api(), bench.city(), absl::GetFlag(FLAGS_reps), 30,
+                         sample, month_from, month_to);
+  if (!absl::GetFlag(FLAGS_redis_target).empty()) {
+    printf("== today's reads: Redis scans (a dispatchd without the read model; %d each, deadline "
+           "%.0f s; tickets archived are no longer in Redis)\n",
+           absl::GetFlag(FLAGS_redis_reps), absl::GetFlag(FLAGS_redis_deadline_s));
+    fflush(stdout);
+    Api redis_api(absl::GetFlag(FLAGS_redis_target), 1);
+    std::vector<std::string> live;
+    auto r = (*pg)->Exec("SELECT ticket_id FROM tickets WHERE archived_at IS NULL "
+                         "ORDER BY accepted_at LIMIT 1");
+    if (r.ok() && r->rows() > 0) live.push_back(r->Get(0, 0));
+    if (!live.empty()) {
+      Reads("redis", redis_api, bench.city(), absl::GetFlag(FLAGS_redis_reps),
+            absl::GetFlag(FLAGS_redis_deadline_s), live, month_from, month_to);
+    }
+  }
+
+  // The projector's lag at a steady rate.
+  printf("== lag: submissions at %d/s for %.0f s\n", absl::GetFlag(FLAGS_lag_rate),
+         absl::GetFlag(FLAGS_lag_seconds));
+  fflush(stdout);
+  Stats lag;
+  {
+    LagProbe probe(std::chrono::milliseconds(100));
+    const uint64_t before = c.submitted;
+    auto t0 = Steady::now();
+    bench.Drive(2000000000ull, static_cast<uint64_t>(absl::GetFlag(FLAGS_lag_rate) *
+                                                     absl::GetFlag(FLAGS_lag_seconds)),
+                64, absl::GetFlag(FLAGS_lag_rate), true, &probe, false);
+    lag = probe.Stop();
+    printf("lag phase: %lu submissions in %.1f s; projector lag %s\n", c.submitted - before,
+           MsSince(t0) / 1000, lag.Line().c_str());
+  }
+
+  // Watches.
+  printf("== watch: %d submissions/s for %.0f s, 1 watcher then %d\n", absl::GetFlag(FLAGS_watch_rate),
+         absl::GetFlag(FLAGS_watch_seconds), absl::GetFlag(FLAGS_watchers));
+  fflush(stdout);
+  WatchPhase(bench, &redis, 1, absl::GetFlag(FLAGS_watch_rate), absl::GetFlag(FLAGS_watch_seconds),
+             0, pids);
+  const int watchers = absl::GetFlag(FLAGS_watchers);
+  double watch_p99 = WatchPhase(bench, &redis, watchers, absl::GetFlag(FLAGS_watch_rate),
+                                absl::GetFlag(FLAGS_watch_seconds), 1000000, pids);
+
+  // Memory: what archived tickets still hold, once every archived ticket's entries are older
+  // than stream_keep and the archiver has run again.
+  const double wait_s = absl::GetFlag(FLAGS_stream_keep_s) + 3 * absl::GetFlag(FLAGS_archive_interval_s) -
+                        std::chrono::duration<double>(Steady::now() - load_end).count();
+  if (wait_s > 0) {
+    printf("== memory: waiting %.0f s (stream_keep after the load, and archiver passes)\n", wait_s);
+    fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
+  }
+  auto counts = (*pg)->Exec("SELECT count(*) FILTER (WHERE archived_at IS NOT NULL), "
+                            "count(*) FILTER (WHERE archived_at IS NULL) FROM tickets");
+  const int64_t archived = counts.ok() ? counts->GetInt(0, 0) : 0;
+  const int64_t live = counts.ok() ? counts->GetInt(0, 1) : 0;
+  double bytes_per_archived = -1;
+  if (archived > 0) {
+    auto picked = (*pg)->Exec(
+        "SELECT ticket_id, channel, channel_work_order_id FROM tickets "
+        "WHERE archived_at IS NOT NULL ORDER BY random() LIMIT 20000");
+    int64_t leftovers = 0, idem = 0;
+    std::vector<std::string> idem_keys;
+    std::vector<std::vector<std::string>> checks;
+    for (int i = 0; picked.ok() && i < picked->rows(); ++i) {
+      const std::string id = picked->Get(i, 0);
+      const int shard = *dispatch::keys::ShardOfTicketId(id);
+      checks.push_back({"EXISTS", dispatch::keys::Ticket(shard, id),
+                        dispatch::keys::WriteRecord(shard, id),
+                        dispatch::keys::LegacyComplaint(shard, id)});
+      checks.push_back({"ZSCORE", dispatch::keys::Timers(shard), id});
+      idem_keys.push_back(dispatch::keys::IdempotencyRecord(
+          shard, dispatch::keys::IdempotencyKey(static_cast<int>(picked->GetInt(i, 1)),
+                                                picked->Get(i, 2), "")));
+    }
+    for (auto& r : redis.ExecuteAllSync(checks)) {
+      if (r.ok() && ((r->type == dispatch::redis::Reply::Type::kInteger && r->integer > 0) ||
+                     r->type == dispatch::redis::Reply::Type::kString)) {
+        ++leftovers;
+      }
+    }
+    const int64_t mem0 = RedisInfo(&redis, "memory", "used_memory");
+    std::vector<std::vector<std::string>> dels;
+    for (auto& k : idem_keys) dels.push_back({"DEL", k});
+    for (auto& r : redis.ExecuteAllSync(dels)) {
+      if (r.ok() && r->integer > 0) ++idem;
+    }
+    const int64_t mem1 = RedisInfo(&redis, "memory", "used_memory");
+    const double idem_bytes = idem > 0 ? static_cast<double>(mem0 - mem1) / idem : 0;
+    // Acceptance index and stream entries: what archived tickets still have there.
+    int64_t index_entries = 0, index_bytes = 0, stream_entries = 0, stream_bytes = 0;
+    int64_t sampled = 0, sampled_archived = 0;
+    std::vector<std::string> oldest_ids;
+    for (int shard = 0; shard < dispatch::keys::kShardCount; ++shard) {
+      auto replies = redis.ExecuteAllSync(
+          {{"XLEN", dispatch::keys::AcceptedIndex(shard)},
+           {"MEMORY", "USAGE", dispatch::keys::AcceptedIndex(shard), "SAMPLES", "0"},
+           {"XLEN", dispatch::keys::Events(shard)},
+           {"MEMORY", "USAGE", dispatch::keys::Events(shard), "SAMPLES", "0"},
+           {"XRANGE", dispatch::keys::Events(shard), "-", "+", "COUNT", "20"}});
+      if (replies[0].ok()) index_entries += replies[0]->integer;
+      if (replies[1].ok()) index_bytes += replies[1]->integer;
+      if (replies[2].ok()) stream_entries += replies[2]->integer;
+      if (replies[3].ok()) stream_bytes += replies[3]->integer;
+      if (replies[4].ok()) {
+        for (const auto& entry : replies[4]->elements) {
+          const auto& fields = entry.elements.size() > 1 ? entry.elements[1].elements
+                                                         : std::vector<dispatch::redis::Reply>{};
+          for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+            if (fields[f].str == "ticket") oldest_ids.push_back(fields[f + 1].str);
+          }
+        }
+      }
+    }
+    for (const std::string& id : oldest_ids) {
+      auto r = (*pg)->Exec("SELECT archived_at IS NOT NULL FROM tickets WHERE ticket_id = $1",
+                           {dispatch::pg::Text(id)});
+      ++sampled;
+      if (r.ok() && r->rows() > 0 && r->Get(0, 0) == "t") ++sampled_archived;
+    }
+    // Index entries beyond the tickets still in Redis belong to tickets gone from it.
+    const int64_t index_gone = std::max<int64_t>(0, index_entries - live);
+    const double index_per_entry = index_entries > 0 ? static_cast<double>(index_bytes) / index_entries : 0;
+    const double stream_archived_bytes =
+        sampled > 0 ? static_cast<double>(stream_bytes) * sampled_archived / sampled : 0;
+    bytes_per_archived = idem_bytes + (index_gone * index_per_entry + stream_archived_bytes) / archived;
+    printf("memory: archived=%ld live=%ld; of %ld archived tickets sampled: %ld keys or timers "
+           "left, idempotency record %.0f bytes (used_memory down %ld bytes for %ld records); "
+           "acceptance index %ld entries (%ld beyond the live tickets, %.0f bytes each); streams "
+           "%ld entries %ld bytes, of their %ld oldest entries %ld of archived tickets\n",
+           archived, live, static_cast<int64_t>(idem_keys.size()), leftovers, idem_bytes,
+           mem0 - mem1, idem, index_entries, index_gone, index_per_entry, stream_entries,
+           stream_bytes, sampled, sampled_archived);
+    printf("redis: used_memory=%ld bytes, %.0f per live ticket if everything were theirs\n",
+           RedisInfo(&redis, "memory", "used_memory"),
+           static_cast<double>(RedisInfo(&redis, "memory", "used_memory")) / std::max<int64_t>(live, 1));
+  }
+
+  printf("reads tickets=%s list_county_p99_ms=%.2f list_rare_p99_ms=%.2f list_page20_p99_ms=%.2f "
+         "breaches_month_p99_ms=%.2f history_p99_ms=%.2f projector_lag_p99_ms=%.0f "
+         "redis_bytes_per_archived_ticket=%.0f watchers=%d watch_e2e_p99_ms=%.1f\n",
+         facts->Get(0, 0).c_str(), rm.county, rm.rare, rm.page20, rm.breaches, rm.history,
+         lag.Pct(99), bytes_per_archived, watchers, watch_p99);
+  return 0;
+}
