@@ -69,6 +69,7 @@ std::string LegacyComplaint(int shard, absl::string_view id) {
 }
 std::string Timers(int shard) { return absl::StrCat(ShardTag(shard), ":timers"); }
 std::string AcceptedIndex(int shard) { return absl::StrCat(ShardTag(shard), ":idx:acc"); }
+std::string TrimCursor(int shard) { return absl::StrCat(ShardTag(shard), ":trim"); }
 std::string Events(int shard) { return absl::StrCat(ShardTag(shard), ":events"); }
 std::string HandlerLoad(int shard) { return absl::StrCat(ShardTag(shard), ":load"); }
 std::string PiiAccessLog() { return "{audit}:pii"; }

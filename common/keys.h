@@ -65,6 +65,11 @@ std::string Timers(int shard);
 //                             views page through and the sweep walks; ~40 bytes a ticket at
 //                             any size (a sorted set costs ~129 past 128 members).
 std::string AcceptedIndex(int shard);
+// {s}:trim                    hash, where the archive's stream trim left its walk of the
+//                             acceptance index (services/readmodel/lua/trim.lua): at = the
+//                             last index entry done with, e0 = the newest e0 of a live ticket
+//                             walked
+std::string TrimCursor(int shard);
 // {s}:events                  stream of TicketEvent (the outbox; common/event_entry.h). Also
 //                             the only copy of each complaint, in its TicketAccepted entry:
 //                             never trim it past a live ticket's acceptance.

@@ -46,11 +46,11 @@ if top then
   if top_ms > index_ms then index_ms = top_ms end
 end
 local indexed = redis.pcall('XADD', KEYS[4], string.format('%d-*', index_ms), 't', id)
-if type(indexed) == 'table' and indexed['err'] then redis.call('XADD', KEYS[4], '*', 't', id) end
+if type(indexed) == 'table' and indexed['err'] then indexed = redis.call('XADD', KEYS[4], '*', 't', id) end
 local event_id = redis.call('XADD', KEYS[5], '*', 'type', 'accepted', 'ticket', id,
                             ARGV[6], ARGV[7], 'c', ARGV[5])
 redis.call('SET', KEYS[1], id .. ' ' .. ARGV[2])
 -- e0: where the ticket's history starts in the shard's stream (GetTicketHistory reads from it),
--- and the entry that holds its complaint.
-redis.call('HSET', KEYS[2], 'e0', event_id, unpack(ARGV, 8))
+-- and the entry that holds its complaint; ix: its acceptance-index entry (the archive deletes it).
+redis.call('HSET', KEYS[2], 'e0', event_id, 'ix', indexed, unpack(ARGV, 8))
 return {'created', id, event_id}

@@ -49,6 +49,7 @@ absl::StatusOr<Archiver::Pass> Archiver::RunOnce() {
   p.events_trimmed = trimmed->events_trimmed;
   p.index_trimmed = trimmed->index_trimmed;
   p.complaints_moved = trimmed->complaints_moved;
+  p.index_walked = trimmed->index_walked;
   if (options_.eraser != nullptr) {
     absl::StatusOr<int> erased = options_.eraser->RunOnce();
     if (!erased.ok()) return erased.status();
@@ -96,7 +97,7 @@ absl::StatusOr<Archiver::Pass> Archiver::Archive() {
             sql::TimeOfMicros(r->GetInt(i, 4)) + options_.idempotency_retention;
         redis_->Eval(ArchiveScript(),
                      {keys::Ticket(shard, id), keys::Timers(shard), keys::WriteRecord(shard, id),
-                      keys::LegacyComplaint(shard, id), idem},
+                      keys::LegacyComplaint(shard, id), idem, keys::AcceptedIndex(shard)},
                      {id, r->Get(i, 1), std::to_string(v1::TICKET_STATUS_CLOSED),
                       std::to_string(absl::ToUnixMillis(idem_end)),
                       std::to_string(absl::ToUnixMillis(now))},
@@ -140,7 +141,8 @@ absl::StatusOr<Archiver::Pass> Archiver::Trim() {
     absl::BlockingCounter pending(keys::kShardCount);
     absl::Mutex mu;
     for (int shard = 0; shard < keys::kShardCount; ++shard) {
-      redis_->Eval(TrimScript(), {keys::Events(shard), keys::AcceptedIndex(shard)},
+      redis_->Eval(TrimScript(),
+                   {keys::Events(shard), keys::AcceptedIndex(shard), keys::TrimCursor(shard)},
                    {std::to_string(absl::ToInt64Milliseconds(options_.stream_keep)),
                     keys::ShardTag(shard) + ":", std::to_string(options_.max_index_walk)},
                    [&, shard](absl::StatusOr<redis::Reply> reply) {
@@ -155,10 +157,11 @@ absl::StatusOr<Archiver::Pass> Archiver::Trim() {
   }
   for (const auto& r : results) {
     if (!r.ok()) return r.status();
-    if (r->elements.size() != 4) return absl::InternalError("trim.lua: unexpected reply");
+    if (r->elements.size() != 5) return absl::InternalError("trim.lua: unexpected reply");
     pass.events_trimmed += r->elements[0].integer;
     pass.index_trimmed += r->elements[1].integer;
     pass.complaints_moved += static_cast<int>(r->elements[2].integer);
+    pass.index_walked += r->elements[4].integer;
   }
   return pass;
 }

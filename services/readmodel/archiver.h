@@ -13,7 +13,8 @@
 //   2. Every shard's stream is trimmed (lua/trim.lua) below the least of: now - stream_keep,
 //      each consumer group's first pending entry and the entry after its last delivered one.
 //      A live ticket's complaint is copied out of its TicketAccepted entry before that entry
-//      can go, and the acceptance index loses the entries of tickets no longer in Redis.
+//      can go; the walk of the acceptance index that finds them resumes where the last pass
+//      left it, so a pass costs the tickets accepted since, not every open ticket again.
 //   3. The eraser's pass (personal_data.h): pending erasure requests, the personal-data
 //      retention.
 // Redis memory then follows the open tickets, the retention window and the idempotency
@@ -60,6 +61,7 @@ class Archiver {
     int64_t events_trimmed = 0;
     int64_t index_trimmed = 0;
     int complaints_moved = 0;
+    int64_t index_walked = 0;  // acceptance-index entries the trim looked at
     int pii_erased = 0;
   };
 

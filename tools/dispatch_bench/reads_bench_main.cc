@@ -34,6 +34,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -615,10 +616,79 @@ ReadResults Reads(const char* side, Api& api, const std::string& token, int reps
   return out;
 }
 
+// CPU seconds of `pid` and of its children alive now (PostgreSQL's backends); exited
+// children's time counts once their parent has waited for them (cutime, cstime).
 double CpuSeconds(int pid) {
-  std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-  std::vector<std::string> f = absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
-  return (std::stod(f[11]) + std::stod(f[12])) / sysconf(_SC_CLK_TCK);
+  auto fields = [](const std::string& path, std::vector<std::string>* f) {
+    FILE* file = fopen(path.c_str(), "r");
+    if (file == nullptr) return false;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, file);
+    fclose(file);
+    std::string stat(buf, n);
+    *f = absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
+    return f->size() > 14;
+  };
+  std::vector<std::string> f;
+  if (!fields(absl::StrCat("/proc/", pid, "/stat"), &f)) return 0;
+  double ticks = std::stod(f[11]) + std::stod(f[12]) + std::stod(f[13]) + std::stod(f[14]);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || !isdigit(name[0])) continue;
+    std::vector<std::string> c;
+    if (fields(entry.path() / "stat", &c) && c[1] == std::to_string(pid)) {
+      ticks += std::stod(c[11]) + std::stod(c[12]);
+    }
+  }
+  return ticks / sysconf(_SC_CLK_TCK);
+}
+
+// Waits until the read model has caught up with a submission made now; returns the seconds.
+double Settle(Bench& bench) {
+  Stubs s(bench.api().channel(0));
+  auto start = Steady::now();
+  int64_t marker_ms = 0;
+  {
+    grpc::ClientContext ctx;
+    Authorize(&ctx, bench.gateway());
+    v1::SubmitComplaintResponse resp;
+    grpc::Status st = s.intake->SubmitComplaint(
+        &ctx, Complaint(absl::StrCat("MARK-", absl::ToUnixMicros(absl::Now())), 0), &resp);
+    if (!st.ok()) {
+      fprintf(stderr, "marker: %s\n", st.error_message().c_str());
+      exit(1);
+    }
+    marker_ms = TimeUtil::TimestampToMilliseconds(resp.ticket().accepted_at());
+  }
+  while (true) {
+    grpc::ClientContext ctx;
+    Authorize(&ctx, bench.city());
+    v1::ListTicketsRequest req;
+    req.set_unit_code("430923");
+    req.set_page_size(1);
+    v1::ListTicketsResponse resp;
+    grpc::Status st = s.intake->ListTickets(&ctx, req, &resp);
+    if (st.ok() && TimeUtil::TimestampToMilliseconds(resp.read_model().caught_up_to()) >= marker_ms) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return MsSince(start) / 1000;
+}
+
+std::string CpuLine(const std::map<std::string, int>& pids, const std::map<std::string, double>& before,
+                    uint64_t per) {
+  std::string out;
+  for (const auto& [name, pid] : pids) {
+    absl::StrAppendFormat(&out, " %s=%.0f", name,
+                          (CpuSeconds(pid) - before.at(name)) * 1e6 / std::max<uint64_t>(per, 1));
+  }
+  return out;
+}
+std::map<std::string, double> CpuNow(const std::map<std::string, int>& pids) {
+  std::map<std::string, double> out;
+  for (const auto& [name, pid] : pids) out[name] = CpuSeconds(pid);
+  return out;
 }
 
 int64_t RedisInfo(dispatch::redis::Client* redis, const std::string& section,
@@ -677,6 +747,7 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   }
   while (open < watchers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::seconds(2));  // every watch has joined the hub
+  printf("watch: %d watches open; the read model caught up in %.1f s\n", watchers, Settle(bench));
 
   std::map<std::string, double> cpu0;
   for (const auto& [name, pid] : pids) cpu0[name] = CpuSeconds(pid);
@@ -785,36 +856,7 @@ int main(int argc, char** argv) {
   auto& c = bench.counts();
   auto load_end = Steady::now();  // measure starts when the load has ended
 
-  // Settle: the read model catches up with a marker submitted now.
-  Stubs s(bench.api().channel(0));
-  absl::Time marker_at;
-  {
-    grpc::ClientContext ctx;
-    Authorize(&ctx, bench.gateway());
-    v1::SubmitComplaintResponse resp;
-    grpc::Status st = s.intake->SubmitComplaint(&ctx, Complaint("MARK", 0), &resp);
-    if (!st.ok()) {
-      fprintf(stderr, "marker: %s\n", st.error_message().c_str());
-      return 1;
-    }
-    marker_at = absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(resp.ticket().accepted_at()));
-  }
-  auto settle_start = Steady::now();
-  while (true) {
-    grpc::ClientContext ctx;
-    Authorize(&ctx, bench.city());
-    v1::ListTicketsRequest req;
-    req.set_unit_code("430923");
-    req.set_page_size(1);
-    v1::ListTicketsResponse resp;
-    grpc::Status st = s.intake->ListTickets(&ctx, req, &resp);
-    if (st.ok() && TimeUtil::TimestampToMilliseconds(resp.read_model().caught_up_to()) >=
-                       absl::ToUnixMillis(marker_at)) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  printf("settle: the read model caught up %.1f s after the load ended\n", MsSince(settle_start) / 1000);
+  printf("settle: the read model caught up %.1f s after the load ended\n", Settle(bench));
 
   // What was loaded, from the read model.
   auto facts = (*pg)->Exec(
@@ -881,15 +923,21 @@ int main(int argc, char** argv) {
   fflush(stdout);
   Stats lag;
   {
+    printf("lag: the read model caught up in %.1f s before\n", Settle(bench));
     LagProbe probe(std::chrono::milliseconds(100));
     const uint64_t before = c.submitted;
+    auto cpu0 = CpuNow(pids);
     auto t0 = Steady::now();
     bench.Drive(2000000000ull, static_cast<uint64_t>(absl::GetFlag(FLAGS_lag_rate) *
                                                      absl::GetFlag(FLAGS_lag_seconds)),
                 64, absl::GetFlag(FLAGS_lag_rate), true, &probe, false);
+    const double seconds = MsSince(t0) / 1000;
     lag = probe.Stop();
-    printf("lag phase: %lu submissions in %.1f s; projector lag %s\n", c.submitted - before,
-           MsSince(t0) / 1000, lag.Line().c_str());
+    const double drain = Settle(bench);
+    printf("lag phase: %lu submissions in %.1f s (%.0f per s); projector lag %s; caught up %.1f s "
+           "after the last; cpu_us_per_submission%s\n",
+           c.submitted - before, seconds, (c.submitted - before) / seconds, lag.Line().c_str(),
+           drain, CpuLine(pids, cpu0, c.submitted - before).c_str());
   }
 
   // Watches.

@@ -135,7 +135,7 @@ RPID2=$PID RPORT=$PORT
 cpu0_d=$(cpu_s "$DPID") cpu0_r=$(cpu_s "$RPID")
 set +e
 "$BUILD_DIR/tools/reads_bench" measure --target="127.0.0.1:$DPORT" --redis_target="127.0.0.1:$RPORT" \
-  "${common[@]}" --cpu_pids="dispatchd=$DPID,redis=$RPID" "$@"
+  "${common[@]}" --cpu_pids="dispatchd=$DPID,redis=$RPID,postgres=$(head -1 "$TMP/pg/data/postmaster.pid")" "$@"
 rc=$?
 set -e
 echo "cpu_s of the measurements: dispatchd=$(cpu_s "$DPID") (read model) dispatchd=$(cpu_s "$RPID2") (redis only) redis-server=$(cpu_s "$RPID") (from $cpu0_r)"

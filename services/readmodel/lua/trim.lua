@@ -8,11 +8,12 @@
 --   copied to {s}:c:<id> (keys::LegacyComplaint, which TicketStore::Get reads when e0 is gone).
 -- The acceptance index walk finds the live tickets (see below); the entries of tickets gone
 -- from Redis are deleted from the index.
--- KEYS[1] {s}:events   KEYS[2] {s}:idx:acc
+-- KEYS[1] {s}:events   KEYS[2] {s}:idx:acc   KEYS[3] {s}:trim (where the walk goes on)
 -- ARGV[1] stream retention (ms): entries younger than this by Redis's clock (the clock of
 --         entry ids) stay   ARGV[2] the shard's key prefix "{s}:"   ARGV[3] most index entries
 -- to walk
--- Returns {event entries trimmed, index entries trimmed, complaints moved, the horizon}.
+-- Returns {event entries trimmed, index entries trimmed, complaints moved, the horizon, index
+-- entries walked}.
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
@@ -47,15 +48,22 @@ end
 -- Live tickets that may have entries below h: move their complaints out. Index entries and
 -- TicketAccepted entries are both appended by submit.lua, so the index's order is the order of
 -- the tickets' e0 ids (whatever the intake clock said): walking the index oldest first, the
--- first live ticket whose e0 is at or past h ends the walk. Entries of tickets gone from Redis
--- are deleted from the index as they are met, so the walk moves on from pass to pass.
+-- first live ticket whose e0 is at or past h ends the walk. The walk resumes where the last
+-- pass left it (KEYS[3]): every live ticket before that point has its complaint copied out
+-- already, and new entries only ever come after it, so a pass costs what arrived since, not
+-- every open ticket again. Entries of tickets gone from Redis are deleted as they are met
+-- (the archive deletes a ticket's own entry with it: `ix`).
 local prefix = ARGV[2]
 local limit = tonumber(ARGV[3])
-local moved, index_trimmed = 0, 0
-local last_live_e0 = nil
-local entries = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', limit)
+local moved, index_trimmed, walked = 0, 0, 0
+local cursor = redis.call('HMGET', KEYS[3], 'at', 'e0')
+local done_with, last_live_e0 = cursor[1], cursor[2]
+local start = '-'
+if done_with then start = '(' .. done_with end
+local entries = redis.call('XRANGE', KEYS[2], start, '+', 'COUNT', limit)
 local complete = #entries < limit
 for _, e in ipairs(entries) do
+  walked = walked + 1
   local id = e[2][2]
   local ticket = prefix .. 't:' .. id
   local e0 = redis.call('HGET', ticket, 'e0')
@@ -65,23 +73,26 @@ for _, e in ipairs(entries) do
   elseif e0 and not less(e0, h) then
     complete = true
     break
-  else
-    if e0 then
-      last_live_e0 = e0
-      local copy = prefix .. 'c:' .. id
-      if redis.call('EXISTS', copy) == 0 then
-        local entry = redis.call('XRANGE', KEYS[1], e0, e0)[1]
-        if entry then
-          for i = 1, #entry[2], 2 do
-            if entry[2][i] == 'c' then
-              redis.call('SET', copy, entry[2][i + 1])
-              moved = moved + 1
-            end
+  elseif e0 then
+    last_live_e0 = e0
+    local copy = prefix .. 'c:' .. id
+    if redis.call('EXISTS', copy) == 0 then
+      local entry = redis.call('XRANGE', KEYS[1], e0, e0)[1]
+      if entry then
+        for i = 1, #entry[2], 2 do
+          if entry[2][i] == 'c' then
+            redis.call('SET', copy, entry[2][i + 1])
+            moved = moved + 1
           end
         end
       end
     end
   end
+  done_with = e[1]
+end
+if done_with then
+  redis.call('HSET', KEYS[3], 'at', done_with)
+  if last_live_e0 then redis.call('HSET', KEYS[3], 'e0', last_live_e0) end
 end
 if not complete then
   -- Tickets past the walk came later: their e0 ids are past the last live one walked. With
@@ -93,4 +104,4 @@ end
 
 local trimmed = 0
 if redis.call('EXISTS', KEYS[1]) == 1 then trimmed = redis.call('XTRIM', KEYS[1], 'MINID', h) end
-return {trimmed, index_trimmed, moved, h}
+return {trimmed, index_trimmed, moved, h, walked}
