@@ -1,5 +1,6 @@
 #include "services/routing/routing_worker.h"
 
+#include <chrono>
 #include <cstdio>
 #include <future>
 #include <vector>
@@ -288,7 +289,7 @@ void RoutingWorker::Start() {
   stop_ = false;
   thread_ = std::thread([this] {
     bool prepared = false;
-    int64_t loops = 0;
+    auto next_upkeep = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!stop_) {
       if (!prepared) {
         absl::Status s = Prepare();
@@ -304,7 +305,10 @@ void RoutingWorker::Start() {
         fprintf(stderr, "routing: organisation: %s\n", s.ToString().c_str());
       }
       // Re-read the handlers' loads now and then: RPCs (returns, reassignments) change them too.
-      if (++loops % 60 == 0) {
+      // By the clock, not by loops: a busy worker loops hundreds of times a second, and each
+      // time costs a command per shard (twice).
+      if (const auto now = std::chrono::steady_clock::now(); now >= next_upkeep) {
+        next_upkeep = now + std::chrono::seconds(30);
         (void)Prepare();
         if (auto claimed = ClaimAbandoned(); !claimed.ok()) {
           fprintf(stderr, "routing: claiming: %s\n", claimed.status().ToString().c_str());

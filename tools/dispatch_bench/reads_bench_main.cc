@@ -34,6 +34,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <csignal>
+#include <sys/wait.h>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -76,7 +78,9 @@ ABSL_FLAG(int, threads, 192, "client threads of the load");
 ABSL_FLAG(int, reps, 200, "timed calls per read");
 ABSL_FLAG(int, redis_reps, 3, "timed calls per read against --redis_target");
 ABSL_FLAG(double, redis_deadline_s, 120, "deadline of a read against --redis_target");
-ABSL_FLAG(int, lag_rate, 2000, "submissions per second of the lag phase");
+ABSL_FLAG(std::string, lag_rates, "2000,1000",
+          "submissions per second of the lag phases (the first is the summary's)");
+ABSL_FLAG(int, redis_only_pid, 0, "dispatchd of --redis_target: stopped (SIGTERM) after its reads");
 ABSL_FLAG(double, lag_seconds, 30, "length of the lag phase");
 ABSL_FLAG(int, watch_rate, 100, "submissions per second of the watch phases");
 ABSL_FLAG(double, watch_seconds, 20, "length of each watch phase");
@@ -704,6 +708,39 @@ int64_t RedisInfo(dispatch::redis::Client* redis, const std::string& section,
   return -1;
 }
 
+// Calls per Redis command (INFO commandstats).
+std::map<std::string, int64_t> CommandCalls(dispatch::redis::Client* redis) {
+  std::map<std::string, int64_t> out;
+  auto r = redis->ExecuteSync({"INFO", "commandstats"});
+  if (!r.ok()) return out;
+  for (absl::string_view line : absl::StrSplit(r->str, "\r\n")) {
+    if (!absl::ConsumePrefix(&line, "cmdstat_")) continue;
+    size_t colon = line.find(':');
+    size_t calls = line.find("calls=");
+    if (colon == absl::string_view::npos || calls == absl::string_view::npos) continue;
+    int64_t n = 0;
+    absl::string_view v = line.substr(calls + 6);
+    v = v.substr(0, v.find(','));
+    if (absl::SimpleAtoi(v, &n)) out[std::string(line.substr(0, colon))] = n;
+  }
+  return out;
+}
+// The commands called most since `before`, per `per`.
+std::string TopCommands(dispatch::redis::Client* redis, const std::map<std::string, int64_t>& before,
+                        uint64_t per) {
+  std::vector<std::pair<int64_t, std::string>> d;
+  for (const auto& [name, n] : CommandCalls(redis)) {
+    auto it = before.find(name);
+    d.emplace_back(n - (it == before.end() ? 0 : it->second), name);
+  }
+  std::sort(d.rbegin(), d.rend());
+  std::string out;
+  for (size_t i = 0; i < d.size() && i < 6; ++i) {
+    absl::StrAppendFormat(&out, " %s=%.1f", d[i].second, static_cast<double>(d[i].first) / std::max<uint64_t>(per, 1));
+  }
+  return out;
+}
+
 // Watch phase: `watchers` streams (spread over the units), submissions at `rate`; returns the
 // end-to-end p99 over every delivery of a TicketAccepted.
 double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, int rate,
@@ -752,6 +789,7 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   std::map<std::string, double> cpu0;
   for (const auto& [name, pid] : pids) cpu0[name] = CpuSeconds(pid);
   const int64_t cmds0 = RedisInfo(redis, "stats", "total_commands_processed");
+  const auto calls0 = CommandCalls(redis);
   const uint64_t n = static_cast<uint64_t>(rate * seconds);
   Pacer pacer(rate);
   std::vector<std::thread> pool;
@@ -780,6 +818,7 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   std::map<std::string, double> cpu;
   for (const auto& [name, pid] : pids) cpu[name] = CpuSeconds(pid) - cpu0[name];
   const int64_t cmds = RedisInfo(redis, "stats", "total_commands_processed") - cmds0;
+  const std::string top = TopCommands(redis, calls0, ok);
   for (auto& c : contexts) c->TryCancel();
   for (auto& t : readers) t.join();
   std::string cpu_line;
@@ -788,10 +827,10 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   }
   const double p99 = e2e.Pct(99);
   printf("watch watchers=%d submissions=%lu deliveries=%lu (%.1f per submission) other_events=%lu "
-         "e2e %s redis_commands_per_submission=%.1f%s\n",
+         "e2e %s redis_commands_per_submission=%.1f%s; most called per submission:%s\n",
          watchers, ok.load(), delivered.load(), static_cast<double>(delivered) / std::max<uint64_t>(ok, 1),
          other_events.load(), e2e.Line().c_str(), static_cast<double>(cmds) / std::max<uint64_t>(ok, 1),
-         cpu_line.c_str());
+         cpu_line.c_str(), top.c_str());
   fflush(stdout);
   return p99;
 }
@@ -917,27 +956,38 @@ int main(int argc, char** argv) {
     }
   }
 
-  // The projector's lag at a steady rate.
-  printf("== lag: submissions at %d/s for %.0f s\n", absl::GetFlag(FLAGS_lag_rate),
-         absl::GetFlag(FLAGS_lag_seconds));
-  fflush(stdout);
+  if (const int pid = absl::GetFlag(FLAGS_redis_only_pid); pid > 0) {
+    kill(pid, SIGTERM);  // its timer engine and workers would run beside the next phases
+    waitpid(pid, nullptr, WNOHANG);
+  }
+
+  // The projector's lag at steady rates.
   Stats lag;
-  {
-    printf("lag: the read model caught up in %.1f s before\n", Settle(bench));
+  bool first_rate = true;
+  for (absl::string_view rate_text : absl::StrSplit(absl::GetFlag(FLAGS_lag_rates), ',')) {
+    int rate = 0;
+    if (!absl::SimpleAtoi(rate_text, &rate) || rate <= 0) continue;
+    printf("== lag: submissions at %d/s for %.0f s; the read model caught up in %.1f s before\n",
+           rate, absl::GetFlag(FLAGS_lag_seconds), Settle(bench));
+    fflush(stdout);
     LagProbe probe(std::chrono::milliseconds(100));
     const uint64_t before = c.submitted;
     auto cpu0 = CpuNow(pids);
+    const auto calls0 = CommandCalls(&redis);
     auto t0 = Steady::now();
-    bench.Drive(2000000000ull, static_cast<uint64_t>(absl::GetFlag(FLAGS_lag_rate) *
-                                                     absl::GetFlag(FLAGS_lag_seconds)),
-                64, absl::GetFlag(FLAGS_lag_rate), true, &probe, false);
+    bench.Drive(2000000000ull + c.submitted, static_cast<uint64_t>(rate * absl::GetFlag(FLAGS_lag_seconds)),
+                64, rate, true, &probe, false);
     const double seconds = MsSince(t0) / 1000;
-    lag = probe.Stop();
+    Stats measured = probe.Stop();
     const double drain = Settle(bench);
-    printf("lag phase: %lu submissions in %.1f s (%.0f per s); projector lag %s; caught up %.1f s "
-           "after the last; cpu_us_per_submission%s\n",
-           c.submitted - before, seconds, (c.submitted - before) / seconds, lag.Line().c_str(),
-           drain, CpuLine(pids, cpu0, c.submitted - before).c_str());
+    printf("lag phase %d/s: %lu submissions in %.1f s (%.0f per s); projector lag %s; caught up "
+           "%.1f s after the last; cpu_us_per_submission%s; redis calls per submission:%s\n",
+           rate, c.submitted - before, seconds, (c.submitted - before) / seconds,
+           measured.Line().c_str(), drain, CpuLine(pids, cpu0, c.submitted - before).c_str(),
+           TopCommands(&redis, calls0, c.submitted - before).c_str());
+    fflush(stdout);
+    if (first_rate) lag = measured;
+    first_rate = false;
   }
 
   // Watches.

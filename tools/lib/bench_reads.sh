@@ -78,7 +78,7 @@ sed '/id: "h-[a-z]*-wgy"/{n;s/shifts {[^}]*} }/on_duty_around_the_clock: true }/
   "$ROOT/deploy/org.textproto" >"$TMP/org.textproto"
 ORG="$TMP/org.textproto"
 echo "== $(redis-server --version | cut -d' ' -f1-3), $("$PG_BIN/postgres" --version); $(nproc) cores"
-cpu_s() { awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+cpu_s() { awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/$1/stat" 2>/dev/null || echo gone; }
 common=(--ca="$TMP/pki/ca.pem" --tokens="$TMP/tokens" --pg="$CONNINFO" --redis="unix://$TMP/redis.sock"
   --stream_keep_s=300 --archive_interval_s=10)
 # set_clock SCALE JUMP_S: the service time from now on runs SCALE times real time, starting
@@ -135,7 +135,7 @@ RPID2=$PID RPORT=$PORT
 cpu0_d=$(cpu_s "$DPID") cpu0_r=$(cpu_s "$RPID")
 set +e
 "$BUILD_DIR/tools/reads_bench" measure --target="127.0.0.1:$DPORT" --redis_target="127.0.0.1:$RPORT" \
-  "${common[@]}" --cpu_pids="dispatchd=$DPID,redis=$RPID,postgres=$(head -1 "$TMP/pg/data/postmaster.pid")" "$@"
+  "${common[@]}" --redis_only_pid="$RPID2" --cpu_pids="dispatchd=$DPID,redis=$RPID,postgres=$(head -1 "$TMP/pg/data/postmaster.pid")" "$@"
 rc=$?
 set -e
 echo "cpu_s of the measurements: dispatchd=$(cpu_s "$DPID") (read model) dispatchd=$(cpu_s "$RPID2") (redis only) redis-server=$(cpu_s "$RPID") (from $cpu0_r)"
