@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/redis/redis_client.h"
 
 namespace dispatch::keys {
 
@@ -56,6 +57,10 @@ std::string IdempotencyKey(int channel, absl::string_view work_order_id,
                            absl::string_view request_id) {
   if (!work_order_id.empty()) return absl::StrCat(channel, ":", work_order_id);
   return absl::StrCat("req:", request_id);
+}
+
+std::string ArchivedIdempotency(int shard, absl::string_view idempotency_key) {
+  return absl::StrCat(ShardTag(shard), ":idem:a", redis::Sha1Hex(idempotency_key).substr(0, 2));
 }
 
 std::string IdempotencyRecord(int shard, absl::string_view key) {

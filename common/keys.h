@@ -47,8 +47,16 @@ std::string MakeTicketId(absl::string_view yyyymmdd, int shard, absl::string_vie
 std::string IdempotencyKey(int channel, absl::string_view work_order_id,
                            absl::string_view request_id);
 
-// {s}:idem:<idempotency key>  string "<ticket id> <fingerprint>"
+// {s}:idem:<idempotency key>  string "<ticket id> <fingerprint>", while the ticket is in Redis
 std::string IdempotencyRecord(int shard, absl::string_view idempotency_key);
+// {s}:idem:a<xx>              hash <idempotency key> -> "<ticket id> <fingerprint> <end unix
+//                             ms>": the records of archived tickets, until their end (the
+//                             idempotency window), 256 buckets a shard by the first two hex
+//                             digits of SHA-1(<idempotency key>). Written by archive.lua, read
+//                             by submit.lua, pruned by trim.lua, which build the name themselves
+//                             (redis.sha1hex) exactly as this does. A hash field costs ~60
+//                             bytes where a key with an expiry costs ~160.
+std::string ArchivedIdempotency(int shard, absl::string_view idempotency_key);
 // {s}:t:<ticket id>           hash, the ticket's state (fields in common/ticket_record.h)
 std::string Ticket(int shard, absl::string_view ticket_id);
 // {s}:c:<ticket id>           string, the serialized dispatch.v1.Complaint of a ticket accepted

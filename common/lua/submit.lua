@@ -1,7 +1,9 @@
 #!lua
 -- Accepts one complaint atomically, or recognises a re-send.
 --
--- KEYS[1] idempotency record   {s}:idem:<key>      string "<ticket id> <fingerprint>"
+-- KEYS[1] idempotency record   {s}:idem:<key>      string "<ticket id> <fingerprint>" (and, once
+--                                                  the ticket is archived, a field of the bucket
+--                                                  {s}:idem:a<xx>, same slot)
 -- KEYS[2] ticket               {s}:t:<id>          hash (common/ticket_record.h)
 -- KEYS[3] timers               {s}:timers          zset <id> -> next wake-up (unix ms)
 -- KEYS[4] acceptance index     {s}:idx:acc         stream, entry <accepted ms>-<n>, t = <id>
@@ -25,6 +27,19 @@ if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
 end
 if #ARGV < 9 or #ARGV % 2 ~= 1 then
   return redis.error_reply('submit.lua: malformed arguments')
+end
+-- An archived ticket's record is a field of a bucket hash (keys::ArchivedIdempotency), until
+-- the end of its window; past it, the work order is new.
+local idem_prefix = string.match(KEYS[1], '^({s:%d+}:idem:)')
+if idem_prefix then
+  local field = string.sub(KEYS[1], #idem_prefix + 1)
+  local bucket = idem_prefix .. 'a' .. string.sub(redis.sha1hex(field), 1, 2)
+  local archived = redis.call('HGET', bucket, field)
+  if archived then
+    local id, fp, ends = string.match(archived, '^(%S+) (%S+) (%d+)$')
+    if id and tonumber(ends) > tonumber(ARGV[4]) then return {'duplicate', id, fp} end
+    redis.call('HDEL', bucket, field)
+  end
 end
 for _, check in ipairs({{KEYS[3], 'zset'}, {KEYS[4], 'stream'}, {KEYS[5], 'stream'}}) do
   local t = redis.call('TYPE', check[1])['ok']

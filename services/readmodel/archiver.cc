@@ -50,6 +50,7 @@ absl::StatusOr<Archiver::Pass> Archiver::RunOnce() {
   p.index_trimmed = trimmed->index_trimmed;
   p.complaints_moved = trimmed->complaints_moved;
   p.index_walked = trimmed->index_walked;
+  p.idempotency_pruned = trimmed->idempotency_pruned;
   if (options_.eraser != nullptr) {
     absl::StatusOr<int> erased = options_.eraser->RunOnce();
     if (!erased.ok()) return erased.status();
@@ -136,6 +137,7 @@ absl::StatusOr<Archiver::Pass> Archiver::Archive() {
 
 absl::StatusOr<Archiver::Pass> Archiver::Trim() {
   Pass pass;
+  const absl::Time now = clock_->Now();
   std::vector<absl::StatusOr<redis::Reply>> results(keys::kShardCount, absl::UnknownError(""));
   {
     absl::BlockingCounter pending(keys::kShardCount);
@@ -144,7 +146,8 @@ absl::StatusOr<Archiver::Pass> Archiver::Trim() {
       redis_->Eval(TrimScript(),
                    {keys::Events(shard), keys::AcceptedIndex(shard), keys::TrimCursor(shard)},
                    {std::to_string(absl::ToInt64Milliseconds(options_.stream_keep)),
-                    keys::ShardTag(shard) + ":", std::to_string(options_.max_index_walk)},
+                    keys::ShardTag(shard) + ":", std::to_string(options_.max_index_walk),
+                    std::to_string(absl::ToUnixMillis(now))},
                    [&, shard](absl::StatusOr<redis::Reply> reply) {
                      {
                        absl::MutexLock lock(&mu);
@@ -157,11 +160,12 @@ absl::StatusOr<Archiver::Pass> Archiver::Trim() {
   }
   for (const auto& r : results) {
     if (!r.ok()) return r.status();
-    if (r->elements.size() != 5) return absl::InternalError("trim.lua: unexpected reply");
+    if (r->elements.size() != 6) return absl::InternalError("trim.lua: unexpected reply");
     pass.events_trimmed += r->elements[0].integer;
     pass.index_trimmed += r->elements[1].integer;
     pass.complaints_moved += static_cast<int>(r->elements[2].integer);
     pass.index_walked += r->elements[4].integer;
+    pass.idempotency_pruned += r->elements[5].integer;
   }
   return pass;
 }

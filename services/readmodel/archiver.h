@@ -8,8 +8,10 @@
 //      holds (ticket_events at the ticket row's version), oldest closure first: each is removed
 //      from Redis by one script (lua/archive.lua: its hash, timer, write records and moved
 //      complaint) only if Redis still holds that version and it is still closed (a reopened
-//      ticket stays); then marked archived_at. Its idempotency record stays until acceptance +
-//      idempotency_retention (a gateway may re-send a work order that long), then expires.
+//      ticket stays); then marked archived_at. Its idempotency record moves into a bucket hash
+//      (keys::ArchivedIdempotency, ~60 bytes instead of ~160) until acceptance +
+//      idempotency_retention (a gateway may re-send a work order that long); step 2 prunes it
+//      after that (one bucket per shard per pass).
 //   2. Every shard's stream is trimmed (lua/trim.lua) below the least of: now - stream_keep,
 //      each consumer group's first pending entry and the entry after its last delivered one.
 //      A live ticket's complaint is copied out of its TicketAccepted entry before that entry
@@ -62,6 +64,7 @@ class Archiver {
     int64_t index_trimmed = 0;
     int complaints_moved = 0;
     int64_t index_walked = 0;  // acceptance-index entries the trim looked at
+    int64_t idempotency_pruned = 0;  // archived idempotency records past their end, removed
     int pii_erased = 0;
   };
 

@@ -55,9 +55,16 @@ class ArchiverTest : public ReadModelFixture {
     }
     return ids;
   }
+  static std::string WorkOrderKey(const std::string& work_order) {
+    return keys::IdempotencyKey(v1::CHANNEL_HOTLINE_12345, work_order, "");
+  }
   std::string IdemKey(const std::string& work_order) {
-    const std::string key = keys::IdempotencyKey(v1::CHANNEL_HOTLINE_12345, work_order, "");
+    const std::string key = WorkOrderKey(work_order);
     return keys::IdempotencyRecord(keys::ShardOf(key), key);
+  }
+  std::string BucketOf(const std::string& work_order) {
+    const std::string key = WorkOrderKey(work_order);
+    return keys::ArchivedIdempotency(keys::ShardOf(key), key);
   }
 
   std::unique_ptr<redis::HiredisClient> archiver_redis_;
@@ -85,21 +92,48 @@ TEST_F(ArchiverTest, AClosedTicketPastTheRetentionLeavesRedisAndIsStillReadWhole
   EXPECT_EQ(Text(*live_, absl::StrCat("SELECT archived_at IS NOT NULL FROM tickets WHERE "
                                       "ticket_id = '", id, "'")),
             "t");
-  // The idempotency record stays, with an end: a gateway's re-send is still answered.
-  EXPECT_GT(Redis({"PTTL", IdemKey("12345-AR1")}).integer, 0);
+  // The idempotency record stays, in its bucket with its end: a gateway's re-send is still
+  // answered.
+  EXPECT_EQ(Redis({"EXISTS", IdemKey("12345-AR1")}).integer, 0);
+  EXPECT_FALSE(Redis({"HGET", BucketOf("12345-AR1"), WorkOrderKey("12345-AR1")}).is_nil());
 
   // Through the API, from the archive: the ticket, its whole history, its work order.
   const v1::Ticket archived = client_->Get(id);
   EXPECT_EQ(archived.version(), closed.version());
   EXPECT_EQ(archived.status(), v1::TICKET_STATUS_CLOSED);
   EXPECT_THAT(Versions(client_->History(id)), ElementsAreArray(history));
-  Redis({"DEL", IdemKey("12345-AR1")});  // past the idempotency window too
+  Redis({"HDEL", BucketOf("12345-AR1"), WorkOrderKey("12345-AR1")});  // past the window too
   v1::Ticket found;
   ASSERT_TRUE(LookupWorkOrder("12345-AR1", &found).ok());
   EXPECT_EQ(found.ticket_id(), id);
 
   // A second pass changes nothing.
   EXPECT_EQ(Run().archived, 0);
+}
+
+TEST_F(ArchiverTest, AnArchivedWorkOrderReSentWithinNinetyDaysGetsItsTicketAndAfterThemANewOne) {
+  const std::string id = OneWholeCase("12345-AI1");
+  Drain(*projector_);
+  clock_.Advance(31 * kDay);
+  ASSERT_EQ(Run().archived, 1);
+  EXPECT_EQ(client_->Submit(testing::HotlineComplaint("12345-AI1")), id);
+
+  // Ninety days after its acceptance the window has passed: the same work order is a new
+  // complaint.
+  clock_.Advance(60 * kDay);
+  const std::string bucket = BucketOf("12345-AI1");
+  const std::string again = client_->Submit(testing::HotlineComplaint("12345-AI1"));
+  EXPECT_NE(again, id);
+  EXPECT_FALSE(again.empty());
+  EXPECT_TRUE(Redis({"HGET", bucket, WorkOrderKey("12345-AI1")}).is_nil());
+
+  // Records past their end leave their bucket when the trim's turn comes to it.
+  const int shard = keys::ShardOf(WorkOrderKey("12345-AI1"));
+  Redis({"HSET", bucket, "1:12345-AI2", absl::StrCat("T-x 0 ", absl::ToUnixMillis(clock_.Now()))});
+  Redis({"HSET", keys::TrimCursor(shard), "b",
+         std::to_string(std::stoi(bucket.substr(bucket.size() - 2), nullptr, 16) - 1 + 256)});
+  EXPECT_EQ(Run().idempotency_pruned, 1);
+  EXPECT_TRUE(Redis({"HGET", bucket, "1:12345-AI2"}).is_nil());
 }
 
 TEST_F(ArchiverTest, ATicketChangedSinceTheArchivesCopyStaysInRedis) {
@@ -200,7 +234,11 @@ TEST_F(ArchiverTest, RedisHoldsLessOnceClosedTicketsAreArchivedAndTheirEntriesTr
     ids.push_back(OneWholeCase(absl::StrCat("12345-AM", i)));
   }
   Drain(*projector_);
-  auto used = [&] { return Redis({"DBSIZE"}).integer; };
+  // Keys, not counting the trim's per-shard cursors (256, made by the first pass).
+  auto used = [&] {
+    return Redis({"DBSIZE"}).integer -
+           static_cast<int64_t>(Redis({"KEYS", "{s:*}:trim"}).elements.size());
+  };
   const int64_t keys_before = used();
   clock_.Advance(31 * kDay);
   UseStreamKeep(absl::ZeroDuration());
@@ -214,7 +252,8 @@ TEST_F(ArchiverTest, RedisHoldsLessOnceClosedTicketsAreArchivedAndTheirEntriesTr
     indexed += Redis({"XLEN", keys::AcceptedIndex(shard)}).integer;
   }
   EXPECT_EQ(indexed, 0);
-  // What is left of them: their idempotency records (until the window ends).
+  // What is left of them: their idempotency records (until the window ends), as fields of
+  // bucket hashes: each ticket took at least its hash away, and its record key became a field.
   EXPECT_LE(used(), keys_before - 5);
   for (const std::string& id : ids) EXPECT_EQ(client_->Get(id).ticket_id(), id);
   // The supervision ledgers outlive the trimmed streams: they come from the read model.

@@ -19,11 +19,16 @@ redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 if f[4] then redis.call('XDEL', KEYS[6], f[4]) end
 if idem then
-  -- A gateway may re-send a work order for a while yet: the record answers it until then.
-  if tonumber(ARGV[4]) <= tonumber(ARGV[5]) then
-    redis.call('DEL', idem)
-  else
-    redis.call('PEXPIREAT', idem, ARGV[4])
+  -- A gateway may re-send a work order for a while yet: the record answers it until then, as a
+  -- field of a bucket hash (keys::ArchivedIdempotency; ~60 bytes, where a key with an expiry
+  -- costs ~160). trim.lua prunes the bucket once the window has passed.
+  local record = redis.call('GET', idem)
+  redis.call('DEL', idem)
+  if record and tonumber(ARGV[4]) > tonumber(ARGV[5]) then
+    local prefix = string.match(idem, '^({s:%d+}:idem:)')
+    local field = string.sub(idem, #prefix + 1)
+    redis.call('HSET', prefix .. 'a' .. string.sub(redis.sha1hex(field), 1, 2), field,
+               record .. ' ' .. ARGV[4])
   end
 end
 return 1

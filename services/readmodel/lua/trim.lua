@@ -11,9 +11,10 @@
 -- KEYS[1] {s}:events   KEYS[2] {s}:idx:acc   KEYS[3] {s}:trim (where the walk goes on)
 -- ARGV[1] stream retention (ms): entries younger than this by Redis's clock (the clock of
 --         entry ids) stay   ARGV[2] the shard's key prefix "{s}:"   ARGV[3] most index entries
--- to walk
+-- to walk   ARGV[4] now, service time (unix ms): archived idempotency records that ended by
+-- then are pruned
 -- Returns {event entries trimmed, index entries trimmed, complaints moved, the horizon, index
--- entries walked}.
+-- entries walked, idempotency records pruned}.
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
@@ -104,4 +105,18 @@ end
 
 local trimmed = 0
 if redis.call('EXISTS', KEYS[1]) == 1 then trimmed = redis.call('XTRIM', KEYS[1], 'MINID', h) end
-return {trimmed, index_trimmed, moved, h, walked}
+
+-- One bucket of archived tickets' idempotency records a pass (keys::ArchivedIdempotency, 256 a
+-- shard, in turn): the records past their end go (submit.lua ignores them already).
+local pruned = 0
+local b = redis.call('HINCRBY', KEYS[3], 'b', 1) % 256
+local bucket = prefix .. 'idem:a' .. string.format('%02x', b)
+local records = redis.call('HGETALL', bucket)
+for i = 1, #records, 2 do
+  local ends = tonumber(string.match(records[i + 1], ' (%d+)$'))
+  if not ends or ends <= tonumber(ARGV[4]) then
+    redis.call('HDEL', bucket, records[i])
+    pruned = pruned + 1
+  end
+end
+return {trimmed, index_trimmed, moved, h, walked, pruned}
