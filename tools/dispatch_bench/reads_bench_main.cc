@@ -1018,19 +1018,18 @@ int main(int argc, char** argv) {
     auto picked = (*pg)->Exec(
         "SELECT ticket_id, channel, channel_work_order_id FROM tickets "
         "WHERE archived_at IS NOT NULL ORDER BY random() LIMIT 20000");
-    int64_t leftovers = 0, idem = 0;
-    std::vector<std::string> idem_keys;
+    int64_t leftovers = 0;
     std::vector<std::vector<std::string>> checks;
     for (int i = 0; picked.ok() && i < picked->rows(); ++i) {
       const std::string id = picked->Get(i, 0);
       const int shard = *dispatch::keys::ShardOfTicketId(id);
       checks.push_back({"EXISTS", dispatch::keys::Ticket(shard, id),
                         dispatch::keys::WriteRecord(shard, id),
-                        dispatch::keys::LegacyComplaint(shard, id)});
+                        dispatch::keys::LegacyComplaint(shard, id),
+                        dispatch::keys::IdempotencyRecord(
+                            shard, dispatch::keys::IdempotencyKey(
+                                       static_cast<int>(picked->GetInt(i, 1)), picked->Get(i, 2), ""))});
       checks.push_back({"ZSCORE", dispatch::keys::Timers(shard), id});
-      idem_keys.push_back(dispatch::keys::IdempotencyRecord(
-          shard, dispatch::keys::IdempotencyKey(static_cast<int>(picked->GetInt(i, 1)),
-                                                picked->Get(i, 2), "")));
     }
     for (auto& r : redis.ExecuteAllSync(checks)) {
       if (r.ok() && ((r->type == dispatch::redis::Reply::Type::kInteger && r->integer > 0) ||
@@ -1038,14 +1037,21 @@ int main(int argc, char** argv) {
         ++leftovers;
       }
     }
-    const int64_t mem0 = RedisInfo(&redis, "memory", "used_memory");
-    std::vector<std::vector<std::string>> dels;
-    for (auto& k : idem_keys) dels.push_back({"DEL", k});
-    for (auto& r : redis.ExecuteAllSync(dels)) {
-      if (r.ok() && r->integer > 0) ++idem;
+    // The archived tickets' idempotency records: the bucket hashes, whole.
+    int64_t idem_records = 0, idem_bytes = 0;
+    for (int shard = 0; shard < dispatch::keys::kShardCount; ++shard) {
+      std::vector<std::vector<std::string>> cmds;
+      for (int b = 0; b < 256; ++b) {
+        const std::string bucket = absl::StrFormat("%s:idem:a%02x", dispatch::keys::ShardTag(shard), b);
+        cmds.push_back({"HLEN", bucket});
+        cmds.push_back({"MEMORY", "USAGE", bucket, "SAMPLES", "0"});
+      }
+      auto replies = redis.ExecuteAllSync(cmds);
+      for (size_t k = 0; k + 1 < replies.size(); k += 2) {
+        if (replies[k].ok()) idem_records += replies[k]->integer;
+        if (replies[k + 1].ok()) idem_bytes += replies[k + 1]->integer;
+      }
     }
-    const int64_t mem1 = RedisInfo(&redis, "memory", "used_memory");
-    const double idem_bytes = idem > 0 ? static_cast<double>(mem0 - mem1) / idem : 0;
     // Acceptance index and stream entries: what archived tickets still have there.
     int64_t index_entries = 0, index_bytes = 0, stream_entries = 0, stream_bytes = 0;
     int64_t sampled = 0, sampled_archived = 0;
@@ -1082,14 +1088,15 @@ int main(int argc, char** argv) {
     const double index_per_entry = index_entries > 0 ? static_cast<double>(index_bytes) / index_entries : 0;
     const double stream_archived_bytes =
         sampled > 0 ? static_cast<double>(stream_bytes) * sampled_archived / sampled : 0;
-    bytes_per_archived = idem_bytes + (index_gone * index_per_entry + stream_archived_bytes) / archived;
-    printf("memory: archived=%ld live=%ld; of %ld archived tickets sampled: %ld keys or timers "
-           "left, idempotency record %.0f bytes (used_memory down %ld bytes for %ld records); "
-           "acceptance index %ld entries (%ld beyond the live tickets, %.0f bytes each); streams "
-           "%ld entries %ld bytes, of their %ld oldest entries %ld of archived tickets\n",
-           archived, live, static_cast<int64_t>(idem_keys.size()), leftovers, idem_bytes,
-           mem0 - mem1, idem, index_entries, index_gone, index_per_entry, stream_entries,
-           stream_bytes, sampled, sampled_archived);
+    bytes_per_archived =
+        (idem_bytes + index_gone * index_per_entry + stream_archived_bytes) / archived;
+    printf("memory: archived=%ld live=%ld; of %d archived tickets sampled: %ld keys or timers "
+           "left; idempotency buckets %ld records %ld bytes (%.0f a record); acceptance index "
+           "%ld entries (%ld beyond the live tickets, %.0f bytes each); streams %ld entries %ld "
+           "bytes, of their %ld oldest entries %ld of archived tickets\n",
+           archived, live, picked.ok() ? picked->rows() : 0, leftovers, idem_records, idem_bytes,
+           idem_records > 0 ? static_cast<double>(idem_bytes) / idem_records : 0.0, index_entries,
+           index_gone, index_per_entry, stream_entries, stream_bytes, sampled, sampled_archived);
     printf("redis: used_memory=%ld bytes, %.0f per live ticket if everything were theirs\n",
            RedisInfo(&redis, "memory", "used_memory"),
            static_cast<double>(RedisInfo(&redis, "memory", "used_memory")) / std::max<int64_t>(live, 1));
