@@ -54,8 +54,9 @@ std::string IdempotencyRecord(int shard, absl::string_view idempotency_key);
 //                             idempotency window), 256 buckets a shard by the first two hex
 //                             digits of SHA-1(<idempotency key>). Written by archive.lua, read
 //                             by submit.lua, pruned by trim.lua, which build the name themselves
-//                             (redis.sha1hex) exactly as this does. A hash field costs ~60
-//                             bytes where a key with an expiry costs ~160.
+//                             (redis.sha1hex) exactly as this does. A record costs 130 bytes
+//                             with the buckets nearly empty (50,000 records), less as they
+//                             fill; a key with an expiry costs 162 (docs/BENCHMARKS.md).
 std::string ArchivedIdempotency(int shard, absl::string_view idempotency_key);
 // {s}:t:<ticket id>           hash, the ticket's state (fields in common/ticket_record.h)
 std::string Ticket(int shard, absl::string_view ticket_id);

@@ -9,7 +9,7 @@
 //      from Redis by one script (lua/archive.lua: its hash, timer, write records and moved
 //      complaint) only if Redis still holds that version and it is still closed (a reopened
 //      ticket stays); then marked archived_at. Its idempotency record moves into a bucket hash
-//      (keys::ArchivedIdempotency, ~60 bytes instead of ~160) until acceptance +
+//      (keys::ArchivedIdempotency: 130 bytes or less instead of 162) until acceptance +
 //      idempotency_retention (a gateway may re-send a work order that long); step 2 prunes it
 //      after that (one bucket per shard per pass).
 //   2. Every shard's stream is trimmed (lua/trim.lua) below the least of: now - stream_keep,

@@ -20,8 +20,9 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 if f[4] then redis.call('XDEL', KEYS[6], f[4]) end
 if idem then
   -- A gateway may re-send a work order for a while yet: the record answers it until then, as a
-  -- field of a bucket hash (keys::ArchivedIdempotency; ~60 bytes, where a key with an expiry
-  -- costs ~160). trim.lua prunes the bucket once the window has passed.
+  -- field of a bucket hash (keys::ArchivedIdempotency; a key with an expiry measured 162
+  -- bytes, a bucket field 130 with buckets nearly empty, less as they fill). trim.lua prunes
+  -- the bucket once the window has passed.
   local record = redis.call('GET', idem)
   redis.call('DEL', idem)
   if record and tonumber(ARGV[4]) > tonumber(ARGV[5]) then
