@@ -31,7 +31,6 @@ struct Projector::Item {
 namespace {
 
 using sql::Bool;
-using sql::TextArray;
 using sql::Ts;
 using sql::TsOrNull;
 
@@ -213,17 +212,33 @@ absl::Status UpsertTickets(pg::Connection& c, const std::vector<const v1::Ticket
       .status();
 }
 
-// The rows of a ledger's units table (breach_units, revisit_units) for the ledger row of
-// `event_id`: `unit` and its ancestors, at the event's time.
+// A ledger row whose unit memberships are to be written: its event, its id, the unit it
+// counts against.
+struct LedgerRow {
+  const v1::TicketEvent* event;
+  std::string event_id;
+  std::string unit;
+};
+
+// The rows of a ledger's units table (breach_units, revisit_units) for ledger rows: each
+// row's unit and that unit's ancestors, at the event's time, in one statement.
 absl::Status InsertUnits(pg::Connection& c, const char* table, const char* time_column,
-                         const std::string& unit, const v1::TicketEvent& e,
-                         const std::string& event_id, const org::OrgModel& org) {
-  std::set<std::string> units;
-  AddWithAncestors(org, unit, &units);
+                         const std::vector<LedgerRow>& rows, const org::OrgModel& org) {
+  if (rows.empty()) return absl::OkStatus();
+  sql::Column unit, at, event_id;
+  for (const LedgerRow& row : rows) {
+    std::set<std::string> units;
+    AddWithAncestors(org, row.unit, &units);
+    for (const std::string& u : units) {
+      unit.Add(u);
+      at.Add(Ts(row.event->occurred_at()));
+      event_id.Add(row.event_id);
+    }
+  }
   return c.Exec(absl::StrCat("INSERT INTO ", table, " (unit_code, ", time_column,
-                             ", event_id) SELECT unnest($1::text[]), $2, $3"),
-                {TextArray(std::vector<std::string>(units.begin(), units.end())),
-                 Ts(e.occurred_at()), pg::Text(event_id)})
+                             ", event_id) "
+                             "SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[])"),
+                {unit.Param(), at.Param(), event_id.Param()})
       .status();
 }
 
@@ -255,23 +270,13 @@ absl::Status InsertBreaches(pg::Connection& c,
       "ON CONFLICT DO NOTHING RETURNING event_id",
       {event_id.Param(), ticket.Param(), clock.Param(), tier.Param(), unit.Param(), at.Param(),
        deadline.Param(), by_ms.Param()});
-  if (!r.ok() || r->rows() == 0) return r.status();
-  sql::Column u_unit, u_at, u_event;
+  if (!r.ok()) return r.status();
+  std::vector<LedgerRow> added;
   for (int row = 0; row < r->rows(); ++row) {
-    const std::string id = r->Get(row, 0);
-    const v1::TicketEvent& e = *by_id.at(id);
-    std::set<std::string> units;
-    AddWithAncestors(org, e.breached().unit_code(), &units);
-    for (const std::string& u : units) {
-      u_unit.Add(u);
-      u_at.Add(Ts(e.occurred_at()));
-      u_event.Add(id);
-    }
+    const v1::TicketEvent* e = by_id.at(r->Get(row, 0));
+    added.push_back({e, r->Get(row, 0), e->breached().unit_code()});
   }
-  return c.Exec("INSERT INTO breach_units (unit_code, breached_at, event_id) "
-                "SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[])",
-                {u_unit.Param(), u_at.Param(), u_event.Param()})
-      .status();
+  return InsertUnits(c, "breach_units", "breached_at", added, org);
 }
 
 // The ledger row an event makes, if any.
@@ -316,7 +321,7 @@ absl::Status ApplyLedger(pg::Connection& c, const std::string& event_id, const v
          pg::Int(v.satisfaction()), Bool(v.false_closure()), pg::Bytes(v.SerializeAsString()),
          Ts(e.occurred_at()), pg::Bytes(e.actor().SerializeAsString())});
     if (!r.ok() || r->rows() == 0) return r.status();
-    return InsertUnits(c, "revisit_units", "recorded_at", v.unit_code(), e, event_id, org);
+    return InsertUnits(c, "revisit_units", "recorded_at", {{&e, event_id, v.unit_code()}}, org);
   }
   return absl::OkStatus();
 }

@@ -27,23 +27,9 @@ inline pg::Param TsOrNull(const google::protobuf::Timestamp* t) {
 }
 inline pg::Param Bool(bool b) { return pg::Text(b ? "true" : "false"); }
 
-// A PostgreSQL array literal: {"a","b"} (text) or {1,2} (numbers).
-inline pg::Param TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ",";
-    out += "\"";
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += "\\";
-      out += c;
-    }
-    out += "\"";
-  }
-  out += "}";
-  return pg::Text(std::move(out));
-}
-// One column of many rows for `unnest($n::type[])`: text values, NULLs, bytes as hex (decode
-// them with decode(column, 'hex')), arrays as their own literals (cast them per row).
+// One column of many rows for `unnest($n::type[])`, or any array parameter: a PostgreSQL
+// array literal of text values (quoted, escaped), NULLs, bytes as hex (decode them with
+// decode(column, 'hex')) and arrays as their own literals (cast them per row).
 class Column {
  public:
   void Add(const std::string& v) {
@@ -67,13 +53,25 @@ class Column {
     out_ += "NULL";
   }
   void AddHex(const std::string& bytes) { Add(absl::BytesToHexString(bytes)); }
-  void AddArray(const std::vector<std::string>& items) { Add(TextArray(items).value); }
+  void AddArray(const std::vector<std::string>& items) {
+    Column inner;
+    for (const std::string& item : items) inner.Add(item);
+    Add(inner.out_ + "}");
+  }
   pg::Param Param() const { return pg::Text(out_ + "}"); }
 
  private:
   void Sep() { out_ += out_.size() > 1 ? "," : ""; }
   std::string out_ = "{";
 };
+
+// A PostgreSQL text array literal: {"a","b"}.
+template <typename Strings>
+pg::Param TextArray(const Strings& items) {
+  Column c;
+  for (const std::string& item : items) c.Add(item);
+  return c.Param();
+}
 
 template <typename Ints>
 pg::Param IntArray(const Ints& items) {
