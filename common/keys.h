@@ -52,9 +52,9 @@ std::string IdempotencyRecord(int shard, absl::string_view idempotency_key);
 // {s}:idem:a<xx>              hash <idempotency key> -> "<ticket id> <fingerprint> <end unix
 //                             ms>": the records of archived tickets, until their end (the
 //                             idempotency window), 256 buckets a shard by the first two hex
-//                             digits of SHA-1(<idempotency key>). Written by archive.lua, read
-//                             by submit.lua, pruned by trim.lua, which build the name themselves
-//                             (redis.sha1hex) exactly as this does. A record costs 130 bytes
+//                             digits of SHA-1(<idempotency key>). Read by submit.lua (given
+//                             this name), written by archive.lua and pruned by trim.lua, which
+//                             build the name themselves (redis.sha1hex) exactly as this does. A record costs 130 bytes
 //                             with the buckets nearly empty (50,000 records), less as they
 //                             fill; a key with an expiry costs 162 (docs/BENCHMARKS.md).
 std::string ArchivedIdempotency(int shard, absl::string_view idempotency_key);

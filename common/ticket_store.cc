@@ -52,12 +52,13 @@ void TicketStore::Create(const v1::Ticket& ticket, const v1::Complaint& complain
                                    keys::Ticket(shard, id),
                                    keys::Timers(shard),
                                    keys::AcceptedIndex(shard),
-                                   keys::Events(shard)};
+                                   keys::Events(shard),
+                                   keys::ArchivedIdempotency(shard, idem_key)};
   ticket_record::Fields fields = ticket_record::Encode(ticket);
   fields.insert(fields.end(), extra.begin(), extra.end());
   std::vector<std::string> args;
   StoredEvent event = StoredAcceptedEvent(accepted, complaint);
-  args.reserve(7 + 2 * fields.size());
+  args.reserve(8 + 2 * fields.size());
   args.push_back(id);
   args.push_back(fingerprint);
   args.push_back(std::to_string(absl::ToUnixMillis(ticket_record::NextWakeUp(ticket))));
@@ -65,6 +66,7 @@ void TicketStore::Create(const v1::Ticket& ticket, const v1::Complaint& complain
   args.push_back(complaint_bytes);
   args.push_back(std::move(event.field));
   args.push_back(std::move(event.bytes));
+  args.push_back(idem_key);
   for (auto& [k, v] : fields) {
     args.push_back(std::move(k));
     args.push_back(std::move(v));

@@ -1,17 +1,18 @@
 #!lua
 -- Accepts one complaint atomically, or recognises a re-send.
 --
--- KEYS[1] idempotency record   {s}:idem:<key>      string "<ticket id> <fingerprint>" (and, once
---                                                  the ticket is archived, a field of the bucket
---                                                  {s}:idem:a<xx>, same slot)
+-- KEYS[1] idempotency record   {s}:idem:<key>      string "<ticket id> <fingerprint>"
 -- KEYS[2] ticket               {s}:t:<id>          hash (common/ticket_record.h)
 -- KEYS[3] timers               {s}:timers          zset <id> -> next wake-up (unix ms)
 -- KEYS[4] acceptance index     {s}:idx:acc         stream, entry <accepted ms>-<n>, t = <id>
 -- KEYS[5] event stream         {s}:events          stream (the outbox)
+-- KEYS[6] archived records     {s}:idem:a<xx>      hash <key> -> "<ticket id> <fingerprint> <end
+--                                                  ms>" once the ticket is archived
+--                                                  (keys::ArchivedIdempotency)
 -- ARGV[1] ticket id   ARGV[2] fingerprint   ARGV[3] next wake-up ms   ARGV[4] accepted ms
 -- ARGV[5] serialized complaint   ARGV[6], ARGV[7] the TicketAccepted's field name ("pc" or
--- "pb") and bytes (StoredAcceptedEvent, common/event_entry.h)   ARGV[8..] the ticket hash's
--- field/value pairs.
+-- "pb") and bytes (StoredAcceptedEvent, common/event_entry.h)   ARGV[8] the idempotency key
+-- (its field in KEYS[6])   ARGV[9..] the ticket hash's field/value pairs.
 -- The complaint is stored once, in the TicketAccepted entry (field c); the hash's e0 names it.
 --
 -- Returns {"created", id, event stream id} | {"duplicate", id, fingerprint} | {"collision"}.
@@ -25,21 +26,16 @@ if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
   local sep = string.find(record, ' ', 1, true)
   return {'duplicate', string.sub(record, 1, sep - 1), string.sub(record, sep + 1)}
 end
-if #ARGV < 9 or #ARGV % 2 ~= 1 then
+if #ARGV < 10 or #ARGV % 2 ~= 0 then
   return redis.error_reply('submit.lua: malformed arguments')
 end
--- An archived ticket's record is a field of a bucket hash (keys::ArchivedIdempotency), until
--- the end of its window; past it, the work order is new.
-local idem_prefix = string.match(KEYS[1], '^({s:%d+}:idem:)')
-if idem_prefix then
-  local field = string.sub(KEYS[1], #idem_prefix + 1)
-  local bucket = idem_prefix .. 'a' .. string.sub(redis.sha1hex(field), 1, 2)
-  local archived = redis.call('HGET', bucket, field)
-  if archived then
-    local id, fp, ends = string.match(archived, '^(%S+) (%S+) (%d+)$')
-    if id and tonumber(ends) > tonumber(ARGV[4]) then return {'duplicate', id, fp} end
-    redis.call('HDEL', bucket, field)
-  end
+-- An archived ticket's record is a field of a bucket hash, until the end of its window; past
+-- it, the work order is new.
+local archived = redis.call('HGET', KEYS[6], ARGV[8])
+if archived then
+  local id, fp, ends = string.match(archived, '^(%S+) (%S+) (%d+)$')
+  if id and tonumber(ends) > tonumber(ARGV[4]) then return {'duplicate', id, fp} end
+  redis.call('HDEL', KEYS[6], ARGV[8])
 end
 for _, check in ipairs({{KEYS[3], 'zset'}, {KEYS[4], 'stream'}, {KEYS[5], 'stream'}}) do
   local t = redis.call('TYPE', check[1])['ok']
@@ -67,5 +63,5 @@ local event_id = redis.call('XADD', KEYS[5], '*', 'type', 'accepted', 'ticket', 
 redis.call('SET', KEYS[1], id .. ' ' .. ARGV[2])
 -- e0: where the ticket's history starts in the shard's stream (GetTicketHistory reads from it),
 -- and the entry that holds its complaint; ix: its acceptance-index entry (the archive deletes it).
-redis.call('HSET', KEYS[2], 'e0', event_id, 'ix', indexed, unpack(ARGV, 8))
+redis.call('HSET', KEYS[2], 'e0', event_id, 'ix', indexed, unpack(ARGV, 9))
 return {'created', id, event_id}
