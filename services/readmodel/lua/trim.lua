@@ -68,7 +68,7 @@ for _, e in ipairs(entries) do
   local id = e[2][2]
   local ticket = prefix .. 't:' .. id
   local e0 = redis.call('HGET', ticket, 'e0')
-  if redis.call('EXISTS', ticket) == 0 then
+  if not e0 and redis.call('EXISTS', ticket) == 0 then
     redis.call('XDEL', KEYS[2], e[1])
     index_trimmed = index_trimmed + 1
   elseif e0 and not less(e0, h) then
