@@ -146,12 +146,17 @@ const std::string& Token() {
   return *token;
 }
 
-// Every call: its deadline and the token.
+// The token, on every call.
+void Authorize(grpc::ClientContext* ctx) {
+  if (!Token().empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", Token()));
+}
+
+// Every call but the watch: its deadline and the token.
 void SetDeadline(grpc::ClientContext* ctx) {
   ctx->set_deadline(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(
                         static_cast<int64_t>(absl::GetFlag(FLAGS_timeout_s) * 1000)));
-  if (!Token().empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", Token()));
+  Authorize(ctx);
 }
 
 // The channel to --target: TLS trusting --ca (or --pki/ca.pem), or plaintext when asked.
@@ -567,7 +572,7 @@ int main(int argc, char** argv) {
     req.set_unit_code(absl::GetFlag(FLAGS_unit));
     req.mutable_resume_after()->set_token(absl::GetFlag(FLAGS_cursor));
     grpc::ClientContext ctx;  // no deadline: follows until interrupted
-    if (!Token().empty()) ctx.AddMetadata("authorization", absl::StrCat("Bearer ", Token()));
+    Authorize(&ctx);
     auto reader = stub->WatchTicketEvents(&ctx, req);
     v1::WatchTicketEventsResponse r;
     while (reader->Read(&r)) {
