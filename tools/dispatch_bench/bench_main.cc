@@ -38,6 +38,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
+#include "common/config.h"
 #include "common/testing/sample_complaint.h"
 #include "dispatch/v1/diagnostics.grpc.pb.h"
 #include "dispatch/v1/intake.grpc.pb.h"
@@ -68,17 +69,12 @@ struct Target {
 };
 
 std::string ReadWholeFile(const std::string& path) {
-  std::string out;
-  if (FILE* f = fopen(path.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    fclose(f);
-  } else {
-    fprintf(stderr, "dispatch_bench: cannot read %s\n", path.c_str());
+  absl::StatusOr<std::string> text = dispatch::ReadFile(path);
+  if (!text.ok()) {
+    fprintf(stderr, "dispatch_bench: %s\n", text.status().ToString().c_str());
     exit(2);
   }
-  return out;
+  return *std::move(text);
 }
 
 // `address` over TLS trusting `ca_file` (plaintext when empty), with the token in `token_file`.

@@ -57,6 +57,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/config.h"
 #include "common/keys.h"
 #include "common/pg/pg_client.h"
 #include "common/redis/hiredis_client.h"
@@ -102,17 +103,12 @@ double MsSince(Steady::time_point t) {
 }
 
 std::string ReadFile(const std::string& path) {
-  std::string out;
-  FILE* f = fopen(path.c_str(), "r");
-  if (f == nullptr) {
-    fprintf(stderr, "reads_bench: cannot read %s\n", path.c_str());
+  absl::StatusOr<std::string> text = dispatch::ReadFile(path);
+  if (!text.ok()) {
+    fprintf(stderr, "reads_bench: %s\n", text.status().ToString().c_str());
     exit(2);
   }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  fclose(f);
-  return out;
+  return *std::move(text);
 }
 
 std::string Token(const std::string& name) {
@@ -641,13 +637,9 @@ ReadResults Reads(const char* side, Api& api, const std::string& token, int reps
 // children's time counts once their parent has waited for them (cutime, cstime).
 double CpuSeconds(int pid) {
   auto fields = [](const std::string& path, std::vector<std::string>* f) {
-    FILE* file = fopen(path.c_str(), "r");
-    if (file == nullptr) return false;
-    char buf[1024];
-    size_t n = fread(buf, 1, sizeof buf - 1, file);
-    fclose(file);
-    std::string stat(buf, n);
-    *f = absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
+    absl::StatusOr<std::string> stat = dispatch::ReadFile(path);  // gone: the process ended
+    if (!stat.ok() || stat->rfind(')') == std::string::npos) return false;
+    *f = absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ');
     return f->size() > 14;
   };
   std::vector<std::string> f;
