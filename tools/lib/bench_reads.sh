@@ -140,5 +140,5 @@ rc=$?
 set -e
 echo "cpu_s of the measurements: dispatchd=$(cpu_s "$DPID") (read model) dispatchd=$(cpu_s "$RPID2") (redis only) redis-server=$(cpu_s "$RPID") (from $cpu0_r)"
 echo "postgresql: $(pg_as "$PG_BIN/psql" -h "$TMP/pg" -U postgres -d dispatch -tAc "SELECT pg_size_pretty(pg_database_size('dispatch'))")"
-grep -hE "error|ERROR" "$TMP"/dispatchd*.out | sort | uniq -c | sort -rn | head -5
+{ grep -hE "error|ERROR" "$TMP"/dispatchd*.out || true; } | sort | uniq -c | sort -rn | head -5
 exit $rc
