@@ -14,6 +14,10 @@
 #   reads tickets=N list_county_p99_ms=A list_rare_p99_ms=B list_page20_p99_ms=C
 #   breaches_month_p99_ms=D history_p99_ms=E projector_lag_p99_ms=F
 #   redis_bytes_per_archived_ticket=G watchers=W watch_e2e_p99_ms=H
+# READS_SAVE=DIR keeps a copy of what the load left (Redis, PostgreSQL, the PKI, the PII key and
+# the service time reached) in DIR; READS_FROM=DIR starts from such a copy instead of loading
+# (the copy is not changed): the measurements of a change without the hour of a 1,000,000-ticket
+# load. The copy must come from a build with the same schema and Redis layout.
 source "$(dirname "$0")/common.sh"
 ensure_deps
 build dispatchd dispatchctl reads_bench
@@ -28,17 +32,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-redis-server "$ROOT/deploy/redis.conf" --dir "$TMP" --unixsocket "$TMP/redis.sock" \
-  --logfile "$TMP/redis.log" --pidfile "$TMP/redis.pid" --daemonize yes --appendonly yes \
-  --appendfsync everysec --maxmemory 8gb ${BENCH_REDIS_ARGS:-}
-for _ in $(seq 1 100); do redis-cli -s "$TMP/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
-RPID="$(cat "$TMP/redis.pid")"
-mkdir -p "$TMP/pg"
-pg_start "$TMP/pg"
+FROM="${READS_FROM:-}"
+if [ -n "$FROM" ]; then
+  [ -f "$FROM/service_time_us" ] || { echo "READS_FROM=$FROM holds no saved load" >&2; exit 2; }
+  echo "== starting from the load saved in $FROM"
+  cp -a "$FROM/." "$TMP/"
+fi
+start_stores() {
+  redis-server "$ROOT/deploy/redis.conf" --dir "$TMP" --unixsocket "$TMP/redis.sock" \
+    --logfile "$TMP/redis.log" --pidfile "$TMP/redis.pid" --daemonize yes --appendonly yes \
+    --appendfsync everysec --maxmemory 8gb ${BENCH_REDIS_ARGS:-}
+  # A saved load of a million tickets takes a while to read back.
+  for _ in $(seq 1 3000); do
+    [ "$(redis-cli -s "$TMP/redis.sock" ping 2>/dev/null)" = PONG ] && break; sleep 0.1
+  done
+  RPID="$(cat "$TMP/redis.pid")"
+  mkdir -p "$TMP/pg"
+  pg_start "$TMP/pg"
+}
+start_stores
 CONNINFO="host=$TMP/pg dbname=dispatch user=postgres"
 
 CTL="$BUILD_DIR/tools/dispatchctl"
-"$CTL" dev-pki --pki="$TMP/pki" --unit=430900 >/dev/null
+[ -n "$FROM" ] || "$CTL" dev-pki --pki="$TMP/pki" --unit=430900 >/dev/null
 mkdir -p "$TMP/tokens"
 "$CTL" token --pki="$TMP/pki" --subject=bench-gateway --unit=430900 --roles=gateway \
   --channels=CHANNEL_HOTLINE_12345 --ttl_h=12 >"$TMP/tokens/gateway.token"
@@ -52,7 +68,7 @@ for pair in 430923100001:h-cd-wgy 430923100002:h-cx-wgy 430923101001:h-qa-wgy \
   "$CTL" token --pki="$TMP/pki" --subject="${pair#*:}" --unit="${pair%%:*}" --roles=handler \
     --ttl_h=12 >"$TMP/tokens/unit-${pair%%:*}.token"
 done
-head -c 48 /dev/urandom >"$TMP/pii.key"
+[ -n "$FROM" ] || head -c 48 /dev/urandom >"$TMP/pii.key"
 cat >"$TMP/read_model.textproto" <<EOF
 read_model {
   conninfo: "$CONNINFO"
@@ -81,11 +97,12 @@ echo "== $(redis-server --version | cut -d' ' -f1-3), $("$PG_BIN/postgres" --ver
 cpu_s() { awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/$1/stat" 2>/dev/null || echo gone; }
 common=(--ca="$TMP/pki/ca.pem" --tokens="$TMP/tokens" --pg="$CONNINFO" --redis="unix://$TMP/redis.sock"
   --stream_keep_s=300 --archive_interval_s=10)
-# set_clock SCALE JUMP_S: the service time from now on runs SCALE times real time, starting
-# JUMP_S seconds after the service time reached (through the shared epoch, {time}:epoch,
-# common/redis_clock.h; dispatchd reads it when it starts, so it must be stopped).
+# set_clock SCALE JUMP_S [SERVICE_US]: the service time from now on runs SCALE times real time,
+# starting JUMP_S seconds after the service time reached (or at SERVICE_US, microseconds since
+# 1970), through the shared epoch ({time}:epoch, common/redis_clock.h; dispatchd reads it when it
+# starts, so it must be stopped). service_time_us prints the service time reached.
 set_clock() {
-  python3 - "$TMP/redis.sock" "$1" "$2" "$SCALE" <<'PY'
+  python3 - "$TMP/redis.sock" "$1" "$2" "$SCALE" "${3:-}" <<'PY'
 import subprocess, sys
 sock, scale, jump, old = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 cli = lambda *a: subprocess.check_output(["redis-cli", "-s", sock, *a], text=True).split()
@@ -94,6 +111,11 @@ now = int(sec) * 10**6 + int(usec)
 got = cli("GET", "{time}:epoch")
 epoch = int(got[0]) if got else now
 service = epoch + (now - epoch) * old + jump * 1e6
+if sys.argv[5]:
+    service = int(sys.argv[5])
+if scale == 0:
+    print(int(service))
+    sys.exit(0)
 cli("SET", "{time}:epoch", str(int((now * scale - service) / (scale - 1))))
 print("== service time now %.1f days ahead of real time, running x%g" % ((service - now) / 864e8, scale))
 PY
@@ -103,7 +125,9 @@ PY
 # tickets spread over months, the old ones closed past the retention and archived meanwhile, and
 # every jump lets the clocks of the tickets nobody acted on fire (they breach and climb the
 # tiers).
+service_time_us() { set_clock 0 0; }
 TOTAL="${READS_TICKETS:-1000000}" SEGMENTS="${READS_SEGMENTS:-8}"
+[ -z "$FROM" ] || SEGMENTS=0
 SCALE=1
 for seg in $(seq 0 $((SEGMENTS - 1))); do
   if [ "$seg" -gt 0 ]; then set_clock "${READS_SEGMENT_SCALE:-100}" $(( ${READS_JUMP_DAYS:-14} * 86400 )); fi
@@ -125,7 +149,25 @@ done
 # The measurements run at (about) real speed from the service time reached: a submission at
 # 2,000/s then costs what it costs live, not its clocks' firing compressed.
 SLOW=1.00001
-set_clock "$SLOW" 0
+if [ -n "$FROM" ]; then
+  SCALE=1 set_clock "$SLOW" 0 "$(cat "$TMP/service_time_us")"
+else
+  if [ -n "${READS_SAVE:-}" ]; then
+    service_time_us >"$TMP/service_time_us"
+    redis-cli -s "$TMP/redis.sock" shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 1 600); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.1; done
+    pg_stop "$TMP/pg"
+    mkdir -p "$READS_SAVE"
+    rm -rf "$READS_SAVE" && mkdir -p "$READS_SAVE" && cp -a "$TMP/." "$READS_SAVE/"
+    rm -f "$READS_SAVE"/*.sock "$READS_SAVE/redis.pid"
+    echo "== the load is saved in $READS_SAVE ($(du -sh "$READS_SAVE" | cut -f1))"
+    start_stores
+    # The service time stood still while the copy was made.
+    set_clock "$SLOW" 0 "$(cat "$TMP/service_time_us")"
+  else
+    set_clock "$SLOW" 0
+  fi
+fi
 SCALE=$SLOW
 start_dispatchd "$TMP/dispatchd.out" --org="$ORG" --config="$TMP/read_model.textproto" \
   --services=intake,routing,escalation,projector
