@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 
 namespace dispatch::redis {
 
@@ -83,7 +84,10 @@ Reply Convert(const redisReply* r) {
 class HiredisClient::Connection {
  public:
   explicit Connection(const HiredisOptions& options)
-      : options_(options), thread_([this] { Run(); }) {}
+      : options_(options), thread_([this] {
+          NameThisThread("redis-io");
+          Run();
+        }) {}
 
   ~Connection() {
     RequestStop();

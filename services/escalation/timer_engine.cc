@@ -10,6 +10,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "common/proto_time.h"
+#include "common/thread_name.h"
 #include "services/escalation/lua_scripts.h"
 
 namespace dispatch::escalation {
@@ -219,6 +220,7 @@ absl::StatusOr<int64_t> TimerEngine::Sweep() {
 
 void TimerEngine::Start() {
   thread_ = std::thread([this] {
+    NameThisThread("timers");
     absl::Time last_refresh = absl::InfinitePast(), last_sweep = absl::Now();
     // The sweep runs one slice (one shard, sweep_slice tickets) per loop, between firings, so that a
     // large index never holds up due timers.

@@ -18,6 +18,7 @@
 #include "common/keys.h"
 #include "common/rpc/unary.h"
 #include "common/stream_cursor.h"
+#include "common/thread_name.h"
 #include "dispatch/v1/intake.pb.h"
 #include "services/auth/access_policy.h"
 
@@ -310,7 +311,10 @@ class EventWatcher::Hub {
     if (!ends.ok()) return ends.status();
     for (const std::string& id : *ends) positions_.push_back(ParsePos(id));
     floor_ = positions_;
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("watch-hub");
+      Run();
+    });
     return absl::OkStatus();
   }
 
@@ -466,6 +470,7 @@ class FailedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 // takes it (it may take a few rounds while the hub moves on).
 void CatchUp(std::shared_ptr<WatchState> w, std::unique_ptr<redis::Client> redis,
              std::shared_ptr<EventWatcher::Hub> hub, const org::OrgHolder* org) {
+  NameThisThread("watch-catchup");
   absl::Status status;
   std::vector<Pos> positions;
   {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 
 namespace dispatch::org {
 namespace {
@@ -52,6 +53,7 @@ OrgHolder::~OrgHolder() {
 
 void OrgHolder::StartRefreshing(absl::Duration interval) {
   refresher_ = std::thread([this, interval] {
+    NameThisThread("org-refresh");
     bool loaded = false;
     std::string last_error;
     do {

@@ -8,6 +8,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "common/keys.h"
+#include "common/thread_name.h"
 #include "dispatch/v1/types.pb.h"
 #include "services/readmodel/lua_scripts.h"
 #include "services/readmodel/migrations.h"
@@ -172,6 +173,7 @@ absl::StatusOr<Archiver::Pass> Archiver::Trim() {
 
 void Archiver::Start() {
   thread_ = std::thread([this] {
+    NameThisThread("archiver");
     while (!stop_.load()) {
       absl::StatusOr<Pass> p = RunOnce();
       if (!p.ok()) {

@@ -13,6 +13,7 @@
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/stream_cursor.h"
+#include "common/thread_name.h"
 #include "common/ticket_store.h"
 #include "services/readmodel/migrations.h"
 #include "services/readmodel/personal_data.h"
@@ -537,6 +538,7 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
 
 void Projector::Start() {
   thread_ = std::thread([this] {
+    NameThisThread("projector");
     bool prepared = false;
     absl::Duration pause = absl::Milliseconds(100);
     while (!stop_.load()) {

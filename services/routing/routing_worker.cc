@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
+#include "common/thread_name.h"
 #include "common/ticket_record.h"
 #include "dispatch/v1/events.pb.h"
 #include "common/ticket_transition.h"
@@ -288,6 +289,7 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
 void RoutingWorker::Start() {
   stop_ = false;
   thread_ = std::thread([this] {
+    NameThisThread("routing");
     bool prepared = false;
     auto next_upkeep = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!stop_) {
