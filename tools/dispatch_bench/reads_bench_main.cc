@@ -86,6 +86,8 @@ ABSL_FLAG(std::string, lag_rates, "2000,1000",
           "submissions per second of the lag phases (the first is the summary's)");
 ABSL_FLAG(int, redis_only_pid, 0, "dispatchd of --redis_target: stopped (SIGTERM) after its reads");
 ABSL_FLAG(double, lag_seconds, 30, "length of the lag phase");
+ABSL_FLAG(double, idle_seconds, 20,
+          "measure: how long the service is watched at rest (no calls) before the reads");
 ABSL_FLAG(int, watch_rate, 100, "submissions per second of the watch phases");
 ABSL_FLAG(double, watch_seconds, 20, "length of each watch phase");
 ABSL_FLAG(int, watchers, 200, "watchers of the second watch phase");
@@ -718,34 +720,54 @@ int64_t RedisInfo(dispatch::redis::Client* redis, const std::string& section,
 }
 
 // Calls per Redis command (INFO commandstats).
-std::map<std::string, int64_t> CommandCalls(dispatch::redis::Client* redis) {
-  std::map<std::string, int64_t> out;
+// Per command: calls and microseconds spent (INFO commandstats; a script's commands count
+// inside it as well as EVALSHA).
+struct CommandUse {
+  int64_t calls = 0;
+  int64_t usec = 0;
+};
+std::map<std::string, CommandUse> CommandCalls(dispatch::redis::Client* redis) {
+  std::map<std::string, CommandUse> out;
   auto r = redis->ExecuteSync({"INFO", "commandstats"});
   if (!r.ok()) return out;
+  auto field = [](absl::string_view line, absl::string_view name, int64_t* v) {
+    size_t at = line.find(name);
+    if (at == absl::string_view::npos) return false;
+    absl::string_view rest = line.substr(at + name.size());
+    return absl::SimpleAtoi(rest.substr(0, rest.find(',')), v);
+  };
   for (absl::string_view line : absl::StrSplit(r->str, "\r\n")) {
     if (!absl::ConsumePrefix(&line, "cmdstat_")) continue;
     size_t colon = line.find(':');
-    size_t calls = line.find("calls=");
-    if (colon == absl::string_view::npos || calls == absl::string_view::npos) continue;
-    int64_t n = 0;
-    absl::string_view v = line.substr(calls + 6);
-    v = v.substr(0, v.find(','));
-    if (absl::SimpleAtoi(v, &n)) out[std::string(line.substr(0, colon))] = n;
+    if (colon == absl::string_view::npos) continue;
+    CommandUse u;
+    if (field(line, "calls=", &u.calls) && field(line, "usec=", &u.usec)) {
+      out[std::string(line.substr(0, colon))] = u;
+    }
   }
   return out;
 }
-// The commands called most since `before`, per `per`.
-std::string TopCommands(dispatch::redis::Client* redis, const std::map<std::string, int64_t>& before,
+// The commands called most since `before`, per `per`, then those Redis spent most time on
+// (microseconds per `per`).
+std::string TopCommands(dispatch::redis::Client* redis, const std::map<std::string, CommandUse>& before,
                         uint64_t per) {
-  std::vector<std::pair<int64_t, std::string>> d;
-  for (const auto& [name, n] : CommandCalls(redis)) {
+  std::vector<std::pair<int64_t, std::string>> calls, usec;
+  for (const auto& [name, u] : CommandCalls(redis)) {
     auto it = before.find(name);
-    d.emplace_back(n - (it == before.end() ? 0 : it->second), name);
+    const CommandUse b = it == before.end() ? CommandUse() : it->second;
+    calls.emplace_back(u.calls - b.calls, name);
+    usec.emplace_back(u.usec - b.usec, name);
   }
-  std::sort(d.rbegin(), d.rend());
+  std::sort(calls.rbegin(), calls.rend());
+  std::sort(usec.rbegin(), usec.rend());
+  const double n = static_cast<double>(std::max<uint64_t>(per, 1));
   std::string out;
-  for (size_t i = 0; i < d.size() && i < 6; ++i) {
-    absl::StrAppendFormat(&out, " %s=%.1f", d[i].second, static_cast<double>(d[i].first) / std::max<uint64_t>(per, 1));
+  for (size_t i = 0; i < calls.size() && i < 6; ++i) {
+    absl::StrAppendFormat(&out, " %s=%.1f", calls[i].second, calls[i].first / n);
+  }
+  out += "; redis time (us):";
+  for (size_t i = 0; i < usec.size() && i < 6; ++i) {
+    absl::StrAppendFormat(&out, " %s=%.0f", usec[i].second, usec[i].first / n);
   }
   return out;
 }
@@ -943,6 +965,20 @@ int main(int argc, char** argv) {
       for (int i = 0; i < r->rows(); ++i) sample.push_back(r->Get(i, 0));
     }
     std::shuffle(sample.begin() + 1, sample.end(), std::mt19937(42));
+  }
+
+  // At rest: what the service costs with nobody calling it (clocks, projector, archiver).
+  if (const double idle = absl::GetFlag(FLAGS_idle_seconds); idle > 0 && !pids.empty()) {
+    auto cpu0 = CpuNow(pids);
+    const auto calls0 = CommandCalls(&redis);
+    absl::SleepFor(absl::Seconds(idle));
+    std::string cpu_line;
+    for (const auto& [name, pid] : pids) {
+      absl::StrAppendFormat(&cpu_line, " %s=%.1f%%", name, (CpuSeconds(pid) - cpu0[name]) * 100 / idle);
+    }
+    printf("at rest %.0f s: cpu of a core%s; redis calls per second:%s\n", idle, cpu_line.c_str(),
+           TopCommands(&redis, calls0, static_cast<uint64_t>(idle)).c_str());
+    fflush(stdout);
   }
 
   // Reads.
