@@ -54,6 +54,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -772,6 +773,41 @@ std::string TopCommands(dispatch::redis::Client* redis, const std::map<std::stri
   return out;
 }
 
+// One WatchTicketEvents call read by a reactor: `on_event` for every response (on gRPC's
+// threads), until Cancel().
+class WatchClient : public grpc::ClientReadReactor<v1::WatchTicketEventsResponse> {
+ public:
+  WatchClient(v1::IntakeService::Stub* stub, const std::string& token,
+              const v1::WatchTicketEventsRequest& req,
+              std::function<void(const v1::WatchTicketEventsResponse&)> on_event)
+      : req_(req), on_event_(std::move(on_event)) {
+    ctx_.AddMetadata("authorization", token);
+    stub->async()->WatchTicketEvents(&ctx_, &req_, this);
+    StartRead(&resp_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    on_event_(resp_);
+    StartRead(&resp_);
+  }
+  void OnDone(const grpc::Status& st) override {
+    if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) {
+      fprintf(stderr, "watch %s: %s\n", req_.unit_code().c_str(), st.error_message().c_str());
+    }
+    done_.Notify();
+  }
+  void Cancel() { ctx_.TryCancel(); }
+  void Wait() { done_.WaitForNotification(); }
+
+ private:
+  grpc::ClientContext ctx_;
+  v1::WatchTicketEventsRequest req_;
+  v1::WatchTicketEventsResponse resp_;
+  std::function<void(const v1::WatchTicketEventsResponse&)> on_event_;
+  absl::Notification done_;
+};
+
 // Watch phase: `watchers` streams (spread over the units), submissions at `rate`; returns the
 // end-to-end p99 over every delivery of a TicketAccepted.
 double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, int rate,
@@ -780,38 +816,30 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   std::unordered_map<std::string, Steady::time_point> sent;
   Stats e2e;
   std::atomic<uint64_t> delivered{0}, other_events{0};
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
-  std::vector<std::thread> readers;
+  // Each watch a reactor on gRPC's callback threads (not a thread blocked in Read per watch:
+  // 200 of those cost the machine the dispatchd under test shares).
+  std::vector<std::unique_ptr<Stubs>> stubs;
+  std::vector<std::unique_ptr<WatchClient>> readers;
   std::atomic<int> open{0};
+  auto on_event = [&](const v1::WatchTicketEventsResponse& resp) {
+    auto now = Steady::now();
+    if (!resp.event().has_accepted()) {
+      ++other_events;
+      return;
+    }
+    std::lock_guard<std::mutex> l(mu);
+    auto it = sent.find(resp.event().accepted().channel_work_order_id());
+    if (it == sent.end()) return;
+    ++delivered;
+    e2e.Add(std::chrono::duration<double, std::milli>(now - it->second).count());
+  };
   for (int w = 0; w < watchers; ++w) {
-    contexts.push_back(std::make_unique<grpc::ClientContext>());
-    grpc::ClientContext* ctx = contexts.back().get();
-    ctx->AddMetadata("authorization", bench.city());
     const std::string unit = watchers == 1 ? "430900" : kUnits[w % 13];
-    readers.emplace_back([&, ctx, unit, w] {
-      Stubs s(bench.api().channel(w));
-      v1::WatchTicketEventsRequest req;
-      req.set_unit_code(unit);
-      auto reader = s.intake->WatchTicketEvents(ctx, req);
-      ++open;
-      v1::WatchTicketEventsResponse resp;
-      while (reader->Read(&resp)) {
-        auto now = Steady::now();
-        if (!resp.event().has_accepted()) {
-          ++other_events;
-          continue;
-        }
-        std::lock_guard<std::mutex> l(mu);
-        auto it = sent.find(resp.event().accepted().channel_work_order_id());
-        if (it == sent.end()) continue;
-        ++delivered;
-        e2e.Add(std::chrono::duration<double, std::milli>(now - it->second).count());
-      }
-      grpc::Status st = reader->Finish();
-      if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) {
-        fprintf(stderr, "watch %s: %s\n", unit.c_str(), st.error_message().c_str());
-      }
-    });
+    stubs.push_back(std::make_unique<Stubs>(bench.api().channel(w)));
+    v1::WatchTicketEventsRequest req;
+    req.set_unit_code(unit);
+    readers.push_back(std::make_unique<WatchClient>(stubs.back()->intake.get(), bench.city(), req, on_event));
+    ++open;
   }
   while (open < watchers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::seconds(2));  // every watch has joined the hub
@@ -850,8 +878,8 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   for (const auto& [name, pid] : pids) cpu[name] = CpuSeconds(pid) - cpu0[name];
   const int64_t cmds = RedisInfo(redis, "stats", "total_commands_processed") - cmds0;
   const std::string top = TopCommands(redis, calls0, ok);
-  for (auto& c : contexts) c->TryCancel();
-  for (auto& t : readers) t.join();
+  for (auto& r : readers) r->Cancel();
+  for (auto& r : readers) r->Wait();
   std::string cpu_line;
   for (const auto& [name, s] : cpu) {
     absl::StrAppendFormat(&cpu_line, " %s_cpu_us_per_submission=%.0f", name, s * 1e6 / std::max<uint64_t>(ok, 1));
