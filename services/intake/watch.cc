@@ -113,6 +113,9 @@ struct HubEvent {
   grpc::ByteBuffer response;   // the event with that cursor, serialized once
 };
 
+// Entries one XREAD takes from each stream at most.
+constexpr int kReadCount = 200;
+
 // The batch of one XREAD: decoded entries and the fields of their tickets (one pipelined
 // HMGET for all of them), in stream order per shard.
 struct ReadEntry {
@@ -124,7 +127,7 @@ struct ReadEntry {
 absl::StatusOr<std::vector<ReadEntry>> ReadBatch(redis::Client* redis,
                                                  const std::vector<Pos>& from, int block_ms,
                                                  const org::OrgHolder* org) {
-  std::vector<std::string> argv = {"XREAD", "COUNT", "200"};
+  std::vector<std::string> argv = {"XREAD", "COUNT", std::to_string(kReadCount)};
   if (block_ms >= 0) {
     argv.push_back("BLOCK");
     argv.push_back(std::to_string(block_ms));
@@ -350,6 +353,7 @@ class EventWatcher::Hub {
  private:
   void Run() {
     while (!stop_.load()) {
+      const absl::Time started = absl::Now();
       absl::StatusOr<std::vector<ReadEntry>> batch =
           ReadBatch(redis_.get(), positions_, 500, org_);
       if (!batch.ok()) {
@@ -357,35 +361,44 @@ class EventWatcher::Hub {
         absl::SleepFor(absl::Milliseconds(500));
         continue;
       }
-      std::lock_guard<std::mutex> lock(mu_);
-      for (ReadEntry& r : *batch) {
-        if (!r.decoded.ok()) {
-          fprintf(stderr, "watch: skipping an entry of shard %d: %s\n", r.shard,
-                  r.decoded.status().ToString().c_str());
-          if (!r.entry_id.empty()) positions_[r.shard] = ParsePos(r.entry_id);
-          continue;
-        }
-        positions_[r.shard] = ParsePos(r.entry_id);
-        if (!r.membership) continue;  // its ticket's fields could not be read: not sent
-        auto e = std::make_shared<HubEvent>();
-        e->shard = r.shard;
-        e->pos = positions_[r.shard];
-        e->membership = *std::move(r.membership);
-        e->event = std::move(r.decoded->event);
-        e->cursor = EncodeStreamCursor(Texts(positions_));
-        v1::WatchTicketEventsResponse response;
-        *response.mutable_event() = e->event;
-        response.mutable_cursor()->set_token(e->cursor);
-        rpc::SerializeResponse(response, &e->response);
-        Dispatch(*e);
-        ring_.push_back(std::move(e));
-        if (static_cast<int>(ring_.size()) > options_.ring_size) {
-          floor_[ring_.front()->shard] = ring_.front()->pos;
-          ring_.pop_front();
-        }
+      Process(&*batch);
+      // Keeping up (no stream gave a whole COUNT): let the next events gather for one read.
+      if (batch->size() < static_cast<size_t>(kReadCount)) {
+        absl::SleepFor(started + options_.read_interval - absl::Now());
       }
-      Sweep();
     }
+  }
+
+  // Hands the batch to the watches and keeps it in the ring.
+  void Process(std::vector<ReadEntry>* batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (ReadEntry& r : *batch) {
+      if (!r.decoded.ok()) {
+        fprintf(stderr, "watch: skipping an entry of shard %d: %s\n", r.shard,
+                r.decoded.status().ToString().c_str());
+        if (!r.entry_id.empty()) positions_[r.shard] = ParsePos(r.entry_id);
+        continue;
+      }
+      positions_[r.shard] = ParsePos(r.entry_id);
+      if (!r.membership) continue;  // its ticket's fields could not be read: not sent
+      auto e = std::make_shared<HubEvent>();
+      e->shard = r.shard;
+      e->pos = positions_[r.shard];
+      e->membership = *std::move(r.membership);
+      e->event = std::move(r.decoded->event);
+      e->cursor = EncodeStreamCursor(Texts(positions_));
+      v1::WatchTicketEventsResponse response;
+      *response.mutable_event() = e->event;
+      response.mutable_cursor()->set_token(e->cursor);
+      rpc::SerializeResponse(response, &e->response);
+      Dispatch(*e);
+      ring_.push_back(std::move(e));
+      if (static_cast<int>(ring_.size()) > options_.ring_size) {
+        floor_[ring_.front()->shard] = ring_.front()->pos;
+        ring_.pop_front();
+      }
+    }
+    Sweep();
   }
 
   // To the watches registered on the event's units and channel only.

@@ -522,6 +522,7 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
     }
     for (const Item& item : chunk) applied += item.decoded.ok() ? 1 : 0;
   }
+  if (from_id == ">") drained_ = !saturated;
   if (from_id == ">" && !saturated) {
     // Everything appended before `started` was handed to this consumer or to another one
     // (whose own progress says how far it is), and what it handed here is applied.
@@ -548,8 +549,12 @@ void Projector::Start() {
         prepared = s.ok();
       }
       if (s.ok()) {
+        const absl::Time started = absl::Now();
+        drained_ = false;
         absl::StatusOr<int> n = RunOnce(absl::Milliseconds(500));
         s = n.status();
+        // Keeping up: let the next entries gather for one read (Options::read_interval).
+        if (s.ok() && drained_) absl::SleepFor(started + options_.read_interval - absl::Now());
       }
       if (s.ok()) {
         pause = absl::Milliseconds(100);

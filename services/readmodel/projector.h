@@ -58,6 +58,12 @@ class Projector {
     Clock* clock = nullptr;
     // The key of the complainant's keyed hash (personal_data.h); empty: no hash is stored.
     std::string pii_secret;
+    // The background loop starts a read of the streams at most this often while it keeps up
+    // (a read that did not fill: it drained them). A read of the 256 streams costs Redis about
+    // as much for one entry as for hundreds (a blocking read registers on every stream), and
+    // each drained read records the progress in PostgreSQL: at a few hundred events a second,
+    // reading per event was most of the projection's cost. Adds up to this much lag.
+    absl::Duration read_interval = absl::Milliseconds(50);
   };
 
   // Everything passed must outlive the projector.
@@ -92,6 +98,7 @@ class Projector {
   const Options options_;
   Clock* const clock_;
   bool pending_checked_ = false;
+  bool drained_ = false;  // the last read of new entries took all there were
   std::set<std::string> partitions_;  // months whose event partition exists, "2026_11"
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -88,7 +88,9 @@ absl::StatusOr<int> RoutingWorker::RunOnce(absl::Duration block) {
   }
   if (routed > 0) return routed;
   int read = 0;
-  return ReadAndRoute(">", block, &read);
+  absl::StatusOr<int> fresh = ReadAndRoute(">", block, &read);
+  last_read_ = read;
+  return fresh;
 }
 
 void RoutingWorker::ApplyRouting(Transition t, int shard, const std::string& entry,
@@ -316,7 +318,13 @@ void RoutingWorker::Start() {
           fprintf(stderr, "routing: claiming: %s\n", claimed.status().ToString().c_str());
         }
       }
+      const auto started = std::chrono::steady_clock::now();
+      last_read_ = options_.batch;
       absl::StatusOr<int> n = RunOnce(absl::Milliseconds(500));
+      // Keeping up: let the next events gather for one read (Options::read_interval).
+      if (n.ok() && last_read_ < options_.batch) {
+        std::this_thread::sleep_until(started + absl::ToChronoMilliseconds(options_.read_interval));
+      }
       if (!n.ok()) {
         fprintf(stderr, "routing: %s\n", n.status().ToString().c_str());
         // Redis is down or refusing: retry soon, without spinning.

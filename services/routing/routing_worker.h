@@ -49,6 +49,12 @@ class RoutingWorker {
     // Events another consumer took and has not acknowledged for this long are taken over
     // (that replica died); see ClaimAbandoned().
     absl::Duration claim_min_idle = absl::Seconds(60);
+    // The background loop starts a read of the streams at most this often while it keeps up
+    // (a read that brought fewer than `batch` entries). A read of the 256 streams costs Redis
+    // about as much for one entry as for hundreds (a blocking read registers on every stream):
+    // at a few hundred events a second, reading per event was most of routing's Redis time.
+    // Delays routing by up to this much.
+    absl::Duration read_interval = absl::Milliseconds(20);
   };
 
   // Everything passed must outlive the worker. Each batch routes with the organisation in force
@@ -91,6 +97,7 @@ class RoutingWorker {
   const Options options_;
   HandlerLoads load_;  // handler id -> assigned tickets
   bool pending_checked_ = false;
+  int last_read_ = 0;  // entries the last read of new ones brought
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
