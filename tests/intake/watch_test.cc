@@ -2,6 +2,7 @@
 // middle of a stream and resumes from its last cursor gets every event exactly once; the unit
 // filter; bad cursors.
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
 #include <thread>
@@ -163,6 +164,53 @@ TEST_F(WatchTest, OneReaderServesEveryWatchAndAWatchWhoseUnitIsNotConcernedGetsN
     w.ctx->TryCancel();
   }
   for (Watch& w : concerned) w.ctx->TryCancel();
+}
+
+TEST_F(WatchTest, WhileEventsTrickleInTheHubReadsTheStreamsAtMostOnceEveryTenMilliseconds) {
+  // A watch without a cursor joins the hub at once (no catch-up of its own).
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto reader = client_->intake().WatchTicketEvents(&ctx, v1::WatchTicketEventsRequest());
+  v1::WatchTicketEventsResponse r;
+  // The watch starts with what arrives after it joined: complaints until one reaches it.
+  std::atomic<bool> joined{false};
+  std::thread marker([&] {
+    for (int i = 0; !joined.load() && i < 200; ++i) {
+      client_->Submit(HotlineComplaint(absl::StrCat("W-pace-marker-", i)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  const bool first = reader->Read(&r);
+  joined.store(true);
+  marker.join();
+  ASSERT_TRUE(first);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the hub read the markers'
+  auto xreads = [&] {
+    auto info = stack_.redis().ExecuteSync({"INFO", "commandstats"});
+    EXPECT_TRUE(info.ok());
+    const std::string field = "cmdstat_xread:calls=";
+    const size_t at = info.ok() ? info->str.find(field) : std::string::npos;
+    return at == std::string::npos ? 0L : std::stol(info->str.substr(at + field.size()));
+  };
+  const long before = xreads();
+  const auto started = std::chrono::steady_clock::now();
+  // One complaint every few milliseconds: each would wake a reader that reads per event.
+  constexpr int kTickets = 40;
+  std::set<std::string> submitted, got;
+  for (int i = 1; i <= kTickets; ++i) {
+    submitted.insert(client_->Submit(HotlineComplaint(absl::StrCat("W-pace-", i))));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  while (got.size() < submitted.size() && reader->Read(&r)) {
+    if (submitted.count(r.event().ticket_id()) > 0) got.insert(r.event().ticket_id());
+  }
+  const long elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started).count();
+  const long reads = xreads() - before;
+  EXPECT_EQ(got, submitted);
+  // Read per event, it would be one read a complaint at least (the complaints come faster).
+  EXPECT_LE(reads, elapsed_ms / 10 + 3) << "in " << elapsed_ms << " ms";
+  ctx.TryCancel();
 }
 
 TEST_F(WatchTest, ACursorFromElsewhereIsInvalidArgument) {
