@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "common/config.h"
 #include "common/testing/postgres_server.h"
 #include "services/readmodel/migrations.h"
@@ -99,6 +102,39 @@ TEST_F(ProjectorTest, WithPostgresDownNothingIsAcknowledgedAndItCatchesUpWhenPos
   EXPECT_EQ(Count(*live_, absl::StrCat("SELECT count(*) FROM ticket_events WHERE ticket_id = '",
                                        id, "'")),
             2);
+}
+
+TEST_F(ProjectorTest, KeepingUpItReadsTheStreamsAtMostOnceEveryFiftyMilliseconds) {
+  auto xreadgroups = [&] {
+    auto info = stack_.redis().ExecuteSync({"INFO", "commandstats"});
+    EXPECT_THAT(info, IsOk());
+    const std::string field = "cmdstat_xreadgroup:calls=";
+    const size_t at = info.ok() ? info->str.find(field) : std::string::npos;
+    return at == std::string::npos ? 0L : std::stol(info->str.substr(at + field.size()));
+  };
+  // Its own connection: the test reads the tables meanwhile.
+  std::unique_ptr<pg::Connection> own = Open(live_conninfo_);
+  std::unique_ptr<Projector> projector = NewProjector(own.get());
+  projector->Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // pending checked, blocked
+  const long before = xreadgroups();
+  const auto started = std::chrono::steady_clock::now();
+  // A complaint every few milliseconds: each would wake a projector that reads per event.
+  constexpr int kTickets = 30;
+  for (int i = 0; i < kTickets; ++i) {
+    client_->Submit(testing::HotlineComplaint(absl::StrCat("12345-pace-", i)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  while (Count(*live_, "SELECT count(*) FROM tickets") < kTickets &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const long elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started).count();
+  const long reads = xreadgroups() - before;
+  projector->Stop();
+  EXPECT_EQ(Count(*live_, "SELECT count(*) FROM tickets"), kTickets);
+  EXPECT_LE(reads, elapsed_ms / 50 + 3) << "in " << elapsed_ms << " ms";
 }
 
 TEST_F(ProjectorTest, ATicketGoneFromRedisKeepsItsRow) {
