@@ -59,6 +59,16 @@ class TimerEngineTest : public ::testing::Test {
     return id;
   }
 
+  // How many times the stack's Redis has run `command` (lower case, e.g. "xread"), from
+  // INFO commandstats.
+  long CommandCalls(const std::string& command) {
+    auto info = stack_.redis().ExecuteSync({"INFO", "commandstats"});
+    EXPECT_TRUE(info.ok()) << info.status();
+    const std::string field = "cmdstat_" + command + ":calls=";
+    const size_t at = info.ok() ? info->str.find(field) : std::string::npos;
+    return at == std::string::npos ? 0L : std::stol(info->str.substr(at + field.size()));
+  }
+
   // Runs the engine at `t`; returns how many events it appended.
   int64_t FireAt(absl::Time t) {
     clock_.Set(t);

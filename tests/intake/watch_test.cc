@@ -185,14 +185,7 @@ TEST_F(WatchTest, WhileEventsTrickleInTheHubReadsTheStreamsAtMostOnceEveryTenMil
   marker.join();
   ASSERT_TRUE(first);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the hub read the markers'
-  auto xreads = [&] {
-    auto info = stack_.redis().ExecuteSync({"INFO", "commandstats"});
-    EXPECT_TRUE(info.ok());
-    const std::string field = "cmdstat_xread:calls=";
-    const size_t at = info.ok() ? info->str.find(field) : std::string::npos;
-    return at == std::string::npos ? 0L : std::stol(info->str.substr(at + field.size()));
-  };
-  const long before = xreads();
+  const long before = CommandCalls("xread");
   const auto started = std::chrono::steady_clock::now();
   // One complaint every few milliseconds: each would wake a reader that reads per event.
   constexpr int kTickets = 40;
@@ -206,7 +199,7 @@ TEST_F(WatchTest, WhileEventsTrickleInTheHubReadsTheStreamsAtMostOnceEveryTenMil
   }
   const long elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - started).count();
-  const long reads = xreads() - before;
+  const long reads = CommandCalls("xread") - before;
   EXPECT_EQ(got, submitted);
   // Read per event, it would be one read a complaint at least (the complaints come faster).
   EXPECT_LE(reads, elapsed_ms / 10 + 3) << "in " << elapsed_ms << " ms";

@@ -105,19 +105,12 @@ TEST_F(ProjectorTest, WithPostgresDownNothingIsAcknowledgedAndItCatchesUpWhenPos
 }
 
 TEST_F(ProjectorTest, KeepingUpItReadsTheStreamsAtMostOnceEveryFiftyMilliseconds) {
-  auto xreadgroups = [&] {
-    auto info = stack_.redis().ExecuteSync({"INFO", "commandstats"});
-    EXPECT_THAT(info, IsOk());
-    const std::string field = "cmdstat_xreadgroup:calls=";
-    const size_t at = info.ok() ? info->str.find(field) : std::string::npos;
-    return at == std::string::npos ? 0L : std::stol(info->str.substr(at + field.size()));
-  };
   // Its own connection: the test reads the tables meanwhile.
   std::unique_ptr<pg::Connection> own = Open(live_conninfo_);
   std::unique_ptr<Projector> projector = NewProjector(own.get());
   projector->Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // pending checked, blocked
-  const long before = xreadgroups();
+  const long before = CommandCalls("xreadgroup");
   const auto started = std::chrono::steady_clock::now();
   // A complaint every few milliseconds: each would wake a projector that reads per event.
   constexpr int kTickets = 30;
@@ -131,7 +124,7 @@ TEST_F(ProjectorTest, KeepingUpItReadsTheStreamsAtMostOnceEveryFiftyMilliseconds
   }
   const long elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - started).count();
-  const long reads = xreadgroups() - before;
+  const long reads = CommandCalls("xreadgroup") - before;
   projector->Stop();
   EXPECT_EQ(Count(*live_, "SELECT count(*) FROM tickets"), kTickets);
   EXPECT_LE(reads, elapsed_ms / 50 + 3) << "in " << elapsed_ms << " ms";
