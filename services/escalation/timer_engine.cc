@@ -223,8 +223,9 @@ void TimerEngine::Start() {
     NameThisThread("timers");
     absl::Time last_refresh = absl::InfinitePast(), last_sweep = absl::Now();
     // The sweep runs one slice (one shard, sweep_slice tickets) per loop, between firings, so that a
-    // large index never holds up due timers.
+    // large index never holds up due timers, and at most one every sweep_pause.
     bool sweeping = false;
+    absl::Time last_slice = absl::InfinitePast();
     SweepCursor sweep;
     int64_t rearmed = 0;
     int64_t errors = 0;  // consecutive failed passes
@@ -241,8 +242,8 @@ void TimerEngine::Start() {
         sweeping = true;
         rearmed = 0;
       }
-      bool more_sweep = false;
-      if (s.ok() && sweeping) {
+      if (s.ok() && sweeping && real_now - last_slice >= options_.sweep_pause) {
+        last_slice = real_now;
         absl::StatusOr<bool> done = SweepSlice(&sweep, &rearmed);
         s = done.status();
         if (done.ok() && *done) {
@@ -253,7 +254,6 @@ void TimerEngine::Start() {
                     static_cast<long long>(rearmed));
           }
         }
-        more_sweep = sweeping;
       }
       absl::Duration sleep = options_.max_sleep;
       if (!s.ok()) {
@@ -268,8 +268,8 @@ void TimerEngine::Start() {
         if (errors > 0) fprintf(stderr, "escalation: redis answers again\n");
         errors = 0;
         absl::Duration until = (NextWakeUp() - clock_->Now()) / options_.scale;
-        sleep = more_sweep ? absl::ZeroDuration()
-                           : std::clamp(until, options_.coalesce, options_.max_sleep);
+        sleep = std::clamp(until, options_.coalesce, options_.max_sleep);
+        if (sweeping) sleep = std::min(sleep, last_slice + options_.sweep_pause - absl::Now());
       }
       if (sleep > absl::ZeroDuration()) stop_.WaitForNotificationWithTimeout(sleep);
     }

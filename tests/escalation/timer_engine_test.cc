@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -275,6 +276,30 @@ TEST_F(TimerEngineTest, TheSweepWalksEachShardsIndexSliceBySlice) {
   EXPECT_THAT(engine.Sweep(), ::dispatch::testing::IsOkAndHolds(300));
   for (const std::string& id : *ids) ExpectTimerMatchesRule(id);
   EXPECT_THAT(engine.Sweep(), ::dispatch::testing::IsOkAndHolds(0));
+}
+
+TEST_F(TimerEngineTest, TheBackgroundSweepLeavesAPauseBetweenItsSlices) {
+  // Every shard has an index to walk (one slice each at least): back to back, the 256 slices of
+  // a pass take a few milliseconds of Redis each on a large index and starve other clients.
+  ASSERT_THAT(testing::CreateDueTickets(
+                  &stack_.redis(), 300, [&](int) { return clock_.Now() + absl::Hours(1); },
+                  "pace"),
+              IsOk());
+  TimerEngine::Options options;
+  options.now_from_clock = true;
+  options.sweep_interval = absl::Milliseconds(1);
+  options.sweep_pause = absl::Milliseconds(50);
+  TimerEngine engine(engine_redis_.get(), &clock_, options);
+  const long before = CommandCalls("xrange");  // one a slice: sweep.lua reads the index
+  const auto started = std::chrono::steady_clock::now();
+  engine.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  engine.Stop();
+  const long elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started).count();
+  const long slices = CommandCalls("xrange") - before;
+  EXPECT_GE(slices, 5);  // it does sweep
+  EXPECT_LE(slices, elapsed_ms / 50 + 2) << "in " << elapsed_ms << " ms";
 }
 
 TEST_F(TimerEngineTest, ABrokenTicketKeyIsDroppedFromTheTimersWithoutStallingItsShard) {
