@@ -103,18 +103,66 @@ bool Matches(const WatchFilter& filter, const Membership& m) {
   return m.units.count(filter.unit) > 0;
 }
 
+// One event on its way to a watch: the serialized TicketEvent and the serialized Cursor after
+// it. Slices are reference counted: the hub serializes an event once for all its watches, and
+// a response is put together from them (Response) without copying or parsing.
+struct Queued {
+  grpc::Slice event;
+  grpc::Slice cursor;
+};
+Queued QueuedOf(const v1::TicketEvent& event, std::string cursor_token) {
+  v1::Cursor cursor;
+  cursor.set_token(std::move(cursor_token));
+  return Queued{grpc::Slice(event.SerializeAsString()), grpc::Slice(cursor.SerializeAsString())};
+}
+
+// A length-delimited field's tag and length, as a slice of its own.
+grpc::Slice FieldHeader(uint32_t field, size_t length) {
+  uint8_t buf[16];
+  size_t n = 0;
+  auto varint = [&](uint64_t v) {
+    while (v >= 0x80) {
+      buf[n++] = static_cast<uint8_t>(v | 0x80);
+      v >>= 7;
+    }
+    buf[n++] = static_cast<uint8_t>(v);
+  };
+  varint((field << 3) | 2);
+  varint(length);
+  return grpc::Slice(buf, n);
+}
+
+// The WatchTicketEventsResponse of `items` (at least one), as its wire form: the events (in
+// `event` when `batched` is false, which takes exactly one; else in `events`) and the cursor
+// after the last. Fields of a protobuf message may follow one another in any order.
+grpc::ByteBuffer Response(const std::deque<Queued>& items, size_t count, bool batched) {
+  constexpr uint32_t kEvent = v1::WatchTicketEventsResponse::kEventFieldNumber;
+  constexpr uint32_t kCursor = v1::WatchTicketEventsResponse::kCursorFieldNumber;
+  constexpr uint32_t kEvents = v1::WatchTicketEventsResponse::kEventsFieldNumber;
+  std::vector<grpc::Slice> slices;
+  slices.reserve(2 * count + 2);
+  for (size_t i = 0; i < count; ++i) {
+    slices.push_back(FieldHeader(batched ? kEvents : kEvent, items[i].event.size()));
+    slices.push_back(items[i].event);
+  }
+  slices.push_back(FieldHeader(kCursor, items[count - 1].cursor.size()));
+  slices.push_back(items[count - 1].cursor);
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
 // One processed entry, as every watch receives it.
 struct HubEvent {
   int shard = 0;
   Pos pos;
   Membership membership;
-  v1::TicketEvent event;
-  std::string cursor;          // the hub's positions once it had this entry (a cursor token)
-  grpc::ByteBuffer response;   // the event with that cursor, serialized once
+  std::string cursor;  // the hub's positions once it had this entry (a cursor token)
+  Queued queued;       // the event and that cursor, serialized once
 };
 
 // Entries one XREAD takes from each stream at most.
 constexpr int kReadCount = 200;
+// WatchTicketEventsRequest.max_events_per_response at most.
+constexpr int kMaxEventsPerResponse = 500;
 
 // The batch of one XREAD: decoded entries and the fields of their tickets (one pipelined
 // HMGET for all of them), in stream order per shard.
@@ -179,9 +227,11 @@ struct WatchState {
   WatchReactor* reactor = nullptr;  // null once the call is done
   grpc::CallbackServerContext* ctx = nullptr;
   WatchFilter filter;
+  size_t max_events = 1;  // in one response (the request's max_events_per_response)
   std::vector<Pos> seen;  // per shard, the newest entry this watch has had (or started past)
   bool ahead = false;     // seen is past the hub somewhere: cursors need the maximum
-  std::deque<grpc::ByteBuffer> queue;
+  std::deque<Queued> queue;     // events not in a response yet
+  grpc::ByteBuffer in_flight;   // the response being written
   bool writing = false;
   absl::Time write_started;
   bool finished = false;  // no more writes; Finish called or due after the write in flight
@@ -196,11 +246,18 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   WatchReactor(std::shared_ptr<WatchState> state, std::shared_ptr<std::atomic<int>> active)
       : state_(std::move(state)), active_(std::move(active)) {}
 
-  // Under state->mu.
+  // Under state->mu: one response of what is queued (up to max_events).
   static void StartNext(WatchState& s) {
+    const size_t n = std::min(s.queue.size(), s.max_events);
+    s.in_flight = Response(s.queue, n, s.max_events > 1);
+    s.queue.erase(s.queue.begin(), s.queue.begin() + n);
     s.writing = true;
     s.write_started = absl::Now();
-    s.reactor->StartWrite(&s.queue.front());
+    s.reactor->StartWrite(&s.in_flight);
+  }
+  // Under state->mu: starts a response unless one is being written or nothing waits.
+  static void Flush(WatchState& s) {
+    if (!s.writing && !s.finished && s.reactor != nullptr && !s.queue.empty()) StartNext(s);
   }
   static void FinishLocked(WatchState& s, const grpc::Status& status) {
     if (!s.finished) {
@@ -221,15 +278,16 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     if (s.ctx != nullptr) s.ctx->TryCancel();
     FinishLocked(s, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, why));
   }
-  // Queues one response; false once the watch is over.
-  static bool OfferLocked(WatchState& s, grpc::ByteBuffer buffer) {
+  // Queues one event (sent at once when `flush`, else by the next Flush); false once the
+  // watch is over.
+  static bool OfferLocked(WatchState& s, Queued item, bool flush = true) {
     if (s.finished || s.reactor == nullptr) return false;
     if (static_cast<int>(s.queue.size()) >= s.max_pending) {
       CutOffLocked(s, absl::StrCat("a client fell ", s.max_pending, " events behind"));
       return false;
     }
-    s.queue.push_back(std::move(buffer));
-    if (!s.writing) StartNext(s);
+    s.queue.push_back(std::move(item));
+    if (flush) Flush(s);
     return true;
   }
 
@@ -237,7 +295,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     std::lock_guard<std::mutex> lock(state_->mu);
     WatchState& s = *state_;
     s.writing = false;
-    if (!s.queue.empty()) s.queue.pop_front();
+    s.in_flight.Clear();
     s.room.notify_all();
     if (!ok) {
       FinishLocked(s, grpc::Status::CANCELLED);
@@ -269,13 +327,14 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   std::shared_ptr<std::atomic<int>> active_;
 };
 
-// Hands one hub event to a watch (under the hub's lock; takes the watch's).
-bool Deliver(WatchState& w, const HubEvent& e) {
+// Hands one hub event to a watch (under the hub's lock; takes the watch's); sent by the next
+// Flush unless `flush`.
+bool Deliver(WatchState& w, const HubEvent& e, bool flush) {
   std::lock_guard<std::mutex> lock(w.mu);
   if (w.finished) return false;
   if (!Less(w.seen[e.shard], e.pos)) return true;  // it had this one (it caught up by itself)
   w.seen[e.shard] = e.pos;
-  if (!w.ahead) return WatchReactor::OfferLocked(w, e.response);
+  if (!w.ahead) return WatchReactor::OfferLocked(w, e.queued, flush);
   // Past the hub in some shard: the cursor is the larger of the two positions, per shard.
   absl::StatusOr<std::vector<std::string>> hub_cursor = DecodeStreamCursor(e.cursor, "cursor");
   if (!hub_cursor.ok()) return false;  // never: the hub encoded it
@@ -289,12 +348,10 @@ bool Deliver(WatchState& w, const HubEvent& e) {
     }
   }
   w.ahead = still_ahead;
-  v1::WatchTicketEventsResponse response;
-  *response.mutable_event() = e.event;
-  response.mutable_cursor()->set_token(EncodeStreamCursor(Texts(cursor)));
-  grpc::ByteBuffer buffer;
-  rpc::SerializeResponse(response, &buffer);
-  return WatchReactor::OfferLocked(w, std::move(buffer));
+  v1::Cursor merged;
+  merged.set_token(EncodeStreamCursor(Texts(cursor)));
+  return WatchReactor::OfferLocked(
+      w, Queued{e.queued.event, grpc::Slice(merged.SerializeAsString())}, flush);
 }
 
 }  // namespace
@@ -340,7 +397,11 @@ class EventWatcher::Hub {
       w->ahead = true;
     }
     for (const std::shared_ptr<const HubEvent>& e : ring_) {
-      if (Matches(w->filter, e->membership)) Deliver(*w, *e);
+      if (Matches(w->filter, e->membership)) Deliver(*w, *e, /*flush=*/false);
+    }
+    {
+      std::lock_guard<std::mutex> wl(w->mu);
+      WatchReactor::Flush(*w);
     }
     if (w->filter.unit.empty()) {
       for (int ch : w->filter.channels) by_channel_[ch].push_back(w);
@@ -369,9 +430,11 @@ class EventWatcher::Hub {
     }
   }
 
-  // Hands the batch to the watches and keeps it in the ring.
+  // Hands the batch to the watches and keeps it in the ring. A watch's events of one batch
+  // go out together: queued first, then one response each (up to its max_events).
   void Process(std::vector<ReadEntry>* batch) {
     std::lock_guard<std::mutex> lock(mu_);
+    touched_.clear();
     for (ReadEntry& r : *batch) {
       if (!r.decoded.ok()) {
         fprintf(stderr, "watch: skipping an entry of shard %d: %s\n", r.shard,
@@ -385,12 +448,8 @@ class EventWatcher::Hub {
       e->shard = r.shard;
       e->pos = positions_[r.shard];
       e->membership = *std::move(r.membership);
-      e->event = std::move(r.decoded->event);
       e->cursor = EncodeStreamCursor(Texts(positions_));
-      v1::WatchTicketEventsResponse response;
-      *response.mutable_event() = e->event;
-      response.mutable_cursor()->set_token(e->cursor);
-      rpc::SerializeResponse(response, &e->response);
+      e->queued = QueuedOf(r.decoded->event, e->cursor);
       Dispatch(*e);
       ring_.push_back(std::move(e));
       if (static_cast<int>(ring_.size()) > options_.ring_size) {
@@ -398,6 +457,11 @@ class EventWatcher::Hub {
         ring_.pop_front();
       }
     }
+    for (const std::shared_ptr<WatchState>& w : touched_) {
+      std::lock_guard<std::mutex> wl(w->mu);
+      WatchReactor::Flush(*w);
+    }
+    touched_.clear();
     Sweep();
   }
 
@@ -410,9 +474,10 @@ class EventWatcher::Hub {
     auto it = by_channel_.find(e.membership.channel);
     if (it != by_channel_.end()) DeliverAll(&it->second, e);
   }
-  static void DeliverAll(std::vector<std::shared_ptr<WatchState>>* watches, const HubEvent& e) {
+  void DeliverAll(std::vector<std::shared_ptr<WatchState>>* watches, const HubEvent& e) {
     for (size_t i = 0; i < watches->size();) {
-      if (Deliver(*(*watches)[i], e)) {
+      if (Deliver(*(*watches)[i], e, /*flush=*/false)) {
+        touched_.insert((*watches)[i]);
         ++i;
       } else {
         (*watches)[i] = std::move(watches->back());
@@ -468,6 +533,7 @@ class EventWatcher::Hub {
   std::deque<std::shared_ptr<const HubEvent>> ring_;
   std::map<std::string, std::vector<std::shared_ptr<WatchState>>> by_unit_;
   std::map<int, std::vector<std::shared_ptr<WatchState>>> by_channel_;
+  std::set<std::shared_ptr<WatchState>> touched_;  // given events by this batch, not flushed
 };
 
 namespace {
@@ -512,19 +578,21 @@ void CatchUp(std::shared_ptr<WatchState> w, std::unique_ptr<redis::Client> redis
       // Room for it first: a slow client slows its own catch-up only, and one that takes
       // nothing for write_timeout is cut off.
       while (!w->finished && static_cast<int>(w->queue.size()) >= w->max_pending / 2) {
+        WatchReactor::Flush(*w);
         w->room.wait_for(lock, std::chrono::milliseconds(200));
         if (!w->finished && w->writing && absl::Now() - w->write_started > w->write_timeout) {
           WatchReactor::CutOffLocked(*w, absl::StrCat("a client took no event for ",
                                                       absl::FormatDuration(w->write_timeout)));
         }
       }
-      v1::WatchTicketEventsResponse response;
-      *response.mutable_event() = std::move(r.decoded->event);
-      response.mutable_cursor()->set_token(EncodeStreamCursor(Texts(positions)));
-      grpc::ByteBuffer buffer;
-      rpc::SerializeResponse(response, &buffer);
-      if (!WatchReactor::OfferLocked(*w, std::move(buffer))) break;
+      if (!WatchReactor::OfferLocked(
+              *w, QueuedOf(r.decoded->event, EncodeStreamCursor(Texts(positions))),
+              /*flush=*/false)) {
+        break;
+      }
     }
+    // The batch's events go out together (up to max_events a response).
+    WatchReactor::Flush(*w);
     if (w->finished) break;
   }
   std::lock_guard<std::mutex> lock(w->mu);
@@ -563,6 +631,11 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
   if (absl::Status s = rpc::ParseRequest(*raw, &request, max_request_bytes); !s.ok()) {
     return new FailedWatch(s);
   }
+  const int max_events = request.max_events_per_response();
+  if (max_events < 0 || max_events > kMaxEventsPerResponse) {
+    return new FailedWatch(absl::InvalidArgumentError(absl::StrCat(
+        "max_events_per_response: at most ", kMaxEventsPerResponse, " (0 or 1: one event a response)")));
+  }
   std::vector<Pos> resume;
   if (!request.resume_after().token().empty()) {
     auto decoded = DecodeStreamCursor(request.resume_after().token(), "resume_after");
@@ -597,6 +670,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
                      " watches; retry later or on another replica")));
   }
   state->ctx = ctx;
+  state->max_events = std::max(max_events, 1);
   state->max_pending = options_.max_pending;
   state->write_timeout = options_.write_timeout;
   auto* reactor = new WatchReactor(state, active_);

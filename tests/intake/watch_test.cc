@@ -206,6 +206,119 @@ TEST_F(WatchTest, WhileEventsTrickleInTheHubReadsTheStreamsAtMostOnceEveryTenMil
   ctx.TryCancel();
 }
 
+// The events of responses in order: `event` of a one-event response, else `events`.
+std::vector<v1::TicketEvent> Flatten(const std::vector<v1::WatchTicketEventsResponse>& responses) {
+  std::vector<v1::TicketEvent> out;
+  for (const auto& r : responses) {
+    if (r.has_event()) out.push_back(r.event());
+    for (const auto& e : r.events()) out.push_back(e);
+  }
+  return out;
+}
+std::vector<std::string> Ids(const std::vector<v1::TicketEvent>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.event_id());
+  return out;
+}
+
+TEST_F(WatchTest, AWatchThatAsksForBatchesGetsEveryEventOnceInStreamOrderInFewerResponses) {
+  constexpr int kTickets = 120;
+  for (int i = 0; i < kTickets; ++i) client_->Submit(HotlineComplaint(absl::StrCat("W-batch-", i)));
+  // One event a response, from the start: the order every watch sends them in.
+  v1::WatchTicketEventsRequest singles_req;
+  *singles_req.mutable_resume_after() = FromTheStart();
+  const std::vector<std::string> expected = Ids(Flatten(Read(singles_req, kTickets)));
+  ASSERT_EQ(expected.size(), static_cast<size_t>(kTickets));
+
+  // Up to 25 a response: the streams' 120 events, read at once, go out in ceil(120 / 25) = 5.
+  v1::WatchTicketEventsRequest batched_req = singles_req;
+  batched_req.set_max_events_per_response(25);
+  std::vector<v1::WatchTicketEventsResponse> batches;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = client_->intake().WatchTicketEvents(&ctx, batched_req);
+    v1::WatchTicketEventsResponse r;
+    size_t events = 0;
+    while (events < expected.size() && reader->Read(&r)) {
+      events += r.events_size();
+      batches.push_back(r);
+    }
+    ctx.TryCancel();
+    reader->Finish();
+  }
+  for (const auto& r : batches) {
+    EXPECT_FALSE(r.has_event()) << "a batched response carries its events in `events`";
+    EXPECT_GE(r.events_size(), 1);
+    EXPECT_LE(r.events_size(), 25);
+  }
+  EXPECT_EQ(Ids(Flatten(batches)), expected);
+  EXPECT_EQ(batches.size(), 5u);
+
+  // A batch's cursor is after its last event: resuming from the second goes on with the 51st.
+  ASSERT_GE(batches.size(), 2u);
+  *singles_req.mutable_resume_after() = batches[1].cursor();
+  const size_t done = batches[0].events_size() + batches[1].events_size();
+  const std::vector<std::string> rest = Ids(Flatten(Read(singles_req, expected.size() - done)));
+  EXPECT_EQ(rest, std::vector<std::string>(expected.begin() + done, expected.end()));
+}
+
+TEST_F(WatchTest, WatchesOfTheHubThatAskForBatchesGetEachNewEventOnce) {
+  client_->Submit(HotlineComplaint("W-hub-batch-0"));
+  v1::WatchTicketEventsRequest first;
+  *first.mutable_resume_after() = FromTheStart();
+  std::vector<v1::WatchTicketEventsResponse> marker = Read(first, 1);
+  ASSERT_EQ(marker.size(), 1u);
+  struct Watch {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    std::unique_ptr<grpc::ClientReader<v1::WatchTicketEventsResponse>> reader;
+  };
+  std::vector<Watch> watches;
+  for (int i = 0; i < 10; ++i) {
+    v1::WatchTicketEventsRequest req;
+    req.set_unit_code("430923");
+    req.set_max_events_per_response(50);
+    *req.mutable_resume_after() = marker[0].cursor();
+    Watch w;
+    w.ctx = std::make_unique<grpc::ClientContext>();
+    w.ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    w.reader = client_->intake().WatchTicketEvents(w.ctx.get(), req);
+    watches.push_back(std::move(w));
+  }
+  std::set<std::string> submitted;
+  std::thread submitter([&] {
+    for (int i = 1; i <= 40; ++i) {
+      submitted.insert(client_->Submit(HotlineComplaint(absl::StrCat("W-hub-batch-", i))));
+    }
+  });
+  submitter.join();
+  for (Watch& w : watches) {
+    std::map<std::string, int> got;
+    v1::WatchTicketEventsResponse r;
+    while (got.size() < submitted.size() && w.reader->Read(&r)) {
+      EXPECT_FALSE(r.has_event());
+      for (const auto& e : r.events()) ++got[e.ticket_id()];
+    }
+    EXPECT_EQ(got.size(), submitted.size());
+    for (const auto& [id, n] : got) {
+      EXPECT_EQ(submitted.count(id), 1u) << id;
+      EXPECT_EQ(n, 1) << id;
+    }
+    w.ctx->TryCancel();
+  }
+}
+
+TEST_F(WatchTest, MoreThanFiveHundredEventsAResponseIsInvalidArgument) {
+  for (int asked : {-1, 501}) {
+    v1::WatchTicketEventsRequest req;
+    req.set_max_events_per_response(asked);
+    grpc::Status status;
+    Read(req, 1, &status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << asked;
+    EXPECT_THAT(status.error_message(), HasSubstr("max_events_per_response: at most 500")) << asked;
+  }
+}
+
 TEST_F(WatchTest, ACursorFromElsewhereIsInvalidArgument) {
   v1::WatchTicketEventsRequest req;
   req.mutable_resume_after()->set_token("not-a-cursor");
