@@ -92,6 +92,9 @@ ABSL_FLAG(double, idle_seconds, 20,
 ABSL_FLAG(int, watch_rate, 100, "submissions per second of the watch phases");
 ABSL_FLAG(double, watch_seconds, 20, "length of each watch phase");
 ABSL_FLAG(int, watchers, 200, "watchers of the second watch phase");
+ABSL_FLAG(int, watch_batch, 100,
+          "the watches' max_events_per_response in the phase of H (above 1: a phase with one event "
+          "a response runs before it, for comparison)");
 ABSL_FLAG(double, stream_keep_s, 300, "dispatchd's read_model.stream_keep, seconds");
 ABSL_FLAG(double, archive_interval_s, 10, "dispatchd's read_model.archive_interval, seconds");
 
@@ -618,18 +621,41 @@ ReadResults Reads(const char* side, Api& api, const std::string& token, int reps
     (void)s.intake->GetTicketHistory(&ctx, req, &resp);
   }
   k = 0;
-  Stats h = Time(std::min<int>(reps, sample_ids.size()), [&] {
+  std::vector<std::pair<double, std::string>> slowest;  // (ms, ticket: events)
+  auto history = [&](const std::string& id, int* n) {
     grpc::ClientContext ctx;
     Authorize(&ctx, token, deadline_s);
     v1::GetTicketHistoryRequest req;
-    req.set_ticket_id(sample_ids[k++ % sample_ids.size()]);
+    req.set_ticket_id(id);
     v1::GetTicketHistoryResponse resp;
+    const auto t0 = Steady::now();
     grpc::Status st = s.intake->GetTicketHistory(&ctx, req, &resp);
     if (!st.ok()) last_error = absl::StrCat(st.error_code(), " ", st.error_message());
-    events += resp.events_size();
+    *n = resp.events_size();
+    slowest.emplace_back(MsSince(t0), id);
     return st.ok();
+  };
+  Stats h = Time(std::min<int>(reps, sample_ids.size()), [&] {
+    int n = 0;
+    const bool ok = history(sample_ids[k++ % sample_ids.size()], &n);
+    events += n;
+    return ok;
   }, &failures);
   printf("%s history %s (%d events)\n", side, h.Line().c_str(), events);
+  // Whether the slowest are slow tickets or slow moments: each again, twice.
+  std::sort(slowest.rbegin(), slowest.rend());
+  slowest.resize(std::min<size_t>(slowest.size(), 3));
+  const auto worst = slowest;
+  std::string again;
+  for (const auto& [ms, id] : worst) {
+    slowest.clear();
+    int n = 0;
+    history(id, &n);
+    history(id, &n);
+    absl::StrAppendFormat(&again, " %s (%d events) %.2f ms, again %.2f and %.2f ms;", id, n, ms,
+                          slowest[0].first, slowest[1].first);
+  }
+  printf("%s history slowest:%s\n", side, again.c_str());
   out.history = h.Pct(99);
   if (failures > 0) printf("%s failures=%d last: %s\n", side, failures, last_error.c_str());
   fflush(stdout);
@@ -808,14 +834,16 @@ class WatchClient : public grpc::ClientReadReactor<v1::WatchTicketEventsResponse
   absl::Notification done_;
 };
 
-// Watch phase: `watchers` streams (spread over the units), submissions at `rate`; returns the
-// end-to-end p99 over every delivery of a TicketAccepted.
-double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, int rate,
-                  double seconds, uint64_t first, const std::map<std::string, int>& pids) {
+// Watch phase: `watchers` streams (spread over the units) asking for up to `batch` events a
+// response, submissions at `rate`; returns the end-to-end p99 over every delivery of a
+// TicketAccepted.
+double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, int batch, int rate,
+                  double seconds, uint64_t first, std::map<std::string, int> pids) {
+  pids["bench_client"] = getpid();  // the watchers and the submitter share the two cores
   std::mutex mu;
   std::unordered_map<std::string, Steady::time_point> sent;
   Stats e2e;
-  std::atomic<uint64_t> delivered{0}, other_events{0};
+  std::atomic<uint64_t> delivered{0}, other_events{0}, responses{0};
   // Each watch a reactor on gRPC's callback threads (not a thread blocked in Read per watch:
   // 200 of those cost the machine the dispatchd under test shares).
   std::vector<std::unique_ptr<Stubs>> stubs;
@@ -823,27 +851,34 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   std::atomic<int> open{0};
   auto on_event = [&](const v1::WatchTicketEventsResponse& resp) {
     auto now = Steady::now();
-    if (!resp.event().has_accepted()) {
-      ++other_events;
-      return;
-    }
-    std::lock_guard<std::mutex> l(mu);
-    auto it = sent.find(resp.event().accepted().channel_work_order_id());
-    if (it == sent.end()) return;
-    ++delivered;
-    e2e.Add(std::chrono::duration<double, std::milli>(now - it->second).count());
+    ++responses;
+    auto one = [&](const v1::TicketEvent& event) {
+      if (!event.has_accepted()) {
+        ++other_events;
+        return;
+      }
+      std::lock_guard<std::mutex> l(mu);
+      auto it = sent.find(event.accepted().channel_work_order_id());
+      if (it == sent.end()) return;
+      ++delivered;
+      e2e.Add(std::chrono::duration<double, std::milli>(now - it->second).count());
+    };
+    if (resp.has_event()) one(resp.event());
+    for (const v1::TicketEvent& event : resp.events()) one(event);
   };
   for (int w = 0; w < watchers; ++w) {
     const std::string unit = watchers == 1 ? "430900" : kUnits[w % 13];
     stubs.push_back(std::make_unique<Stubs>(bench.api().channel(w)));
     v1::WatchTicketEventsRequest req;
     req.set_unit_code(unit);
+    req.set_max_events_per_response(batch);
     readers.push_back(std::make_unique<WatchClient>(stubs.back()->intake.get(), bench.city(), req, on_event));
     ++open;
   }
   while (open < watchers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::seconds(2));  // every watch has joined the hub
   printf("watch: %d watches open; the read model caught up in %.1f s\n", watchers, Settle(bench));
+  fflush(stdout);
 
   std::map<std::string, double> cpu0;
   for (const auto& [name, pid] : pids) cpu0[name] = CpuSeconds(pid);
@@ -886,9 +921,12 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   }
   const double p99 = e2e.Pct(99);
   printf("watch watchers=%d submissions=%lu deliveries=%lu (%.1f per submission) other_events=%lu "
-         "e2e %s redis_commands_per_submission=%.1f%s; most called per submission:%s\n",
+         "responses=%lu (%.2f events each, at most %d) e2e %s redis_commands_per_submission=%.1f%s; "
+         "most called per submission:%s\n",
          watchers, ok.load(), delivered.load(), static_cast<double>(delivered) / std::max<uint64_t>(ok, 1),
-         other_events.load(), e2e.Line().c_str(), static_cast<double>(cmds) / std::max<uint64_t>(ok, 1),
+         other_events.load(), responses.load(),
+         static_cast<double>(delivered + other_events) / std::max<uint64_t>(responses, 1),
+         batch, e2e.Line().c_str(), static_cast<double>(cmds) / std::max<uint64_t>(ok, 1),
          cpu_line.c_str(), top.c_str());
   fflush(stdout);
   return p99;
@@ -1064,14 +1102,21 @@ int main(int argc, char** argv) {
   }
 
   // Watches.
-  printf("== watch: %d submissions/s for %.0f s, 1 watcher then %d\n", absl::GetFlag(FLAGS_watch_rate),
-         absl::GetFlag(FLAGS_watch_seconds), absl::GetFlag(FLAGS_watchers));
+  // H is the last phase: dashboards ask for batches (max_events_per_response); the phase before
+  // it, the same watchers with one event a response, shows what batching changes.
+  const int watchers = absl::GetFlag(FLAGS_watchers), batch = absl::GetFlag(FLAGS_watch_batch);
+  printf("== watch: %d submissions/s for %.0f s: 1 watcher, then %d with one event a response, "
+         "then %d with up to %d events a response\n",
+         absl::GetFlag(FLAGS_watch_rate), absl::GetFlag(FLAGS_watch_seconds), watchers, watchers, batch);
   fflush(stdout);
-  WatchPhase(bench, &redis, 1, absl::GetFlag(FLAGS_watch_rate), absl::GetFlag(FLAGS_watch_seconds),
-             0, pids);
-  const int watchers = absl::GetFlag(FLAGS_watchers);
-  double watch_p99 = WatchPhase(bench, &redis, watchers, absl::GetFlag(FLAGS_watch_rate),
-                                absl::GetFlag(FLAGS_watch_seconds), 1000000, pids);
+  WatchPhase(bench, &redis, 1, batch, absl::GetFlag(FLAGS_watch_rate),
+             absl::GetFlag(FLAGS_watch_seconds), 0, pids);
+  if (batch > 1) {
+    WatchPhase(bench, &redis, watchers, 1, absl::GetFlag(FLAGS_watch_rate),
+               absl::GetFlag(FLAGS_watch_seconds), 1000000, pids);
+  }
+  double watch_p99 = WatchPhase(bench, &redis, watchers, batch, absl::GetFlag(FLAGS_watch_rate),
+                                absl::GetFlag(FLAGS_watch_seconds), 2000000, pids);
 
   // Memory: what archived tickets still hold, once every archived ticket's entries are older
   // than stream_keep and the archiver has run again.
