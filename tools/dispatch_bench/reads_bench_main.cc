@@ -140,13 +140,14 @@ struct Stats {
 // One server: its channels, stubs per call site.
 class Api {
  public:
-  Api(const std::string& address, int channels) {
+  // Channels with distinct first_id are distinct connections.
+  Api(const std::string& address, int channels, int first_id = 0) {
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = ReadFile(absl::GetFlag(FLAGS_ca));
     auto creds = grpc::SslCredentials(ssl);
     for (int i = 0; i < channels; ++i) {
       grpc::ChannelArguments args;
-      args.SetInt("grpc.channel_id", i);
+      args.SetInt("grpc.channel_id", first_id + i);
       args.SetMaxReceiveMessageSize(64 << 20);
       channels_.push_back(grpc::CreateCustomChannel(address, creds, args));
     }
@@ -733,6 +734,33 @@ std::map<std::string, double> CpuNow(const std::map<std::string, int>& pids) {
   return out;
 }
 
+// Redis's slow log since the last call (commands over 2 ms, Lua scripts as EVALSHA): how many,
+// their total, and the slowest by command (the first argument of a script call is its sha).
+std::string SlowLog(dispatch::redis::Client* redis) {
+  auto got = redis->ExecuteSync({"SLOWLOG", "GET", "1024"});
+  (void)redis->ExecuteSync({"SLOWLOG", "RESET"});
+  (void)redis->ExecuteSync({"CONFIG", "SET", "slowlog-log-slower-than", "2000"});
+  (void)redis->ExecuteSync({"CONFIG", "SET", "slowlog-max-len", "1024"});
+  if (!got.ok()) return " (no slow log)";
+  std::map<std::string, std::pair<int, int64_t>> by;  // command: count, max us
+  int64_t total = 0;
+  for (const auto& e : got->elements) {
+    if (e.elements.size() < 4) continue;
+    const int64_t us = e.elements[2].integer;
+    std::string what;
+    for (size_t i = 0; i < e.elements[3].elements.size() && i < 3; ++i) {
+      absl::StrAppend(&what, i ? " " : "", e.elements[3].elements[i].str.substr(0, 12));
+    }
+    auto& b = by[what];
+    ++b.first;
+    b.second = std::max(b.second, us);
+    total += us;
+  }
+  std::string out = absl::StrFormat(" %d over 2 ms, %.0f ms in all:", got->elements.size(), total / 1e3);
+  for (const auto& [what, b] : by) absl::StrAppendFormat(&out, " [%s] x%d max %.1f ms;", what, b.first, b.second / 1e3);
+  return out;
+}
+
 int64_t RedisInfo(dispatch::redis::Client* redis, const std::string& section,
                   const std::string& field) {
   auto r = redis->ExecuteSync({"INFO", section});
@@ -844,6 +872,7 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   std::unordered_map<std::string, Steady::time_point> sent;
   Stats e2e;
   std::atomic<uint64_t> delivered{0}, other_events{0}, responses{0};
+  Stats submit_ms;  // the SubmitComplaint calls themselves
   // Each watch a reactor on gRPC's callback threads (not a thread blocked in Read per watch:
   // 200 of those cost the machine the dispatchd under test shares).
   std::vector<std::unique_ptr<Stubs>> stubs;
@@ -882,15 +911,19 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
 
   std::map<std::string, double> cpu0;
   for (const auto& [name, pid] : pids) cpu0[name] = CpuSeconds(pid);
+  SlowLog(redis);
   const int64_t cmds0 = RedisInfo(redis, "stats", "total_commands_processed");
   const auto calls0 = CommandCalls(redis);
   const uint64_t n = static_cast<uint64_t>(rate * seconds);
   Pacer pacer(rate);
   std::vector<std::thread> pool;
   std::atomic<uint64_t> next{0}, ok{0};
+  // The gateway has connections of its own: a hotline gateway does not share one with the
+  // dashboards (on a shared HTTP/2 connection its calls would queue behind their streams).
+  Api gateway(absl::GetFlag(FLAGS_target), 2, 1000);
   for (int k = 0; k < 16; ++k) {
     pool.emplace_back([&, k] {
-      Stubs s(bench.api().channel(k));
+      Stubs s(gateway.channel(k));
       while (true) {
         uint64_t i = next.fetch_add(1);
         if (i >= n) return;
@@ -903,7 +936,10 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
         grpc::ClientContext ctx;
         Authorize(&ctx, bench.gateway());
         v1::SubmitComplaintResponse resp;
+        const auto t0 = Steady::now();
         if (s.intake->SubmitComplaint(&ctx, Complaint(wo, first + i), &resp).ok()) ++ok;
+        std::lock_guard<std::mutex> l(mu);
+        submit_ms.Add(MsSince(t0));
       }
     });
   }
@@ -913,6 +949,7 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   for (const auto& [name, pid] : pids) cpu[name] = CpuSeconds(pid) - cpu0[name];
   const int64_t cmds = RedisInfo(redis, "stats", "total_commands_processed") - cmds0;
   const std::string top = TopCommands(redis, calls0, ok);
+  const std::string slow = SlowLog(redis);
   for (auto& r : readers) r->Cancel();
   for (auto& r : readers) r->Wait();
   std::string cpu_line;
@@ -928,6 +965,8 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
          static_cast<double>(delivered + other_events) / std::max<uint64_t>(responses, 1),
          batch, e2e.Line().c_str(), static_cast<double>(cmds) / std::max<uint64_t>(ok, 1),
          cpu_line.c_str(), top.c_str());
+  printf("watch watchers=%d submit %s; redis slow log:%s\n", watchers, submit_ms.Line().c_str(),
+         slow.c_str());
   fflush(stdout);
   return p99;
 }
