@@ -66,7 +66,7 @@ class EventWatcher {
     // The hub starts a read of the streams at most this often while it keeps up (a read that
     // did not fill): a blocking read of the 256 streams costs Redis about as much for one
     // entry as for hundreds. Delays events by up to this much.
-    absl::Duration read_interval = absl::Milliseconds(10);
+    absl::Duration read_interval = absl::Milliseconds(25);
   };
   // `org` must outlive the watcher.
   EventWatcher(Connect connect, const org::OrgHolder* org, Options options);

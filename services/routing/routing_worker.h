@@ -54,7 +54,7 @@ class RoutingWorker {
     // about as much for one entry as for hundreds (a blocking read registers on every stream):
     // at a few hundred events a second, reading per event was most of routing's Redis time.
     // Delays routing by up to this much.
-    absl::Duration read_interval = absl::Milliseconds(20);
+    absl::Duration read_interval = absl::Milliseconds(50);
   };
 
   // Everything passed must outlive the worker. Each batch routes with the organisation in force

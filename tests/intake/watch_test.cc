@@ -166,7 +166,7 @@ TEST_F(WatchTest, OneReaderServesEveryWatchAndAWatchWhoseUnitIsNotConcernedGetsN
   for (Watch& w : concerned) w.ctx->TryCancel();
 }
 
-TEST_F(WatchTest, WhileEventsTrickleInTheHubReadsTheStreamsAtMostOnceEveryTenMilliseconds) {
+TEST_F(WatchTest, WhileEventsTrickleInTheHubReadsTheStreamsAtMostOnceEvery25Milliseconds) {
   // A watch without a cursor joins the hub at once (no catch-up of its own).
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -202,7 +202,7 @@ TEST_F(WatchTest, WhileEventsTrickleInTheHubReadsTheStreamsAtMostOnceEveryTenMil
   const long reads = CommandCalls("xread") - before;
   EXPECT_EQ(got, submitted);
   // Read per event, it would be one read a complaint at least (the complaints come faster).
-  EXPECT_LE(reads, elapsed_ms / 10 + 3) << "in " << elapsed_ms << " ms";
+  EXPECT_LE(reads, elapsed_ms / 25 + 3) << "in " << elapsed_ms << " ms";
   ctx.TryCancel();
 }
 
