@@ -5,12 +5,15 @@
 // Fan-out: one reader per process (the hub: its own thread and Redis connection, started by
 // the first watch) follows the 256 shard streams with XREAD, reads each event's ticket fields
 // once (a pipelined HMGET per batch, not per watch), works out which units' subtrees and which
-// channel the event belongs to, serializes the response once, and hands it to the watches
-// registered on those units or that channel; a watch whose filter does not match is never
-// visited. Each watch has a bounded queue of responses written one at a time by gRPC's
-// callbacks (no thread per watch); a watch whose queue is full (max_pending) or whose client has
-// not taken a write for write_timeout is cut off (cancelled) without slowing the others; the
-// client resumes from its last cursor. An entry that cannot be decoded is logged and skipped.
+// channel the event belongs to, serializes the event and its cursor once, and hands them to
+// the watches registered on those units or that channel; a watch whose filter does not match is
+// never visited. Each watch has a bounded queue of events, written by gRPC's callbacks one
+// response at a time (no thread per watch): one event a response, or with the request's
+// max_events_per_response up to that many, those that gathered while the previous response was
+// on its way or that one read brought (a response is put together from the serialized slices,
+// not copied). A watch whose queue is full (max_pending events) or whose client has not taken a
+// write for write_timeout is cut off (cancelled) without slowing the others; the client resumes
+// from its last cursor. An entry that cannot be decoded is logged and skipped.
 //
 // The cursor sent with every event is the position reached in every shard stream (256 stream
 // entry ids, packed by common/stream_cursor.h); resuming from it delivers exactly the entries
