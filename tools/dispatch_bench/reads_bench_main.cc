@@ -734,6 +734,9 @@ std::map<std::string, double> CpuNow(const std::map<std::string, int>& pids) {
   return out;
 }
 
+int64_t RedisInfo(dispatch::redis::Client* redis, const std::string& section,
+                  const std::string& field);
+
 // Redis's slow log since the last call (commands over 2 ms, Lua scripts as EVALSHA): how many,
 // their total, and the slowest by command (the first argument of a script call is its sha).
 std::string SlowLog(dispatch::redis::Client* redis) {
@@ -758,6 +761,22 @@ std::string SlowLog(dispatch::redis::Client* redis) {
   }
   std::string out = absl::StrFormat(" %d over 2 ms, %.0f ms in all:", got->elements.size(), total / 1e3);
   for (const auto& [what, b] : by) absl::StrAppendFormat(&out, " [%s] x%d max %.1f ms;", what, b.first, b.second / 1e3);
+  // Stalls outside commands too (AOF writes waiting for fsync, forks, expiry cycles): Redis's
+  // latency monitor, events over 5 ms since the last call.
+  auto latest = redis->ExecuteSync({"LATENCY", "LATEST"});
+  (void)redis->ExecuteSync({"LATENCY", "RESET"});
+  (void)redis->ExecuteSync({"CONFIG", "SET", "latency-monitor-threshold", "5"});
+  out += " latency monitor:";
+  if (latest.ok()) {
+    for (const auto& e : latest->elements) {
+      if (e.elements.size() < 4) continue;
+      absl::StrAppendFormat(&out, " %s latest %d ms max %d ms;", e.elements[0].str,
+                            e.elements[2].integer, e.elements[3].integer);
+    }
+  }
+  const int64_t delayed = RedisInfo(redis, "persistence", "aof_delayed_fsync");
+  absl::StrAppendFormat(&out, " aof_delayed_fsync=%d (since start) aof_rewrites=%d",
+                        delayed, RedisInfo(redis, "persistence", "aof_rewrites"));
   return out;
 }
 
