@@ -20,6 +20,7 @@
 #include "common/stream_cursor.h"
 #include "common/thread_name.h"
 #include "dispatch/v1/intake.pb.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "services/auth/access_policy.h"
 
 namespace dispatch::intake {
@@ -116,20 +117,13 @@ Queued QueuedOf(const v1::TicketEvent& event, std::string cursor_token) {
   return Queued{grpc::Slice(event.SerializeAsString()), grpc::Slice(cursor.SerializeAsString())};
 }
 
-// A length-delimited field's tag and length, as a slice of its own.
+// A length-delimited field's tag (wire type 2) and length, as a slice of its own.
 grpc::Slice FieldHeader(uint32_t field, size_t length) {
+  using google::protobuf::io::CodedOutputStream;
   uint8_t buf[16];
-  size_t n = 0;
-  auto varint = [&](uint64_t v) {
-    while (v >= 0x80) {
-      buf[n++] = static_cast<uint8_t>(v | 0x80);
-      v >>= 7;
-    }
-    buf[n++] = static_cast<uint8_t>(v);
-  };
-  varint((field << 3) | 2);
-  varint(length);
-  return grpc::Slice(buf, n);
+  uint8_t* end = CodedOutputStream::WriteVarint32ToArray((field << 3) | 2, buf);
+  end = CodedOutputStream::WriteVarint64ToArray(length, end);
+  return grpc::Slice(buf, end - buf);
 }
 
 // The WatchTicketEventsResponse of `items` (at least one), as its wire form: the events (in
@@ -434,7 +428,6 @@ class EventWatcher::Hub {
   // go out together: queued first, then one response each (up to its max_events).
   void Process(std::vector<ReadEntry>* batch) {
     std::lock_guard<std::mutex> lock(mu_);
-    touched_.clear();
     for (ReadEntry& r : *batch) {
       if (!r.decoded.ok()) {
         fprintf(stderr, "watch: skipping an entry of shard %d: %s\n", r.shard,
