@@ -622,8 +622,8 @@ ReadResults Reads(const char* side, Api& api, const std::string& token, int reps
     (void)s.intake->GetTicketHistory(&ctx, req, &resp);
   }
   k = 0;
-  std::vector<std::pair<double, std::string>> slowest;  // (ms, ticket: events)
-  auto history = [&](const std::string& id, int* n) {
+  std::vector<std::pair<double, std::string>> timed;  // (ms, ticket) of each timed call
+  auto history = [&](const std::string& id, int* n, double* ms) {
     grpc::ClientContext ctx;
     Authorize(&ctx, token, deadline_s);
     v1::GetTicketHistoryRequest req;
@@ -631,30 +631,32 @@ ReadResults Reads(const char* side, Api& api, const std::string& token, int reps
     v1::GetTicketHistoryResponse resp;
     const auto t0 = Steady::now();
     grpc::Status st = s.intake->GetTicketHistory(&ctx, req, &resp);
+    *ms = MsSince(t0);
     if (!st.ok()) last_error = absl::StrCat(st.error_code(), " ", st.error_message());
     *n = resp.events_size();
-    slowest.emplace_back(MsSince(t0), id);
     return st.ok();
   };
   Stats h = Time(std::min<int>(reps, sample_ids.size()), [&] {
+    const std::string& id = sample_ids[k++ % sample_ids.size()];
     int n = 0;
-    const bool ok = history(sample_ids[k++ % sample_ids.size()], &n);
+    double ms = 0;
+    const bool ok = history(id, &n, &ms);
+    timed.emplace_back(ms, id);
     events += n;
     return ok;
   }, &failures);
   printf("%s history %s (%d events)\n", side, h.Line().c_str(), events);
   // Whether the slowest are slow tickets or slow moments: each again, twice.
-  std::sort(slowest.rbegin(), slowest.rend());
-  slowest.resize(std::min<size_t>(slowest.size(), 3));
-  const auto worst = slowest;
+  std::sort(timed.rbegin(), timed.rend());
+  timed.resize(std::min<size_t>(timed.size(), 3));
   std::string again;
-  for (const auto& [ms, id] : worst) {
-    slowest.clear();
+  for (const auto& [ms, id] : timed) {
     int n = 0;
-    history(id, &n);
-    history(id, &n);
+    double first = 0, second = 0;
+    history(id, &n, &first);
+    history(id, &n, &second);
     absl::StrAppendFormat(&again, " %s (%d events) %.2f ms, again %.2f and %.2f ms;", id, n, ms,
-                          slowest[0].first, slowest[1].first);
+                          first, second);
   }
   printf("%s history slowest:%s\n", side, again.c_str());
   out.history = h.Pct(99);
