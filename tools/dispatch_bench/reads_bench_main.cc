@@ -739,6 +739,118 @@ std::map<std::string, double> CpuNow(const std::map<std::string, int>& pids) {
 int64_t RedisInfo(dispatch::redis::Client* redis, const std::string& section,
                   const std::string& field);
 
+// What else ran on the machine during a phase: every process's CPU, sampled every 250 ms so that
+// a short-lived one (an autovacuum worker, Redis's rewrite child) is seen; Stop() names the
+// busiest with their command lines (a process that started during the phase counts from 0),
+// then how long tasks waited for a CPU and for I/O (the kernel's pressure stall information, as
+// a share of the phase) and the most dirty or in-writeback page cache seen.
+class Busiest {
+ public:
+  Busiest() : cpu0_(Stall("cpu")), io0_(Stall("io")), thread_([this] { Run(); }) {}
+  ~Busiest() { Halt(); }
+  std::string Stop(int n) {
+    Halt();
+    std::vector<std::pair<double, std::string>> by;
+    for (const auto& [pid, p] : seen_) {
+      if (p.last > p.first) by.push_back({p.last - p.first, absl::StrCat(p.name, " (", pid, ")")});
+    }
+    std::sort(by.rbegin(), by.rend());
+    std::string out;
+    for (int i = 0; i < n && i < static_cast<int>(by.size()); ++i) {
+      absl::StrAppendFormat(&out, " %s %.1f s;", by[i].second, by[i].first);
+    }
+    const double us = std::chrono::duration<double, std::micro>(Steady::now() - start_).count();
+    absl::StrAppendFormat(&out, " stalled (some task waiting): cpu %.1f%% io %.1f%% of the time; "
+                          "dirty+writeback at most %d MB;",
+                          (Stall("cpu") - cpu0_) * 100 / us, (Stall("io") - io0_) * 100 / us,
+                          dirty_kb_ / 1024);
+    return out;
+  }
+
+ private:
+  struct Seen {
+    double first = 0, last = 0;
+    std::string name;
+  };
+  // /proc/pressure/<what>: the "some" line's total, microseconds (0 where PSI is off).
+  static double Stall(const char* what) {
+    absl::StatusOr<std::string> text = dispatch::ReadFile(absl::StrCat("/proc/pressure/", what));
+    if (!text.ok()) return 0;
+    const size_t at = text->find("total=");
+    return at == std::string::npos ? 0 : std::strtod(text->c_str() + at + 6, nullptr);
+  }
+  static int64_t DirtyKb() {
+    absl::StatusOr<std::string> text = dispatch::ReadFile("/proc/meminfo");
+    if (!text.ok()) return 0;
+    int64_t kb = 0;
+    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+      if (absl::ConsumePrefix(&line, "Dirty:") || absl::ConsumePrefix(&line, "Writeback:")) {
+        kb += std::strtoll(std::string(line).c_str(), nullptr, 10);
+      }
+    }
+    return kb;
+  }
+  void Halt() {
+    if (!thread_.joinable()) return;
+    stop_.Notify();
+    thread_.join();
+  }
+  void Run() {
+    bool initial = true;
+    do {
+      for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string pid = entry.path().filename();
+        if (pid.empty() || !isdigit(pid[0])) continue;
+        absl::StatusOr<std::string> stat = dispatch::ReadFile(entry.path() / "stat");
+        if (!stat.ok() || stat->rfind(')') == std::string::npos) continue;
+        std::vector<std::string> f = absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ');
+        if (f.size() < 13) continue;
+        const double s = (std::stod(f[11]) + std::stod(f[12])) / sysconf(_SC_CLK_TCK);
+        auto [it, fresh] = seen_.try_emplace(pid);
+        if (fresh) {
+          it->second.first = initial ? s : 0;
+          absl::StatusOr<std::string> cmd = dispatch::ReadFile(entry.path() / "cmdline");
+          std::string name = cmd.ok() ? *cmd : "";
+          std::replace(name.begin(), name.end(), '\0', ' ');
+          it->second.name = std::string(absl::StripAsciiWhitespace(name.substr(0, 60)));
+        }
+        it->second.last = s;
+      }
+      dirty_kb_ = std::max(dirty_kb_, DirtyKb());
+      initial = false;
+    } while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(250)));
+  }
+  std::map<std::string, Seen> seen_;
+  const Steady::time_point start_ = Steady::now();
+  const double cpu0_, io0_;
+  int64_t dirty_kb_ = 0;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+// PostgreSQL's background work since `before` (checkpoints, buffers written by backends,
+// autovacuum and autoanalyze runs); empty `before` just takes the counters.
+std::string PgBackground(dispatch::pg::Connection* pg, std::vector<int64_t>* before) {
+  auto r = pg->Exec(
+      "SELECT checkpoints_timed, checkpoints_req, buffers_checkpoint, buffers_backend, "
+      "(SELECT coalesce(sum(autovacuum_count), 0) FROM pg_stat_all_tables), "
+      "(SELECT coalesce(sum(autoanalyze_count), 0) FROM pg_stat_all_tables) FROM pg_stat_bgwriter",
+      {});
+  if (!r.ok() || r->rows() < 1) return " (no pg_stat_bgwriter)";
+  std::vector<int64_t> now;
+  for (int c = 0; c < 6; ++c) now.push_back(std::stoll(r->Get(0, c)));
+  std::string out;
+  if (before->size() == now.size()) {
+    absl::StrAppendFormat(&out,
+                          " checkpoints timed=%d requested=%d buffers_checkpoint=%d "
+                          "buffers_backend=%d autovacuum=%d autoanalyze=%d",
+                          now[0] - (*before)[0], now[1] - (*before)[1], now[2] - (*before)[2],
+                          now[3] - (*before)[3], now[4] - (*before)[4], now[5] - (*before)[5]);
+  }
+  *before = now;
+  return out;
+}
+
 // Redis's slow log since the last call (commands over 2 ms, Lua scripts as EVALSHA): how many,
 // their total, and the slowest by command (the first argument of a script call is its sha).
 std::string SlowLog(dispatch::redis::Client* redis) {
@@ -886,8 +998,9 @@ class WatchClient : public grpc::ClientReadReactor<v1::WatchTicketEventsResponse
 // Watch phase: `watchers` streams (spread over the units) asking for up to `batch` events a
 // response, submissions at `rate`; returns the end-to-end p99 over every delivery of a
 // TicketAccepted.
-double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, int batch, int rate,
-                  double seconds, uint64_t first, std::map<std::string, int> pids) {
+double WatchPhase(Bench& bench, dispatch::redis::Client* redis, dispatch::pg::Connection* pg,
+                  int watchers, int batch, int rate, double seconds, uint64_t first,
+                  std::map<std::string, int> pids) {
   pids["bench_client"] = getpid();  // the watchers and the submitter share the two cores
   std::mutex mu;
   std::unordered_map<std::string, Steady::time_point> sent;
@@ -933,6 +1046,10 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   std::map<std::string, double> cpu0;
   for (const auto& [name, pid] : pids) cpu0[name] = CpuSeconds(pid);
   SlowLog(redis);
+  Busiest busiest;
+  std::vector<int64_t> pg0;
+  PgBackground(pg, &pg0);
+  const int64_t rewrites0 = RedisInfo(redis, "persistence", "aof_rewrites");
   const int64_t cmds0 = RedisInfo(redis, "stats", "total_commands_processed");
   const auto calls0 = CommandCalls(redis);
   const uint64_t n = static_cast<uint64_t>(rate * seconds);
@@ -971,6 +1088,9 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
   const int64_t cmds = RedisInfo(redis, "stats", "total_commands_processed") - cmds0;
   const std::string top = TopCommands(redis, calls0, ok);
   const std::string slow = SlowLog(redis);
+  const std::string busy = busiest.Stop(6);
+  const std::string pg_work = PgBackground(pg, &pg0);
+  const int64_t rewrites = RedisInfo(redis, "persistence", "aof_rewrites") - rewrites0;
   for (auto& r : readers) r->Cancel();
   for (auto& r : readers) r->Wait();
   std::string cpu_line;
@@ -988,6 +1108,8 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, int watchers, in
          cpu_line.c_str(), top.c_str());
   printf("watch watchers=%d submit %s; redis slow log:%s\n", watchers, submit_ms.Line().c_str(),
          slow.c_str());
+  printf("watch watchers=%d background: busiest processes:%s postgres:%s; redis aof_rewrites=%ld\n",
+         watchers, busy.c_str(), pg_work.c_str(), static_cast<long>(rewrites));
   fflush(stdout);
   return p99;
 }
@@ -1145,6 +1267,9 @@ int main(int argc, char** argv) {
     const uint64_t before = c.submitted;
     auto cpu0 = CpuNow(pids);
     const auto calls0 = CommandCalls(&redis);
+    Busiest busiest;
+    std::vector<int64_t> pg0;
+    PgBackground(pg->get(), &pg0);
     auto t0 = Steady::now();
     bench.Drive(2000000000ull + c.submitted, static_cast<uint64_t>(rate * absl::GetFlag(FLAGS_lag_seconds)),
                 64, rate, true, &probe, false);
@@ -1156,6 +1281,8 @@ int main(int argc, char** argv) {
            rate, c.submitted - before, seconds, (c.submitted - before) / seconds,
            measured.Line().c_str(), drain, CpuLine(pids, cpu0, c.submitted - before).c_str(),
            TopCommands(&redis, calls0, c.submitted - before).c_str());
+    printf("lag phase %d/s background (until caught up): busiest processes:%s postgres:%s\n", rate,
+           busiest.Stop(6).c_str(), PgBackground(pg->get(), &pg0).c_str());
     fflush(stdout);
     if (first_rate) lag = measured;
     first_rate = false;
@@ -1169,13 +1296,13 @@ int main(int argc, char** argv) {
          "then %d with up to %d events a response\n",
          absl::GetFlag(FLAGS_watch_rate), absl::GetFlag(FLAGS_watch_seconds), watchers, watchers, batch);
   fflush(stdout);
-  WatchPhase(bench, &redis, 1, batch, absl::GetFlag(FLAGS_watch_rate),
+  WatchPhase(bench, &redis, pg->get(), 1, batch, absl::GetFlag(FLAGS_watch_rate),
              absl::GetFlag(FLAGS_watch_seconds), 0, pids);
   if (batch > 1) {
-    WatchPhase(bench, &redis, watchers, 1, absl::GetFlag(FLAGS_watch_rate),
+    WatchPhase(bench, &redis, pg->get(), watchers, 1, absl::GetFlag(FLAGS_watch_rate),
                absl::GetFlag(FLAGS_watch_seconds), 1000000, pids);
   }
-  double watch_p99 = WatchPhase(bench, &redis, watchers, batch, absl::GetFlag(FLAGS_watch_rate),
+  double watch_p99 = WatchPhase(bench, &redis, pg->get(), watchers, batch, absl::GetFlag(FLAGS_watch_rate),
                                 absl::GetFlag(FLAGS_watch_seconds), 2000000, pids);
 
   // Memory: what archived tickets still hold, once every archived ticket's entries are older
