@@ -53,8 +53,12 @@ pg_start() {
     pg_as "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C \
       >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
   fi
+  # deploy/postgresql.conf's settings, each as -c name=value (a saved cluster gets them too).
+  local settings
+  settings="$(sed -n 's/^\([a-z_]*\) *= *\([^ #]*\).*/-c \1=\2/p' "$ROOT/deploy/postgresql.conf" | tr '\n' ' ')"
   pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
-    -o "-k $dir -c listen_addresses=''" start >/dev/null || { tail -20 "$dir/postgres.log"; return 1; }
+    -o "-k $dir -c listen_addresses='' $settings ${PG_EXTRA_SETTINGS:-}" start >/dev/null ||
+    { tail -20 "$dir/postgres.log"; return 1; }
   pg_as "$PG_BIN/psql" -h "$dir" -U postgres -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'dispatch'" | grep -q 1 ||
     pg_as "$PG_BIN/createdb" -h "$dir" -U postgres dispatch
