@@ -1,0 +1,212 @@
+#include "services/statistics/rates.h"
+
+#include <set>
+#include <utility>
+
+#include "common/proto_time.h"
+
+namespace dispatch::statistics {
+
+const char* MeasureName(Measure m) {
+  switch (m) {
+    case Measure::kResponse: return "response";
+    case Measure::kResolution: return "resolution";
+    case Measure::kSatisfaction: return "satisfaction";
+    case Measure::kOnTime: return "on_time";
+    case Measure::kReturn: return "return";
+    case Measure::kRedo: return "redo";
+  }
+  return "unknown";
+}
+
+bool Fact::operator==(const Fact& o) const {
+  return measure == o.measure && seq == o.seq && month == o.month && at == o.at &&
+         unit_code == o.unit_code && numerator == o.numerator;
+}
+
+namespace {
+
+bool IsResponseClock(v1::ClockKind k) {
+  return k == v1::CLOCK_KIND_ASSIGN || k == v1::CLOCK_KIND_PRELIMINARY;
+}
+
+std::optional<absl::Time> ResolveDeadline(const google::protobuf::RepeatedPtrField<v1::SlaClock>& clocks) {
+  for (const v1::SlaClock& c : clocks) {
+    if (c.kind() == v1::CLOCK_KIND_RESOLVE && c.has_deadline()) return FromProto(c.deadline());
+  }
+  return std::nullopt;
+}
+
+struct Dispatch {
+  absl::Time at;
+  std::string unit_code;
+  bool returned = false;
+};
+
+}  // namespace
+
+std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::TimeZone zone) {
+  int round = 1;
+  std::optional<absl::Time> accepted_at;
+  std::string lead;  // the lead unit in force
+  // RESPONSE: settled by a round-1 breach of the assign or preliminary clock, or by the
+  // preliminary clock met.
+  std::optional<Fact> response;
+  // ON_TIME: the resolve deadline of the current round, and whether every resolution so far
+  // came before its round's deadline.
+  std::optional<absl::Time> resolve_deadline;
+  bool every_round_on_time = true;
+  bool resolved_now = false, closed_now = false, reopened = false;
+  absl::Time resolved_at, closed_at;
+  std::string resolved_by, closed_with;
+  // The verdict: the first revisit that reached the complainant.
+  const v1::RevisitRecorded* verdict = nullptr;
+  std::vector<Dispatch> dispatches;
+  int current_dispatch = -1;  // the dispatch a return would end; -1 when none is open
+
+  auto unit_or_actor = [&](const v1::TicketEvent& e) {
+    return lead.empty() ? e.actor().unit_code() : lead;
+  };
+  for (const v1::TicketEvent& e : history) {
+    const absl::Time at = FromProto(e.occurred_at());
+    switch (e.payload_case()) {
+      case v1::TicketEvent::kAccepted:
+        accepted_at = at;
+        resolve_deadline = ResolveDeadline(e.accepted().clocks());
+        break;
+      case v1::TicketEvent::kRouted:
+        lead = e.routed().unit_code();
+        if (e.routed().needs_manual_routing()) {
+          current_dispatch = -1;  // the county desk's placement is not a dispatch
+        } else {
+          dispatches.push_back({at, e.routed().unit_code(), false});
+          current_dispatch = static_cast<int>(dispatches.size()) - 1;
+        }
+        break;
+      case v1::TicketEvent::kReturned:
+        if (current_dispatch >= 0 && (e.returned().unit_code().empty() ||
+                                      e.returned().unit_code() == dispatches[current_dispatch].unit_code)) {
+          dispatches[current_dispatch].returned = true;
+        }
+        current_dispatch = -1;
+        break;
+      case v1::TicketEvent::kBreached:
+        if (round == 1 && !response && IsResponseClock(e.breached().clock())) {
+          response = Fact{Measure::kResponse, 0, {}, {}, e.breached().unit_code(), false};
+        }
+        break;
+      case v1::TicketEvent::kContacted:
+        if (round == 1 && !response) {
+          response = Fact{Measure::kResponse, 0, {}, {}, unit_or_actor(e), true};
+        }
+        break;
+      case v1::TicketEvent::kExtensionDecided:
+        if (e.extension_decided().approved() &&
+            e.extension_decided().clock() == v1::CLOCK_KIND_RESOLVE &&
+            e.extension_decided().has_new_deadline()) {
+          resolve_deadline = FromProto(e.extension_decided().new_deadline());
+        }
+        break;
+      case v1::TicketEvent::kResolved:
+        // Resolving meets the preliminary clock too when no contact was recorded before.
+        if (round == 1 && !response) {
+          response = Fact{Measure::kResponse, 0, {}, {}, unit_or_actor(e), true};
+        }
+        if (resolve_deadline && at >= *resolve_deadline) every_round_on_time = false;
+        resolved_now = true;
+        resolved_at = at;
+        resolved_by = unit_or_actor(e);
+        break;
+      case v1::TicketEvent::kRevisited:
+        if (verdict == nullptr && e.revisited().reached()) verdict = &e.revisited();
+        break;
+      case v1::TicketEvent::kReopened:
+        ++round;
+        reopened = true;
+        resolved_now = closed_now = false;
+        resolve_deadline = ResolveDeadline(e.reopened().clocks());
+        break;
+      case v1::TicketEvent::kClosed:
+        closed_now = true;
+        closed_at = at;
+        closed_with = unit_or_actor(e);
+        break;
+      default:
+        break;
+    }
+  }
+
+  std::vector<Fact> facts;
+  auto add = [&](Measure m, int seq, absl::Time at, std::string unit, bool numerator) {
+    facts.push_back(Fact{m, seq, absl::ToCivilMonth(at, zone), at, std::move(unit), numerator});
+  };
+  if (response && accepted_at) add(Measure::kResponse, 0, *accepted_at, response->unit_code, response->numerator);
+  if (closed_now && verdict != nullptr) {
+    const bool satisfied = verdict->satisfaction() == v1::SATISFACTION_SATISFIED ||
+                           verdict->satisfaction() == v1::SATISFACTION_BASICALLY_SATISFIED;
+    add(Measure::kResolution, 0, closed_at, verdict->unit_code(), verdict->solved());
+    add(Measure::kSatisfaction, 0, closed_at, verdict->unit_code(), satisfied);
+  }
+  if (resolved_now) add(Measure::kOnTime, 0, resolved_at, resolved_by, every_round_on_time);
+  for (size_t i = 0; i < dispatches.size(); ++i) {
+    add(Measure::kReturn, static_cast<int>(i), dispatches[i].at, dispatches[i].unit_code,
+        dispatches[i].returned);
+  }
+  if (closed_now) add(Measure::kRedo, 0, closed_at, closed_with, reopened);
+  return facts;
+}
+
+void Tally::Add(const Fact& f) {
+  const int m = static_cast<int>(f.measure);
+  ++denominator[m];
+  if (f.numerator) ++numerator[m];
+}
+
+std::optional<double> Tally::Rate(Measure m) const {
+  const int i = static_cast<int>(m);
+  if (denominator[i] == 0) return std::nullopt;
+  return static_cast<double>(numerator[i]) / static_cast<double>(denominator[i]);
+}
+
+std::optional<double> Composite(const Tally& t, const Weights& w) {
+  double sum = 0, weights = 0;
+  const std::pair<Measure, int> parts[] = {{Measure::kResponse, w.response},
+                                           {Measure::kResolution, w.resolution},
+                                           {Measure::kSatisfaction, w.satisfaction}};
+  for (const auto& [m, weight] : parts) {
+    if (std::optional<double> r = t.Rate(m); r && weight > 0) {
+      sum += *r * weight;
+      weights += weight;
+    }
+  }
+  if (weights == 0) return std::nullopt;
+  return 100.0 * sum / weights;
+}
+
+CompanyRecord EvaluateCompany(const std::vector<CompanyComplaint>& complaints,
+                              absl::CivilMonth month, absl::TimeZone zone, const ExitRule& rule) {
+  const absl::Time from = absl::FromCivil(month - (rule.window_months - 1), zone);
+  const absl::Time to = absl::FromCivil(month + 1, zone);
+  CompanyRecord r;
+  std::set<std::string> distinct;
+  for (const CompanyComplaint& c : complaints) {
+    if (c.accepted_at < from || c.accepted_at >= to) continue;
+    if (c.substantiated) {
+      ++r.substantiated;
+      if (!c.complainant_key.empty()) distinct.insert(c.complainant_key);
+    }
+    if (c.refused_to_rectify) ++r.refusals;
+    if (c.reached) {
+      ++r.reached;
+      if (c.satisfied) ++r.satisfied;
+    }
+  }
+  r.distinct_complainants = static_cast<int64_t>(distinct.size());
+  // Integers only: satisfied / reached < percent / 100, so exactly 50 % is not below.
+  const bool satisfaction_below =
+      r.reached > 0 && r.satisfied * 100 < static_cast<int64_t>(rule.satisfaction_below_percent) * r.reached;
+  r.exit_trigger = r.distinct_complainants > rule.exit_min_distinct && (r.refusals > 0 || satisfaction_below);
+  return r;
+}
+
+}  // namespace dispatch::statistics

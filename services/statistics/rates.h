@@ -1,0 +1,125 @@
+// The monthly rates units are ranked on (三率 and the rest, DOMAIN.md §7a) and the property-
+// company exit trigger (§5), as pure functions: no I/O, no clock. The read model folds each
+// ticket's history with FoldTicket and sums the facts; a month recomputed from scratch calls the
+// same fold, so the two agree ticket for ticket (issue #16).
+//
+// A Fact is one ticket counted once in one measure: in the denominator, and in the numerator or
+// not, in one month (the calendar month of `at` in the configured time zone, Asia/Shanghai by
+// default), charged to one unit. FoldTicket takes the ticket's events in stream order (ticket
+// version order) and returns the facts the history settles so far; a later event may add a fact
+// or move one (a reopen withdraws the closure's facts until the ticket closes again). The rules,
+// each with a test in tests/statistics/rates_test.cc:
+//
+//   RESPONSE (响应率)      one fact a ticket, once round 1's assign and preliminary clocks are
+//                         settled: 1 when both were met on time, 0 when either was breached (a
+//                         clock met late is breached). Month of acceptance. Charged to the unit
+//                         the first such breach was recorded against, else to the lead unit when
+//                         the preliminary clock was met (by the contact, or by the resolution
+//                         when no contact was recorded). Later rounds' clocks count in REDO and
+//                         ON_TIME, not here.
+//   RESOLUTION (解决率)    one fact a ticket that is closed now and whose complainant was reached
+//   SATISFACTION (满意率)  by a revisit; the verdict is that of the first reached revisit (a
+//                         dissatisfied complainant whose ticket was re-handled counts as
+//                         dissatisfied, once): solved, and satisfied or basically satisfied.
+//                         Month of the final closure. Charged to the unit the verdict revisit
+//                         revisited (RevisitRecorded.unit_code). A ticket without a reached
+//                         revisit is left out of both.
+//   ON_TIME (按时办结率)   one fact a ticket that is resolved now (resolved or closed, not
+//                         reopened since): 1 when every round's resolution came before that
+//                         round's resolve deadline in force (approved extensions included, even
+//                         one approved after the old deadline passed). Month of the latest
+//                         resolution. Charged to the lead unit that resolved it.
+//   RETURN (回退率)        one fact a dispatch (a TicketRouted that is not a placement on the
+//                         county desk for manual routing): 1 when the unit it went to returned
+//                         it before the next dispatch. Month of the dispatch. Charged to that
+//                         unit.
+//   REDO (重办率)          one fact a ticket that is closed now: 1 when it was reopened at least
+//                         once. Month of the final closure. Charged to the lead unit then.
+//
+// Composite: the weighted mean of the response, resolution and satisfaction rates (default
+// weights 10/45/45, DOMAIN.md §7a), over the rates that are defined (a rate with no denominator
+// drops out and the other weights carry the score); no defined rate, no score.
+//
+// Exit trigger (§5): within the window (12 months), more than `exit_min_distinct` (20) distinct
+// complainants with substantiated complaints about the company, and either a refusal to rectify
+// or satisfaction below 50 % (satisfied or basically satisfied over the company's complaints
+// whose complainant a revisit reached; exactly 50 % is not below; no reached revisit is not
+// below).
+#ifndef DISPATCH_SERVICES_STATISTICS_RATES_H_
+#define DISPATCH_SERVICES_STATISTICS_RATES_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "dispatch/v1/events.pb.h"
+
+namespace dispatch::statistics {
+
+enum class Measure { kResponse = 0, kResolution, kSatisfaction, kOnTime, kReturn, kRedo };
+inline constexpr int kMeasures = 6;
+const char* MeasureName(Measure m);  // "response", "resolution", ...
+
+struct Fact {
+  Measure measure = Measure::kResponse;
+  // Which of the ticket's facts of this measure: 0, except for RETURN (the dispatch's number).
+  int seq = 0;
+  absl::CivilMonth month;
+  absl::Time at;  // the event that settled it (acceptance for RESPONSE, the dispatch for RETURN)
+  std::string unit_code;
+  bool numerator = false;  // the denominator is always 1
+  bool operator==(const Fact& o) const;
+};
+
+// The facts `history` (one ticket's events, in order) settles so far, in measure order.
+std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::TimeZone zone);
+
+// A unit's month: numerator and denominator of each measure.
+struct Tally {
+  std::array<int64_t, kMeasures> numerator{};
+  std::array<int64_t, kMeasures> denominator{};
+  void Add(const Fact& f);
+  // numerator / denominator in [0, 1]; nullopt when the denominator is 0.
+  std::optional<double> Rate(Measure m) const;
+};
+
+struct Weights {
+  int response = 10, resolution = 45, satisfaction = 45;
+};
+// The composite score in [0, 100]; nullopt when none of the three rates is defined.
+std::optional<double> Composite(const Tally& t, const Weights& w);
+
+// What a property company's complaint contributes to its credit record (from the ticket and
+// its events; the complainant key is the keyed hash of the phone, never the number).
+struct CompanyComplaint {
+  std::string ticket_id;
+  absl::Time accepted_at;
+  std::string complainant_key;  // "" when unknown: never counted as a distinct complainant
+  bool substantiated = false;   // 属实 (or 部分属实, as configured)
+  bool refused_to_rectify = false;
+  bool reached = false;    // a revisit reached the complainant
+  bool satisfied = false;  // its verdict: satisfied or basically satisfied
+};
+struct ExitRule {
+  int window_months = 12;
+  int exit_min_distinct = 20;  // more than this many
+  int satisfaction_below_percent = 50;
+};
+struct CompanyRecord {
+  int64_t substantiated = 0;
+  int64_t distinct_complainants = 0;  // of substantiated complaints
+  int64_t reached = 0, satisfied = 0, refusals = 0;
+  bool exit_trigger = false;
+};
+// The record over the `window_months` calendar months (in `zone`) ending with `month`; the
+// complaints outside the window are ignored.
+CompanyRecord EvaluateCompany(const std::vector<CompanyComplaint>& complaints,
+                              absl::CivilMonth month, absl::TimeZone zone, const ExitRule& rule);
+
+}  // namespace dispatch::statistics
+
+#endif  // DISPATCH_SERVICES_STATISTICS_RATES_H_
