@@ -240,7 +240,7 @@ TEST_F(ReadModelReadsTest, ATicketGoneFromRedisIsReadWithItsWholeHistoryFromTheA
   EXPECT_THAT(Ids(ListUnit(kCounty)), ElementsAre(id));
 }
 
-TEST_F(ReadModelReadsTest, WithPostgresDownListsAreUnavailableWhileIntakeAndHistoriesGoOn) {
+TEST_F(ReadModelReadsTest, WithPostgresDownListsAreUnavailableWhileIntakeClocksAndHistoriesGoOn) {
   const std::string id = SubmitAndRoute("12345-RD1");
   Drain(*projector_);
   ASSERT_THAT(pg_server_.Stop(), IsOk());
@@ -252,6 +252,17 @@ TEST_F(ReadModelReadsTest, WithPostgresDownListsAreUnavailableWhileIntakeAndHist
   const std::string later = SubmitAndRoute("12345-RD2");  // intake needs only Redis
   EXPECT_THAT(Versions(client_->History(later)), ElementsAreArray(Versions(client_->Events(later))));
   EXPECT_EQ(client_->Get(id).ticket_id(), id);
+  // The clocks run on Redis alone: the assign clock of the ticket accepted meanwhile breaches
+  // on time (nobody signed for it) and the ticket climbs to the township.
+  const absl::Time accepted = FromProto(client_->Get(later).accepted_at());
+  EXPECT_GT(FireAt(accepted + absl::Minutes(31)), 0);
+  bool breached = false, escalated = false;
+  for (const v1::TicketEvent& e : client_->Events(later)) {
+    breached |= e.has_breached() && e.breached().clock() == v1::CLOCK_KIND_ASSIGN;
+    escalated |= e.has_escalated();
+  }
+  EXPECT_TRUE(breached);
+  EXPECT_TRUE(escalated);
 
   ASSERT_THAT(pg_server_.Start(), IsOk());
   (void)projector_->RunOnce(absl::ZeroDuration());  // finds its connection lost, reconnects next
