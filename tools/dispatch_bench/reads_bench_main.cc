@@ -16,7 +16,9 @@
 //             random tickets (archived ones among them). The same against --redis_target (a
 //             dispatchd without the read model: today's Redis scans), fewer times.
 //   lag       submissions only at --lag_rate per second: the projector's lag at that rate.
-//   watch     submissions at --watch_rate per second, first with 1 watcher (the city), then
+//   watch     (after the read model caught up and, for at most --watch_quiet_s, until Redis's
+//             AOF rewrite and PostgreSQL's autovacuum workers set off by the lag phases are done)
+//             submissions at --watch_rate per second, first with 1 watcher (the city), then
 //             with --watchers spread over the organisation's units: end-to-end latency from the
 //             call to each watcher's TicketAccepted, and dispatchd's and Redis's CPU and Redis
 //             commands per submission.
@@ -42,6 +44,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -52,6 +55,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
@@ -92,6 +96,9 @@ ABSL_FLAG(double, idle_seconds, 20,
 ABSL_FLAG(int, watch_rate, 100, "submissions per second of the watch phases");
 ABSL_FLAG(double, watch_seconds, 20, "length of each watch phase");
 ABSL_FLAG(int, watchers, 200, "watchers of the second watch phase");
+ABSL_FLAG(double, watch_quiet_s, 600,
+          "before each watch phase, wait at most this long for Redis's AOF rewrite and "
+          "PostgreSQL's autovacuum workers to finish (0: do not wait)");
 ABSL_FLAG(int, watch_batch, 100,
           "the watches' max_events_per_response in the phase of H (above 1: a phase with one event "
           "a response runs before it, for comparison)");
@@ -851,6 +858,33 @@ std::string PgBackground(dispatch::pg::Connection* pg, std::vector<int64_t>* bef
   return out;
 }
 
+// Waits (at most --watch_quiet_s) until neither Redis's AOF rewrite nor a PostgreSQL autovacuum
+// worker runs: the watch phases measure a steady 100 submissions/s, not the maintenance that the
+// lag phases' 90,000 submissions set off. Returns what it waited for and how long.
+std::string Quiet(dispatch::redis::Client* redis, dispatch::pg::Connection* pg) {
+  const auto start = Steady::now();
+  std::set<std::string> waited;
+  while (MsSince(start) < absl::GetFlag(FLAGS_watch_quiet_s) * 1000) {
+    bool busy = false;
+    if (RedisInfo(redis, "persistence", "aof_rewrite_in_progress") > 0) {
+      waited.insert("redis aof rewrite");
+      busy = true;
+    }
+    auto r = pg->Exec(
+        "SELECT coalesce(string_agg(query, '; '), '') FROM pg_stat_activity "
+        "WHERE backend_type = 'autovacuum worker'",
+        {});
+    if (r.ok() && r->rows() > 0 && !r->Get(0, 0).empty()) {
+      for (absl::string_view q : absl::StrSplit(r->Get(0, 0), "; ")) waited.insert(std::string(q));
+      busy = true;
+    }
+    if (!busy) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return absl::StrFormat("quiet after %.0f s (waited for: %s)", MsSince(start) / 1000,
+                         waited.empty() ? "nothing" : absl::StrJoin(waited, ", "));
+}
+
 // Redis's slow log since the last call (commands over 2 ms, Lua scripts as EVALSHA): how many,
 // their total, and the slowest by command (the first argument of a script call is its sha).
 std::string SlowLog(dispatch::redis::Client* redis) {
@@ -1040,7 +1074,8 @@ double WatchPhase(Bench& bench, dispatch::redis::Client* redis, dispatch::pg::Co
   }
   while (open < watchers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::seconds(2));  // every watch has joined the hub
-  printf("watch: %d watches open; the read model caught up in %.1f s\n", watchers, Settle(bench));
+  printf("watch: %d watches open; the read model caught up in %.1f s; %s\n", watchers, Settle(bench),
+         Quiet(redis, pg).c_str());
   fflush(stdout);
 
   std::map<std::string, double> cpu0;
