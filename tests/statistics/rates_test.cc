@@ -115,15 +115,18 @@ class History {
 
 absl::Time Nov(int day, int hour, int minute) { return Shanghai(2026, 11, day, hour, minute); }
 
-// A ticket handled by the book: routed, contacted within the hour, resolved next day,
-// revisited satisfied, closed.
-History ByTheBook() {
+// Accepted on 10 November at 09:00, routed to the community, the company contacted within the
+// hour, resolved the next morning (on time).
+History ResolvedNextDay() {
   History h(Nov(10, 9, 0));
-  h.Routed(Nov(10, 9, 1), kCommunity)
-      .Contacted(Nov(10, 10, 0))
-      .Resolved(Nov(11, 9, 0))
-      .Revisited(Nov(12, 9, 0), true, true, v1::SATISFACTION_SATISFIED)
-      .Closed(Nov(12, 9, 0));
+  h.Routed(Nov(10, 9, 1), kCommunity).Contacted(Nov(10, 10, 0)).Resolved(Nov(11, 9, 0));
+  return h;
+}
+
+// A ticket handled by the book: resolved next day, revisited satisfied, closed.
+History ByTheBook() {
+  History h = ResolvedNextDay();
+  h.Revisited(Nov(12, 9, 0), true, true, v1::SATISFACTION_SATISFIED).Closed(Nov(12, 9, 0));
   return h;
 }
 
@@ -204,11 +207,8 @@ TEST(ResolutionAndSatisfaction, ASatisfiedRevisitCountsTheTicketSolvedAndSatisfi
 }
 
 TEST(ResolutionAndSatisfaction, ATicketReopenedTwiceCountsOnceAtItsFinalClosureWithTheVerdictOfItsFirstReachedRevisit) {
-  History h(Nov(10, 9, 0));
-  h.Routed(Nov(10, 9, 1), kCommunity)
-      .Contacted(Nov(10, 10, 0))
-      .Resolved(Nov(11, 9, 0))
-      .Revisited(Nov(12, 9, 0), true, false, v1::SATISFACTION_DISSATISFIED)
+  History h = ResolvedNextDay();
+  h.Revisited(Nov(12, 9, 0), true, false, v1::SATISFACTION_DISSATISFIED)
       .Reopened(Nov(12, 9, 0))
       .Resolved(Nov(13, 9, 0))
       .Revisited(Nov(14, 9, 0), true, false, v1::SATISFACTION_DISSATISFIED)
@@ -232,11 +232,8 @@ TEST(ResolutionAndSatisfaction, ATicketReopenedTwiceCountsOnceAtItsFinalClosureW
 }
 
 TEST(ResolutionAndSatisfaction, ATicketClosedWithoutReachingTheComplainantIsLeftOutOfBoth) {
-  History h(Nov(10, 9, 0));
-  h.Routed(Nov(10, 9, 1), kCommunity)
-      .Contacted(Nov(10, 10, 0))
-      .Resolved(Nov(11, 9, 0))
-      .Revisited(Nov(12, 9, 0), false, false, v1::SATISFACTION_UNSPECIFIED)
+  History h = ResolvedNextDay();
+  h.Revisited(Nov(12, 9, 0), false, false, v1::SATISFACTION_UNSPECIFIED)
       .Revisited(Nov(12, 15, 0), false, false, v1::SATISFACTION_UNSPECIFIED)
       .Closed(Nov(13, 9, 0), v1::CLOSURE_REASON_UNREACHABLE);
   EXPECT_THAT(h.FactsOf(Measure::kResolution), ::testing::IsEmpty());
@@ -246,11 +243,8 @@ TEST(ResolutionAndSatisfaction, ATicketClosedWithoutReachingTheComplainantIsLeft
 }
 
 TEST(ResolutionAndSatisfaction, ARevisitedTicketThatIsNotClosedYetIsNotCounted) {
-  History h(Nov(10, 9, 0));
-  h.Routed(Nov(10, 9, 1), kCommunity)
-      .Contacted(Nov(10, 10, 0))
-      .Resolved(Nov(11, 9, 0))
-      .Revisited(Nov(12, 9, 0), true, true, v1::SATISFACTION_SATISFIED);
+  History h = ResolvedNextDay();
+  h.Revisited(Nov(12, 9, 0), true, true, v1::SATISFACTION_SATISFIED);
   EXPECT_THAT(h.FactsOf(Measure::kSatisfaction), ::testing::IsEmpty());
   ASSERT_EQ(h.FactsOf(Measure::kOnTime).size(), 1u) << "resolved: on-time counts already";
 }
