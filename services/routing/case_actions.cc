@@ -82,11 +82,27 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req, const auth::Calle
       !s.ok()) {
     return done(s);
   }
+  if (!v1::Substantiation_IsValid(req.substantiation())) {
+    return done(absl::InvalidArgumentError("substantiation: not a known Substantiation"));
+  }
+  if (req.refused_to_rectify() && req.substantiation() != v1::SUBSTANTIATION_SUBSTANTIATED &&
+      req.substantiation() != v1::SUBSTANTIATION_PARTLY_SUBSTANTIATED) {
+    return done(absl::InvalidArgumentError(
+        "refused_to_rectify: only for a complaint found substantiated (SUBSTANTIATION_SUBSTANTIATED "
+        "or SUBSTANTIATION_PARTLY_SUBSTANTIATED)"));
+  }
   const SlaPolicy* policy = policy_;
   writer_.Write(
       req.write(), req, caller, access::WriteCheck(caller, org_->Get()),
       [req, now, policy](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
         if (absl::Status s = RequireTaken(ticket, "ResolveTicket"); !s.ok()) return s;
+        if (!ticket.complaint().property_company().empty() &&
+            req.substantiation() == v1::SUBSTANTIATION_UNSPECIFIED) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "substantiation: required for a complaint about a property company (\"",
+              ticket.complaint().property_company(),
+              "\"): whether it proved true counts in the company's credit"));
+        }
         // 首接负责: the lead resolves once every assisting share is done, or says why not.
         std::vector<v1::ShareRef> open_shares;
         for (const v1::Handling& h : ticket.handlings()) {
@@ -125,6 +141,8 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req, const auth::Calle
         r->set_feedback_to_complainant(req.feedback_to_complainant());
         r->set_feedback_method(req.feedback_method());
         *r->mutable_fed_back_at() = req.has_fed_back_at() ? req.fed_back_at() : ToProto(now);
+        r->set_substantiation(req.substantiation());
+        r->set_refused_to_rectify(req.refused_to_rectify());
         if (!open_shares.empty()) {
           for (v1::ShareRef& ref : open_shares) *r->add_overridden_shares() = std::move(ref);
           r->set_override_reason(req.override_reason());

@@ -312,6 +312,7 @@ class AccessMatrixTest : public escalation::TimerEngineTest {
       req.set_result("电梯已修复运行");
       req.set_feedback_to_complainant("已电话告知业主电梯恢复运行");
       req.set_feedback_method(v1::FEEDBACK_METHOD_PHONE);
+      req.set_substantiation(v1::SUBSTANTIATION_SUBSTANTIATED);
       v1::TicketActionResponse resp;
       return routing()->ResolveTicket(ctx, req, &resp);
     }};

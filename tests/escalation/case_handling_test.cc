@@ -275,6 +275,69 @@ TEST_F(CaseHandlingTest, IllegalTransitionsAreFailedPreconditionsNamingTheStatus
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// The sample complaint names its property company (绿城物业): whether it proved true goes into
+// the company's credit (DOMAIN.md §5), so the handler must say.
+v1::ResolveTicketRequest ResolveRequest(const v1::Ticket& t, const std::string& request_id,
+                                        v1::Substantiation verdict, bool refused) {
+  v1::ResolveTicketRequest req;
+  *req.mutable_write() = testing::TestClient::Write(t, request_id, "h-cd-wgy");
+  req.set_result("已督促物业更换电梯门机");
+  req.set_feedback_to_complainant("已电话告知");
+  req.set_feedback_method(v1::FEEDBACK_METHOD_PHONE);
+  req.set_substantiation(verdict);
+  req.set_refused_to_rectify(refused);
+  return req;
+}
+
+TEST_F(CaseHandlingTest, ResolvingAComplaintAboutAPropertyCompanyWithoutSayingWhetherItProvedTrueIsInvalidAndWritesNothing) {
+  v1::Ticket t = client_->Get(SubmitAndRoute());
+  ASSERT_FALSE(t.complaint().property_company().empty());
+  ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
+  auto routing = v1::RoutingService::NewStub(stack_.channel());
+  grpc::ClientContext ctx;
+  v1::TicketActionResponse resp;
+  grpc::Status s = routing->ResolveTicket(
+      &ctx, ResolveRequest(t, "r-no-verdict", v1::SUBSTANTIATION_UNSPECIFIED, false), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("substantiation: required"));
+  EXPECT_EQ(client_->Get(t.ticket_id()).version(), t.version()) << "nothing written";
+}
+
+TEST_F(CaseHandlingTest, ARefusalToRectifyIsOnlyForAComplaintThatProvedTrue) {
+  v1::Ticket t = client_->Get(SubmitAndRoute());
+  ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
+  auto routing = v1::RoutingService::NewStub(stack_.channel());
+  grpc::ClientContext ctx;
+  v1::TicketActionResponse resp;
+  grpc::Status s = routing->ResolveTicket(
+      &ctx, ResolveRequest(t, "r-refused", v1::SUBSTANTIATION_UNSUBSTANTIATED, true), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("refused_to_rectify"));
+  EXPECT_EQ(client_->Get(t.ticket_id()).version(), t.version()) << "nothing written";
+}
+
+TEST_F(CaseHandlingTest, TheVerdictAndARefusalToRectifyAreRecordedInTheResolution) {
+  v1::Ticket t = client_->Get(SubmitAndRoute());
+  ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
+  auto routing = v1::RoutingService::NewStub(stack_.channel());
+  grpc::ClientContext ctx;
+  v1::TicketActionResponse resp;
+  ASSERT_TRUE(routing
+                  ->ResolveTicket(&ctx,
+                                  ResolveRequest(t, "r-partly", v1::SUBSTANTIATION_PARTLY_SUBSTANTIATED,
+                                                 true),
+                                  &resp)
+                  .ok());
+  int resolved = 0;
+  for (const v1::TicketEvent& e : client_->Events(t.ticket_id())) {
+    if (!e.has_resolved()) continue;
+    ++resolved;
+    EXPECT_EQ(e.resolved().substantiation(), v1::SUBSTANTIATION_PARTLY_SUBSTANTIATED);
+    EXPECT_TRUE(e.resolved().refused_to_rectify());
+  }
+  EXPECT_EQ(resolved, 1);
+}
+
 TEST_F(CaseHandlingTest, BadRequestsNameTheField) {
   std::string id = SubmitAndRoute();
   v1::Ticket t = client_->Get(id);

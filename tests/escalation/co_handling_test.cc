@@ -74,6 +74,7 @@ class CoHandlingTest : public TimerEngineTest {
     req.set_feedback_method(v1::FEEDBACK_METHOD_PHONE);
     req.set_override_open_shares(override);
     req.set_override_reason(reason);
+    req.set_substantiation(v1::SUBSTANTIATION_SUBSTANTIATED);
     v1::TicketActionResponse resp;
     grpc::Status s = client_->routing().ResolveTicket(&ctx, req, &resp);
     *out = resp.ticket();

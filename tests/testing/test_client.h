@@ -165,6 +165,7 @@ class TestClient {
     req.set_result("电梯已修复运行");
     req.set_feedback_to_complainant("已电话告知业主电梯恢复运行");
     req.set_feedback_method(v1::FEEDBACK_METHOD_PHONE);
+    req.set_substantiation(v1::SUBSTANTIATION_SUBSTANTIATED);
     v1::TicketActionResponse resp;
     grpc::Status s = routing_->ResolveTicket(&ctx, req, &resp);
     *out = resp.ticket();

@@ -428,6 +428,10 @@ class Bench {
     resolve.set_result("物业已整改完毕");
     resolve.set_feedback_to_complainant("已电话告知投诉人整改结果");
     resolve.set_feedback_method(v1::FEEDBACK_METHOD_PHONE);
+    // Six in ten complaints prove true, two in part, two not.
+    resolve.set_substantiation(i % 10 < 6   ? v1::SUBSTANTIATION_SUBSTANTIATED
+                               : i % 10 < 8 ? v1::SUBSTANTIATION_PARTLY_SUBSTANTIATED
+                                            : v1::SUBSTANTIATION_UNSUBSTANTIATED);
     if (!act("resolve", handler, [&](grpc::ClientContext* c) {
           return s.routing->ResolveTicket(c, resolve, &done);
         })) {

@@ -14,6 +14,7 @@
 //   dispatchctl org                                         (the organisation in force)
 //   dispatchctl contact T... --text="物业已承诺三日内修复" [--company=绿城物业]
 //   dispatchctl resolve T... --text="已修复" --feedback="已电话告知业主" [--feedback_method=...]
+//               [--substantiation=SUBSTANTIATION_SUBSTANTIATED] [--refused_to_rectify]
 //       [--override_reason="..."]                           (resolve with assisting shares open)
 //   dispatchctl revisit T... --tier=TIER_TOWNSHIP [--satisfaction=SATISFACTION_SATISFIED]
 //       [--false_closure] [--method=REVISIT_METHOD_SITE_CHECK] [--reason=notes]
@@ -99,6 +100,10 @@ ABSL_FLAG(std::string, text, "", "contact: preliminary result; resolve: the resu
 ABSL_FLAG(std::string, company, "", "contact: the property company");
 ABSL_FLAG(std::string, feedback, "", "resolve: what the complainant was told");
 ABSL_FLAG(std::string, feedback_method, "FEEDBACK_METHOD_PHONE", "resolve: FeedbackMethod");
+ABSL_FLAG(std::string, substantiation, "",
+          "resolve: Substantiation, whether the complaint proved true (required when it names a "
+          "property company)");
+ABSL_FLAG(bool, refused_to_rectify, false, "resolve: the property company refused to put it right");
 ABSL_FLAG(std::string, tier, "TIER_COMMUNITY", "revisit: the Tier calling back");
 ABSL_FLAG(std::string, satisfaction, "", "revisit: Satisfaction (empty: not reached)");
 ABSL_FLAG(bool, false_closure, false, "revisit: the closure was found false");
@@ -483,6 +488,14 @@ int main(int argc, char** argv) {
     req.set_result(absl::GetFlag(FLAGS_text));
     req.set_feedback_to_complainant(absl::GetFlag(FLAGS_feedback));
     req.set_feedback_method(static_cast<v1::FeedbackMethod>(method));
+    if (!absl::GetFlag(FLAGS_substantiation).empty()) {
+      int verdict;
+      if (!ParseEnum(v1::Substantiation_descriptor(), absl::GetFlag(FLAGS_substantiation), &verdict)) {
+        return 2;
+      }
+      req.set_substantiation(static_cast<v1::Substantiation>(verdict));
+    }
+    req.set_refused_to_rectify(absl::GetFlag(FLAGS_refused_to_rectify));
     req.set_override_reason(absl::GetFlag(FLAGS_override_reason));
     req.set_override_open_shares(!req.override_reason().empty());
     return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
