@@ -10,7 +10,11 @@
 //                  revisit clock (SlaPolicy::revisit()). The assignee's open-ticket count drops;
 //                  a pending extension is dropped. While an assisting share is not done it is
 //                  FAILED_PRECONDITION naming the share, unless the lead overrides with a
-//                  reason (recorded in the event).
+//                  reason (recorded in the event). The handler's finding, whether the
+//                  complaint proved true (Substantiation) and whether the property company
+//                  refused to rectify, goes into the event: the finding is required
+//                  (INVALID_ARGUMENT) when the complaint names a property company, a refusal
+//                  only with a (partly) substantiated finding.
 //   Both also from ASSIGNED when the ticket's assign clock is met by assignment; under
 //   sign-for an ASSIGNED ticket must be signed for first.
 //   RecordAssistResult  the assisting share's handler records its part (协办): a signed-for
