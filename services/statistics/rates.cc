@@ -183,6 +183,28 @@ std::optional<double> Composite(const Tally& t, const Weights& w) {
   return 100.0 * sum / weights;
 }
 
+CompanyComplaint CompanyComplaintOf(const std::vector<v1::TicketEvent>& history, bool partly_counts) {
+  CompanyComplaint c;
+  bool verdict_seen = false;
+  for (const v1::TicketEvent& e : history) {
+    if (c.ticket_id.empty()) c.ticket_id = e.ticket_id();
+    if (e.has_accepted()) c.accepted_at = FromProto(e.occurred_at());
+    if (e.has_resolved()) {
+      const v1::Substantiation s = e.resolved().substantiation();
+      c.substantiated = s == v1::SUBSTANTIATION_SUBSTANTIATED ||
+                        (partly_counts && s == v1::SUBSTANTIATION_PARTLY_SUBSTANTIATED);
+      c.refused_to_rectify |= e.resolved().refused_to_rectify();
+    }
+    if (e.has_revisited() && e.revisited().reached() && !verdict_seen) {
+      verdict_seen = true;
+      c.reached = true;
+      c.satisfied = e.revisited().satisfaction() == v1::SATISFACTION_SATISFIED ||
+                    e.revisited().satisfaction() == v1::SATISFACTION_BASICALLY_SATISFIED;
+    }
+  }
+  return c;
+}
+
 CompanyRecord EvaluateCompany(const std::vector<CompanyComplaint>& complaints,
                               absl::CivilMonth month, absl::TimeZone zone, const ExitRule& rule) {
   const absl::Time from = absl::FromCivil(month - (rule.window_months - 1), zone);

@@ -115,6 +115,13 @@ struct CompanyRecord {
   int64_t reached = 0, satisfied = 0, refusals = 0;
   bool exit_trigger = false;
 };
+// What one ticket's history says for its property company's record: the finding of its latest
+// resolution (SUBSTANTIATION_SUBSTANTIATED, and PARTLY_SUBSTANTIATED when `partly_counts`; a
+// resolution without a finding, as before findings were recorded, is not substantiated), a
+// refusal to rectify in any round, and the verdict revisit (the first that reached the
+// complainant, as for the rates). The caller fills in the complainant key.
+CompanyComplaint CompanyComplaintOf(const std::vector<v1::TicketEvent>& history, bool partly_counts);
+
 // The record over the `window_months` calendar months (in `zone`) ending with `month`; the
 // complaints outside the window are ignored.
 CompanyRecord EvaluateCompany(const std::vector<CompanyComplaint>& complaints,

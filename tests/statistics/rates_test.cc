@@ -56,10 +56,15 @@ class History {
     Add(at, kCommunity).mutable_contacted()->set_preliminary_result("called the company");
     return *this;
   }
-  History& Resolved(absl::Time at) {
-    Add(at, kCommunity).mutable_resolved()->set_result("fixed");
+  History& Resolved(absl::Time at, v1::Substantiation finding = v1::SUBSTANTIATION_UNSPECIFIED,
+                    bool refused = false) {
+    auto& r = *Add(at, kCommunity).mutable_resolved();
+    r.set_result("fixed");
+    r.set_substantiation(finding);
+    r.set_refused_to_rectify(refused);
     return *this;
   }
+  const std::vector<v1::TicketEvent>& events() const { return events_; }
   History& Extended(absl::Time at, absl::Time new_deadline, bool approved = true) {
     auto& d = *Add(at, kTownship).mutable_extension_decided();
     d.set_clock(v1::CLOCK_KIND_RESOLVE);
@@ -374,6 +379,38 @@ std::vector<CompanyComplaint> Complaints(int n, int distinct, int reached, int s
     out.push_back(c);
   }
   return out;
+}
+
+TEST(CompanyComplaints, TheLatestFindingCountsAndARefusalInAnyRoundStays) {
+  History h(Nov(10, 9, 0));
+  h.Routed(Nov(10, 9, 1), kCommunity)
+      .Resolved(Nov(11, 9, 0), v1::SUBSTANTIATION_SUBSTANTIATED, /*refused=*/true)
+      .Revisited(Nov(12, 9, 0), true, false, v1::SATISFACTION_DISSATISFIED)
+      .Reopened(Nov(12, 9, 0))
+      .Resolved(Nov(13, 9, 0), v1::SUBSTANTIATION_UNSUBSTANTIATED)
+      .Revisited(Nov(14, 9, 0), true, true, v1::SATISFACTION_SATISFIED)
+      .Closed(Nov(14, 9, 0));
+  CompanyComplaint c = CompanyComplaintOf(h.events(), /*partly_counts=*/true);
+  EXPECT_EQ(c.ticket_id, "T1");
+  EXPECT_EQ(c.accepted_at, Nov(10, 9, 0));
+  EXPECT_FALSE(c.substantiated) << "re-examined: not true after all";
+  EXPECT_TRUE(c.refused_to_rectify);
+  EXPECT_TRUE(c.reached);
+  EXPECT_FALSE(c.satisfied) << "the first reached revisit's verdict";
+}
+
+TEST(CompanyComplaints, APartlySubstantiatedComplaintCountsOnlyWhenTheRuleSaysSo) {
+  History h(Nov(10, 9, 0));
+  h.Routed(Nov(10, 9, 1), kCommunity).Resolved(Nov(11, 9, 0), v1::SUBSTANTIATION_PARTLY_SUBSTANTIATED);
+  EXPECT_TRUE(CompanyComplaintOf(h.events(), true).substantiated);
+  EXPECT_FALSE(CompanyComplaintOf(h.events(), false).substantiated);
+  EXPECT_FALSE(CompanyComplaintOf(h.events(), true).reached) << "no revisit yet";
+}
+
+TEST(CompanyComplaints, AComplaintResolvedWithoutAFindingIsNotSubstantiated) {
+  History h(Nov(10, 9, 0));
+  h.Routed(Nov(10, 9, 1), kCommunity).Resolved(Nov(11, 9, 0));
+  EXPECT_FALSE(CompanyComplaintOf(h.events(), true).substantiated);
 }
 
 CompanyRecord Evaluate(const std::vector<CompanyComplaint>& c) {
