@@ -288,16 +288,20 @@ v1::ResolveTicketRequest ResolveRequest(const v1::Ticket& t, const std::string& 
   req.set_refused_to_rectify(refused);
   return req;
 }
+template <typename Channel>
+grpc::Status ResolveWith(const Channel& channel, const v1::Ticket& t, const std::string& request_id,
+                         v1::Substantiation verdict, bool refused) {
+  grpc::ClientContext ctx;
+  v1::TicketActionResponse resp;
+  return v1::RoutingService::NewStub(channel)->ResolveTicket(
+      &ctx, ResolveRequest(t, request_id, verdict, refused), &resp);
+}
 
 TEST_F(CaseHandlingTest, ResolvingAComplaintAboutAPropertyCompanyWithoutSayingWhetherItProvedTrueIsInvalidAndWritesNothing) {
   v1::Ticket t = client_->Get(SubmitAndRoute());
   ASSERT_FALSE(t.complaint().property_company().empty());
   ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
-  auto routing = v1::RoutingService::NewStub(stack_.channel());
-  grpc::ClientContext ctx;
-  v1::TicketActionResponse resp;
-  grpc::Status s = routing->ResolveTicket(
-      &ctx, ResolveRequest(t, "r-no-verdict", v1::SUBSTANTIATION_UNSPECIFIED, false), &resp);
+  grpc::Status s = ResolveWith(stack_.channel(), t, "r-no-verdict", v1::SUBSTANTIATION_UNSPECIFIED, false);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("substantiation: required"));
   EXPECT_EQ(client_->Get(t.ticket_id()).version(), t.version()) << "nothing written";
@@ -306,11 +310,7 @@ TEST_F(CaseHandlingTest, ResolvingAComplaintAboutAPropertyCompanyWithoutSayingWh
 TEST_F(CaseHandlingTest, ARefusalToRectifyIsOnlyForAComplaintThatProvedTrue) {
   v1::Ticket t = client_->Get(SubmitAndRoute());
   ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
-  auto routing = v1::RoutingService::NewStub(stack_.channel());
-  grpc::ClientContext ctx;
-  v1::TicketActionResponse resp;
-  grpc::Status s = routing->ResolveTicket(
-      &ctx, ResolveRequest(t, "r-refused", v1::SUBSTANTIATION_UNSUBSTANTIATED, true), &resp);
+  grpc::Status s = ResolveWith(stack_.channel(), t, "r-refused", v1::SUBSTANTIATION_UNSUBSTANTIATED, true);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("refused_to_rectify"));
   EXPECT_EQ(client_->Get(t.ticket_id()).version(), t.version()) << "nothing written";
@@ -319,15 +319,7 @@ TEST_F(CaseHandlingTest, ARefusalToRectifyIsOnlyForAComplaintThatProvedTrue) {
 TEST_F(CaseHandlingTest, TheVerdictAndARefusalToRectifyAreRecordedInTheResolution) {
   v1::Ticket t = client_->Get(SubmitAndRoute());
   ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
-  auto routing = v1::RoutingService::NewStub(stack_.channel());
-  grpc::ClientContext ctx;
-  v1::TicketActionResponse resp;
-  ASSERT_TRUE(routing
-                  ->ResolveTicket(&ctx,
-                                  ResolveRequest(t, "r-partly", v1::SUBSTANTIATION_PARTLY_SUBSTANTIATED,
-                                                 true),
-                                  &resp)
-                  .ok());
+  ASSERT_TRUE(ResolveWith(stack_.channel(), t, "r-partly", v1::SUBSTANTIATION_PARTLY_SUBSTANTIATED, true).ok());
   int resolved = 0;
   for (const v1::TicketEvent& e : client_->Events(t.ticket_id())) {
     if (!e.has_resolved()) continue;
