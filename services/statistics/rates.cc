@@ -26,6 +26,12 @@ bool Fact::operator==(const Fact& o) const {
 
 namespace {
 
+// The complainant's verdict counts as satisfied (满意 or 基本满意).
+bool Satisfied(const v1::RevisitRecorded& r) {
+  return r.satisfaction() == v1::SATISFACTION_SATISFIED ||
+         r.satisfaction() == v1::SATISFACTION_BASICALLY_SATISFIED;
+}
+
 bool IsResponseClock(v1::ClockKind k) {
   return k == v1::CLOCK_KIND_ASSIGN || k == v1::CLOCK_KIND_PRELIMINARY;
 }
@@ -50,8 +56,8 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
   std::optional<absl::Time> accepted_at;
   std::string lead;  // the lead unit in force
   // RESPONSE: settled by a round-1 breach of the assign or preliminary clock, or by the
-  // preliminary clock met.
-  std::optional<Fact> response;
+  // preliminary clock met: the unit charged, and whether both clocks were met on time.
+  std::optional<std::pair<std::string, bool>> response;
   // ON_TIME: the resolve deadline of the current round, and whether every resolution so far
   // came before its round's deadline.
   std::optional<absl::Time> resolve_deadline;
@@ -66,6 +72,9 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
 
   auto unit_or_actor = [&](const v1::TicketEvent& e) {
     return lead.empty() ? e.actor().unit_code() : lead;
+  };
+  auto settle_response = [&](std::string unit, bool met) {
+    if (round == 1 && !response) response.emplace(std::move(unit), met);
   };
   for (const v1::TicketEvent& e : history) {
     const absl::Time at = FromProto(e.occurred_at());
@@ -91,14 +100,10 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
         current_dispatch = -1;
         break;
       case v1::TicketEvent::kBreached:
-        if (round == 1 && !response && IsResponseClock(e.breached().clock())) {
-          response = Fact{Measure::kResponse, 0, {}, {}, e.breached().unit_code(), false};
-        }
+        if (IsResponseClock(e.breached().clock())) settle_response(e.breached().unit_code(), false);
         break;
       case v1::TicketEvent::kContacted:
-        if (round == 1 && !response) {
-          response = Fact{Measure::kResponse, 0, {}, {}, unit_or_actor(e), true};
-        }
+        settle_response(unit_or_actor(e), true);
         break;
       case v1::TicketEvent::kExtensionDecided:
         if (e.extension_decided().approved() &&
@@ -109,9 +114,7 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
         break;
       case v1::TicketEvent::kResolved:
         // Resolving meets the preliminary clock too when no contact was recorded before.
-        if (round == 1 && !response) {
-          response = Fact{Measure::kResponse, 0, {}, {}, unit_or_actor(e), true};
-        }
+        settle_response(unit_or_actor(e), true);
         if (resolve_deadline && at >= *resolve_deadline) every_round_on_time = false;
         resolved_now = true;
         resolved_at = at;
@@ -140,12 +143,10 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
   auto add = [&](Measure m, int seq, absl::Time at, std::string unit, bool numerator) {
     facts.push_back(Fact{m, seq, absl::ToCivilMonth(at, zone), at, std::move(unit), numerator});
   };
-  if (response && accepted_at) add(Measure::kResponse, 0, *accepted_at, response->unit_code, response->numerator);
+  if (response && accepted_at) add(Measure::kResponse, 0, *accepted_at, response->first, response->second);
   if (closed_now && verdict != nullptr) {
-    const bool satisfied = verdict->satisfaction() == v1::SATISFACTION_SATISFIED ||
-                           verdict->satisfaction() == v1::SATISFACTION_BASICALLY_SATISFIED;
     add(Measure::kResolution, 0, closed_at, verdict->unit_code(), verdict->solved());
-    add(Measure::kSatisfaction, 0, closed_at, verdict->unit_code(), satisfied);
+    add(Measure::kSatisfaction, 0, closed_at, verdict->unit_code(), Satisfied(*verdict));
   }
   if (resolved_now) add(Measure::kOnTime, 0, resolved_at, resolved_by, every_round_on_time);
   for (size_t i = 0; i < dispatches.size(); ++i) {
@@ -185,7 +186,6 @@ std::optional<double> Composite(const Tally& t, const Weights& w) {
 
 CompanyComplaint CompanyComplaintOf(const std::vector<v1::TicketEvent>& history, bool partly_counts) {
   CompanyComplaint c;
-  bool verdict_seen = false;
   for (const v1::TicketEvent& e : history) {
     if (c.ticket_id.empty()) c.ticket_id = e.ticket_id();
     if (e.has_accepted()) c.accepted_at = FromProto(e.occurred_at());
@@ -195,11 +195,9 @@ CompanyComplaint CompanyComplaintOf(const std::vector<v1::TicketEvent>& history,
                         (partly_counts && s == v1::SUBSTANTIATION_PARTLY_SUBSTANTIATED);
       c.refused_to_rectify |= e.resolved().refused_to_rectify();
     }
-    if (e.has_revisited() && e.revisited().reached() && !verdict_seen) {
-      verdict_seen = true;
+    if (e.has_revisited() && e.revisited().reached() && !c.reached) {  // the first reached
       c.reached = true;
-      c.satisfied = e.revisited().satisfaction() == v1::SATISFACTION_SATISFIED ||
-                    e.revisited().satisfaction() == v1::SATISFACTION_BASICALLY_SATISFIED;
+      c.satisfied = Satisfied(e.revisited());
     }
   }
   return c;

@@ -676,23 +676,26 @@ ReadResults Reads(const char* side, Api& api, const std::string& token, int reps
   return out;
 }
 
+// The fields of a /proc/<pid>/stat after the command name (f[0] is the state, f[1] the parent,
+// f[11..14] utime, stime, cutime, cstime in clock ticks); false when the process is gone.
+bool ProcStat(const std::string& path, std::vector<std::string>* f) {
+  absl::StatusOr<std::string> stat = dispatch::ReadFile(path);
+  if (!stat.ok() || stat->rfind(')') == std::string::npos) return false;
+  *f = absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ');
+  return f->size() > 14;
+}
+
 // CPU seconds of `pid` and of its children alive now (PostgreSQL's backends); exited
 // children's time counts once their parent has waited for them (cutime, cstime).
 double CpuSeconds(int pid) {
-  auto fields = [](const std::string& path, std::vector<std::string>* f) {
-    absl::StatusOr<std::string> stat = dispatch::ReadFile(path);  // gone: the process ended
-    if (!stat.ok() || stat->rfind(')') == std::string::npos) return false;
-    *f = absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ');
-    return f->size() > 14;
-  };
   std::vector<std::string> f;
-  if (!fields(absl::StrCat("/proc/", pid, "/stat"), &f)) return 0;
+  if (!ProcStat(absl::StrCat("/proc/", pid, "/stat"), &f)) return 0;
   double ticks = std::stod(f[11]) + std::stod(f[12]) + std::stod(f[13]) + std::stod(f[14]);
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.empty() || !isdigit(name[0])) continue;
     std::vector<std::string> c;
-    if (fields(entry.path() / "stat", &c) && c[1] == std::to_string(pid)) {
+    if (ProcStat(entry.path() / "stat", &c) && c[1] == std::to_string(pid)) {
       ticks += std::stod(c[11]) + std::stod(c[12]);
     }
   }
@@ -812,10 +815,8 @@ class Busiest {
       for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
         const std::string pid = entry.path().filename();
         if (pid.empty() || !isdigit(pid[0])) continue;
-        absl::StatusOr<std::string> stat = dispatch::ReadFile(entry.path() / "stat");
-        if (!stat.ok() || stat->rfind(')') == std::string::npos) continue;
-        std::vector<std::string> f = absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ');
-        if (f.size() < 13) continue;
+        std::vector<std::string> f;
+        if (!ProcStat(entry.path() / "stat", &f)) continue;
         const double s = (std::stod(f[11]) + std::stod(f[12])) / sysconf(_SC_CLK_TCK);
         auto [it, fresh] = seen_.try_emplace(pid);
         if (fresh) {

@@ -57,7 +57,7 @@ pg_start() {
   local settings
   settings="$(sed -n 's/^\([a-z_]*\) *= *\([^ #]*\).*/-c \1=\2/p' "$ROOT/deploy/postgresql.conf" | tr '\n' ' ')"
   pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
-    -o "-k $dir -c listen_addresses='' $settings ${PG_EXTRA_SETTINGS:-}" start >/dev/null ||
+    -o "-k $dir -c listen_addresses='' $settings" start >/dev/null ||
     { tail -20 "$dir/postgres.log"; return 1; }
   pg_as "$PG_BIN/psql" -h "$dir" -U postgres -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'dispatch'" | grep -q 1 ||
