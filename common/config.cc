@@ -56,16 +56,28 @@ void ApplyDefaults(DispatchConfig& c) {
   SetIfZero(rm->mutable_stream_keep(), absl::Hours(24 * 7));
   SetIfZero(rm->mutable_archive_interval(), absl::Minutes(1));
   SetIfZero(rm->mutable_pii_retention(), absl::Hours(24 * 1095));
+  auto* st = c.mutable_statistics();
+  if (st->response_weight() == 0 && st->resolution_weight() == 0 &&
+      st->satisfaction_weight() == 0) {
+    st->set_response_weight(10);
+    st->set_resolution_weight(45);
+    st->set_satisfaction_weight(45);
+  }
+  if (st->company_window_months() == 0) st->set_company_window_months(12);
+  if (st->exit_min_distinct_complainants() == 0) st->set_exit_min_distinct_complainants(20);
+  if (st->exit_satisfaction_below_percent() == 0) st->set_exit_satisfaction_below_percent(50);
+  SetIfZero(st->mutable_fold_interval(), absl::Seconds(2));
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
   // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
 }
 
 absl::Status Validate(const DispatchConfig& c) {
   for (const auto& s : c.services()) {
-    if (s != "intake" && s != "routing" && s != "escalation" && s != "projector") {
+    if (s != "intake" && s != "routing" && s != "escalation" && s != "projector" &&
+        s != "statistics") {
       return absl::InvalidArgumentError(absl::StrCat(
           "services: unknown service \"", s,
-          "\" (known: intake, routing, escalation, projector)"));
+          "\" (known: intake, routing, escalation, projector, statistics)"));
     }
     if (s == "projector" && c.read_model().conninfo().empty()) {
       return absl::InvalidArgumentError(
@@ -93,6 +105,27 @@ absl::Status Validate(const DispatchConfig& c) {
       FromProto(c.read_model().archive_interval()) <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "read_model.idempotency_retention, archive_interval: must be positive");
+  }
+  const config::v1::StatisticsOptions& st = c.statistics();
+  for (int w : {st.response_weight(), st.resolution_weight(), st.satisfaction_weight()}) {
+    if (w < 0 || w > 100) {
+      return absl::InvalidArgumentError(
+          "statistics.response_weight, resolution_weight, satisfaction_weight: each within "
+          "[0, 100]");
+    }
+  }
+  if (st.company_window_months() < 1 || st.company_window_months() > 60) {
+    return absl::InvalidArgumentError("statistics.company_window_months: must be within [1, 60]");
+  }
+  if (st.exit_min_distinct_complainants() < 1) {
+    return absl::InvalidArgumentError("statistics.exit_min_distinct_complainants: must be positive");
+  }
+  if (st.exit_satisfaction_below_percent() < 1 || st.exit_satisfaction_below_percent() > 100) {
+    return absl::InvalidArgumentError(
+        "statistics.exit_satisfaction_below_percent: must be within [1, 100]");
+  }
+  if (FromProto(st.fold_interval()) <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("statistics.fold_interval: must be positive");
   }
   if (c.redis().pool_size() < 1 || c.redis().pool_size() > 64) {
     return absl::InvalidArgumentError("redis.pool_size: must be between 1 and 64");

@@ -17,7 +17,9 @@ namespace dispatch::access {
 //               returns, records an assisting part of and asks extensions for its unit's tickets
 //   dispatcher  reads, routes and assigns within its subtree (returned tickets included)
 //   supervisor  reads its subtree, lists breaches and the revisit ledger, records revisits,
-//               decides extensions of the tickets it supervises (never its own request)
+//               decides extensions of the tickets it supervises (never its own request),
+//               ranks the units below it and reads property companies' records and the exit
+//               candidates; handlers and dispatchers read their subtree's scorecards
 //   admin       reads and changes the organisation; lists who saw personal data
 //   pii         on top of another role: the complainant's full contact data, with a reason
 //               (IntakeService checks it; every full view is logged)
@@ -58,6 +60,15 @@ const std::vector<Rule>& Policy() {
       {"EscalationService.DecideExtension", {{R::kSupervisor, S::kBelow}}},
       {"EscalationService.RecordRevisit", {{R::kSupervisor, S::kSubtree}}},
       {"EscalationService.ListRevisits", {{R::kSupervisor, S::kSubtree}}},
+      {"StatisticsService.GetScorecard",
+       {{R::kHandler, S::kSubtree}, {R::kDispatcher, S::kSubtree}, {R::kSupervisor, S::kSubtree}}},
+      {"StatisticsService.ListScorecardTickets",
+       {{R::kHandler, S::kSubtree}, {R::kDispatcher, S::kSubtree}, {R::kSupervisor, S::kSubtree}}},
+      {"StatisticsService.ListRankings", {{R::kSupervisor, S::kSubtree}}},
+      // A company's record and the exit trigger are company-wide; GetCompanyRecord lists only
+      // the complaints in the caller's subtree.
+      {"StatisticsService.GetCompanyRecord", {{R::kSupervisor, S::kAnything}}},
+      {"StatisticsService.ListExitCandidates", {{R::kSupervisor, S::kAnything}}},
       {"DiagnosticsService.Echo",
        {{R::kGateway, S::kAnything}, {R::kHandler, S::kAnything}, {R::kDispatcher, S::kAnything},
         {R::kSupervisor, S::kAnything}, {R::kAdmin, S::kAnything}}},

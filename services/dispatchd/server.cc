@@ -28,6 +28,8 @@
 #include "services/routing/routing_worker.h"
 #include "services/readmodel/archiver.h"
 #include "services/readmodel/projector.h"
+#include "services/statistics/fact_store.h"
+#include "services/statistics/statistics_service.h"
 #include "common/pg/pg_client.h"
 #include "services/org/org_holder.h"
 #include "common/proto_time.h"
@@ -100,6 +102,11 @@ struct DispatchServer::Parts {
   std::unique_ptr<pg::Connection> archiver_pg;
   std::unique_ptr<readmodel::Eraser> archiver_eraser;
   std::unique_ptr<readmodel::Archiver> archiver;
+  // The statistics facts, beside the projector that queues their tickets (own connection).
+  std::unique_ptr<pg::Connection> facts_pg;
+  std::unique_ptr<statistics::FactStore> facts;
+  // StatisticsService's reads.
+  std::unique_ptr<statistics::StatisticsQueries> statistics;
 };
 
 namespace {
@@ -428,6 +435,29 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       s->parts_->archiver = std::make_unique<readmodel::Archiver>(
           s->parts_->archiver_redis.get(), s->parts_->archiver_pg.get(), archiver_options);
       s->parts_->archiver->Start();
+      pg::Options facts_pg = pg_options;
+      facts_pg.application_name = "dispatchd-facts";
+      s->parts_->facts_pg = pg::Connection::OpenLater(facts_pg);
+      statistics::FactStore::Options fact_options;
+      fact_options.zone = zone;
+      fact_options.partly_counts = !config.statistics().partly_substantiated_not_counted();
+      fact_options.interval = FromProto(config.statistics().fold_interval());
+      s->parts_->facts = std::make_unique<statistics::FactStore>(s->parts_->facts_pg.get(), org,
+                                                                 fact_options);
+      s->parts_->facts->Start();
+    } else if (name == "statistics") {
+      const config::v1::StatisticsOptions& st = config.statistics();
+      statistics::StatisticsQueries::Options options;
+      options.zone = zone;
+      options.weights = {st.response_weight(), st.resolution_weight(), st.satisfaction_weight()};
+      options.exit.window_months = st.company_window_months();
+      options.exit.exit_min_distinct = st.exit_min_distinct_complainants();
+      options.exit.satisfaction_below_percent = st.exit_satisfaction_below_percent();
+      s->parts_->statistics = std::make_unique<statistics::StatisticsQueries>(
+          s->parts_->reader.get(), org, options);
+      add(std::make_unique<statistics::StatisticsGrpcService>(s->parts_->statistics.get(), gate,
+                                                              limits),
+          v1::StatisticsService::service_full_name());
     } else if (name == "escalation") {
       absl::Status started =
           StartEscalation(config, redis, clock, zone, worker_redis, s->parts_.get());
@@ -468,6 +498,7 @@ void DispatchServer::Shutdown(absl::Duration grace) {
   if (parts_->engine) parts_->engine->Stop();
   if (parts_->projector) parts_->projector->Stop();
   if (parts_->archiver) parts_->archiver->Stop();
+  if (parts_->facts) parts_->facts->Stop();
 }
 
 DispatchServer::~DispatchServer() {

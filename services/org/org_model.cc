@@ -220,6 +220,14 @@ std::vector<std::string> OrgModel::Ancestors(const std::string& code) const {
   return out;
 }
 
+std::vector<std::string> OrgModel::Children(const std::string& code) const {
+  std::vector<std::string> out;
+  for (const auto& [unit_code, unit] : units_) {
+    if (unit.parent_code == code && !code.empty()) out.push_back(unit_code);
+  }
+  return out;
+}
+
 std::string OrgModel::DeskOf(const std::string& county_code) const {
   auto it = desks_.find(county_code);
   return it == desks_.end() ? city_ : it->second;

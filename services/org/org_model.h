@@ -72,6 +72,8 @@ class OrgModel {
   // The codes above `code`, its parent first, up to the city; empty for the city or an
   // unknown code.
   std::vector<std::string> Ancestors(const std::string& code) const;
+  // The units whose parent is `code`, by code (empty for a community or an unknown code).
+  std::vector<std::string> Children(const std::string& code) const;
   // The path from the city down to `code` (empty if unknown).
   v1::JurisdictionPath PathOf(const std::string& code) const;
   // The dispatch desk unit of a county; the city unit (the city's desk) for an empty or

@@ -461,10 +461,19 @@ absl::Status Projector::Apply(std::vector<Item>& items) {
       }
     }
     std::vector<const v1::Ticket*> tickets;
+    std::vector<std::string> touched;
     for (const auto& [id, t] : snapshots) {
       if (t.ok()) tickets.push_back(&*t);
+      touched.push_back(id);
     }
-    return UpsertTickets(c, tickets, org->model, options_.pii_secret, clock_->Now());
+    if (absl::Status s = UpsertTickets(c, tickets, org->model, options_.pii_secret, clock_->Now());
+        !s.ok()) {
+      return s;
+    }
+    // Their statistics facts are folded again (services/statistics/fact_store.h).
+    return c.Exec("INSERT INTO fact_queue (ticket_id) SELECT unnest($1::text[])",
+                  {sql::TextArray(touched)})
+        .status();
   });
 }
 

@@ -20,6 +20,9 @@
 // time the read started (reads report it, readmodel::Reader::CaughtUpTo). Idle, it does so
 // every time its blocking read returns empty (about twice a second).
 //
+// Statistics: every ticket a batch touched is appended to fact_queue in the batch's transaction
+// (services/statistics/fact_store.h folds it again).
+//
 // Unit memberships (ticket_units, breach_units): the lead unit and its path as stored with the
 // ticket; each assisting unit and its ancestors, and before routing the units its location
 // resolves to (community, county) with their ancestors, from the organisation in force.

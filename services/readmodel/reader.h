@@ -104,6 +104,11 @@ class Reader {
   // The newest ticket of the work order (a re-send after the idempotency window is a new one).
   absl::StatusOr<v1::Ticket> LookupTicket(v1::Channel channel, const std::string& work_order_id);
 
+  // One statement on a pooled connection, sent once more when the connection had been lost
+  // (also for the other readers of the read model: services/statistics/statistics_service.h).
+  absl::StatusOr<pg::Result> Query(const std::string& sql,
+                                   const std::vector<pg::Param>& params = {});
+
   // How far the projection has caught up (projector_progress: the least of the projectors
   // that reported in the last two minutes, else the last report); nullopt before any report.
   absl::StatusOr<std::optional<absl::Time>> CaughtUpTo();
@@ -117,9 +122,6 @@ class Reader {
                                         const std::string& time_column, const std::string& unit,
                                         absl::Time from, absl::Time to,
                                         const std::string& position, int limit);
-  // One statement on a pooled connection, sent once more when the connection had been lost.
-  absl::StatusOr<pg::Result> Query(const std::string& sql,
-                                   const std::vector<pg::Param>& params = {});
   std::unique_ptr<pg::Connection> Acquire();
   void Release(std::unique_ptr<pg::Connection> c);
 

@@ -1,5 +1,6 @@
 #include "services/statistics/rates.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -222,11 +223,35 @@ CompanyRecord EvaluateCompany(const std::vector<CompanyComplaint>& complaints,
     }
   }
   r.distinct_complainants = static_cast<int64_t>(distinct.size());
+  r.exit_trigger = ExitTriggerHolds(r, rule);
+  return r;
+}
+
+bool ExitTriggerHolds(const CompanyRecord& r, const ExitRule& rule) {
   // Integers only: satisfied / reached < percent / 100, so exactly 50 % is not below.
   const bool satisfaction_below =
       r.reached > 0 && r.satisfied * 100 < static_cast<int64_t>(rule.satisfaction_below_percent) * r.reached;
-  r.exit_trigger = r.distinct_complainants > rule.exit_min_distinct && (r.refusals > 0 || satisfaction_below);
-  return r;
+  return r.distinct_complainants > rule.exit_min_distinct && (r.refusals > 0 || satisfaction_below);
+}
+
+std::vector<RankedUnit> RankUnits(std::vector<RankedUnit> units, bool lower_is_better) {
+  auto better = [&](const RankedUnit& a, const RankedUnit& b) {
+    if (a.value.has_value() != b.value.has_value()) return a.value.has_value();
+    if (a.value && *a.value != *b.value) {
+      return lower_is_better ? *a.value < *b.value : *a.value > *b.value;
+    }
+    return false;
+  };
+  std::sort(units.begin(), units.end(), [&](const RankedUnit& a, const RankedUnit& b) {
+    if (better(a, b)) return true;
+    if (better(b, a)) return false;
+    return a.unit_code < b.unit_code;
+  });
+  for (size_t i = 0; i < units.size(); ++i) {
+    const bool tied = i > 0 && !better(units[i - 1], units[i]);
+    units[i].rank = tied ? units[i - 1].rank : static_cast<int>(i) + 1;
+  }
+  return units;
 }
 
 }  // namespace dispatch::statistics

@@ -122,10 +122,24 @@ struct CompanyRecord {
 // complainant, as for the rates). The caller fills in the complainant key.
 CompanyComplaint CompanyComplaintOf(const std::vector<v1::TicketEvent>& history, bool partly_counts);
 
+// The exit trigger of a record's counts (substantiated, distinct complainants, reached,
+// satisfied, refusals): the rule above, in integers.
+bool ExitTriggerHolds(const CompanyRecord& record, const ExitRule& rule);
+
 // The record over the `window_months` calendar months (in `zone`) ending with `month`; the
 // complaints outside the window are ignored.
 CompanyRecord EvaluateCompany(const std::vector<CompanyComplaint>& complaints,
                               absl::CivilMonth month, absl::TimeZone zone, const ExitRule& rule);
+
+// Rankings (StatisticsService.ListRankings): the units ordered by a figure, higher first (lower
+// first when `lower_is_better`: the return and redo rates), units without a figure last, ties
+// by unit code; equal figures share a rank (1, 1, 3), units without a figure share the last.
+struct RankedUnit {
+  std::string unit_code;
+  std::optional<double> value;
+  int rank = 0;
+};
+std::vector<RankedUnit> RankUnits(std::vector<RankedUnit> units, bool lower_is_better);
 
 }  // namespace dispatch::statistics
 

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/stream_cursor.h"
 #include "dispatch/v1/diagnostics.grpc.pb.h"
+#include "dispatch/v1/statistics.grpc.pb.h"
 #include "services/auth/access_policy.h"
 #include "tests/escalation/escalation_fixture.h"
 
@@ -58,7 +59,8 @@ bool IsRead(const std::string& method) {
   for (const char* m : {"IntakeService.GetTicket", "IntakeService.LookupTicket",
                         "IntakeService.GetTicketHistory", "IntakeService.ListTickets",
                         "IntakeService.WatchTicketEvents", "EscalationService.ListBreaches",
-                        "EscalationService.ListRevisits"}) {
+                        "EscalationService.ListRevisits", "StatisticsService.GetScorecard",
+                        "StatisticsService.ListScorecardTickets", "StatisticsService.ListRankings"}) {
     if (method == m) return true;
   }
   return false;
@@ -66,6 +68,9 @@ bool IsRead(const std::string& method) {
 
 class AccessMatrixTest : public escalation::TimerEngineTest {
  protected:
+  // StatisticsService too (without a read model: an admitted call says it needs one).
+  void SetUp() override { Start("services: 'statistics'"); }
+
   // What one RPC needs: the ticket to act on, made by the dispatchers and handlers of the
   // story (signed for the actor their requests name), and the call itself.
   struct Call {
@@ -371,6 +376,46 @@ class AccessMatrixTest : public escalation::TimerEngineTest {
       v1::ListRevisitsResponse resp;
       return escalation()->ListRevisits(ctx, req, &resp);
     }};
+    auto statistics = [=] { return v1::StatisticsService::NewStub(stack_.Channel()); };
+    calls["StatisticsService.GetScorecard"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
+      v1::GetScorecardRequest req;
+      req.set_unit_code(kCounty);
+      req.set_month("2026-11");
+      v1::Scorecard resp;
+      return statistics()->GetScorecard(ctx, req, &resp);
+    }};
+    calls["StatisticsService.ListScorecardTickets"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
+      v1::ListScorecardTicketsRequest req;
+      req.set_unit_code(kCounty);
+      req.set_month("2026-11");
+      req.set_measure(v1::MEASURE_RESPONSE);
+      v1::ListScorecardTicketsResponse resp;
+      return statistics()->ListScorecardTickets(ctx, req, &resp);
+    }};
+    calls["StatisticsService.ListRankings"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
+      v1::ListRankingsRequest req;
+      req.set_parent_unit_code(kCounty);
+      req.set_month("2026-11");
+      v1::ListRankingsResponse resp;
+      return statistics()->ListRankings(ctx, req, &resp);
+    }};
+    calls["StatisticsService.GetCompanyRecord"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
+      v1::GetCompanyRecordRequest req;
+      req.set_company("绿城物业");
+      req.set_month("2026-11");
+      v1::CompanyRecord resp;
+      return statistics()->GetCompanyRecord(ctx, req, &resp);
+    }};
+    calls["StatisticsService.ListExitCandidates"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
+      v1::ListExitCandidatesRequest req;
+      req.set_month("2026-11");
+      v1::ListExitCandidatesResponse resp;
+      return statistics()->ListExitCandidates(ctx, req, &resp);
+    }};
+    for (const char* m : {"GetScorecard", "ListScorecardTickets", "ListRankings",
+                          "GetCompanyRecord", "ListExitCandidates"}) {
+      calls[absl::StrCat("StatisticsService.", m)].admitted = grpc::StatusCode::FAILED_PRECONDITION;
+    }
     calls["DiagnosticsService.Echo"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
       auto stub = v1::DiagnosticsService::NewStub(stack_.Channel());
       v1::EchoRequest req;
@@ -452,7 +497,7 @@ TEST_F(AccessMatrixTest, EveryRpcForEveryRoleInsideAndOutsideItsPartIsAllowedExa
       }
     }
   }
-  // The table is all there: 22 RPCs, six roles, two sides; a good number of them allowed.
+  // The table is all there: 27 RPCs, six roles, two sides; a good number of them allowed.
   EXPECT_EQ(cases, static_cast<int>(Policy().size()) * 12);
   EXPECT_GE(allowed, 30);
 }
@@ -460,7 +505,8 @@ TEST_F(AccessMatrixTest, EveryRpcForEveryRoleInsideAndOutsideItsPartIsAllowedExa
 TEST_F(AccessMatrixTest, TheTableNamesEveryRpcTheServiceServesAndNothingElse) {
   std::set<std::string> served;
   for (const char* service : {"dispatch.v1.IntakeService", "dispatch.v1.RoutingService",
-                              "dispatch.v1.EscalationService", "dispatch.v1.DiagnosticsService"}) {
+                              "dispatch.v1.EscalationService", "dispatch.v1.DiagnosticsService",
+                              "dispatch.v1.StatisticsService"}) {
     const auto* d = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
     ASSERT_NE(d, nullptr) << service;
     for (int i = 0; i < d->method_count(); ++i) {

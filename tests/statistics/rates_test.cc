@@ -467,3 +467,27 @@ TEST(ExitTrigger, AComplainantWithoutAKeyIsNeverCountedAsDistinct) {
 
 }  // namespace
 }  // namespace dispatch::statistics
+
+namespace dispatch::statistics {
+namespace {
+
+std::vector<std::string> Ranked(const std::vector<RankedUnit>& units) {
+  std::vector<std::string> out;
+  for (const RankedUnit& u : units) out.push_back(absl::StrCat(u.rank, " ", u.unit_code));
+  return out;
+}
+
+TEST(Rankings, HigherFiguresRankFirstEqualOnesShareARankAndUnitsWithoutAFigureComeLast) {
+  std::vector<RankedUnit> units = {{"c", 0.8}, {"a", std::nullopt}, {"d", 0.9},
+                                   {"b", 0.8}, {"e", std::nullopt}};
+  EXPECT_THAT(Ranked(RankUnits(units, false)),
+              ::testing::ElementsAre("1 d", "2 b", "2 c", "4 a", "4 e"));
+}
+
+TEST(Rankings, ForTheReturnAndRedoRatesLowerRanksFirst) {
+  std::vector<RankedUnit> units = {{"a", 0.3}, {"b", 0.1}, {"c", std::nullopt}};
+  EXPECT_THAT(Ranked(RankUnits(units, true)), ::testing::ElementsAre("1 b", "2 a", "3 c"));
+}
+
+}  // namespace
+}  // namespace dispatch::statistics

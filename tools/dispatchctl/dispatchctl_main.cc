@@ -24,6 +24,11 @@
 //   dispatchctl history T...                                (every event, oldest first)
 //   dispatchctl list [--unit=430923] [--status=TICKET_STATUS_ASSIGNED] [--breached_only]
 //   dispatchctl watch [--unit=430923] [--cursor=TOKEN]     (follows events until Ctrl-C)
+//   dispatchctl report --month=2026-11 [--unit=430923] [--order_by=MEASURE_SATISFACTION] [--csv]
+//                                           (the unit's scorecard and its children ranked, as a
+//                                            table, or CSV: numerators and denominators)
+//   dispatchctl company --company=绿城物业 --month=2026-11   (a company's record, exit trigger)
+//   dispatchctl exit-candidates --month=2026-11
 //   dispatchctl dev-pki                      (development: the local CA, server certificate and
 //                                             signing key in --pki, and a fresh admin.token)
 //   dispatchctl token --subject=h-dp-wy1 --unit=430923100 --roles=handler [--channels=..]
@@ -55,10 +60,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "dispatch/v1/escalation.grpc.pb.h"
 #include "dispatch/v1/intake.grpc.pb.h"
 #include "dispatch/v1/routing.grpc.pb.h"
+#include "dispatch/v1/statistics.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tools/devpki/dev_pki.h"
@@ -116,7 +125,9 @@ ABSL_FLAG(std::string, share_department, "", "assign, sign, assist: its Departme
 ABSL_FLAG(std::string, override_reason, "",
           "resolve: resolve although an assisting share is open, for this reason");
 ABSL_FLAG(std::string, method, "", "revisit: RevisitMethod (e.g. REVISIT_METHOD_SITE_CHECK)");
-ABSL_FLAG(std::string, month, "", "revisits: a month YYYY-MM");
+ABSL_FLAG(std::string, month, "", "revisits, report, company, exit-candidates: a month YYYY-MM");
+ABSL_FLAG(std::string, order_by, "MEASURE_COMPOSITE", "report: the Measure units are ranked by");
+ABSL_FLAG(bool, csv, false, "report: CSV instead of a table");
 
 namespace {
 
@@ -375,6 +386,101 @@ int Write(v1::IntakeService::Stub& intake, const std::string& id, const std::str
 
 }  // namespace
 
+// A table cell ("12/15 80.0%") of one rate, or its two CSV cells (numerator, denominator).
+std::vector<std::string> Cells(const v1::Rate& r, bool csv) {
+  if (csv) return {absl::StrCat(r.numerator()), absl::StrCat(r.denominator())};
+  return {r.has_percent()
+              ? absl::StrFormat("%d/%d %.1f%%", r.numerator(), r.denominator(), r.percent())
+              : absl::StrFormat("%d/%d -", r.numerator(), r.denominator())};
+}
+
+// `text` padded with spaces to `width` terminal columns (CJK characters take two).
+std::string Pad(const std::string& text, int width) {
+  int columns = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte
+    columns += c >= 0xE1 ? 2 : 1;      // three-byte sequences from U+1000 on: wide
+  }
+  return text + std::string(std::max(0, width - columns), ' ');
+}
+
+// One line of the report (rank, unit, name, the rates, the composite), as a table row or CSV.
+void PrintRow(std::vector<std::string> cells, bool csv) {
+  if (csv) {
+    for (std::string& c : cells) {
+      if (c.find_first_of(",\"\n") != std::string::npos) {
+        c = absl::StrCat("\"", absl::StrReplaceAll(c, {{"\"", "\"\""}}), "\"");
+      }
+    }
+    printf("%s\n", absl::StrJoin(cells, ",").c_str());
+    return;
+  }
+  std::string line;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    absl::StrAppend(&line, i < 3 ? "" : "| ", Pad(cells[i], i == 0 ? 5 : i < 3 ? 14 : 17), " ");
+  }
+  printf("%s\n", line.c_str());
+}
+
+void ReportLine(const std::string& rank, const std::string& unit, const std::string& name,
+                const google::protobuf::RepeatedPtrField<v1::Rate>& rates, bool has_composite,
+                double composite, bool csv) {
+  std::vector<std::string> cells = {rank, unit, name};
+  for (const v1::Rate& r : rates) {
+    for (std::string& c : Cells(r, csv)) cells.push_back(std::move(c));
+  }
+  cells.push_back(has_composite ? absl::StrFormat("%.2f", composite) : "");
+  PrintRow(std::move(cells), csv);
+}
+
+// The unit's scorecard for the month, then its children ranked (StatisticsService).
+int PrintReport(v1::StatisticsService::Stub& statistics) {
+  const bool csv = absl::GetFlag(FLAGS_csv);
+  int order_by;
+  if (!ParseEnum(v1::Measure_descriptor(), absl::GetFlag(FLAGS_order_by), &order_by)) return 2;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::GetScorecardRequest req;
+  req.set_unit_code(absl::GetFlag(FLAGS_unit));
+  req.set_month(absl::GetFlag(FLAGS_month));
+  v1::Scorecard card;
+  grpc::Status s = statistics.GetScorecard(&ctx, req, &card);
+  if (!s.ok()) return Report(s);
+  grpc::ClientContext ctx2;
+  SetDeadline(&ctx2);
+  v1::ListRankingsRequest rreq;
+  rreq.set_parent_unit_code(card.unit_code());
+  rreq.set_month(card.month());
+  rreq.set_order_by(static_cast<v1::Measure>(order_by));
+  v1::ListRankingsResponse ranked;
+  s = statistics.ListRankings(&ctx2, rreq, &ranked);
+  if (!s.ok()) return Report(s);
+  std::vector<std::string> header = {"rank", "unit", "name"};
+  for (const char* m : {"响应率", "解决率", "满意率", "按时办结率", "回退率", "重办率"}) {
+    if (csv) {
+      header.push_back(absl::StrCat(m, "分子"));
+      header.push_back(absl::StrCat(m, "分母"));
+    } else {
+      header.push_back(m);
+    }
+  }
+  header.push_back(absl::StrFormat("综合得分(%d/%d/%d)", card.weights().response(),
+                                   card.weights().resolution(), card.weights().satisfaction()));
+  if (!csv) {
+    printf("%s %s, ranked by %s\n", card.month().c_str(), card.unit_name().c_str(),
+           v1::Measure_Name(ranked.order_by()).c_str());
+  }
+  PrintRow(header, csv);
+  ReportLine("", card.unit_code(), card.unit_name(), card.rates(), card.has_composite(),
+             card.composite(), csv);
+  for (const v1::Ranking& r : ranked.rankings()) {
+    ReportLine(std::to_string(r.rank()), r.unit_code(), r.unit_name(), r.rates(),
+               r.has_composite(), r.composite(), csv);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "dispatchctl health | submit [flags] | get TICKET_ID | lookup --channel=C --work_order=W | "
@@ -385,7 +491,9 @@ int main(int argc, char** argv) {
       "return TICKET_ID --reason=R [--reason_code=C] | org | contact TICKET_ID --text=T | "
       "resolve TICKET_ID --text=T --feedback=F | revisit TICKET_ID --tier=T [--satisfaction=S] | "
       "history TICKET_ID | list [filters] | watch [--unit=U] [--cursor=C] | "
-      "revisits [--unit=U] [--month=YYYY-MM] | breaches [--unit=U] | dev-pki [--unit=CITY] | "
+      "revisits [--unit=U] [--month=YYYY-MM] | breaches [--unit=U] | "
+      "report --month=YYYY-MM [--unit=U] [--order_by=M] [--csv] | company --company=C --month=M | "
+      "exit-candidates --month=M | dev-pki [--unit=CITY] | "
       "token --subject=S --unit=U --roles=R[,R] [--channels=C[,C]] [--ttl_h=H]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
@@ -578,6 +686,29 @@ int main(int argc, char** argv) {
     v1::ListBreachesResponse resp;
     grpc::Status s = escalation->ListBreaches(&ctx, req, &resp);
     if (s.ok()) Print(resp);
+    return Report(s);
+  }
+  if (cmd == "report" || cmd == "company" || cmd == "exit-candidates") {
+    auto statistics = v1::StatisticsService::NewStub(ch);
+    if (cmd == "report") return PrintReport(*statistics);
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    grpc::Status s;
+    if (cmd == "company") {
+      v1::GetCompanyRecordRequest req;
+      req.set_company(absl::GetFlag(FLAGS_company));
+      req.set_month(absl::GetFlag(FLAGS_month));
+      req.set_page_size(absl::GetFlag(FLAGS_page_size));
+      v1::CompanyRecord resp;
+      s = statistics->GetCompanyRecord(&ctx, req, &resp);
+      if (s.ok()) Print(resp);
+    } else {
+      v1::ListExitCandidatesRequest req;
+      req.set_month(absl::GetFlag(FLAGS_month));
+      v1::ListExitCandidatesResponse resp;
+      s = statistics->ListExitCandidates(&ctx, req, &resp);
+      if (s.ok()) Print(resp);
+    }
     return Report(s);
   }
   if (cmd == "watch") {

@@ -1,0 +1,439 @@
+#include "services/statistics/statistics_service.h"
+
+#include <limits>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "common/keys.h"
+#include "common/proto_time.h"
+#include "services/auth/access_policy.h"
+#include "services/readmodel/sql.h"
+
+namespace dispatch::statistics {
+namespace {
+
+namespace sql = readmodel::sql;
+
+constexpr int kMaxPageSize = 500;
+constexpr int kDefaultPageSize = 50;
+
+absl::StatusOr<absl::CivilMonth> ParseMonth(const std::string& text, const char* field) {
+  absl::CivilMonth m;
+  if (text.size() != 7 || !absl::ParseCivilTime(text, &m) || absl::FormatCivilTime(m) != text ||
+      m.year() < 2000 || m.year() > 2199) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be a month \"YYYY-MM\" (e.g. 2026-11), got \"",
+                     text.substr(0, 20), "\""));
+  }
+  return m;
+}
+
+std::string MonthDate(absl::CivilMonth m) {
+  return absl::StrFormat("%04d-%02d-01", m.year(), m.month());
+}
+
+absl::Status NoReadModel() {
+  return absl::FailedPreconditionError(
+      "statistics are read from the read model: this dispatchd has none (read_model.conninfo)");
+}
+
+absl::Status CheckPageSize(int page_size) {
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: must be within [0, ", kMaxPageSize, "], got ", page_size));
+  }
+  return absl::OkStatus();
+}
+
+// The measures of a scorecard, in the proto's order (rates.h Measure + 1).
+v1::Measure MeasureOf(Measure m) { return static_cast<v1::Measure>(static_cast<int>(m) + 1); }
+
+v1::Weights WeightsOf(const Weights& w) {
+  v1::Weights out;
+  out.set_response(w.response);
+  out.set_resolution(w.resolution);
+  out.set_satisfaction(w.satisfaction);
+  return out;
+}
+
+// The stored totals of `units` in `month`.
+absl::StatusOr<std::map<std::string, Tally>> Totals(readmodel::Reader& rm, absl::CivilMonth month,
+                                                    const std::vector<std::string>& units) {
+  absl::StatusOr<pg::Result> r =
+      rm.Query("SELECT unit_code, measure, numerator, denominator FROM unit_month_totals "
+               "WHERE month = $1::date AND unit_code = ANY($2::text[])",
+               {pg::Text(MonthDate(month)), sql::TextArray(units)});
+  if (!r.ok()) return r.status();
+  std::map<std::string, Tally> out;
+  for (const std::string& u : units) out[u];
+  for (int i = 0; i < r->rows(); ++i) {
+    const int64_t m = r->GetInt(i, 1);
+    if (m < 0 || m >= kMeasures) continue;  // a measure this binary does not know
+    Tally& t = out[r->Get(i, 0)];
+    t.numerator[m] = r->GetInt(i, 2);
+    t.denominator[m] = r->GetInt(i, 3);
+  }
+  return out;
+}
+
+void FillRates(const Tally& t, const Weights& w,
+               google::protobuf::RepeatedPtrField<v1::Rate>* rates, bool* has_composite,
+               double* composite) {
+  for (int m = 0; m < kMeasures; ++m) {
+    v1::Rate* r = rates->Add();
+    r->set_measure(MeasureOf(static_cast<Measure>(m)));
+    r->set_numerator(t.numerator[m]);
+    r->set_denominator(t.denominator[m]);
+    if (std::optional<double> rate = t.Rate(static_cast<Measure>(m))) r->set_percent(*rate * 100);
+  }
+  std::optional<double> c = Composite(t, w);
+  *has_composite = c.has_value();
+  if (c) *composite = *c;
+}
+
+// How current the figures are: the projection's progress and the oldest unfolded change.
+absl::StatusOr<v1::StatisticsPosition> Position(readmodel::Reader& rm) {
+  v1::StatisticsPosition p;
+  absl::StatusOr<std::optional<absl::Time>> caught_up = rm.CaughtUpTo();
+  if (!caught_up.ok()) return caught_up.status();
+  if (*caught_up) *p.mutable_read_model()->mutable_caught_up_to() = ToProto(**caught_up);
+  absl::StatusOr<pg::Result> r = rm.Query(
+      absl::StrCat("SELECT ", sql::MicrosOf("queued_at"), " FROM fact_queue ORDER BY seq LIMIT 1"));
+  if (!r.ok()) return r.status();
+  if (r->rows() > 0) {
+    *p.mutable_unfolded_since() = ToProto(sql::TimeOfMicros(r->GetInt(0, 0)));
+  }
+  return p;
+}
+
+// The company figures of rows (count, substantiated, distinct, reached, satisfied, refusals)
+// starting at column `first`.
+void FillCompany(const pg::Result& r, int row, int first, const ExitRule& rule,
+                 v1::CompanyRecord* out) {
+  CompanyRecord rec;
+  out->set_complaints(r.GetInt(row, first));
+  rec.substantiated = r.GetInt(row, first + 1);
+  rec.distinct_complainants = r.GetInt(row, first + 2);
+  rec.reached = r.GetInt(row, first + 3);
+  rec.satisfied = r.GetInt(row, first + 4);
+  rec.refusals = r.GetInt(row, first + 5);
+  out->set_substantiated(rec.substantiated);
+  out->set_distinct_complainants(rec.distinct_complainants);
+  out->set_reached(rec.reached);
+  out->set_satisfied(rec.satisfied);
+  if (rec.reached > 0) {
+    out->set_satisfaction_percent(100.0 * static_cast<double>(rec.satisfied) /
+                                  static_cast<double>(rec.reached));
+  }
+  out->set_refusals(rec.refusals);
+  out->set_exit_trigger(ExitTriggerHolds(rec, rule));
+}
+
+constexpr char kCompanyFigures[] =
+    "count(*), count(*) FILTER (WHERE substantiated), "
+    "count(DISTINCT complainant_key) FILTER (WHERE substantiated AND complainant_key <> ''), "
+    "count(*) FILTER (WHERE reached), count(*) FILTER (WHERE reached AND satisfied), "
+    "count(*) FILTER (WHERE refused)";
+
+// A list request's filter fingerprint and position (readmodel::PageToken).
+template <typename Request>
+absl::StatusOr<std::pair<std::string, std::string>> Paging(const Request& req) {
+  Request filters = req;
+  filters.clear_page_token();
+  filters.clear_page_size();
+  std::string fingerprint =
+      absl::StrCat(absl::Hex(keys::StableHash64(filters.SerializeAsString())));
+  absl::StatusOr<std::string> position = readmodel::PositionOfToken(req.page_token(), fingerprint);
+  if (!position.ok()) return position.status();
+  return std::make_pair(std::move(fingerprint), *std::move(position));
+}
+
+}  // namespace
+
+void StatisticsQueries::Scorecard(const v1::GetScorecardRequest& req, const auth::Caller& caller,
+                                  rpc::Reply<v1::Scorecard> done) {
+  auto month = ParseMonth(req.month(), "month");
+  if (!month.ok()) return done(month.status());
+  auto org = org_->Get();
+  auto unit = access::UnitFilter(caller, req.unit_code(), org->model);
+  if (!unit.ok()) return done(unit.status());
+  if (unit->empty()) unit = org->model.city_code();
+  if (read_model_ == nullptr) return done(NoReadModel());
+  work_.Submit([this, unit = *unit, month = *month, org, done = std::move(done)] {
+    auto totals = Totals(*read_model_, month, {unit});
+    if (!totals.ok()) return done(totals.status());
+    auto position = Position(*read_model_);
+    if (!position.ok()) return done(position.status());
+    v1::Scorecard out;
+    out.set_unit_code(unit);
+    if (const auto* u = org->model.FindUnit(unit)) out.set_unit_name(u->name);
+    out.set_month(absl::FormatCivilTime(month));
+    bool has = false;
+    double composite = 0;
+    FillRates((*totals)[unit], options_.weights, out.mutable_rates(), &has, &composite);
+    if (has) out.set_composite(composite);
+    *out.mutable_weights() = WeightsOf(options_.weights);
+    *out.mutable_position() = *std::move(position);
+    done(std::move(out));
+  });
+}
+
+void StatisticsQueries::Tickets(const v1::ListScorecardTicketsRequest& req,
+                                const auth::Caller& caller,
+                                rpc::Reply<v1::ListScorecardTicketsResponse> done) {
+  auto month = ParseMonth(req.month(), "month");
+  if (!month.ok()) return done(month.status());
+  if (req.measure() < v1::MEASURE_RESPONSE || req.measure() > v1::MEASURE_REDO) {
+    return done(absl::InvalidArgumentError(
+        "measure: required, one of MEASURE_RESPONSE to MEASURE_REDO (the composite has no "
+        "tickets of its own)"));
+  }
+  if (absl::Status s = CheckPageSize(req.page_size()); !s.ok()) return done(s);
+  auto paging = Paging(req);
+  if (!paging.ok()) return done(paging.status());
+  auto org = org_->Get();
+  auto unit = access::UnitFilter(caller, req.unit_code(), org->model);
+  if (!unit.ok()) return done(unit.status());
+  if (unit->empty()) unit = org->model.city_code();
+  if (read_model_ == nullptr) return done(NoReadModel());
+  work_.Submit([this, req, unit = *unit, month = *month, paging = *paging,
+                done = std::move(done)] {
+    std::string after_ticket;
+    int64_t after_seq = -1;
+    if (!paging.second.empty()) {
+      std::vector<std::string> parts = absl::StrSplit(paging.second, ':');
+      if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &after_seq)) {
+        return done(absl::InvalidArgumentError("page_token: not from a previous response"));
+      }
+      after_ticket = parts[0];
+    }
+    const int limit = req.page_size() == 0 ? kDefaultPageSize : req.page_size();
+    std::vector<pg::Param> params = {pg::Text(unit), pg::Text(MonthDate(month)),
+                                     pg::Int(static_cast<int>(req.measure()) - 1),
+                                     pg::Text(after_ticket), pg::Int(after_seq),
+                                     pg::Int(limit + 1)};
+    std::string q = absl::StrCat(
+        "SELECT f.ticket_id, f.seq, f.numerator, t.unit_code, ", sql::MicrosOf("t.fact_at"),
+        " FROM fact_units f JOIN ticket_facts t ON t.ticket_id = f.ticket_id AND "
+        "t.measure = f.measure AND t.seq = f.seq WHERE f.unit_code = $1 AND f.month = $2::date "
+        "AND f.measure = $3 AND (f.ticket_id, f.seq) > ($4, $5)");
+    if (req.has_numerator()) {
+      q += " AND f.numerator = $7";
+      params.push_back(sql::Bool(req.numerator()));
+    }
+    q += " ORDER BY f.ticket_id, f.seq LIMIT $6";
+    auto r = read_model_->Query(q, params);
+    if (!r.ok()) return done(r.status());
+    auto position = Position(*read_model_);
+    if (!position.ok()) return done(position.status());
+    v1::ListScorecardTicketsResponse out;
+    for (int i = 0; i < r->rows() && i < limit; ++i) {
+      v1::ScorecardTicket* t = out.add_tickets();
+      t->set_ticket_id(r->Get(i, 0));
+      t->set_seq(static_cast<int32_t>(r->GetInt(i, 1)));
+      t->set_numerator(r->Get(i, 2) == "t");
+      t->set_charged_unit_code(r->Get(i, 3));
+      *t->mutable_settled_at() = ToProto(sql::TimeOfMicros(r->GetInt(i, 4)));
+    }
+    if (r->rows() > limit) {
+      const v1::ScorecardTicket& last = out.tickets(limit - 1);
+      out.set_next_page_token(readmodel::PageToken(
+          absl::StrCat(last.ticket_id(), ":", last.seq()), paging.first));
+    }
+    *out.mutable_position() = *std::move(position);
+    done(std::move(out));
+  });
+}
+
+void StatisticsQueries::Rankings(const v1::ListRankingsRequest& req, const auth::Caller& caller,
+                                 rpc::Reply<v1::ListRankingsResponse> done) {
+  auto month = ParseMonth(req.month(), "month");
+  if (!month.ok()) return done(month.status());
+  const v1::Measure order_by =
+      req.order_by() == v1::MEASURE_UNSPECIFIED ? v1::MEASURE_COMPOSITE : req.order_by();
+  if (order_by < v1::MEASURE_RESPONSE || order_by > v1::MEASURE_COMPOSITE) {
+    return done(absl::InvalidArgumentError(
+        absl::StrCat("order_by: unknown measure ", static_cast<int>(req.order_by()))));
+  }
+  auto org = org_->Get();
+  auto parent = access::UnitFilter(caller, req.parent_unit_code(), org->model);
+  if (!parent.ok()) return done(parent.status());
+  if (parent->empty()) parent = org->model.city_code();
+  if (read_model_ == nullptr) return done(NoReadModel());
+  work_.Submit([this, parent = *parent, month = *month, order_by, org, done = std::move(done)] {
+    const std::vector<std::string> children = org->model.Children(parent);
+    auto totals = Totals(*read_model_, month, children);
+    if (!totals.ok()) return done(totals.status());
+    auto position = Position(*read_model_);
+    if (!position.ok()) return done(position.status());
+    std::vector<RankedUnit> units;
+    for (const std::string& u : children) {
+      const Tally& t = (*totals)[u];
+      units.push_back({u, order_by == v1::MEASURE_COMPOSITE
+                              ? Composite(t, options_.weights)
+                              : t.Rate(static_cast<Measure>(static_cast<int>(order_by) - 1)),
+                       0});
+    }
+    const bool lower = order_by == v1::MEASURE_RETURN || order_by == v1::MEASURE_REDO;
+    v1::ListRankingsResponse out;
+    out.set_parent_unit_code(parent);
+    out.set_month(absl::FormatCivilTime(month));
+    out.set_order_by(order_by);
+    for (const RankedUnit& ranked : RankUnits(std::move(units), lower)) {
+      v1::Ranking* r = out.add_rankings();
+      r->set_rank(ranked.rank);
+      r->set_unit_code(ranked.unit_code);
+      if (const auto* u = org->model.FindUnit(ranked.unit_code)) r->set_unit_name(u->name);
+      bool has = false;
+      double composite = 0;
+      FillRates((*totals)[ranked.unit_code], options_.weights, r->mutable_rates(), &has,
+                &composite);
+      if (has) r->set_composite(composite);
+    }
+    *out.mutable_weights() = WeightsOf(options_.weights);
+    *out.mutable_position() = *std::move(position);
+    done(std::move(out));
+  });
+}
+
+void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
+                                const auth::Caller& caller, rpc::Reply<v1::CompanyRecord> done) {
+  if (req.company().empty() || req.company().size() > 300) {  // 100 characters of UTF-8
+    return done(absl::InvalidArgumentError(
+        "company: required, the property company as complaints name it (at most 100 "
+        "characters)"));
+  }
+  auto month = ParseMonth(req.month(), "month");
+  if (!month.ok()) return done(month.status());
+  if (absl::Status s = CheckPageSize(req.page_size()); !s.ok()) return done(s);
+  auto paging = Paging(req);
+  if (!paging.ok()) return done(paging.status());
+  auto org = org_->Get();
+  // The complaints listed: the caller's subtree ("" for a caller without a unit: all).
+  auto unit = access::UnitFilter(caller, "", org->model);
+  if (!unit.ok()) return done(unit.status());
+  if (read_model_ == nullptr) return done(NoReadModel());
+  work_.Submit([this, req, unit = *unit, month = *month, paging = *paging,
+                done = std::move(done)] {
+    const absl::CivilMonth first = month - (options_.exit.window_months - 1);
+    const absl::Time from = absl::FromCivil(first, options_.zone);
+    const absl::Time to = absl::FromCivil(month + 1, options_.zone);
+    auto figures = read_model_->Query(
+        absl::StrCat("SELECT ", kCompanyFigures,
+                     " FROM company_complaints WHERE company = $1 AND accepted_at >= $2 AND "
+                     "accepted_at < $3"),
+        {pg::Text(req.company()), sql::Ts(from), sql::Ts(to)});
+    if (!figures.ok()) return done(figures.status());
+    v1::CompanyRecord out;
+    out.set_company(req.company());
+    out.set_from_month(absl::FormatCivilTime(first));
+    out.set_to_month(absl::FormatCivilTime(month));
+    FillCompany(*figures, 0, 0, options_.exit, &out);
+    // The page: newest first, keyset "<accepted microseconds>:<ticket id>".
+    const int limit = req.page_size() == 0 ? kDefaultPageSize : req.page_size();
+    std::vector<pg::Param> params = {pg::Text(req.company()), sql::Ts(from), sql::Ts(to)};
+    auto next = [&params](pg::Param p) {
+      params.push_back(std::move(p));
+      return absl::StrCat("$", params.size());
+    };
+    std::string q = absl::StrCat(
+        "SELECT ticket_id, ", sql::MicrosOf("accepted_at"),
+        ", substantiated, refused, reached, satisfied FROM company_complaints WHERE company = $1 "
+        "AND accepted_at >= $2 AND accepted_at < $3");
+    if (!paging.second.empty()) {
+      std::vector<std::string> parts = absl::StrSplit(paging.second, ':');
+      int64_t before_us = 0;
+      if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &before_us)) {
+        return done(absl::InvalidArgumentError("page_token: not from a previous response"));
+      }
+      const std::string us = next(pg::Int(before_us)), id = next(pg::Text(parts[1]));
+      absl::StrAppend(&q, " AND (accepted_at, ticket_id) < (", sql::FromMicros(us), ", ", id, ")");
+    }
+    if (!unit.empty()) absl::StrAppend(&q, " AND ", next(pg::Text(unit)), " = ANY(unit_path)");
+    absl::StrAppend(&q, " ORDER BY accepted_at DESC, ticket_id DESC LIMIT ",
+                    next(pg::Int(limit + 1)));
+    auto rows = read_model_->Query(q, params);
+    if (!rows.ok()) return done(rows.status());
+    for (int i = 0; i < rows->rows() && i < limit; ++i) {
+      v1::CompanyComplaint* c = out.add_listed();
+      c->set_ticket_id(rows->Get(i, 0));
+      *c->mutable_accepted_at() = ToProto(sql::TimeOfMicros(rows->GetInt(i, 1)));
+      c->set_substantiated(rows->Get(i, 2) == "t");
+      c->set_refused_to_rectify(rows->Get(i, 3) == "t");
+      c->set_reached(rows->Get(i, 4) == "t");
+      c->set_satisfied(rows->Get(i, 5) == "t");
+    }
+    if (rows->rows() > limit) {
+      out.set_next_page_token(readmodel::PageToken(
+          absl::StrCat(rows->GetInt(limit - 1, 1), ":", rows->Get(limit - 1, 0)), paging.first));
+    }
+    auto position = Position(*read_model_);
+    if (!position.ok()) return done(position.status());
+    *out.mutable_position() = *std::move(position);
+    done(std::move(out));
+  });
+}
+
+void StatisticsQueries::ExitCandidates(const v1::ListExitCandidatesRequest& req,
+                                       const auth::Caller&,
+                                       rpc::Reply<v1::ListExitCandidatesResponse> done) {
+  auto month = ParseMonth(req.month(), "month");
+  if (!month.ok()) return done(month.status());
+  if (read_model_ == nullptr) return done(NoReadModel());
+  work_.Submit([this, month = *month, done = std::move(done)] {
+    const absl::CivilMonth first = month - (options_.exit.window_months - 1);
+    // Only companies past the distinct-complainant threshold can be candidates.
+    auto rows = read_model_->Query(
+        absl::StrCat("SELECT company, ", kCompanyFigures,
+                     " FROM company_complaints WHERE accepted_at >= $1 AND accepted_at < $2 "
+                     "GROUP BY company HAVING count(DISTINCT complainant_key) FILTER (WHERE "
+                     "substantiated AND complainant_key <> '') > $3 ORDER BY company"),
+        {sql::Ts(absl::FromCivil(first, options_.zone)),
+         sql::Ts(absl::FromCivil(month + 1, options_.zone)),
+         pg::Int(options_.exit.exit_min_distinct)});
+    if (!rows.ok()) return done(rows.status());
+    v1::ListExitCandidatesResponse out;
+    for (int i = 0; i < rows->rows(); ++i) {
+      v1::CompanyRecord c;
+      c.set_company(rows->Get(i, 0));
+      c.set_from_month(absl::FormatCivilTime(first));
+      c.set_to_month(absl::FormatCivilTime(month));
+      FillCompany(*rows, i, 1, options_.exit, &c);
+      if (c.exit_trigger()) *out.add_companies() = std::move(c);
+    }
+    auto position = Position(*read_model_);
+    if (!position.ok()) return done(position.status());
+    *out.mutable_position() = *std::move(position);
+    done(std::move(out));
+  });
+}
+
+#define DISPATCH_STATISTICS_RPC(Name, Request, Response, Call)                              \
+  grpc::ServerUnaryReactor* StatisticsGrpcService::Name(grpc::CallbackServerContext* ctx,   \
+                                                        const grpc::ByteBuffer* request,    \
+                                                        grpc::ByteBuffer* response) {       \
+    static constexpr char kMethod[] = "StatisticsService." #Name;                           \
+    return rpc::ServeUnary<v1::Request, v1::Response>(                                      \
+        ctx, request, response,                                                             \
+        rpc::Method{kMethod, gate_, limits_.max_request_bytes, "limits.max_request_bytes"}, \
+        [this](const auto& req, const auth::Caller& caller, auto done) {                    \
+          queries_->Call(req, caller, std::move(done));                                     \
+        });                                                                                 \
+  }
+
+DISPATCH_STATISTICS_RPC(GetScorecard, GetScorecardRequest, Scorecard, Scorecard)
+DISPATCH_STATISTICS_RPC(ListScorecardTickets, ListScorecardTicketsRequest,
+                        ListScorecardTicketsResponse, Tickets)
+DISPATCH_STATISTICS_RPC(ListRankings, ListRankingsRequest, ListRankingsResponse, Rankings)
+DISPATCH_STATISTICS_RPC(GetCompanyRecord, GetCompanyRecordRequest, CompanyRecord, Company)
+DISPATCH_STATISTICS_RPC(ListExitCandidates, ListExitCandidatesRequest, ListExitCandidatesResponse,
+                        ExitCandidates)
+
+#undef DISPATCH_STATISTICS_RPC
+
+}  // namespace dispatch::statistics

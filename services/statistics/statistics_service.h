@@ -1,0 +1,100 @@
+// StatisticsService (proto/dispatch/v1/statistics.proto): scorecards, rankings and company
+// records, read from the facts the fact store keeps in the read model (fact_store.h; every
+// number is defined in rates.h).
+//
+//   GetScorecard          unit_month_totals of (month, unit): one primary-key range.
+//   ListScorecardTickets  fact_units of (unit, month, measure) by ticket id, keyset pages
+//                         ("pg:<ticket>:<seq>:<filter fingerprint>").
+//   ListRankings          unit_month_totals of the parent's children in the organisation in
+//                         force, ordered here (rates.h RankUnits).
+//   GetCompanyRecord      company_complaints of the company in the window (rates.h
+//                         ExitTriggerHolds); the complaints listed are those in the caller's
+//                         subtree, newest first.
+//   ListExitCandidates    company_complaints of the window grouped by company.
+// Units are scoped by access::UnitFilter (empty: the caller's unit; outside its subtree:
+// NOT_FOUND). The company aggregates are company-wide (the trigger is): any caller the access
+// policy admits sees them. Without a read model every call is FAILED_PRECONDITION.
+//
+// Blocking reads run on the object's own work queue; thread-safe.
+#ifndef DISPATCH_SERVICES_STATISTICS_STATISTICS_SERVICE_H_
+#define DISPATCH_SERVICES_STATISTICS_STATISTICS_SERVICE_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/rpc/unary.h"
+#include "common/work_queue.h"
+#include "dispatch/v1/statistics.grpc.pb.h"
+#include "services/org/org_holder.h"
+#include "services/readmodel/reader.h"
+#include "services/statistics/rates.h"
+
+namespace dispatch::statistics {
+
+class StatisticsQueries {
+ public:
+  struct Options {
+    absl::TimeZone zone;
+    Weights weights;
+    ExitRule exit;
+  };
+  // `read_model` (may be null) and `org` must outlive this object.
+  StatisticsQueries(readmodel::Reader* read_model, const org::OrgHolder* org, Options options)
+      : read_model_(read_model), org_(org), options_(options), work_(2) {}
+
+  void Scorecard(const v1::GetScorecardRequest& request, const auth::Caller& caller,
+                 rpc::Reply<v1::Scorecard> done);
+  void Tickets(const v1::ListScorecardTicketsRequest& request, const auth::Caller& caller,
+               rpc::Reply<v1::ListScorecardTicketsResponse> done);
+  void Rankings(const v1::ListRankingsRequest& request, const auth::Caller& caller,
+                rpc::Reply<v1::ListRankingsResponse> done);
+  void Company(const v1::GetCompanyRecordRequest& request, const auth::Caller& caller,
+               rpc::Reply<v1::CompanyRecord> done);
+  void ExitCandidates(const v1::ListExitCandidatesRequest& request, const auth::Caller& caller,
+                      rpc::Reply<v1::ListExitCandidatesResponse> done);
+
+ private:
+  readmodel::Reader* const read_model_;
+  const org::OrgHolder* const org_;
+  const Options options_;
+  WorkQueue work_;
+};
+
+using RawStatisticsService = v1::StatisticsService::WithRawCallbackMethod_GetScorecard<
+    v1::StatisticsService::WithRawCallbackMethod_ListScorecardTickets<
+        v1::StatisticsService::WithRawCallbackMethod_ListRankings<
+            v1::StatisticsService::WithRawCallbackMethod_GetCompanyRecord<
+                v1::StatisticsService::WithRawCallbackMethod_ListExitCandidates<
+                    v1::StatisticsService::Service>>>>>;
+
+class StatisticsGrpcService final : public RawStatisticsService {
+ public:
+  // All must outlive this object.
+  StatisticsGrpcService(StatisticsQueries* queries, const rpc::Gate* gate, rpc::Limits limits)
+      : queries_(queries), gate_(gate), limits_(limits) {}
+
+  grpc::ServerUnaryReactor* GetScorecard(grpc::CallbackServerContext* ctx,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListScorecardTickets(grpc::CallbackServerContext* ctx,
+                                                 const grpc::ByteBuffer* request,
+                                                 grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListRankings(grpc::CallbackServerContext* ctx,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetCompanyRecord(grpc::CallbackServerContext* ctx,
+                                             const grpc::ByteBuffer* request,
+                                             grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListExitCandidates(grpc::CallbackServerContext* ctx,
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
+
+ private:
+  StatisticsQueries* const queries_;
+  const rpc::Gate* const gate_;
+  const rpc::Limits limits_;
+};
+
+}  // namespace dispatch::statistics
+
+#endif  // DISPATCH_SERVICES_STATISTICS_STATISTICS_SERVICE_H_

@@ -1,0 +1,286 @@
+// The statistics facts kept in the read model (services/statistics/fact_store.h) and served by
+// StatisticsService (statistics_service.h), against real PostgreSQL and Redis through a real
+// dispatchd: the incremental facts equal a month recomputed from the events, folding again
+// changes nothing, a reopen takes the closure's facts back out of the totals, and scorecards,
+// the tickets behind them, rankings and company records read them.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "dispatch/v1/statistics.grpc.pb.h"
+#include "services/statistics/fact_store.h"
+#include "tests/readmodel/read_model_fixture.h"
+
+namespace dispatch::statistics {
+namespace {
+
+using ::dispatch::testing::IsOk;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kCommunity[] = "430923100001";  // 城东社区
+constexpr char kTownship[] = "430923100";      // 东坪镇
+constexpr char kCounty[] = "430923";           // 安化县
+
+class FactStoreTest : public readmodel::ReadModelFixture {
+ protected:
+  std::string StackConfig() override {
+    return absl::StrCat("services: 'statistics' read_model { conninfo: '", live_conninfo_, "' }");
+  }
+
+  void SetUp() override {
+    ReadModelFixture::SetUp();
+    facts_pg_ = Open(live_conninfo_);
+    FactStore::Options options;
+    absl::LoadTimeZone("Asia/Shanghai", &options.zone);
+    options.batch = 3;  // several transactions even for a few tickets
+    facts_ = std::make_unique<FactStore>(facts_pg_.get(), org_.get(), options);
+    stats_ = v1::StatisticsService::NewStub(stack_.channel());
+  }
+
+  // Projects everything, then folds everything queued.
+  void Fold() {
+    Drain(*projector_);
+    for (;;) {
+      auto n = facts_->RunOnce();
+      ASSERT_THAT(n, IsOk());
+      if (*n == 0) return;
+    }
+  }
+
+  absl::CivilMonth MonthOf(const std::string& id) {
+    absl::TimeZone shanghai;
+    absl::LoadTimeZone("Asia/Shanghai", &shanghai);
+    return absl::ToCivilMonth(FromProto(client_->Get(id).accepted_at()), shanghai);
+  }
+
+  // "measure numerator/denominator" of every rate of the unit's scorecard.
+  std::vector<std::string> Scorecard(const std::string& unit, absl::CivilMonth month,
+                                     v1::Scorecard* out = nullptr) {
+    grpc::ClientContext ctx;
+    v1::GetScorecardRequest req;
+    req.set_unit_code(unit);
+    req.set_month(absl::FormatCivilTime(month));
+    v1::Scorecard card;
+    grpc::Status s = stats_->GetScorecard(&ctx, req, &card);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> lines;
+    for (const v1::Rate& r : card.rates()) {
+      lines.push_back(absl::StrCat(v1::Measure_Name(r.measure()), " ", r.numerator(), "/",
+                                   r.denominator()));
+    }
+    if (out != nullptr) *out = card;
+    return lines;
+  }
+
+  std::string Digest() {
+    std::string out;
+    for (const char* t : {"ticket_facts", "fact_units", "unit_month_totals", "company_complaints"}) {
+      absl::StrAppend(&out, t, ": ",
+                      Text(*live_, absl::StrCat("SELECT count(*) || ' ' || md5(coalesce(string_agg("
+                                                "x::text, '|' ORDER BY x::text), '')) FROM ",
+                                                t, " x")),
+                      "\n");
+    }
+    return out;
+  }
+
+  // A closed case (OneWholeCase: the 3-hour clock breached), a ticket returned by the
+  // community, and one still open with its clocks running.
+  std::vector<std::string> ThreeCases() {
+    std::vector<std::string> ids;
+    ids.push_back(OneWholeCase("12345-S1"));
+    const std::string returned = SubmitAndRoute("12345-S2");
+    v1::Ticket t;
+    grpc::Status s = client_->Return(client_->Get(returned), "h-cd-wgy", &t);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    ids.push_back(returned);
+    ids.push_back(SubmitAndRoute("12345-S3"));
+    return ids;
+  }
+
+  std::unique_ptr<pg::Connection> facts_pg_;
+  std::unique_ptr<FactStore> facts_;
+  std::unique_ptr<v1::StatisticsService::Stub> stats_;
+};
+
+TEST_F(FactStoreTest, AMonthRecomputedFromScratchEqualsTheIncrementallyMaintainedOneTicketForTicket) {
+  const std::vector<std::string> ids = ThreeCases();
+  Fold();
+  const absl::CivilMonth month = MonthOf(ids[0]);
+  auto check = facts_->Recompute(month);
+  ASSERT_THAT(check, IsOk());
+  EXPECT_EQ(check->tickets, 3);
+  EXPECT_GE(check->facts, 6);  // response, resolution, satisfaction, on time, redo, returns
+  EXPECT_EQ(check->difference_count, 0) << absl::StrJoin(check->differences, "\n");
+
+  // A stored fact that is not what the events say is found, and so is a total.
+  ASSERT_THAT(live_->Exec("UPDATE ticket_facts SET numerator = NOT numerator "
+                          "WHERE ticket_id = $1 AND measure = 0",
+                          {pg::Text(ids[0])}),
+              IsOk());
+  ASSERT_THAT(live_->Exec("UPDATE unit_month_totals SET denominator = denominator + 1 "
+                          "WHERE unit_code = $1 AND measure = 3",
+                          {pg::Text(kCounty)}),
+              IsOk());
+  check = facts_->Recompute(month);
+  ASSERT_THAT(check, IsOk());
+  EXPECT_EQ(check->difference_count, 2) << absl::StrJoin(check->differences, "\n");
+  EXPECT_THAT(absl::StrJoin(check->differences, "\n"), HasSubstr(ids[0] + " response#0"));
+  EXPECT_THAT(absl::StrJoin(check->differences, "\n"), HasSubstr("total 430923 on_time"));
+}
+
+TEST_F(FactStoreTest, FoldingEveryTicketAgainChangesNothing) {
+  ThreeCases();
+  Fold();
+  const std::string before = Digest();
+  ASSERT_THAT(live_->Exec("INSERT INTO fact_queue (ticket_id) SELECT ticket_id FROM tickets"),
+              IsOk());
+  Fold();
+  EXPECT_EQ(Digest(), before);
+  EXPECT_EQ(Count(*live_, "SELECT count(*) FROM fact_queue"), 0);
+}
+
+TEST_F(FactStoreTest, AScorecardCountsItsSubtreeAndListsTheTicketsBehindEachNumber) {
+  const std::vector<std::string> ids = ThreeCases();
+  Fold();
+  const absl::CivilMonth month = MonthOf(ids[0]);
+  // The closed case: its 3-hour clock breached (no response), solved and satisfied, on time,
+  // not redone. The returned ticket: one dispatch of two returned; the open one: its dispatch.
+  const std::vector<std::string> expected = {
+      "MEASURE_RESPONSE 0/1",    "MEASURE_RESOLUTION 1/1", "MEASURE_SATISFACTION 1/1",
+      "MEASURE_ON_TIME 1/1",     "MEASURE_RETURN 1/3",     "MEASURE_REDO 0/1"};
+  v1::Scorecard card;
+  EXPECT_EQ(Scorecard(kCommunity, month, &card), expected);
+  EXPECT_EQ(Scorecard(kTownship, month), expected);
+  EXPECT_EQ(Scorecard(kCounty, month), expected);
+  // 10 % * 0 + 45 % * 100 + 45 % * 100.
+  ASSERT_TRUE(card.has_composite());
+  EXPECT_DOUBLE_EQ(card.composite(), 90);
+  EXPECT_EQ(card.unit_name(), "城东社区");
+  EXPECT_TRUE(card.position().read_model().has_caught_up_to());
+  EXPECT_FALSE(card.position().has_unfolded_since());
+  // Nothing in the next month.
+  EXPECT_EQ(Scorecard(kCommunity, month + 1)[0], "MEASURE_RESPONSE 0/0");
+
+  // The returns behind 1/3, one a page, and only the returned one.
+  grpc::ClientContext ctx;
+  v1::ListScorecardTicketsRequest req;
+  req.set_unit_code(kTownship);
+  req.set_month(absl::FormatCivilTime(month));
+  req.set_measure(v1::MEASURE_RETURN);
+  req.set_page_size(2);
+  v1::ListScorecardTicketsResponse page;
+  ASSERT_TRUE(stats_->ListScorecardTickets(&ctx, req, &page).ok());
+  EXPECT_EQ(page.tickets_size(), 2);
+  ASSERT_FALSE(page.next_page_token().empty());
+  grpc::ClientContext ctx2;
+  req.set_page_token(page.next_page_token());
+  v1::ListScorecardTicketsResponse rest;
+  ASSERT_TRUE(stats_->ListScorecardTickets(&ctx2, req, &rest).ok());
+  EXPECT_EQ(rest.tickets_size(), 1);
+  EXPECT_TRUE(rest.next_page_token().empty());
+  grpc::ClientContext ctx3;
+  req.clear_page_token();
+  req.set_numerator(true);
+  v1::ListScorecardTicketsResponse returned;
+  ASSERT_TRUE(stats_->ListScorecardTickets(&ctx3, req, &returned).ok());
+  ASSERT_EQ(returned.tickets_size(), 1);
+  EXPECT_EQ(returned.tickets(0).ticket_id(), ids[1]);
+  EXPECT_EQ(returned.tickets(0).charged_unit_code(), kCommunity);
+}
+
+TEST_F(FactStoreTest, AReopenTakesTheClosuresFactsBackOutOfTheTotalsUntilItClosesAgain) {
+  const std::string id = OneWholeCase("12345-S4");
+  Fold();
+  const absl::CivilMonth month = MonthOf(id);
+  EXPECT_THAT(Scorecard(kCommunity, month)[1], "MEASURE_RESOLUTION 1/1");
+  // A false closure found by the county's revisit reopens it.
+  v1::Ticket t;
+  ASSERT_TRUE(client_->Revisit(client_->Get(id), "supervisor-2", v1::TIER_COUNTY,
+                               v1::SATISFACTION_DISSATISFIED, &t, "rv2-S4", true)
+                  .ok());
+  ASSERT_NE(t.status(), v1::TICKET_STATUS_CLOSED);
+  Fold();
+  const std::vector<std::string> reopened = Scorecard(kCommunity, month);
+  EXPECT_EQ(reopened[1], "MEASURE_RESOLUTION 0/0");
+  EXPECT_EQ(reopened[2], "MEASURE_SATISFACTION 0/0");
+  EXPECT_EQ(reopened[3], "MEASURE_ON_TIME 0/0");
+  EXPECT_EQ(reopened[5], "MEASURE_REDO 0/0");
+
+  // Handled again and closed: counted once, at the final closure, as a redo, with the verdict
+  // of the first reached revisit (satisfied).
+  ASSERT_TRUE(client_->Assign(client_->Get(id), "h-cd-wgy", &t, "assign-2").ok());
+  ASSERT_TRUE(client_->SignFor(t, "h-cd-wgy", &t, "sign-2").ok());
+  ASSERT_TRUE(client_->Contact(t, "h-cd-wgy", &t, "contact-2").ok());
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t, "resolve-2").ok());
+  ASSERT_TRUE(client_->Revisit(t, "supervisor-1", v1::TIER_TOWNSHIP, v1::SATISFACTION_SATISFIED,
+                               &t, "rv3-S4")
+                  .ok());
+  ASSERT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+  Fold();
+  const std::vector<std::string> closed = Scorecard(kCommunity, month);
+  EXPECT_EQ(closed[1], "MEASURE_RESOLUTION 1/1");
+  EXPECT_EQ(closed[2], "MEASURE_SATISFACTION 1/1");
+  EXPECT_EQ(closed[5], "MEASURE_REDO 1/1");
+  auto check = facts_->Recompute(month);
+  ASSERT_THAT(check, IsOk());
+  EXPECT_EQ(check->difference_count, 0) << absl::StrJoin(check->differences, "\n");
+}
+
+TEST_F(FactStoreTest, RankingsOrderTheChildrenOfAUnitAndAnUnknownMonthIsRefused) {
+  const std::vector<std::string> ids = ThreeCases();
+  Fold();
+  grpc::ClientContext ctx;
+  v1::ListRankingsRequest req;
+  req.set_parent_unit_code(kTownship);
+  req.set_month(absl::FormatCivilTime(MonthOf(ids[0])));
+  v1::ListRankingsResponse resp;
+  grpc::Status s = stats_->ListRankings(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.order_by(), v1::MEASURE_COMPOSITE);
+  ASSERT_GE(resp.rankings_size(), 2);
+  // 城东社区 has a score; the township's other communities have none and share the last rank.
+  EXPECT_EQ(resp.rankings(0).unit_code(), kCommunity);
+  EXPECT_EQ(resp.rankings(0).rank(), 1);
+  EXPECT_FALSE(resp.rankings(1).has_composite());
+  EXPECT_EQ(resp.rankings(1).rank(), 2);
+  EXPECT_EQ(resp.rankings(resp.rankings_size() - 1).rank(), 2);
+
+  grpc::ClientContext bad;
+  req.set_month("2026-13");
+  s = stats_->ListRankings(&bad, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("month: must be a month \"YYYY-MM\""));
+}
+
+TEST_F(FactStoreTest, ACompanysRecordCountsItsComplaintsInTheWindowAndListsThem) {
+  const std::vector<std::string> ids = ThreeCases();
+  Fold();
+  grpc::ClientContext ctx;
+  v1::GetCompanyRecordRequest req;
+  req.set_company("绿城物业");
+  req.set_month(absl::FormatCivilTime(MonthOf(ids[0])));
+  v1::CompanyRecord record;
+  grpc::Status s = stats_->GetCompanyRecord(&ctx, req, &record);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(record.complaints(), 3);
+  EXPECT_EQ(record.substantiated(), 1);  // the closed case was found substantiated
+  EXPECT_EQ(record.reached(), 1);
+  EXPECT_EQ(record.satisfied(), 1);
+  EXPECT_DOUBLE_EQ(record.satisfaction_percent(), 100);
+  EXPECT_FALSE(record.exit_trigger());
+  ASSERT_EQ(record.listed_size(), 3);
+  EXPECT_EQ(record.listed(2).ticket_id(), ids[0]);  // newest first
+  EXPECT_TRUE(record.listed(2).substantiated());
+
+  // A window that ends before the complaints: nothing.
+  grpc::ClientContext earlier;
+  req.set_month(absl::FormatCivilTime(MonthOf(ids[0]) - 1));
+  ASSERT_TRUE(stats_->GetCompanyRecord(&earlier, req, &record).ok());
+  EXPECT_EQ(record.complaints(), 0);
+  EXPECT_EQ(record.listed_size(), 0);
+}
+
+}  // namespace
+}  // namespace dispatch::statistics
