@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "common/keys.h"
 #include "common/thread_name.h"
+#include "services/readmodel/migrations.h"
 #include "services/readmodel/sql.h"
 #include "services/statistics/rates.h"
 
@@ -329,7 +330,15 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
             "accepted_at = EXCLUDED.accepted_at, complainant_key = EXCLUDED.complainant_key, "
             "substantiated = EXCLUDED.substantiated, refused = EXCLUDED.refused, "
             "reached = EXCLUDED.reached, satisfied = EXCLUDED.satisfied, "
-            "unit_path = EXCLUDED.unit_path",
+            "unit_path = EXCLUDED.unit_path "
+            // Most folds change nothing here: no new row version then.
+            "WHERE (company_complaints.company, company_complaints.accepted_at, "
+            "company_complaints.complainant_key, company_complaints.substantiated, "
+            "company_complaints.refused, company_complaints.reached, "
+            "company_complaints.satisfied, company_complaints.unit_path) IS DISTINCT FROM "
+            "(EXCLUDED.company, EXCLUDED.accepted_at, EXCLUDED.complainant_key, "
+            "EXCLUDED.substantiated, EXCLUDED.refused, EXCLUDED.reached, EXCLUDED.satisfied, "
+            "EXCLUDED.unit_path)",
             {c_id.Param(), c_company.Param(), c_accepted.Param(), c_key.Param(), c_sub.Param(),
              c_refused.Param(), c_reached.Param(), c_satisfied.Param(), c_path.Param()})
       .status();
@@ -346,10 +355,13 @@ absl::StatusOr<int> FactStore::RunOnce() {
   int taken = 0;
   std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
   absl::Status s = pg_->Transaction([&](pg::Connection& c) -> absl::Status {
+    // The rows due, and with them every row of their tickets committed by now: this
+    // statement runs before the histories are read, so their events are read too.
     absl::StatusOr<pg::Result> queue = c.Exec(
-        "DELETE FROM fact_queue WHERE seq IN (SELECT seq FROM fact_queue ORDER BY seq LIMIT $1 "
+        "DELETE FROM fact_queue WHERE ticket_id IN (SELECT ticket_id FROM fact_queue "
+        "WHERE queued_at <= now() - $2 * interval '1 microsecond' ORDER BY seq LIMIT $1 "
         "FOR UPDATE SKIP LOCKED) RETURNING ticket_id",
-        {pg::Int(options_.batch)});
+        {pg::Int(options_.batch), pg::Int(absl::ToInt64Microseconds(options_.fold_delay))});
     if (!queue.ok()) return queue.status();
     taken = queue->rows();
     std::set<std::string> unique;
@@ -464,8 +476,14 @@ absl::StatusOr<FactStore::MonthCheck> FactStore::Recompute(absl::CivilMonth mont
 void FactStore::Start() {
   thread_ = std::thread([this] {
     NameThisThread("fact-store");
+    bool prepared = false;
     while (!stop_.load()) {
-      absl::StatusOr<int> n = RunOnce();
+      // The schema first (the projector applies it too; whoever comes first).
+      absl::StatusOr<int> n = prepared ? RunOnce() : readmodel::Migrate(*pg_);
+      if (!prepared && n.ok()) {
+        prepared = true;
+        continue;
+      }
       if (n.ok() && *n >= options_.batch) continue;  // more waiting
       if (!n.ok()) {
         fprintf(stderr, "fact store: %s (retrying in %s)\n", n.status().ToString().c_str(),

@@ -3,8 +3,9 @@
 // check them.
 //
 // Incremental: the projector appends every ticket a batch touched to fact_queue, in the batch's
-// transaction. RunOnce takes up to `batch` queue rows (oldest first, skipping rows another store
-// holds) and, in one transaction:
+// transaction. RunOnce takes up to `batch` queue rows queued at least `fold_delay` ago (oldest
+// first, skipping rows another store holds), with every other queue row of their tickets, and,
+// in one transaction:
 //   - locks the tickets (transaction advisory locks, in a fixed order), so that two stores never
 //     fold one ticket at once with different histories;
 //   - folds each ticket's whole projected history (FoldTicket, CompanyComplaintOf);
@@ -45,6 +46,10 @@ class FactStore {
     // 部分属实 counts as substantiated for the company record (DOMAIN.md §5 says 属实).
     bool partly_counts = true;
     int batch = 500;  // queue rows a transaction
+    // A queued ticket is folded once its oldest queue row is this old: the events of a case's
+    // first minutes (accepted, routed, assigned, signed for) fold once, not once each, and a
+    // burst of intake is projected first and folded after.
+    absl::Duration fold_delay = absl::Seconds(30);
     // How long the background loop waits when the queue was empty.
     absl::Duration interval = absl::Seconds(2);
   };
@@ -66,8 +71,8 @@ class FactStore {
   };
   absl::StatusOr<MonthCheck> Recompute(absl::CivilMonth month, int max_differences = 20);
 
-  // RunOnce in a background thread until Stop(), pausing `interval` when the queue was empty
-  // and after errors (logged).
+  // The schema migrations (readmodel::Migrate), then RunOnce, in a background thread until
+  // Stop(), pausing `interval` when the queue was empty and after errors (logged).
   void Start();  // at most once
   void Stop();
 

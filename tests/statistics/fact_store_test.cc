@@ -15,6 +15,7 @@ namespace dispatch::statistics {
 namespace {
 
 using ::dispatch::testing::IsOk;
+using ::dispatch::testing::IsOkAndHolds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -34,6 +35,7 @@ class FactStoreTest : public readmodel::ReadModelFixture {
     FactStore::Options options;
     absl::LoadTimeZone("Asia/Shanghai", &options.zone);
     options.batch = 3;  // several transactions even for a few tickets
+    options.fold_delay = absl::ZeroDuration();
     facts_ = std::make_unique<FactStore>(facts_pg_.get(), org_.get(), options);
     stats_ = v1::StatisticsService::NewStub(stack_.channel());
   }
@@ -139,6 +141,30 @@ TEST_F(FactStoreTest, FoldingEveryTicketAgainChangesNothing) {
   Fold();
   EXPECT_EQ(Digest(), before);
   EXPECT_EQ(Count(*live_, "SELECT count(*) FROM fact_queue"), 0);
+}
+
+TEST_F(FactStoreTest, AChangeIsFoldedOnceItIsFoldDelayOldTogetherWithTheLaterChangesOfItsTicket) {
+  const std::string first = SubmitAndRoute("12345-S5");
+  const std::string second = SubmitAndRoute("12345-S6");
+  Drain(*projector_);
+  v1::Ticket t;
+  ASSERT_TRUE(client_->Assign(client_->Get(first), "h-cd-wgy", &t).ok());
+  Drain(*projector_);  // `first` is queued twice now, `second` once
+  FactStore::Options options;
+  absl::LoadTimeZone("Asia/Shanghai", &options.zone);
+  options.fold_delay = absl::Hours(1);
+  FactStore delayed(facts_pg_.get(), org_.get(), options);
+  EXPECT_THAT(delayed.RunOnce(), IsOkAndHolds(0));
+  EXPECT_EQ(Count(*live_, "SELECT count(*) FROM ticket_facts"), 0);
+
+  // The first change of `first` is an hour old: both of its rows go, `second` waits.
+  ASSERT_THAT(live_->Exec("UPDATE fact_queue SET queued_at = now() - interval '2 hours' "
+                          "WHERE seq = (SELECT min(seq) FROM fact_queue WHERE ticket_id = $1)",
+                          {pg::Text(first)}),
+              IsOk());
+  EXPECT_THAT(delayed.RunOnce(), IsOkAndHolds(2));
+  EXPECT_THAT(Column(*live_, "SELECT DISTINCT ticket_id FROM ticket_facts"), ElementsAre(first));
+  EXPECT_THAT(Column(*live_, "SELECT ticket_id FROM fact_queue"), ElementsAre(second));
 }
 
 TEST_F(FactStoreTest, AScorecardCountsItsSubtreeAndListsTheTicketsBehindEachNumber) {

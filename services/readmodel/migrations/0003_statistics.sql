@@ -4,13 +4,15 @@
 -- recomputed from the events gives the same rows (FactStore::Recompute).
 
 -- Tickets whose facts must be folded again: the projector appends every ticket a batch touched,
--- in the batch's transaction; the fact store takes rows in order, folds the tickets and deletes
--- the rows in one transaction. Append-only, so the projector never waits for the fact store.
+-- in the batch's transaction; the fact store takes the rows due (oldest first), deletes every
+-- row of their tickets, folds them and writes the facts in one transaction. Append-only, so the
+-- projector never waits for the fact store.
 CREATE TABLE fact_queue (
   seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   ticket_id  text        NOT NULL,
   queued_at  timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX fact_queue_ticket ON fact_queue (ticket_id);
 
 -- One row a fact: a ticket counted once in one measure (statistics::Measure: 0 response,
 -- 1 resolution, 2 satisfaction, 3 on time, 4 return, 5 redo), in the calendar month of the
