@@ -21,6 +21,8 @@
 // Recompute(month): every ticket with an event in the month (every fact's time is one of its
 // ticket's events) folded from its events, the month's facts compared with the stored ones
 // ticket for ticket and the stored totals with the sums of the folded facts. It writes nothing.
+// Changes still queued (younger than fold_delay, or being folded) show as differences: compare
+// a quiet month, or once the queue has been folded.
 //
 // Not thread-safe: one thread calls RunOnce (or Start() runs it in the background).
 #ifndef DISPATCH_SERVICES_STATISTICS_FACT_STORE_H_
