@@ -114,6 +114,8 @@ absl::StatusOr<std::map<std::string, Folded>> FoldTickets(pg::Connection& c,
   for (const auto& [id, history] : histories) {
     Folded& f = out[id];
     for (Fact& fact : FoldTicket(history, options.zone)) {
+      // Stored to the microsecond (timestamptz): compared and kept at that precision.
+      fact.at = absl::FromUnixMicros(absl::ToUnixMicros(fact.at));
       const FactKey key{static_cast<int>(fact.measure), fact.seq};
       std::vector<std::string> path = PathOf(org, fact.unit_code);
       f.facts[key] = PathFact{std::move(fact), std::move(path)};
@@ -355,11 +357,14 @@ absl::StatusOr<int> FactStore::RunOnce() {
   int taken = 0;
   std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
   absl::Status s = pg_->Transaction([&](pg::Connection& c) -> absl::Status {
-    // The rows due, and with them every row of their tickets committed by now: this
-    // statement runs before the histories are read, so their events are read too.
+    // The rows due, and with them every row of their tickets committed by now that no other
+    // store holds (waiting for one could deadlock; a row left behind only folds the ticket
+    // once more): this statement runs before the histories are read, so their events are
+    // read too.
     absl::StatusOr<pg::Result> queue = c.Exec(
-        "DELETE FROM fact_queue WHERE ticket_id IN (SELECT ticket_id FROM fact_queue "
-        "WHERE queued_at <= now() - $2 * interval '1 microsecond' ORDER BY seq LIMIT $1 "
+        "DELETE FROM fact_queue WHERE seq IN (SELECT seq FROM fact_queue WHERE ticket_id IN "
+        "(SELECT ticket_id FROM fact_queue WHERE queued_at <= now() - $2 * interval "
+        "'1 microsecond' ORDER BY queued_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
         "FOR UPDATE SKIP LOCKED) RETURNING ticket_id",
         {pg::Int(options_.batch), pg::Int(absl::ToInt64Microseconds(options_.fold_delay))});
     if (!queue.ok()) return queue.status();

@@ -24,7 +24,8 @@
 // Changes still queued (younger than fold_delay, or being folded) show as differences: compare
 // a quiet month, or once the queue has been folded.
 //
-// Not thread-safe: one thread calls RunOnce (or Start() runs it in the background).
+// Not thread-safe: one thread calls RunOnce and Recompute on the store's connection (not
+// while Start()'s thread runs; give Recompute a store of its own).
 #ifndef DISPATCH_SERVICES_STATISTICS_FACT_STORE_H_
 #define DISPATCH_SERVICES_STATISTICS_FACT_STORE_H_
 

@@ -101,7 +101,14 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
         current_dispatch = -1;
         break;
       case v1::TicketEvent::kBreached:
-        if (IsResponseClock(e.breached().clock())) settle_response(e.breached().unit_code(), false);
+        if (IsResponseClock(e.breached().clock())) {
+          settle_response(e.breached().unit_code(), false);
+          // A clock met late is recorded after it was met (the engine finds it met past its
+          // deadline): it undoes a response already settled as met in round 1.
+          if (round == 1 && e.breached().met_late() && response && response->second) {
+            response.emplace(e.breached().unit_code(), false);
+          }
+        }
         break;
       case v1::TicketEvent::kContacted:
         settle_response(unit_or_actor(e), true);

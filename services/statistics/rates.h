@@ -12,7 +12,8 @@
 //
 //   RESPONSE (响应率)      one fact a ticket, once round 1's assign and preliminary clocks are
 //                         settled: 1 when both were met on time, 0 when either was breached (a
-//                         clock met late is breached). Month of acceptance. Charged to the unit
+//                         clock met late is breached, also when the engine records it after the
+//                         contact that met it). Month of acceptance. Charged to the unit
 //                         the first such breach was recorded against, else to the lead unit when
 //                         the preliminary clock was met (by the contact, or by the resolution
 //                         when no contact was recorded). Later rounds' clocks count in REDO and

@@ -303,7 +303,9 @@ void StatisticsQueries::Rankings(const v1::ListRankingsRequest& req, const auth:
 
 void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
                                 const auth::Caller& caller, rpc::Reply<v1::CompanyRecord> done) {
-  if (req.company().empty() || req.company().size() > 300) {  // 100 characters of UTF-8
+  int characters = 0;
+  for (char ch : req.company()) characters += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+  if (req.company().empty() || characters > 100) {
     return done(absl::InvalidArgumentError(
         "company: required, the property company as complaints name it (at most 100 "
         "characters)"));

@@ -159,6 +159,19 @@ TEST(ResponseRate, AClockMetLateIsAMissedResponse) {
   EXPECT_FALSE(facts[0].numerator);
 }
 
+TEST(ResponseRate, AClockMetLateIsAMissedResponseAlsoWhenTheEngineRecordsItAfterTheContact) {
+  // The order the timer engine writes: the contact (past the 3-hour deadline) first, then the
+  // breach it finds met late.
+  History h(Nov(10, 9, 0));
+  h.Routed(Nov(10, 9, 1), kCommunity)
+      .Contacted(Nov(10, 12, 5))
+      .Breached(Nov(10, 12, 6), v1::CLOCK_KIND_PRELIMINARY, kCommunity, /*met_late=*/true);
+  auto facts = h.FactsOf(Measure::kResponse);
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_FALSE(facts[0].numerator);
+  EXPECT_EQ(facts[0].unit_code, kCommunity);
+}
+
 TEST(ResponseRate, AnAssignClockMissedWhileTheTownshipHeldTheTicketIsChargedToTheTownshipNotTheCommunityThatTookItOver) {
   History h(Nov(10, 9, 0));
   h.Routed(Nov(10, 9, 1), kTownship)
