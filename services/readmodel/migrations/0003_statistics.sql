@@ -1,8 +1,7 @@
 -- 0003: the supervision statistics (issue #16). The facts services/statistics/rates.h folds from
 -- each ticket's history (FoldTicket, CompanyComplaintOf), kept by services/statistics/
 -- fact_store.h. Every row here is derived from ticket_events and the organisation, and a month
--- recomputed from the events under the same organisation gives the same rows
--- (FactStore::Recompute; a fact keeps the unit path of the organisation it was folded under).
+-- recomputed from the events gives the same rows (FactStore::Recompute).
 
 -- Tickets whose facts must be folded again: the projector appends every ticket a batch touched,
 -- in the batch's transaction; the fact store takes the rows due (oldest first), deletes every
@@ -14,7 +13,6 @@ CREATE TABLE fact_queue (
   queued_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX fact_queue_ticket ON fact_queue (ticket_id);
-CREATE INDEX fact_queue_due ON fact_queue (queued_at);
 
 -- One row a fact: a ticket counted once in one measure (statistics::Measure: 0 response,
 -- 1 resolution, 2 satisfaction, 3 on time, 4 return, 5 redo), in the calendar month of the
