@@ -20,7 +20,8 @@
 # load. The copy must come from a build with the same Redis layout; a newer schema is applied
 # when dispatchd starts, and READS_UPGRADE=1 READS_FROM=DIR does only that (and folds the
 # statistics facts a new migration queued), saving the copy in place, so that the measurements
-# that follow do not run beside a one-time backfill.
+# that follow do not run beside a one-time backfill. READS_PROJECTOR_BATCH=N sets dispatchd's
+# read_model.projector_batch (entries a transaction; default 500).
 source "$(dirname "$0")/common.sh"
 ensure_deps
 build dispatchd dispatchctl reads_bench
@@ -75,6 +76,7 @@ done
 cat >"$TMP/read_model.textproto" <<EOF
 read_model {
   conninfo: "$CONNINFO"
+  ${READS_PROJECTOR_BATCH:+projector_batch: $READS_PROJECTOR_BATCH}
   stream_keep { seconds: 300 }
   archive_interval { seconds: 10 }
   pii_key_file: "$TMP/pii.key"
