@@ -484,7 +484,11 @@ void FactStore::Start() {
     bool prepared = false;
     while (!stop_.load()) {
       // The schema first (the projector applies it too; whoever comes first).
-      absl::StatusOr<int> n = prepared ? RunOnce() : readmodel::Migrate(*pg_);
+      absl::StatusOr<int> n = prepared ? absl::StatusOr<int>(0) : readmodel::Migrate(*pg_);
+      if (prepared) {
+        absl::StatusOr<bool> yield = ProjectorBehind();
+        n = !yield.ok() ? absl::StatusOr<int>(yield.status()) : *yield ? 0 : RunOnce();
+      }
       if (!prepared && n.ok()) {
         prepared = true;
         continue;
@@ -500,6 +504,18 @@ void FactStore::Start() {
       }
     }
   });
+}
+
+absl::StatusOr<bool> FactStore::ProjectorBehind() {
+  // The projector records its progress at every read that drained the streams (several times
+  // a second while it keeps up, about twice a second when idle).
+  absl::StatusOr<pg::Result> r = pg_->Exec(
+      "SELECT (SELECT coalesce(max(updated_at), now()) FROM projector_progress) < "
+      "now() - interval '1 second' AND coalesce((SELECT min(queued_at) FROM fact_queue), "
+      "now()) > now() - $1 * interval '1 microsecond'",
+      {pg::Int(absl::ToInt64Microseconds(options_.max_yield))});
+  if (!r.ok()) return r.status();
+  return r->rows() > 0 && r->Get(0, 0) == "t";
 }
 
 void FactStore::Stop() {

@@ -53,6 +53,9 @@ class FactStore {
     // first minutes (accepted, routed, assigned, signed for) fold once, not once each, and a
     // burst of intake is projected first and folded after.
     absl::Duration fold_delay = absl::Seconds(30);
+    // The background loop leaves the CPU to the projector while it is behind (no progress
+    // recorded for a second), unless the oldest queued change has waited this long.
+    absl::Duration max_yield = absl::Minutes(10);
     // How long the background loop waits when the queue was empty.
     absl::Duration interval = absl::Seconds(2);
   };
@@ -75,9 +78,14 @@ class FactStore {
   absl::StatusOr<MonthCheck> Recompute(absl::CivilMonth month, int max_differences = 20);
 
   // The schema migrations (readmodel::Migrate), then RunOnce, in a background thread until
-  // Stop(), pausing `interval` when the queue was empty and after errors (logged).
+  // Stop(), pausing `interval` when the queue was empty, while ProjectorBehind() and after
+  // errors (logged).
   void Start();  // at most once
   void Stop();
+
+  // Whether the projector is behind (it recorded no progress for a second) and no queued
+  // change has waited max_yield yet: the statistics wait, the projection comes first.
+  absl::StatusOr<bool> ProjectorBehind();
 
  private:
   pg::Connection* const pg_;

@@ -167,6 +167,20 @@ TEST_F(FactStoreTest, AChangeIsFoldedOnceItIsFoldDelayOldTogetherWithTheLaterCha
   EXPECT_THAT(Column(*live_, "SELECT ticket_id FROM fact_queue"), ElementsAre(second));
 }
 
+TEST_F(FactStoreTest, TheStatisticsWaitWhileTheProjectorIsBehindButNotForEver) {
+  SubmitAndRoute("12345-S7");
+  Drain(*projector_);  // its progress is recorded now
+  EXPECT_THAT(facts_->ProjectorBehind(), IsOkAndHolds(false));
+  // No progress for five seconds: behind.
+  ASSERT_THAT(live_->Exec("UPDATE projector_progress SET updated_at = now() - interval '5 s'"),
+              IsOk());
+  EXPECT_THAT(facts_->ProjectorBehind(), IsOkAndHolds(true));
+  // A change queued longer than max_yield (10 minutes) is folded all the same.
+  ASSERT_THAT(live_->Exec("UPDATE fact_queue SET queued_at = now() - interval '11 minutes'"),
+              IsOk());
+  EXPECT_THAT(facts_->ProjectorBehind(), IsOkAndHolds(false));
+}
+
 TEST_F(FactStoreTest, AScorecardCountsItsSubtreeAndListsTheTicketsBehindEachNumber) {
   const std::vector<std::string> ids = ThreeCases();
   Fold();
