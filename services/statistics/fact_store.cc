@@ -163,6 +163,21 @@ absl::StatusOr<std::map<std::string, std::map<FactKey, PathFact>>> StoredFacts(
   return out;
 }
 
+// The fact_units rows of facts: one for each unit of a fact's path.
+struct UnitRows {
+  sql::Column unit, month, measure, ticket, seq, numerator;
+  void Add(const std::string& ticket_id, const PathFact& f) {
+    for (const std::string& u : f.path) {
+      unit.Add(u);
+      month.Add(MonthDate(f.fact.month));
+      measure.Add(std::to_string(static_cast<int>(f.fact.measure)));
+      ticket.Add(ticket_id);
+      seq.Add(std::to_string(f.fact.seq));
+      numerator.Add(sql::Bool(f.fact.numerator));
+    }
+  }
+};
+
 // unit_month_totals deltas: (month, unit, measure) -> (numerator, denominator).
 using Totals = std::map<std::tuple<std::string, std::string, int>, std::pair<int64_t, int64_t>>;
 void Count(const PathFact& f, int sign, Totals* totals) {
@@ -199,19 +214,13 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
     }
   }
   if (!removed.empty()) {
-    sql::Column id, measure, seq, unit, month;
-    sql::Column u_unit, u_month, u_measure, u_id, u_seq;
+    sql::Column id, measure, seq;
+    UnitRows units;
     for (const auto& [ticket, f] : removed) {
       id.Add(ticket);
       measure.Add(std::to_string(static_cast<int>(f->fact.measure)));
       seq.Add(std::to_string(f->fact.seq));
-      for (const std::string& u : f->path) {
-        u_unit.Add(u);
-        u_month.Add(MonthDate(f->fact.month));
-        u_measure.Add(std::to_string(static_cast<int>(f->fact.measure)));
-        u_id.Add(ticket);
-        u_seq.Add(std::to_string(f->fact.seq));
-      }
+      units.Add(ticket, *f);
     }
     if (absl::Status s = c.Exec("DELETE FROM ticket_facts f USING unnest($1::text[], "
                                 "$2::smallint[], $3::int[]) AS d(id, m, s) "
@@ -225,8 +234,8 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
             c.Exec("DELETE FROM fact_units f USING unnest($1::text[], $2::date[], $3::smallint[], "
                    "$4::text[], $5::int[]) AS d(u, mo, m, id, s) WHERE f.unit_code = d.u AND "
                    "f.month = d.mo AND f.measure = d.m AND f.ticket_id = d.id AND f.seq = d.s",
-                   {u_unit.Param(), u_month.Param(), u_measure.Param(), u_id.Param(),
-                    u_seq.Param()})
+                   {units.unit.Param(), units.month.Param(), units.measure.Param(),
+                    units.ticket.Param(), units.seq.Param()})
                 .status();
         !s.ok()) {
       return s;
@@ -234,7 +243,7 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
   }
   if (!added.empty()) {
     sql::Column id, measure, seq, month, unit, path, numerator, at;
-    sql::Column u_unit, u_month, u_measure, u_id, u_seq, u_numerator;
+    UnitRows units;
     for (const auto& [ticket, f] : added) {
       id.Add(ticket);
       measure.Add(std::to_string(static_cast<int>(f->fact.measure)));
@@ -244,14 +253,7 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
       path.AddArray(f->path);
       numerator.Add(sql::Bool(f->fact.numerator));
       at.Add(sql::Ts(f->fact.at));
-      for (const std::string& u : f->path) {
-        u_unit.Add(u);
-        u_month.Add(MonthDate(f->fact.month));
-        u_measure.Add(std::to_string(static_cast<int>(f->fact.measure)));
-        u_id.Add(ticket);
-        u_seq.Add(std::to_string(f->fact.seq));
-        u_numerator.Add(sql::Bool(f->fact.numerator));
-      }
+      units.Add(ticket, *f);
     }
     if (absl::Status s =
             c.Exec("INSERT INTO ticket_facts (ticket_id, measure, seq, month, unit_code, "
@@ -268,8 +270,8 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
             c.Exec("INSERT INTO fact_units (unit_code, month, measure, ticket_id, seq, numerator) "
                    "SELECT * FROM unnest($1::text[], $2::date[], $3::smallint[], $4::text[], "
                    "$5::int[], $6::boolean[])",
-                   {u_unit.Param(), u_month.Param(), u_measure.Param(), u_id.Param(),
-                    u_seq.Param(), u_numerator.Param()})
+                   {units.unit.Param(), units.month.Param(), units.measure.Param(),
+                    units.ticket.Param(), units.seq.Param(), units.numerator.Param()})
                 .status();
         !s.ok()) {
       return s;

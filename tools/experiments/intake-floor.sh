@@ -13,16 +13,8 @@ source "$(dirname "$0")/../lib/common.sh"
 rounds="${1:-3}"
 ensure_deps
 build dispatchd dispatch_bench
-SCRATCH="$(mktemp -d)"
-cleanup() {
-  git -C "$ROOT" worktree remove --force "$SCRATCH/src" >/dev/null 2>&1 || true
-  rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
-git -C "$ROOT" worktree add --detach --quiet "$SCRATCH/src" HEAD
-git -C "$SCRATCH/src" apply "$ROOT/tools/experiments/intake_floor.patch"
-echo "== building the floor variant in $SCRATCH (a few minutes)"
-BUILD_DIR="$SCRATCH/build" bash -c "source '$SCRATCH/src/tools/lib/common.sh'; build dispatchd dispatch_bench" >/dev/null
+source "$ROOT/tools/experiments/lib.sh"
+patched_build intake_floor.patch dispatchd dispatch_bench
 for i in $(seq 1 "$rounds"); do
   "$ROOT/tools/bench" intake 2>&1 | grep -E "^round . intake|ratio=" | sed "s/^/real  /"
   DISPATCH_EXPERIMENT_INTAKE_FLOOR=1 BUILD_DIR="$SCRATCH/build" "$SCRATCH/src/tools/bench" intake 2>&1 | grep -E "^round . intake|ratio=" | sed "s/^/floor /"

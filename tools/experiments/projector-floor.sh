@@ -16,16 +16,8 @@ source "$(dirname "$0")/../lib/common.sh"
 rounds="${1:-2}"
 ensure_deps
 build dispatchd dispatchctl reads_bench
-SCRATCH="$(mktemp -d)"
-cleanup() {
-  git -C "$ROOT" worktree remove --force "$SCRATCH/src" >/dev/null 2>&1 || true
-  rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
-git -C "$ROOT" worktree add --detach --quiet "$SCRATCH/src" HEAD
-git -C "$SCRATCH/src" apply "$ROOT/tools/experiments/projector_floor.patch"
-echo "== building the floor variant in $SCRATCH (a few minutes)"
-BUILD_DIR="$SCRATCH/build" bash -c "source '$SCRATCH/src/tools/lib/common.sh'; build dispatchd dispatchctl reads_bench" >/dev/null
+source "$ROOT/tools/experiments/lib.sh"
+patched_build projector_floor.patch dispatchd dispatchctl reads_bench
 export READS_FROM="${READS_FROM:-/work/reads-200k}"
 flags=(--lag_rates=2000 --reps=5 --warmup=2 --redis_reps=1 --idle_seconds=0 --watch_seconds=1
   --watch_quiet_s=0 --watchers=1 --watch_batch=1 --stream_keep_s=0 --archive_interval_s=0)
