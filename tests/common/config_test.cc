@@ -56,6 +56,33 @@ TEST(Config, TheProjectorNeedsTheReadModelsDatabase) {
   EXPECT_THAT(ParseConfig("")->services(), ElementsAre("intake", "routing", "escalation"));
 }
 
+TEST(Config, TheCompositeWeighs10_45_45AndTheExitTriggerIsMoreThan20AndBelow50PercentUnlessConfigured) {
+  auto c = ParseConfig("");
+  ASSERT_THAT(c, IsOk());
+  const config::v1::StatisticsOptions& st = c->statistics();
+  EXPECT_EQ(st.response_weight(), 10);
+  EXPECT_EQ(st.resolution_weight(), 45);
+  EXPECT_EQ(st.satisfaction_weight(), 45);
+  EXPECT_EQ(st.company_window_months(), 12);
+  EXPECT_EQ(st.exit_min_distinct_complainants(), 20);
+  EXPECT_EQ(st.exit_satisfaction_below_percent(), 50);
+  EXPECT_EQ(FromProto(st.fold_delay()), absl::Seconds(30));
+  // A city that weighs differently: a weight it leaves out is 0, not the default.
+  auto mine = ParseConfig("statistics { resolution_weight: 50 satisfaction_weight: 50 }");
+  ASSERT_THAT(mine, IsOk());
+  EXPECT_EQ(mine->statistics().response_weight(), 0);
+  EXPECT_THAT(ParseConfig("statistics { response_weight: 101 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("statistics.response_weight")));
+  EXPECT_THAT(ParseConfig("statistics { company_window_months: 61 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("statistics.company_window_months")));
+  EXPECT_THAT(ParseConfig("statistics { exit_satisfaction_below_percent: 101 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("statistics.exit_satisfaction_below_percent")));
+  EXPECT_THAT(ParseConfig("statistics { fold_delay { seconds: 3601 } }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("statistics.fold_delay")));
+}
+
 TEST(Config, ClosedTicketsLeaveRedisAfterThirtyDaysAndPersonalDataGoesAfterThreeYears) {
   auto c = ParseConfig("");
   ASSERT_THAT(c, IsOk());
