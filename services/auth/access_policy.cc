@@ -65,6 +65,7 @@ const std::vector<Rule>& Policy() {
       {"StatisticsService.ListScorecardTickets",
        {{R::kHandler, S::kSubtree}, {R::kDispatcher, S::kSubtree}, {R::kSupervisor, S::kSubtree}}},
       {"StatisticsService.ListRankings", {{R::kSupervisor, S::kSubtree}}},
+      {"StatisticsService.ExportMonth", {{R::kSupervisor, S::kSubtree}}},
       // A company's record and the exit trigger are company-wide; GetCompanyRecord lists only
       // the complaints in the caller's subtree.
       {"StatisticsService.GetCompanyRecord", {{R::kSupervisor, S::kAnything}}},

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/keys.h"
 #include "common/proto_time.h"
@@ -155,16 +156,26 @@ absl::StatusOr<std::pair<std::string, std::string>> Paging(const Request& req) {
 
 }  // namespace
 
+absl::StatusOr<StatisticsQueries::Scope> StatisticsQueries::Scoped(
+    const std::string& unit_code, const std::string& month, const auth::Caller& caller) const {
+  auto parsed = ParseMonth(month, "month");
+  if (!parsed.ok()) return parsed.status();
+  Scope scope;
+  scope.month = *parsed;
+  scope.org = org_->Get();
+  auto unit = access::UnitFilter(caller, unit_code, scope.org->model);
+  if (!unit.ok()) return unit.status();
+  scope.unit = unit->empty() ? scope.org->model.city_code() : *std::move(unit);
+  if (read_model_ == nullptr) return NoReadModel();
+  return scope;
+}
+
 void StatisticsQueries::Scorecard(const v1::GetScorecardRequest& req, const auth::Caller& caller,
                                   rpc::Reply<v1::Scorecard> done) {
-  auto month = ParseMonth(req.month(), "month");
-  if (!month.ok()) return done(month.status());
-  auto org = org_->Get();
-  auto unit = access::UnitFilter(caller, req.unit_code(), org->model);
-  if (!unit.ok()) return done(unit.status());
-  if (unit->empty()) unit = org->model.city_code();
-  if (read_model_ == nullptr) return done(NoReadModel());
-  work_.Submit([this, unit = *unit, month = *month, org, done = std::move(done)] {
+  auto scope = Scoped(req.unit_code(), req.month(), caller);
+  if (!scope.ok()) return done(scope.status());
+  work_.Submit([this, unit = scope->unit, month = scope->month, org = scope->org,
+                done = std::move(done)] {
     auto totals = Totals(*read_model_, month, {unit});
     if (!totals.ok()) return done(totals.status());
     auto position = Position(*read_model_);
@@ -186,8 +197,6 @@ void StatisticsQueries::Scorecard(const v1::GetScorecardRequest& req, const auth
 void StatisticsQueries::Tickets(const v1::ListScorecardTicketsRequest& req,
                                 const auth::Caller& caller,
                                 rpc::Reply<v1::ListScorecardTicketsResponse> done) {
-  auto month = ParseMonth(req.month(), "month");
-  if (!month.ok()) return done(month.status());
   if (req.measure() < v1::MEASURE_RESPONSE || req.measure() > v1::MEASURE_REDO) {
     return done(absl::InvalidArgumentError(
         "measure: required, one of MEASURE_RESPONSE to MEASURE_REDO (the composite has no "
@@ -196,12 +205,9 @@ void StatisticsQueries::Tickets(const v1::ListScorecardTicketsRequest& req,
   if (absl::Status s = CheckPageSize(req.page_size()); !s.ok()) return done(s);
   auto paging = Paging(req);
   if (!paging.ok()) return done(paging.status());
-  auto org = org_->Get();
-  auto unit = access::UnitFilter(caller, req.unit_code(), org->model);
-  if (!unit.ok()) return done(unit.status());
-  if (unit->empty()) unit = org->model.city_code();
-  if (read_model_ == nullptr) return done(NoReadModel());
-  work_.Submit([this, req, unit = *unit, month = *month, paging = *paging,
+  auto scope = Scoped(req.unit_code(), req.month(), caller);
+  if (!scope.ok()) return done(scope.status());
+  work_.Submit([this, req, unit = scope->unit, month = scope->month, paging = *paging,
                 done = std::move(done)] {
     std::string after_ticket;
     int64_t after_seq = -1;
@@ -252,20 +258,16 @@ void StatisticsQueries::Tickets(const v1::ListScorecardTicketsRequest& req,
 
 void StatisticsQueries::Rankings(const v1::ListRankingsRequest& req, const auth::Caller& caller,
                                  rpc::Reply<v1::ListRankingsResponse> done) {
-  auto month = ParseMonth(req.month(), "month");
-  if (!month.ok()) return done(month.status());
   const v1::Measure order_by =
       req.order_by() == v1::MEASURE_UNSPECIFIED ? v1::MEASURE_COMPOSITE : req.order_by();
   if (order_by < v1::MEASURE_RESPONSE || order_by > v1::MEASURE_COMPOSITE) {
     return done(absl::InvalidArgumentError(
         absl::StrCat("order_by: unknown measure ", static_cast<int>(req.order_by()))));
   }
-  auto org = org_->Get();
-  auto parent = access::UnitFilter(caller, req.parent_unit_code(), org->model);
-  if (!parent.ok()) return done(parent.status());
-  if (parent->empty()) parent = org->model.city_code();
-  if (read_model_ == nullptr) return done(NoReadModel());
-  work_.Submit([this, parent = *parent, month = *month, order_by, org, done = std::move(done)] {
+  auto scope = Scoped(req.parent_unit_code(), req.month(), caller);
+  if (!scope.ok()) return done(scope.status());
+  work_.Submit([this, parent = scope->unit, month = scope->month, order_by, org = scope->org,
+                done = std::move(done)] {
     const std::vector<std::string> children = org->model.Children(parent);
     auto totals = Totals(*read_model_, month, children);
     if (!totals.ok()) return done(totals.status());
@@ -415,6 +417,77 @@ void StatisticsQueries::ExitCandidates(const v1::ListExitCandidatesRequest& req,
   });
 }
 
+namespace {
+
+// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  return absl::StrCat("\"", absl::StrReplaceAll(v, {{"\"", "\"\""}}), "\"");
+}
+
+}  // namespace
+
+void StatisticsQueries::Export(const v1::ExportMonthRequest& req, const auth::Caller& caller,
+                               rpc::Reply<v1::ExportMonthResponse> done) {
+  auto scope = Scoped(req.unit_code(), req.month(), caller);
+  if (!scope.ok()) return done(scope.status());
+  work_.Submit([this, unit = scope->unit, month = scope->month, org = scope->org,
+                done = std::move(done)] {
+    // The unit, then the tree below it depth first by code.
+    std::vector<std::string> order;
+    std::vector<std::string> stack = {unit};
+    while (!stack.empty()) {
+      std::string u = std::move(stack.back());
+      stack.pop_back();
+      std::vector<std::string> children = org->model.Children(u);
+      for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back(*it);
+      order.push_back(std::move(u));
+    }
+    auto totals = Totals(*read_model_, month, order);
+    if (!totals.ok()) return done(totals.status());
+    auto position = Position(*read_model_);
+    if (!position.ok()) return done(position.status());
+    // Each unit's rank among its siblings by the composite.
+    std::map<std::string, int> rank;
+    for (const std::string& parent : order) {
+      std::vector<RankedUnit> siblings;
+      for (const std::string& c : org->model.Children(parent)) {
+        siblings.push_back({c, Composite((*totals)[c], options_.weights), 0});
+      }
+      for (const RankedUnit& r : RankUnits(std::move(siblings), false)) rank[r.unit_code] = r.rank;
+    }
+    std::string csv = "unit_code,unit_name,tier,parent_code";
+    for (int m = 0; m < kMeasures; ++m) {
+      absl::StrAppend(&csv, ",", MeasureName(static_cast<Measure>(m)), "_numerator,",
+                      MeasureName(static_cast<Measure>(m)), "_denominator");
+    }
+    csv += ",composite,rank_among_siblings\r\n";
+    for (const std::string& u : order) {
+      const org::OrgModel::Unit* found = org->model.FindUnit(u);
+      const Tally& t = (*totals)[u];
+      std::vector<std::string> row = {u, found ? found->name : "",
+                                      found ? v1::Tier_Name(found->tier) : "",
+                                      found ? found->parent_code : ""};
+      for (int m = 0; m < kMeasures; ++m) {
+        row.push_back(absl::StrCat(t.numerator[m]));
+        row.push_back(absl::StrCat(t.denominator[m]));
+      }
+      std::optional<double> c = Composite(t, options_.weights);
+      row.push_back(c ? absl::StrFormat("%.2f", *c) : "");
+      row.push_back(u == unit ? "" : absl::StrCat(rank[u]));
+      for (size_t i = 0; i < row.size(); ++i) {
+        absl::StrAppend(&csv, i == 0 ? "" : ",", CsvField(row[i]));
+      }
+      csv += "\r\n";
+    }
+    v1::ExportMonthResponse out;
+    out.set_month(absl::FormatCivilTime(month));
+    out.set_csv(std::move(csv));
+    *out.mutable_position() = *std::move(position);
+    done(std::move(out));
+  });
+}
+
 #define DISPATCH_STATISTICS_RPC(Name, Request, Response, Call)                              \
   grpc::ServerUnaryReactor* StatisticsGrpcService::Name(grpc::CallbackServerContext* ctx,   \
                                                         const grpc::ByteBuffer* request,    \
@@ -435,6 +508,7 @@ DISPATCH_STATISTICS_RPC(ListRankings, ListRankingsRequest, ListRankingsResponse,
 DISPATCH_STATISTICS_RPC(GetCompanyRecord, GetCompanyRecordRequest, CompanyRecord, Company)
 DISPATCH_STATISTICS_RPC(ListExitCandidates, ListExitCandidatesRequest, ListExitCandidatesResponse,
                         ExitCandidates)
+DISPATCH_STATISTICS_RPC(ExportMonth, ExportMonthRequest, ExportMonthResponse, Export)
 
 #undef DISPATCH_STATISTICS_RPC
 

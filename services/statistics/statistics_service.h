@@ -11,6 +11,8 @@
 //                         ExitTriggerHolds); the complaints listed are those in the caller's
 //                         subtree, newest first.
 //   ListExitCandidates    company_complaints of the window grouped by company.
+//   ExportMonth           unit_month_totals of the unit and its subtree (the organisation in
+//                         force) as CSV, each unit ranked among its siblings.
 // Units are scoped by access::UnitFilter (empty: the caller's unit; outside its subtree:
 // NOT_FOUND). The company aggregates are company-wide (the trigger is): any caller the access
 // policy admits sees them. Without a read model every call is FAILED_PRECONDITION.
@@ -52,8 +54,20 @@ class StatisticsQueries {
                rpc::Reply<v1::CompanyRecord> done);
   void ExitCandidates(const v1::ListExitCandidatesRequest& request, const auth::Caller& caller,
                       rpc::Reply<v1::ListExitCandidatesResponse> done);
+  void Export(const v1::ExportMonthRequest& request, const auth::Caller& caller,
+              rpc::Reply<v1::ExportMonthResponse> done);
 
  private:
+  // What a unit's request starts with: its month, and its unit (the caller's when empty, the
+  // city for a caller without a unit) within the caller's subtree, under `org`.
+  struct Scope {
+    std::string unit;
+    absl::CivilMonth month;
+    std::shared_ptr<const org::OrgSnapshot> org;
+  };
+  absl::StatusOr<Scope> Scoped(const std::string& unit_code, const std::string& month,
+                               const auth::Caller& caller) const;
+
   readmodel::Reader* const read_model_;
   const org::OrgHolder* const org_;
   const Options options_;
@@ -65,7 +79,8 @@ using RawStatisticsService = v1::StatisticsService::WithRawCallbackMethod_GetSco
         v1::StatisticsService::WithRawCallbackMethod_ListRankings<
             v1::StatisticsService::WithRawCallbackMethod_GetCompanyRecord<
                 v1::StatisticsService::WithRawCallbackMethod_ListExitCandidates<
-                    v1::StatisticsService::Service>>>>>;
+                    v1::StatisticsService::WithRawCallbackMethod_ExportMonth<
+                        v1::StatisticsService::Service>>>>>>;
 
 class StatisticsGrpcService final : public RawStatisticsService {
  public:
@@ -88,6 +103,9 @@ class StatisticsGrpcService final : public RawStatisticsService {
   grpc::ServerUnaryReactor* ListExitCandidates(grpc::CallbackServerContext* ctx,
                                                const grpc::ByteBuffer* request,
                                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ExportMonth(grpc::CallbackServerContext* ctx,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
 
  private:
   StatisticsQueries* const queries_;

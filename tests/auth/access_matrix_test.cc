@@ -60,7 +60,8 @@ bool IsRead(const std::string& method) {
                         "IntakeService.GetTicketHistory", "IntakeService.ListTickets",
                         "IntakeService.WatchTicketEvents", "EscalationService.ListBreaches",
                         "EscalationService.ListRevisits", "StatisticsService.GetScorecard",
-                        "StatisticsService.ListScorecardTickets", "StatisticsService.ListRankings"}) {
+                        "StatisticsService.ListScorecardTickets", "StatisticsService.ListRankings",
+                        "StatisticsService.ExportMonth"}) {
     if (method == m) return true;
   }
   return false;
@@ -412,8 +413,15 @@ class AccessMatrixTest : public escalation::TimerEngineTest {
       v1::ListExitCandidatesResponse resp;
       return statistics()->ListExitCandidates(ctx, req, &resp);
     }};
+    calls["StatisticsService.ExportMonth"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
+      v1::ExportMonthRequest req;
+      req.set_unit_code(kCounty);
+      req.set_month("2026-11");
+      v1::ExportMonthResponse resp;
+      return statistics()->ExportMonth(ctx, req, &resp);
+    }};
     for (const char* m : {"GetScorecard", "ListScorecardTickets", "ListRankings",
-                          "GetCompanyRecord", "ListExitCandidates"}) {
+                          "GetCompanyRecord", "ListExitCandidates", "ExportMonth"}) {
       calls[absl::StrCat("StatisticsService.", m)].admitted = grpc::StatusCode::FAILED_PRECONDITION;
     }
     calls["DiagnosticsService.Echo"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
@@ -497,7 +505,7 @@ TEST_F(AccessMatrixTest, EveryRpcForEveryRoleInsideAndOutsideItsPartIsAllowedExa
       }
     }
   }
-  // The table is all there: 27 RPCs, six roles, two sides; a good number of them allowed.
+  // The table is all there: 28 RPCs, six roles, two sides; a good number of them allowed.
   EXPECT_EQ(cases, static_cast<int>(Policy().size()) * 12);
   EXPECT_GE(allowed, 30);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "dispatch/v1/statistics.grpc.pb.h"
 #include "services/statistics/fact_store.h"
 #include "tests/readmodel/read_model_fixture.h"
@@ -292,6 +293,30 @@ TEST_F(FactStoreTest, RankingsOrderTheChildrenOfAUnitAndAnUnknownMonthIsRefused)
   s = stats_->ListRankings(&bad, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("month: must be a month \"YYYY-MM\""));
+}
+
+TEST_F(FactStoreTest, AMonthExportsAsCsvWithOneRowAUnitOfTheSubtreeRankedAmongItsSiblings) {
+  const std::vector<std::string> ids = ThreeCases();
+  Fold();
+  grpc::ClientContext ctx;
+  v1::ExportMonthRequest req;
+  req.set_unit_code(kTownship);
+  req.set_month(absl::FormatCivilTime(MonthOf(ids[0])));
+  v1::ExportMonthResponse resp;
+  grpc::Status s = stats_->ExportMonth(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::vector<std::string> lines = absl::StrSplit(resp.csv(), "\r\n", absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[0],
+            "unit_code,unit_name,tier,parent_code,response_numerator,response_denominator,"
+            "resolution_numerator,resolution_denominator,satisfaction_numerator,"
+            "satisfaction_denominator,on_time_numerator,on_time_denominator,return_numerator,"
+            "return_denominator,redo_numerator,redo_denominator,composite,rank_among_siblings");
+  EXPECT_EQ(lines[1], "430923100,东坪镇,TIER_TOWNSHIP,430923,0,1,1,1,1,1,1,1,1,3,0,1,90.00,");
+  EXPECT_EQ(lines[2],
+            "430923100001,城东社区,TIER_COMMUNITY,430923100,0,1,1,1,1,1,1,1,1,3,0,1,90.00,1");
+  // The township's other communities: nothing counted, last among the siblings.
+  EXPECT_THAT(lines[3], ::testing::EndsWith(",0,0,0,0,0,0,0,0,0,0,0,0,,2"));
 }
 
 TEST_F(FactStoreTest, ACompanysRecordCountsItsComplaintsInTheWindowAndListsThem) {

@@ -26,7 +26,7 @@
 //   dispatchctl watch [--unit=430923] [--cursor=TOKEN]     (follows events until Ctrl-C)
 //   dispatchctl report --month=2026-11 [--unit=430923] [--order_by=MEASURE_SATISFACTION] [--csv]
 //                                           (the unit's scorecard and its children ranked, as a
-//                                            table, or CSV: numerators and denominators)
+//                                            table; --csv: the month's export of its subtree)
 //   dispatchctl company --company=绿城物业 --month=2026-11   (a company's record, exit trigger)
 //   dispatchctl exit-candidates --month=2026-11
 //   dispatchctl dev-pki                      (development: the local CA, server certificate and
@@ -60,8 +60,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "dispatch/v1/escalation.grpc.pb.h"
@@ -127,7 +125,7 @@ ABSL_FLAG(std::string, override_reason, "",
 ABSL_FLAG(std::string, method, "", "revisit: RevisitMethod (e.g. REVISIT_METHOD_SITE_CHECK)");
 ABSL_FLAG(std::string, month, "", "revisits, report, company, exit-candidates: a month YYYY-MM");
 ABSL_FLAG(std::string, order_by, "MEASURE_COMPOSITE", "report: the Measure units are ranked by");
-ABSL_FLAG(bool, csv, false, "report: CSV instead of a table");
+ABSL_FLAG(bool, csv, false, "report: the month's CSV export of the unit's subtree instead of a table");
 
 namespace {
 
@@ -386,12 +384,11 @@ int Write(v1::IntakeService::Stub& intake, const std::string& id, const std::str
 
 }  // namespace
 
-// A table cell ("12/15 80.0%") of one rate, or its two CSV cells (numerator, denominator).
-std::vector<std::string> Cells(const v1::Rate& r, bool csv) {
-  if (csv) return {absl::StrCat(r.numerator()), absl::StrCat(r.denominator())};
-  return {r.has_percent()
-              ? absl::StrFormat("%d/%d %.1f%%", r.numerator(), r.denominator(), r.percent())
-              : absl::StrFormat("%d/%d -", r.numerator(), r.denominator())};
+// A table cell of one rate: "12/15 80.0%", or "0/0 -" when undefined.
+std::string Cell(const v1::Rate& r) {
+  return r.has_percent()
+             ? absl::StrFormat("%d/%d %.1f%%", r.numerator(), r.denominator(), r.percent())
+             : absl::StrFormat("%d/%d -", r.numerator(), r.denominator());
 }
 
 // `text` padded with spaces to `width` terminal columns (CJK characters take two).
@@ -405,17 +402,7 @@ std::string Pad(const std::string& text, int width) {
   return text + std::string(std::max(0, width - columns), ' ');
 }
 
-// One line of the report (rank, unit, name, the rates, the composite), as a table row or CSV.
-void PrintRow(std::vector<std::string> cells, bool csv) {
-  if (csv) {
-    for (std::string& c : cells) {
-      if (c.find_first_of(",\"\n") != std::string::npos) {
-        c = absl::StrCat("\"", absl::StrReplaceAll(c, {{"\"", "\"\""}}), "\"");
-      }
-    }
-    printf("%s\n", absl::StrJoin(cells, ",").c_str());
-    return;
-  }
+void PrintRow(const std::vector<std::string>& cells) {
   std::string line;
   for (size_t i = 0; i < cells.size(); ++i) {
     absl::StrAppend(&line, i < 3 ? "" : "| ", Pad(cells[i], i == 0 ? 5 : i < 3 ? 14 : 17), " ");
@@ -423,20 +410,30 @@ void PrintRow(std::vector<std::string> cells, bool csv) {
   printf("%s\n", line.c_str());
 }
 
+// One line of the table: rank, unit, name, the six rates, the composite.
 void ReportLine(const std::string& rank, const std::string& unit, const std::string& name,
                 const google::protobuf::RepeatedPtrField<v1::Rate>& rates, bool has_composite,
-                double composite, bool csv) {
+                double composite) {
   std::vector<std::string> cells = {rank, unit, name};
-  for (const v1::Rate& r : rates) {
-    for (std::string& c : Cells(r, csv)) cells.push_back(std::move(c));
-  }
+  for (const v1::Rate& r : rates) cells.push_back(Cell(r));
   cells.push_back(has_composite ? absl::StrFormat("%.2f", composite) : "");
-  PrintRow(std::move(cells), csv);
+  PrintRow(cells);
 }
 
-// The unit's scorecard for the month, then its children ranked (StatisticsService).
+// The unit's scorecard for the month, then its children ranked (StatisticsService); with
+// --csv, the month's export of the unit's subtree (ExportMonth).
 int PrintReport(v1::StatisticsService::Stub& statistics) {
-  const bool csv = absl::GetFlag(FLAGS_csv);
+  if (absl::GetFlag(FLAGS_csv)) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::ExportMonthRequest req;
+    req.set_unit_code(absl::GetFlag(FLAGS_unit));
+    req.set_month(absl::GetFlag(FLAGS_month));
+    v1::ExportMonthResponse resp;
+    grpc::Status s = statistics.ExportMonth(&ctx, req, &resp);
+    if (s.ok()) fwrite(resp.csv().data(), 1, resp.csv().size(), stdout);
+    return Report(s);
+  }
   int order_by;
   if (!ParseEnum(v1::Measure_descriptor(), absl::GetFlag(FLAGS_order_by), &order_by)) return 2;
   grpc::ClientContext ctx;
@@ -456,27 +453,16 @@ int PrintReport(v1::StatisticsService::Stub& statistics) {
   v1::ListRankingsResponse ranked;
   s = statistics.ListRankings(&ctx2, rreq, &ranked);
   if (!s.ok()) return Report(s);
-  std::vector<std::string> header = {"rank", "unit", "name"};
-  for (const char* m : {"响应率", "解决率", "满意率", "按时办结率", "回退率", "重办率"}) {
-    if (csv) {
-      header.push_back(absl::StrCat(m, "分子"));
-      header.push_back(absl::StrCat(m, "分母"));
-    } else {
-      header.push_back(m);
-    }
-  }
-  header.push_back(absl::StrFormat("综合得分(%d/%d/%d)", card.weights().response(),
-                                   card.weights().resolution(), card.weights().satisfaction()));
-  if (!csv) {
-    printf("%s %s, ranked by %s\n", card.month().c_str(), card.unit_name().c_str(),
-           v1::Measure_Name(ranked.order_by()).c_str());
-  }
-  PrintRow(header, csv);
+  printf("%s %s, ranked by %s\n", card.month().c_str(), card.unit_name().c_str(),
+         v1::Measure_Name(ranked.order_by()).c_str());
+  PrintRow({"rank", "unit", "name", "响应率", "解决率", "满意率", "按时办结率", "回退率", "重办率",
+            absl::StrFormat("综合得分(%d/%d/%d)", card.weights().response(),
+                            card.weights().resolution(), card.weights().satisfaction())});
   ReportLine("", card.unit_code(), card.unit_name(), card.rates(), card.has_composite(),
-             card.composite(), csv);
+             card.composite());
   for (const v1::Ranking& r : ranked.rankings()) {
     ReportLine(std::to_string(r.rank()), r.unit_code(), r.unit_name(), r.rates(),
-               r.has_composite(), r.composite(), csv);
+               r.has_composite(), r.composite());
   }
   return 0;
 }
