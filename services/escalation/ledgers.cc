@@ -29,13 +29,6 @@ std::string JustAbove(const std::string& id) {
   return absl::StrCat(ms, "-", seq + 1);
 }
 
-absl::Status CheckPageSize(int page_size) {
-  if (page_size < 0 || page_size > 500) {
-    return absl::InvalidArgumentError("page_size: must be within [0, 500]");
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<EventPage> ScanEvents(redis::Client* redis, const std::string& type,
@@ -176,7 +169,7 @@ absl::StatusOr<EventPage> Ledgers::Walk(
     const std::string& type, const std::string& unit_code, absl::Time from, absl::Time to,
     int page_size, const std::string& page_token,
     const std::function<const std::string&(const v1::TicketEvent&)>& unit_of) {
-  if (absl::Status s = CheckPageSize(page_size); !s.ok()) return s;
+  if (absl::Status s = readmodel::CheckPageSize(page_size); !s.ok()) return s;
   auto in_subtree = SubtreeOf(unit_code);
   if (!in_subtree.ok()) return in_subtree.status();
   return ScanEvents(
@@ -188,31 +181,8 @@ absl::StatusOr<EventPage> Ledgers::Walk(
       page_size == 0 ? 50 : page_size, page_token);
 }
 
-namespace {
-
-// The fingerprint of a ledger request's filters (everything but the page fields) and the
-// position its page token holds (readmodel::PositionOfToken).
-struct Paging {
-  std::string fingerprint;
-  std::string position;
-};
-template <typename Request>
-absl::StatusOr<Paging> PagingOf(const Request& req) {
-  Request filters = req;
-  filters.clear_page_token();
-  filters.clear_page_size();
-  Paging p;
-  p.fingerprint = absl::StrCat(absl::Hex(keys::StableHash64(filters.SerializeAsString())));
-  absl::StatusOr<std::string> position = readmodel::PositionOfToken(req.page_token(), p.fingerprint);
-  if (!position.ok()) return position.status();
-  p.position = *std::move(position);
-  return p;
-}
-
-}  // namespace
-
 absl::Status Ledgers::CheckReadModelFilter(int page_size, const std::string& unit_code) {
-  if (absl::Status s = CheckPageSize(page_size); !s.ok()) return s;
+  if (absl::Status s = readmodel::CheckPageSize(page_size); !s.ok()) return s;
   if (!unit_code.empty() && org_->Get()->model.FindUnit(unit_code) == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("unit_code: no unit \"", unit_code, "\" in the organisation"));
@@ -223,7 +193,7 @@ absl::Status Ledgers::CheckReadModelFilter(int page_size, const std::string& uni
 absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesFromReadModel(
     const v1::ListBreachesRequest& req) {
   if (absl::Status s = CheckReadModelFilter(req.page_size(), req.unit_code()); !s.ok()) return s;
-  absl::StatusOr<Paging> paging = PagingOf(req);
+  absl::StatusOr<readmodel::Paging> paging = readmodel::PagingOf(req);
   if (!paging.ok()) return paging.status();
   // Read before the page: everything recorded before it is in the page.
   absl::StatusOr<std::optional<absl::Time>> caught_up = read_model_->CaughtUpTo();
@@ -243,7 +213,7 @@ absl::StatusOr<v1::ListBreachesResponse> Ledgers::BreachesFromReadModel(
 absl::StatusOr<v1::ListRevisitsResponse> Ledgers::RevisitsFromReadModel(
     const v1::ListRevisitsRequest& req, absl::Time from, absl::Time to) {
   if (absl::Status s = CheckReadModelFilter(req.page_size(), req.unit_code()); !s.ok()) return s;
-  absl::StatusOr<Paging> paging = PagingOf(req);
+  absl::StatusOr<readmodel::Paging> paging = readmodel::PagingOf(req);
   if (!paging.ok()) return paging.status();
   auto page = read_model_->ListRevisits(req.unit_code(), from, to, paging->position,
                                         req.page_size() == 0 ? 50 : req.page_size());

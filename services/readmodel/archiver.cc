@@ -8,6 +8,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "common/keys.h"
+#include "common/sleep_unless_stopped.h"
 #include "common/thread_name.h"
 #include "dispatch/v1/types.pb.h"
 #include "services/readmodel/lua_scripts.h"
@@ -183,10 +184,7 @@ void Archiver::Start() {
         fprintf(stderr, "archiver: %d tickets left Redis, %lld stream entries trimmed\n",
                 p->archived, static_cast<long long>(p->events_trimmed));
       }
-      for (absl::Duration waited; waited < options_.interval && !stop_.load();
-           waited += absl::Milliseconds(50)) {
-        absl::SleepFor(absl::Milliseconds(50));
-      }
+      SleepUnlessStopped(stop_, options_.interval);
     }
   });
 }

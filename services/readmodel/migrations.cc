@@ -75,6 +75,14 @@ const std::vector<Migration>& Migrations() {
 
 absl::StatusOr<int> Migrate(pg::Connection& conn) { return Migrate(conn, Migrations()); }
 
+std::string EventPartitionDdl(absl::CivilMonth month) {
+  const std::string name = absl::FormatCivilTime(month);  // "2026-11"
+  return absl::StrCat("CREATE TABLE IF NOT EXISTS ticket_events_", name.substr(0, 4), "_",
+                      name.substr(5), " PARTITION OF ticket_events FOR VALUES FROM ('", name,
+                      "-01 00:00:00+00') TO ('", absl::FormatCivilTime(month + 1),
+                      "-01 00:00:00+00')");
+}
+
 absl::StatusOr<int> Migrate(pg::Connection& conn, const std::vector<Migration>& migrations) {
   if (absl::Status s = conn.Exec("SELECT pg_advisory_lock($1)", {pg::Int(kMigrationLock)}).status();
       !s.ok()) {

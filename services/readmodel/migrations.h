@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "common/pg/pg_client.h"
 
 namespace dispatch::readmodel {
@@ -37,6 +38,11 @@ const std::vector<Migration>& Migrations();
 // Applies `migrations` (default: the embedded ones) that `conn`'s database lacks.
 absl::StatusOr<int> Migrate(pg::Connection& conn);
 absl::StatusOr<int> Migrate(pg::Connection& conn, const std::vector<Migration>& migrations);
+
+// The statement that creates the ticket_events partition of a UTC calendar month
+// ("ticket_events_2026_11") if it does not exist. The projector runs it before a month's first
+// event; a second projector racing it may get 42P07 (already exists), which is fine.
+std::string EventPartitionDdl(absl::CivilMonth utc_month);
 
 }  // namespace dispatch::readmodel
 

@@ -13,6 +13,7 @@
 #include "common/keys.h"
 #include "common/proto_time.h"
 #include "common/stream_cursor.h"
+#include "common/sleep_unless_stopped.h"
 #include "common/thread_name.h"
 #include "common/ticket_store.h"
 #include "services/readmodel/migrations.h"
@@ -372,11 +373,7 @@ absl::Status Projector::EnsurePartition(absl::Time at) {
   const absl::CivilMonth month = absl::ToCivilMonth(at, absl::UTCTimeZone());
   const std::string name = absl::FormatCivilTime(month);  // "2026-11"
   if (partitions_.count(name) > 0) return absl::OkStatus();
-  const std::string table = absl::StrCat("ticket_events_", name.substr(0, 4), "_", name.substr(5));
-  const std::string sql = absl::StrCat(
-      "CREATE TABLE IF NOT EXISTS ", table, " PARTITION OF ticket_events FOR VALUES FROM ('",
-      name, "-01 00:00:00+00') TO ('", absl::FormatCivilTime(month + 1), "-01 00:00:00+00')");
-  absl::Status s = pg_->Exec(sql).status();
+  absl::Status s = pg_->Exec(EventPartitionDdl(month)).status();
   // Another projector may have created it between IF NOT EXISTS and CREATE.
   if (!s.ok() && !absl::StrContains(s.message(), "42P07")) return s;
   partitions_.insert(name);
@@ -571,10 +568,7 @@ void Projector::Start() {
       }
       fprintf(stderr, "projector: %s (retrying in %s)\n", s.ToString().c_str(),
               absl::FormatDuration(pause).c_str());
-      for (absl::Duration waited; waited < pause && !stop_.load();
-           waited += absl::Milliseconds(50)) {
-        absl::SleepFor(absl::Milliseconds(50));
-      }
+      SleepUnlessStopped(stop_, pause);
       pause = std::min(pause * 2, absl::Seconds(5));
     }
   });

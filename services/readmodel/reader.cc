@@ -84,6 +84,14 @@ absl::StatusOr<std::string> PositionOfToken(const std::string& token,
   return absl::StrCat(parts[1], ":", parts[2]);
 }
 
+absl::Status CheckPageSize(int page_size) {
+  if (page_size < 0 || page_size > 500) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: must be within [0, 500], got ", page_size));
+  }
+  return absl::OkStatus();
+}
+
 // A pooled connection, returned to the pool when the lease ends.
 class Reader::Lease {
  public:

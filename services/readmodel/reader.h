@@ -33,6 +33,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/strings/str_cat.h"
+#include "common/keys.h"
 #include "common/pg/pg_client.h"
 #include "dispatch/v1/escalation.pb.h"
 #include "dispatch/v1/intake.pb.h"
@@ -48,6 +50,28 @@ std::string PageToken(const std::string& position, const std::string& fingerprin
 // is not one of ours or its filters differ.
 absl::StatusOr<std::string> PositionOfToken(const std::string& token,
                                             const std::string& fingerprint);
+
+// A list request's paging: the fingerprint of its filters (everything but page_token and
+// page_size) and the position its page token holds (PositionOfToken).
+struct Paging {
+  std::string fingerprint;
+  std::string position;
+};
+template <typename Request>
+absl::StatusOr<Paging> PagingOf(const Request& req) {
+  Request filters = req;
+  filters.clear_page_token();
+  filters.clear_page_size();
+  Paging p;
+  p.fingerprint = absl::StrCat(absl::Hex(keys::StableHash64(filters.SerializeAsString())));
+  absl::StatusOr<std::string> position = PositionOfToken(req.page_token(), p.fingerprint);
+  if (!position.ok()) return position.status();
+  p.position = *std::move(position);
+  return p;
+}
+
+// A list's page_size: 0 (the list's default) to 500; INVALID_ARGUMENT naming it otherwise.
+absl::Status CheckPageSize(int page_size);
 
 class Reader {
  public:

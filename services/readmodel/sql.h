@@ -12,6 +12,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/pg/pg_client.h"
 #include "common/proto_time.h"
@@ -26,6 +28,10 @@ inline pg::Param TsOrNull(const google::protobuf::Timestamp* t) {
   return t != nullptr ? Ts(*t) : pg::Null();
 }
 inline pg::Param Bool(bool b) { return pg::Text(b ? "true" : "false"); }
+// A calendar month as the `date` of its first day ("2026-11-01"): the statistics' month columns.
+inline std::string MonthDate(absl::CivilMonth m) {
+  return absl::StrFormat("%04d-%02d-01", m.year(), m.month());
+}
 
 // One column of many rows for `unnest($n::type[])`, or any array parameter: a PostgreSQL
 // array literal of text values (quoted, escaped), NULLs, bytes as hex (decode them with

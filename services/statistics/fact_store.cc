@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/keys.h"
+#include "common/sleep_unless_stopped.h"
 #include "common/thread_name.h"
 #include "services/readmodel/migrations.h"
 #include "services/readmodel/sql.h"
@@ -42,10 +43,6 @@ struct Folded {
   std::vector<std::string> lead_path;
 };
 
-std::string MonthDate(absl::CivilMonth m) {
-  return absl::StrFormat("%04d-%02d-01", m.year(), m.month());
-}
-
 std::vector<std::string> SplitCodes(const std::string& joined) {
   if (joined.empty()) return {};
   return absl::StrSplit(joined, ',');
@@ -58,7 +55,7 @@ std::vector<std::string> PathOf(const org::OrgModel& org, const std::string& uni
 }
 
 std::string Describe(const PathFact& f) {
-  return absl::StrCat(MonthDate(f.fact.month), " ", f.fact.unit_code, " [",
+  return absl::StrCat(sql::MonthDate(f.fact.month), " ", f.fact.unit_code, " [",
                       absl::StrJoin(f.path, ","), "] ", f.fact.numerator ? "1/1" : "0/1", " at ",
                       absl::FormatTime(f.fact.at));
 }
@@ -142,7 +139,7 @@ absl::StatusOr<std::map<std::string, std::map<FactKey, PathFact>>> StoredFacts(
   std::vector<pg::Param> params = {sql::TextArray(ids)};
   if (month) {
     q += " AND month = $2::date";
-    params.push_back(pg::Text(MonthDate(*month)));
+    params.push_back(pg::Text(sql::MonthDate(*month)));
   }
   absl::StatusOr<pg::Result> r = c.Exec(q, params);
   if (!r.ok()) return r.status();
@@ -169,7 +166,7 @@ struct UnitRows {
   void Add(const std::string& ticket_id, const PathFact& f) {
     for (const std::string& u : f.path) {
       unit.Add(u);
-      month.Add(MonthDate(f.fact.month));
+      month.Add(sql::MonthDate(f.fact.month));
       measure.Add(std::to_string(static_cast<int>(f.fact.measure)));
       ticket.Add(ticket_id);
       seq.Add(std::to_string(f.fact.seq));
@@ -182,7 +179,7 @@ struct UnitRows {
 using Totals = std::map<std::tuple<std::string, std::string, int>, std::pair<int64_t, int64_t>>;
 void Count(const PathFact& f, int sign, Totals* totals) {
   for (const std::string& unit : f.path) {
-    auto& t = (*totals)[{MonthDate(f.fact.month), unit, static_cast<int>(f.fact.measure)}];
+    auto& t = (*totals)[{sql::MonthDate(f.fact.month), unit, static_cast<int>(f.fact.measure)}];
     t.first += sign * (f.fact.numerator ? 1 : 0);
     t.second += sign;
   }
@@ -248,7 +245,7 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
       id.Add(ticket);
       measure.Add(std::to_string(static_cast<int>(f->fact.measure)));
       seq.Add(std::to_string(f->fact.seq));
-      month.Add(MonthDate(f->fact.month));
+      month.Add(sql::MonthDate(f->fact.month));
       unit.Add(f->fact.unit_code);
       path.AddArray(f->path);
       numerator.Add(sql::Bool(f->fact.numerator));
@@ -408,7 +405,7 @@ absl::StatusOr<FactStore::MonthCheck> FactStore::Recompute(absl::CivilMonth mont
   absl::StatusOr<pg::Result> candidates = pg_->Exec(
       "SELECT DISTINCT ticket_id FROM ticket_events WHERE occurred_at >= $1 AND occurred_at < $2 "
       "UNION SELECT ticket_id FROM ticket_facts WHERE month = $3::date ORDER BY 1",
-      {sql::Ts(from), sql::Ts(to), pg::Text(MonthDate(month))});
+      {sql::Ts(from), sql::Ts(to), pg::Text(sql::MonthDate(month))});
   if (!candidates.ok()) return candidates.status();
   std::vector<std::string> all;
   for (int r = 0; r < candidates->rows(); ++r) all.push_back(candidates->Get(r, 0));
@@ -429,29 +426,31 @@ absl::StatusOr<FactStore::MonthCheck> FactStore::Recompute(absl::CivilMonth mont
       ++check.tickets;
       check.facts += static_cast<int64_t>(mine.size());
       const auto& have = (*stored)[id];
+      // "T... response#0: stored ..., folded ..."
+      auto fact_differs = [&](const FactKey& key, const PathFact* stored_fact,
+                              const PathFact* folded_fact) {
+        differ(absl::StrCat(id, " ", MeasureName(static_cast<Measure>(key.first)), "#",
+                            key.second, ": stored ", stored_fact ? Describe(*stored_fact) : "none",
+                            ", folded ", folded_fact ? Describe(*folded_fact) : "none"));
+      };
       for (const auto& [key, f] : mine) {
         Count(f, +1, &sums);
         auto it = have.find(key);
         if (it == have.end()) {
-          differ(absl::StrCat(id, " ", MeasureName(f.fact.measure), "#", key.second,
-                              ": stored none, folded ", Describe(f)));
+          fact_differs(key, nullptr, &f);
         } else if (!(it->second == f)) {
-          differ(absl::StrCat(id, " ", MeasureName(f.fact.measure), "#", key.second, ": stored ",
-                              Describe(it->second), ", folded ", Describe(f)));
+          fact_differs(key, &it->second, &f);
         }
       }
       for (const auto& [key, f] : have) {
-        if (mine.count(key) == 0) {
-          differ(absl::StrCat(id, " ", MeasureName(f.fact.measure), "#", key.second, ": stored ",
-                              Describe(f), ", folded none"));
-        }
+        if (mine.count(key) == 0) fact_differs(key, &f, nullptr);
       }
     }
   }
   absl::StatusOr<pg::Result> totals = pg_->Exec(
       "SELECT unit_code, measure, numerator, denominator FROM unit_month_totals "
       "WHERE month = $1::date",
-      {pg::Text(MonthDate(month))});
+      {pg::Text(sql::MonthDate(month))});
   if (!totals.ok()) return totals.status();
   std::map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> stored_totals, folded_totals;
   for (int r = 0; r < totals->rows(); ++r) {
@@ -485,25 +484,23 @@ void FactStore::Start() {
     NameThisThread("fact-store");
     bool prepared = false;
     while (!stop_.load()) {
-      // The schema first (the projector applies it too; whoever comes first).
-      absl::StatusOr<int> n = prepared ? absl::StatusOr<int>(0) : readmodel::Migrate(*pg_);
-      if (prepared) {
-        absl::StatusOr<bool> yield = ProjectorBehind();
-        n = !yield.ok() ? absl::StatusOr<int>(yield.status()) : *yield ? 0 : RunOnce();
+      absl::StatusOr<int> n = 0;
+      if (!prepared) {
+        // The schema first (the projector applies it too; whoever comes first).
+        n = readmodel::Migrate(*pg_);
+        prepared = n.ok();
+        if (prepared) continue;
+      } else if (absl::StatusOr<bool> behind = ProjectorBehind(); !behind.ok()) {
+        n = behind.status();
+      } else if (!*behind) {
+        n = RunOnce();
+        if (n.ok() && *n >= options_.batch) continue;  // more waiting
       }
-      if (!prepared && n.ok()) {
-        prepared = true;
-        continue;
-      }
-      if (n.ok() && *n >= options_.batch) continue;  // more waiting
       if (!n.ok()) {
         fprintf(stderr, "fact store: %s (retrying in %s)\n", n.status().ToString().c_str(),
                 absl::FormatDuration(options_.interval).c_str());
       }
-      for (absl::Duration waited; waited < options_.interval && !stop_.load();
-           waited += absl::Milliseconds(50)) {
-        absl::SleepFor(absl::Milliseconds(50));
-      }
+      SleepUnlessStopped(stop_, options_.interval);
     }
   });
 }

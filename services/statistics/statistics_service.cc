@@ -10,7 +10,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "common/keys.h"
 #include "common/proto_time.h"
 #include "services/auth/access_policy.h"
 #include "services/readmodel/sql.h"
@@ -20,7 +19,6 @@ namespace {
 
 namespace sql = readmodel::sql;
 
-constexpr int kMaxPageSize = 500;
 constexpr int kDefaultPageSize = 50;
 
 absl::StatusOr<absl::CivilMonth> ParseMonth(const std::string& text, const char* field) {
@@ -34,21 +32,9 @@ absl::StatusOr<absl::CivilMonth> ParseMonth(const std::string& text, const char*
   return m;
 }
 
-std::string MonthDate(absl::CivilMonth m) {
-  return absl::StrFormat("%04d-%02d-01", m.year(), m.month());
-}
-
 absl::Status NoReadModel() {
   return absl::FailedPreconditionError(
       "statistics are read from the read model: this dispatchd has none (read_model.conninfo)");
-}
-
-absl::Status CheckPageSize(int page_size) {
-  if (page_size < 0 || page_size > kMaxPageSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size: must be within [0, ", kMaxPageSize, "], got ", page_size));
-  }
-  return absl::OkStatus();
 }
 
 // The measures of a scorecard, in the proto's order (rates.h Measure + 1).
@@ -68,7 +54,7 @@ absl::StatusOr<std::map<std::string, Tally>> Totals(readmodel::Reader& rm, absl:
   absl::StatusOr<pg::Result> r =
       rm.Query("SELECT unit_code, measure, numerator, denominator FROM unit_month_totals "
                "WHERE month = $1::date AND unit_code = ANY($2::text[])",
-               {pg::Text(MonthDate(month)), sql::TextArray(units)});
+               {pg::Text(sql::MonthDate(month)), sql::TextArray(units)});
   if (!r.ok()) return r.status();
   std::map<std::string, Tally> out;
   for (const std::string& u : units) out[u];
@@ -82,9 +68,9 @@ absl::StatusOr<std::map<std::string, Tally>> Totals(readmodel::Reader& rm, absl:
   return out;
 }
 
-void FillRates(const Tally& t, const Weights& w,
-               google::protobuf::RepeatedPtrField<v1::Rate>* rates, bool* has_composite,
-               double* composite) {
+// The rates of `t`, and its composite score (nullopt when undefined).
+std::optional<double> FillRates(const Tally& t, const Weights& w,
+                                google::protobuf::RepeatedPtrField<v1::Rate>* rates) {
   for (int m = 0; m < kMeasures; ++m) {
     v1::Rate* r = rates->Add();
     r->set_measure(MeasureOf(static_cast<Measure>(m)));
@@ -92,9 +78,7 @@ void FillRates(const Tally& t, const Weights& w,
     r->set_denominator(t.denominator[m]);
     if (std::optional<double> rate = t.Rate(static_cast<Measure>(m))) r->set_percent(*rate * 100);
   }
-  std::optional<double> c = Composite(t, w);
-  *has_composite = c.has_value();
-  if (c) *composite = *c;
+  return Composite(t, w);
 }
 
 // How current the figures are: the projection's progress and the oldest unfolded change.
@@ -141,19 +125,6 @@ constexpr char kCompanyFigures[] =
     "count(*) FILTER (WHERE reached), count(*) FILTER (WHERE reached AND satisfied), "
     "count(*) FILTER (WHERE refused)";
 
-// A list request's filter fingerprint and position (readmodel::PageToken).
-template <typename Request>
-absl::StatusOr<std::pair<std::string, std::string>> Paging(const Request& req) {
-  Request filters = req;
-  filters.clear_page_token();
-  filters.clear_page_size();
-  std::string fingerprint =
-      absl::StrCat(absl::Hex(keys::StableHash64(filters.SerializeAsString())));
-  absl::StatusOr<std::string> position = readmodel::PositionOfToken(req.page_token(), fingerprint);
-  if (!position.ok()) return position.status();
-  return std::make_pair(std::move(fingerprint), *std::move(position));
-}
-
 }  // namespace
 
 absl::StatusOr<StatisticsQueries::Scope> StatisticsQueries::Scoped(
@@ -184,10 +155,9 @@ void StatisticsQueries::Scorecard(const v1::GetScorecardRequest& req, const auth
     out.set_unit_code(unit);
     if (const auto* u = org->model.FindUnit(unit)) out.set_unit_name(u->name);
     out.set_month(absl::FormatCivilTime(month));
-    bool has = false;
-    double composite = 0;
-    FillRates((*totals)[unit], options_.weights, out.mutable_rates(), &has, &composite);
-    if (has) out.set_composite(composite);
+    if (auto c = FillRates((*totals)[unit], options_.weights, out.mutable_rates())) {
+      out.set_composite(*c);
+    }
     *out.mutable_weights() = WeightsOf(options_.weights);
     *out.mutable_position() = *std::move(position);
     done(std::move(out));
@@ -202,8 +172,8 @@ void StatisticsQueries::Tickets(const v1::ListScorecardTicketsRequest& req,
         "measure: required, one of MEASURE_RESPONSE to MEASURE_REDO (the composite has no "
         "tickets of its own)"));
   }
-  if (absl::Status s = CheckPageSize(req.page_size()); !s.ok()) return done(s);
-  auto paging = Paging(req);
+  if (absl::Status s = readmodel::CheckPageSize(req.page_size()); !s.ok()) return done(s);
+  auto paging = readmodel::PagingOf(req);
   if (!paging.ok()) return done(paging.status());
   auto scope = Scoped(req.unit_code(), req.month(), caller);
   if (!scope.ok()) return done(scope.status());
@@ -211,15 +181,15 @@ void StatisticsQueries::Tickets(const v1::ListScorecardTicketsRequest& req,
                 done = std::move(done)] {
     std::string after_ticket;
     int64_t after_seq = -1;
-    if (!paging.second.empty()) {
-      std::vector<std::string> parts = absl::StrSplit(paging.second, ':');
+    if (!paging.position.empty()) {
+      std::vector<std::string> parts = absl::StrSplit(paging.position, ':');
       if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &after_seq)) {
         return done(absl::InvalidArgumentError("page_token: not from a previous response"));
       }
       after_ticket = parts[0];
     }
     const int limit = req.page_size() == 0 ? kDefaultPageSize : req.page_size();
-    std::vector<pg::Param> params = {pg::Text(unit), pg::Text(MonthDate(month)),
+    std::vector<pg::Param> params = {pg::Text(unit), pg::Text(sql::MonthDate(month)),
                                      pg::Int(static_cast<int>(req.measure()) - 1),
                                      pg::Text(after_ticket), pg::Int(after_seq),
                                      pg::Int(limit + 1)};
@@ -249,7 +219,7 @@ void StatisticsQueries::Tickets(const v1::ListScorecardTicketsRequest& req,
     if (r->rows() > limit) {
       const v1::ScorecardTicket& last = out.tickets(limit - 1);
       out.set_next_page_token(readmodel::PageToken(
-          absl::StrCat(last.ticket_id(), ":", last.seq()), paging.first));
+          absl::StrCat(last.ticket_id(), ":", last.seq()), paging.fingerprint));
     }
     *out.mutable_position() = *std::move(position);
     done(std::move(out));
@@ -291,11 +261,9 @@ void StatisticsQueries::Rankings(const v1::ListRankingsRequest& req, const auth:
       r->set_rank(ranked.rank);
       r->set_unit_code(ranked.unit_code);
       if (const auto* u = org->model.FindUnit(ranked.unit_code)) r->set_unit_name(u->name);
-      bool has = false;
-      double composite = 0;
-      FillRates((*totals)[ranked.unit_code], options_.weights, r->mutable_rates(), &has,
-                &composite);
-      if (has) r->set_composite(composite);
+      if (auto c = FillRates((*totals)[ranked.unit_code], options_.weights, r->mutable_rates())) {
+        r->set_composite(*c);
+      }
     }
     *out.mutable_weights() = WeightsOf(options_.weights);
     *out.mutable_position() = *std::move(position);
@@ -314,8 +282,8 @@ void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
   }
   auto month = ParseMonth(req.month(), "month");
   if (!month.ok()) return done(month.status());
-  if (absl::Status s = CheckPageSize(req.page_size()); !s.ok()) return done(s);
-  auto paging = Paging(req);
+  if (absl::Status s = readmodel::CheckPageSize(req.page_size()); !s.ok()) return done(s);
+  auto paging = readmodel::PagingOf(req);
   if (!paging.ok()) return done(paging.status());
   auto org = org_->Get();
   // The complaints listed: the caller's subtree ("" for a caller without a unit: all).
@@ -349,8 +317,8 @@ void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
         "SELECT ticket_id, ", sql::MicrosOf("accepted_at"),
         ", substantiated, refused, reached, satisfied FROM company_complaints WHERE company = $1 "
         "AND accepted_at >= $2 AND accepted_at < $3");
-    if (!paging.second.empty()) {
-      std::vector<std::string> parts = absl::StrSplit(paging.second, ':');
+    if (!paging.position.empty()) {
+      std::vector<std::string> parts = absl::StrSplit(paging.position, ':');
       int64_t before_us = 0;
       if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &before_us)) {
         return done(absl::InvalidArgumentError("page_token: not from a previous response"));
@@ -374,7 +342,7 @@ void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
     }
     if (rows->rows() > limit) {
       out.set_next_page_token(readmodel::PageToken(
-          absl::StrCat(rows->GetInt(limit - 1, 1), ":", rows->Get(limit - 1, 0)), paging.first));
+          absl::StrCat(rows->GetInt(limit - 1, 1), ":", rows->Get(limit - 1, 0)), paging.fingerprint));
     }
     auto position = Position(*read_model_);
     if (!position.ok()) return done(position.status());

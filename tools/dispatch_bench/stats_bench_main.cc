@@ -278,11 +278,7 @@ int RunStatsBench() {
   if (auto m = dispatch::readmodel::Migrate(**pg); !m.ok()) Die("migrate", m.status());
   // The month partitions of the events (one more for the events after the last acceptance).
   for (absl::CivilMonth m = absl::ToCivilMonth(from, absl::UTCTimeZone()); m <= end + 1; ++m) {
-    const std::string name = absl::FormatCivilTime(m);
-    auto r = (*pg)->Exec(absl::StrCat(
-        "CREATE TABLE IF NOT EXISTS ticket_events_", name.substr(0, 4), "_", name.substr(5),
-        " PARTITION OF ticket_events FOR VALUES FROM ('", name, "-01 00:00:00+00') TO ('",
-        absl::FormatCivilTime(m + 1), "-01 00:00:00+00')"));
+    auto r = (*pg)->Exec(dispatch::readmodel::EventPartitionDdl(m));
     if (!r.ok()) Die("partition", r.status());
   }
 
