@@ -76,6 +76,7 @@ Fields Encode(const v1::Ticket& t) {
   if (ToUnixMs(t.updated_at()) != ToUnixMs(t.accepted_at())) f.emplace_back("upd", Ms(t.updated_at()));
   add_nonzero("rvn", t.revisit_attempts());
   add_nonzero("am", t.assign_met_by());
+  if (!t.property_company_code().empty()) f.emplace_back("co", t.property_company_code());
   if (t.has_sign_for_deadline()) f.emplace_back("sfd", Ms(t.sign_for_deadline()));
   if (!t.clocks().empty() && !t.clocks(0).warn_percent().empty()) {
     f.emplace_back("wp", absl::StrJoin(t.clocks(0).warn_percent(), ","));
@@ -230,6 +231,7 @@ absl::StatusOr<v1::Ticket> Decode(const std::string& ticket_id, const redis::Rep
     }
   }
   t.set_org_version(h["orgv"]);
+  t.set_property_company_code(h["co"]);
   if (!h["asg"].empty()) {
     t.mutable_assignee()->set_id(h["asg"]);
     t.mutable_assignee()->set_unit_code(h["asgu"]);

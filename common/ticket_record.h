@@ -34,6 +34,8 @@
 //         request id): the archive sets its record's expiry (services/readmodel/archiver.h)
 //   ix    the ticket's acceptance-index entry id (keys::AcceptedIndex), deleted with the ticket
 //         when it is archived (absent on tickets stored before issue 15)
+//   co    the property company's unified social credit code (Ticket.property_company_code;
+//         absent when none)
 //   up    the lead unit's ancestors, parent first, joined by ',' ("430923100,430923,430900"):
 //         a supervision clock's breach is recorded against the ancestor at the supervising
 //         tier, and subtree filters read it (Ticket.responsible_jurisdiction)

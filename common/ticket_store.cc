@@ -39,6 +39,7 @@ v1::TicketEvent AcceptedEvent(const v1::Ticket& ticket, const v1::Complaint& com
   a->set_assign_met_by(ticket.assign_met_by());
   *a->mutable_clocks() = ticket.clocks();
   *a->mutable_location() = complaint.location();
+  a->set_property_company_code(ticket.property_company_code());
   return e;
 }
 

@@ -23,7 +23,8 @@ namespace dispatch {
 
 // The TicketAccepted event of a new ticket, as intake stores it with the ticket: version 1, at
 // acceptance, by "channel:<Channel>", with the channel, work order, category, the ticket's
-// effective priority, policy version and clocks, and the complaint's location.
+// effective priority, policy version, clocks and property company, and the complaint's
+// location.
 v1::TicketEvent AcceptedEvent(const v1::Ticket& ticket, const v1::Complaint& complaint);
 
 class TicketStore {

@@ -52,6 +52,8 @@ const std::vector<Rule>& Policy() {
       {"RoutingService.ReturnTicket", {{R::kHandler, S::kOwnUnit}}},
       {"RoutingService.RecordContact", {{R::kHandler, S::kOwnUnit}}},
       {"RoutingService.ResolveTicket", {{R::kHandler, S::kOwnUnit}}},
+      {"RoutingService.SetPropertyCompany",
+       {{R::kHandler, S::kOwnUnit}, {R::kDispatcher, S::kSubtree}}},
       {"RoutingService.GetOrganisation",
        {{R::kDispatcher, S::kAnything}, {R::kSupervisor, S::kAnything}, {R::kAdmin, S::kAnything}}},
       {"RoutingService.UpdateOrganisation", {{R::kAdmin, S::kAnything}}},

@@ -136,6 +136,9 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req, const auth::Caller& c
   // from here (one with a work order derives it from the channel and the work order).
   if (s->work_order_id_empty) s->placement.push_back({"ik", s->idempotency_key});
 
+  // The company the complaint is about, as the organisation knows it (its credit record counts
+  // the ticket); a handler corrects it with SetPropertyCompany.
+  t.set_property_company_code(org->model.CompanyFor(c.location(), c.property_company()));
   s->event = AcceptedEvent(t, c);
   // The actor of the acceptance is the authenticated gateway.
   s->event.mutable_actor()->set_id(caller.principal.subject);

@@ -36,8 +36,23 @@ absl::Status CheckName(const std::string& field, const std::string& name, size_t
 
 constexpr size_t kMaxNameChars = 50;
 constexpr size_t kMaxEstateChars = 100;
+constexpr size_t kMaxCompanyChars = 100;
 
 }  // namespace
+
+bool IsCreditCode(absl::string_view code) {
+  static constexpr absl::string_view kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  if (code.size() != 18) return false;
+  int sum = 0, weight = 1;
+  for (size_t i = 0; i < 18; ++i) {
+    const size_t v = kChars.find(code[i]);
+    if (v == absl::string_view::npos) return false;
+    if (i == 17) return static_cast<int>(v) == (31 - sum % 31) % 31;
+    sum += static_cast<int>(v) * weight;
+    weight = weight * 3 % 31;
+  }
+  return false;
+}
 
 std::optional<int> MinutesOfDay(absl::string_view hhmm) {
   std::vector<std::string> parts = absl::StrSplit(hhmm, ':');
@@ -164,11 +179,45 @@ absl::StatusOr<OrgModel> OrgModel::FromConfig(const config::v1::Organisation& c)
     if (!m.estate_names_.emplace(name, e.community_code()).second) {
       return Invalid(f + ".name", absl::StrCat("\"", e.name(), "\" is listed twice"));
     }
+    m.estate_of_[name] = name;
     for (const auto& alias : e.aliases()) {
       if (absl::Status s = CheckName(f + ".aliases", alias, kMaxEstateChars); !s.ok()) return s;
       std::string a = Normalise(alias);
       if (a.empty() || !m.estate_aliases_.emplace(a, e.community_code()).second) {
         return Invalid(f + ".aliases", absl::StrCat("\"", alias, "\" is empty or listed twice"));
+      }
+      m.estate_of_.emplace(a, name);
+    }
+  }
+
+  for (int i = 0; i < c.companies_size(); ++i) {
+    const auto& co = c.companies(i);
+    std::string f = absl::StrCat("companies[", i, "]");
+    if (!IsCreditCode(co.credit_code())) {
+      return Invalid(f + ".credit_code",
+                     absl::StrCat("\"", co.credit_code(),
+                                  "\" is not a unified social credit code (18 characters of 0-9 "
+                                  "and A-Z without I, O, S, V, Z, ending in the check character "
+                                  "of GB 32100-2015)"));
+    }
+    if (absl::Status s = CheckName(f + ".name", co.name(), kMaxCompanyChars); !s.ok()) return s;
+    Company company{co.credit_code(), co.name(), {co.estates().begin(), co.estates().end()}};
+    if (!m.companies_.emplace(co.credit_code(), company).second) {
+      return Invalid(f + ".credit_code", absl::StrCat("\"", co.credit_code(), "\" is listed twice"));
+    }
+    if (!m.company_names_.emplace(Normalise(co.name()), co.credit_code()).second) {
+      return Invalid(f + ".name", absl::StrCat("\"", co.name(), "\" names two companies"));
+    }
+    for (int j = 0; j < co.estates_size(); ++j) {
+      const std::string ef = absl::StrCat(f, ".estates[", j, "]");
+      auto estate = m.estate_of_.find(Normalise(co.estates(j)));
+      if (estate == m.estate_of_.end()) {
+        return Invalid(ef, absl::StrCat("\"", co.estates(j), "\" is not in the estate directory"));
+      }
+      auto [it, added] = m.estate_company_.emplace(estate->second, co.credit_code());
+      if (!added) {
+        return Invalid(ef, absl::StrCat("\"", co.estates(j), "\" is already served by ", it->second,
+                                        " (an estate has at most one property company)"));
       }
     }
   }
@@ -249,28 +298,9 @@ OrgModel::Resolution OrgModel::Resolve(const v1::Location& location) const {
   if (const Unit* u = FindUnit(code); u != nullptr && u->tier == v1::TIER_COMMUNITY) {
     return resolved(code, "community_code");
   }
-  std::string estate = Normalise(location.estate_name());
-  if (!estate.empty()) {
-    if (auto it = estate_names_.find(estate); it != estate_names_.end()) {
-      return resolved(it->second, "estate");
-    }
-    if (auto it = estate_aliases_.find(estate); it != estate_aliases_.end()) {
-      return resolved(it->second, "estate alias");
-    }
+  if (std::optional<EstateMatch> m = MatchEstate(location)) {
+    return resolved(estate_names_.at(m->estate), m->how);
   }
-  // An estate named inside the free-text address; the longest name wins ("翠苑一区" over "翠苑").
-  std::string address = Normalise(location.address());
-  const std::string* best = nullptr;
-  size_t best_len = 0;
-  for (const auto* names : {&estate_names_, &estate_aliases_}) {
-    for (const auto& [name, community] : *names) {
-      if (name.size() > best_len && absl::StrContains(address, name)) {
-        best = &community;
-        best_len = name.size();
-      }
-    }
-  }
-  if (best != nullptr) return resolved(*best, "address");
 
   // Unresolved: the desk of the county the caller named, else the city's.
   r.needs_manual_routing = true;
@@ -280,6 +310,41 @@ OrgModel::Resolution OrgModel::Resolve(const v1::Location& location) const {
   r.how = code.empty() ? "no known community, estate or address"
                        : absl::StrCat("unknown community code \"", code, "\"");
   return r;
+}
+
+std::optional<OrgModel::EstateMatch> OrgModel::MatchEstate(const v1::Location& location) const {
+  std::string estate = Normalise(location.estate_name());
+  if (!estate.empty()) {
+    if (estate_names_.count(estate)) return EstateMatch{estate, "estate"};
+    if (auto it = estate_of_.find(estate); it != estate_of_.end()) {
+      return EstateMatch{it->second, "estate alias"};
+    }
+  }
+  // An estate named inside the free-text address; the longest name wins ("翠苑一区" over "翠苑").
+  std::string address = Normalise(location.address());
+  const std::string* best = nullptr;
+  for (const auto& [name, of] : estate_of_) {
+    if ((best == nullptr || name.size() > best->size()) && absl::StrContains(address, name)) {
+      best = &name;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  return EstateMatch{estate_of_.at(*best), "address"};
+}
+
+const OrgModel::Company* OrgModel::FindCompany(const std::string& credit_code) const {
+  auto it = companies_.find(credit_code);
+  return it == companies_.end() ? nullptr : &it->second;
+}
+
+std::string OrgModel::CompanyFor(const v1::Location& location, absl::string_view named) const {
+  const std::string code = absl::AsciiStrToUpper(Normalise(named));
+  if (companies_.count(code)) return code;
+  if (std::optional<EstateMatch> m = MatchEstate(location)) {
+    if (auto it = estate_company_.find(m->estate); it != estate_company_.end()) return it->second;
+  }
+  auto it = company_names_.find(Normalise(named));
+  return it == company_names_.end() ? "" : it->second;
 }
 
 std::optional<std::string> OrgModel::UnitHosting(const std::string& unit_code,

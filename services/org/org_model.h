@@ -14,10 +14,16 @@
 //     city that hosts the department (a community's property officer for housing matters, the
 //     township's law-enforcement squad for urban management, the county bureau otherwise).
 //
+//   - property companies: each with its unified social credit code (GB 32100-2015, check
+//     character verified) and the estates it serves, each estate by at most one company; the
+//     company a complaint is about (CompanyFor) is the one its words name by code, else the one
+//     serving its estate, else the one its words name by name.
+//
 // Validation names the first problem ("units[3].parent_code: no unit X"): codes 1-32 characters
 // of [A-Za-z0-9._:-], names 1-50 characters, a parent that exists one tier up, known
 // departments, handlers of hosted departments with well-formed shifts, estates of communities.
-// Immutable after construction; thread-safe.
+// Companies: codes valid and unique, names 1-100 characters and unique, estates in the directory
+// and served once. // Immutable after construction; thread-safe.
 #ifndef DISPATCH_SERVICES_ORG_ORG_MODEL_H_
 #define DISPATCH_SERVICES_ORG_ORG_MODEL_H_
 
@@ -62,6 +68,12 @@ class OrgModel {
     std::string how;
   };
 
+  struct Company {
+    std::string credit_code;
+    std::string name;
+    std::vector<std::string> estates;  // as the config names them
+  };
+
   // Validates everything and names the first problem ("units[3].parent_code: no unit X").
   static absl::StatusOr<OrgModel> FromConfig(const config::v1::Organisation& config);
 
@@ -86,6 +98,14 @@ class OrgModel {
   // desk, or the city's when the county is unknown.
   std::string FallbackDesk(const v1::Location& location) const;
 
+  // The company with this unified social credit code; nullptr if none.
+  const Company* FindCompany(const std::string& credit_code) const;
+  // The credit code of the company a complaint is about, "" when none: `named` (the caller's
+  // Complaint.property_company) read as a credit code (any letter case) of a known company,
+  // else the company serving the estate the location names (estate name or alias, else an
+  // estate inside the address), else `named` as a known company's name (spaces ignored).
+  std::string CompanyFor(const v1::Location& location, absl::string_view named) const;
+
   // The lowest unit from `unit_code` upwards (itself included) hosting `department`.
   std::optional<std::string> UnitHosting(const std::string& unit_code,
                                          v1::Department department) const;
@@ -97,7 +117,25 @@ class OrgModel {
   std::map<std::string, std::string> desks_;           // county → desk unit
   std::map<std::string, std::string> estate_names_;    // normalised name → community
   std::map<std::string, std::string> estate_aliases_;  // normalised alias → community
+  std::map<std::string, std::string> estate_of_;       // normalised name or alias → name
+  std::map<std::string, Company> companies_;           // credit code → company
+  std::map<std::string, std::string> company_names_;   // normalised name → credit code
+  std::map<std::string, std::string> estate_company_;  // normalised estate name → credit code
+
+  // The estate `location` names: by name or alias, else inside the address (the longest name
+  // found wins); the normalised name, or nullopt. `how` says which ("estate", "estate alias",
+  // "address").
+  struct EstateMatch {
+    std::string estate;
+    const char* how;
+  };
+  std::optional<EstateMatch> MatchEstate(const v1::Location& location) const;
 };
+
+// True when `code` is a unified social credit code (统一社会信用代码, GB 32100-2015): 18
+// characters of "0123456789ABCDEFGHJKLMNPQRTUWXY" whose last is the check character of the 17
+// before it (weights 3^(i) mod 31; check = 31 - sum mod 31).
+bool IsCreditCode(absl::string_view code);
 
 // The ticket-hash fields (common/ticket_record.h, LeadUnitFields) that make `code` a ticket's
 // lead unit under `org`: the unit, its tier, its ancestors and the supervising tier given the

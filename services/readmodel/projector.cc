@@ -111,7 +111,7 @@ absl::Status UpsertTickets(pg::Connection& c, const std::vector<const v1::Ticket
   if (tickets.empty()) return absl::OkStatus();
   sql::Column id, version, status, channel, work_order, category, priority, tier, unit, path,
       department, assisting, handler, estate, company, accepted, closed, breached, body, updated,
-      key;
+      key, company_code;
   for (const v1::Ticket* t : tickets) {
     const v1::Complaint& complaint = t->complaint();
     id.Add(t->ticket_id());
@@ -129,6 +129,7 @@ absl::Status UpsertTickets(pg::Connection& c, const std::vector<const v1::Ticket
     handler.Add(t->assignee().id());
     estate.Add(complaint.location().estate_name());
     company.Add(complaint.property_company());
+    company_code.Add(t->property_company_code());
     accepted.Add(Ts(t->accepted_at()));
     closed.Add(t->status() == v1::TICKET_STATUS_CLOSED ? Ts(t->updated_at()) : pg::Null());
     breached.Add(Bool(Breached(*t)));
@@ -140,19 +141,20 @@ absl::Status UpsertTickets(pg::Connection& c, const std::vector<const v1::Ticket
       "INSERT INTO tickets (ticket_id, version, status, channel, channel_work_order_id, "
       "  category, priority, supervision_tier, unit_code, unit_path, department, "
       "  assisting_units, handler_id, estate, property_company, accepted_at, closed_at, "
-      "  breached, ticket, updated_at, complainant_key) "
+      "  breached, ticket, updated_at, complainant_key, company_code) "
       "SELECT id, version, status, channel, work_order, category, priority, tier, unit, "
       "  path::text[], department, assisting::text[], handler, estate, company, accepted, "
-      "  closed, breached, decode(body, 'hex'), updated, key "
+      "  closed, breached, decode(body, 'hex'), updated, key, company_code "
       "FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::smallint[], $5::text[], "
       "  $6::smallint[], $7::smallint[], $8::smallint[], $9::text[], $10::text[], "
       "  $11::smallint[], $12::text[], $13::text[], $14::text[], $15::text[], "
       "  $16::timestamptz[], $17::timestamptz[], $18::boolean[], $19::text[], "
-      "  $20::timestamptz[], $21::text[]) AS u(id, version, status, channel, work_order, "
-      "  category, priority, tier, unit, path, department, assisting, handler, estate, company, "
-      "  accepted, closed, breached, body, updated, key) "
+      "  $20::timestamptz[], $21::text[], $22::text[]) AS u(id, version, status, channel, "
+      "  work_order, category, priority, tier, unit, path, department, assisting, handler, "
+      "  estate, company, accepted, closed, breached, body, updated, key, company_code) "
       "ON CONFLICT (ticket_id) DO UPDATE SET version = EXCLUDED.version, "
       "  status = EXCLUDED.status, priority = EXCLUDED.priority, "
+      "  company_code = EXCLUDED.company_code, "
       "  supervision_tier = EXCLUDED.supervision_tier, unit_code = EXCLUDED.unit_code, "
       "  unit_path = EXCLUDED.unit_path, department = EXCLUDED.department, "
       "  assisting_units = EXCLUDED.assisting_units, handler_id = EXCLUDED.handler_id, "
@@ -168,7 +170,7 @@ absl::Status UpsertTickets(pg::Connection& c, const std::vector<const v1::Ticket
        category.Param(), priority.Param(), tier.Param(), unit.Param(), path.Param(),
        department.Param(), assisting.Param(), handler.Param(), estate.Param(), company.Param(),
        accepted.Param(), closed.Param(), breached.Param(), body.Param(), updated.Param(),
-       key.Param()});
+       key.Param(), company_code.Param()});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return absl::OkStatus();  // every row is as new already
   std::map<std::string, const v1::Ticket*> by_id;

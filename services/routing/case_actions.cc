@@ -96,11 +96,12 @@ void CaseActions::Resolve(const v1::ResolveTicketRequest& req, const auth::Calle
       req.write(), req, caller, access::WriteCheck(caller, org_->Get()),
       [req, now, policy](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
         if (absl::Status s = RequireTaken(ticket, "ResolveTicket"); !s.ok()) return s;
-        if (!ticket.complaint().property_company().empty() &&
-            req.substantiation() == v1::SUBSTANTIATION_UNSPECIFIED) {
+        const std::string& company = !ticket.property_company_code().empty()
+                                         ? ticket.property_company_code()
+                                         : ticket.complaint().property_company();
+        if (!company.empty() && req.substantiation() == v1::SUBSTANTIATION_UNSPECIFIED) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "substantiation: required for a complaint about a property company (\"",
-              ticket.complaint().property_company(),
+              "substantiation: required for a complaint about a property company (\"", company,
               "\"): whether it proved true counts in the company's credit"));
         }
         // 首接负责: the lead resolves once every assisting share is done, or says why not.
@@ -199,6 +200,48 @@ void CaseActions::RecordAssist(const v1::RecordAssistResultRequest& req,
         *e.mutable_assist_completed()->mutable_share() = req.share();
         e.mutable_assist_completed()->set_result(req.result());
         t.events.emplace_back("assist_completed", std::move(e));
+        return t;
+      },
+      std::move(done));
+}
+
+void CaseActions::SetCompany(const v1::SetPropertyCompanyRequest& req, const auth::Caller& caller,
+                             rpc::Reply<v1::TicketActionResponse> done) {
+  if (absl::Status s = CheckText(req.reason(), "reason", 500, true); !s.ok()) return done(s);
+  std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
+  if (!req.credit_code().empty() && org->model.FindCompany(req.credit_code()) == nullptr) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "credit_code: \"", req.credit_code(), "\" is not a property company of organisation ",
+        org->model.version(), " (RoutingService.GetOrganisation lists them)")));
+  }
+  const absl::Time now = writer_.Now();
+  writer_.Write(
+      req.write(), req, caller, access::WriteCheck(caller, org),
+      [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        if (ticket.property_company_code() == req.credit_code()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "SetPropertyCompany: the ticket is already about ",
+              req.credit_code().empty() ? "no property company" : req.credit_code()));
+        }
+        Transition t;
+        t.action = "SetPropertyCompany";
+        t.now = now;
+        // Any status: a wrong company may be found at a revisit or an audit of a closed case.
+        for (int s = v1::TicketStatus_MIN; s <= v1::TicketStatus_MAX; ++s) {
+          if (v1::TicketStatus_IsValid(s) && s != v1::TICKET_STATUS_UNSPECIFIED) {
+            t.allowed_statuses.push_back(static_cast<v1::TicketStatus>(s));
+          }
+        }
+        if (req.credit_code().empty()) {
+          t.remove.push_back("co");
+        } else {
+          t.set = {{"co", req.credit_code()}};
+        }
+        v1::TicketEvent e;
+        e.set_reason(req.reason());
+        e.mutable_company_corrected()->set_from_code(ticket.property_company_code());
+        e.mutable_company_corrected()->set_to_code(req.credit_code());
+        t.events.emplace_back("company_corrected", std::move(e));
         return t;
       },
       std::move(done));

@@ -14,11 +14,17 @@
 //                  complaint proved true (Substantiation) and whether the property company
 //                  refused to rectify, goes into the event: the finding is required
 //                  (INVALID_ARGUMENT) when the complaint names a property company, a refusal
-//                  only with a (partly) substantiated finding.
+//                  only with a (partly) substantiated finding. (About a company: the ticket has
+//                  a property_company_code, or its complaint names one.)
 //   Both also from ASSIGNED when the ticket's assign clock is met by assignment; under
 //   sign-for an ASSIGNED ticket must be signed for first.
 //   RecordAssistResult  the assisting share's handler records its part (协办): a signed-for
 //                  share becomes DONE, with the result in the history.
+//   SetPropertyCompany  in any status: the property company the ticket is about becomes a
+//                  company of the organisation (by credit code) or none, with a reason; the
+//                  PropertyCompanyCorrected event records from what to what, who and why.
+//                  The same company again, or a code the organisation does not know, is refused
+//                  (FAILED_PRECONDITION, INVALID_ARGUMENT).
 // Any other status is FAILED_PRECONDITION naming it; writes go through common/ticket_writer.h
 // (expected version: ABORTED when stale; idempotent request ids). Thread-safe.
 #ifndef DISPATCH_SERVICES_ROUTING_CASE_ACTIONS_H_
@@ -46,6 +52,8 @@ class CaseActions {
                rpc::Reply<v1::TicketActionResponse> done);
   void RecordAssist(const v1::RecordAssistResultRequest& request, const auth::Caller& caller,
                     rpc::Reply<v1::TicketActionResponse> done);
+  void SetCompany(const v1::SetPropertyCompanyRequest& request, const auth::Caller& caller,
+                  rpc::Reply<v1::TicketActionResponse> done);
 
  private:
   TicketWriter writer_;

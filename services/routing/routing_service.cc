@@ -80,6 +80,17 @@ grpc::ServerUnaryReactor* RoutingGrpcService::ResolveTicket(grpc::CallbackServer
       });
 }
 
+grpc::ServerUnaryReactor* RoutingGrpcService::SetPropertyCompany(grpc::CallbackServerContext* ctx,
+                                                 const grpc::ByteBuffer* request,
+                                                 grpc::ByteBuffer* response) {
+  static constexpr char kMethod[] = "RoutingService.SetPropertyCompany";
+  return rpc::ServeUnary<v1::SetPropertyCompanyRequest, v1::TicketActionResponse>(
+      ctx, request, response, rpc::Method{kMethod, gate_, limits_.max_request_bytes, "limits.max_request_bytes"},
+      [this](const auto& req, const auth::Caller& caller, auto done) {
+        cases_->SetCompany(req, caller, std::move(done));
+      });
+}
+
 grpc::ServerUnaryReactor* RoutingGrpcService::GetOrganisation(grpc::CallbackServerContext* ctx,
                                                  const grpc::ByteBuffer* request,
                                                  grpc::ByteBuffer* response) {

@@ -16,9 +16,10 @@ using RawRoutingService = v1::RoutingService::WithRawCallbackMethod_RouteTicket<
                 v1::RoutingService::WithRawCallbackMethod_ReturnTicket<
                     v1::RoutingService::WithRawCallbackMethod_RecordContact<
                         v1::RoutingService::WithRawCallbackMethod_ResolveTicket<
-                            v1::RoutingService::WithRawCallbackMethod_GetOrganisation<
-                                v1::RoutingService::WithRawCallbackMethod_UpdateOrganisation<
-                                    v1::RoutingService::Service>>>>>>>>>;
+                            v1::RoutingService::WithRawCallbackMethod_SetPropertyCompany<
+                                v1::RoutingService::WithRawCallbackMethod_GetOrganisation<
+                                    v1::RoutingService::WithRawCallbackMethod_UpdateOrganisation<
+                                        v1::RoutingService::Service>>>>>>>>>>;
 
 class RoutingGrpcService final : public RawRoutingService {
  public:
@@ -48,6 +49,9 @@ class RoutingGrpcService final : public RawRoutingService {
   grpc::ServerUnaryReactor* ResolveTicket(grpc::CallbackServerContext* ctx,
                                           const grpc::ByteBuffer* request,
                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SetPropertyCompany(grpc::CallbackServerContext* ctx,
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetOrganisation(grpc::CallbackServerContext* ctx,
                                             const grpc::ByteBuffer* request,
                                             grpc::ByteBuffer* response) override;

@@ -37,9 +37,10 @@ using FactKey = std::pair<int, int>;  // measure, seq
 
 struct Folded {
   std::map<FactKey, PathFact> facts;
-  // The company record's entry, when the ticket names a property company.
+  // The company record's entry, when the ticket is about a property company, and the key the
+  // record is kept under (CompanyKey).
   std::optional<CompanyComplaint> company;
-  std::string company_name;
+  std::string company_key;
   std::vector<std::string> lead_path;
 };
 
@@ -52,6 +53,16 @@ std::vector<std::string> PathOf(const org::OrgModel& org, const std::string& uni
   std::vector<std::string> path = {unit};
   for (std::string& a : org.Ancestors(unit)) path.push_back(std::move(a));
   return path;
+}
+
+// The key of the company record a ticket counts in: the credit code it carries; for a ticket
+// without one, the company of the organisation its complaint names (by code or registered name),
+// else the name as the complaint gives it (a company the organisation does not list, or a
+// ticket accepted before companies were records). "" for none.
+std::string CompanyKey(const org::OrgModel& org, const std::string& code, const std::string& named) {
+  if (!code.empty()) return code;
+  std::string known = org.CompanyFor(v1::Location(), named);
+  return known.empty() ? named : known;
 }
 
 std::string Describe(const PathFact& f) {
@@ -71,7 +82,8 @@ absl::StatusOr<std::map<std::string, Folded>> FoldTickets(pg::Connection& c,
   const pg::Param id_array = sql::TextArray(ids);
   absl::StatusOr<pg::Result> rows =
       c.Exec(absl::StrCat("SELECT ticket_id, ", sql::MicrosOf("accepted_at"),
-                          ", complainant_key, property_company, array_to_string(unit_path, ',') "
+                          ", complainant_key, property_company, array_to_string(unit_path, ','), "
+                          "company_code "
                           "FROM tickets WHERE ticket_id = ANY($1::text[])"),
              {id_array});
   if (!rows.ok()) return rows.status();
@@ -82,7 +94,9 @@ absl::StatusOr<std::map<std::string, Folded>> FoldTickets(pg::Connection& c,
   std::map<std::string, Row> ticket_rows;
   std::optional<int64_t> earliest_us;
   for (int r = 0; r < rows->rows(); ++r) {
-    ticket_rows[rows->Get(r, 0)] = {rows->Get(r, 2), rows->Get(r, 3), SplitCodes(rows->Get(r, 4))};
+    ticket_rows[rows->Get(r, 0)] = {rows->Get(r, 2),
+                                    CompanyKey(org, rows->Get(r, 5), rows->Get(r, 3)),
+                                    SplitCodes(rows->Get(r, 4))};
     const int64_t us = rows->GetInt(r, 1);
     earliest_us = earliest_us ? std::min(*earliest_us, us) : us;
   }
@@ -121,7 +135,7 @@ absl::StatusOr<std::map<std::string, Folded>> FoldTickets(pg::Connection& c,
     if (row != ticket_rows.end() && !row->second.company.empty()) {
       f.company = CompanyComplaintOf(history, options.partly_counts);
       f.company->complainant_key = row->second.key;
-      f.company_name = row->second.company;
+      f.company_key = row->second.company;
       f.lead_path = row->second.lead_path;
     }
   }
@@ -306,7 +320,7 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
       continue;
     }
     c_id.Add(id);
-    c_company.Add(f.company_name);
+    c_company.Add(f.company_key);
     c_accepted.Add(sql::Ts(f.company->accepted_at));
     c_key.Add(f.company->complainant_key);
     c_sub.Add(sql::Bool(f.company->substantiated));

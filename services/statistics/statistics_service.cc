@@ -98,6 +98,14 @@ absl::StatusOr<v1::StatisticsPosition> Position(readmodel::Reader& rm) {
 
 // The company figures of rows (count, substantiated, distinct, reached, satisfied, refusals)
 // starting at column `first`.
+// The credit code and registered name of a record kept under a company of the organisation.
+void NameCompany(const org::OrgModel& org, v1::CompanyRecord* out) {
+  if (const org::OrgModel::Company* c = org.FindCompany(out->company())) {
+    out->set_credit_code(c->credit_code);
+    out->set_name(c->name);
+  }
+}
+
 void FillCompany(const pg::Result& r, int row, int first, const ExitRule& rule,
                  v1::CompanyRecord* out) {
   CompanyRecord rec;
@@ -277,8 +285,8 @@ void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
   for (char ch : req.company()) characters += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
   if (req.company().empty() || characters > 100) {
     return done(absl::InvalidArgumentError(
-        "company: required, the property company as complaints name it (at most 100 "
-        "characters)"));
+        "company: required, at most 100 characters: a company's credit code or registered name, "
+        "or the name complaints gave a company the organisation does not list"));
   }
   auto month = ParseMonth(req.month(), "month");
   if (!month.ok()) return done(month.status());
@@ -290,8 +298,14 @@ void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
   auto unit = access::UnitFilter(caller, "", org->model);
   if (!unit.ok()) return done(unit.status());
   if (read_model_ == nullptr) return done(NoReadModel());
-  work_.Submit([this, req, unit = *unit, month = *month, paging = *paging,
-                done = std::move(done)] {
+  // The record's key (fact_store.cc CompanyKey): a known company's code, else the name as given.
+  std::string key = org->model.CompanyFor(v1::Location(), req.company());
+  if (key.empty()) key = req.company();
+  v1::CompanyRecord out;
+  out.set_company(key);
+  NameCompany(org->model, &out);
+  work_.Submit([this, req, unit = *unit, month = *month, paging = *paging, key,
+                out = std::move(out), done = std::move(done)]() mutable {
     const absl::CivilMonth first = month - (options_.exit.window_months - 1);
     const absl::Time from = absl::FromCivil(first, options_.zone);
     const absl::Time to = absl::FromCivil(month + 1, options_.zone);
@@ -299,16 +313,14 @@ void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
         absl::StrCat("SELECT ", kCompanyFigures,
                      " FROM company_complaints WHERE company = $1 AND accepted_at >= $2 AND "
                      "accepted_at < $3"),
-        {pg::Text(req.company()), sql::Ts(from), sql::Ts(to)});
+        {pg::Text(key), sql::Ts(from), sql::Ts(to)});
     if (!figures.ok()) return done(figures.status());
-    v1::CompanyRecord out;
-    out.set_company(req.company());
     out.set_from_month(absl::FormatCivilTime(first));
     out.set_to_month(absl::FormatCivilTime(month));
     FillCompany(*figures, 0, 0, options_.exit, &out);
     // The page: newest first, keyset "<accepted microseconds>:<ticket id>".
     const int limit = req.page_size() == 0 ? kDefaultPageSize : req.page_size();
-    std::vector<pg::Param> params = {pg::Text(req.company()), sql::Ts(from), sql::Ts(to)};
+    std::vector<pg::Param> params = {pg::Text(key), sql::Ts(from), sql::Ts(to)};
     auto next = [&params](pg::Param p) {
       params.push_back(std::move(p));
       return absl::StrCat("$", params.size());
@@ -357,7 +369,7 @@ void StatisticsQueries::ExitCandidates(const v1::ListExitCandidatesRequest& req,
   auto month = ParseMonth(req.month(), "month");
   if (!month.ok()) return done(month.status());
   if (read_model_ == nullptr) return done(NoReadModel());
-  work_.Submit([this, month = *month, done = std::move(done)] {
+  work_.Submit([this, month = *month, org = org_->Get(), done = std::move(done)] {
     const absl::CivilMonth first = month - (options_.exit.window_months - 1);
     // Only companies past the distinct-complainant threshold can be candidates.
     auto rows = read_model_->Query(
@@ -373,6 +385,7 @@ void StatisticsQueries::ExitCandidates(const v1::ListExitCandidatesRequest& req,
     for (int i = 0; i < rows->rows(); ++i) {
       v1::CompanyRecord c;
       c.set_company(rows->Get(i, 0));
+      NameCompany(org->model, &c);
       c.set_from_month(absl::FormatCivilTime(first));
       c.set_to_month(absl::FormatCivilTime(month));
       FillCompany(*rows, i, 1, options_.exit, &c);

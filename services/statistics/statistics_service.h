@@ -7,7 +7,9 @@
 //                         ("pg:<ticket>:<seq>:<filter fingerprint>").
 //   ListRankings          unit_month_totals of the parent's children in the organisation in
 //                         force, ordered here (rates.h RankUnits).
-//   GetCompanyRecord      company_complaints of the company in the window (rates.h
+//   GetCompanyRecord      company_complaints of the company (a known company's credit code or
+//                         registered name finds its code; another name is looked up as given)
+//                         in the window (rates.h
 //                         ExitTriggerHolds); the complaints listed are those in the caller's
 //                         subtree, newest first.
 //   ListExitCandidates    company_complaints of the window grouped by company.

@@ -330,6 +330,85 @@ TEST_F(CaseHandlingTest, TheVerdictAndARefusalToRectifyAreRecordedInTheResolutio
   EXPECT_EQ(resolved, 1);
 }
 
+// Property companies as records (DOMAIN.md §5): the sample complaint is about 翠苑一区, which
+// 安化翠苑物业 serves in the sample organisation; the name it gives (绿城物业) is not a company
+// the organisation lists.
+constexpr char kCuiyuan[] = "91430923MA4L000016";
+constexpr char kBinjiang[] = "91430923MA4L000029";
+
+TEST_F(CaseHandlingTest, ATicketIsAboutTheCompanyServingItsEstateFromAcceptance) {
+  v1::Ticket t = client_->Get(SubmitAndRoute());
+  EXPECT_EQ(t.property_company_code(), kCuiyuan);
+  const std::vector<v1::TicketEvent> history = client_->History(t.ticket_id());
+  ASSERT_FALSE(history.empty());
+  ASSERT_TRUE(history[0].has_accepted());
+  EXPECT_EQ(history[0].accepted().property_company_code(), kCuiyuan);
+}
+
+TEST_F(CaseHandlingTest, ACorrectedCompanyIsInTheHistoryWithWhoFromWhatToWhatAndWhy) {
+  v1::Ticket t = client_->Get(SubmitAndRoute());
+  ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
+  grpc::Status s = client_->SetCompany(t, "h-cd-wgy", kBinjiang, &t, "co-1", "实为滨江物业管理");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(t.property_company_code(), kBinjiang);
+  EXPECT_EQ(client_->Get(t.ticket_id()).property_company_code(), kBinjiang);
+  // And to none: the complaint turns out to be about no company of the organisation.
+  ASSERT_TRUE(client_->SetCompany(t, "h-cd-wgy", "", &t, "co-2").ok());
+  EXPECT_EQ(client_->Get(t.ticket_id()).property_company_code(), "");
+  std::vector<std::string> corrections;
+  for (const v1::TicketEvent& e : client_->History(t.ticket_id())) {
+    if (!e.has_company_corrected()) continue;
+    corrections.push_back(absl::StrCat(e.actor().id(), " ", e.company_corrected().from_code(), ">",
+                                       e.company_corrected().to_code(), " ", e.reason()));
+  }
+  EXPECT_THAT(corrections,
+              ::testing::ElementsAre(
+                  absl::StrCat("h-cd-wgy ", kCuiyuan, ">", kBinjiang, " 实为滨江物业管理"),
+                  absl::StrCat("h-cd-wgy ", kBinjiang, "> 回访核实物业公司有误")));
+}
+
+TEST_F(CaseHandlingTest, ACompanyIsCorrectedAlsoAfterTheCaseIsClosed) {
+  v1::Ticket t = client_->Get(SubmitAndRoute());
+  ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Contact(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Resolve(t, "h-cd-wgy", &t).ok());
+  ASSERT_TRUE(client_->Revisit(t, "x", v1::TIER_COMMUNITY, v1::SATISFACTION_SATISFIED, &t, "rv").ok());
+  ASSERT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+  grpc::Status s = client_->SetCompany(t, "h-cd-wgy", kBinjiang, &t);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+  EXPECT_EQ(t.property_company_code(), kBinjiang);
+}
+
+TEST_F(CaseHandlingTest, ACorrectionToAnUnknownCompanyToTheSameOneOrWithoutAReasonIsRefusedAndWritesNothing) {
+  v1::Ticket t = client_->Get(SubmitAndRoute());
+  v1::Ticket out;
+  grpc::Status s = client_->SetCompany(t, "desk-1", "91350100M000100Y43", &out, "co-unknown");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("credit_code: \"91350100M000100Y43\" is not a property "
+                                           "company of organisation"));
+  s = client_->SetCompany(t, "desk-1", kCuiyuan, &out, "co-same");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("already about 91430923MA4L000016"));
+  s = client_->SetCompany(t, "desk-1", kBinjiang, &out, "co-no-reason", "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("reason"));
+  EXPECT_EQ(client_->Get(t.ticket_id()).version(), t.version()) << "nothing written";
+}
+
+TEST_F(CaseHandlingTest, AComplaintAboutACompanyOfTheOrganisationNeedsAVerdictEvenWhenTheCallerNamedNone) {
+  v1::SubmitComplaintRequest req = HotlineComplaint("12345-NO-NAME");
+  req.mutable_complaint()->clear_property_company();  // the estate's company still applies
+  v1::Ticket t = client_->Get(client_->Submit(req));
+  ASSERT_EQ(t.property_company_code(), kCuiyuan);
+  ASSERT_TRUE(client_->RouteByHand(t, "430923100001", &t).ok());
+  ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
+  grpc::Status s = ResolveWith(stack_.channel(), t, "r-none", v1::SUBSTANTIATION_UNSPECIFIED, false);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("substantiation: required for a complaint about a "
+                                           "property company (\"91430923MA4L000016\")"));
+}
+
 TEST_F(CaseHandlingTest, BadRequestsNameTheField) {
   std::string id = SubmitAndRoute();
   v1::Ticket t = client_->Get(id);

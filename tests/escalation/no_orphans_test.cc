@@ -50,7 +50,7 @@ TEST_F(NoOrphansTest, AnUnroutableComplaintIsAtItsCountyDeskWithinTheGraceAndEsc
   EXPECT_EQ(routed.routed().unit_code(), "430923");
   EXPECT_TRUE(routed.routed().needs_manual_routing());
   EXPECT_EQ(routed.actor().id(), "system");
-  EXPECT_EQ(routed.routed().org_version(), "sample-2026-11-22");
+  EXPECT_EQ(routed.routed().org_version(), "sample-2026-12-05");
   // It is in the county's list (and the city's), not in the other county's.
   EXPECT_THAT(ListedFor("430923"), ElementsAre(id));
   EXPECT_THAT(ListedFor("430900"), ElementsAre(id));

@@ -51,7 +51,7 @@ class SampleOrgTest : public ::testing::Test {
 };
 
 TEST_F(SampleOrgTest, TheSampleIsValidAndVersioned) {
-  EXPECT_EQ(org_->version(), "sample-2026-11-22");
+  EXPECT_EQ(org_->version(), "sample-2026-12-05");
   v1::JurisdictionPath path = org_->PathOf("430923100001");
   EXPECT_EQ(path.city_code(), "430900");
   EXPECT_EQ(path.county_code(), "430923");
@@ -103,7 +103,7 @@ TEST_F(SampleOrgTest, PropertyServiceComplaintsStayWithTheCommunityPropertyOffic
   EXPECT_FALSE(d.needs_manual_routing);
   EXPECT_EQ(d.lead_unit_code, "430923100001");
   EXPECT_EQ(d.lead_department, v1::DEPARTMENT_HOUSING);
-  EXPECT_EQ(d.org_version, "sample-2026-11-22");
+  EXPECT_EQ(d.org_version, "sample-2026-12-05");
 }
 
 TEST_F(SampleOrgTest, BusinessNoiseGoesToTheTownshipLawEnforcementSquad) {
@@ -253,6 +253,86 @@ TEST(OrgModelValidation, NamesAndLabelsAreBounded) {
   org.mutable_estates(0)->add_aliases(std::string(101, 'y'));
   EXPECT_THAT(OrgModel::FromConfig(org),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("estates[0].aliases")));
+}
+
+// Property companies (DOMAIN.md §5: complaints feed the company's credit).
+constexpr char kCuiyuan[] = "91430923MA4L000016";   // 翠苑一区, 翠苑二区
+constexpr char kBinjiang[] = "91430923MA4L000029";  // 滨江花园
+constexpr char kDongfeng[] = "91430902MA4L00003Y";  // 东风新村, 长春花园
+
+TEST(CreditCodes, AUnifiedSocialCreditCodeEndsInTheCheckCharacterOfTheSeventeenBefore) {
+  EXPECT_TRUE(IsCreditCode("91350100M000100Y43"));  // published examples
+  EXPECT_TRUE(IsCreditCode("91110000802100433B"));
+  EXPECT_TRUE(IsCreditCode(kDongfeng));               // check character Y (value 30)
+  EXPECT_FALSE(IsCreditCode("91350100M000100Y44"));  // wrong check character
+  EXPECT_FALSE(IsCreditCode("91350100M000100Y4"));   // 17 characters
+  EXPECT_FALSE(IsCreditCode("91350100m000100y43"));  // lower case is not the code
+  EXPECT_FALSE(IsCreditCode("91350100I000100Y43"));  // I, O, S, V, Z are not used
+  EXPECT_FALSE(IsCreditCode(""));
+}
+
+TEST_F(SampleOrgTest, AComplaintAboutAnEstateIsAboutTheCompanyServingIt) {
+  auto company = [&](const std::string& estate, const std::string& address) {
+    v1::Location loc;
+    loc.set_estate_name(estate);
+    loc.set_address(address);
+    return org_->CompanyFor(loc, "");
+  };
+  EXPECT_EQ(company("翠苑二区", ""), kCuiyuan);
+  EXPECT_EQ(company("滨江苑", ""), kBinjiang);           // by an alias
+  EXPECT_EQ(company("", "资江路长春花园3栋"), kDongfeng);  // inside the address
+  EXPECT_EQ(company("茶乡名居", ""), "");                // an estate no company is listed for
+  EXPECT_EQ(company("", "某路1号"), "");
+}
+
+TEST_F(SampleOrgTest, ACompanyNamedByCodeWinsThenTheEstatesCompanyThenOneNamedByName) {
+  v1::Location cuiyuan;
+  cuiyuan.set_estate_name("翠苑一区");
+  // The caller's code (any letter case) of a known company, even for another company's estate.
+  EXPECT_EQ(org_->CompanyFor(cuiyuan, "91430923ma4l000029"), kBinjiang);
+  // A name loses to the estate's company: names are how callers guess.
+  EXPECT_EQ(org_->CompanyFor(cuiyuan, "安化滨江物业管理有限公司"), kCuiyuan);
+  v1::Location unlisted;
+  unlisted.set_estate_name("茶乡名居");
+  EXPECT_EQ(org_->CompanyFor(unlisted, "安化滨江物业 管理有限公司"), kBinjiang);  // spaces ignored
+  EXPECT_EQ(org_->CompanyFor(unlisted, "某某物业"), "");  // not a company of the organisation
+  EXPECT_EQ(org_->CompanyFor(unlisted, "91350100M000100Y43"), "");  // a valid code, not listed
+  ASSERT_NE(org_->FindCompany(kDongfeng), nullptr);
+  EXPECT_EQ(org_->FindCompany(kDongfeng)->name, "益阳东风物业服务有限公司");
+}
+
+TEST(OrgModelValidation, CompaniesNeedValidUniqueCodesAndNamesAndServeEachEstateAtMostOnce) {
+  config::v1::Organisation org = Sample();
+  org.mutable_companies(0)->set_credit_code("91430923MA4L000017");
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("companies[0].credit_code: \"91430923MA4L000017\" is not a "
+                                 "unified social credit code")));
+  org = Sample();
+  org.mutable_companies(1)->set_credit_code(kCuiyuan);
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("companies[1].credit_code: \"91430923MA4L000016\" is listed twice")));
+  org = Sample();
+  org.mutable_companies(1)->set_name(org.companies(0).name());
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("companies[1].name")));
+  org = Sample();
+  org.mutable_companies(0)->set_name("");
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("companies[0].name")));
+  org = Sample();
+  org.mutable_companies(0)->add_estates("不存在的小区");
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("companies[0].estates[2]: \"不存在的小区\" is not in the estate "
+                                 "directory")));
+  org = Sample();
+  org.mutable_companies(1)->add_estates("翠苑小区一期");  // 翠苑一区 by its alias
+  EXPECT_THAT(OrgModel::FromConfig(org),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("companies[1].estates[1]: \"翠苑小区一期\" is already served by "
+                                 "91430923MA4L000016")));
 }
 
 }  // namespace

@@ -138,7 +138,7 @@ TEST_F(RoutingTest, ASubmittedComplaintIsRoutedAndAssignedToAnOnDutyHandlerWhoMu
   EXPECT_EQ(t.responsible_unit_code(), "430923100001");  // 城东社区, its property officer
   EXPECT_EQ(t.responsible_jurisdiction().county_code(), "430923");
   EXPECT_EQ(t.assignee().id(), "h-cd-wgy");
-  EXPECT_EQ(t.org_version(), "sample-2026-11-22");
+  EXPECT_EQ(t.org_version(), "sample-2026-12-05");
   ASSERT_EQ(t.handlings_size(), 1);
   EXPECT_EQ(t.handlings(0).department(), v1::DEPARTMENT_HOUSING);
   EXPECT_EQ(t.handlings(0).assignee().id(), "h-cd-wgy");  // the lead share is the assignee's
@@ -466,7 +466,7 @@ TEST_F(RoutingTest, TheOrganisationCanBeChangedAndTicketsRecordTheVersionTheyWer
   grpc::ClientContext get_ctx;
   v1::GetOrganisationResponse current;
   ASSERT_TRUE(routing_->GetOrganisation(&get_ctx, v1::GetOrganisationRequest(), &current).ok());
-  EXPECT_EQ(current.organisation().version(), "sample-2026-11-22");
+  EXPECT_EQ(current.organisation().version(), "sample-2026-12-05");
 
   // A second property officer joins 城东社区.
   v1::UpdateOrganisationRequest update;
@@ -478,7 +478,7 @@ TEST_F(RoutingTest, TheOrganisationCanBeChangedAndTicketsRecordTheVersionTheyWer
   officer->set_unit_code("430923100001");
   officer->set_department(v1::DEPARTMENT_HOUSING);
   officer->set_on_duty_around_the_clock(true);
-  update.set_expected_version("sample-2026-11-22");
+  update.set_expected_version("sample-2026-12-05");
   grpc::ClientContext ctx;
   v1::GetOrganisationResponse updated;
   ASSERT_TRUE(routing_->UpdateOrganisation(&ctx, update, &updated).ok());
@@ -502,7 +502,7 @@ TEST_F(RoutingTest, TheOrganisationCanBeChangedAndTicketsRecordTheVersionTheyWer
   grpc::ClientContext bad_ctx;
   EXPECT_THAT(routing_->UpdateOrganisation(&bad_ctx, update, &updated),
               GrpcError(grpc::StatusCode::INVALID_ARGUMENT, "organisation.handlers[0].unit_code"));
-  *update.mutable_organisation() = current.organisation();  // "sample-2026-11-22" again
+  *update.mutable_organisation() = current.organisation();  // "sample-2026-12-05" again
   grpc::ClientContext reuse_ctx;
   EXPECT_THAT(routing_->UpdateOrganisation(&reuse_ctx, update, &updated),
               GrpcError(grpc::StatusCode::ALREADY_EXISTS, "organisation.version"));

@@ -319,16 +319,24 @@ TEST_F(FactStoreTest, AMonthExportsAsCsvWithOneRowAUnitOfTheSubtreeRankedAmongIt
   EXPECT_THAT(lines[3], ::testing::EndsWith(",0,0,0,0,0,0,0,0,0,0,0,0,,2"));
 }
 
+constexpr char kCuiyuan[] = "91430923MA4L000016";   // serves 翠苑一区 (the sample complaint's)
+constexpr char kBinjiang[] = "91430923MA4L000029";  // serves 滨江花园
+
 TEST_F(FactStoreTest, ACompanysRecordCountsItsComplaintsInTheWindowAndListsThem) {
   const std::vector<std::string> ids = ThreeCases();
   Fold();
   grpc::ClientContext ctx;
   v1::GetCompanyRecordRequest req;
-  req.set_company("绿城物业");
+  // By its registered name: the record is kept under its credit code (the sample complaints are
+  // about 翠苑一区, which it serves).
+  req.set_company("安化翠苑物业服务有限公司");
   req.set_month(absl::FormatCivilTime(MonthOf(ids[0])));
   v1::CompanyRecord record;
   grpc::Status s = stats_->GetCompanyRecord(&ctx, req, &record);
   ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(record.company(), kCuiyuan);
+  EXPECT_EQ(record.credit_code(), kCuiyuan);
+  EXPECT_EQ(record.name(), "安化翠苑物业服务有限公司");
   EXPECT_EQ(record.complaints(), 3);
   EXPECT_EQ(record.substantiated(), 1);  // the closed case was found substantiated
   EXPECT_EQ(record.reached(), 1);
@@ -345,6 +353,60 @@ TEST_F(FactStoreTest, ACompanysRecordCountsItsComplaintsInTheWindowAndListsThem)
   ASSERT_TRUE(stats_->GetCompanyRecord(&earlier, req, &record).ok());
   EXPECT_EQ(record.complaints(), 0);
   EXPECT_EQ(record.listed_size(), 0);
+}
+
+// The record of `company` (a code or a name) for the month of `id`.
+v1::CompanyRecord Record(v1::StatisticsService::Stub* stats, const std::string& company,
+                         absl::CivilMonth month) {
+  grpc::ClientContext ctx;
+  v1::GetCompanyRecordRequest req;
+  req.set_company(company);
+  req.set_month(absl::FormatCivilTime(month));
+  v1::CompanyRecord record;
+  grpc::Status s = stats->GetCompanyRecord(&ctx, req, &record);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return record;
+}
+
+TEST_F(FactStoreTest, ACorrectedCompanyTakesTheComplaintWithItsVerdictToTheOtherCompanysRecord) {
+  const std::vector<std::string> ids = ThreeCases();
+  Fold();
+  const absl::CivilMonth month = MonthOf(ids[0]);
+  ASSERT_EQ(Record(stats_.get(), kCuiyuan, month).substantiated(), 1);
+  // The closed, substantiated case was about 滨江物业 after all (found at an audit).
+  v1::Ticket t;
+  grpc::Status s = client_->SetCompany(client_->Get(ids[0]), "desk-1", kBinjiang, &t);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Fold();
+  v1::CompanyRecord cuiyuan = Record(stats_.get(), kCuiyuan, month);
+  v1::CompanyRecord binjiang = Record(stats_.get(), kBinjiang, month);
+  EXPECT_EQ(cuiyuan.complaints(), 2);
+  EXPECT_EQ(cuiyuan.substantiated(), 0);
+  EXPECT_EQ(binjiang.complaints(), 1);
+  EXPECT_EQ(binjiang.substantiated(), 1);
+  EXPECT_EQ(binjiang.reached(), 1);
+  EXPECT_EQ(binjiang.name(), "安化滨江物业管理有限公司");
+  ASSERT_EQ(binjiang.listed_size(), 1);
+  EXPECT_EQ(binjiang.listed(0).ticket_id(), ids[0]);
+  auto check = facts_->Recompute(month);
+  ASSERT_THAT(check, IsOk());
+  EXPECT_EQ(check->difference_count, 0) << absl::StrJoin(check->differences, "\n");
+}
+
+TEST_F(FactStoreTest, ACompanyTheOrganisationDoesNotListKeepsARecordUnderTheNameComplaintsGive) {
+  v1::SubmitComplaintRequest req = testing::HotlineComplaint("12345-UNLISTED");
+  req.mutable_complaint()->mutable_location()->set_estate_name("茶乡名居");  // no company listed
+  req.mutable_complaint()->mutable_location()->clear_address();
+  req.mutable_complaint()->mutable_location()->mutable_jurisdiction()->clear_community_code();
+  req.mutable_complaint()->set_property_company("茶乡物业");
+  const std::string id = client_->Submit(req);
+  ASSERT_EQ(client_->Get(id).property_company_code(), "");
+  Fold();
+  v1::CompanyRecord record = Record(stats_.get(), "茶乡物业", MonthOf(id));
+  EXPECT_EQ(record.company(), "茶乡物业");
+  EXPECT_EQ(record.credit_code(), "");
+  EXPECT_EQ(record.complaints(), 1);
+  EXPECT_EQ(Record(stats_.get(), kCuiyuan, MonthOf(id)).complaints(), 0);
 }
 
 }  // namespace

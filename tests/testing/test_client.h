@@ -172,6 +172,22 @@ class TestClient {
     return s;
   }
 
+  // `actor` corrects the property company of `t` to `credit_code` ("" for none).
+  grpc::Status SetCompany(const v1::Ticket& t, const std::string& actor,
+                          const std::string& credit_code, v1::Ticket* out,
+                          const std::string& request_id = "company-1",
+                          const std::string& reason = "回访核实物业公司有误") {
+    grpc::ClientContext ctx;
+    v1::SetPropertyCompanyRequest req;
+    *req.mutable_write() = Write(t, request_id, actor);
+    req.set_credit_code(credit_code);
+    req.set_reason(reason);
+    v1::TicketActionResponse resp;
+    grpc::Status s = routing_->SetPropertyCompany(&ctx, req, &resp);
+    *out = resp.ticket();
+    return s;
+  }
+
   // A revisit call by `caller` at `tier`; reached when `satisfaction` is set.
   grpc::Status Revisit(const v1::Ticket& t, const std::string& caller, v1::Tier tier,
                        v1::Satisfaction satisfaction, v1::Ticket* out,

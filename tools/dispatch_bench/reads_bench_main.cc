@@ -286,6 +286,11 @@ class LagProbe {
     std::lock_guard<std::mutex> l(mu_);
     return stats_;
   }
+  // The probes that waited a second or more: "<submitted, s into the phase>:<lag>".
+  std::string Slow() {
+    std::lock_guard<std::mutex> l(mu_);
+    return slow_.empty() ? " none" : slow_;
+  }
 
  private:
   void Run() {
@@ -307,7 +312,12 @@ class LagProbe {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
       std::lock_guard<std::mutex> l(mu_);
-      stats_.Add(MsSince(at));
+      const double lag = MsSince(at);
+      stats_.Add(lag);
+      if (lag >= 1000) {  // when in the phase the projector fell behind, and by how much
+        absl::StrAppendFormat(&slow_, " %.1fs:%.0fms",
+                              std::chrono::duration<double>(at - start_).count(), lag);
+      }
     }
   }
   const std::chrono::milliseconds every_;
@@ -315,7 +325,9 @@ class LagProbe {
   std::mutex mu_;
   std::string latest_;
   Steady::time_point latest_at_;
+  const Steady::time_point start_ = Steady::now();
   Stats stats_;
+  std::string slow_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -881,6 +893,43 @@ std::string PgBackground(dispatch::pg::Connection* pg, std::vector<int64_t>* bef
   return out;
 }
 
+// Rows the projection and the fact store wrote since `before`, per submission, for each read
+// model table that changed (inserted, updated and of those HOT, deleted): where the write
+// amplification of a submission is. Empty `before` just takes the counters.
+std::string PgRows(dispatch::pg::Connection* pg, std::map<std::string, std::vector<int64_t>>* before,
+                   uint64_t submissions) {
+  auto r = pg->Exec(
+      "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables "
+      "WHERE relname NOT LIKE 'ticket\\_events\\_%' OR relname = 'ticket_events' ORDER BY relname",
+      {});
+  if (!r.ok()) return " (no pg_stat_user_tables)";
+  std::map<std::string, std::vector<int64_t>> now;
+  for (int row = 0; row < r->rows(); ++row) {
+    for (int c = 1; c < 5; ++c) now[r->Get(row, 0)].push_back(std::stoll(r->Get(row, c)));
+  }
+  // The event partitions, summed.
+  auto e = pg->Exec(
+      "SELECT coalesce(sum(n_tup_ins), 0), 0, 0, 0 FROM pg_stat_user_tables "
+      "WHERE relname LIKE 'ticket\\_events\\_%'",
+      {});
+  if (e.ok() && e->rows() == 1) now["ticket_events"] = {std::stoll(e->Get(0, 0)), 0, 0, 0};
+  std::string out;
+  if (!before->empty()) {
+    const double n = std::max<uint64_t>(submissions, 1);
+    for (const auto& [table, v] : now) {
+      auto it = before->find(table);
+      if (it == before->end()) continue;
+      const std::vector<int64_t>& b = it->second;
+      if (v[0] - b[0] < n / 200 && v[1] - b[1] < n / 200 && v[3] - b[3] < n / 200) continue;
+      absl::StrAppendFormat(&out, " %s ins=%.2f upd=%.2f hot=%.2f del=%.2f", table,
+                            (v[0] - b[0]) / n, (v[1] - b[1]) / n, (v[2] - b[2]) / n,
+                            (v[3] - b[3]) / n);
+    }
+  }
+  *before = now;
+  return out;
+}
+
 // Waits (at most --watch_quiet_s) until neither Redis's AOF rewrite nor a PostgreSQL autovacuum
 // worker runs: the watch phases measure a steady 100 submissions/s, not the maintenance that the
 // lag phases' 90,000 submissions set off. Returns what it waited for and how long.
@@ -1337,6 +1386,8 @@ int main(int argc, char** argv) {
     Busiest busiest;
     std::vector<int64_t> pg0;
     PgBackground(pg->get(), &pg0);
+    std::map<std::string, std::vector<int64_t>> rows0;
+    PgRows(pg->get(), &rows0, 0);
     auto t0 = Steady::now();
     bench.Drive(2000000000ull + c.submitted, static_cast<uint64_t>(rate * absl::GetFlag(FLAGS_lag_seconds)),
                 64, rate, true, &probe, false);
@@ -1348,8 +1399,13 @@ int main(int argc, char** argv) {
            rate, c.submitted - before, seconds, (c.submitted - before) / seconds,
            measured.Line().c_str(), drain, CpuLine(pids, cpu0, c.submitted - before).c_str(),
            TopCommands(&redis, calls0, c.submitted - before).c_str());
+    printf("lag phase %d/s probes of a second or more:%s\n", rate, probe.Slow().c_str());
     printf("lag phase %d/s background (until caught up): busiest processes:%s postgres:%s\n", rate,
            busiest.Stop(6).c_str(), PgBackground(pg->get(), &pg0).c_str());
+    // The statistics are flushed by the backends about once a second.
+    absl::SleepFor(absl::Milliseconds(1500));
+    printf("lag phase %d/s rows per submission (until caught up):%s\n", rate,
+           PgRows(pg->get(), &rows0, c.submitted - before).c_str());
     fflush(stdout);
     int64_t queued = 0;
     const double folded = FactsSettle(pg->get(), &queued);

@@ -13,6 +13,8 @@
 //   dispatchctl return T... --reason="不属于本单位职责" --reason_code=RETURN_REASON_NOT_OUR_DEPARTMENT
 //   dispatchctl org                                         (the organisation in force)
 //   dispatchctl contact T... --text="物业已承诺三日内修复" [--company=绿城物业]
+//   dispatchctl set-company T... --credit_code=91430923MA4L000029 --reason="回访核实为滨江物业"
+//                                           (corrects the ticket's property company; "" for none)
 //   dispatchctl resolve T... --text="已修复" --feedback="已电话告知业主" [--feedback_method=...]
 //               [--substantiation=SUBSTANTIATION_SUBSTANTIATED] [--refused_to_rectify]
 //       [--override_reason="..."]                           (resolve with assisting shares open)
@@ -27,7 +29,8 @@
 //   dispatchctl report --month=2026-11 [--unit=430923] [--order_by=MEASURE_SATISFACTION] [--csv]
 //                                           (the unit's scorecard and its children ranked, as a
 //                                            table; --csv: the month's export of its subtree)
-//   dispatchctl company --company=绿城物业 --month=2026-11   (a company's record, exit trigger)
+//   dispatchctl company --company=91430923MA4L000016 --month=2026-11
+//                                           (a company's record by credit code or name; exit trigger)
 //   dispatchctl exit-candidates --month=2026-11
 //   dispatchctl dev-pki                      (development: the local CA, server certificate and
 //                                             signing key in --pki, and a fresh admin.token)
@@ -101,10 +104,12 @@ ABSL_FLAG(std::string, handler, "", "assign: handler id (empty: the least loaded
 ABSL_FLAG(std::string, unit, "",
           "route: unit code; list, watch: a unit subtree; token: the subject's unit");
 ABSL_FLAG(std::string, department, "", "route: Department enum name");
-ABSL_FLAG(std::string, reason, "", "return: why");
+ABSL_FLAG(std::string, reason, "", "return, set-company: why");
 ABSL_FLAG(std::string, reason_code, "RETURN_REASON_NOT_OUR_DEPARTMENT", "return: ReturnReason");
 ABSL_FLAG(std::string, text, "", "contact: preliminary result; resolve: the result");
-ABSL_FLAG(std::string, company, "", "contact: the property company");
+ABSL_FLAG(std::string, company, "",
+          "contact: the property company; company: its credit code or name");
+ABSL_FLAG(std::string, credit_code, "", "set-company: the company's unified social credit code");
 ABSL_FLAG(std::string, feedback, "", "resolve: what the complainant was told");
 ABSL_FLAG(std::string, feedback_method, "FEEDBACK_METHOD_PHONE", "resolve: FeedbackMethod");
 ABSL_FLAG(std::string, substantiation, "",
@@ -475,7 +480,8 @@ int main(int argc, char** argv) {
       "assist TICKET_ID --share_unit=U --share_department=D --text=T | "
       "route TICKET_ID --unit=U --department=D | "
       "return TICKET_ID --reason=R [--reason_code=C] | org | contact TICKET_ID --text=T | "
-      "resolve TICKET_ID --text=T --feedback=F | revisit TICKET_ID --tier=T [--satisfaction=S] | "
+      "resolve TICKET_ID --text=T --feedback=F | set-company TICKET_ID --credit_code=C --reason=R | "
+      "revisit TICKET_ID --tier=T [--satisfaction=S] | "
       "history TICKET_ID | list [filters] | watch [--unit=U] [--cursor=C] | "
       "revisits [--unit=U] [--month=YYYY-MM] | breaches [--unit=U] | "
       "report --month=YYYY-MM [--unit=U] [--order_by=M] [--csv] | company --company=C --month=M | "
@@ -570,6 +576,14 @@ int main(int argc, char** argv) {
     req.set_property_company(absl::GetFlag(FLAGS_company));
     return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
       return routing->RecordContact(ctx, r, resp);
+    });
+  }
+  if (args.size() == 3 && cmd == "set-company") {
+    v1::SetPropertyCompanyRequest req;
+    req.set_credit_code(absl::GetFlag(FLAGS_credit_code));
+    req.set_reason(absl::GetFlag(FLAGS_reason));
+    return Write(*stub, args[2], cmd, req, [&](auto* ctx, const auto& r, auto* resp) {
+      return routing->SetPropertyCompany(ctx, r, resp);
     });
   }
   if (args.size() == 3 && cmd == "resolve") {
