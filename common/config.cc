@@ -68,6 +68,7 @@ void ApplyDefaults(DispatchConfig& c) {
   if (st->exit_satisfaction_below_percent() == 0) st->set_exit_satisfaction_below_percent(50);
   SetIfZero(st->mutable_fold_interval(), absl::Seconds(2));
   SetIfZero(st->mutable_fold_delay(), absl::Seconds(30));
+  if (st->close_day() == 0) st->set_close_day(6);
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
   // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
 }
@@ -131,6 +132,9 @@ absl::Status Validate(const DispatchConfig& c) {
   if (FromProto(st.fold_delay()) < absl::ZeroDuration() ||
       FromProto(st.fold_delay()) > absl::Hours(1)) {
     return absl::InvalidArgumentError("statistics.fold_delay: must be within [0, 1 h]");
+  }
+  if (st.close_day() < 1 || st.close_day() > 28) {
+    return absl::InvalidArgumentError("statistics.close_day: must be within [1, 28]");
   }
   if (c.redis().pool_size() < 1 || c.redis().pool_size() > 64) {
     return absl::InvalidArgumentError("redis.pool_size: must be between 1 and 64");

@@ -66,6 +66,8 @@ const std::vector<Rule>& Policy() {
        {{R::kHandler, S::kSubtree}, {R::kDispatcher, S::kSubtree}, {R::kSupervisor, S::kSubtree}}},
       {"StatisticsService.ListScorecardTickets",
        {{R::kHandler, S::kSubtree}, {R::kDispatcher, S::kSubtree}, {R::kSupervisor, S::kSubtree}}},
+      {"StatisticsService.ListAdjustments",
+       {{R::kHandler, S::kSubtree}, {R::kDispatcher, S::kSubtree}, {R::kSupervisor, S::kSubtree}}},
       {"StatisticsService.ListRankings", {{R::kSupervisor, S::kSubtree}}},
       {"StatisticsService.ExportMonth", {{R::kSupervisor, S::kSubtree}}},
       // A company's record and the exit trigger are company-wide; GetCompanyRecord lists only

@@ -443,6 +443,8 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       fact_options.partly_counts = !config.statistics().partly_substantiated_not_counted();
       fact_options.interval = FromProto(config.statistics().fold_interval());
       fact_options.fold_delay = FromProto(config.statistics().fold_delay());
+      fact_options.close_day = config.statistics().close_day();
+      fact_options.clock = clock;
       s->parts_->facts = std::make_unique<statistics::FactStore>(s->parts_->facts_pg.get(), org,
                                                                  fact_options);
       s->parts_->facts->Start();

@@ -26,6 +26,9 @@ namespace sql = readmodel::sql;
 
 // The advisory lock space of the fact store: (kLockSpace, a ticket's 31-bit hash).
 constexpr int kLockSpace = 0x5354;  // "ST"
+// The month close's advisory lock (kCloseLock, 0): a close holds it exclusively, every fold
+// shared, so a fold's changes are either in the published figures or recorded as adjustments.
+constexpr int kCloseLock = kLockSpace + 1;
 
 // A fact with the units whose subtree totals count it (the charged unit, then its ancestors).
 struct PathFact {
@@ -199,11 +202,52 @@ void Count(const PathFact& f, int sign, Totals* totals) {
   }
 }
 
-// Writes the difference between `stored` and `folded` facts, the totals' deltas and the
-// company entries of `ids`.
+// Records the changed facts of closed months as adjustments (-1 for a fact taken out, +1 for
+// one put in), at `now`.
+absl::Status RecordAdjustments(
+    pg::Connection& c, const std::vector<std::pair<std::string, const PathFact*>>& removed,
+    const std::vector<std::pair<std::string, const PathFact*>>& added, absl::Time now) {
+  std::set<std::string> months;
+  for (const auto* list : {&removed, &added}) {
+    for (const auto& [id, f] : *list) months.insert(sql::MonthDate(f->fact.month));
+  }
+  if (months.empty()) return absl::OkStatus();
+  absl::StatusOr<pg::Result> closed =
+      c.Exec("SELECT to_char(month, 'YYYY-MM-DD') FROM month_closes WHERE month = ANY($1::date[])",
+             {sql::TextArray(std::vector<std::string>(months.begin(), months.end()))});
+  if (!closed.ok()) return closed.status();
+  std::set<std::string> final_months;
+  for (int r = 0; r < closed->rows(); ++r) final_months.insert(closed->Get(r, 0));
+  if (final_months.empty()) return absl::OkStatus();
+  sql::Column month, id, measure, seq, unit, path, num, den;
+  for (int sign : {-1, +1}) {
+    for (const auto& [ticket, f] : sign < 0 ? removed : added) {
+      if (final_months.count(sql::MonthDate(f->fact.month)) == 0) continue;
+      month.Add(sql::MonthDate(f->fact.month));
+      id.Add(ticket);
+      measure.Add(std::to_string(static_cast<int>(f->fact.measure)));
+      seq.Add(std::to_string(f->fact.seq));
+      unit.Add(f->fact.unit_code);
+      path.AddArray(f->path);
+      num.Add(std::to_string(f->fact.numerator ? sign : 0));
+      den.Add(std::to_string(sign));
+    }
+  }
+  return c.Exec("INSERT INTO fact_adjustments (month, ticket_id, measure, fact_seq, unit_code, "
+                "unit_path, numerator_delta, denominator_delta, recorded_at) "
+                "SELECT mo, id, m, s, u, p::text[], n, d, $9 FROM unnest($1::date[], $2::text[], "
+                "$3::smallint[], $4::int[], $5::text[], $6::text[], $7::int[], $8::int[]) "
+                "AS a(mo, id, m, s, u, p, n, d)",
+                {month.Param(), id.Param(), measure.Param(), seq.Param(), unit.Param(),
+                 path.Param(), num.Param(), den.Param(), sql::Ts(now)})
+      .status();
+}
+
+// Writes the difference between `stored` and `folded` facts, the totals' deltas, the
+// adjustments of closed months (at `now`) and the company entries of `ids`.
 absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& ids,
                              std::map<std::string, std::map<FactKey, PathFact>>& stored,
-                             std::map<std::string, Folded>& folded) {
+                             std::map<std::string, Folded>& folded, absl::Time now) {
   std::vector<std::pair<std::string, const PathFact*>> removed, added;
   Totals totals;
   for (const std::string& id : ids) {
@@ -224,6 +268,7 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
       }
     }
   }
+  if (absl::Status s = RecordAdjustments(c, removed, added, now); !s.ok()) return s;
   if (!removed.empty()) {
     sql::Column id, measure, seq;
     UnitRows units;
@@ -362,14 +407,24 @@ absl::Status WriteDifference(pg::Connection& c, const std::vector<std::string>& 
 }  // namespace
 
 FactStore::FactStore(pg::Connection* pg, org::OrgHolder* org, Options options)
-    : pg_(pg), org_(org), options_(std::move(options)) {}
+    : pg_(pg),
+      org_(org),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : Clock::Real()) {}
 
 FactStore::~FactStore() { Stop(); }
 
 absl::StatusOr<int> FactStore::RunOnce() {
   int taken = 0;
   std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
+  const absl::Time now = clock_->Now();
   absl::Status s = pg_->Transaction([&](pg::Connection& c) -> absl::Status {
+    // Before anything is read: a close waits for this fold, or this fold for the close.
+    if (absl::Status l = c.Exec("SELECT pg_advisory_xact_lock_shared($1, 0)", {pg::Int(kCloseLock)})
+                             .status();
+        !l.ok()) {
+      return l;
+    }
     // The rows due, and with them every row of their tickets committed by now that no other
     // store holds (waiting for one could deadlock; a row left behind only folds the ticket
     // once more): this statement runs before the histories are read, so their events are
@@ -398,7 +453,7 @@ absl::StatusOr<int> FactStore::RunOnce() {
     if (!folded.ok()) return folded.status();
     auto stored = StoredFacts(c, ids, std::nullopt);
     if (!stored.ok()) return stored.status();
-    return WriteDifference(c, ids, *stored, *folded);
+    return WriteDifference(c, ids, *stored, *folded, now);
   });
   if (!s.ok()) return s;
   return taken;
@@ -490,7 +545,86 @@ absl::StatusOr<FactStore::MonthCheck> FactStore::Recompute(absl::CivilMonth mont
                           ": stored ", v.first, "/", v.second, ", folded none"));
     }
   }
+  // A closed month: what was published plus what was adjusted since is what is kept.
+  absl::StatusOr<pg::Result> closed = pg_->Exec(
+      "SELECT 1 FROM month_closes WHERE month = $1::date", {pg::Text(sql::MonthDate(month))});
+  if (!closed.ok()) return closed.status();
+  if (closed->rows() == 0) return check;
+  absl::StatusOr<pg::Result> published = pg_->Exec(
+      "SELECT unit_code, measure, numerator, denominator FROM closed_unit_totals "
+      "WHERE month = $1::date "
+      "UNION ALL SELECT unnest(unit_path), measure, sum(numerator_delta), sum(denominator_delta) "
+      "FROM fact_adjustments WHERE month = $1::date GROUP BY unit_path, measure",
+      {pg::Text(sql::MonthDate(month))});
+  if (!published.ok()) return published.status();
+  std::map<std::pair<std::string, int>, std::pair<int64_t, int64_t>> adjusted;
+  for (int r = 0; r < published->rows(); ++r) {
+    auto& v = adjusted[{published->Get(r, 0), static_cast<int>(published->GetInt(r, 1))}];
+    v.first += published->GetInt(r, 2);
+    v.second += published->GetInt(r, 3);
+  }
+  for (const auto& live : stored_totals) adjusted[live.first];  // kept, published as none
+  for (const auto& [key, v] : adjusted) {
+    auto it = stored_totals.find(key);
+    const std::pair<int64_t, int64_t> live =
+        it == stored_totals.end() ? std::make_pair(0L, 0L) : it->second;
+    if (live != v) {
+      differ(absl::StrCat("published+adjusted ", key.first, " ",
+                          MeasureName(static_cast<Measure>(key.second)), ": ", v.first, "/",
+                          v.second, ", kept ", live.first, "/", live.second));
+    }
+  }
   return check;
+}
+
+absl::Time FactStore::CloseInstant(absl::CivilMonth month) const {
+  const absl::CivilMonth next = month + 1;
+  return absl::FromCivil(absl::CivilDay(next.year(), next.month(), options_.close_day),
+                         options_.zone);
+}
+
+absl::StatusOr<int> FactStore::CloseDueMonths() {
+  const absl::Time now = clock_->Now();
+  // From the first month with figures (or the first closed one) to the last month due.
+  absl::StatusOr<pg::Result> r = pg_->Exec(
+      "SELECT to_char(least((SELECT min(month) FROM unit_month_totals), "
+      "(SELECT min(month) FROM month_closes)), 'YYYY-MM'), "
+      "coalesce((SELECT array_to_string(array_agg(to_char(month, 'YYYY-MM')), ',') "
+      "FROM month_closes), '')");
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0 || r->IsNull(0, 0)) return 0;  // no figures yet
+  absl::CivilMonth first;
+  if (!absl::ParseCivilTime(r->Get(0, 0), &first)) {
+    return absl::InternalError(absl::StrCat("month_closes: bad month ", r->Get(0, 0)));
+  }
+  const std::vector<std::string> closed_list = SplitCodes(r->Get(0, 1));
+  const std::set<std::string> closed(closed_list.begin(), closed_list.end());
+  int closed_now = 0;
+  for (absl::CivilMonth m = first; CloseInstant(m) <= now; ++m) {
+    if (closed.count(absl::FormatCivilTime(m))) continue;
+    absl::Status s = pg_->Transaction([&](pg::Connection& c) -> absl::Status {
+      // Waits for the folds in flight; the folds after it see the close.
+      if (absl::Status l = c.Exec("SELECT pg_advisory_xact_lock($1, 0)", {pg::Int(kCloseLock)})
+                               .status();
+          !l.ok()) {
+        return l;
+      }
+      absl::StatusOr<pg::Result> added =
+          c.Exec("INSERT INTO month_closes (month, closed_at) VALUES ($1::date, $2) "
+                 "ON CONFLICT (month) DO NOTHING RETURNING month",
+                 {pg::Text(sql::MonthDate(m)), sql::Ts(now)});
+      if (!added.ok()) return added.status();
+      if (added->rows() == 0) return absl::OkStatus();  // another store closed it
+      ++closed_now;
+      return c.Exec("INSERT INTO closed_unit_totals (month, unit_code, measure, numerator, "
+                    "denominator) SELECT month, unit_code, measure, numerator, denominator "
+                    "FROM unit_month_totals WHERE month = $1::date",
+                    {pg::Text(sql::MonthDate(m))})
+          .status();
+    });
+    if (!s.ok()) return s;
+  }
+  return closed_now;
 }
 
 void FactStore::Start() {
@@ -507,7 +641,8 @@ void FactStore::Start() {
       } else if (absl::StatusOr<bool> behind = ProjectorBehind(); !behind.ok()) {
         n = behind.status();
       } else if (!*behind) {
-        n = RunOnce();
+        n = CloseDueMonths();
+        if (n.ok()) n = RunOnce();
         if (n.ok() && *n >= options_.batch) continue;  // more waiting
       }
       if (!n.ok()) {

@@ -18,11 +18,21 @@
 // changes nothing. A ticket whose events arrive while it is being folded is queued again by
 // the projector's later transaction and folded again.
 //
+// The month close (migration 0006_month_close.sql): CloseDueMonths() closes every month whose
+// close instant (00:00 on `close_day` of the next month, in `zone`, by `clock`) has passed,
+// from the first month with figures on: it records the close and copies the month's totals as
+// the published figures. From then on RunOnce, writing a difference to a fact of a closed month,
+// also records it as an adjustment (fact_adjustments, the deltas and the path they count in).
+// A close and the folds serialise on an advisory lock (a fold holds it shared), so a fold
+// either lands before the close (in the published figures) or after it (an adjustment).
+//
 // Recompute(month): every ticket with an event in the month (every fact's time is one of its
 // ticket's events) folded from its events, the month's facts compared with the stored ones
 // ticket for ticket and the stored totals with the sums of the folded facts. It writes nothing.
 // Changes still queued (younger than fold_delay, or being folded) show as differences: compare
 // a quiet month, or once the queue has been folded.
+// For a closed month it also checks that the published figures plus the adjustments are the
+// totals kept live, unit by unit.
 //
 // Not thread-safe: one thread calls RunOnce and Recompute on the store's connection (not
 // while Start()'s thread runs; give Recompute a store of its own).
@@ -37,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/pg/pg_client.h"
 #include "services/org/org_holder.h"
 
@@ -58,6 +69,10 @@ class FactStore {
     absl::Duration max_yield = absl::Minutes(10);
     // How long the background loop waits when the queue was empty.
     absl::Duration interval = absl::Seconds(2);
+    // Month M is final from 00:00 on this day of month M+1 (1-28), by `clock` (the service's
+    // time; Clock::Real() when null).
+    int close_day = 6;
+    Clock* clock = nullptr;
   };
   // `pg` and `org` must outlive the store.
   FactStore(pg::Connection* pg, org::OrgHolder* org, Options options);
@@ -77,9 +92,14 @@ class FactStore {
   };
   absl::StatusOr<MonthCheck> Recompute(absl::CivilMonth month, int max_differences = 20);
 
+  // Closes the months due (see above); returns how many it closed.
+  absl::StatusOr<int> CloseDueMonths();
+  // When month M closes: 00:00 on close_day of M+1 in the zone.
+  absl::Time CloseInstant(absl::CivilMonth month) const;
+
   // The schema migrations (readmodel::Migrate), then RunOnce, in a background thread until
   // Stop(), pausing `interval` when the queue was empty, while ProjectorBehind() and after
-  // errors (logged).
+  // errors (logged); CloseDueMonths before each pass.
   void Start();  // at most once
   void Stop();
 
@@ -91,6 +111,7 @@ class FactStore {
   pg::Connection* const pg_;
   org::OrgHolder* const org_;
   const Options options_;
+  Clock* const clock_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

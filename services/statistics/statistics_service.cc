@@ -48,12 +48,26 @@ v1::Weights WeightsOf(const Weights& w) {
   return out;
 }
 
-// The stored totals of `units` in `month`.
-absl::StatusOr<std::map<std::string, Tally>> Totals(readmodel::Reader& rm, absl::CivilMonth month,
-                                                    const std::vector<std::string>& units) {
+// When `month` was closed (fact_store.h, the month close); nullopt while it is open.
+absl::StatusOr<std::optional<absl::Time>> ClosedAt(readmodel::Reader& rm, absl::CivilMonth month) {
   absl::StatusOr<pg::Result> r =
-      rm.Query("SELECT unit_code, measure, numerator, denominator FROM unit_month_totals "
-               "WHERE month = $1::date AND unit_code = ANY($2::text[])",
+      rm.Query(absl::StrCat("SELECT ", sql::MicrosOf("closed_at"),
+                            " FROM month_closes WHERE month = $1::date"),
+               {pg::Text(sql::MonthDate(month))});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::optional<absl::Time>();
+  return std::optional<absl::Time>(sql::TimeOfMicros(r->GetInt(0, 0)));
+}
+
+// The totals of `units` in `month`: those published at its close when `closed`, else those
+// kept live.
+absl::StatusOr<std::map<std::string, Tally>> Totals(readmodel::Reader& rm, absl::CivilMonth month,
+                                                    const std::vector<std::string>& units,
+                                                    bool closed) {
+  absl::StatusOr<pg::Result> r =
+      rm.Query(absl::StrCat("SELECT unit_code, measure, numerator, denominator FROM ",
+                            closed ? "closed_unit_totals" : "unit_month_totals",
+                            " WHERE month = $1::date AND unit_code = ANY($2::text[])"),
                {pg::Text(sql::MonthDate(month)), sql::TextArray(units)});
   if (!r.ok()) return r.status();
   std::map<std::string, Tally> out;
@@ -155,11 +169,30 @@ void StatisticsQueries::Scorecard(const v1::GetScorecardRequest& req, const auth
   if (!scope.ok()) return done(scope.status());
   work_.Submit([this, unit = scope->unit, month = scope->month, org = scope->org,
                 done = std::move(done)] {
-    auto totals = Totals(*read_model_, month, {unit});
+    auto closed = ClosedAt(*read_model_, month);
+    if (!closed.ok()) return done(closed.status());
+    auto totals = Totals(*read_model_, month, {unit}, closed->has_value());
     if (!totals.ok()) return done(totals.status());
     auto position = Position(*read_model_);
     if (!position.ok()) return done(position.status());
     v1::Scorecard out;
+    if (*closed) {
+      out.set_final(true);
+      *out.mutable_closed_at() = ToProto(**closed);
+      auto adjusted = read_model_->Query(
+          "SELECT measure, sum(numerator_delta), sum(denominator_delta), count(*) "
+          "FROM fact_adjustments WHERE month = $1::date AND $2 = ANY(unit_path) "
+          "GROUP BY measure ORDER BY measure",
+          {pg::Text(sql::MonthDate(month)), pg::Text(unit)});
+      if (!adjusted.ok()) return done(adjusted.status());
+      for (int i = 0; i < adjusted->rows(); ++i) {
+        v1::RateAdjustment* a = out.add_adjustments();
+        a->set_measure(MeasureOf(static_cast<Measure>(adjusted->GetInt(i, 0))));
+        a->set_numerator_delta(adjusted->GetInt(i, 1));
+        a->set_denominator_delta(adjusted->GetInt(i, 2));
+        a->set_count(adjusted->GetInt(i, 3));
+      }
+    }
     out.set_unit_code(unit);
     if (const auto* u = org->model.FindUnit(unit)) out.set_unit_name(u->name);
     out.set_month(absl::FormatCivilTime(month));
@@ -247,7 +280,9 @@ void StatisticsQueries::Rankings(const v1::ListRankingsRequest& req, const auth:
   work_.Submit([this, parent = scope->unit, month = scope->month, order_by, org = scope->org,
                 done = std::move(done)] {
     const std::vector<std::string> children = org->model.Children(parent);
-    auto totals = Totals(*read_model_, month, children);
+    auto closed = ClosedAt(*read_model_, month);
+    if (!closed.ok()) return done(closed.status());
+    auto totals = Totals(*read_model_, month, children, closed->has_value());
     if (!totals.ok()) return done(totals.status());
     auto position = Position(*read_model_);
     if (!position.ok()) return done(position.status());
@@ -261,6 +296,7 @@ void StatisticsQueries::Rankings(const v1::ListRankingsRequest& req, const auth:
     }
     const bool lower = order_by == v1::MEASURE_RETURN || order_by == v1::MEASURE_REDO;
     v1::ListRankingsResponse out;
+    out.set_final(closed->has_value());
     out.set_parent_unit_code(parent);
     out.set_month(absl::FormatCivilTime(month));
     out.set_order_by(order_by);
@@ -424,7 +460,9 @@ void StatisticsQueries::Export(const v1::ExportMonthRequest& req, const auth::Ca
       for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back(*it);
       order.push_back(std::move(u));
     }
-    auto totals = Totals(*read_model_, month, order);
+    auto closed = ClosedAt(*read_model_, month);
+    if (!closed.ok()) return done(closed.status());
+    auto totals = Totals(*read_model_, month, order, closed->has_value());
     if (!totals.ok()) return done(totals.status());
     auto position = Position(*read_model_);
     if (!position.ok()) return done(position.status());
@@ -462,8 +500,56 @@ void StatisticsQueries::Export(const v1::ExportMonthRequest& req, const auth::Ca
       csv += "\r\n";
     }
     v1::ExportMonthResponse out;
+    out.set_final(closed->has_value());
     out.set_month(absl::FormatCivilTime(month));
     out.set_csv(std::move(csv));
+    *out.mutable_position() = *std::move(position);
+    done(std::move(out));
+  });
+}
+
+void StatisticsQueries::Adjustments(const v1::ListAdjustmentsRequest& req,
+                                    const auth::Caller& caller,
+                                    rpc::Reply<v1::ListAdjustmentsResponse> done) {
+  if (absl::Status s = readmodel::CheckPageSize(req.page_size()); !s.ok()) return done(s);
+  auto paging = readmodel::PagingOf(req);
+  if (!paging.ok()) return done(paging.status());
+  auto scope = Scoped(req.unit_code(), req.month(), caller);
+  if (!scope.ok()) return done(scope.status());
+  work_.Submit([this, req, unit = scope->unit, month = scope->month, paging = *paging,
+                done = std::move(done)] {
+    int64_t before = std::numeric_limits<int64_t>::max();
+    if (!paging.position.empty() && !absl::SimpleAtoi(paging.position, &before)) {
+      return done(absl::InvalidArgumentError("page_token: not from a previous response"));
+    }
+    const int limit = req.page_size() == 0 ? kDefaultPageSize : req.page_size();
+    auto closed = ClosedAt(*read_model_, month);
+    if (!closed.ok()) return done(closed.status());
+    auto r = read_model_->Query(
+        absl::StrCat("SELECT seq, ticket_id, measure, fact_seq, unit_code, numerator_delta, "
+                     "denominator_delta, ", sql::MicrosOf("recorded_at"),
+                     " FROM fact_adjustments WHERE month = $1::date AND $2 = ANY(unit_path) "
+                     "AND seq < $3 ORDER BY seq DESC LIMIT $4"),
+        {pg::Text(sql::MonthDate(month)), pg::Text(unit), pg::Int(before), pg::Int(limit + 1)});
+    if (!r.ok()) return done(r.status());
+    auto position = Position(*read_model_);
+    if (!position.ok()) return done(position.status());
+    v1::ListAdjustmentsResponse out;
+    if (*closed) *out.mutable_closed_at() = ToProto(**closed);
+    for (int i = 0; i < r->rows() && i < limit; ++i) {
+      v1::Adjustment* a = out.add_adjustments();
+      a->set_ticket_id(r->Get(i, 1));
+      a->set_measure(MeasureOf(static_cast<Measure>(r->GetInt(i, 2))));
+      a->set_seq(static_cast<int32_t>(r->GetInt(i, 3)));
+      a->set_charged_unit_code(r->Get(i, 4));
+      a->set_numerator_delta(static_cast<int32_t>(r->GetInt(i, 5)));
+      a->set_denominator_delta(static_cast<int32_t>(r->GetInt(i, 6)));
+      *a->mutable_recorded_at() = ToProto(sql::TimeOfMicros(r->GetInt(i, 7)));
+    }
+    if (r->rows() > limit) {
+      out.set_next_page_token(
+          readmodel::PageToken(absl::StrCat(r->GetInt(limit - 1, 0)), paging.fingerprint));
+    }
     *out.mutable_position() = *std::move(position);
     done(std::move(out));
   });
@@ -490,6 +576,8 @@ DISPATCH_STATISTICS_RPC(GetCompanyRecord, GetCompanyRecordRequest, CompanyRecord
 DISPATCH_STATISTICS_RPC(ListExitCandidates, ListExitCandidatesRequest, ListExitCandidatesResponse,
                         ExitCandidates)
 DISPATCH_STATISTICS_RPC(ExportMonth, ExportMonthRequest, ExportMonthResponse, Export)
+DISPATCH_STATISTICS_RPC(ListAdjustments, ListAdjustmentsRequest, ListAdjustmentsResponse,
+                        Adjustments)
 
 #undef DISPATCH_STATISTICS_RPC
 

@@ -15,6 +15,11 @@
 //   ListExitCandidates    company_complaints of the window grouped by company.
 //   ExportMonth           unit_month_totals of the unit and its subtree (the organisation in
 //                         force) as CSV, each unit ranked among its siblings.
+//   ListAdjustments       fact_adjustments of the month whose path holds the unit, newest
+//                         first (keyset on their sequence).
+// A closed month (month_closes) is read from the figures published at its close
+// (closed_unit_totals) instead of unit_month_totals; its scorecard adds the adjustments'
+// sums a measure.
 // Units are scoped by access::UnitFilter (empty: the caller's unit; outside its subtree:
 // NOT_FOUND). The company aggregates are company-wide (the trigger is): any caller the access
 // policy admits sees them. Without a read model every call is FAILED_PRECONDITION.
@@ -58,6 +63,8 @@ class StatisticsQueries {
                       rpc::Reply<v1::ListExitCandidatesResponse> done);
   void Export(const v1::ExportMonthRequest& request, const auth::Caller& caller,
               rpc::Reply<v1::ExportMonthResponse> done);
+  void Adjustments(const v1::ListAdjustmentsRequest& request, const auth::Caller& caller,
+                   rpc::Reply<v1::ListAdjustmentsResponse> done);
 
  private:
   // What a unit's request starts with: its month, and its unit (the caller's when empty, the
@@ -82,7 +89,8 @@ using RawStatisticsService = v1::StatisticsService::WithRawCallbackMethod_GetSco
             v1::StatisticsService::WithRawCallbackMethod_GetCompanyRecord<
                 v1::StatisticsService::WithRawCallbackMethod_ListExitCandidates<
                     v1::StatisticsService::WithRawCallbackMethod_ExportMonth<
-                        v1::StatisticsService::Service>>>>>>;
+                        v1::StatisticsService::WithRawCallbackMethod_ListAdjustments<
+                            v1::StatisticsService::Service>>>>>>>;
 
 class StatisticsGrpcService final : public RawStatisticsService {
  public:
@@ -108,6 +116,9 @@ class StatisticsGrpcService final : public RawStatisticsService {
   grpc::ServerUnaryReactor* ExportMonth(grpc::CallbackServerContext* ctx,
                                         const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListAdjustments(grpc::CallbackServerContext* ctx,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
 
  private:
   StatisticsQueries* const queries_;

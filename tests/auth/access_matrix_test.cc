@@ -61,7 +61,7 @@ bool IsRead(const std::string& method) {
                         "IntakeService.WatchTicketEvents", "EscalationService.ListBreaches",
                         "EscalationService.ListRevisits", "StatisticsService.GetScorecard",
                         "StatisticsService.ListScorecardTickets", "StatisticsService.ListRankings",
-                        "StatisticsService.ExportMonth"}) {
+                        "StatisticsService.ExportMonth", "StatisticsService.ListAdjustments"}) {
     if (method == m) return true;
   }
   return false;
@@ -429,8 +429,16 @@ class AccessMatrixTest : public escalation::TimerEngineTest {
       v1::ExportMonthResponse resp;
       return statistics()->ExportMonth(ctx, req, &resp);
     }};
+    calls["StatisticsService.ListAdjustments"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
+      v1::ListAdjustmentsRequest req;
+      req.set_unit_code(kCounty);
+      req.set_month("2026-11");
+      v1::ListAdjustmentsResponse resp;
+      return statistics()->ListAdjustments(ctx, req, &resp);
+    }};
     for (const char* m : {"GetScorecard", "ListScorecardTickets", "ListRankings",
-                          "GetCompanyRecord", "ListExitCandidates", "ExportMonth"}) {
+                          "GetCompanyRecord", "ListExitCandidates", "ExportMonth",
+                          "ListAdjustments"}) {
       calls[absl::StrCat("StatisticsService.", m)].admitted = grpc::StatusCode::FAILED_PRECONDITION;
     }
     calls["DiagnosticsService.Echo"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
@@ -514,7 +522,7 @@ TEST_F(AccessMatrixTest, EveryRpcForEveryRoleInsideAndOutsideItsPartIsAllowedExa
       }
     }
   }
-  // The table is all there: 29 RPCs, six roles, two sides; a good number of them allowed.
+  // The table is all there: 30 RPCs, six roles, two sides; a good number of them allowed.
   EXPECT_EQ(cases, static_cast<int>(Policy().size()) * 12);
   EXPECT_GE(allowed, 30);
 }

@@ -83,6 +83,17 @@ TEST(Config, TheCompositeWeighs10_45_45AndTheExitTriggerIsMoreThan20AndBelow50Pe
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("statistics.fold_delay")));
 }
 
+TEST(Config, AMonthIsFinalOnTheSixthOfTheNextMonthUnlessConfiguredWithinTheFirst28Days) {
+  auto c = ParseConfig("");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->statistics().close_day(), 6);
+  EXPECT_THAT(ParseConfig("statistics { close_day: 1 }"), IsOk());
+  EXPECT_THAT(ParseConfig("statistics { close_day: 29 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("statistics.close_day")));
+  EXPECT_THAT(ParseConfig("statistics { close_day: -1 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("statistics.close_day")));
+}
+
 TEST(Config, ClosedTicketsLeaveRedisAfterThirtyDaysAndPersonalDataGoesAfterThreeYears) {
   auto c = ParseConfig("");
   ASSERT_THAT(c, IsOk());

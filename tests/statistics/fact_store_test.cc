@@ -3,7 +3,10 @@
 // dispatchd: the incremental facts equal a month recomputed from the events, folding again
 // changes nothing, a reopen takes the closure's facts back out of the totals, and scorecards,
 // the tickets behind them, rankings and company records read them.
+#include <atomic>
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_join.h"
@@ -37,6 +40,7 @@ class FactStoreTest : public readmodel::ReadModelFixture {
     absl::LoadTimeZone("Asia/Shanghai", &options.zone);
     options.batch = 3;  // several transactions even for a few tickets
     options.fold_delay = absl::ZeroDuration();
+    options.clock = &store_clock_;  // the month close's clock, moved by the tests that close
     facts_ = std::make_unique<FactStore>(facts_pg_.get(), org_.get(), options);
     stats_ = v1::StatisticsService::NewStub(stack_.channel());
   }
@@ -103,6 +107,7 @@ class FactStoreTest : public readmodel::ReadModelFixture {
   }
 
   std::unique_ptr<pg::Connection> facts_pg_;
+  FakeClock store_clock_{clock_.Now()};
   std::unique_ptr<FactStore> facts_;
   std::unique_ptr<v1::StatisticsService::Stub> stats_;
 };
@@ -407,6 +412,109 @@ TEST_F(FactStoreTest, ACompanyTheOrganisationDoesNotListKeepsARecordUnderTheName
   EXPECT_EQ(record.credit_code(), "");
   EXPECT_EQ(record.complaints(), 1);
   EXPECT_EQ(Record(stats_.get(), kCuiyuan, MonthOf(id)).complaints(), 0);
+}
+
+TEST_F(FactStoreTest, AMonthIsFinalFromTheCloseDayOfTheNextMonthAndALaterCorrectionIsARecordedAdjustmentNotASilentChange) {
+  const std::vector<std::string> ids = ThreeCases();
+  Fold();
+  const absl::CivilMonth month = MonthOf(ids[0]);
+  absl::TimeZone shanghai;
+  absl::LoadTimeZone("Asia/Shanghai", &shanghai);
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%d %H:%M:%S", facts_->CloseInstant(month), shanghai),
+            absl::StrCat(absl::FormatCivilTime(month + 1), "-06 00:00:00"));
+  const std::vector<std::string> before = Scorecard(kCounty, month);
+
+  // A millisecond before: still open.
+  store_clock_.Set(facts_->CloseInstant(month) - absl::Milliseconds(1));
+  EXPECT_THAT(facts_->CloseDueMonths(), IsOkAndHolds(0));
+  v1::Scorecard card;
+  Scorecard(kCounty, month, &card);
+  EXPECT_FALSE(card.final());
+  store_clock_.Set(facts_->CloseInstant(month));
+  EXPECT_THAT(facts_->CloseDueMonths(), IsOkAndHolds(1));
+  EXPECT_THAT(facts_->CloseDueMonths(), IsOkAndHolds(0));  // once
+
+  // A later revisit finds the closed case's complainant dissatisfied: it is reopened, and its
+  // closure's facts leave the live figures.
+  v1::Ticket t;
+  grpc::Status s = client_->Revisit(client_->Get(ids[0]), "supervisor-1", v1::TIER_TOWNSHIP,
+                                    v1::SATISFACTION_DISSATISFIED, &t, "rv-after-close");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  store_clock_.Advance(absl::Hours(1));
+  Fold();
+
+  // The published figures stand, and the change is recorded beside them.
+  EXPECT_EQ(Scorecard(kCounty, month, &card), before);
+  EXPECT_TRUE(card.final());
+  EXPECT_EQ(FromProto(card.closed_at()), facts_->CloseInstant(month));
+  std::map<v1::Measure, std::string> adjusted;
+  for (const v1::RateAdjustment& a : card.adjustments()) {
+    adjusted[a.measure()] = absl::StrCat(a.numerator_delta(), "/", a.denominator_delta());
+  }
+  EXPECT_EQ(adjusted[v1::MEASURE_RESOLUTION], "-1/-1");  // it was solved and is no longer closed
+  EXPECT_EQ(adjusted[v1::MEASURE_SATISFACTION], "-1/-1");
+  grpc::ClientContext ctx;
+  v1::ListAdjustmentsRequest req;
+  req.set_unit_code(kCommunity);
+  req.set_month(absl::FormatCivilTime(month));
+  req.set_page_size(1);
+  v1::ListAdjustmentsResponse page;
+  ASSERT_TRUE(stats_->ListAdjustments(&ctx, req, &page).ok());
+  ASSERT_EQ(page.adjustments_size(), 1);
+  EXPECT_EQ(page.adjustments(0).ticket_id(), ids[0]);
+  EXPECT_EQ(page.adjustments(0).charged_unit_code(), kCommunity);
+  EXPECT_EQ(FromProto(page.adjustments(0).recorded_at()), store_clock_.Now());
+  EXPECT_FALSE(page.next_page_token().empty());
+  // The rankings of the closed month are those of the published figures too.
+  grpc::ClientContext rank_ctx;
+  v1::ListRankingsRequest rank_req;
+  rank_req.set_parent_unit_code(kTownship);
+  rank_req.set_month(absl::FormatCivilTime(month));
+  v1::ListRankingsResponse ranks;
+  ASSERT_TRUE(stats_->ListRankings(&rank_ctx, rank_req, &ranks).ok());
+  EXPECT_TRUE(ranks.final());
+
+  // Published + adjustments = what is kept live, checked by the recompute; a lost adjustment
+  // is found.
+  auto check = facts_->Recompute(month);
+  ASSERT_THAT(check, IsOk());
+  EXPECT_EQ(check->difference_count, 0) << absl::StrJoin(check->differences, "\n");
+  ASSERT_THAT(live_->Exec("DELETE FROM fact_adjustments WHERE measure = 1"), IsOk());
+  check = facts_->Recompute(month);
+  ASSERT_THAT(check, IsOk());
+  EXPECT_GE(check->difference_count, 1);
+  EXPECT_THAT(absl::StrJoin(check->differences, "\n"),
+              HasSubstr("published+adjusted 430923 resolution"));
+}
+
+TEST_F(FactStoreTest, AMonthIsClosedWithAFoldInFlightEitherInItsFiguresOrAsAnAdjustment) {
+  // A close waits for a fold that holds the close lock shared: here a fold's transaction is
+  // held open by hand, and the close runs on another connection.
+  const std::vector<std::string> ids = ThreeCases();
+  Fold();
+  const absl::CivilMonth month = MonthOf(ids[0]);
+  auto other = Open(live_conninfo_);
+  FactStore closer(other.get(), org_.get(), [&] {
+    FactStore::Options o;
+    absl::LoadTimeZone("Asia/Shanghai", &o.zone);
+    o.clock = &store_clock_;
+    return o;
+  }());
+  store_clock_.Set(facts_->CloseInstant(month));
+  auto holder = Open(live_conninfo_);
+  ASSERT_THAT(holder->Exec("BEGIN"), IsOk());
+  ASSERT_THAT(holder->Exec("SELECT pg_advisory_xact_lock_shared($1, 0)", {pg::Int(0x5354 + 1)}),
+              IsOk());
+  std::atomic<bool> closed{false};
+  std::thread close([&] {
+    EXPECT_THAT(closer.CloseDueMonths(), IsOkAndHolds(1));
+    closed = true;
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_FALSE(closed.load()) << "the close waits for the fold in flight";
+  ASSERT_THAT(holder->Exec("COMMIT"), IsOk());
+  close.join();
+  EXPECT_TRUE(closed.load());
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 //   dispatchctl company --company=91430923MA4L000016 --month=2026-11
 //                                           (a company's record by credit code or name; exit trigger)
 //   dispatchctl exit-candidates --month=2026-11
+//   dispatchctl adjustments --month=2026-11 [--unit=430923]  (changes to a closed month's figures)
 //   dispatchctl dev-pki                      (development: the local CA, server certificate and
 //                                             signing key in --pki, and a fresh admin.token)
 //   dispatchctl token --subject=h-dp-wy1 --unit=430923100 --roles=handler [--channels=..]
@@ -458,8 +459,16 @@ int PrintReport(v1::StatisticsService::Stub& statistics) {
   v1::ListRankingsResponse ranked;
   s = statistics.ListRankings(&ctx2, rreq, &ranked);
   if (!s.ok()) return Report(s);
-  printf("%s %s, ranked by %s\n", card.month().c_str(), card.unit_name().c_str(),
-         v1::Measure_Name(ranked.order_by()).c_str());
+  std::string state = " (open: the figures still change)";
+  if (card.final()) {
+    state = absl::StrCat(" (final: published ",
+                         absl::FormatTime("%Y-%m-%d %H:%M",
+                                          absl::FromUnixSeconds(card.closed_at().seconds()),
+                                          absl::LocalTimeZone()),
+                         ")");
+  }
+  printf("%s %s, ranked by %s%s\n", card.month().c_str(), card.unit_name().c_str(),
+         v1::Measure_Name(ranked.order_by()).c_str(), state.c_str());
   PrintRow({"rank", "unit", "name", "响应率", "解决率", "满意率", "按时办结率", "回退率", "重办率",
             absl::StrFormat("综合得分(%d/%d/%d)", card.weights().response(),
                             card.weights().resolution(), card.weights().satisfaction())});
@@ -468,6 +477,11 @@ int PrintReport(v1::StatisticsService::Stub& statistics) {
   for (const v1::Ranking& r : ranked.rankings()) {
     ReportLine(std::to_string(r.rank()), r.unit_code(), r.unit_name(), r.rates(),
                r.has_composite(), r.composite());
+  }
+  for (const v1::RateAdjustment& a : card.adjustments()) {
+    printf("adjusted since the close: %s %+lld/%+lld (%lld changes; dispatchctl adjustments)\n",
+           v1::Measure_Name(a.measure()).c_str(), static_cast<long long>(a.numerator_delta()),
+           static_cast<long long>(a.denominator_delta()), static_cast<long long>(a.count()));
   }
   return 0;
 }
@@ -485,7 +499,7 @@ int main(int argc, char** argv) {
       "history TICKET_ID | list [filters] | watch [--unit=U] [--cursor=C] | "
       "revisits [--unit=U] [--month=YYYY-MM] | breaches [--unit=U] | "
       "report --month=YYYY-MM [--unit=U] [--order_by=M] [--csv] | company --company=C --month=M | "
-      "exit-candidates --month=M | dev-pki [--unit=CITY] | "
+      "exit-candidates --month=M | adjustments --month=M [--unit=U] | dev-pki [--unit=CITY] | "
       "token --subject=S --unit=U --roles=R[,R] [--channels=C[,C]] [--ttl_h=H]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
@@ -688,7 +702,7 @@ int main(int argc, char** argv) {
     if (s.ok()) Print(resp);
     return Report(s);
   }
-  if (cmd == "report" || cmd == "company" || cmd == "exit-candidates") {
+  if (cmd == "report" || cmd == "company" || cmd == "exit-candidates" || cmd == "adjustments") {
     auto statistics = v1::StatisticsService::NewStub(ch);
     if (cmd == "report") return PrintReport(*statistics);
     grpc::ClientContext ctx;
@@ -701,6 +715,14 @@ int main(int argc, char** argv) {
       req.set_page_size(absl::GetFlag(FLAGS_page_size));
       v1::CompanyRecord resp;
       s = statistics->GetCompanyRecord(&ctx, req, &resp);
+      if (s.ok()) Print(resp);
+    } else if (cmd == "adjustments") {
+      v1::ListAdjustmentsRequest req;
+      req.set_unit_code(absl::GetFlag(FLAGS_unit));
+      req.set_month(absl::GetFlag(FLAGS_month));
+      req.set_page_size(absl::GetFlag(FLAGS_page_size));
+      v1::ListAdjustmentsResponse resp;
+      s = statistics->ListAdjustments(&ctx, req, &resp);
       if (s.ok()) Print(resp);
     } else {
       v1::ListExitCandidatesRequest req;
