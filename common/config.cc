@@ -69,6 +69,8 @@ void ApplyDefaults(DispatchConfig& c) {
   SetIfZero(st->mutable_fold_interval(), absl::Seconds(2));
   SetIfZero(st->mutable_fold_delay(), absl::Seconds(30));
   if (st->close_day() == 0) st->set_close_day(6);
+  if (st->black_below_score() == 0) st->set_black_below_score(90);
+  if (st->black_years() == 0) st->set_black_years(2);
   // SLA targets default in SlaPolicy (services/escalation/sla_policy.h), escalation options in
   // TimerEngine::OptionsFromConfig (services/escalation/timer_engine.h).
 }
@@ -132,6 +134,15 @@ absl::Status Validate(const DispatchConfig& c) {
   if (FromProto(st.fold_delay()) < absl::ZeroDuration() ||
       FromProto(st.fold_delay()) > absl::Hours(1)) {
     return absl::InvalidArgumentError("statistics.fold_delay: must be within [0, 1 h]");
+  }
+  if (!(st.black_below_score() >= 1 && st.black_below_score() <= 100)) {
+    return absl::InvalidArgumentError("statistics.black_below_score: must be within [1, 100]");
+  }
+  if (st.black_years() < 1 || st.black_years() > 10) {
+    return absl::InvalidArgumentError("statistics.black_years: must be within [1, 10]");
+  }
+  if (!(st.red_min_score() >= 0 && st.red_min_score() <= 100)) {
+    return absl::InvalidArgumentError("statistics.red_min_score: must be within [0, 100]");
   }
   if (st.close_day() < 1 || st.close_day() > 28) {
     return absl::InvalidArgumentError("statistics.close_day: must be within [1, 28]");

@@ -74,6 +74,8 @@ const std::vector<Rule>& Policy() {
       // the complaints in the caller's subtree.
       {"StatisticsService.GetCompanyRecord", {{R::kSupervisor, S::kAnything}}},
       {"StatisticsService.ListExitCandidates", {{R::kSupervisor, S::kAnything}}},
+      {"StatisticsService.RecordCreditEvaluation", {{R::kAdmin, S::kAnything}}},
+      {"StatisticsService.ListCompanyLists", {{R::kSupervisor, S::kAnything}}},
       {"DiagnosticsService.Echo",
        {{R::kGateway, S::kAnything}, {R::kHandler, S::kAnything}, {R::kDispatcher, S::kAnything},
         {R::kSupervisor, S::kAnything}, {R::kAdmin, S::kAnything}}},

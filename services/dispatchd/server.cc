@@ -445,6 +445,8 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       fact_options.fold_delay = FromProto(config.statistics().fold_delay());
       fact_options.close_day = config.statistics().close_day();
       fact_options.clock = clock;
+      fact_options.credit = {config.statistics().black_below_score(),
+                             config.statistics().black_years(), config.statistics().red_min_score()};
       s->parts_->facts = std::make_unique<statistics::FactStore>(s->parts_->facts_pg.get(), org,
                                                                  fact_options);
       s->parts_->facts->Start();
@@ -456,6 +458,8 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       options.exit.window_months = st.company_window_months();
       options.exit.exit_min_distinct = st.exit_min_distinct_complainants();
       options.exit.satisfaction_below_percent = st.exit_satisfaction_below_percent();
+      options.credit = {st.black_below_score(), st.black_years(), st.red_min_score()};
+      options.clock = clock;
       s->parts_->statistics = std::make_unique<statistics::StatisticsQueries>(
           s->parts_->reader.get(), org, options);
       add(std::make_unique<statistics::StatisticsGrpcService>(s->parts_->statistics.get(), gate,

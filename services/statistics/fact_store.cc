@@ -17,6 +17,7 @@
 #include "common/thread_name.h"
 #include "services/readmodel/migrations.h"
 #include "services/readmodel/sql.h"
+#include "services/statistics/company_lists.h"
 #include "services/statistics/rates.h"
 
 namespace dispatch::statistics {
@@ -577,6 +578,32 @@ absl::StatusOr<FactStore::MonthCheck> FactStore::Recompute(absl::CivilMonth mont
   return check;
 }
 
+absl::Status FactStore::PublishLists(pg::Connection& c, absl::CivilMonth month) {
+  absl::StatusOr<pg::Result> evaluations = c.Exec(kEvaluationsUpToYear, {pg::Int(month.year())});
+  if (!evaluations.ok()) return evaluations.status();
+  auto listed = ListCompanies(*evaluations, static_cast<int>(month.year()), options_.credit,
+                              org_->Get()->model);
+  if (!listed.ok()) return listed.status();
+  if (listed->empty()) return absl::OkStatus();
+  sql::Column list, code, name, latest_year, latest, previous_year, previous;
+  for (const ListedCompany& l : *listed) {
+    list.Add(std::to_string(static_cast<int>(l.list)));
+    code.Add(l.credit_code);
+    name.Add(l.name);
+    latest_year.Add(std::to_string(l.latest_year));
+    latest.Add(absl::StrFormat("%.2f", l.latest_score));
+    previous_year.Add(std::to_string(l.previous_year));
+    previous.Add(absl::StrFormat("%.2f", l.previous_score));
+  }
+  return c.Exec("INSERT INTO company_lists (month, list, credit_code, name, latest_year, "
+                "latest_score, previous_year, previous_score) SELECT $1::date, l, c, n, ly, ls, "
+                "py, ps FROM unnest($2::smallint[], $3::text[], $4::text[], $5::int[], "
+                "$6::numeric[], $7::int[], $8::numeric[]) AS u(l, c, n, ly, ls, py, ps)",
+                {pg::Text(sql::MonthDate(month)), list.Param(), code.Param(), name.Param(),
+                 latest_year.Param(), latest.Param(), previous_year.Param(), previous.Param()})
+      .status();
+}
+
 absl::Time FactStore::CloseInstant(absl::CivilMonth month) const {
   const absl::CivilMonth next = month + 1;
   return absl::FromCivil(absl::CivilDay(next.year(), next.month(), options_.close_day),
@@ -616,11 +643,16 @@ absl::StatusOr<int> FactStore::CloseDueMonths() {
       if (!added.ok()) return added.status();
       if (added->rows() == 0) return absl::OkStatus();  // another store closed it
       ++closed_now;
-      return c.Exec("INSERT INTO closed_unit_totals (month, unit_code, measure, numerator, "
-                    "denominator) SELECT month, unit_code, measure, numerator, denominator "
-                    "FROM unit_month_totals WHERE month = $1::date",
-                    {pg::Text(sql::MonthDate(m))})
-          .status();
+      if (absl::Status s = c.Exec("INSERT INTO closed_unit_totals (month, unit_code, measure, "
+                                  "numerator, denominator) SELECT month, unit_code, measure, "
+                                  "numerator, denominator FROM unit_month_totals "
+                                  "WHERE month = $1::date",
+                                  {pg::Text(sql::MonthDate(m))})
+                           .status();
+          !s.ok()) {
+        return s;
+      }
+      return PublishLists(c, m);
     });
     if (!s.ok()) return s;
   }

@@ -21,7 +21,8 @@
 // The month close (migration 0006_month_close.sql): CloseDueMonths() closes every month whose
 // close instant (00:00 on `close_day` of the next month, in `zone`, by `clock`) has passed,
 // from the first month with figures on: it records the close and copies the month's totals as
-// the published figures. From then on RunOnce, writing a difference to a fact of a closed month,
+// the published figures, and publishes the month's company lists (company_lists.h, as the
+// evaluations recorded by then say). From then on RunOnce, writing a difference to a fact of a closed month,
 // also records it as an adjustment (fact_adjustments, the deltas and the path they count in).
 // A close and the folds serialise on an advisory lock (a fold holds it shared), so a fold
 // either lands before the close (in the published figures) or after it (an adjustment).
@@ -50,6 +51,7 @@
 #include "common/clock.h"
 #include "common/pg/pg_client.h"
 #include "services/org/org_holder.h"
+#include "services/statistics/rates.h"
 
 namespace dispatch::statistics {
 
@@ -73,6 +75,8 @@ class FactStore {
     // time; Clock::Real() when null).
     int close_day = 6;
     Clock* clock = nullptr;
+    // The company lists published at each close (company_lists.h).
+    CreditRule credit;
   };
   // `pg` and `org` must outlive the store.
   FactStore(pg::Connection* pg, org::OrgHolder* org, Options options);
@@ -108,6 +112,9 @@ class FactStore {
   absl::StatusOr<bool> ProjectorBehind();
 
  private:
+  // The month's company lists into company_lists, in the close's transaction `c`.
+  absl::Status PublishLists(pg::Connection& c, absl::CivilMonth month);
+
   pg::Connection* const pg_;
   org::OrgHolder* const org_;
   const Options options_;

@@ -1,6 +1,8 @@
 #include "services/statistics/rates.h"
 
 #include <algorithm>
+#include <iterator>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -259,6 +261,28 @@ std::vector<RankedUnit> RankUnits(std::vector<RankedUnit> units, bool lower_is_b
     units[i].rank = tied ? units[i - 1].rank : static_cast<int>(i) + 1;
   }
   return units;
+}
+
+std::vector<CompanyList> ListsOf(const std::vector<CreditEvaluation>& evaluations, int year,
+                                 const CreditRule& rule) {
+  std::map<int, double> by_year;
+  for (const CreditEvaluation& e : evaluations) {
+    if (e.year <= year) by_year[e.year] = e.score;
+  }
+  if (by_year.empty()) return {};
+  const auto latest = std::prev(by_year.end());
+  if (latest->second >= rule.black_below) {
+    if (rule.red_min > 0 && latest->second >= rule.red_min) return {CompanyList::kRed};
+    return {};
+  }
+  std::vector<CompanyList> lists = {CompanyList::kRiskNotice};
+  bool running = true;
+  for (int y = latest->first; y > latest->first - rule.black_years; --y) {
+    auto it = by_year.find(y);
+    running &= it != by_year.end() && it->second < rule.black_below;
+  }
+  if (running) lists.insert(lists.begin(), CompanyList::kBlack);
+  return lists;
 }
 
 }  // namespace dispatch::statistics

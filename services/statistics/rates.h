@@ -46,6 +46,14 @@
 // or satisfaction below 50 % (satisfied or basically satisfied over the company's complaints
 // whose complainant a revisit reached; exactly 50 % is not below; no reached revisit is not
 // below).
+//
+// Company lists (§5: "credit score below 90 → interview and risk notice; below 90 two years
+// running → black list; red and black lists are adjusted monthly and published"): from the
+// housing bureau's annual credit evaluations recorded for a company, those of years up to the
+// month's year: RISK_NOTICE when the latest is below `black_below` (90); BLACK when each of the
+// `black_years` (2) consecutive years ending with the latest is evaluated and below it; RED
+// when the latest is at least `red_min` and the company is on neither (DOMAIN.md sets no red
+// threshold: no red list unless configured, red_min 0).
 #ifndef DISPATCH_SERVICES_STATISTICS_RATES_H_
 #define DISPATCH_SERVICES_STATISTICS_RATES_H_
 
@@ -141,6 +149,21 @@ struct RankedUnit {
   int rank = 0;
 };
 std::vector<RankedUnit> RankUnits(std::vector<RankedUnit> units, bool lower_is_better);
+
+// Company lists (see the top): a company's annual credit evaluations (any order, one a year)
+// and the lists they put it on for a month of `year`.
+struct CreditEvaluation {
+  int year = 0;
+  double score = 0;
+};
+struct CreditRule {
+  double black_below = 90;
+  int black_years = 2;
+  double red_min = 0;  // 0: no red list
+};
+enum class CompanyList { kRed = 1, kBlack = 2, kRiskNotice = 3 };  // = v1::CompanyList
+std::vector<CompanyList> ListsOf(const std::vector<CreditEvaluation>& evaluations, int year,
+                                 const CreditRule& rule);
 
 }  // namespace dispatch::statistics
 

@@ -1,5 +1,6 @@
 #include "services/statistics/statistics_service.h"
 
+#include <cmath>
 #include <limits>
 #include <map>
 #include <optional>
@@ -11,8 +12,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/proto_time.h"
+#include "common/text.h"
 #include "services/auth/access_policy.h"
 #include "services/readmodel/sql.h"
+#include "services/statistics/company_lists.h"
 
 namespace dispatch::statistics {
 namespace {
@@ -555,6 +558,116 @@ void StatisticsQueries::Adjustments(const v1::ListAdjustmentsRequest& req,
   });
 }
 
+void StatisticsQueries::RecordEvaluation(const v1::RecordCreditEvaluationRequest& req,
+                                         const auth::Caller& caller,
+                                         rpc::Reply<v1::CreditEvaluation> done) {
+  auto org = org_->Get();
+  const org::OrgModel::Company* company = org->model.FindCompany(req.credit_code());
+  if (company == nullptr) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "credit_code: \"", req.credit_code().substr(0, 40),
+        "\" is not a property company of organisation ", org->model.version())));
+  }
+  Clock* clock = options_.clock != nullptr ? options_.clock : Clock::Real();
+  const absl::Time now = clock->Now();
+  const int64_t this_year = absl::ToCivilYear(now, options_.zone).year();
+  if (req.year() < 2000 || req.year() > this_year) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "year: must be from 2000 to the current year (", this_year, "), got ", req.year())));
+  }
+  const double hundredths = req.score() * 100;
+  if (!(req.score() >= 0 && req.score() <= 100) ||
+      std::abs(hundredths - std::round(hundredths)) > 1e-6) {
+    return done(absl::InvalidArgumentError(
+        "score: must be from 0 to 100 with at most two decimals"));
+  }
+  if (absl::Status s = CheckText(req.note(), "note", 500, false); !s.ok()) return done(s);
+  if (read_model_ == nullptr) return done(NoReadModel());
+  work_.Submit([this, req, name = company->name, who = caller.principal.subject, now,
+                done = std::move(done)] {
+    auto r = read_model_->Query(
+        "INSERT INTO credit_evaluations (credit_code, year, score, note, recorded_by, "
+        "recorded_at) VALUES ($1, $2, $3::numeric, $4, $5, $6) ON CONFLICT (credit_code, year) "
+        "DO UPDATE SET score = EXCLUDED.score, note = EXCLUDED.note, "
+        "recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at "
+        "RETURNING score::text",
+        {pg::Text(req.credit_code()), pg::Int(req.year()),
+         pg::Text(absl::StrFormat("%.2f", req.score())), pg::Text(req.note()), pg::Text(who),
+         sql::Ts(now)});
+    if (!r.ok()) return done(r.status());
+    v1::CreditEvaluation out;
+    out.set_credit_code(req.credit_code());
+    out.set_name(name);
+    out.set_year(req.year());
+    double score = 0;
+    if (r->rows() == 1 && absl::SimpleAtod(r->Get(0, 0), &score)) out.set_score(score);
+    out.set_note(req.note());
+    out.set_recorded_by(who);
+    *out.mutable_recorded_at() = ToProto(now);
+    done(std::move(out));
+  });
+}
+
+void StatisticsQueries::Lists(const v1::ListCompanyListsRequest& req, const auth::Caller&,
+                              rpc::Reply<v1::ListCompanyListsResponse> done) {
+  auto month = ParseMonth(req.month(), "month");
+  if (!month.ok()) return done(month.status());
+  if (!v1::CompanyList_IsValid(req.list())) {
+    return done(absl::InvalidArgumentError(
+        absl::StrCat("list: unknown CompanyList ", static_cast<int>(req.list()))));
+  }
+  if (read_model_ == nullptr) return done(NoReadModel());
+  work_.Submit([this, req, month = *month, org = org_->Get(), done = std::move(done)] {
+    auto closed = ClosedAt(*read_model_, month);
+    if (!closed.ok()) return done(closed.status());
+    std::vector<ListedCompany> listed;
+    if (*closed) {
+      auto r = read_model_->Query(
+          "SELECT list, credit_code, name, latest_year, latest_score::text, previous_year, "
+          "previous_score::text FROM company_lists WHERE month = $1::date "
+          "ORDER BY list, credit_code",
+          {pg::Text(sql::MonthDate(month))});
+      if (!r.ok()) return done(r.status());
+      for (int i = 0; i < r->rows(); ++i) {
+        ListedCompany l{static_cast<CompanyList>(r->GetInt(i, 0)), r->Get(i, 1), r->Get(i, 2),
+                        static_cast<int>(r->GetInt(i, 3)), 0,
+                        static_cast<int>(r->GetInt(i, 5)), 0};
+        if (!absl::SimpleAtod(r->Get(i, 4), &l.latest_score) ||
+            !absl::SimpleAtod(r->Get(i, 6), &l.previous_score)) {
+          return done(absl::DataLossError("company_lists: a score does not parse"));
+        }
+        listed.push_back(std::move(l));
+      }
+    } else {
+      auto r = read_model_->Query(kEvaluationsUpToYear, {pg::Int(month.year())});
+      if (!r.ok()) return done(r.status());
+      auto now = ListCompanies(*r, static_cast<int>(month.year()), options_.credit, org->model);
+      if (!now.ok()) return done(now.status());
+      listed = *std::move(now);
+    }
+    v1::ListCompanyListsResponse out;
+    out.set_month(absl::FormatCivilTime(month));
+    if (*closed) {
+      out.set_final(true);
+      *out.mutable_closed_at() = ToProto(**closed);
+    }
+    for (const ListedCompany& l : listed) {
+      if (req.list() != v1::COMPANY_LIST_UNSPECIFIED && static_cast<int>(l.list) != req.list()) {
+        continue;
+      }
+      v1::ListedCompany* c = out.add_companies();
+      c->set_list(static_cast<v1::CompanyList>(l.list));
+      c->set_credit_code(l.credit_code);
+      c->set_name(l.name);
+      c->set_latest_year(l.latest_year);
+      c->set_latest_score(l.latest_score);
+      c->set_previous_year(l.previous_year);
+      c->set_previous_score(l.previous_score);
+    }
+    done(std::move(out));
+  });
+}
+
 #define DISPATCH_STATISTICS_RPC(Name, Request, Response, Call)                              \
   grpc::ServerUnaryReactor* StatisticsGrpcService::Name(grpc::CallbackServerContext* ctx,   \
                                                         const grpc::ByteBuffer* request,    \
@@ -578,6 +691,9 @@ DISPATCH_STATISTICS_RPC(ListExitCandidates, ListExitCandidatesRequest, ListExitC
 DISPATCH_STATISTICS_RPC(ExportMonth, ExportMonthRequest, ExportMonthResponse, Export)
 DISPATCH_STATISTICS_RPC(ListAdjustments, ListAdjustmentsRequest, ListAdjustmentsResponse,
                         Adjustments)
+DISPATCH_STATISTICS_RPC(RecordCreditEvaluation, RecordCreditEvaluationRequest, CreditEvaluation,
+                        RecordEvaluation)
+DISPATCH_STATISTICS_RPC(ListCompanyLists, ListCompanyListsRequest, ListCompanyListsResponse, Lists)
 
 #undef DISPATCH_STATISTICS_RPC
 

@@ -17,6 +17,10 @@
 //                         force) as CSV, each unit ranked among its siblings.
 //   ListAdjustments       fact_adjustments of the month whose path holds the unit, newest
 //                         first (keyset on their sequence).
+//   RecordCreditEvaluation  upserts credit_evaluations (company of the organisation, year up
+//                         to the current one in the zone, score 0-100 with two decimals).
+//   ListCompanyLists      company_lists as published at the month's close; for an open month
+//                         computed from credit_evaluations now (company_lists.h).
 // A closed month (month_closes) is read from the figures published at its close
 // (closed_unit_totals) instead of unit_month_totals; its scorecard adds the adjustments'
 // sums a measure.
@@ -31,6 +35,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/rpc/unary.h"
 #include "common/work_queue.h"
 #include "dispatch/v1/statistics.grpc.pb.h"
@@ -46,6 +51,8 @@ class StatisticsQueries {
     absl::TimeZone zone;
     Weights weights;
     ExitRule exit;
+    CreditRule credit;
+    Clock* clock = nullptr;  // the current year of an evaluation; Clock::Real() when null
   };
   // `read_model` (may be null) and `org` must outlive this object.
   StatisticsQueries(readmodel::Reader* read_model, const org::OrgHolder* org, Options options)
@@ -65,6 +72,10 @@ class StatisticsQueries {
               rpc::Reply<v1::ExportMonthResponse> done);
   void Adjustments(const v1::ListAdjustmentsRequest& request, const auth::Caller& caller,
                    rpc::Reply<v1::ListAdjustmentsResponse> done);
+  void RecordEvaluation(const v1::RecordCreditEvaluationRequest& request,
+                        const auth::Caller& caller, rpc::Reply<v1::CreditEvaluation> done);
+  void Lists(const v1::ListCompanyListsRequest& request, const auth::Caller& caller,
+             rpc::Reply<v1::ListCompanyListsResponse> done);
 
  private:
   // What a unit's request starts with: its month, and its unit (the caller's when empty, the
@@ -90,7 +101,9 @@ using RawStatisticsService = v1::StatisticsService::WithRawCallbackMethod_GetSco
                 v1::StatisticsService::WithRawCallbackMethod_ListExitCandidates<
                     v1::StatisticsService::WithRawCallbackMethod_ExportMonth<
                         v1::StatisticsService::WithRawCallbackMethod_ListAdjustments<
-                            v1::StatisticsService::Service>>>>>>>;
+                            v1::StatisticsService::WithRawCallbackMethod_RecordCreditEvaluation<
+                                v1::StatisticsService::WithRawCallbackMethod_ListCompanyLists<
+                                    v1::StatisticsService::Service>>>>>>>>>;
 
 class StatisticsGrpcService final : public RawStatisticsService {
  public:
@@ -119,6 +132,12 @@ class StatisticsGrpcService final : public RawStatisticsService {
   grpc::ServerUnaryReactor* ListAdjustments(grpc::CallbackServerContext* ctx,
                                             const grpc::ByteBuffer* request,
                                             grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RecordCreditEvaluation(grpc::CallbackServerContext* ctx,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListCompanyLists(grpc::CallbackServerContext* ctx,
+                                             const grpc::ByteBuffer* request,
+                                             grpc::ByteBuffer* response) override;
 
  private:
   StatisticsQueries* const queries_;

@@ -436,9 +436,24 @@ class AccessMatrixTest : public escalation::TimerEngineTest {
       v1::ListAdjustmentsResponse resp;
       return statistics()->ListAdjustments(ctx, req, &resp);
     }};
+    calls["StatisticsService.RecordCreditEvaluation"] = {nullptr,
+                                                       [=](auto* ctx, const v1::Ticket&) {
+      v1::RecordCreditEvaluationRequest req;
+      req.set_credit_code("91430923MA4L000016");
+      req.set_year(2024);
+      req.set_score(88.5);
+      v1::CreditEvaluation resp;
+      return statistics()->RecordCreditEvaluation(ctx, req, &resp);
+    }};
+    calls["StatisticsService.ListCompanyLists"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
+      v1::ListCompanyListsRequest req;
+      req.set_month("2026-11");
+      v1::ListCompanyListsResponse resp;
+      return statistics()->ListCompanyLists(ctx, req, &resp);
+    }};
     for (const char* m : {"GetScorecard", "ListScorecardTickets", "ListRankings",
                           "GetCompanyRecord", "ListExitCandidates", "ExportMonth",
-                          "ListAdjustments"}) {
+                          "ListAdjustments", "RecordCreditEvaluation", "ListCompanyLists"}) {
       calls[absl::StrCat("StatisticsService.", m)].admitted = grpc::StatusCode::FAILED_PRECONDITION;
     }
     calls["DiagnosticsService.Echo"] = {nullptr, [=](auto* ctx, const v1::Ticket&) {
@@ -522,7 +537,7 @@ TEST_F(AccessMatrixTest, EveryRpcForEveryRoleInsideAndOutsideItsPartIsAllowedExa
       }
     }
   }
-  // The table is all there: 30 RPCs, six roles, two sides; a good number of them allowed.
+  // The table is all there: 32 RPCs, six roles, two sides; a good number of them allowed.
   EXPECT_EQ(cases, static_cast<int>(Policy().size()) * 12);
   EXPECT_GE(allowed, 30);
 }

@@ -94,6 +94,21 @@ TEST(Config, AMonthIsFinalOnTheSixthOfTheNextMonthUnlessConfiguredWithinTheFirst
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("statistics.close_day")));
 }
 
+TEST(Config, CompaniesAreNoticedBelowNinetyAndBlackListedTwoYearsRunningAndTheRedListWaitsForACitysRule) {
+  auto c = ParseConfig("");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->statistics().black_below_score(), 90);
+  EXPECT_EQ(c->statistics().black_years(), 2);
+  EXPECT_EQ(c->statistics().red_min_score(), 0);
+  EXPECT_THAT(ParseConfig("statistics { black_years: 11 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("statistics.black_years")));
+  EXPECT_THAT(ParseConfig("statistics { red_min_score: 100.5 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("statistics.red_min_score")));
+  EXPECT_THAT(ParseConfig("statistics { black_below_score: 101 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("statistics.black_below_score")));
+}
+
 TEST(Config, ClosedTicketsLeaveRedisAfterThirtyDaysAndPersonalDataGoesAfterThreeYears) {
   auto c = ParseConfig("");
   ASSERT_THAT(c, IsOk());

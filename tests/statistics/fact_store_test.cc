@@ -517,5 +517,86 @@ TEST_F(FactStoreTest, AMonthIsClosedWithAFoldInFlightEitherInItsFiguresOrAsAnAdj
   EXPECT_TRUE(closed.load());
 }
 
+// "credit_code year score" of every company on `list` for `month`, and whether final.
+std::vector<std::string> Listed(v1::StatisticsService::Stub* stats, absl::CivilMonth month,
+                                v1::CompanyList list, bool* final = nullptr) {
+  grpc::ClientContext ctx;
+  v1::ListCompanyListsRequest req;
+  req.set_month(absl::FormatCivilTime(month));
+  req.set_list(list);
+  v1::ListCompanyListsResponse resp;
+  grpc::Status s = stats->ListCompanyLists(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  if (final != nullptr) *final = resp.final();
+  std::vector<std::string> out;
+  for (const v1::ListedCompany& c : resp.companies()) {
+    out.push_back(absl::StrCat(c.credit_code(), " ", c.latest_year(), " ", c.latest_score()));
+  }
+  return out;
+}
+
+grpc::Status Evaluate(v1::StatisticsService::Stub* stats, const std::string& code, int64_t year,
+                      double score) {
+  grpc::ClientContext ctx;
+  v1::RecordCreditEvaluationRequest req;
+  req.set_credit_code(code);
+  req.set_year(static_cast<int32_t>(year));
+  req.set_score(score);
+  req.set_note("市住建局年度信用评价");
+  v1::CreditEvaluation resp;
+  return stats->RecordCreditEvaluation(&ctx, req, &resp);
+}
+
+TEST_F(FactStoreTest, BelowNinetyTwoYearsRunningIsTheBlackListAndTheListsArePublishedAtTheMonthsClose) {
+  const std::vector<std::string> ids = ThreeCases();
+  Fold();
+  const absl::CivilMonth month = MonthOf(ids[0]);
+  const int64_t y = month.year();
+  constexpr char kDongfeng[] = "91430902MA4L00003Y";
+  ASSERT_TRUE(Evaluate(stats_.get(), kCuiyuan, y - 2, 85).ok());
+  ASSERT_TRUE(Evaluate(stats_.get(), kCuiyuan, y - 1, 88.5).ok());
+  ASSERT_TRUE(Evaluate(stats_.get(), kBinjiang, y - 1, 89.99).ok());
+  ASSERT_TRUE(Evaluate(stats_.get(), kDongfeng, y - 1, 97).ok());
+  bool final = true;
+  EXPECT_THAT(Listed(stats_.get(), month, v1::COMPANY_LIST_BLACK, &final),
+              ElementsAre(absl::StrCat(kCuiyuan, " ", y - 1, " 88.5")));
+  EXPECT_FALSE(final);
+  EXPECT_THAT(Listed(stats_.get(), month, v1::COMPANY_LIST_RISK_NOTICE),
+              ElementsAre(absl::StrCat(kCuiyuan, " ", y - 1, " 88.5"),
+                          absl::StrCat(kBinjiang, " ", y - 1, " 89.99")));
+  EXPECT_THAT(Listed(stats_.get(), month, v1::COMPANY_LIST_RED), ElementsAre());  // no rule set
+
+  // Published at the close: a score recorded afterwards changes the live lists, not the
+  // month's.
+  store_clock_.Set(facts_->CloseInstant(month));
+  ASSERT_THAT(facts_->CloseDueMonths(), IsOkAndHolds(1));
+  ASSERT_TRUE(Evaluate(stats_.get(), kBinjiang, y - 2, 80).ok());
+  EXPECT_THAT(Listed(stats_.get(), month, v1::COMPANY_LIST_BLACK, &final),
+              ElementsAre(absl::StrCat(kCuiyuan, " ", y - 1, " 88.5")));
+  EXPECT_TRUE(final);
+  EXPECT_THAT(Listed(stats_.get(), month + 1, v1::COMPANY_LIST_BLACK, &final),
+              ElementsAre(absl::StrCat(kCuiyuan, " ", y - 1, " 88.5"),
+                          absl::StrCat(kBinjiang, " ", y - 1, " 89.99")));
+  EXPECT_FALSE(final);
+}
+
+TEST_F(FactStoreTest, ACreditEvaluationNamesAKnownCompanyAPastOrCurrentYearAndAScoreOutOfAHundred) {
+  absl::TimeZone shanghai;
+  absl::LoadTimeZone("Asia/Shanghai", &shanghai);
+  const int64_t y = absl::ToCivilYear(clock_.Now(), shanghai).year();
+  grpc::Status s = Evaluate(stats_.get(), "91350100M000100Y43", y - 1, 90);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("credit_code"));
+  s = Evaluate(stats_.get(), kCuiyuan, y + 1, 90);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("year"));
+  for (double bad : {100.5, -1.0, 88.125}) {
+    s = Evaluate(stats_.get(), kCuiyuan, y - 1, bad);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_THAT(s.error_message(), HasSubstr("score")) << bad;
+  }
+  EXPECT_EQ(Text(*live_, "SELECT count(*) FROM credit_evaluations"), "0") << "nothing written";
+}
+
 }  // namespace
 }  // namespace dispatch::statistics

@@ -502,5 +502,39 @@ TEST(Rankings, ForTheReturnAndRedoRatesLowerRanksFirst) {
   EXPECT_THAT(Ranked(RankUnits(units, true)), ::testing::ElementsAre("1 b", "2 a", "3 c"));
 }
 
+// Company lists (DOMAIN.md §5), from the housing bureau's annual credit scores.
+using Lists = std::vector<CompanyList>;
+
+TEST(CompanyLists, AScoreBelowNinetyMeansAnInterviewAndRiskNoticeTwoYearsRunningTheBlackList) {
+  const CreditRule rule;  // 90, two years, no red list
+  EXPECT_EQ(ListsOf({{2025, 89.5}}, 2026, rule), Lists{CompanyList::kRiskNotice});
+  EXPECT_EQ(ListsOf({{2024, 85}, {2025, 89.99}}, 2026, rule),
+            (Lists{CompanyList::kBlack, CompanyList::kRiskNotice}));
+  EXPECT_EQ(ListsOf({{2024, 85}, {2025, 90}}, 2026, rule), Lists{});  // 90 is not below 90
+  EXPECT_EQ(ListsOf({}, 2026, rule), Lists{});
+}
+
+TEST(CompanyLists, TwoYearsRunningMeansConsecutiveYearsEndingWithTheLatestEvaluated) {
+  const CreditRule rule;
+  // 2024 and 2026 below, 2025 not evaluated: not two years running.
+  EXPECT_EQ(ListsOf({{2024, 80}, {2026, 80}}, 2026, rule), Lists{CompanyList::kRiskNotice});
+  // Below twice, but the latest is good again: off both lists.
+  EXPECT_EQ(ListsOf({{2023, 80}, {2024, 80}, {2025, 95}}, 2026, rule), Lists{});
+  // The month's year bounds what counts: 2026's evaluation is not yet known in 2025's months.
+  EXPECT_EQ(ListsOf({{2024, 80}, {2025, 80}, {2026, 99}}, 2025, rule),
+            (Lists{CompanyList::kBlack, CompanyList::kRiskNotice}));
+  CreditRule three = rule;
+  three.black_years = 3;
+  EXPECT_EQ(ListsOf({{2024, 80}, {2025, 80}}, 2026, three), Lists{CompanyList::kRiskNotice});
+}
+
+TEST(CompanyLists, TheRedListHasNoThresholdInThePoliciesAndIsEmptyUntilACityConfiguresOne) {
+  EXPECT_EQ(ListsOf({{2025, 100}}, 2026, CreditRule()), Lists{});
+  CreditRule red;
+  red.red_min = 95;
+  EXPECT_EQ(ListsOf({{2025, 96}}, 2026, red), Lists{CompanyList::kRed});
+  EXPECT_EQ(ListsOf({{2025, 94.9}}, 2026, red), Lists{});
+}
+
 }  // namespace
 }  // namespace dispatch::statistics

@@ -33,6 +33,10 @@
 //                                           (a company's record by credit code or name; exit trigger)
 //   dispatchctl exit-candidates --month=2026-11
 //   dispatchctl adjustments --month=2026-11 [--unit=430923]  (changes to a closed month's figures)
+//   dispatchctl lists --month=2026-11 [--list=COMPANY_LIST_BLACK]   (red list, black list, risk
+//                                           notices: as published at the close, or as they stand)
+//   dispatchctl evaluate --credit_code=91430923MA4L000016 --year=2025 --score=88.5 [--text=note]
+//                                           (the housing bureau's annual credit score; admin)
 //   dispatchctl dev-pki                      (development: the local CA, server certificate and
 //                                             signing key in --pki, and a fresh admin.token)
 //   dispatchctl token --subject=h-dp-wy1 --unit=430923100 --roles=handler [--channels=..]
@@ -107,10 +111,15 @@ ABSL_FLAG(std::string, unit, "",
 ABSL_FLAG(std::string, department, "", "route: Department enum name");
 ABSL_FLAG(std::string, reason, "", "return, set-company: why");
 ABSL_FLAG(std::string, reason_code, "RETURN_REASON_NOT_OUR_DEPARTMENT", "return: ReturnReason");
-ABSL_FLAG(std::string, text, "", "contact: preliminary result; resolve: the result");
+ABSL_FLAG(std::string, text, "",
+          "contact: preliminary result; resolve: the result; evaluate: a note");
 ABSL_FLAG(std::string, company, "",
           "contact: the property company; company: its credit code or name");
-ABSL_FLAG(std::string, credit_code, "", "set-company: the company's unified social credit code");
+ABSL_FLAG(std::string, credit_code, "",
+          "set-company, evaluate: the company's unified social credit code");
+ABSL_FLAG(std::string, list, "", "lists: one CompanyList (default all)");
+ABSL_FLAG(int, year, 0, "evaluate: the year evaluated");
+ABSL_FLAG(double, score, -1, "evaluate: the credit score, 0-100");
 ABSL_FLAG(std::string, feedback, "", "resolve: what the complainant was told");
 ABSL_FLAG(std::string, feedback_method, "FEEDBACK_METHOD_PHONE", "resolve: FeedbackMethod");
 ABSL_FLAG(std::string, substantiation, "",
@@ -499,7 +508,8 @@ int main(int argc, char** argv) {
       "history TICKET_ID | list [filters] | watch [--unit=U] [--cursor=C] | "
       "revisits [--unit=U] [--month=YYYY-MM] | breaches [--unit=U] | "
       "report --month=YYYY-MM [--unit=U] [--order_by=M] [--csv] | company --company=C --month=M | "
-      "exit-candidates --month=M | adjustments --month=M [--unit=U] | dev-pki [--unit=CITY] | "
+      "exit-candidates --month=M | adjustments --month=M [--unit=U] | lists --month=M [--list=L] | "
+      "evaluate --credit_code=C --year=Y --score=S | dev-pki [--unit=CITY] | "
       "token --subject=S --unit=U --roles=R[,R] [--channels=C[,C]] [--ttl_h=H]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
@@ -702,7 +712,8 @@ int main(int argc, char** argv) {
     if (s.ok()) Print(resp);
     return Report(s);
   }
-  if (cmd == "report" || cmd == "company" || cmd == "exit-candidates" || cmd == "adjustments") {
+  if (cmd == "report" || cmd == "company" || cmd == "exit-candidates" || cmd == "adjustments" ||
+      cmd == "lists" || cmd == "evaluate") {
     auto statistics = v1::StatisticsService::NewStub(ch);
     if (cmd == "report") return PrintReport(*statistics);
     grpc::ClientContext ctx;
@@ -715,6 +726,26 @@ int main(int argc, char** argv) {
       req.set_page_size(absl::GetFlag(FLAGS_page_size));
       v1::CompanyRecord resp;
       s = statistics->GetCompanyRecord(&ctx, req, &resp);
+      if (s.ok()) Print(resp);
+    } else if (cmd == "lists") {
+      v1::ListCompanyListsRequest req;
+      req.set_month(absl::GetFlag(FLAGS_month));
+      if (!absl::GetFlag(FLAGS_list).empty()) {
+        int list;
+        if (!ParseEnum(v1::CompanyList_descriptor(), absl::GetFlag(FLAGS_list), &list)) return 2;
+        req.set_list(static_cast<v1::CompanyList>(list));
+      }
+      v1::ListCompanyListsResponse resp;
+      s = statistics->ListCompanyLists(&ctx, req, &resp);
+      if (s.ok()) Print(resp);
+    } else if (cmd == "evaluate") {
+      v1::RecordCreditEvaluationRequest req;
+      req.set_credit_code(absl::GetFlag(FLAGS_credit_code));
+      req.set_year(absl::GetFlag(FLAGS_year));
+      req.set_score(absl::GetFlag(FLAGS_score));
+      req.set_note(absl::GetFlag(FLAGS_text));
+      v1::CreditEvaluation resp;
+      s = statistics->RecordCreditEvaluation(&ctx, req, &resp);
       if (s.ok()) Print(resp);
     } else if (cmd == "adjustments") {
       v1::ListAdjustmentsRequest req;
