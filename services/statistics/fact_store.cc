@@ -126,9 +126,17 @@ absl::StatusOr<std::map<std::string, Folded>> FoldTickets(pg::Connection& c,
     }
     histories[events->Get(r, 0)].push_back(std::move(e));
   }
+  // Who supervises a ticket of a unit raised to a tier: its ancestor (or itself) at that tier.
+  const SupervisorOf supervisor_of = [&org](const std::string& unit, v1::Tier tier) {
+    for (const std::string& u : PathOf(org, unit)) {
+      const org::OrgModel::Unit* found = org.FindUnit(u);
+      if (found != nullptr && found->tier == tier) return u;
+    }
+    return std::string();
+  };
   for (const auto& [id, history] : histories) {
     Folded& f = out[id];
-    for (Fact& fact : FoldTicket(history, options.zone)) {
+    for (Fact& fact : FoldTicket(history, options.zone, supervisor_of)) {
       // Stored to the microsecond (timestamptz): compared and kept at that precision.
       fact.at = absl::FromUnixMicros(absl::ToUnixMicros(fact.at));
       const FactKey key{static_cast<int>(fact.measure), fact.seq};

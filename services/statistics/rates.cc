@@ -52,10 +52,26 @@ struct Dispatch {
   bool returned = false;
 };
 
+// A supervision round (督办) from its escalation until it is settled.
+struct Supervision {
+  absl::Time at;  // the escalation
+  v1::Tier tier = v1::TIER_UNSPECIFIED;
+  std::optional<absl::Time> deadline;
+  std::string lead;  // the lead unit when it was raised
+  std::optional<std::pair<std::string, bool>> settled;  // the unit charged, met in time
+};
+
 }  // namespace
 
-std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::TimeZone zone) {
+std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::TimeZone zone,
+                             const SupervisorOf& supervisor_of) {
   int round = 1;
+  std::vector<Supervision> supervisions;
+  // The open (not yet settled) supervision round, if any.
+  auto open_supervision = [&]() -> Supervision* {
+    if (supervisions.empty() || supervisions.back().settled) return nullptr;
+    return &supervisions.back();
+  };
   std::optional<absl::Time> accepted_at;
   std::string lead;  // the lead unit in force
   // RESPONSE: settled by a round-1 breach of the assign or preliminary clock, or by the
@@ -102,7 +118,21 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
         }
         current_dispatch = -1;
         break;
+      case v1::TicketEvent::kEscalated:
+        if (Supervision* open = open_supervision()) open->settled.emplace("", false);  // dropped
+        supervisions.push_back({at, e.escalated().to_tier(),
+                                e.escalated().has_supervision_deadline()
+                                    ? std::optional<absl::Time>(
+                                          FromProto(e.escalated().supervision_deadline()))
+                                    : std::nullopt,
+                                lead, std::nullopt});
+        break;
       case v1::TicketEvent::kBreached:
+        if (e.breached().clock() == v1::CLOCK_KIND_SUPERVISION) {
+          if (Supervision* open = open_supervision()) {
+            open->settled.emplace(e.breached().unit_code(), false);
+          }
+        }
         if (IsResponseClock(e.breached().clock())) {
           settle_response(e.breached().unit_code(), false);
           // A clock met late is recorded after it was met (the engine finds it met past its
@@ -123,8 +153,16 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
         }
         break;
       case v1::TicketEvent::kResolved:
-        // Resolving meets the preliminary clock too when no contact was recorded before.
+        // Resolving meets the preliminary clock too when no contact was recorded before, and
+        // the supervision clock of the round in force.
         settle_response(unit_or_actor(e), true);
+        if (Supervision* open = open_supervision()) {
+          if (open->deadline && at < *open->deadline) {
+            open->settled.emplace(
+                supervisor_of ? supervisor_of(open->lead, open->tier) : std::string(), true);
+          }
+          // Resolved late: the breach the engine records settles it (met late).
+        }
         if (resolve_deadline && at >= *resolve_deadline) every_round_on_time = false;
         resolved_now = true;
         resolved_at = at;
@@ -154,6 +192,12 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
     facts.push_back(Fact{m, seq, absl::ToCivilMonth(at, zone), at, std::move(unit), numerator});
   };
   if (response && accepted_at) add(Measure::kResponse, 0, *accepted_at, response->first, response->second);
+  for (size_t i = 0; i < supervisions.size(); ++i) {
+    const Supervision& sv = supervisions[i];
+    if (sv.settled && !sv.settled->first.empty()) {
+      add(Measure::kResponse, static_cast<int>(i) + 1, sv.at, sv.settled->first, sv.settled->second);
+    }
+  }
   if (closed_now && verdict != nullptr) {
     add(Measure::kResolution, 0, closed_at, verdict->unit_code(), verdict->solved());
     add(Measure::kSatisfaction, 0, closed_at, verdict->unit_code(), Satisfied(*verdict));

@@ -18,6 +18,16 @@
 //                         the preliminary clock was met (by the contact, or by the resolution
 //                         when no contact was recorded). Later rounds' clocks count in REDO and
 //                         ON_TIME, not here.
+//                         Besides, each supervision round (督办: the ticket raised a tier after a
+//                         missed clock) is one more RESPONSE fact, seq the escalation's number
+//                         (1, 2, ...), charged to the supervising unit ("the unit that missed the
+//                         clock", not the community again): 1 when the ticket was resolved
+//                         before the supervision deadline, 0 when the supervision clock was
+//                         breached (charged to the unit the breach names). Month of the
+//                         escalation. A round not settled yet is not counted, nor one a higher
+//                         tier took over before its deadline (another clock missed); the supervising
+//                         unit of a met round is the lead unit's ancestor at the raised tier
+//                         (`supervisor_of`, from the organisation in force when folded).
 //   RESOLUTION (解决率)    one fact a ticket that is closed now and whose complainant was reached
 //   SATISFACTION (满意率)  by a revisit; the verdict is that of the first reached revisit (a
 //                         dissatisfied complainant whose ticket was re-handled counts as
@@ -59,6 +69,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,7 +86,8 @@ const char* MeasureName(Measure m);  // "response", "resolution", ...
 
 struct Fact {
   Measure measure = Measure::kResponse;
-  // Which of the ticket's facts of this measure: 0, except for RETURN (the dispatch's number).
+  // Which of the ticket's facts of this measure: 0, except for RETURN (the dispatch's number)
+  // and a supervision round's RESPONSE (the escalation's number).
   int seq = 0;
   absl::CivilMonth month;
   absl::Time at;  // the event that settled it (acceptance for RESPONSE, the dispatch for RETURN)
@@ -84,8 +96,14 @@ struct Fact {
   bool operator==(const Fact& o) const;
 };
 
-// The facts `history` (one ticket's events, in order) settles so far, in measure order.
-std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::TimeZone zone);
+// The unit at `tier` on the path from `unit` up (the unit itself included): who supervises a
+// ticket led by `unit` once raised to `tier`; "" when unknown.
+using SupervisorOf = std::function<std::string(const std::string& unit, v1::Tier tier)>;
+
+// The facts `history` (one ticket's events, in order) settles so far, in measure order. Without
+// `supervisor_of` a supervision round met in time is not counted.
+std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::TimeZone zone,
+                             const SupervisorOf& supervisor_of = nullptr);
 
 // A unit's month: numerator and denominator of each measure.
 struct Tally {

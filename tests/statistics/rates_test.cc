@@ -18,6 +18,17 @@ using ::dispatch::testing::ShanghaiZone;
 constexpr char kCommunity[] = "430923100001";
 constexpr char kOtherCommunity[] = "430923100002";
 constexpr char kTownship[] = "430923100";
+constexpr char kCounty[] = "430923";
+
+// The tree above: who supervises a ticket of the community at each tier.
+std::string SupervisorOfTree(const std::string& unit, v1::Tier tier) {
+  if (unit != kCommunity && unit != kOtherCommunity) return "";
+  switch (tier) {
+    case v1::TIER_TOWNSHIP: return kTownship;
+    case v1::TIER_COUNTY: return kCounty;
+    default: return "";
+  }
+}
 
 // A ticket's history, built in the order things happen; each event at a Shanghai time.
 class History {
@@ -50,6 +61,13 @@ class History {
     b.set_clock(clock);
     b.set_unit_code(unit);
     b.set_met_late(met_late);
+    return *this;
+  }
+  // Raised to `tier` (督办) after a missed clock; the tier must act by `deadline`.
+  History& Escalated(absl::Time at, v1::Tier tier, absl::Time deadline) {
+    auto& x = *Add(at).mutable_escalated();
+    x.set_to_tier(tier);
+    *x.mutable_supervision_deadline() = ToProto(deadline);
     return *this;
   }
   History& Contacted(absl::Time at) {
@@ -95,7 +113,7 @@ class History {
     Add(at).mutable_closed()->set_reason(why);
     return *this;
   }
-  std::vector<Fact> Facts() const { return FoldTicket(events_, ShanghaiZone()); }
+  std::vector<Fact> Facts() const { return FoldTicket(events_, ShanghaiZone(), SupervisorOfTree); }
   std::vector<Fact> FactsOf(Measure m) const {
     std::vector<Fact> out;
     for (const Fact& f : Facts()) {
@@ -182,6 +200,58 @@ TEST(ResponseRate, AnAssignClockMissedWhileTheTownshipHeldTheTicketIsChargedToTh
   ASSERT_EQ(facts.size(), 1u);
   EXPECT_FALSE(facts[0].numerator);
   EXPECT_EQ(facts[0].unit_code, kTownship);
+}
+
+// "unit seq numerator month" of the response facts.
+std::vector<std::string> Responses(const History& h) {
+  std::vector<std::string> out;
+  for (const Fact& f : h.FactsOf(Measure::kResponse)) {
+    out.push_back(absl::StrCat(f.unit_code, " #", f.seq, " ", f.numerator ? 1 : 0, " ",
+                               absl::FormatCivilTime(f.month)));
+  }
+  return out;
+}
+
+TEST(ResponseRate, ATownshipThatSupervisedAndGotTheTicketResolvedBeforeItsDeadlineCountsAMetResponse) {
+  History h(Nov(10, 9, 0));
+  h.Routed(Nov(10, 9, 1), kCommunity)
+      .Breached(Nov(10, 9, 30), v1::CLOCK_KIND_ASSIGN, kCommunity)
+      .Escalated(Nov(10, 9, 30), v1::TIER_TOWNSHIP, Nov(10, 13, 30))
+      .Contacted(Nov(10, 10, 0))
+      .Resolved(Nov(10, 13, 29));
+  // The community missed its clock once; the township, supervising, did its part in time.
+  EXPECT_THAT(Responses(h), ::testing::ElementsAre(absl::StrCat(kCommunity, " #0 0 2026-11"),
+                                                   absl::StrCat(kTownship, " #1 1 2026-11")));
+}
+
+TEST(ResponseRate, ASupervisionDeadlineMissedIsChargedToTheTownshipThatSupervisedNotToTheCommunityAgain) {
+  History h(Nov(30, 20, 0));
+  h.Routed(Nov(30, 20, 1), kCommunity)
+      .Breached(Nov(30, 20, 30), v1::CLOCK_KIND_ASSIGN, kCommunity)
+      .Escalated(Nov(30, 20, 30), v1::TIER_TOWNSHIP, Nov(30, 23, 30))
+      .Breached(Nov(30, 23, 30), v1::CLOCK_KIND_SUPERVISION, kTownship)
+      .Escalated(Nov(30, 23, 30), v1::TIER_COUNTY, Shanghai(2026, 12, 1, 3, 30))
+      .Contacted(Shanghai(2026, 12, 1, 1, 0))
+      .Resolved(Shanghai(2026, 12, 1, 3, 30));  // at the county's deadline: late
+  // Still open at the county: no fact for it until the engine records the late resolution.
+  EXPECT_THAT(Responses(h), ::testing::ElementsAre(absl::StrCat(kCommunity, " #0 0 2026-11"),
+                                                   absl::StrCat(kTownship, " #1 0 2026-11")));
+  h.Breached(Shanghai(2026, 12, 1, 3, 31), v1::CLOCK_KIND_SUPERVISION, kCounty, /*met_late=*/true);
+  EXPECT_THAT(Responses(h), ::testing::ElementsAre(absl::StrCat(kCommunity, " #0 0 2026-11"),
+                                                   absl::StrCat(kTownship, " #1 0 2026-11"),
+                                                   absl::StrCat(kCounty, " #2 0 2026-11")));
+}
+
+TEST(ResponseRate, ASupervisionTakenOverByAHigherTierBeforeItsDeadlineIsNotCounted) {
+  History h(Nov(10, 9, 0));
+  h.Routed(Nov(10, 9, 1), kCommunity)
+      .Breached(Nov(10, 9, 30), v1::CLOCK_KIND_ASSIGN, kCommunity)
+      .Escalated(Nov(10, 9, 30), v1::TIER_TOWNSHIP, Nov(10, 17, 30))
+      .Breached(Nov(10, 12, 0), v1::CLOCK_KIND_PRELIMINARY, kCommunity)
+      .Escalated(Nov(10, 12, 0), v1::TIER_COUNTY, Nov(10, 20, 0))
+      .Resolved(Nov(10, 19, 0));
+  EXPECT_THAT(Responses(h), ::testing::ElementsAre(absl::StrCat(kCommunity, " #0 0 2026-11"),
+                                                   absl::StrCat(kCounty, " #2 1 2026-11")));
 }
 
 TEST(ResponseRate, ATicketAcceptedAt23_59_59_999ShanghaiOnTheLastDayOfAMonthCountsInThatMonth) {
