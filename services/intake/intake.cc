@@ -137,8 +137,14 @@ void Intake::Submit(const v1::SubmitComplaintRequest& req, const auth::Caller& c
   if (s->work_order_id_empty) s->placement.push_back({"ik", s->idempotency_key});
 
   // The company the complaint is about, as the organisation knows it (its credit record counts
-  // the ticket); a handler corrects it with SetPropertyCompany.
-  t.set_property_company_code(org->model.CompanyFor(c.location(), c.property_company()));
+  // the ticket): when the caller names a company, or the complaint is a property-service matter
+  // (the housing department leads its category, DOMAIN.md §3) and its estate has a company. A
+  // restaurant's fumes in an estate are not its property company's doing. A handler corrects
+  // it with SetPropertyCompany.
+  if (!c.property_company().empty() ||
+      org->matrix.For(c.category()).lead == v1::DEPARTMENT_HOUSING) {
+    t.set_property_company_code(org->model.CompanyFor(c.location(), c.property_company()));
+  }
   s->event = AcceptedEvent(t, c);
   // The actor of the acceptance is the authenticated gateway.
   s->event.mutable_actor()->set_id(caller.principal.subject);

@@ -320,12 +320,16 @@ std::optional<OrgModel::EstateMatch> OrgModel::MatchEstate(const v1::Location& l
       return EstateMatch{it->second, "estate alias"};
     }
   }
-  // An estate named inside the free-text address; the longest name wins ("翠苑一区" over "翠苑").
+  // An estate named inside the free-text address; the longest name wins ("翠苑一区" over "翠苑"),
+  // a name over an alias of the same length.
   std::string address = Normalise(location.address());
   const std::string* best = nullptr;
-  for (const auto& [name, of] : estate_of_) {
-    if ((best == nullptr || name.size() > best->size()) && absl::StrContains(address, name)) {
-      best = &name;
+  for (bool aliases : {false, true}) {
+    for (const auto& [name, of] : estate_of_) {
+      if ((name != of) != aliases) continue;
+      if ((best == nullptr || name.size() > best->size()) && absl::StrContains(address, name)) {
+        best = &name;
+      }
     }
   }
   if (best == nullptr) return std::nullopt;

@@ -134,7 +134,7 @@ class OrgModel {
 
 // True when `code` is a unified social credit code (统一社会信用代码, GB 32100-2015): 18
 // characters of "0123456789ABCDEFGHJKLMNPQRTUWXY" whose last is the check character of the 17
-// before it (weights 3^(i) mod 31; check = 31 - sum mod 31).
+// before it (weights 3^i mod 31; check = (31 - sum mod 31) mod 31).
 bool IsCreditCode(absl::string_view code);
 
 // The ticket-hash fields (common/ticket_record.h, LeadUnitFields) that make `code` a ticket's

@@ -211,8 +211,9 @@ void CaseActions::SetCompany(const v1::SetPropertyCompanyRequest& req, const aut
   std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
   if (!req.credit_code().empty() && org->model.FindCompany(req.credit_code()) == nullptr) {
     return done(absl::InvalidArgumentError(absl::StrCat(
-        "credit_code: \"", req.credit_code(), "\" is not a property company of organisation ",
-        org->model.version(), " (RoutingService.GetOrganisation lists them)")));
+        "credit_code: \"", req.credit_code().substr(0, 40),
+        "\" is not a property company of organisation ", org->model.version(),
+        " (RoutingService.GetOrganisation lists them)")));
   }
   const absl::Time now = writer_.Now();
   writer_.Write(

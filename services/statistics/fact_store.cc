@@ -59,10 +59,11 @@ std::vector<std::string> PathOf(const org::OrgModel& org, const std::string& uni
   return path;
 }
 
-// The key of the company record a ticket counts in: the credit code it carries; for a ticket
-// without one, the company of the organisation its complaint names (by code or registered name),
-// else the name as the complaint gives it (a company the organisation does not list, or a
-// ticket accepted before companies were records). "" for none.
+// The key of the company record a ticket never corrected counts in: the credit code it
+// carries; for a ticket without one, the company of the organisation its complaint names (by
+// code or registered name), else the name as the complaint gives it (a company the organisation
+// does not list, or a ticket accepted before companies were records). "" for none. A corrected
+// ticket counts under the correction's code, and under none when corrected to none.
 std::string CompanyKey(const org::OrgModel& org, const std::string& code, const std::string& named) {
   if (!code.empty()) return code;
   std::string known = org.CompanyFor(v1::Location(), named);
@@ -92,14 +93,13 @@ absl::StatusOr<std::map<std::string, Folded>> FoldTickets(pg::Connection& c,
              {id_array});
   if (!rows.ok()) return rows.status();
   struct Row {
-    std::string key, company;
+    std::string key, code, named;
     std::vector<std::string> lead_path;
   };
   std::map<std::string, Row> ticket_rows;
   std::optional<int64_t> earliest_us;
   for (int r = 0; r < rows->rows(); ++r) {
-    ticket_rows[rows->Get(r, 0)] = {rows->Get(r, 2),
-                                    CompanyKey(org, rows->Get(r, 5), rows->Get(r, 3)),
+    ticket_rows[rows->Get(r, 0)] = {rows->Get(r, 2), rows->Get(r, 5), rows->Get(r, 3),
                                     SplitCodes(rows->Get(r, 4))};
     const int64_t us = rows->GetInt(r, 1);
     earliest_us = earliest_us ? std::min(*earliest_us, us) : us;
@@ -144,10 +144,19 @@ absl::StatusOr<std::map<std::string, Folded>> FoldTickets(pg::Connection& c,
       f.facts[key] = PathFact{std::move(fact), std::move(path)};
     }
     auto row = ticket_rows.find(id);
-    if (row != ticket_rows.end() && !row->second.company.empty()) {
+    if (row == ticket_rows.end()) continue;
+    // A correction decides, "none" included; before any, the code or the complaint's words.
+    const v1::TicketEvent* corrected = nullptr;
+    for (const v1::TicketEvent& e : history) {
+      if (e.has_company_corrected()) corrected = &e;
+    }
+    const std::string company = corrected != nullptr
+                                    ? corrected->company_corrected().to_code()
+                                    : CompanyKey(org, row->second.code, row->second.named);
+    if (!company.empty()) {
       f.company = CompanyComplaintOf(history, options.partly_counts);
       f.company->complainant_key = row->second.key;
-      f.company_key = row->second.company;
+      f.company_key = company;
       f.lead_path = row->second.lead_path;
     }
   }
@@ -426,7 +435,6 @@ FactStore::~FactStore() { Stop(); }
 absl::StatusOr<int> FactStore::RunOnce() {
   int taken = 0;
   std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
-  const absl::Time now = clock_->Now();
   absl::Status s = pg_->Transaction([&](pg::Connection& c) -> absl::Status {
     // Before anything is read: a close waits for this fold, or this fold for the close.
     if (absl::Status l = c.Exec("SELECT pg_advisory_xact_lock_shared($1, 0)", {pg::Int(kCloseLock)})
@@ -434,6 +442,7 @@ absl::StatusOr<int> FactStore::RunOnce() {
         !l.ok()) {
       return l;
     }
+    const absl::Time now = clock_->Now();  // after a close this waited for: adjusted after it
     // The rows due, and with them every row of their tickets committed by now that no other
     // store holds (waiting for one could deadlock; a row left behind only folds the ticket
     // once more): this statement runs before the histories are read, so their events are
@@ -620,14 +629,20 @@ absl::Time FactStore::CloseInstant(absl::CivilMonth month) const {
 
 absl::StatusOr<int> FactStore::CloseDueMonths() {
   const absl::Time now = clock_->Now();
-  // From the first month with figures (or the first closed one) to the last month due.
+  // From the first month with figures (or the first closed one) to the last month due; none
+  // while the fold is behind (a change queued longer than fold_delay and a minute ago: after an
+  // outage or an upgrade's refold the figures would be published incomplete).
   absl::StatusOr<pg::Result> r = pg_->Exec(
       "SELECT to_char(least((SELECT min(month) FROM unit_month_totals), "
       "(SELECT min(month) FROM month_closes)), 'YYYY-MM'), "
       "coalesce((SELECT array_to_string(array_agg(to_char(month, 'YYYY-MM')), ',') "
-      "FROM month_closes), '')");
+      "FROM month_closes), ''), "
+      "EXISTS (SELECT 1 FROM fact_queue WHERE queued_at < now() - interval '1 minute' - "
+      "$1 * interval '1 microsecond')",
+      {pg::Int(absl::ToInt64Microseconds(options_.fold_delay))});
   if (!r.ok()) return r.status();
   if (r->rows() == 0 || r->IsNull(0, 0)) return 0;  // no figures yet
+  if (r->Get(0, 2) == "t") return 0;                 // the fold is behind: not yet
   absl::CivilMonth first;
   if (!absl::ParseCivilTime(r->Get(0, 0), &first)) {
     return absl::InternalError(absl::StrCat("month_closes: bad month ", r->Get(0, 0)));
@@ -681,8 +696,10 @@ void FactStore::Start() {
       } else if (absl::StatusOr<bool> behind = ProjectorBehind(); !behind.ok()) {
         n = behind.status();
       } else if (!*behind) {
-        n = CloseDueMonths();
-        if (n.ok()) n = RunOnce();
+        if (absl::StatusOr<int> closed = CloseDueMonths(); !closed.ok()) {
+          fprintf(stderr, "fact store: closing months: %s\n", closed.status().ToString().c_str());
+        }
+        n = RunOnce();
         if (n.ok() && *n >= options_.batch) continue;  // more waiting
       }
       if (!n.ok()) {

@@ -20,7 +20,8 @@
 //
 // The month close (migration 0006_month_close.sql): CloseDueMonths() closes every month whose
 // close instant (00:00 on `close_day` of the next month, in `zone`, by `clock`) has passed,
-// from the first month with figures on: it records the close and copies the month's totals as
+// from the first month with figures on, once the fold is not behind (no change queued longer
+// than fold_delay and a minute): it records the close and copies the month's totals as
 // the published figures, and publishes the month's company lists (company_lists.h, as the
 // evaluations recorded by then say). From then on RunOnce, writing a difference to a fact of a closed month,
 // also records it as an adjustment (fact_adjustments, the deltas and the path they count in).

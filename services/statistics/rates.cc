@@ -92,6 +92,16 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
   auto unit_or_actor = [&](const v1::TicketEvent& e) {
     return lead.empty() ? e.actor().unit_code() : lead;
   };
+  // What meets the supervision clock of the round in force (resolving, closing, a reopen
+  // without a fresh one): met in time before its deadline; at or after it the breach the engine
+  // records (met late) settles the round.
+  auto meet_supervision = [&](absl::Time at) {
+    Supervision* open = open_supervision();
+    if (open != nullptr && open->deadline && at < *open->deadline) {
+      open->settled.emplace(supervisor_of ? supervisor_of(open->lead, open->tier) : std::string(),
+                            true);
+    }
+  };
   auto settle_response = [&](std::string unit, bool met) {
     if (round == 1 && !response) response.emplace(std::move(unit), met);
   };
@@ -156,13 +166,7 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
         // Resolving meets the preliminary clock too when no contact was recorded before, and
         // the supervision clock of the round in force.
         settle_response(unit_or_actor(e), true);
-        if (Supervision* open = open_supervision()) {
-          if (open->deadline && at < *open->deadline) {
-            open->settled.emplace(
-                supervisor_of ? supervisor_of(open->lead, open->tier) : std::string(), true);
-          }
-          // Resolved late: the breach the engine records settles it (met late).
-        }
+        meet_supervision(at);
         if (resolve_deadline && at >= *resolve_deadline) every_round_on_time = false;
         resolved_now = true;
         resolved_at = at;
@@ -171,13 +175,31 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
       case v1::TicketEvent::kRevisited:
         if (verdict == nullptr && e.revisited().reached()) verdict = &e.revisited();
         break;
-      case v1::TicketEvent::kReopened:
+      case v1::TicketEvent::kReopened: {
+        // From the second reopen the new round is supervised a tier up with a fresh supervision
+        // clock, which replaces one still open; otherwise the reopen meets it.
+        const v1::SlaClock* fresh = nullptr;
+        for (const v1::SlaClock& c : e.reopened().clocks()) {
+          if (c.kind() == v1::CLOCK_KIND_SUPERVISION) fresh = &c;
+        }
+        if (fresh != nullptr) {
+          if (Supervision* open = open_supervision()) open->settled.emplace("", false);  // dropped
+          supervisions.push_back({at, e.reopened().supervision_tier(),
+                                  fresh->has_deadline()
+                                      ? std::optional<absl::Time>(FromProto(fresh->deadline()))
+                                      : std::nullopt,
+                                  lead, std::nullopt});
+        } else {
+          meet_supervision(at);
+        }
         ++round;
         reopened = true;
         resolved_now = closed_now = false;
         resolve_deadline = ResolveDeadline(e.reopened().clocks());
         break;
+      }
       case v1::TicketEvent::kClosed:
+        meet_supervision(at);  // a missed revisit is supervised too; closing meets it
         closed_now = true;
         closed_at = at;
         closed_with = unit_or_actor(e);

@@ -20,12 +20,14 @@
 //                         ON_TIME, not here.
 //                         Besides, each supervision round (督办: the ticket raised a tier after a
 //                         missed clock) is one more RESPONSE fact, seq the escalation's number
-//                         (1, 2, ...), charged to the supervising unit ("the unit that missed the
-//                         clock", not the community again): 1 when the ticket was resolved
-//                         before the supervision deadline, 0 when the supervision clock was
-//                         breached (charged to the unit the breach names). Month of the
-//                         escalation. A round not settled yet is not counted, nor one a higher
-//                         tier took over before its deadline (another clock missed); the supervising
+//                         (1, 2, ...; a reopen that supervises the new round a tier up starts
+//                         one too), charged to the supervising unit ("the unit that missed the
+//                         clock", not the community again): 1 when the ticket was resolved,
+//                         closed or reopened (what meets the supervision clock) before the
+//                         supervision deadline, 0 when the supervision clock was breached
+//                         (charged to the unit the breach names). Month of the escalation. A
+//                         round not settled yet is not counted, nor one a higher tier or a
+//                         fresh supervision clock took over before its deadline; the supervising
 //                         unit of a met round is the lead unit's ancestor at the raised tier
 //                         (`supervisor_of`, from the organisation in force when folded).
 //   RESOLUTION (解决率)    one fact a ticket that is closed now and whose complainant was reached

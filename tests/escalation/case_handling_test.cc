@@ -345,6 +345,17 @@ TEST_F(CaseHandlingTest, ATicketIsAboutTheCompanyServingItsEstateFromAcceptance)
   EXPECT_EQ(history[0].accepted().property_company_code(), kCuiyuan);
 }
 
+TEST_F(CaseHandlingTest, AComplaintThatIsNoPropertyServiceMatterIsAboutNoCompanyUnlessTheCallerNamesOne) {
+  v1::SubmitComplaintRequest req = HotlineComplaint("12345-FUMES");
+  req.mutable_complaint()->set_category(v1::CATEGORY_RESTAURANT_FUMES);  // 城管 leads
+  req.mutable_complaint()->clear_property_company();
+  EXPECT_EQ(client_->Get(client_->Submit(req)).property_company_code(), "");
+  req = HotlineComplaint("12345-FUMES-2");
+  req.mutable_complaint()->set_category(v1::CATEGORY_RESTAURANT_FUMES);
+  req.mutable_complaint()->set_property_company("物业不管");  // the caller says it is about one
+  EXPECT_EQ(client_->Get(client_->Submit(req)).property_company_code(), kCuiyuan);
+}
+
 TEST_F(CaseHandlingTest, ACorrectedCompanyIsInTheHistoryWithWhoFromWhatToWhatAndWhy) {
   v1::Ticket t = client_->Get(SubmitAndRoute());
   ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
@@ -398,7 +409,10 @@ TEST_F(CaseHandlingTest, ACorrectionToAnUnknownCompanyToTheSameOneOrWithoutAReas
 
 TEST_F(CaseHandlingTest, AComplaintAboutACompanyOfTheOrganisationNeedsAVerdictEvenWhenTheCallerNamedNone) {
   v1::SubmitComplaintRequest req = HotlineComplaint("12345-NO-NAME");
-  req.mutable_complaint()->clear_property_company();  // the estate's company still applies
+  // A property-service matter (the housing department leads it) names no company: the
+  // estate's company applies.
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);
+  req.mutable_complaint()->clear_property_company();
   v1::Ticket t = client_->Get(client_->Submit(req));
   ASSERT_EQ(t.property_company_code(), kCuiyuan);
   ASSERT_TRUE(client_->RouteByHand(t, "430923100001", &t).ok());

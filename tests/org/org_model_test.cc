@@ -255,6 +255,18 @@ TEST(OrgModelValidation, NamesAndLabelsAreBounded) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("estates[0].aliases")));
 }
 
+TEST(OrgModelResolution, AnAddressNamingAnEstateAndAnotherEstatesAliasOfTheSameLengthGoesByTheName) {
+  config::v1::Organisation config = Sample();
+  config.mutable_estates(2)->add_aliases("滨江小区");  // 滨江花园 (430923100002), as long as 翠苑一区
+  auto org = OrgModel::FromConfig(config);
+  ASSERT_THAT(org, IsOk());
+  v1::Location loc;
+  loc.set_address("翠苑一区旁滨江小区");
+  OrgModel::Resolution r = org->Resolve(loc);
+  EXPECT_EQ(r.community_code, "430923100001");
+  EXPECT_EQ(r.how, "address");
+}
+
 // Property companies (DOMAIN.md §5: complaints feed the company's credit).
 constexpr char kCuiyuan[] = "91430923MA4L000016";   // 翠苑一区, 翠苑二区
 constexpr char kBinjiang[] = "91430923MA4L000029";  // 滨江花园

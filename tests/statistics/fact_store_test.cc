@@ -402,6 +402,17 @@ TEST_F(FactStoreTest, ACorrectedCompanyTakesTheComplaintWithItsVerdictToTheOther
   auto check = facts_->Recompute(month);
   ASSERT_THAT(check, IsOk());
   EXPECT_EQ(check->difference_count, 0) << absl::StrJoin(check->differences, "\n");
+
+  // Then about no company of the organisation at all, although its complaint names one by its
+  // registered name: in no record.
+  ASSERT_TRUE(client_->SetCompany(t, "desk-1", "", &t, "company-2").ok());
+  ASSERT_THAT(live_->Exec("UPDATE tickets SET property_company = '安化滨江物业管理有限公司' "
+                          "WHERE ticket_id = $1",
+                          {pg::Text(ids[0])}),
+              IsOk());
+  Fold();
+  EXPECT_EQ(Record(stats_.get(), kBinjiang, month).complaints(), 0);
+  EXPECT_EQ(Record(stats_.get(), kCuiyuan, month).complaints(), 2);
 }
 
 TEST_F(FactStoreTest, ACompanyTheOrganisationDoesNotListKeepsARecordUnderTheNameComplaintsGive) {
@@ -436,7 +447,14 @@ TEST_F(FactStoreTest, AMonthIsFinalFromTheCloseDayOfTheNextMonthAndALaterCorrect
   v1::Scorecard card;
   Scorecard(kCounty, month, &card);
   EXPECT_FALSE(card.final());
+  // Due, but the fold is behind (a change queued two minutes ago): not yet.
   store_clock_.Set(facts_->CloseInstant(month));
+  ASSERT_THAT(live_->Exec("INSERT INTO fact_queue (ticket_id, queued_at) "
+                          "VALUES ($1, now() - interval '2 minutes')",
+                          {pg::Text(ids[1])}),
+              IsOk());
+  EXPECT_THAT(facts_->CloseDueMonths(), IsOkAndHolds(0));
+  Fold();
   EXPECT_THAT(facts_->CloseDueMonths(), IsOkAndHolds(1));
   EXPECT_THAT(facts_->CloseDueMonths(), IsOkAndHolds(0));  // once
 

@@ -109,6 +109,16 @@ class History {
     *c->mutable_deadline() = ToProto(at + resolve_in);
     return *this;
   }
+  // A reopen from the second on: the new round supervised at `tier` until `deadline`.
+  History& ReopenedSupervised(absl::Time at, v1::Tier tier, absl::Time deadline) {
+    Reopened(at);
+    auto& r = *events_.back().mutable_reopened();
+    r.set_supervision_tier(tier);
+    v1::SlaClock* c = r.add_clocks();
+    c->set_kind(v1::CLOCK_KIND_SUPERVISION);
+    *c->mutable_deadline() = ToProto(deadline);
+    return *this;
+  }
   History& Closed(absl::Time at, v1::ClosureReason why = v1::CLOSURE_REASON_SATISFIED) {
     Add(at).mutable_closed()->set_reason(why);
     return *this;
@@ -240,6 +250,26 @@ TEST(ResponseRate, ASupervisionDeadlineMissedIsChargedToTheTownshipThatSupervise
   EXPECT_THAT(Responses(h), ::testing::ElementsAre(absl::StrCat(kCommunity, " #0 0 2026-11"),
                                                    absl::StrCat(kTownship, " #1 0 2026-11"),
                                                    absl::StrCat(kCounty, " #2 0 2026-11")));
+}
+
+TEST(ResponseRate, AMissedRevisitSupervisedByTheTownshipIsMetWhenTheTicketClosesBeforeTheDeadline) {
+  History h = ResolvedNextDay();
+  h.Breached(Nov(12, 9, 0), v1::CLOCK_KIND_REVISIT, kCommunity)
+      .Escalated(Nov(12, 9, 0), v1::TIER_TOWNSHIP, Nov(12, 17, 0))
+      .Revisited(Nov(12, 16, 0), true, true, v1::SATISFACTION_SATISFIED)
+      .Closed(Nov(12, 16, 0));
+  EXPECT_THAT(Responses(h), ::testing::ElementsAre(absl::StrCat(kCommunity, " #0 1 2026-11"),
+                                                   absl::StrCat(kTownship, " #1 1 2026-11")));
+}
+
+TEST(ResponseRate, ASecondReopenSupervisedATierUpIsOneMoreRoundForThatTier) {
+  History h = ByTheBook();
+  h.Reopened(Nov(13, 9, 0))
+      .Resolved(Nov(13, 12, 0))
+      .ReopenedSupervised(Nov(14, 9, 0), v1::TIER_TOWNSHIP, Nov(14, 21, 0))
+      .Resolved(Nov(14, 20, 0));
+  EXPECT_THAT(Responses(h), ::testing::ElementsAre(absl::StrCat(kCommunity, " #0 1 2026-11"),
+                                                   absl::StrCat(kTownship, " #1 1 2026-11")));
 }
 
 TEST(ResponseRate, ASupervisionTakenOverByAHigherTierBeforeItsDeadlineIsNotCounted) {
