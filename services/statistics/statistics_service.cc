@@ -216,13 +216,10 @@ void StatisticsQueries::Tickets(const v1::ListScorecardTicketsRequest& req,
         "measure: required, one of MEASURE_RESPONSE to MEASURE_REDO (the composite has no "
         "tickets of its own)"));
   }
-  if (absl::Status s = readmodel::CheckPageSize(req.page_size()); !s.ok()) return done(s);
-  auto paging = readmodel::PagingOf(req);
-  if (!paging.ok()) return done(paging.status());
-  auto scope = Scoped(req.unit_code(), req.month(), caller);
-  if (!scope.ok()) return done(scope.status());
-  work_.Submit([this, req, unit = scope->unit, month = scope->month, paging = *paging,
-                done = std::move(done)] {
+  auto paged = PagedScope(req, caller);
+  if (!paged.ok()) return done(paged.status());
+  work_.Submit([this, req, unit = paged->first.unit, month = paged->first.month,
+                paging = paged->second, done = std::move(done)] {
     std::string after_ticket;
     int64_t after_seq = -1;
     if (!paging.position.empty()) {
@@ -514,13 +511,10 @@ void StatisticsQueries::Export(const v1::ExportMonthRequest& req, const auth::Ca
 void StatisticsQueries::Adjustments(const v1::ListAdjustmentsRequest& req,
                                     const auth::Caller& caller,
                                     rpc::Reply<v1::ListAdjustmentsResponse> done) {
-  if (absl::Status s = readmodel::CheckPageSize(req.page_size()); !s.ok()) return done(s);
-  auto paging = readmodel::PagingOf(req);
-  if (!paging.ok()) return done(paging.status());
-  auto scope = Scoped(req.unit_code(), req.month(), caller);
-  if (!scope.ok()) return done(scope.status());
-  work_.Submit([this, req, unit = scope->unit, month = scope->month, paging = *paging,
-                done = std::move(done)] {
+  auto paged = PagedScope(req, caller);
+  if (!paged.ok()) return done(paged.status());
+  work_.Submit([this, req, unit = paged->first.unit, month = paged->first.month,
+                paging = paged->second, done = std::move(done)] {
     int64_t before = std::numeric_limits<int64_t>::max();
     if (!paging.position.empty() && !absl::SimpleAtoi(paging.position, &before)) {
       return done(absl::InvalidArgumentError("page_token: not from a previous response"));

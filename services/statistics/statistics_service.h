@@ -33,6 +33,7 @@
 #define DISPATCH_SERVICES_STATISTICS_STATISTICS_SERVICE_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -87,6 +88,17 @@ class StatisticsQueries {
   };
   absl::StatusOr<Scope> Scoped(const std::string& unit_code, const std::string& month,
                                const auth::Caller& caller) const;
+  // A paged request of a unit's month: its page size and token checked, then Scoped.
+  template <typename Request>
+  absl::StatusOr<std::pair<Scope, readmodel::Paging>> PagedScope(const Request& req,
+                                                                 const auth::Caller& caller) const {
+    if (absl::Status s = readmodel::CheckPageSize(req.page_size()); !s.ok()) return s;
+    auto paging = readmodel::PagingOf(req);
+    if (!paging.ok()) return paging.status();
+    auto scope = Scoped(req.unit_code(), req.month(), caller);
+    if (!scope.ok()) return scope.status();
+    return std::make_pair(*std::move(scope), *std::move(paging));
+  }
 
   readmodel::Reader* const read_model_;
   const org::OrgHolder* const org_;
