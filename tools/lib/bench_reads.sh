@@ -182,8 +182,10 @@ if [ -n "$FROM" ] && [ "${READS_UPGRADE:-}" = 1 ]; then
   # every queued ticket's statistics facts folded; then saved in place (nothing is measured).
   PSQL=(pg_as "$PG_BIN/psql" -h "$TMP/pg" -U postgres -d dispatch -tAc)
   since="$("${PSQL[@]}" "SELECT now()")"
+  # A migration's queue rows carry its transaction's time, which is its schema_migrations time
+  # (it may run after "since": the projector applies the migrations in the background).
   until [ "$("${PSQL[@]}" "SELECT count(*) FROM projector_progress WHERE updated_at > '$since'" 2>/dev/null)" = 1 ] &&
-    [ "$("${PSQL[@]}" "SELECT count(*) FROM fact_queue WHERE queued_at <= '$since'" 2>/dev/null)" = 0 ]; do
+    [ "$("${PSQL[@]}" "SELECT count(*) FROM fact_queue WHERE queued_at <= greatest('$since'::timestamptz, (SELECT max(applied_at) FROM schema_migrations))" 2>/dev/null)" = 0 ]; do
     sleep 5
   done
   kill -TERM "$DPID"; wait "$DPID" 2>/dev/null || true
