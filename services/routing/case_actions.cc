@@ -1,5 +1,6 @@
 #include "services/routing/case_actions.h"
 
+#include "absl/strings/ascii.h"
 #include "common/proto_time.h"
 #include "common/text.h"
 #include "common/ticket_record.h"
@@ -209,20 +210,22 @@ void CaseActions::SetCompany(const v1::SetPropertyCompanyRequest& req, const aut
                              rpc::Reply<v1::TicketActionResponse> done) {
   if (absl::Status s = CheckText(req.reason(), "reason", 500, true); !s.ok()) return done(s);
   std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
-  if (!req.credit_code().empty() && org->model.FindCompany(req.credit_code()) == nullptr) {
+  // Codes are upper case (GB 32100-2015); a handler typing it in lower case means the same.
+  const std::string code = absl::AsciiStrToUpper(req.credit_code().substr(0, 40));
+  if (!code.empty() && org->model.FindCompany(code) == nullptr) {
     return done(absl::InvalidArgumentError(absl::StrCat(
-        "credit_code: \"", req.credit_code().substr(0, 40),
+        "credit_code: \"", code,
         "\" is not a property company of organisation ", org->model.version(),
         " (RoutingService.GetOrganisation lists them)")));
   }
   const absl::Time now = writer_.Now();
   writer_.Write(
       req.write(), req, caller, access::WriteCheck(caller, org),
-      [req, now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
-        if (ticket.property_company_code() == req.credit_code()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "SetPropertyCompany: the ticket is already about ",
-              req.credit_code().empty() ? "no property company" : req.credit_code()));
+      [code, reason = req.reason(), now](const v1::Ticket& ticket) -> absl::StatusOr<Transition> {
+        if (ticket.property_company_code() == code) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("SetPropertyCompany: the ticket is already about ",
+                           code.empty() ? "no property company" : code));
         }
         Transition t;
         t.action = "SetPropertyCompany";
@@ -233,15 +236,15 @@ void CaseActions::SetCompany(const v1::SetPropertyCompanyRequest& req, const aut
             t.allowed_statuses.push_back(static_cast<v1::TicketStatus>(s));
           }
         }
-        if (req.credit_code().empty()) {
+        if (code.empty()) {
           t.remove.push_back("co");
         } else {
-          t.set = {{"co", req.credit_code()}};
+          t.set = {{"co", code}};
         }
         v1::TicketEvent e;
-        e.set_reason(req.reason());
+        e.set_reason(reason);
         e.mutable_company_corrected()->set_from_code(ticket.property_company_code());
-        e.mutable_company_corrected()->set_to_code(req.credit_code());
+        e.mutable_company_corrected()->set_to_code(code);
         t.events.emplace_back("company_corrected", std::move(e));
         return t;
       },

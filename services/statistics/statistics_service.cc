@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -556,10 +557,11 @@ void StatisticsQueries::RecordEvaluation(const v1::RecordCreditEvaluationRequest
                                          const auth::Caller& caller,
                                          rpc::Reply<v1::CreditEvaluation> done) {
   auto org = org_->Get();
-  const org::OrgModel::Company* company = org->model.FindCompany(req.credit_code());
+  const std::string code = absl::AsciiStrToUpper(req.credit_code().substr(0, 40));
+  const org::OrgModel::Company* company = org->model.FindCompany(code);
   if (company == nullptr) {
     return done(absl::InvalidArgumentError(absl::StrCat(
-        "credit_code: \"", req.credit_code().substr(0, 40),
+        "credit_code: \"", code,
         "\" is not a property company of organisation ", org->model.version())));
   }
   Clock* clock = options_.clock != nullptr ? options_.clock : Clock::Real();
@@ -577,7 +579,7 @@ void StatisticsQueries::RecordEvaluation(const v1::RecordCreditEvaluationRequest
   }
   if (absl::Status s = CheckText(req.note(), "note", 500, false); !s.ok()) return done(s);
   if (read_model_ == nullptr) return done(NoReadModel());
-  work_.Submit([this, req, name = company->name, who = caller.principal.subject, now,
+  work_.Submit([this, req, code, name = company->name, who = caller.principal.subject, now,
                 done = std::move(done)] {
     auto r = read_model_->Query(
         "INSERT INTO credit_evaluations (credit_code, year, score, note, recorded_by, "
@@ -585,12 +587,12 @@ void StatisticsQueries::RecordEvaluation(const v1::RecordCreditEvaluationRequest
         "DO UPDATE SET score = EXCLUDED.score, note = EXCLUDED.note, "
         "recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at "
         "RETURNING score::text",
-        {pg::Text(req.credit_code()), pg::Int(req.year()),
+        {pg::Text(code), pg::Int(req.year()),
          pg::Text(absl::StrFormat("%.2f", req.score())), pg::Text(req.note()), pg::Text(who),
          sql::Ts(now)});
     if (!r.ok()) return done(r.status());
     v1::CreditEvaluation out;
-    out.set_credit_code(req.credit_code());
+    out.set_credit_code(code);
     out.set_name(name);
     out.set_year(req.year());
     double score = 0;

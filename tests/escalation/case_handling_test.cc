@@ -359,7 +359,9 @@ TEST_F(CaseHandlingTest, AComplaintThatIsNoPropertyServiceMatterIsAboutNoCompany
 TEST_F(CaseHandlingTest, ACorrectedCompanyIsInTheHistoryWithWhoFromWhatToWhatAndWhy) {
   v1::Ticket t = client_->Get(SubmitAndRoute());
   ASSERT_TRUE(client_->Take(t, "h-cd-wgy", &t).ok());
-  grpc::Status s = client_->SetCompany(t, "h-cd-wgy", kBinjiang, &t, "co-1", "实为滨江物业管理");
+  // Typed in lower case: the same code.
+  grpc::Status s =
+      client_->SetCompany(t, "h-cd-wgy", "91430923ma4l000029", &t, "co-1", "实为滨江物业管理");
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(t.property_company_code(), kBinjiang);
   EXPECT_EQ(client_->Get(t.ticket_id()).property_company_code(), kBinjiang);
