@@ -9,6 +9,12 @@
 
 namespace dispatch::statistics {
 
+std::string CompanyKey(const org::OrgModel& org, const std::string& code, const std::string& named) {
+  if (!code.empty()) return code;
+  std::string known = org.CompanyFor(v1::Location(), named);
+  return known.empty() ? named : known;
+}
+
 const char kEvaluationsUpToYear[] =
     "SELECT credit_code, year, score::text FROM credit_evaluations WHERE year <= $1 "
     "ORDER BY credit_code, year";

@@ -26,6 +26,14 @@ struct ListedCompany {
   double previous_score = 0;
 };
 
+// The key of the company record a ticket never corrected counts in: the credit code it
+// carries; for a ticket without one, the company of the organisation its complaint names (by
+// code or registered name), else the name as the complaint gives it (a company the organisation
+// does not list, or a ticket accepted before companies were records). "" for none. (A corrected
+// ticket counts under the correction's code, and under none when corrected to none: the fact
+// store decides that from the history.) GetCompanyRecord looks a company up the same way.
+std::string CompanyKey(const org::OrgModel& org, const std::string& code, const std::string& named);
+
 // The query (parameter $1: the month's year) whose rows (credit_code, year, score) ListCompanies
 // takes: every evaluation of the years up to the month's.
 extern const char kEvaluationsUpToYear[];

@@ -42,7 +42,7 @@ using FactKey = std::pair<int, int>;  // measure, seq
 struct Folded {
   std::map<FactKey, PathFact> facts;
   // The company record's entry, when the ticket is about a property company, and the key the
-  // record is kept under (CompanyKey).
+  // record is kept under (company_lists.h CompanyKey).
   std::optional<CompanyComplaint> company;
   std::string company_key;
   std::vector<std::string> lead_path;
@@ -57,17 +57,6 @@ std::vector<std::string> PathOf(const org::OrgModel& org, const std::string& uni
   std::vector<std::string> path = {unit};
   for (std::string& a : org.Ancestors(unit)) path.push_back(std::move(a));
   return path;
-}
-
-// The key of the company record a ticket never corrected counts in: the credit code it
-// carries; for a ticket without one, the company of the organisation its complaint names (by
-// code or registered name), else the name as the complaint gives it (a company the organisation
-// does not list, or a ticket accepted before companies were records). "" for none. A corrected
-// ticket counts under the correction's code, and under none when corrected to none.
-std::string CompanyKey(const org::OrgModel& org, const std::string& code, const std::string& named) {
-  if (!code.empty()) return code;
-  std::string known = org.CompanyFor(v1::Location(), named);
-  return known.empty() ? named : known;
 }
 
 std::string Describe(const PathFact& f) {

@@ -102,6 +102,16 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
                             true);
     }
   };
+  // A new supervision round at `tier` until `deadline` (when it has one); a round still open is
+  // taken over (not counted).
+  auto start_supervision = [&](absl::Time at, v1::Tier tier,
+                               const google::protobuf::Timestamp* deadline) {
+    if (Supervision* open = open_supervision()) open->settled.emplace("", false);
+    supervisions.push_back({at, tier,
+                            deadline != nullptr ? std::optional<absl::Time>(FromProto(*deadline))
+                                                : std::nullopt,
+                            lead, std::nullopt});
+  };
   auto settle_response = [&](std::string unit, bool met) {
     if (round == 1 && !response) response.emplace(std::move(unit), met);
   };
@@ -129,13 +139,10 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
         current_dispatch = -1;
         break;
       case v1::TicketEvent::kEscalated:
-        if (Supervision* open = open_supervision()) open->settled.emplace("", false);  // dropped
-        supervisions.push_back({at, e.escalated().to_tier(),
-                                e.escalated().has_supervision_deadline()
-                                    ? std::optional<absl::Time>(
-                                          FromProto(e.escalated().supervision_deadline()))
-                                    : std::nullopt,
-                                lead, std::nullopt});
+        start_supervision(at, e.escalated().to_tier(),
+                          e.escalated().has_supervision_deadline()
+                              ? &e.escalated().supervision_deadline()
+                              : nullptr);
         break;
       case v1::TicketEvent::kBreached:
         if (e.breached().clock() == v1::CLOCK_KIND_SUPERVISION) {
@@ -183,12 +190,8 @@ std::vector<Fact> FoldTicket(const std::vector<v1::TicketEvent>& history, absl::
           if (c.kind() == v1::CLOCK_KIND_SUPERVISION) fresh = &c;
         }
         if (fresh != nullptr) {
-          if (Supervision* open = open_supervision()) open->settled.emplace("", false);  // dropped
-          supervisions.push_back({at, e.reopened().supervision_tier(),
-                                  fresh->has_deadline()
-                                      ? std::optional<absl::Time>(FromProto(fresh->deadline()))
-                                      : std::nullopt,
-                                  lead, std::nullopt});
+          start_supervision(at, e.reopened().supervision_tier(),
+                            fresh->has_deadline() ? &fresh->deadline() : nullptr);
         } else {
           meet_supervision(at);
         }

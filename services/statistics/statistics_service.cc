@@ -63,14 +63,17 @@ absl::StatusOr<std::optional<absl::Time>> ClosedAt(readmodel::Reader& rm, absl::
   return std::optional<absl::Time>(sql::TimeOfMicros(r->GetInt(0, 0)));
 }
 
-// The totals of `units` in `month`: those published at its close when `closed`, else those
-// kept live.
+// The totals of `units` in `month`: those published at its close when it is closed (and
+// `*closed_at` says when), else those kept live (`*closed_at` nullopt).
 absl::StatusOr<std::map<std::string, Tally>> Totals(readmodel::Reader& rm, absl::CivilMonth month,
                                                     const std::vector<std::string>& units,
-                                                    bool closed) {
+                                                    std::optional<absl::Time>* closed_at) {
+  absl::StatusOr<std::optional<absl::Time>> closed = ClosedAt(rm, month);
+  if (!closed.ok()) return closed.status();
+  *closed_at = *closed;
   absl::StatusOr<pg::Result> r =
       rm.Query(absl::StrCat("SELECT unit_code, measure, numerator, denominator FROM ",
-                            closed ? "closed_unit_totals" : "unit_month_totals",
+                            *closed_at ? "closed_unit_totals" : "unit_month_totals",
                             " WHERE month = $1::date AND unit_code = ANY($2::text[])"),
                {pg::Text(sql::MonthDate(month)), sql::TextArray(units)});
   if (!r.ok()) return r.status();
@@ -114,8 +117,6 @@ absl::StatusOr<v1::StatisticsPosition> Position(readmodel::Reader& rm) {
   return p;
 }
 
-// The company figures of rows (count, substantiated, distinct, reached, satisfied, refusals)
-// starting at column `first`.
 // The credit code and registered name of a record kept under a company of the organisation.
 void NameCompany(const org::OrgModel& org, v1::CompanyRecord* out) {
   if (const org::OrgModel::Company* c = org.FindCompany(out->company())) {
@@ -124,6 +125,8 @@ void NameCompany(const org::OrgModel& org, v1::CompanyRecord* out) {
   }
 }
 
+// The company figures of rows (count, substantiated, distinct, reached, satisfied, refusals)
+// starting at column `first`.
 void FillCompany(const pg::Result& r, int row, int first, const ExitRule& rule,
                  v1::CompanyRecord* out) {
   CompanyRecord rec;
@@ -173,16 +176,15 @@ void StatisticsQueries::Scorecard(const v1::GetScorecardRequest& req, const auth
   if (!scope.ok()) return done(scope.status());
   work_.Submit([this, unit = scope->unit, month = scope->month, org = scope->org,
                 done = std::move(done)] {
-    auto closed = ClosedAt(*read_model_, month);
-    if (!closed.ok()) return done(closed.status());
-    auto totals = Totals(*read_model_, month, {unit}, closed->has_value());
+    std::optional<absl::Time> closed;
+    auto totals = Totals(*read_model_, month, {unit}, &closed);
     if (!totals.ok()) return done(totals.status());
     auto position = Position(*read_model_);
     if (!position.ok()) return done(position.status());
     v1::Scorecard out;
-    if (*closed) {
+    if (closed) {
       out.set_final(true);
-      *out.mutable_closed_at() = ToProto(**closed);
+      *out.mutable_closed_at() = ToProto(*closed);
       auto adjusted = read_model_->Query(
           "SELECT measure, sum(numerator_delta), sum(denominator_delta), count(*) "
           "FROM fact_adjustments WHERE month = $1::date AND $2 = ANY(unit_path) "
@@ -281,9 +283,8 @@ void StatisticsQueries::Rankings(const v1::ListRankingsRequest& req, const auth:
   work_.Submit([this, parent = scope->unit, month = scope->month, order_by, org = scope->org,
                 done = std::move(done)] {
     const std::vector<std::string> children = org->model.Children(parent);
-    auto closed = ClosedAt(*read_model_, month);
-    if (!closed.ok()) return done(closed.status());
-    auto totals = Totals(*read_model_, month, children, closed->has_value());
+    std::optional<absl::Time> closed;
+    auto totals = Totals(*read_model_, month, children, &closed);
     if (!totals.ok()) return done(totals.status());
     auto position = Position(*read_model_);
     if (!position.ok()) return done(position.status());
@@ -297,7 +298,7 @@ void StatisticsQueries::Rankings(const v1::ListRankingsRequest& req, const auth:
     }
     const bool lower = order_by == v1::MEASURE_RETURN || order_by == v1::MEASURE_REDO;
     v1::ListRankingsResponse out;
-    out.set_final(closed->has_value());
+    out.set_final(closed.has_value());
     out.set_parent_unit_code(parent);
     out.set_month(absl::FormatCivilTime(month));
     out.set_order_by(order_by);
@@ -318,9 +319,7 @@ void StatisticsQueries::Rankings(const v1::ListRankingsRequest& req, const auth:
 
 void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
                                 const auth::Caller& caller, rpc::Reply<v1::CompanyRecord> done) {
-  int characters = 0;
-  for (char ch : req.company()) characters += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
-  if (req.company().empty() || characters > 100) {
+  if (req.company().empty() || Utf8Length(req.company()) > 100) {
     return done(absl::InvalidArgumentError(
         "company: required, at most 100 characters: a company's credit code or registered name, "
         "or the name complaints gave a company the organisation does not list"));
@@ -335,9 +334,7 @@ void StatisticsQueries::Company(const v1::GetCompanyRecordRequest& req,
   auto unit = access::UnitFilter(caller, "", org->model);
   if (!unit.ok()) return done(unit.status());
   if (read_model_ == nullptr) return done(NoReadModel());
-  // The record's key (fact_store.cc CompanyKey): a known company's code, else the name as given.
-  std::string key = org->model.CompanyFor(v1::Location(), req.company());
-  if (key.empty()) key = req.company();
+  const std::string key = CompanyKey(org->model, "", req.company());
   v1::CompanyRecord out;
   out.set_company(key);
   NameCompany(org->model, &out);
@@ -461,9 +458,8 @@ void StatisticsQueries::Export(const v1::ExportMonthRequest& req, const auth::Ca
       for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back(*it);
       order.push_back(std::move(u));
     }
-    auto closed = ClosedAt(*read_model_, month);
-    if (!closed.ok()) return done(closed.status());
-    auto totals = Totals(*read_model_, month, order, closed->has_value());
+    std::optional<absl::Time> closed;
+    auto totals = Totals(*read_model_, month, order, &closed);
     if (!totals.ok()) return done(totals.status());
     auto position = Position(*read_model_);
     if (!position.ok()) return done(position.status());
@@ -501,7 +497,7 @@ void StatisticsQueries::Export(const v1::ExportMonthRequest& req, const auth::Ca
       csv += "\r\n";
     }
     v1::ExportMonthResponse out;
-    out.set_final(closed->has_value());
+    out.set_final(closed.has_value());
     out.set_month(absl::FormatCivilTime(month));
     out.set_csv(std::move(csv));
     *out.mutable_position() = *std::move(position);
