@@ -29,6 +29,8 @@ void ApplyDefaults(DispatchConfig& c) {
   }
   if (c.time_zone().empty()) c.set_time_zone("Asia/Shanghai");
   if (c.routing_consumer().empty()) c.set_routing_consumer("routing-1");
+  if (c.http().threads() == 0) c.mutable_http()->set_threads(32);
+  if (!c.has_health_interval()) c.mutable_health_interval()->set_seconds(1);
   auto* r = c.mutable_redis();
   if (r->pool_size() == 0) r->set_pool_size(2);
   if (r->max_batch() == 0) r->set_max_batch(256);
@@ -200,6 +202,8 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
   if (overrides.time_scale) c.set_time_scale(*overrides.time_scale);
   if (overrides.read_model) c.mutable_read_model()->set_conninfo(*overrides.read_model);
   if (overrides.pii_key_file) c.mutable_read_model()->set_pii_key_file(*overrides.pii_key_file);
+  if (overrides.http_listen_address) c.mutable_http()->set_listen_address(*overrides.http_listen_address);
+  if (overrides.web_root) c.mutable_http()->set_web_root(*overrides.web_root);
   if (overrides.services) {
     c.clear_services();
     for (const auto& s : *overrides.services) c.add_services(s);

@@ -29,6 +29,10 @@ struct ConfigOverrides {
   std::optional<std::string> read_model;
   // read_model.pii_key_file.
   std::optional<std::string> pii_key_file;
+  // http.listen_address.
+  std::optional<std::string> http_listen_address;
+  // http.web_root.
+  std::optional<std::string> web_root;
 };
 
 // Parses `text` (text-format DispatchConfig), applies `overrides`, fills defaults, validates.

@@ -15,11 +15,14 @@
 //      from any thread);
 //   3. converts absl::Status to grpc::Status (ToGrpcStatus, the only such conversion) and
 //      serializes the response.
-// Authentication and per-call metrics will hook in here too.
+//   4. records the call's metrics (grpc_server_started_total, grpc_server_handled_total with
+//      its code, grpc_server_handling_seconds; common/metrics/metrics.h) at every exit, and a
+//      refusal at the door in dispatch_auth_failures_total.
 #ifndef DISPATCH_COMMON_RPC_UNARY_H_
 #define DISPATCH_COMMON_RPC_UNARY_H_
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -30,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/auth/principal.h"
+#include "common/metrics/metrics.h"
 #include "google/protobuf/message.h"
 
 namespace dispatch::rpc {
@@ -81,26 +85,40 @@ namespace internal {
 // Finishes one call exactly once. The first reply wins and later ones are ignored; if every
 // copy of the Reply is dropped without being called, the call finishes with INTERNAL instead
 // of hanging (and holding up server shutdown).
+// Seconds since `start`.
+inline double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Finishes `reactor` with `status` and records it.
+inline void FinishCall(grpc::ServerUnaryReactor* reactor, const metrics::RpcMetrics& metrics,
+                       std::chrono::steady_clock::time_point start, const grpc::Status& status) {
+  metrics.Handled(status.error_code(), SecondsSince(start));
+  reactor->Finish(status);
+}
+
 template <typename Response>
 class Responder {
  public:
-  Responder(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* raw_response)
-      : reactor_(reactor), raw_response_(raw_response) {
+  Responder(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* raw_response,
+            const metrics::RpcMetrics& metrics, std::chrono::steady_clock::time_point start)
+      : reactor_(reactor), raw_response_(raw_response), metrics_(metrics), start_(start) {
     UnaryCallsInFlight().fetch_add(1);
   }
   ~Responder() {
     if (!finished_.exchange(true)) {
-      reactor_->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the reply"));
+      FinishCall(reactor_, metrics_, start_,
+                 grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the reply"));
       UnaryCallsInFlight().fetch_sub(1);
     }
   }
   void Finish(absl::StatusOr<Response> response) {
     if (finished_.exchange(true)) return;
     if (!response.ok()) {
-      reactor_->Finish(ToGrpcStatus(response.status()));
+      FinishCall(reactor_, metrics_, start_, ToGrpcStatus(response.status()));
     } else {
       SerializeResponse(*response, raw_response_);
-      reactor_->Finish(grpc::Status::OK);
+      FinishCall(reactor_, metrics_, start_, grpc::Status::OK);
     }
     UnaryCallsInFlight().fetch_sub(1);
   }
@@ -108,6 +126,8 @@ class Responder {
  private:
   grpc::ServerUnaryReactor* const reactor_;
   grpc::ByteBuffer* const raw_response_;
+  const metrics::RpcMetrics& metrics_;
+  const std::chrono::steady_clock::time_point start_;
   std::atomic<bool> finished_{false};
 };
 
@@ -129,25 +149,31 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
                                      const grpc::ByteBuffer* raw_request,
                                      grpc::ByteBuffer* raw_response, const Method& method,
                                      Handler&& handler) {
+  const auto start = std::chrono::steady_clock::now();
+  const metrics::RpcMetrics& metrics = metrics::RpcMetrics::For(method.name);
+  metrics.Started();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status size = CheckSize(*raw_request, method.max_bytes, method.limit_name);
   if (!size.ok()) {
-    reactor->Finish(ToGrpcStatus(size));
+    internal::FinishCall(reactor, metrics, start, ToGrpcStatus(size));
     return reactor;
   }
   absl::StatusOr<std::shared_ptr<const auth::Caller>> caller = method.gate->Admit(ctx, method.name);
   if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+    grpc::Status refused = ToGrpcStatus(caller.status());
+    metrics::AuthFailure("grpc", refused.error_code());
+    internal::FinishCall(reactor, metrics, start, refused);
     return reactor;
   }
   auto request = std::make_shared<Request>();
   absl::Status parsed = ParseRequest(*raw_request, request.get(), method.max_bytes,
                                      method.limit_name);
   if (!parsed.ok()) {
-    reactor->Finish(ToGrpcStatus(parsed));
+    internal::FinishCall(reactor, metrics, start, ToGrpcStatus(parsed));
     return reactor;
   }
-  auto responder = std::make_shared<internal::Responder<Response>>(reactor, raw_response);
+  auto responder =
+      std::make_shared<internal::Responder<Response>>(reactor, raw_response, metrics, start);
   std::shared_ptr<const auth::Caller> who = *std::move(caller);
   handler(*request, *who,
           Reply<Response>([responder, request, who](absl::StatusOr<Response> response) {

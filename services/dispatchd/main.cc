@@ -10,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -35,6 +36,11 @@ ABSL_FLAG(std::string, read_model, "",
 ABSL_FLAG(std::string, pii_key_file, "",
           "The secret of the complainant's keyed hash (at least 32 bytes); overrides "
           "read_model.pii_key_file");
+ABSL_FLAG(std::string, http_listen, "",
+          "HTTP listen address (metrics, health, JSON gateway, dashboard), e.g. "
+          "127.0.0.1:8080; overrides http.listen_address");
+ABSL_FLAG(std::string, web_root, "",
+          "Directory of the dashboard's built files (build/web/dist); overrides http.web_root");
 ABSL_FLAG(std::string, org, "", "Organisation file (deploy/org.textproto); overrides org_file");
 ABSL_FLAG(std::string, calendar_dir, "",
           "Working-day calendars directory (deploy/calendar); overrides calendar_dir");
@@ -63,6 +69,10 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_listen).empty()) overrides.listen_address = absl::GetFlag(FLAGS_listen);
   if (!absl::GetFlag(FLAGS_redis).empty()) overrides.redis_address = absl::GetFlag(FLAGS_redis);
   if (!absl::GetFlag(FLAGS_org).empty()) overrides.org_file = absl::GetFlag(FLAGS_org);
+  if (!absl::GetFlag(FLAGS_http_listen).empty()) {
+    overrides.http_listen_address = absl::GetFlag(FLAGS_http_listen);
+  }
+  if (!absl::GetFlag(FLAGS_web_root).empty()) overrides.web_root = absl::GetFlag(FLAGS_web_root);
   if (!absl::GetFlag(FLAGS_read_model).empty()) {
     overrides.read_model = absl::GetFlag(FLAGS_read_model);
   }
@@ -115,9 +125,15 @@ int main(int argc, char** argv) {
     fprintf(stderr, "dispatchd: %s\n", server.status().ToString().c_str());
     return 1;
   }
-  printf("dispatchd: serving %s on %s (port %d), redis %s\n",
+  std::string http;
+  if ((*server)->http_port() != 0) {
+    http = absl::StrCat(", http on ", config->http().listen_address(), " (http port ",
+                        (*server)->http_port(), ")");
+  }
+  printf("dispatchd: serving %s on %s (port %d), redis %s%s\n",
          absl::StrJoin((*server)->service_names(), ", ").c_str(),
-         config->listen_address().c_str(), (*server)->port(), redis_options->address.ToString().c_str());
+         config->listen_address().c_str(), (*server)->port(),
+         redis_options->address.ToString().c_str(), http.c_str());
   fflush(stdout);
 
   int sig = 0;

@@ -34,6 +34,10 @@
 #include "services/org/org_holder.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
+#include "common/metrics/metrics.h"
+#include "services/dispatchd/health.h"
+#include "services/dispatchd/http_listener.h"
+#include <httplib.h>
 
 namespace dispatch {
 namespace {
@@ -107,6 +111,11 @@ struct DispatchServer::Parts {
   std::unique_ptr<statistics::FactStore> facts;
   // StatisticsService's reads.
   std::unique_ptr<statistics::StatisticsQueries> statistics;
+  // Whether the dependencies answer: gRPC health and /readyz.
+  std::unique_ptr<HealthMonitor> health;
+  std::atomic<bool> stopping{false};
+  // Metrics, liveness, readiness (and later the JSON gateway and the dashboard).
+  std::unique_ptr<HttpListener> http;
 };
 
 namespace {
@@ -228,11 +237,22 @@ absl::Status StartEscalation(const DispatchConfig& config, redis::Client* redis,
   return absl::OkStatus();
 }
 
-bool IsLoopback(const std::string& address) {
-  for (const char* prefix : {"127.", "[::1]:", "localhost:"}) {
-    if (absl::StartsWith(address, prefix)) return true;
-  }
-  return false;
+// The HTTP listener's operator routes: /metrics, /livez, /readyz. None needs a token (as gRPC
+// health does not): they tell nothing about tickets or people.
+void InstallOperatorRoutes(httplib::Server& server, DispatchServer::Parts* parts) {
+  server.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics::Scrape(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.Get("/livez", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"status\":\"alive\"}", "application/json");
+  });
+  server.Get("/readyz", [parts](const httplib::Request&, httplib::Response& res) {
+    const bool ready = !parts->stopping.load() && parts->health != nullptr && parts->health->ready();
+    res.status = ready ? 200 : 503;
+    std::string body = parts->health != nullptr ? parts->health->Describe() : "{}";
+    if (parts->stopping.load()) body = "{\"status\":\"NOT_SERVING\",\"stopping\":true}";
+    res.set_content(body, "application/json");
+  });
 }
 
 // The listener's credentials: TLS from the configured files (client certificates verified
@@ -242,7 +262,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
     const DispatchConfig& config) {
   const config::v1::TlsOptions& tls = config.tls();
   if (tls.plaintext_on_loopback()) {
-    if (!IsLoopback(config.listen_address())) {
+    if (!IsLoopbackAddress(config.listen_address())) {
       return absl::InvalidArgumentError(absl::StrCat(
           "tls.plaintext_on_loopback: listen_address ", config.listen_address(),
           " is not a loopback address; plaintext is served only on 127.0.0.1, [::1] or "
@@ -484,15 +504,48 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
     return absl::UnavailableError(
         absl::StrCat("listen_address: cannot listen on ", config.listen_address()));
   }
-  grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  for (const auto& n : s->service_names_) health->SetServingStatus(n, true);
+  // Health follows the dependencies (NOT_SERVING while Redis, or PostgreSQL for the services
+  // that need it, does not answer), probed on connections of the monitor's own.
+  std::vector<HealthMonitor::Service> monitored;
+  for (const auto& n : s->service_names_) {
+    monitored.push_back({n, n == v1::StatisticsService::service_full_name()});
+  }
+  redis::HiredisOptions probe_redis = worker_redis;
+  probe_redis.connect_timeout = absl::Milliseconds(500);
+  probe_redis.command_timeout = absl::Milliseconds(500);
+  std::unique_ptr<pg::Connection> probe_pg;
+  if (!rm.conninfo().empty()) {
+    pg::Options probe_options = pg_options;
+    probe_options.application_name = "dispatchd-health";
+    probe_options.connect_timeout = absl::Seconds(1);
+    probe_options.statement_timeout = absl::Seconds(1);
+    probe_pg = pg::Connection::OpenLater(probe_options);
+  }
+  HealthMonitor::Options health_options;
+  health_options.interval = FromProto(config.health_interval());
+  s->parts_->health = std::make_unique<HealthMonitor>(
+      std::make_unique<redis::HiredisClient>(probe_redis), std::move(probe_pg),
+      s->server_->GetHealthCheckService(), std::move(monitored), health_options);
+  s->parts_->health->Start();
+  if (!config.http().listen_address().empty()) {
+    Parts* parts = s->parts_.get();
+    auto http = HttpListener::Start(
+        config, [parts](httplib::Server& server) { InstallOperatorRoutes(server, parts); });
+    if (!http.ok()) return http.status();
+    s->parts_->http = *std::move(http);
+  }
   return s;
+}
+
+int DispatchServer::http_port() const {
+  return parts_ != nullptr && parts_->http != nullptr ? parts_->http->port() : 0;
 }
 
 void DispatchServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  parts_->stopping.store(true);  // /readyz answers 503 from now on
+  if (parts_->health) parts_->health->Stop();
   server_->GetHealthCheckService()->Shutdown();  // everything reads NOT_SERVING
   // Let the calls in flight finish (up to the grace period), then stop at once: gRPC's own
   // deadline-bounded shutdown would also wait that long for idle client connections to close.
@@ -501,6 +554,7 @@ void DispatchServer::Shutdown(absl::Duration grace) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   server_->Shutdown(std::chrono::system_clock::now());
+  if (parts_->http) parts_->http->Stop();
   if (parts_->worker) parts_->worker->Stop();
   if (parts_->engine) parts_->engine->Stop();
   if (parts_->projector) parts_->projector->Stop();

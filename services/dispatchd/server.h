@@ -31,6 +31,8 @@ class DispatchServer {
 
   // The bound port (useful with listen_address "127.0.0.1:0").
   int port() const { return port_; }
+  // The HTTP listener's port (0 without http.listen_address).
+  int http_port() const;
   // Full gRPC service names hosted, e.g. "dispatch.v1.IntakeService".
   const std::vector<std::string>& service_names() const { return service_names_; }
 

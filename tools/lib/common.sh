@@ -10,6 +10,7 @@ DISPATCH_PACKAGES=(
   libabsl-dev libhiredis-dev libjemalloc-dev redis-server redis-tools tzdata
   libgtest-dev libgmock-dev
   postgresql-15 libpq-dev
+  prometheus-cpp-dev libcpp-httplib-dev prometheus nodejs
 )
 
 # Installs only the packages that are missing (apt-get update only if something is).

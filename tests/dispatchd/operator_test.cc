@@ -1,0 +1,238 @@
+// What operators look at (issue #17): Prometheus metrics on the HTTP listener, health that
+// follows the dependencies, liveness and readiness. A real redis-server and real TLS; the
+// scrape is checked by Debian's promtool.
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/redis/hiredis_client.h"
+#include "common/testing/redis_server.h"
+#include "common/testing/sample_complaint.h"
+#include "common/testing/status_matchers.h"
+#include "dispatch/v1/intake.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "services/dispatchd/server.h"
+#include "tests/testing/signed_calls.h"
+
+namespace dispatch {
+namespace {
+
+using ::dispatch::testing::IsOk;
+using ::dispatch::testing::RedisServer;
+using ::dispatch::testing::TestPki;
+using grpc::health::v1::HealthCheckResponse;
+using ::testing::HasSubstr;
+
+// A server with the HTTP listener on a free loopback port, probing its dependencies every
+// 100 ms.
+struct Served {
+  explicit Served(const std::string& extra = "") {
+    EXPECT_THAT(redis.Start(), IsOk());
+    redis::HiredisOptions options = redis.client_options();
+    client = std::make_unique<redis::HiredisClient>(options);
+    auto parsed = ParseConfig(absl::StrCat(
+        "listen_address: '127.0.0.1:0' redis_address: '", redis.address(),
+        "' services: 'intake' org_file: '", DISPATCH_SOURCE_DIR,
+        "/deploy/org.textproto' http { listen_address: '127.0.0.1:0' "
+        "plaintext_on_loopback: true } health_interval { nanos: 100000000 } ",
+        extra));
+    EXPECT_THAT(parsed, IsOk());
+    config = *parsed;
+    pki.Configure(&config);
+    auto started = DispatchServer::Start(config, client.get(), &clock);
+    EXPECT_THAT(started, IsOk());
+    server = *std::move(started);
+  }
+  std::shared_ptr<grpc::Channel> Channel() const {
+    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), pki.Credentials());
+  }
+  httplib::Client Http() const {
+    httplib::Client c("127.0.0.1", server->http_port());
+    c.set_read_timeout(5, 0);
+    return c;
+  }
+  RedisServer redis;
+  std::unique_ptr<redis::HiredisClient> client;
+  TestPki pki;
+  FakeClock clock{absl::FromUnixSeconds(1795500000)};
+  DispatchConfig config;
+  std::unique_ptr<DispatchServer> server;
+};
+
+HealthCheckResponse::ServingStatus Health(const std::shared_ptr<grpc::Channel>& channel,
+                                          const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
+  HealthCheckResponse resp;
+  return stub->Check(&ctx, req, &resp).ok() ? resp.status() : HealthCheckResponse::UNKNOWN;
+}
+
+// Polls `check` until it holds or `within` passes; returns whether it held.
+template <typename F>
+bool Eventually(F check, absl::Duration within) {
+  const absl::Time deadline = absl::Now() + within;
+  while (absl::Now() < deadline) {
+    if (check()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return check();
+}
+
+v1::SubmitComplaintResponse Submit(const Served& s, const std::string& work_order,
+                                   bool signed_in, grpc::Status* status) {
+  auto stub = v1::IntakeService::NewStub(s.Channel());
+  grpc::ClientContext ctx;
+  if (signed_in) {
+    ctx.AddMetadata("authorization", "Bearer " + s.pki.Token("gw-12345", "", {"gateway"},
+                                                             {"CHANNEL_HOTLINE_12345"}));
+  }
+  v1::SubmitComplaintResponse resp;
+  *status = stub->SubmitComplaint(&ctx, testing::HotlineComplaint(work_order), &resp);
+  return resp;
+}
+
+// The value of the sample whose line matches `pattern` (labels in any order are not handled:
+// the text serializer writes them sorted by name), or -1.
+double Sample(const std::string& scrape, const std::string& pattern) {
+  std::smatch m;
+  std::regex re(pattern + R"( ([0-9.e+-]+)\n)");
+  if (!std::regex_search(scrape, m, re)) return -1;
+  return std::stod(m[1]);
+}
+
+TEST(Metrics, EveryCallIsCountedByMethodAndCodeAndTheScrapePassesPromtool) {
+  Served s;
+  ASSERT_GT(s.server->http_port(), 0);
+  grpc::Status status;
+  Submit(s, "WO-m1", true, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  Submit(s, "WO-m2", false, &status);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  httplib::Client http = s.Http();
+  auto res = http.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->get_header_value("Content-Type"), HasSubstr("text/plain; version=0.0.4"));
+  const std::string scrape = res->body;
+  const std::string submit =
+      R"(grpc_method="SubmitComplaint",grpc_service="dispatch.v1.IntakeService",grpc_type="unary")";
+  EXPECT_GE(Sample(scrape, R"(grpc_server_handled_total\{grpc_code="OK",)" + submit + R"(\})"),
+            1);
+  EXPECT_GE(Sample(scrape, R"(grpc_server_handled_total\{grpc_code="Unauthenticated",)" +
+                               submit + R"(\})"),
+            1);
+  EXPECT_GE(Sample(scrape, R"(grpc_server_started_total\{)" + submit + R"(\})"), 2);
+  EXPECT_GE(Sample(scrape, R"(grpc_server_handling_seconds_count\{)" + submit + R"(\})"), 2);
+  EXPECT_GE(Sample(scrape, R"(dispatch_auth_failures_total\{result="unauthenticated",transport="grpc"\})"),
+            1);
+  EXPECT_EQ(Sample(scrape, R"(dispatch_dependency_up\{dependency="redis"\})"), 1);
+
+  // promtool's linter: names, units, HELP, _total on counters.
+  const std::string path = absl::StrCat(::testing::TempDir(), "/scrape.txt");
+  std::ofstream(path) << scrape;
+  const std::string command = absl::StrCat("promtool check metrics < ", path, " 2>&1");
+  FILE* p = popen(command.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string said;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p) != nullptr) said += buf;
+  const int rc = pclose(p);
+  EXPECT_EQ(rc, 0) << "promtool check metrics:\n" << said;
+  EXPECT_EQ(said, "") << said;
+}
+
+TEST(Health, RedisDownTurnsEveryServiceNotServingAndItsReturnServingWithoutARestart) {
+  Served s;
+  auto channel = s.Channel();
+  httplib::Client http = s.Http();
+  ASSERT_EQ(Health(channel, ""), HealthCheckResponse::SERVING);
+  ASSERT_EQ(Health(channel, "dispatch.v1.IntakeService"), HealthCheckResponse::SERVING);
+  auto ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+
+  ASSERT_THAT(s.redis.Stop(), IsOk());
+  EXPECT_TRUE(Eventually(
+      [&] { return Health(channel, "") == HealthCheckResponse::NOT_SERVING; }, absl::Seconds(5)));
+  EXPECT_EQ(Health(channel, "dispatch.v1.IntakeService"), HealthCheckResponse::NOT_SERVING);
+  ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_THAT(ready->body, HasSubstr(R"("redis":"down")"));
+  // Alive all the same: the process answers (a restart would not bring Redis back).
+  auto live = http.Get("/livez");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  auto scrape = http.Get("/metrics");
+  ASSERT_TRUE(scrape);
+  EXPECT_EQ(Sample(scrape->body, R"(dispatch_dependency_up\{dependency="redis"\})"), 0);
+
+  ASSERT_THAT(s.redis.Start(), IsOk());
+  EXPECT_TRUE(Eventually(
+      [&] { return Health(channel, "") == HealthCheckResponse::SERVING; }, absl::Seconds(5)));
+  EXPECT_EQ(Health(channel, "dispatch.v1.IntakeService"), HealthCheckResponse::SERVING);
+  ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+}
+
+TEST(HttpListener, PlaintextIsServedOnlyOnALoopbackAddress) {
+  RedisServer redis;
+  ASSERT_THAT(redis.Start(), IsOk());
+  redis::HiredisClient client(redis.client_options());
+  TestPki pki;
+  FakeClock clock(absl::FromUnixSeconds(1795500000));
+  auto config = ParseConfig(absl::StrCat(
+      "listen_address: '127.0.0.1:0' redis_address: '", redis.address(),
+      "' services: 'intake' org_file: '", DISPATCH_SOURCE_DIR,
+      "/deploy/org.textproto' http { listen_address: '0.0.0.0:0' plaintext_on_loopback: true }"));
+  ASSERT_THAT(config, IsOk());
+  pki.Configure(&*config);
+  EXPECT_THAT(DispatchServer::Start(*config, &client, &clock),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("http.plaintext_on_loopback")));
+}
+
+TEST(HttpListener, ServesTlsWithTheServersCertificateByDefault) {
+  RedisServer redis;
+  ASSERT_THAT(redis.Start(), IsOk());
+  redis::HiredisClient client(redis.client_options());
+  TestPki pki;
+  FakeClock clock(absl::FromUnixSeconds(1795500000));
+  auto config = ParseConfig(absl::StrCat(
+      "listen_address: '127.0.0.1:0' redis_address: '", redis.address(),
+      "' services: 'intake' org_file: '", DISPATCH_SOURCE_DIR,
+      "/deploy/org.textproto' http { listen_address: '127.0.0.1:0' }"));
+  ASSERT_THAT(config, IsOk());
+  pki.Configure(&*config);
+  auto server = DispatchServer::Start(*config, &client, &clock);
+  ASSERT_THAT(server, IsOk());
+  httplib::SSLClient tls("127.0.0.1", (*server)->http_port());
+  tls.set_ca_cert_path((pki.dir() + "/ca.pem").c_str());
+  tls.enable_server_certificate_verification(true);
+  auto res = tls.Get("/livez");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  // Plain HTTP to a TLS listener gets nothing.
+  httplib::Client plain("127.0.0.1", (*server)->http_port());
+  plain.set_read_timeout(2, 0);
+  auto refused = plain.Get("/livez");
+  EXPECT_FALSE(refused && refused->status == 200);
+}
+
+}  // namespace
+}  // namespace dispatch
