@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/auth_context.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/text.h"
 #include "google/protobuf/descriptor.h"
@@ -89,6 +92,20 @@ void SerializeResponse(const google::protobuf::Message& msg, grpc::ByteBuffer* r
   std::string bytes = msg.SerializeAsString();
   grpc::Slice slice(std::move(bytes));
   *raw = grpc::ByteBuffer(&slice, 1);
+}
+
+Credentials CredentialsFrom(grpc::ServerContextBase* ctx) {
+  Credentials c;
+  const auto& metadata = ctx->client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    c.authorization.assign(it->second.data(), it->second.size());
+  }
+  if (std::shared_ptr<const grpc::AuthContext> a = ctx->auth_context();
+      a != nullptr && a->IsPeerAuthenticated()) {
+    std::vector<grpc::string_ref> cn = a->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+    if (!cn.empty()) c.peer_common_name.assign(cn[0].data(), cn[0].size());
+  }
+  return c;
 }
 
 std::atomic<int64_t>& UnaryCallsInFlight() {

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
@@ -40,14 +41,28 @@ namespace dispatch::rpc {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// What a caller presented, whatever the transport: the Authorization value ("Bearer <token>")
+// and the common name of a client certificate the TLS layer verified (empty when none was
+// presented). gRPC takes them from the call's metadata and auth context (CredentialsFrom);
+// the HTTP gateway from its request's header and TLS session.
+struct Credentials {
+  std::string authorization;
+  std::string peer_common_name;
+};
+Credentials CredentialsFrom(grpc::ServerContextBase* ctx);
+
 // The door every call passes (services/auth/access_policy.h, Gatekeeper): authenticates the call
 // and admits it to `method` ("IntakeService.SubmitComplaint"), or says why not
 // (UNAUTHENTICATED, PERMISSION_DENIED). Thread-safe.
 class Gate {
  public:
   virtual ~Gate() = default;
-  virtual absl::StatusOr<std::shared_ptr<const auth::Caller>> Admit(grpc::ServerContextBase* ctx,
-                                                                    const char* method) const = 0;
+  virtual absl::StatusOr<std::shared_ptr<const auth::Caller>> Admit(
+      const Credentials& credentials, const char* method) const = 0;
+  absl::StatusOr<std::shared_ptr<const auth::Caller>> Admit(grpc::ServerContextBase* ctx,
+                                                            const char* method) const {
+    return Admit(CredentialsFrom(ctx), method);
+  }
 };
 
 // The size limits of requests (DispatchConfig.limits).

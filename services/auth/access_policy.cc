@@ -233,18 +233,10 @@ bool HasGrant(const Caller& caller, Role role, const Target& target, const org::
   return false;
 }
 
-absl::StatusOr<std::shared_ptr<const Caller>> Gatekeeper::Admit(grpc::ServerContextBase* ctx,
-                                                                const char* method) const {
-  std::string authorization, common_name;
-  const auto& metadata = ctx->client_metadata();
-  if (auto it = metadata.find("authorization"); it != metadata.end()) {
-    authorization.assign(it->second.data(), it->second.size());
-  }
-  if (std::shared_ptr<const grpc::AuthContext> a = ctx->auth_context();
-      a != nullptr && a->IsPeerAuthenticated()) {
-    std::vector<grpc::string_ref> cn = a->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
-    if (!cn.empty()) common_name.assign(cn[0].data(), cn[0].size());
-  }
+absl::StatusOr<std::shared_ptr<const Caller>> Gatekeeper::Admit(
+    const rpc::Credentials& credentials, const char* method) const {
+  const std::string& authorization = credentials.authorization;
+  const std::string& common_name = credentials.peer_common_name;
   absl::StatusOr<auth::Principal> p = authenticator_->Authenticate(authorization, common_name);
   if (!p.ok()) return p.status();
   const Rule* rule = RuleFor(method);

@@ -106,7 +106,8 @@ class Gatekeeper : public rpc::Gate {
   explicit Gatekeeper(std::unique_ptr<auth::Authenticator> authenticator)
       : authenticator_(std::move(authenticator)) {}
 
-  absl::StatusOr<std::shared_ptr<const Caller>> Admit(grpc::ServerContextBase* ctx,
+  using rpc::Gate::Admit;
+  absl::StatusOr<std::shared_ptr<const Caller>> Admit(const rpc::Credentials& credentials,
                                                       const char* method) const override;
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <regex>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -35,6 +36,7 @@
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
 #include "common/metrics/metrics.h"
+#include "services/dispatchd/gateway.h"
 #include "services/dispatchd/health.h"
 #include "services/dispatchd/http_listener.h"
 #include <httplib.h>
@@ -47,23 +49,24 @@ namespace {
 class DiagnosticsGrpcService final
     : public v1::DiagnosticsService::WithRawCallbackMethod_Echo<v1::DiagnosticsService::Service> {
  public:
-  DiagnosticsGrpcService(const rpc::Gate* gate, rpc::Limits limits)
-      : gate_(gate), limits_(limits) {}
-  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-                                 grpc::ByteBuffer* response) override {
-    return rpc::ServeUnary<v1::EchoRequest, v1::EchoResponse>(
-        ctx, request, response, rpc::Method{"DiagnosticsService.Echo", gate_,
-                                            limits_.max_request_bytes},
+  DiagnosticsGrpcService(const rpc::Gate* gate, rpc::Limits limits) {
+    static constexpr char kMethod[] = "DiagnosticsService.Echo";
+    methods_.Add<v1::EchoRequest, v1::EchoResponse>(
+        rpc::Method{kMethod, gate, limits.max_request_bytes},
         [](const v1::EchoRequest& req, const auth::Caller&, auto done) {
           v1::EchoResponse r;
           r.set_payload(req.payload());
           done(std::move(r));
         });
   }
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* response) override {
+    return methods_.Serve("DiagnosticsService.Echo", ctx, request, response);
+  }
+  const rpc::MethodTable& methods() const { return methods_; }
 
  private:
-  const rpc::Gate* const gate_;
-  const rpc::Limits limits_;
+  rpc::MethodTable methods_;
 };
 
 }  // namespace
@@ -116,6 +119,8 @@ struct DispatchServer::Parts {
   std::atomic<bool> stopping{false};
   // Metrics, liveness, readiness (and later the JSON gateway and the dashboard).
   std::unique_ptr<HttpListener> http;
+  // Every unary RPC over HTTP/JSON, through the same door (method tables of the services).
+  std::unique_ptr<Gateway> gateway;
 };
 
 namespace {
@@ -360,6 +365,7 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   quota.Resize(static_cast<size_t>(limits_config.memory_quota_bytes()));
   builder.SetResourceQuota(quota);
 
+  std::vector<const rpc::MethodTable*> tables;
   auto add = [&](std::unique_ptr<grpc::Service> service, const std::string& name) {
     builder.RegisterService(service.get());
     s->parts_->services.push_back(std::move(service));
@@ -411,18 +417,19 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
             return std::make_unique<redis::HiredisClient>(worker_redis);
           },
           org, watch_options);
-      add(std::make_unique<intake::IntakeGrpcService>(s->parts_->intake.get(),
-                                                      s->parts_->queries.get(),
-                                                      s->parts_->watcher.get(), gate, limits),
-          v1::IntakeService::service_full_name());
+      auto service = std::make_unique<intake::IntakeGrpcService>(
+          s->parts_->intake.get(), s->parts_->queries.get(), s->parts_->watcher.get(), gate,
+          limits);
+      tables.push_back(&service->methods());
+      add(std::move(service), v1::IntakeService::service_full_name());
     } else if (name == "routing") {
       absl::Status started = StartRouting(config, redis, clock, zone, worker_redis, s->parts_.get());
       if (!started.ok()) return started;
       s->parts_->case_actions = std::make_unique<routing::CaseActions>(redis, clock, &sla, org);
-      add(std::make_unique<routing::RoutingGrpcService>(s->parts_->routing_actions.get(),
-                                                        s->parts_->case_actions.get(), gate,
-                                                        limits),
-          v1::RoutingService::service_full_name());
+      auto service = std::make_unique<routing::RoutingGrpcService>(
+          s->parts_->routing_actions.get(), s->parts_->case_actions.get(), gate, limits);
+      tables.push_back(&service->methods());
+      add(std::move(service), v1::RoutingService::service_full_name());
     } else if (name == "projector") {
       // Serves no RPC: feeds the read model in the background, and catches up by itself when
       // PostgreSQL comes back.
@@ -482,22 +489,26 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       options.clock = clock;
       s->parts_->statistics = std::make_unique<statistics::StatisticsQueries>(
           s->parts_->reader.get(), org, options);
-      add(std::make_unique<statistics::StatisticsGrpcService>(s->parts_->statistics.get(), gate,
-                                                              limits),
-          v1::StatisticsService::service_full_name());
+      auto service = std::make_unique<statistics::StatisticsGrpcService>(
+          s->parts_->statistics.get(), gate, limits);
+      tables.push_back(&service->methods());
+      add(std::move(service), v1::StatisticsService::service_full_name());
     } else if (name == "escalation") {
       absl::Status started =
           StartEscalation(config, redis, clock, zone, worker_redis, s->parts_.get());
       if (!started.ok()) return started;
-      add(std::make_unique<escalation::EscalationGrpcService>(s->parts_->extensions.get(),
-                                                             s->parts_->revisits.get(),
-                                                             s->parts_->ledgers.get(), gate,
-                                                             limits),
-          v1::EscalationService::service_full_name());
+      auto service = std::make_unique<escalation::EscalationGrpcService>(
+          s->parts_->extensions.get(), s->parts_->revisits.get(), s->parts_->ledgers.get(), gate,
+          limits);
+      tables.push_back(&service->methods());
+      add(std::move(service), v1::EscalationService::service_full_name());
     }
   }
-  add(std::make_unique<DiagnosticsGrpcService>(gate, limits),
-      v1::DiagnosticsService::service_full_name());
+  {
+    auto diagnostics = std::make_unique<DiagnosticsGrpcService>(gate, limits);
+    tables.push_back(&diagnostics->methods());
+    add(std::move(diagnostics), v1::DiagnosticsService::service_full_name());
+  }
 
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
@@ -528,9 +539,35 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       s->server_->GetHealthCheckService(), std::move(monitored), health_options);
   s->parts_->health->Start();
   if (!config.http().listen_address().empty()) {
+    Gateway::Options gateway_options;
+    gateway_options.watcher = s->parts_->watcher.get();
+    gateway_options.gate = gate;
+    gateway_options.max_request_bytes = limits.max_request_bytes;
+    gateway_options.max_streams = std::max(1, config.http().threads() / 2);
+    gateway_options.clock = clock;
+    gateway_options.time_scale = config.time_scale();
+    auto gateway = Gateway::Create(tables, gateway_options);
+    if (!gateway.ok()) return gateway.status();
+    s->parts_->gateway = *std::move(gateway);
     Parts* parts = s->parts_.get();
-    auto http = HttpListener::Start(
-        config, [parts](httplib::Server& server) { InstallOperatorRoutes(server, parts); });
+    const std::string web_root = config.http().web_root();
+    auto http = HttpListener::Start(config, [parts, web_root](httplib::Server& server) {
+      InstallOperatorRoutes(server, parts);
+      parts->gateway->Install(server);
+      if (!web_root.empty()) {
+        server.set_mount_point("/", web_root);
+        // The dashboard has no inline script or style; hashed names never change.
+        server.set_file_request_handler([](const httplib::Request& req, httplib::Response& res) {
+          res.set_header("Content-Security-Policy", "default-src 'self'");
+          res.set_header("Referrer-Policy", "no-referrer");
+          static const std::regex hashed(R"(-[A-Za-z0-9]{8,}\.(js|css)$)");
+          res.set_header("Cache-Control", std::regex_search(req.path, hashed)
+                                              ? "public, max-age=31536000, immutable"
+                                              : "no-cache");
+        });
+      }
+      server.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
+    });
     if (!http.ok()) return http.status();
     s->parts_->http = *std::move(http);
   }
@@ -554,6 +591,7 @@ void DispatchServer::Shutdown(absl::Duration grace) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   server_->Shutdown(std::chrono::system_clock::now());
+  if (parts_->gateway) parts_->gateway->Shutdown();
   if (parts_->http) parts_->http->Stop();
   if (parts_->worker) parts_->worker->Stop();
   if (parts_->engine) parts_->engine->Stop();

@@ -6,7 +6,8 @@
 #define DISPATCH_SERVICES_ESCALATION_ESCALATION_SERVICE_H_
 
 #include "dispatch/v1/escalation.grpc.pb.h"
-#include "services/escalation/ledgers.h"
+#include "common/rpc/method_table.h"
+#include "services//escalation/ledgers.h"
 #include "services/escalation/extensions.h"
 #include "services/escalation/revisits.h"
 
@@ -28,7 +29,9 @@ class EscalationGrpcService final : public RawEscalationService {
         revisits_(revisits),
         ledgers_(ledgers),
         gate_(gate),
-        limits_(limits) {}
+        limits_(limits) {
+    RegisterMethods();
+  }
 
   grpc::ServerUnaryReactor* ListBreaches(grpc::CallbackServerContext* ctx,
                                          const grpc::ByteBuffer* request,
@@ -46,12 +49,18 @@ class EscalationGrpcService final : public RawEscalationService {
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
 
+ // The unary methods (the HTTP gateway serves them too).
+  const rpc::MethodTable& methods() const { return methods_; }
+
  private:
+  void RegisterMethods();
   Extensions* const extensions_;
   Revisits* const revisits_;
   Ledgers* const ledgers_;
   const rpc::Gate* const gate_;
   const rpc::Limits limits_;
+  // Every unary method's handler, for gRPC and the HTTP gateway alike.
+  rpc::MethodTable methods_;
 };
 
 }  // namespace dispatch::escalation

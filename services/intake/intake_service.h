@@ -5,7 +5,8 @@
 #define DISPATCH_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
 #include "dispatch/v1/intake.grpc.pb.h"
-#include "services/intake/intake.h"
+#include "common/rpc/method_table.h"
+#include "services//intake/intake.h"
 #include "services/intake/queries.h"
 #include "services/intake/watch.h"
 
@@ -26,7 +27,9 @@ class IntakeGrpcService final : public RawIntakeService {
   // All must outlive this object.
   IntakeGrpcService(Intake* intake, TicketQueries* queries, EventWatcher* watcher,
                     const rpc::Gate* gate, rpc::Limits limits)
-      : intake_(intake), queries_(queries), watcher_(watcher), gate_(gate), limits_(limits) {}
+      : intake_(intake), queries_(queries), watcher_(watcher), gate_(gate), limits_(limits) {
+    RegisterMethods();
+  }
 
   grpc::ServerUnaryReactor* SubmitComplaint(grpc::CallbackServerContext* ctx,
                                             const grpc::ByteBuffer* request,
@@ -52,12 +55,18 @@ class IntakeGrpcService final : public RawIntakeService {
                                               const grpc::ByteBuffer* request,
                                               grpc::ByteBuffer* response) override;
 
+ // The unary methods (the HTTP gateway serves them too).
+  const rpc::MethodTable& methods() const { return methods_; }
+
  private:
+  void RegisterMethods();
   Intake* const intake_;
   TicketQueries* const queries_;
   EventWatcher* const watcher_;
   const rpc::Gate* const gate_;
   const rpc::Limits limits_;
+  // Every unary method's handler, for gRPC and the HTTP gateway alike.
+  rpc::MethodTable methods_;
 };
 
 }  // namespace dispatch::intake

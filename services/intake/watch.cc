@@ -1,5 +1,7 @@
 #include "services/intake/watch.h"
 
+#include "common/metrics/metrics.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -214,12 +216,13 @@ absl::StatusOr<std::vector<ReadEntry>> ReadBatch(redis::Client* redis,
 
 // The shared state of one watch: its queue of responses and its place in the streams. The
 // hub holds it while the call lives; the reactor's callbacks and the hub meet under `mu`.
-class WatchReactor;
+}  // namespace
+
 struct WatchState {
   std::mutex mu;
   std::condition_variable room;  // the queue got shorter
-  WatchReactor* reactor = nullptr;  // null once the call is done
-  grpc::CallbackServerContext* ctx = nullptr;
+  WatchSink* reactor = nullptr;  // the transport; null once the call is done
+  std::shared_ptr<WatchSink> owned_sink;  // a sink of another transport, kept until Done
   WatchFilter filter;
   size_t max_events = 1;  // in one response (the request's max_events_per_response)
   std::vector<Pos> seen;  // per shard, the newest entry this watch has had (or started past)
@@ -235,11 +238,11 @@ struct WatchState {
   absl::Duration write_timeout;
 };
 
-class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
- public:
-  WatchReactor(std::shared_ptr<WatchState> state, std::shared_ptr<std::atomic<int>> active)
-      : state_(std::move(state)), active_(std::move(active)) {}
+namespace {
 
+// The watch's writes and end, whatever the transport (under the watch's lock).
+class WatchReactor {
+ public:
   // Under state->mu: one response of what is queued (up to max_events).
   static void StartNext(WatchState& s) {
     const size_t n = std::min(s.queue.size(), s.max_events);
@@ -247,7 +250,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     s.queue.erase(s.queue.begin(), s.queue.begin() + n);
     s.writing = true;
     s.write_started = absl::Now();
-    s.reactor->StartWrite(&s.in_flight);
+    s.reactor->StartWrite(s.in_flight);
   }
   // Under state->mu: starts a response unless one is being written or nothing waits.
   static void Flush(WatchState& s) {
@@ -269,7 +272,12 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   static void CutOffLocked(WatchState& s, const std::string& why) {
     if (s.finished) return;
     fprintf(stderr, "watch: %s; ending the watch\n", why.c_str());
-    if (s.ctx != nullptr) s.ctx->TryCancel();
+    static auto& cutoffs = metrics::CounterFamily(
+        "dispatch_watch_cutoffs_total",
+        "Event watches ended because their client did not keep up (it resumes from its cursor).");
+    static auto* cut = &cutoffs.Add({{"reason", "slow_client"}});
+    cut->Increment();
+    if (s.reactor != nullptr) s.reactor->Cancel();
     FinishLocked(s, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, why));
   }
   // Queues one event (sent at once when `flush`, else by the next Flush); false once the
@@ -285,9 +293,8 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     return true;
   }
 
-  void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    WatchState& s = *state_;
+  static void WriteDone(WatchState& s, bool ok) {
+    std::lock_guard<std::mutex> lock(s.mu);
     s.writing = false;
     s.in_flight.Clear();
     s.room.notify_all();
@@ -301,25 +308,55 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (!s.queue.empty()) StartNext(s);
   }
-  void OnCancel() override {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    FinishLocked(*state_, grpc::Status::CANCELLED);
+  static void Gone(WatchState& s) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    FinishLocked(s, grpc::Status::CANCELLED);
   }
-  void OnDone() override {
+  static void Done(WatchState& s, std::atomic<int>& active) {
+    std::shared_ptr<WatchSink> owned;
     {
-      std::lock_guard<std::mutex> lock(state_->mu);
-      state_->reactor = nullptr;
-      state_->finished = true;
-      state_->room.notify_all();
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.reactor = nullptr;
+      s.finished = true;
+      s.room.notify_all();
+      owned = std::move(s.owned_sink);
     }
-    active_->fetch_sub(1);  // the watch's slot
+    active.fetch_sub(1);  // the watch's slot
+  }
+};
+
+// The gRPC stream of one watch.
+class GrpcWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public WatchSink {
+ public:
+  explicit GrpcWatch(grpc::CallbackServerContext* ctx) : ctx_(ctx) {}
+  void StartWrite(const grpc::ByteBuffer& response) override {
+    grpc::ServerWriteReactor<grpc::ByteBuffer>::StartWrite(&response);
+  }
+  void Finish(const grpc::Status& status) override {
+    metrics::RpcMetrics::For("IntakeService.WatchTicketEvents", "server_stream")
+        .Handled(status.error_code(), rpc::internal::SecondsSince(start_));
+    grpc::ServerWriteReactor<grpc::ByteBuffer>::Finish(status);
+  }
+  void Cancel() override { ctx_->TryCancel(); }
+  void OnWriteDone(bool ok) override { Written(ok); }
+  void OnCancel() override { ClientGone(); }
+  void OnDone() override {
+    Done();
     delete this;
   }
 
  private:
-  std::shared_ptr<WatchState> state_;
-  std::shared_ptr<std::atomic<int>> active_;
+  grpc::CallbackServerContext* const ctx_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+}  // namespace
+
+void WatchSink::Written(bool ok) { WatchReactor::WriteDone(*state_, ok); }
+void WatchSink::ClientGone() { WatchReactor::Gone(*state_); }
+void WatchSink::Done() { WatchReactor::Done(*state_, *active_); }
+
+namespace {
 
 // Hands one hub event to a watch (under the hub's lock; takes the watch's); sent by the next
 // Flush unless `flush`.
@@ -533,7 +570,11 @@ namespace {
 
 class FailedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit FailedWatch(const absl::Status& s) { Finish(rpc::ToGrpcStatus(s)); }
+  explicit FailedWatch(const absl::Status& s) {
+    metrics::RpcMetrics::For("IntakeService.WatchTicketEvents", "server_stream")
+        .Handled(static_cast<grpc::StatusCode>(s.code()), 0);
+    Finish(rpc::ToGrpcStatus(s));
+  }
   void OnDone() override { delete this; }
 };
 
@@ -595,9 +636,15 @@ void CatchUp(std::shared_ptr<WatchState> w, std::unique_ptr<redis::Client> redis
 }  // namespace
 
 EventWatcher::EventWatcher(Connect connect, const org::OrgHolder* org, Options options)
-    : connect_(std::move(connect)), org_(org), options_(options) {}
+    : connect_(std::move(connect)), org_(org), options_(options) {
+  source_ = metrics::AddSource([active = active_](std::vector<prometheus::MetricFamily>* out) {
+    out->push_back(metrics::GaugeSnapshot("dispatch_watch_streams",
+                                          "Event watches open (gRPC streams and HTTP event streams).",
+                                          {{{}, static_cast<double>(active->load())}}));
+  });
+}
 
-EventWatcher::~EventWatcher() = default;
+EventWatcher::~EventWatcher() { metrics::RemoveSource(source_); }
 
 std::shared_ptr<EventWatcher::Hub> EventWatcher::StartedHub() {
   std::lock_guard<std::mutex> lock(hub_mu_);
@@ -613,61 +660,82 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
                                                                const grpc::ByteBuffer* raw,
                                                                const rpc::Gate& gate,
                                                                size_t max_request_bytes) {
+  const metrics::RpcMetrics& m =
+      metrics::RpcMetrics::For("IntakeService.WatchTicketEvents", "server_stream");
+  m.Started();
   if (absl::Status s = rpc::CheckSize(*raw, max_request_bytes, "limits.max_request_bytes");
       !s.ok()) {
     return new FailedWatch(s);
   }
   absl::StatusOr<std::shared_ptr<const auth::Caller>> caller =
       gate.Admit(ctx, "IntakeService.WatchTicketEvents");
-  if (!caller.ok()) return new FailedWatch(caller.status());
+  if (!caller.ok()) {
+    metrics::AuthFailure("grpc", static_cast<grpc::StatusCode>(caller.status().code()));
+    return new FailedWatch(caller.status());
+  }
   v1::WatchTicketEventsRequest request;
   if (absl::Status s = rpc::ParseRequest(*raw, &request, max_request_bytes); !s.ok()) {
     return new FailedWatch(s);
   }
+  auto* watch = new GrpcWatch(ctx);
+  // The gRPC stream owns itself (deleted in OnDone); the watch holds it by a non-owning
+  // pointer until then.
+  std::shared_ptr<WatchSink> unowned(std::shared_ptr<WatchSink>(), watch);
+  if (absl::Status s = Open(**caller, request, unowned); !s.ok()) {
+    delete watch;
+    return new FailedWatch(s);
+  }
+  return watch;
+}
+
+absl::Status EventWatcher::Open(const auth::Caller& caller,
+                                const v1::WatchTicketEventsRequest& request,
+                                std::shared_ptr<WatchSink> sink) {
   const int max_events = request.max_events_per_response();
   if (max_events < 0 || max_events > kMaxEventsPerResponse) {
-    return new FailedWatch(absl::InvalidArgumentError(absl::StrCat(
-        "max_events_per_response: at most ", kMaxEventsPerResponse, " (0 or 1: one event a response)")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_events_per_response: at most ", kMaxEventsPerResponse, " (0 or 1: one event a response)"));
   }
   std::vector<Pos> resume;
   if (!request.resume_after().token().empty()) {
     auto decoded = DecodeStreamCursor(request.resume_after().token(), "resume_after");
-    if (!decoded.ok()) return new FailedWatch(decoded.status());
+    if (!decoded.ok()) return decoded.status();
     for (const std::string& id : *decoded) resume.push_back(ParsePos(id));
   }
   // A person watches a subtree (the request's within its own, or its own); a gateway watches
   // the tickets of its channels.
   auto state = std::make_shared<WatchState>();
-  const auth::Principal& p = (*caller)->principal;
+  const auth::Principal& p = caller.principal;
   if (p.Has(auth::Role::kHandler) || p.Has(auth::Role::kDispatcher) ||
       p.Has(auth::Role::kSupervisor)) {
     absl::StatusOr<std::string> unit =
-        access::UnitFilter(**caller, request.unit_code(), org_->Get()->model);
-    if (!unit.ok()) return new FailedWatch(unit.status());
+        access::UnitFilter(caller, request.unit_code(), org_->Get()->model);
+    if (!unit.ok()) return unit.status();
     state->filter.unit = *std::move(unit);
   } else {
     if (!request.unit_code().empty()) {
-      return new FailedWatch(absl::InvalidArgumentError(
-          "unit_code: a gateway watches the tickets of its own channels; leave it empty"));
+      return absl::InvalidArgumentError(
+          "unit_code: a gateway watches the tickets of its own channels; leave it empty");
     }
     state->filter.channels = p.channels;
   }
   std::shared_ptr<Hub> hub = StartedHub();
-  if (hub == nullptr) {
-    return new FailedWatch(absl::UnavailableError("watch: cannot read the event streams"));
-  }
+  if (hub == nullptr) return absl::UnavailableError("watch: cannot read the event streams");
   if (active_->fetch_add(1) >= options_.max_watches) {
     active_->fetch_sub(1);
-    return new FailedWatch(absl::ResourceExhaustedError(
+    return absl::ResourceExhaustedError(
         absl::StrCat("this server already serves ", options_.max_watches,
-                     " watches; retry later or on another replica")));
+                     " watches; retry later or on another replica"));
   }
-  state->ctx = ctx;
   state->max_events = std::max(max_events, 1);
   state->max_pending = options_.max_pending;
   state->write_timeout = options_.write_timeout;
-  auto* reactor = new WatchReactor(state, active_);
-  state->reactor = reactor;
+  sink->state_ = state;
+  sink->active_ = active_;
+  state->reactor = sink.get();
+  // A sink owned elsewhere (the gRPC stream) comes with no owner; another transport's is kept
+  // until it is Done.
+  if (sink.use_count() > 0) state->owned_sink = sink;
   if (resume.empty()) {
     // At the hub's position: within the ring unless it moved on by a whole ring meanwhile.
     do {
@@ -677,7 +745,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
     state->seen = std::move(resume);
     std::thread(CatchUp, state, connect_(), hub, org_).detach();
   }
-  return reactor;
+  return absl::OkStatus();
 }
 
 }  // namespace dispatch::intake

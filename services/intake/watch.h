@@ -49,9 +49,39 @@
 #include "absl/time/time.h"
 #include "common/redis/redis_client.h"
 #include "common/rpc/unary.h"
+#include "dispatch/v1/intake.pb.h"
 #include "services/org/org_holder.h"
 
 namespace dispatch::intake {
+
+struct WatchState;  // one watch's queue and place in the streams (watch.cc)
+
+// Where a watch's responses go: the gRPC stream (watch.cc), or the HTTP gateway's server-sent
+// events (services/dispatchd/gateway.cc). The watch calls StartWrite, Finish and Cancel under
+// its lock (they must not block); the sink reports back with Written and, once, Done.
+class WatchSink {
+ public:
+  virtual ~WatchSink() = default;
+  // Sends one response (a serialized WatchTicketEventsResponse); then the sink calls
+  // Written(ok): false when the client is gone. One write at a time.
+  virtual void StartWrite(const grpc::ByteBuffer& response) = 0;
+  // The watch is over with `status`: never while a write is in flight, at most once.
+  virtual void Finish(const grpc::Status& status) = 0;
+  // A client that does not keep up is cut off: ends a write stuck in flow control.
+  virtual void Cancel() = 0;
+
+  // For the sink.
+  void Written(bool ok);
+  // The client went away (the watch finishes CANCELLED).
+  void ClientGone();
+  // The transport is done with the call (after Finish): frees the watch's slot. Once.
+  void Done();
+
+ private:
+  friend class EventWatcher;
+  std::shared_ptr<WatchState> state_;
+  std::shared_ptr<std::atomic<int>> active_;
+};
 
 class EventWatcher {
  public:
@@ -82,6 +112,12 @@ class EventWatcher {
                                                     const rpc::Gate& gate,
                                                     size_t max_request_bytes);
 
+  // Serves one watch over another transport: `caller` was admitted to
+  // IntakeService.WatchTicketEvents by the Gate; the watch writes to `sink` (which must live
+  // until it has called Done) until it ends. An error means nothing was started.
+  absl::Status Open(const auth::Caller& caller, const v1::WatchTicketEventsRequest& request,
+                    std::shared_ptr<WatchSink> sink);
+
   class Hub;  // the one reader (watch.cc)
 
  private:
@@ -93,6 +129,7 @@ class EventWatcher {
   std::shared_ptr<std::atomic<int>> active_ = std::make_shared<std::atomic<int>>(0);
   std::mutex hub_mu_;
   std::shared_ptr<Hub> hub_;  // started by the first watch; resumed watches share it
+  int source_ = 0;            // dispatch_watch_streams
 };
 
 }  // namespace dispatch::intake

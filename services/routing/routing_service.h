@@ -4,7 +4,8 @@
 #define DISPATCH_SERVICES_ROUTING_ROUTING_SERVICE_H_
 
 #include "dispatch/v1/routing.grpc.pb.h"
-#include "services/routing/case_actions.h"
+#include "common/rpc/method_table.h"
+#include "services//routing/case_actions.h"
 #include "services/routing/routing_actions.h"
 
 namespace dispatch::routing {
@@ -26,7 +27,9 @@ class RoutingGrpcService final : public RawRoutingService {
   // Both must outlive this object.
   RoutingGrpcService(RoutingActions* actions, CaseActions* cases, const rpc::Gate* gate,
                      rpc::Limits limits)
-      : actions_(actions), cases_(cases), gate_(gate), limits_(limits) {}
+      : actions_(actions), cases_(cases), gate_(gate), limits_(limits) {
+    RegisterMethods();
+  }
 
   grpc::ServerUnaryReactor* RouteTicket(grpc::CallbackServerContext* ctx,
                                         const grpc::ByteBuffer* request,
@@ -59,11 +62,17 @@ class RoutingGrpcService final : public RawRoutingService {
                                                const grpc::ByteBuffer* request,
                                                grpc::ByteBuffer* response) override;
 
+ // The unary methods (the HTTP gateway serves them too).
+  const rpc::MethodTable& methods() const { return methods_; }
+
  private:
+  void RegisterMethods();
   RoutingActions* const actions_;
   CaseActions* const cases_;
   const rpc::Gate* const gate_;
   const rpc::Limits limits_;
+  // Every unary method's handler, for gRPC and the HTTP gateway alike.
+  rpc::MethodTable methods_;
 };
 
 }  // namespace dispatch::routing

@@ -660,33 +660,40 @@ void StatisticsQueries::Lists(const v1::ListCompanyListsRequest& req, const auth
   });
 }
 
+// Each method is served by gRPC and the HTTP gateway through the one table (method_table.h).
 #define DISPATCH_STATISTICS_RPC(Name, Request, Response, Call)                              \
   grpc::ServerUnaryReactor* StatisticsGrpcService::Name(grpc::CallbackServerContext* ctx,   \
                                                         const grpc::ByteBuffer* request,    \
                                                         grpc::ByteBuffer* response) {       \
-    static constexpr char kMethod[] = "StatisticsService." #Name;                           \
-    return rpc::ServeUnary<v1::Request, v1::Response>(                                      \
-        ctx, request, response,                                                             \
-        rpc::Method{kMethod, gate_, limits_.max_request_bytes, "limits.max_request_bytes"}, \
-        [this](const auto& req, const auth::Caller& caller, auto done) {                    \
-          queries_->Call(req, caller, std::move(done));                                     \
-        });                                                                                 \
+    return methods_.Serve("StatisticsService." #Name, ctx, request, response);              \
   }
+#define DISPATCH_STATISTICS_REGISTER(Name, Request, Response, Call)                          \
+  {                                                                                          \
+    static constexpr char kMethod[] = "StatisticsService." #Name;                           \
+    methods_.Add<v1::Request, v1::Response>(                                                 \
+        rpc::Method{kMethod, gate_, limits_.max_request_bytes, "limits.max_request_bytes"},  \
+        [this](const auto& req, const auth::Caller& caller, auto done) {                     \
+          queries_->Call(req, caller, std::move(done));                                      \
+        });                                                                                  \
+  }
+#define DISPATCH_STATISTICS_METHODS(X)                                                       \
+  X(GetScorecard, GetScorecardRequest, Scorecard, Scorecard)                                 \
+  X(ListScorecardTickets, ListScorecardTicketsRequest, ListScorecardTicketsResponse, Tickets) \
+  X(ListRankings, ListRankingsRequest, ListRankingsResponse, Rankings)                       \
+  X(GetCompanyRecord, GetCompanyRecordRequest, CompanyRecord, Company)                       \
+  X(ListExitCandidates, ListExitCandidatesRequest, ListExitCandidatesResponse,               \
+    ExitCandidates)                                                                          \
+  X(ExportMonth, ExportMonthRequest, ExportMonthResponse, Export)                            \
+  X(ListAdjustments, ListAdjustmentsRequest, ListAdjustmentsResponse, Adjustments)           \
+  X(RecordCreditEvaluation, RecordCreditEvaluationRequest, CreditEvaluation,                 \
+    RecordEvaluation)                                                                        \
+  X(ListCompanyLists, ListCompanyListsRequest, ListCompanyListsResponse, Lists)
 
-DISPATCH_STATISTICS_RPC(GetScorecard, GetScorecardRequest, Scorecard, Scorecard)
-DISPATCH_STATISTICS_RPC(ListScorecardTickets, ListScorecardTicketsRequest,
-                        ListScorecardTicketsResponse, Tickets)
-DISPATCH_STATISTICS_RPC(ListRankings, ListRankingsRequest, ListRankingsResponse, Rankings)
-DISPATCH_STATISTICS_RPC(GetCompanyRecord, GetCompanyRecordRequest, CompanyRecord, Company)
-DISPATCH_STATISTICS_RPC(ListExitCandidates, ListExitCandidatesRequest, ListExitCandidatesResponse,
-                        ExitCandidates)
-DISPATCH_STATISTICS_RPC(ExportMonth, ExportMonthRequest, ExportMonthResponse, Export)
-DISPATCH_STATISTICS_RPC(ListAdjustments, ListAdjustmentsRequest, ListAdjustmentsResponse,
-                        Adjustments)
-DISPATCH_STATISTICS_RPC(RecordCreditEvaluation, RecordCreditEvaluationRequest, CreditEvaluation,
-                        RecordEvaluation)
-DISPATCH_STATISTICS_RPC(ListCompanyLists, ListCompanyListsRequest, ListCompanyListsResponse, Lists)
+void StatisticsGrpcService::RegisterMethods() { DISPATCH_STATISTICS_METHODS(DISPATCH_STATISTICS_REGISTER) }
+DISPATCH_STATISTICS_METHODS(DISPATCH_STATISTICS_RPC)
 
+#undef DISPATCH_STATISTICS_METHODS
+#undef DISPATCH_STATISTICS_REGISTER
 #undef DISPATCH_STATISTICS_RPC
 
 }  // namespace dispatch::statistics

@@ -37,6 +37,7 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/rpc/method_table.h"
 #include "common/rpc/unary.h"
 #include "common/work_queue.h"
 #include "dispatch/v1/statistics.grpc.pb.h"
@@ -121,7 +122,9 @@ class StatisticsGrpcService final : public RawStatisticsService {
  public:
   // All must outlive this object.
   StatisticsGrpcService(StatisticsQueries* queries, const rpc::Gate* gate, rpc::Limits limits)
-      : queries_(queries), gate_(gate), limits_(limits) {}
+      : queries_(queries), gate_(gate), limits_(limits) {
+    RegisterMethods();
+  }
 
   grpc::ServerUnaryReactor* GetScorecard(grpc::CallbackServerContext* ctx,
                                          const grpc::ByteBuffer* request,
@@ -151,10 +154,16 @@ class StatisticsGrpcService final : public RawStatisticsService {
                                              const grpc::ByteBuffer* request,
                                              grpc::ByteBuffer* response) override;
 
+ // The unary methods (the HTTP gateway serves them too).
+  const rpc::MethodTable& methods() const { return methods_; }
+
  private:
+  void RegisterMethods();
   StatisticsQueries* const queries_;
   const rpc::Gate* const gate_;
   const rpc::Limits limits_;
+  // Every unary method's handler, for gRPC and the HTTP gateway alike.
+  rpc::MethodTable methods_;
 };
 
 }  // namespace dispatch::statistics

@@ -22,6 +22,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/dispatchd/server.h"
+#include "tests/dispatchd/served.h"
 #include "tests/testing/signed_calls.h"
 
 namespace dispatch {
@@ -33,42 +34,6 @@ using ::dispatch::testing::TestPki;
 using grpc::health::v1::HealthCheckResponse;
 using ::testing::HasSubstr;
 
-// A server with the HTTP listener on a free loopback port, probing its dependencies every
-// 100 ms.
-struct Served {
-  explicit Served(const std::string& extra = "") {
-    EXPECT_THAT(redis.Start(), IsOk());
-    redis::HiredisOptions options = redis.client_options();
-    client = std::make_unique<redis::HiredisClient>(options);
-    auto parsed = ParseConfig(absl::StrCat(
-        "listen_address: '127.0.0.1:0' redis_address: '", redis.address(),
-        "' services: 'intake' org_file: '", DISPATCH_SOURCE_DIR,
-        "/deploy/org.textproto' http { listen_address: '127.0.0.1:0' "
-        "plaintext_on_loopback: true } health_interval { nanos: 100000000 } ",
-        extra));
-    EXPECT_THAT(parsed, IsOk());
-    config = *parsed;
-    pki.Configure(&config);
-    auto started = DispatchServer::Start(config, client.get(), &clock);
-    EXPECT_THAT(started, IsOk());
-    server = *std::move(started);
-  }
-  std::shared_ptr<grpc::Channel> Channel() const {
-    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), pki.Credentials());
-  }
-  httplib::Client Http() const {
-    httplib::Client c("127.0.0.1", server->http_port());
-    c.set_read_timeout(5, 0);
-    return c;
-  }
-  RedisServer redis;
-  std::unique_ptr<redis::HiredisClient> client;
-  TestPki pki;
-  FakeClock clock{absl::FromUnixSeconds(1795500000)};
-  DispatchConfig config;
-  std::unique_ptr<DispatchServer> server;
-};
-
 HealthCheckResponse::ServingStatus Health(const std::shared_ptr<grpc::Channel>& channel,
                                           const std::string& service) {
   auto stub = grpc::health::v1::Health::NewStub(channel);
@@ -78,17 +43,6 @@ HealthCheckResponse::ServingStatus Health(const std::shared_ptr<grpc::Channel>& 
   req.set_service(service);
   HealthCheckResponse resp;
   return stub->Check(&ctx, req, &resp).ok() ? resp.status() : HealthCheckResponse::UNKNOWN;
-}
-
-// Polls `check` until it holds or `within` passes; returns whether it held.
-template <typename F>
-bool Eventually(F check, absl::Duration within) {
-  const absl::Time deadline = absl::Now() + within;
-  while (absl::Now() < deadline) {
-    if (check()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return check();
 }
 
 v1::SubmitComplaintResponse Submit(const Served& s, const std::string& work_order,

@@ -72,6 +72,8 @@ class ServerStack {
 
   redis::HiredisOptions redis_options() const { return redis_server_.client_options(); }
   int port() const { return server_->port(); }
+  // The HTTP listener's port (0 unless the config has http.listen_address).
+  int http_port() const { return server_->http_port(); }
   RedisServer& redis_server() { return redis_server_; }
   redis::HiredisClient& redis() { return *redis_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }

@@ -11,6 +11,7 @@ DISPATCH_PACKAGES=(
   libgtest-dev libgmock-dev
   postgresql-15 libpq-dev
   prometheus-cpp-dev libcpp-httplib-dev prometheus nodejs
+  golang-github-gogo-googleapis-dev
 )
 
 # Installs only the packages that are missing (apt-get update only if something is).
