@@ -204,6 +204,9 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
   if (overrides.pii_key_file) c.mutable_read_model()->set_pii_key_file(*overrides.pii_key_file);
   if (overrides.http_listen_address) c.mutable_http()->set_listen_address(*overrides.http_listen_address);
   if (overrides.web_root) c.mutable_http()->set_web_root(*overrides.web_root);
+  if (overrides.http_plaintext_on_loopback) {
+    c.mutable_http()->set_plaintext_on_loopback(*overrides.http_plaintext_on_loopback);
+  }
   if (overrides.services) {
     c.clear_services();
     for (const auto& s : *overrides.services) c.add_services(s);

@@ -33,6 +33,8 @@ struct ConfigOverrides {
   std::optional<std::string> http_listen_address;
   // http.web_root.
   std::optional<std::string> web_root;
+  // http.plaintext_on_loopback.
+  std::optional<bool> http_plaintext_on_loopback;
 };
 
 // Parses `text` (text-format DispatchConfig), applies `overrides`, fills defaults, validates.

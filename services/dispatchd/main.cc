@@ -39,6 +39,9 @@ ABSL_FLAG(std::string, pii_key_file, "",
 ABSL_FLAG(std::string, http_listen, "",
           "HTTP listen address (metrics, health, JSON gateway, dashboard), e.g. "
           "127.0.0.1:8080; overrides http.listen_address");
+ABSL_FLAG(bool, http_plaintext_on_loopback, false,
+          "Serve the HTTP listener without TLS (only on a loopback address); sets "
+          "http.plaintext_on_loopback");
 ABSL_FLAG(std::string, web_root, "",
           "Directory of the dashboard's built files (build/web/dist); overrides http.web_root");
 ABSL_FLAG(std::string, org, "", "Organisation file (deploy/org.textproto); overrides org_file");
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
     overrides.http_listen_address = absl::GetFlag(FLAGS_http_listen);
   }
   if (!absl::GetFlag(FLAGS_web_root).empty()) overrides.web_root = absl::GetFlag(FLAGS_web_root);
+  if (absl::GetFlag(FLAGS_http_plaintext_on_loopback)) overrides.http_plaintext_on_loopback = true;
   if (!absl::GetFlag(FLAGS_read_model).empty()) {
     overrides.read_model = absl::GetFlag(FLAGS_read_model);
   }

@@ -10,9 +10,13 @@ DISPATCH_PACKAGES=(
   libabsl-dev libhiredis-dev libjemalloc-dev redis-server redis-tools tzdata
   libgtest-dev libgmock-dev
   postgresql-15 libpq-dev
-  prometheus-cpp-dev libcpp-httplib-dev prometheus nodejs
-  golang-github-gogo-googleapis-dev
+  prometheus-cpp-dev libcpp-httplib-dev prometheus golang-github-gogo-googleapis-dev
+  chromium fonts-noto-cjk
 )
+# The dashboard (web/) is built with Node.js and npm: Debian's, unless the machine already has
+# a node with its npm (NodeSource's nodejs ships npm; Debian's npm package would conflict).
+command -v node >/dev/null 2>&1 || DISPATCH_PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || DISPATCH_PACKAGES+=(npm)
 
 # Installs only the packages that are missing (apt-get update only if something is).
 ensure_deps() { ensure_packages "${DISPATCH_PACKAGES[@]}"; }
