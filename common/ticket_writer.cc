@@ -1,5 +1,7 @@
 #include "common/ticket_writer.h"
 
+#include "common/metrics/domain.h"
+
 #include "absl/strings/str_cat.h"
 #include "common/keys.h"
 #include "common/text.h"
@@ -100,10 +102,16 @@ void TicketWriter::Apply(const v1::TicketWrite& write, const std::string& finger
   t->request_id = write.request_id();
   t->fingerprint = fingerprint;
   for (auto& [type, e] : t->events) *e.mutable_actor() = actor;
-  ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(),
-                                          done](absl::StatusOr<TransitionResult> v) {
+  auto before = std::make_shared<v1::Ticket>(ticket);
+  ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(), done,
+                                          before](absl::StatusOr<TransitionResult> v) {
     if (!v.ok()) return done(v.status());
-    Answer(id, done);
+    const bool replayed = v->replayed;
+    Answer(id, [done, before, replayed](absl::StatusOr<v1::TicketActionResponse> answer) {
+      // The domain's metrics: clocks met and started, closures (not for a replay).
+      if (answer.ok() && !replayed) metrics::OnTransition(*before, answer->ticket());
+      done(std::move(answer));
+    });
   });
 }
 

@@ -1,5 +1,10 @@
 #include "common/pg/pg_client.h"
 
+#include <chrono>
+
+#include "absl/strings/strip.h"
+#include "common/metrics/metrics.h"
+
 #include <libpq-fe.h>
 
 #include <cstdlib>
@@ -139,12 +144,30 @@ absl::StatusOr<Result> Connection::Exec(absl::string_view sql, const std::vector
     formats[i] = params[i].binary ? 1 : 0;
   }
   const std::string text(sql);
+  const auto start = std::chrono::steady_clock::now();
   // Text parameters must be NUL-terminated: std::string::data() is.
   pg_result* r = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
                               values.data(), lengths.data(), formats.data(), 0);
   Result result(r);
-  if (absl::Status s = Check(r, /*empty_ok=*/false); !s.ok()) return s;
+  absl::Status s = Check(r, /*empty_ok=*/false);
+  Record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), !s.ok());
+  if (!s.ok()) return s;
   return result;
+}
+
+void Connection::Record(double seconds, bool failed) {
+  if (duration_ == nullptr) {
+    static auto& durations = metrics::HistogramFamily(
+        "dispatch_pg_statement_duration_seconds",
+        "Time PostgreSQL took to answer one statement, by connection.");
+    static auto& errors = metrics::CounterFamily(
+        "dispatch_pg_errors_total", "PostgreSQL statements that failed, by connection.");
+    const std::string conn(absl::StripPrefix(options_.application_name, "dispatchd-"));
+    duration_ = &durations.Add({{"conn", conn}}, metrics::LatencyBuckets());
+    errors_ = &errors.Add({{"conn", conn}});
+  }
+  duration_->Observe(seconds);
+  if (failed) errors_->Increment();
 }
 
 absl::Status Connection::Check(pg_result* r, bool empty_ok) const {
@@ -167,8 +190,11 @@ absl::Status Connection::Check(pg_result* r, bool empty_ok) const {
 absl::Status Connection::ExecScript(absl::string_view sql) {
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   const std::string text(sql);
+  const auto start = std::chrono::steady_clock::now();
   Result result(PQexec(conn_, text.c_str()));
-  return Check(result.r_, /*empty_ok=*/true);
+  absl::Status s = Check(result.r_, /*empty_ok=*/true);
+  Record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), !s.ok());
+  return s;
 }
 
 absl::Status Connection::Transaction(const std::function<absl::Status(Connection&)>& body) {

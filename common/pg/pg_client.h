@@ -34,6 +34,10 @@
 
 struct pg_conn;
 struct pg_result;
+namespace prometheus {
+class Counter;
+class Histogram;
+}  // namespace prometheus
 
 namespace dispatch::pg {
 
@@ -117,9 +121,15 @@ class Connection {
   // the rules above.
   absl::Status Check(pg_result* r, bool empty_ok) const;
 
+  // Times a statement and counts its failure (dispatch_pg_statement_duration_seconds,
+  // dispatch_pg_errors_total, by the application name less "dispatchd-").
+  void Record(double seconds, bool failed);
+
   const Options options_;
   pg_conn* conn_ = nullptr;
   bool in_transaction_ = false;
+  prometheus::Histogram* duration_ = nullptr;  // made at the first statement
+  prometheus::Counter* errors_ = nullptr;
 };
 
 // "postgresql: <what>" as a Status, by the rules above. Exposed for tests.

@@ -1,5 +1,9 @@
 #include "common/redis/hiredis_client.h"
 
+#include <chrono>
+
+#include "common/metrics/metrics.h"
+
 #include <hiredis/hiredis.h>
 #include <poll.h>
 #include <signal.h>
@@ -151,6 +155,8 @@ class HiredisClient::Connection {
 
   // Sends the whole batch, then reads every reply in order.
   void RunBatch(std::vector<Pending>& batch) {
+    if (roundtrip_ == nullptr) InitMetrics();
+    const auto start = std::chrono::steady_clock::now();
     if (ctx_ != nullptr && ClosedWhileIdle()) {
       redisFree(ctx_);
       ctx_ = nullptr;
@@ -158,6 +164,7 @@ class HiredisClient::Connection {
     if (ctx_ == nullptr) {
       absl::Status s = Connect();
       if (!s.ok()) {
+        io_errors_->Increment(static_cast<double>(batch.size()));
         for (auto& p : batch) p.done(s);
         return;
       }
@@ -185,6 +192,7 @@ class HiredisClient::Connection {
       }
       auto* r = static_cast<redisReply*>(raw);
       if (r->type == REDIS_REPLY_ERROR) {
+        error_replies_->Increment();
         absl::Status s = StatusFromErrorReply(absl::string_view(r->str, r->len));
         freeReplyObject(r);
         batch[i].done(std::move(s));
@@ -194,6 +202,23 @@ class HiredisClient::Connection {
         batch[i].done(std::move(reply));
       }
     }
+    roundtrip_->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+
+  // This connection's metrics (made on the I/O thread, before its first batch).
+  void InitMetrics() {
+    static auto& roundtrips = metrics::HistogramFamily(
+        "dispatch_redis_roundtrip_seconds",
+        "Time for Redis to answer one pipelined batch of commands (written together, answered "
+        "in order), by client.");
+    static auto& errors = metrics::CounterFamily(
+        "dispatch_redis_errors_total",
+        "Redis commands that failed, by client and kind: io (no connection, a broken one) or "
+        "reply (an error reply such as OOM or a script error).");
+    roundtrip_ = &roundtrips.Add({{"client", options_.name}}, metrics::LatencyBuckets());
+    io_errors_ = &errors.Add({{"client", options_.name}, {"kind", "io"}});
+    error_replies_ = &errors.Add({{"client", options_.name}, {"kind", "reply"}});
   }
 
   // Between batches every reply has been read and Redis sends nothing unasked (no pub/sub
@@ -266,6 +291,7 @@ class HiredisClient::Connection {
   // The connection broke at batch[from]: every command from there on fails. Commands already
   // written may have been applied; the caller is told so.
   void FailFrom(std::vector<Pending>& batch, size_t from, const char* op, const char* why) {
+    io_errors_->Increment(static_cast<double>(batch.size() - from));
     absl::Status s = absl::UnavailableError(absl::StrCat(
         "redis connection to ", options_.address.ToString(), " failed during ", op, ": ", why,
         " (the command may or may not have been applied)"));
@@ -295,6 +321,9 @@ class HiredisClient::Connection {
 
   const HiredisOptions options_;
   std::string out_;  // the I/O thread's output buffer, reused across batches
+  prometheus::Histogram* roundtrip_ = nullptr;  // the I/O thread's
+  prometheus::Counter* io_errors_ = nullptr;
+  prometheus::Counter* error_replies_ = nullptr;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;  // guarded by mu_

@@ -55,6 +55,9 @@ struct HiredisOptions {
   // user (never the password).
   std::string username;
   std::string password;
+  // The client's name in the metrics (dispatch_redis_roundtrip_seconds{client},
+  // dispatch_redis_errors_total{client,kind}): "rpc", "timers", "projector", ...
+  std::string name = "rpc";
 };
 
 class HiredisClient : public Client {

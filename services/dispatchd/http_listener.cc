@@ -80,6 +80,9 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
   const int threads = http.threads() > 0 ? http.threads() : 32;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_keep_alive_timeout(30);
+  // httplib closes a keep-alive connection after 5 requests by default: a TLS handshake every
+  // five calls for a gateway that keeps its connection.
+  server.set_keep_alive_max_count(100000);
   server.set_read_timeout(30);
   server.set_write_timeout(30);
   server.set_tcp_nodelay(true);

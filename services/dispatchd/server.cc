@@ -38,6 +38,8 @@
 #include "common/metrics/metrics.h"
 #include "services/dispatchd/gateway.h"
 #include "services/dispatchd/health.h"
+#include "services/dispatchd/open311.h"
+#include "services/dispatchd/openapi.h"
 #include "services/dispatchd/http_listener.h"
 #include <httplib.h>
 
@@ -121,6 +123,9 @@ struct DispatchServer::Parts {
   std::unique_ptr<HttpListener> http;
   // Every unary RPC over HTTP/JSON, through the same door (method tables of the services).
   std::unique_ptr<Gateway> gateway;
+  // The Open311 GeoReport v2 subset (through IntakeService's table) and the OpenAPI document.
+  std::unique_ptr<Open311> open311;
+  std::string openapi;
 };
 
 namespace {
@@ -161,8 +166,10 @@ absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::stri
 
 // A Redis client of one connection for a background worker, whose long or blocking commands
 // must not hold up the RPCs' pipelined connections.
-redis::HiredisOptions WorkerRedisOptions(const redis::HiredisOptions& rpc) {
+redis::HiredisOptions WorkerRedisOptions(const redis::HiredisOptions& rpc,
+                                         const std::string& name) {
   redis::HiredisOptions options;
+  options.name = name;
   options.address = rpc.address;
   options.pool_size = 1;
   options.connect_timeout = rpc.connect_timeout;
@@ -321,7 +328,13 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   }
   auto rpc_redis = RedisOptions(config);
   if (!rpc_redis.ok()) return rpc_redis.status();
-  const redis::HiredisOptions worker_redis = WorkerRedisOptions(*rpc_redis);
+  const redis::HiredisOptions worker_redis = WorkerRedisOptions(*rpc_redis, "worker");
+  // A worker's own client, by its name in the metrics.
+  auto named = [&worker_redis](const char* name) {
+    redis::HiredisOptions o = worker_redis;
+    o.name = name;
+    return o;
+  };
   auto calendar = LoadCalendar(config.calendar_dir(), clock, zone);
   if (!calendar.ok()) return calendar.status();
   auto policy = SlaPolicy::FromConfig(config.sla(), *calendar, zone);
@@ -398,7 +411,7 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
         pg::Options eraser_pg = pg_options;
         eraser_pg.application_name = "dispatchd-eraser";
         s->parts_->eraser_pg = pg::Connection::OpenLater(eraser_pg);
-        s->parts_->eraser_redis = std::make_unique<redis::HiredisClient>(worker_redis);
+        s->parts_->eraser_redis = std::make_unique<redis::HiredisClient>(named("eraser"));
         s->parts_->eraser = std::make_unique<readmodel::Eraser>(
             s->parts_->eraser_redis.get(), s->parts_->eraser_pg.get(), eraser_options);
         intake_options.eraser = s->parts_->eraser.get();
@@ -413,8 +426,8 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       watch_options.max_watches = limits_config.max_watches();
       watch_options.write_timeout = FromProto(limits_config.watch_write_timeout());
       s->parts_->watcher = std::make_unique<intake::EventWatcher>(
-          [worker_redis]() -> std::unique_ptr<redis::Client> {
-            return std::make_unique<redis::HiredisClient>(worker_redis);
+          [watch_redis = named("watch")]() -> std::unique_ptr<redis::Client> {
+            return std::make_unique<redis::HiredisClient>(watch_redis);
           },
           org, watch_options);
       auto service = std::make_unique<intake::IntakeGrpcService>(
@@ -423,7 +436,8 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       tables.push_back(&service->methods());
       add(std::move(service), v1::IntakeService::service_full_name());
     } else if (name == "routing") {
-      absl::Status started = StartRouting(config, redis, clock, zone, worker_redis, s->parts_.get());
+      absl::Status started =
+          StartRouting(config, redis, clock, zone, named("routing"), s->parts_.get());
       if (!started.ok()) return started;
       s->parts_->case_actions = std::make_unique<routing::CaseActions>(redis, clock, &sla, org);
       auto service = std::make_unique<routing::RoutingGrpcService>(
@@ -435,7 +449,7 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       // PostgreSQL comes back.
       pg::Options projector_pg = pg_options;
       projector_pg.application_name = "dispatchd-projector";
-      s->parts_->projector_redis = std::make_unique<redis::HiredisClient>(worker_redis);
+      s->parts_->projector_redis = std::make_unique<redis::HiredisClient>(named("projector"));
       s->parts_->projector_pg = pg::Connection::OpenLater(projector_pg);
       readmodel::Projector::Options projector_options;
       projector_options.consumer = rm.projector_consumer();
@@ -448,7 +462,7 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       s->parts_->projector->Start();
       pg::Options archiver_pg = pg_options;
       archiver_pg.application_name = "dispatchd-archiver";
-      s->parts_->archiver_redis = std::make_unique<redis::HiredisClient>(worker_redis);
+      s->parts_->archiver_redis = std::make_unique<redis::HiredisClient>(named("archiver"));
       s->parts_->archiver_pg = pg::Connection::OpenLater(archiver_pg);
       readmodel::Archiver::Options archiver_options;
       archiver_options.retention = FromProto(rm.retention());
@@ -495,7 +509,7 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       add(std::move(service), v1::StatisticsService::service_full_name());
     } else if (name == "escalation") {
       absl::Status started =
-          StartEscalation(config, redis, clock, zone, worker_redis, s->parts_.get());
+          StartEscalation(config, redis, clock, zone, named("timers"), s->parts_.get());
       if (!started.ok()) return started;
       auto service = std::make_unique<escalation::EscalationGrpcService>(
           s->parts_->extensions.get(), s->parts_->revisits.get(), s->parts_->ledgers.get(), gate,
@@ -521,7 +535,7 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
   for (const auto& n : s->service_names_) {
     monitored.push_back({n, n == v1::StatisticsService::service_full_name()});
   }
-  redis::HiredisOptions probe_redis = worker_redis;
+  redis::HiredisOptions probe_redis = named("health");
   probe_redis.connect_timeout = absl::Milliseconds(500);
   probe_redis.command_timeout = absl::Milliseconds(500);
   std::unique_ptr<pg::Connection> probe_pg;
@@ -549,11 +563,25 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
     auto gateway = Gateway::Create(tables, gateway_options);
     if (!gateway.ok()) return gateway.status();
     s->parts_->gateway = *std::move(gateway);
+    const rpc::MethodTable* intake_table = nullptr;
+    for (const rpc::MethodTable* t : tables) {
+      if (t->Find("IntakeService.SubmitComplaint") != nullptr) intake_table = t;
+    }
+    auto open311 = Open311::Create(intake_table);
+    if (!open311.ok()) return open311.status();
+    s->parts_->open311 = *std::move(open311);
+    s->parts_->openapi = OpenApiDocument(tables, s->parts_->watcher != nullptr);
     Parts* parts = s->parts_.get();
     const std::string web_root = config.http().web_root();
     auto http = HttpListener::Start(config, [parts, web_root](httplib::Server& server) {
       InstallOperatorRoutes(server, parts);
       parts->gateway->Install(server);
+      parts->open311->Install(server);
+      // What the gateway serves, for integrators' tools (no secrets in it: served without a
+      // token, like the protos it is made from).
+      server.Get("/openapi.json", [parts](const httplib::Request&, httplib::Response& res) {
+        res.set_content(parts->openapi, "application/json");
+      });
       if (!web_root.empty()) {
         server.set_mount_point("/", web_root);
         // The dashboard has no inline script or style; hashed names never change.

@@ -1,5 +1,9 @@
 #include "services/escalation/timer_engine.h"
 
+#include "common/metrics/metrics.h"
+#include "absl/strings/strip.h"
+#include "dispatch/v1/types.pb.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -15,6 +19,40 @@
 
 namespace dispatch::escalation {
 namespace {
+
+prometheus::Histogram& Lateness() {
+  static auto& h = metrics::HistogramFamily(
+                       "dispatch_timer_lateness_seconds",
+                       "How late the timer engine fired a shard's earliest due timer (real seconds).")
+                       .Add({}, std::vector<double>{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                    2.5, 5, 10, 30, 60});
+  return h;
+}
+
+// The script's counts {what, n, ...} with what = kind*100 + clock*10 + tier (fire.lua).
+void CountFired(const redis::Reply& counts) {
+  static auto& warnings = metrics::CounterFamily(
+      "dispatch_clock_warnings_total",
+      "SLA clock warnings sent (a threshold of its time passed), by clock and the tier warned.");
+  static auto& breaches = metrics::CounterFamily(
+      "dispatch_clock_breaches_total",
+      "SLA clocks breached, by clock and the tier the breach is charged to.");
+  static auto& escalations = metrics::CounterFamily(
+      "dispatch_escalations_total",
+      "Tickets escalated for supervision after a breach, by clock and the tier escalated to.");
+  for (size_t i = 0; i + 1 < counts.elements.size(); i += 2) {
+    const int64_t what = counts.elements[i].integer;
+    const int kind = static_cast<int>(what / 100), clock = static_cast<int>(what / 10 % 10),
+              tier = static_cast<int>(what % 10);
+    std::string clock_name = v1::ClockKind_IsValid(clock) ? v1::ClockKind_Name(clock) : "UNKNOWN";
+    std::string tier_name = v1::Tier_IsValid(tier) ? v1::Tier_Name(tier) : "UNKNOWN";
+    clock_name = std::string(absl::StripPrefix(clock_name, "CLOCK_KIND_"));
+    tier_name = std::string(absl::StripPrefix(tier_name, "TIER_"));
+    auto& family = kind == 1 ? warnings : kind == 2 ? breaches : escalations;
+    family.Add({{"clock", clock_name}, {"tier", tier_name}})
+        .Increment(static_cast<double>(counts.elements[i + 1].integer));
+  }
+}
 
 const redis::Script& FireScript() {
   static const redis::Script* const script = new redis::Script(kFireLua);
@@ -78,9 +116,26 @@ TimerEngine::TimerEngine(redis::Client* redis, Clock* clock, Options options)
     : redis_(redis), clock_(clock), options_(std::move(options)) {
   for (auto& h : heads_) h.store(-1);
   first_shard_ = static_cast<int>(std::random_device{}() % keys::kShardCount);
+  // How far behind the earliest due timer is now, from the heads the engine keeps (no Redis
+  // call at scrape time).
+  source_ = metrics::AddSource([this](std::vector<prometheus::MetricFamily>* out) {
+    const absl::Time next = NextWakeUp();
+    double lag = 0;
+    if (next != absl::InfiniteFuture()) {
+      lag = std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - next) / options_.scale);
+    }
+    out->push_back(metrics::GaugeSnapshot(
+        "dispatch_timer_due_lag_seconds",
+        "How long the earliest due SLA timer has waited past its due time (real seconds; 0 when "
+        "none is due).",
+        {{{}, lag}}));
+  });
 }
 
-TimerEngine::~TimerEngine() { Stop(); }
+TimerEngine::~TimerEngine() {
+  Stop();
+  metrics::RemoveSource(source_);
+}
 
 absl::Time TimerEngine::NextWakeUp() const {
   int64_t best = -1;
@@ -147,8 +202,14 @@ absl::Status TimerEngine::FireShards(const std::vector<int>& shards, Pass* pass)
                    }
                    if (s.ok()) {
                      const auto& e = r->elements;
-                     heads_[shard].store(e[2].integer);
-                     for (size_t i = 4; i < e.size(); ++i) {
+                     const int64_t previous_head = heads_[shard].exchange(e[2].integer);
+                     // How late the shard's earliest due timer fired (real seconds).
+                     if (previous_head >= 0 && e[3].integer >= previous_head) {
+                       Lateness().Observe(static_cast<double>(e[3].integer - previous_head) /
+                                          1000.0 / options_.scale);
+                     }
+                     if (e.size() > 4) CountFired(e[4]);
+                     for (size_t i = 5; i < e.size(); ++i) {
                        fprintf(stderr, "escalation: dropped the timer of %s: its key is broken\n",
                                e[i].str.c_str());
                      }

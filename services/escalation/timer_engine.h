@@ -111,6 +111,7 @@ class TimerEngine {
   // Each shard's earliest wake-up in unix ms; -1 when its timers are empty.
   std::array<std::atomic<int64_t>, keys::kShardCount> heads_;
   int first_shard_ = 0;  // where this engine starts its round, so replicas spread out
+  int source_ = 0;       // dispatch_timer_due_lag_seconds
   absl::Notification stop_;
   std::thread thread_;
 };

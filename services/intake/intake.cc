@@ -1,5 +1,7 @@
 #include "services/intake/intake.h"
 
+#include "common/metrics/domain.h"
+
 #include <memory>
 #include <utility>
 
@@ -167,6 +169,7 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
             *response.mutable_ticket() = std::move(s->ticket);
             ticket_record::FillClockState(clock_->Now(), response.mutable_ticket());
             response.set_created(true);
+            metrics::OnAccepted(s->complaint.channel(), response.ticket());
             return s->done(std::move(response));
           }
           case TicketStore::Outcome::kCollision:

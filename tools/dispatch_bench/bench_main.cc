@@ -16,7 +16,24 @@
 // with no token (a dispatchd built without authentication: tools/experiments/no_auth.patch).
 // Last line:
 //   auth_vs_plain ratio=R auth_per_s=X plain_per_s=Y
+//
+//   dispatch_bench gateway --target=.. [--ca=..] --token_file=.. --http_target=https://HOST:PORT
+//
+// Drives SubmitComplaint against one dispatchd in alternating phases over its two doors: gRPC
+// (--target, --connections calls in flight over --channels channels) and the HTTP/JSON gateway
+// (--http_target, POST /v1/complaints with the request as protobuf JSON made per call by
+// MessageToJsonString and Authorization: Bearer, --connections keep-alive connections, each a
+// thread with its own httplib::Client; the answer's JSON parsed back). Same concurrency, same
+// token, the same kind of complaint with a fresh work-order id per call on both; every answer
+// must say created. Phase order per round is ABBA (grpc http, http grpc, ...) so that a server
+// slowing as Redis fills hits both alike. Any failure (a gRPC error, an HTTP status other than
+// 200, a connection error, created=false) ends the run with a message and exit status 1.
+// Per phase: calls/s, p50/p99, CPU per call, and for HTTP how many answers closed the
+// connection (the client reconnects, with a TLS handshake when https). Last line:
+//   gateway_vs_grpc ratio=R http_per_s=X grpc_per_s=Y
+// where X and Y are the medians of the phases' calls/s and R = X / Y.
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,10 +46,12 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -42,6 +61,7 @@
 #include "common/testing/sample_complaint.h"
 #include "dispatch/v1/diagnostics.grpc.pb.h"
 #include "dispatch/v1/intake.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "dispatchd address");
 ABSL_FLAG(std::string, ca, "",
@@ -53,6 +73,15 @@ ABSL_FLAG(double, seconds, 12, "Total measured seconds, split over the phases");
 ABSL_FLAG(int, rounds, 3, "Echo/intake phase pairs");
 ABSL_FLAG(int, in_flight, 256, "Requests kept in flight");
 ABSL_FLAG(int, channels, 2, "gRPC channels (HTTP/2 connections)");
+ABSL_FLAG(std::string, http_target, "",
+          "gateway: the HTTP listener, scheme://host:port (https trusts --ca)");
+ABSL_FLAG(int, connections, 16,
+          "gateway: calls in flight on each transport: HTTP keep-alive connections (one thread "
+          "each; each holds one of dispatchd's http.threads workers, 32 by default) and gRPC "
+          "calls in flight over --channels");
+ABSL_FLAG(std::string, http_accept_encoding, "identity",
+          "gateway: the Accept-Encoding header of the HTTP calls (empty: the client library's "
+          "default, which may let the server compress the answers)");
 ABSL_FLAG(std::string, cpu_pids, "",
           "name=pid,... of local server processes whose CPU time per request to report per phase "
           "(read from /proc), e.g. dispatchd=123,redis=456");
@@ -109,9 +138,14 @@ struct PhaseResult {
 // Keeps `in_flight` calls going for `duration`; each completion starts the next call.
 class Phase {
  public:
+  // strict: the first failure (or an intake answer with created=false) ends the phase.
   Phase(bool intake, const Target& target, int in_flight, double duration_s,
-        std::atomic<uint64_t>* sequence)
-      : intake_(intake), in_flight_(in_flight), sequence_(sequence), token_(target.token) {
+        std::atomic<uint64_t>* sequence, bool strict = false)
+      : intake_(intake),
+        strict_(strict),
+        in_flight_(in_flight),
+        sequence_(sequence),
+        token_(target.token) {
     for (auto& ch : target.channels) {
       intake_stubs_.push_back(dispatch::v1::IntakeService::NewStub(ch));
       echo_stubs_.push_back(dispatch::v1::DiagnosticsService::NewStub(ch));
@@ -172,16 +206,27 @@ class Phase {
   void Done(Call* call, int slot, const grpc::Status& s) {
     auto now = Clock::now();
     double ms = std::chrono::duration<double, std::milli>(now - call->began).count();
+    bool ok = s.ok();
+    std::string error;
+    if (!ok) {
+      error = strict_ ? absl::StrCat("gRPC code ", static_cast<int>(s.error_code()), ": ",
+                                     s.error_message())
+                      : s.error_message();
+    } else if (strict_ && intake_ && !call->submitted.created()) {
+      ok = false;
+      error = "SubmitComplaint answered created=false (a re-send?)";
+    }
     delete call;
     bool again;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (s.ok()) {
+      if (ok) {
         ++result_.ok;
         result_.latencies_ms.push_back(ms);
       } else {
         ++result_.failed;
-        if (result_.first_error.empty()) result_.first_error = s.error_message();
+        if (result_.first_error.empty()) result_.first_error = error;
+        if (strict_) end_ = now;  // the calls still in flight do not start another
       }
       last_done_ = now;
       again = now < end_;
@@ -195,6 +240,7 @@ class Phase {
   }
 
   const bool intake_;
+  const bool strict_;
   const int in_flight_;
   std::atomic<uint64_t>* sequence_;
   const std::string token_;  // "Bearer ..." or empty
@@ -260,6 +306,17 @@ struct CpuWatch {
   }
 };
 
+// The processes of --cpu_pids.
+CpuWatch CpuWatchFromFlag() {
+  CpuWatch cpu;
+  for (absl::string_view entry :
+       absl::StrSplit(absl::GetFlag(FLAGS_cpu_pids), ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(entry, '=');
+    cpu.processes.push_back(kv);
+  }
+  return cpu;
+}
+
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -274,19 +331,244 @@ void Add(PhaseResult& total, PhaseResult& p) {
                             p.latencies_ms.end());
 }
 
+// gateway: one keep-alive HTTP connection per thread, made once and kept over the phases (as the
+// gRPC channels are).
+std::vector<std::unique_ptr<httplib::Client>> HttpClients(const std::string& target,
+                                                          const std::string& ca_file, int n) {
+  std::vector<std::unique_ptr<httplib::Client>> clients;
+  for (int i = 0; i < n; ++i) {
+    auto c = std::make_unique<httplib::Client>(target);
+    if (!c->is_valid()) {
+      fprintf(stderr, "dispatch_bench: --http_target=%s: not a valid http:// or https:// address\n",
+              target.c_str());
+      exit(2);
+    }
+    c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
+    c->set_connection_timeout(5, 0);
+    c->set_read_timeout(30, 0);
+    c->set_write_timeout(30, 0);
+    if (!ca_file.empty()) {
+      c->set_ca_cert_path(ca_file);
+      c->enable_server_certificate_verification(true);
+    }
+    clients.push_back(std::move(c));
+  }
+  return clients;
+}
+
+struct HttpPhaseResult {
+  PhaseResult result;
+  uint64_t closed = 0;  // answers with Connection: close (the next call reconnects)
+};
+
+// SubmitComplaint over HTTP/JSON on every client at once, each call after the previous one on its
+// connection, for `duration_s` or until the first failure (which ends the phase).
+HttpPhaseResult RunHttpPhase(std::vector<std::unique_ptr<httplib::Client>>& clients,
+                             const httplib::Headers& headers, double duration_s,
+                             std::atomic<uint64_t>* sequence) {
+  const dispatch::v1::SubmitComplaintRequest request_template =
+      dispatch::testing::HotlineComplaint("BENCH-0");
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point end = start + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(duration_s));
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  HttpPhaseResult total;
+  Clock::time_point last_done = start;
+  std::vector<std::thread> threads;
+  for (auto& client : clients) {
+    threads.emplace_back([&, c = client.get()] {
+      std::vector<double> latencies;
+      uint64_t ok = 0, closed = 0;
+      std::string error;
+      Clock::time_point done = start;
+      google::protobuf::util::JsonParseOptions parse_options;
+      parse_options.ignore_unknown_fields = true;
+      while (!stop.load(std::memory_order_relaxed) && Clock::now() < end) {
+        const Clock::time_point began = Clock::now();
+        dispatch::v1::SubmitComplaintRequest request = request_template;
+        request.mutable_complaint()->set_channel_work_order_id(
+            absl::StrCat("BENCH-", sequence->fetch_add(1)));
+        std::string body;
+        if (auto printed = google::protobuf::util::MessageToJsonString(request, &body);
+            !printed.ok()) {
+          error = absl::StrCat("request to JSON: ", std::string(printed.message()));
+          break;
+        }
+        httplib::Result res = c->Post("/v1/complaints", headers, body, "application/json");
+        if (!res) {
+          error = absl::StrCat("POST /v1/complaints: ", httplib::to_string(res.error()));
+          break;
+        }
+        if (res->status != 200) {
+          error = absl::StrCat("POST /v1/complaints: HTTP ", res->status, " ",
+                               res->body.substr(0, 400));
+          break;
+        }
+        dispatch::v1::SubmitComplaintResponse response;
+        if (auto parsed =
+                google::protobuf::util::JsonStringToMessage(res->body, &response, parse_options);
+            !parsed.ok()) {
+          error = absl::StrCat("answer is not a SubmitComplaintResponse: ",
+                               std::string(parsed.message()), ": ", res->body.substr(0, 400));
+          break;
+        }
+        if (!response.created()) {
+          error = absl::StrCat("SubmitComplaint answered created=false (a re-send?): ",
+                               res->body.substr(0, 400));
+          break;
+        }
+        if (res->get_header_value("Connection") == "close") ++closed;
+        done = Clock::now();
+        latencies.push_back(std::chrono::duration<double, std::milli>(done - began).count());
+        ++ok;
+      }
+      if (!error.empty()) stop.store(true);
+      std::lock_guard<std::mutex> lock(mu);
+      total.result.ok += ok;
+      total.closed += closed;
+      total.result.latencies_ms.insert(total.result.latencies_ms.end(), latencies.begin(),
+                                       latencies.end());
+      if (!error.empty()) {
+        ++total.result.failed;
+        if (total.result.first_error.empty()) total.result.first_error = error;
+      }
+      last_done = std::max(last_done, done);
+    });
+  }
+  for (auto& t : threads) t.join();
+  total.result.seconds = std::chrono::duration<double>(last_done - start).count();
+  return total;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string JoinRates(const std::vector<double>& v) {
+  std::string out;
+  for (double x : v) absl::StrAppend(&out, out.empty() ? "" : ",", static_cast<int64_t>(x + 0.5));
+  return out;
+}
+
+// dispatch_bench gateway: SubmitComplaint over gRPC and over the HTTP/JSON gateway of the same
+// dispatchd, in alternating phases.
+int RunGateway(const CpuWatch& cpu) {
+  const std::string http_target = absl::GetFlag(FLAGS_http_target);
+  const std::string ca = absl::GetFlag(FLAGS_ca);
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  if (http_target.empty() || token_file.empty()) {
+    fprintf(stderr, "gateway needs --http_target and --token_file\n");
+    return 2;
+  }
+  const bool https = absl::StartsWith(http_target, "https://");
+  if (https && ca.empty()) {
+    fprintf(stderr, "gateway: an https --http_target needs --ca\n");
+    return 2;
+  }
+  const int connections = absl::GetFlag(FLAGS_connections);
+  const int n_channels = absl::GetFlag(FLAGS_channels);
+  if (connections < 1 || n_channels < 1) {
+    fprintf(stderr, "gateway: --connections and --channels must be at least 1\n");
+    return 2;
+  }
+  const Target grpc_target = Connect(absl::GetFlag(FLAGS_target), ca, token_file, n_channels);
+  std::vector<std::unique_ptr<httplib::Client>> http_clients =
+      HttpClients(http_target, https ? ca : "", connections);
+  httplib::Headers headers = {{"Authorization", grpc_target.token}};
+  const std::string accept_encoding = absl::GetFlag(FLAGS_http_accept_encoding);
+  if (!accept_encoding.empty()) headers.emplace("Accept-Encoding", accept_encoding);
+  std::atomic<uint64_t> sequence{static_cast<uint64_t>(
+      std::chrono::system_clock::now().time_since_epoch().count())};
+  const int rounds = absl::GetFlag(FLAGS_rounds);
+  const double phase_s = absl::GetFlag(FLAGS_seconds) / (2.0 * rounds);
+
+  auto stopped = [](const char* what, const std::string& error) {
+    printf("stopped: %s: %s\n", what, error.c_str());
+    fflush(stdout);
+    fprintf(stderr, "dispatch_bench gateway: stopped: %s: %s\n", what, error.c_str());
+    return 1;
+  };
+  // Warm-up: connections, TLS handshakes, the token cache, script load, allocator.
+  {
+    PhaseResult w = Phase(true, grpc_target, connections, 1.0, &sequence, /*strict=*/true).Run();
+    if (w.failed > 0) return stopped("grpc warm-up", w.first_error);
+    HttpPhaseResult h = RunHttpPhase(http_clients, headers, 1.0, &sequence);
+    if (h.result.failed > 0) return stopped("http warm-up", h.result.first_error);
+  }
+
+  PhaseResult grpc_total, http_total;
+  std::vector<double> grpc_rates, http_rates;
+  uint64_t http_closed = 0;
+  for (int r = 0; r < rounds; ++r) {
+    // ABBA: even rounds gRPC first, odd rounds HTTP first.
+    for (int i = 0; i < 2; ++i) {
+      const bool http = (i == 1) == (r % 2 == 0);
+      const char* name = http ? "http" : "grpc";
+      std::vector<double> before = cpu.Sample();
+      PhaseResult p;
+      uint64_t closed = 0;
+      if (http) {
+        HttpPhaseResult h = RunHttpPhase(http_clients, headers, phase_s, &sequence);
+        p = std::move(h.result);
+        closed = h.closed;
+      } else {
+        p = Phase(true, grpc_target, connections, phase_s, &sequence, /*strict=*/true).Run();
+      }
+      std::vector<double> after = cpu.Sample();
+      const double per_s = p.seconds > 0 ? p.ok / p.seconds : 0;
+      printf("round %d %-4s ok=%lu failed=%lu per_s=%.0f p50_ms=%.2f p99_ms=%.2f%s", r, name,
+             static_cast<unsigned long>(p.ok), static_cast<unsigned long>(p.failed), per_s,
+             Percentile(p.latencies_ms, 0.5), Percentile(p.latencies_ms, 0.99),
+             cpu.PerRequest(before, after, p.ok).c_str());
+      if (http) printf(" connection_closes=%lu", static_cast<unsigned long>(closed));
+      printf("\n");
+      fflush(stdout);
+      if (p.failed > 0) {
+        return stopped(absl::StrCat(name, " round ", r).c_str(), p.first_error);
+      }
+      (http ? http_rates : grpc_rates).push_back(per_s);
+      if (http) http_closed += closed;
+      Add(http ? http_total : grpc_total, p);
+    }
+  }
+  const double http_per_s = Median(http_rates);
+  const double grpc_per_s = Median(grpc_rates);
+  printf("connections=%d grpc_channels=%d phases=%dx%.1fs per transport (ABBA) http=%s "
+         "accept_encoding=%s failed=0\n",
+         connections, n_channels, rounds, phase_s, https ? "https" : "http",
+         accept_encoding.empty() ? "(library default)" : accept_encoding.c_str());
+  printf("grpc per_s_median=%.0f per_s_phases=%s p50_ms=%.2f p99_ms=%.2f\n", grpc_per_s,
+         JoinRates(grpc_rates).c_str(), Percentile(grpc_total.latencies_ms, 0.5),
+         Percentile(grpc_total.latencies_ms, 0.99));
+  printf("http per_s_median=%.0f per_s_phases=%s p50_ms=%.2f p99_ms=%.2f connection_closes=%lu\n",
+         http_per_s, JoinRates(http_rates).c_str(), Percentile(http_total.latencies_ms, 0.5),
+         Percentile(http_total.latencies_ms, 0.99), static_cast<unsigned long>(http_closed));
+  printf("gateway_vs_grpc ratio=%.2f http_per_s=%.0f grpc_per_s=%.0f\n",
+         grpc_per_s > 0 ? http_per_s / grpc_per_s : 0, http_per_s, grpc_per_s);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string mode = args.size() == 2 ? args[1] : "";
-  if (mode != "intake" && mode != "auth") {
+  if (mode != "intake" && mode != "auth" && mode != "gateway") {
     fprintf(stderr,
             "usage: dispatch_bench intake [--target=HOST:PORT --ca=F --token_file=F] "
             "[--seconds=S]\n"
             "       dispatch_bench auth --target=.. --ca=.. --token_file=.. "
-            "--plain_target=HOST:PORT\n");
+            "--plain_target=HOST:PORT\n"
+            "       dispatch_bench gateway --target=.. [--ca=..] --token_file=.. "
+            "--http_target=http[s]://HOST:PORT [--connections=16]\n");
     return 2;
   }
+  if (mode == "gateway") return RunGateway(CpuWatchFromFlag());
   const bool auth = mode == "auth";
   if (auth && (absl::GetFlag(FLAGS_plain_target).empty() || absl::GetFlag(FLAGS_ca).empty() ||
                absl::GetFlag(FLAGS_token_file).empty())) {
@@ -314,12 +596,7 @@ int main(int argc, char** argv) {
   Phase(true, main_target, in_flight, 0.5, &sequence).Run();
   Phase(a_intake, other_target, in_flight, 0.5, &sequence).Run();
 
-  CpuWatch cpu;
-  for (absl::string_view entry :
-       absl::StrSplit(absl::GetFlag(FLAGS_cpu_pids), ',', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(entry, '=');
-    cpu.processes.push_back(kv);
-  }
+  const CpuWatch cpu = CpuWatchFromFlag();
 
   PhaseResult a_total, b_total;
   for (int r = 0; r < rounds; ++r) {

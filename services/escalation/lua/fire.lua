@@ -38,7 +38,10 @@
 -- ARGV[1] most tickets to handle   ARGV[2] now (unix ms), or "" for Redis TIME
 -- ARGV[3] time-scale epoch (unix µs) and ARGV[4] scale: service now = epoch + (TIME - epoch) * scale
 -- ARGV[5] top tier   ARGV[6], ARGV[7], ARGV[8] supervision time (ms) at tiers 2, 3, 4
--- Returns {handled, events appended, the shard's next wake-up (ms, -1 if none), now, broken ids...}
+-- Returns {handled, events appended, the shard's next wake-up (ms, -1 if none), now,
+--          {what, count, what, count, ...}, broken ids...}
+-- where what = kind * 100 + clock * 10 + tier (kind 1 warned, 2 breached, 3 escalated; the tier
+-- the breach is charged to, the tier escalated to, the tier that was warned): the engine's metrics.
 --@include wake.lua
 
 local TIMERS, EVENTS = KEYS[1], KEYS[2]
@@ -100,6 +103,11 @@ end
 -- One field `e` = "<version>|<at>|<clock>|<due>|<the kind's own values...>" (each argument of a
 -- redis.call costs a conversion, so the values travel as one string; `own` is that string's
 -- tail, already formatted).
+local counts = {}
+local function count(kind, k, t)
+  local what = kind * 100 + k * 10 + t
+  counts[what] = (counts[what] or 0) + 1
+end
 local function event(kind, k, due, own)
   ver = ver + 1
   redis.call('XADD', EVENTS, '*', 'type', kind, 'ticket', id, 'e',
@@ -122,6 +130,7 @@ local function breach(k, due, by, met_late)
   if k == 5 then t, u = tier, unit_at(tier) end  -- the supervising unit missed it
   put(CLOCK[k][4], '1')
   event('breached', k, due, fmt('%d|%d|%d|', t, by, met_late and 1 or 0) .. u)  -- unit last: free text
+  count(2, k, t)
 end
 -- The placement on the dispatch desk (`fb`, common/ticket_record.h PlacementField).
 local function place()
@@ -188,6 +197,7 @@ local function escalate(k)
   put('tier', fmt('%d', to))
   put('rtier', fmt('%d', to))  -- survives a re-route to a lower unit (OrgModel::LeadUnitFields)
   event('escalated', k, due, fmt('%d|%d', tier, to))
+  count(3, k, to)
   tier = to
 end
 
@@ -257,6 +267,7 @@ for _, ticket_id in ipairs(due_ids) do
               local pass_s = fmt('%d', pass)
               put(n[5], pass_s)
               event('warned', k, due, pass_s)
+              count(1, k, tier)
             end
           end
         end
@@ -299,6 +310,11 @@ for j = 1, ndrop, 256 do
   redis.call('ZREM', TIMERS, unpack(drop, j, math.min(ndrop, j + 255)))
 end
 local head = redis.call('ZRANGE', TIMERS, 0, 0, 'WITHSCORES')
-local result = {#due_ids, appended, head[2] and tonumber(head[2]) or -1, now}
+local flat = {}
+for what, n in pairs(counts) do
+  flat[#flat + 1] = what
+  flat[#flat + 1] = n
+end
+local result = {#due_ids, appended, head[2] and tonumber(head[2]) or -1, now, flat}
 for _, bad in ipairs(broken) do result[#result + 1] = bad end
 return result
