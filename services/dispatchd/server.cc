@@ -40,6 +40,7 @@
 #include "services/dispatchd/health.h"
 #include "services/dispatchd/open311.h"
 #include "services/dispatchd/openapi.h"
+#include "services/dispatchd/opstats.h"
 #include "services/dispatchd/http_listener.h"
 #include <httplib.h>
 
@@ -126,6 +127,8 @@ struct DispatchServer::Parts {
   // The Open311 GeoReport v2 subset (through IntakeService's table) and the OpenAPI document.
   std::unique_ptr<Open311> open311;
   std::string openapi;
+  // The gauges that need Redis or PostgreSQL, refreshed in the background.
+  std::unique_ptr<OperatorStats> opstats;
 };
 
 namespace {
@@ -553,6 +556,11 @@ absl::StatusOr<std::unique_ptr<DispatchServer>> DispatchServer::Start(const Disp
       s->server_->GetHealthCheckService(), std::move(monitored), health_options);
   s->parts_->health->Start();
   if (!config.http().listen_address().empty()) {
+    // Only where there is a /metrics to read them from.
+    s->parts_->opstats = std::make_unique<OperatorStats>(
+        std::make_unique<redis::HiredisClient>(named("opstats")), s->parts_->reader.get(),
+        s->parts_->policy.get(), clock, OperatorStats::Options());
+    s->parts_->opstats->Start();
     Gateway::Options gateway_options;
     gateway_options.watcher = s->parts_->watcher.get();
     gateway_options.gate = gate;
@@ -610,6 +618,7 @@ void DispatchServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   parts_->stopping.store(true);  // /readyz answers 503 from now on
+  if (parts_->opstats) parts_->opstats->Stop();
   if (parts_->health) parts_->health->Stop();
   server_->GetHealthCheckService()->Shutdown();  // everything reads NOT_SERVING
   // Let the calls in flight finish (up to the grace period), then stop at once: gRPC's own

@@ -34,7 +34,7 @@ const COUNTERS_AND_GAUGES = [
 const HISTOGRAMS = [
   'grpc_server_handling_seconds', 'dispatch_http_request_duration_seconds',
   'dispatch_time_to_assign_seconds', 'dispatch_time_to_resolve_seconds',
-  'dispatch_timer_lateness_seconds', 'dispatch_redis_command_duration_seconds',
+  'dispatch_timer_lateness_seconds', 'dispatch_redis_roundtrip_seconds',
   'dispatch_pg_statement_duration_seconds',
 ];
 // prometheus-redis-exporter 1.45 (Debian 12), from its exporter.go metric maps.
