@@ -220,37 +220,37 @@ TEST(Health, RedisDownTurnsEveryServiceNotServingAndItsReturnServingWithoutARest
   EXPECT_EQ(ready->status, 200) << ready->body;
 }
 
-TEST(HttpListener, PlaintextIsServedOnlyOnALoopbackAddress) {
+// A server with only IntakeService and the given http block, for the listener's own rules.
+struct WithHttp {
+  absl::StatusOr<std::unique_ptr<DispatchServer>> Start(const std::string& http_block) {
+    if (absl::Status s = redis.Start(); !s.ok()) return s;
+    client = std::make_unique<redis::HiredisClient>(redis.client_options());
+    auto config = ParseConfig(absl::StrCat(
+        "listen_address: '127.0.0.1:0' redis_address: '", redis.address(),
+        "' services: 'intake' org_file: '", DISPATCH_SOURCE_DIR, "/deploy/org.textproto' http { ",
+        http_block, " }"));
+    if (!config.ok()) return config.status();
+    pki.Configure(&*config);
+    return DispatchServer::Start(*config, client.get(), &clock);
+  }
   RedisServer redis;
-  ASSERT_THAT(redis.Start(), IsOk());
-  redis::HiredisClient client(redis.client_options());
+  std::unique_ptr<redis::HiredisClient> client;
   TestPki pki;
-  FakeClock clock(absl::FromUnixSeconds(1795500000));
-  auto config = ParseConfig(absl::StrCat(
-      "listen_address: '127.0.0.1:0' redis_address: '", redis.address(),
-      "' services: 'intake' org_file: '", DISPATCH_SOURCE_DIR,
-      "/deploy/org.textproto' http { listen_address: '0.0.0.0:0' plaintext_on_loopback: true }"));
-  ASSERT_THAT(config, IsOk());
-  pki.Configure(&*config);
-  EXPECT_THAT(DispatchServer::Start(*config, &client, &clock),
+  FakeClock clock{absl::FromUnixSeconds(1795500000)};
+};
+
+TEST(HttpListener, PlaintextIsServedOnlyOnALoopbackAddress) {
+  WithHttp w;
+  EXPECT_THAT(w.Start("listen_address: '0.0.0.0:0' plaintext_on_loopback: true"),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("http.plaintext_on_loopback")));
 }
 
 TEST(HttpListener, ServesTlsWithTheServersCertificateByDefault) {
-  RedisServer redis;
-  ASSERT_THAT(redis.Start(), IsOk());
-  redis::HiredisClient client(redis.client_options());
-  TestPki pki;
-  FakeClock clock(absl::FromUnixSeconds(1795500000));
-  auto config = ParseConfig(absl::StrCat(
-      "listen_address: '127.0.0.1:0' redis_address: '", redis.address(),
-      "' services: 'intake' org_file: '", DISPATCH_SOURCE_DIR,
-      "/deploy/org.textproto' http { listen_address: '127.0.0.1:0' }"));
-  ASSERT_THAT(config, IsOk());
-  pki.Configure(&*config);
-  auto server = DispatchServer::Start(*config, &client, &clock);
+  WithHttp w;
+  auto server = w.Start("listen_address: '127.0.0.1:0'");
   ASSERT_THAT(server, IsOk());
+  TestPki& pki = w.pki;
   httplib::SSLClient tls("127.0.0.1", (*server)->http_port());
   tls.set_ca_cert_path((pki.dir() + "/ca.pem").c_str());
   tls.enable_server_certificate_verification(true);
