@@ -1,5 +1,7 @@
 #include "common/config.h"
 
+#include "common/log.h"
+
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -204,6 +206,8 @@ absl::StatusOr<DispatchConfig> ParseConfig(const std::string& text,
   if (overrides.pii_key_file) c.mutable_read_model()->set_pii_key_file(*overrides.pii_key_file);
   if (overrides.http_listen_address) c.mutable_http()->set_listen_address(*overrides.http_listen_address);
   if (overrides.web_root) c.mutable_http()->set_web_root(*overrides.web_root);
+  if (overrides.access_log) c.mutable_logging()->set_access_log(*overrides.access_log);
+  if (overrides.audit_log) c.mutable_logging()->set_audit_log(*overrides.audit_log);
   if (overrides.http_plaintext_on_loopback) {
     c.mutable_http()->set_plaintext_on_loopback(*overrides.http_plaintext_on_loopback);
   }
@@ -246,10 +250,8 @@ absl::StatusOr<redis::HiredisOptions> RedisOptions(const DispatchConfig& config)
   if (!r.password_file().empty()) {
     struct stat st;
     if (stat(r.password_file().c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-      fprintf(stderr,
-              "dispatchd: WARNING: %s (redis.password_file) can be read by others than its "
-              "owner; chmod 600 it\n",
-              r.password_file().c_str());
+      log::Warn("config", "redis.password_file can be read by others than its owner; chmod 600 it",
+                {{"file", r.password_file()}});
     }
     auto text = ReadFile(r.password_file());
     if (!text.ok()) {

@@ -35,6 +35,9 @@ struct ConfigOverrides {
   std::optional<std::string> web_root;
   // http.plaintext_on_loopback.
   std::optional<bool> http_plaintext_on_loopback;
+  // logging.access_log, logging.audit_log.
+  std::optional<std::string> access_log;
+  std::optional<std::string> audit_log;
 };
 
 // Parses `text` (text-format DispatchConfig), applies `overrides`, fills defaults, validates.

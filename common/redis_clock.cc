@@ -1,8 +1,7 @@
 #include "common/redis_clock.h"
 
-#include <cstdio>
-
 #include "absl/strings/numbers.h"
+#include "common/log.h"
 
 namespace dispatch {
 namespace {
@@ -30,8 +29,8 @@ absl::StatusOr<std::unique_ptr<RedisClock>> RedisClock::Create(redis::Client* re
   if (!t.ok() && scale == 1.0) {
     // Redis is not there yet. Nothing can be accepted or changed without it anyway; start from
     // this host's time and take Redis's at the first answer (Now() asks at once).
-    fprintf(stderr, "clock: redis TIME unavailable (%s); using this host's time until redis "
-                    "answers\n", t.status().ToString().c_str());
+    log::Warn("clock", "redis TIME unavailable, using this host's time until redis answers",
+              {{"error", t.status().ToString()}});
     Anchor& a = *clock->anchor_;
     absl::MutexLock lock(&a.mu);
     a.redis_time = absl::Now();

@@ -1,6 +1,8 @@
 #include "common/ticket_writer.h"
 
+#include "common/log.h"
 #include "common/metrics/domain.h"
+#include "absl/strings/str_cat.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/keys.h"
@@ -96,15 +98,21 @@ void TicketWriter::Apply(const v1::TicketWrite& write, const std::string& finger
                          const std::function<absl::StatusOr<Transition>(const v1::Ticket&)>& change,
                          rpc::Reply<v1::TicketActionResponse> done) {
   absl::StatusOr<Transition> t = change(ticket);
-  if (!t.ok()) return done(t.status());
+  if (!t.ok()) {
+    Audit(write, actor, "", t.status(), 0);
+    return done(t.status());
+  }
+  std::string kinds;
+  for (const auto& [type, e] : t->events) absl::StrAppend(&kinds, kinds.empty() ? "" : ",", type);
   t->ticket_id = write.ticket_id();
   t->expected_version = write.expected_version();
   t->request_id = write.request_id();
   t->fingerprint = fingerprint;
   for (auto& [type, e] : t->events) *e.mutable_actor() = actor;
   auto before = std::make_shared<v1::Ticket>(ticket);
-  ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(), done,
-                                          before](absl::StatusOr<TransitionResult> v) {
+  ApplyTransition(redis_, *std::move(t), [this, id = write.ticket_id(), done, before, write,
+                                          actor, kinds](absl::StatusOr<TransitionResult> v) {
+    Audit(write, actor, kinds, v.status(), v.ok() ? v->version : 0, v.ok() && v->replayed);
     if (!v.ok()) return done(v.status());
     const bool replayed = v->replayed;
     Answer(id, [done, before, replayed](absl::StatusOr<v1::TicketActionResponse> answer) {
@@ -113,6 +121,21 @@ void TicketWriter::Apply(const v1::TicketWrite& write, const std::string& finger
       done(std::move(answer));
     });
   });
+}
+
+void TicketWriter::Audit(const v1::TicketWrite& write, const v1::Actor& actor,
+                         const std::string& events, const absl::Status& outcome, int64_t version,
+                         bool replayed) {
+  if (!log::AuditEnabled()) return;
+  log::Audit(outcome.ok() ? (replayed ? "ticket_write_replayed" : "ticket_write")
+                          : "ticket_write_refused",
+             {{"ticket_id", write.ticket_id()},
+              {"request_id", write.request_id()},
+              {"actor", actor.id()},
+              {"events", events},
+              {"version", std::to_string(version)},
+              {"code", absl::StatusCodeToString(outcome.code())},
+              {"reason", std::string(outcome.message())}});
 }
 
 void TicketWriter::Answer(const std::string& ticket_id, rpc::Reply<v1::TicketActionResponse> done) {

@@ -52,6 +52,11 @@ class TicketWriter {
              const std::function<absl::StatusOr<Transition>(const v1::Ticket&)>& change,
              rpc::Reply<v1::TicketActionResponse> done);
   void Answer(const std::string& ticket_id, rpc::Reply<v1::TicketActionResponse> done);
+  // The audit log's line of a write: committed (its events and the version), replayed, or
+  // refused (the code and reason).
+  static void Audit(const v1::TicketWrite& write, const v1::Actor& actor,
+                    const std::string& events, const absl::Status& outcome, int64_t version,
+                    bool replayed = false);
 
   redis::Client* const redis_;
   TicketStore store_;

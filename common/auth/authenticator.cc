@@ -4,7 +4,6 @@
 
 #include <sys/stat.h>
 
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/log.h"
 #include "common/proto_time.h"
 #include "dispatch/v1/types.pb.h"
 
@@ -140,9 +140,9 @@ void Authenticator::ReloadIfChanged() {
   for (const auto& [file, mtime] : seen) changed |= ModifiedNanos(file) != mtime;
   if (!changed) return;
   if (absl::Status s = Load(); !s.ok()) {
-    fprintf(stderr, "auth: keys not reloaded, the ones in force stay: %s\n", s.ToString().c_str());
+    log::Warn("auth", "keys not reloaded, the ones in force stay", {{"error", s.ToString()}});
   } else {
-    fprintf(stderr, "auth: verification keys reloaded\n");
+    log::Info("auth", "verification keys reloaded");
   }
 }
 

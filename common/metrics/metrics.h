@@ -67,6 +67,8 @@ class RpcMetrics {
   static const RpcMetrics& For(const char* method, const char* type = "unary");
 
   void Started() const { started_->Increment(); }
+  const std::string& service() const { return service_; }
+  const std::string& method() const { return method_; }
   void Handled(grpc::StatusCode code, double seconds) const;
 
  private:

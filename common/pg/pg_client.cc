@@ -179,7 +179,11 @@ absl::Status Connection::Check(pg_result* r, bool empty_ok) const {
     return absl::OkStatus();
   }
   const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-  std::string message(absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(r)));
+  // The primary message only: the DETAIL of some errors quotes the row ("Failing row contains
+  // (...)"), which may hold personal data, and statuses end up in logs and answers.
+  const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  std::string message(absl::StripTrailingAsciiWhitespace(
+      primary != nullptr ? primary : PQresultErrorMessage(r)));
   if (state == nullptr) {
     // No SQLSTATE: libpq's own failure, the connection's.
     return absl::UnavailableError(absl::StrCat("postgresql: ", message));

@@ -111,6 +111,7 @@ void MethodTable::Add(Method method, Handler handler) {
         method.gate->Admit(credentials, method.name);
     if (!caller.ok()) {
       metrics::AuthFailure("http", static_cast<grpc::StatusCode>(caller.status().code()));
+      internal::AuditRefusal("http", method.name, caller.status());
       reply(caller.status());
       return;
     }

@@ -6,6 +6,8 @@
 #include <grpcpp/security/auth_context.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/log.h"
 #include "common/text.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/unknown_field_set.h"
@@ -107,6 +109,28 @@ Credentials CredentialsFrom(grpc::ServerContextBase* ctx) {
   }
   return c;
 }
+
+namespace internal {
+
+void LogAccess(const metrics::RpcMetrics& metrics, grpc::StatusCode code, double seconds,
+               const std::string& subject) {
+  if (!log::AccessEnabled()) return;
+  log::Access({{"transport", "grpc"},
+               {"method", absl::StrCat(metrics.service(), "/", metrics.method())},
+               {"code", metrics::CodeName(code)},
+               {"duration_ms", absl::StrFormat("%.3f", seconds * 1000)},
+               {"subject", subject}});
+}
+
+void AuditRefusal(const char* transport, const char* method, const absl::Status& status) {
+  if (!log::AuditEnabled()) return;
+  log::Audit("refused_at_door", {{"transport", transport},
+                                 {"method", method},
+                                 {"code", absl::StatusCodeToString(status.code())},
+                                 {"reason", std::string(status.message())}});
+}
+
+}  // namespace internal
 
 std::atomic<int64_t>& UnaryCallsInFlight() {
   static std::atomic<int64_t> calls{0};

@@ -105,10 +105,19 @@ inline double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Finishes `reactor` with `status` and records it.
+// The access log's line of a call (common/log.h), when that log is on.
+void LogAccess(const metrics::RpcMetrics& metrics, grpc::StatusCode code, double seconds,
+               const std::string& subject);
+// The audit log's line of a call refused at the door.
+void AuditRefusal(const char* transport, const char* method, const absl::Status& status);
+
+// Finishes `reactor` with `status` and records it (metrics, access log).
 inline void FinishCall(grpc::ServerUnaryReactor* reactor, const metrics::RpcMetrics& metrics,
-                       std::chrono::steady_clock::time_point start, const grpc::Status& status) {
-  metrics.Handled(status.error_code(), SecondsSince(start));
+                       std::chrono::steady_clock::time_point start, const grpc::Status& status,
+                       const std::string& subject = "") {
+  const double seconds = SecondsSince(start);
+  metrics.Handled(status.error_code(), seconds);
+  LogAccess(metrics, status.error_code(), seconds, subject);
   reactor->Finish(status);
 }
 
@@ -116,24 +125,30 @@ template <typename Response>
 class Responder {
  public:
   Responder(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* raw_response,
-            const metrics::RpcMetrics& metrics, std::chrono::steady_clock::time_point start)
-      : reactor_(reactor), raw_response_(raw_response), metrics_(metrics), start_(start) {
+            const metrics::RpcMetrics& metrics, std::chrono::steady_clock::time_point start,
+            std::string subject)
+      : reactor_(reactor),
+        raw_response_(raw_response),
+        metrics_(metrics),
+        start_(start),
+        subject_(std::move(subject)) {
     UnaryCallsInFlight().fetch_add(1);
   }
   ~Responder() {
     if (!finished_.exchange(true)) {
       FinishCall(reactor_, metrics_, start_,
-                 grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the reply"));
+                 grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the reply"),
+                 subject_);
       UnaryCallsInFlight().fetch_sub(1);
     }
   }
   void Finish(absl::StatusOr<Response> response) {
     if (finished_.exchange(true)) return;
     if (!response.ok()) {
-      FinishCall(reactor_, metrics_, start_, ToGrpcStatus(response.status()));
+      FinishCall(reactor_, metrics_, start_, ToGrpcStatus(response.status()), subject_);
     } else {
       SerializeResponse(*response, raw_response_);
-      FinishCall(reactor_, metrics_, start_, grpc::Status::OK);
+      FinishCall(reactor_, metrics_, start_, grpc::Status::OK, subject_);
     }
     UnaryCallsInFlight().fetch_sub(1);
   }
@@ -143,6 +158,7 @@ class Responder {
   grpc::ByteBuffer* const raw_response_;
   const metrics::RpcMetrics& metrics_;
   const std::chrono::steady_clock::time_point start_;
+  const std::string subject_;  // for the access log
   std::atomic<bool> finished_{false};
 };
 
@@ -177,6 +193,7 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
   if (!caller.ok()) {
     grpc::Status refused = ToGrpcStatus(caller.status());
     metrics::AuthFailure("grpc", refused.error_code());
+    internal::AuditRefusal("grpc", method.name, caller.status());
     internal::FinishCall(reactor, metrics, start, refused);
     return reactor;
   }
@@ -187,9 +204,9 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
     internal::FinishCall(reactor, metrics, start, ToGrpcStatus(parsed));
     return reactor;
   }
-  auto responder =
-      std::make_shared<internal::Responder<Response>>(reactor, raw_response, metrics, start);
   std::shared_ptr<const auth::Caller> who = *std::move(caller);
+  auto responder = std::make_shared<internal::Responder<Response>>(
+      reactor, raw_response, metrics, start, who->principal.subject);
   handler(*request, *who,
           Reply<Response>([responder, request, who](absl::StatusOr<Response> response) {
             responder->Finish(std::move(response));

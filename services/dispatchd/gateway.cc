@@ -17,7 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/log.h"
 #include "common/metrics/metrics.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "dispatch/v1/intake.grpc.pb.h"
 #include "google/api/annotations.pb.h"
@@ -372,7 +374,17 @@ void Gateway::Handle(const std::string& verb, const httplib::Request& req,
     res.set_content(status.ok() ? json : ErrorJson(status), "application/json");
     const std::string label = route != nullptr ? route->label : "unmatched";
     requests.Add({{"route", label}, {"code", std::to_string(res.status)}}).Increment();
-    if (route != nullptr) route->duration->Observe(rpc::internal::SecondsSince(start));
+    const double seconds = rpc::internal::SecondsSince(start);
+    if (route != nullptr) route->duration->Observe(seconds);
+    if (log::AccessEnabled()) {
+      log::Access({{"transport", "http"},
+                   {"route", label},
+                   {"http_status", std::to_string(res.status)},
+                   {"code", CodeConstant(status.code())},
+                   {"duration_ms", absl::StrFormat("%.3f", seconds * 1000)},
+                   {"peer", req.remote_addr},
+                   {"request_id", req.get_header_value("X-Request-Id")}});
+    }
   };
   TimeHeaders(res);
   if (route == nullptr) {

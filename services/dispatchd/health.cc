@@ -1,8 +1,7 @@
 #include "services/dispatchd/health.h"
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/metrics/metrics.h"
 
 namespace dispatch {
@@ -67,7 +66,7 @@ void HealthMonitor::ProbeOnce() {
     std::lock_guard<std::mutex> lock(mu_);
     auto judge = [this](Dependency& d, const absl::Status& s) {
       if (s.ok()) {
-        if (!d.up) fprintf(stderr, "health: %s is reachable again\n", d.name.c_str());
+        if (!d.up) log::Info("health", "dependency reachable again", {{"dependency", d.name}});
         d.failures = 0;
         d.up = true;
         d.error.clear();
@@ -76,8 +75,8 @@ void HealthMonitor::ProbeOnce() {
       d.error = std::string(s.message());
       if (++d.failures >= options_.down_after && d.up) {
         d.up = false;
-        fprintf(stderr, "health: %s is unreachable (%s): NOT_SERVING\n", d.name.c_str(),
-                d.error.c_str());
+        log::Error("health", "dependency unreachable, NOT_SERVING",
+                   {{"dependency", d.name}, {"error", d.error}});
       }
     };
     judge(redis_state_, redis);

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config.h"
+#include "common/log.h"
 #include "common/redis/hiredis_client.h"
 #include "common/redis_clock.h"
 #include "services/dispatchd/server.h"
@@ -42,6 +43,11 @@ ABSL_FLAG(std::string, http_listen, "",
 ABSL_FLAG(bool, http_plaintext_on_loopback, false,
           "Serve the HTTP listener without TLS (only on a loopback address); sets "
           "http.plaintext_on_loopback");
+ABSL_FLAG(std::string, access_log, "",
+          "File of the access log (a JSON line per call); overrides logging.access_log");
+ABSL_FLAG(std::string, audit_log, "",
+          "File of the audit log (a JSON line per write, acceptance and refusal); overrides "
+          "logging.audit_log");
 ABSL_FLAG(std::string, web_root, "",
           "Directory of the dashboard's built files (build/web/dist); overrides http.web_root");
 ABSL_FLAG(std::string, org, "", "Organisation file (deploy/org.textproto); overrides org_file");
@@ -66,6 +72,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // reopen the access and audit logs (rotation)
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   dispatch::ConfigOverrides overrides;
@@ -77,6 +84,8 @@ int main(int argc, char** argv) {
   }
   if (!absl::GetFlag(FLAGS_web_root).empty()) overrides.web_root = absl::GetFlag(FLAGS_web_root);
   if (absl::GetFlag(FLAGS_http_plaintext_on_loopback)) overrides.http_plaintext_on_loopback = true;
+  if (!absl::GetFlag(FLAGS_access_log).empty()) overrides.access_log = absl::GetFlag(FLAGS_access_log);
+  if (!absl::GetFlag(FLAGS_audit_log).empty()) overrides.audit_log = absl::GetFlag(FLAGS_audit_log);
   if (!absl::GetFlag(FLAGS_read_model).empty()) {
     overrides.read_model = absl::GetFlag(FLAGS_read_model);
   }
@@ -102,6 +111,12 @@ int main(int argc, char** argv) {
     }
     dispatch::devpki::Configure(pki, &*config);
     fprintf(stderr, "dispatchd: development TLS and token keys from %s\n", pki.c_str());
+  }
+  if (absl::Status s = dispatch::log::OpenFiles(config->logging().access_log(),
+                                                config->logging().audit_log());
+      !s.ok()) {
+    fprintf(stderr, "dispatchd: %s\n", s.ToString().c_str());
+    return 2;
   }
   auto redis_options = dispatch::RedisOptions(*config);
   if (!redis_options.ok()) {
@@ -141,7 +156,11 @@ int main(int argc, char** argv) {
   fflush(stdout);
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    dispatch::log::Reopen();
+  }
   // Further SIGTERM/SIGINT stay blocked: a supervisor or a terminal often sends more than one,
   // and shutdown is bounded by the grace period anyway.
   printf("dispatchd: signal %d, shutting down (grace %ds)\n", sig,

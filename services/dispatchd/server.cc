@@ -35,6 +35,7 @@
 #include "services/org/org_holder.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
+#include "common/log.h"
 #include "common/metrics/metrics.h"
 #include "services/dispatchd/gateway.h"
 #include "services/dispatchd/health.h"
@@ -157,11 +158,10 @@ absl::StatusOr<std::shared_ptr<const WorkCalendar>> LoadCalendar(const std::stri
   std::vector<int> covered = calendar->Years();
   for (int64_t y : {this_year, this_year + 1}) {
     if (std::find(covered.begin(), covered.end(), y) == covered.end()) {
-      fprintf(stderr,
-              "dispatchd: WARNING: the working-day calendar has no file for %lld "
-              "(%s/%lld.textproto); working-day deadlines in %lld assume plain weekdays\n",
-              static_cast<long long>(y), dir.c_str(), static_cast<long long>(y),
-              static_cast<long long>(y));
+      log::Warn("sla", "the working-day calendar has no file for a year: its working-day "
+                       "deadlines assume plain weekdays",
+                {{"year", std::to_string(y)},
+                 {"file", absl::StrCat(dir, "/", y, ".textproto")}});
     }
   }
   return std::shared_ptr<const WorkCalendar>(new WorkCalendar(*std::move(calendar)));
@@ -201,8 +201,7 @@ absl::Status StartOrganisation(const DispatchConfig& config, redis::Client* redi
   }
   parts->org = std::make_unique<org::OrgHolder>(redis, *std::move(snapshot));
   if (absl::Status s = parts->org->Load(); !s.ok()) {
-    fprintf(stderr, "org: the organisation is not loaded from redis yet: %s\n",
-            s.ToString().c_str());
+    log::Warn("org", "the organisation is not loaded from redis yet", {{"error", s.ToString()}});
   }
   parts->org->StartRefreshing(FromProto(config.org_refresh_interval()));
   return absl::OkStatus();

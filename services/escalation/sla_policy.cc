@@ -1,8 +1,7 @@
 #include "services/escalation/sla_policy.h"
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/proto_time.h"
 
 namespace dispatch {
@@ -187,12 +186,13 @@ std::vector<v1::SlaClock> SlaPolicy::ClocksFor(v1::Category category, v1::Priori
   if (assumed) {
     const int64_t before = fallbacks_->fetch_add(1);
     if (before % 1000 == 0) {
-      fprintf(stderr,
-              "dispatchd: WARNING: the working-day calendar does not cover the resolve deadline "
-              "of a complaint accepted at %s; days past its last year were counted as plain "
-              "weekdays (%lld such deadline%s so far). Add the missing year's calendar file.\n",
-              absl::FormatTime("%Y-%m-%d %H:%M %Z", accepted_at, zone_).c_str(),
-              static_cast<long long>(before + 1), before == 0 ? "" : "s");
+      // Days past the calendar's last year were counted as plain weekdays; `count`: such
+      // deadlines so far.
+      log::Warn("sla", "working-day calendar missing a year, resolve deadline counted on weekdays",
+                {{"accepted_at", absl::FormatTime("%Y-%m-%d %H:%M %Z", accepted_at, zone_)},
+                 {"deadline", absl::FormatTime("%Y-%m-%d %H:%M %Z", due, zone_)},
+                 {"count", std::to_string(before + 1)},
+                 {"hint", "add the missing year's calendar file"}});
     }
   }
   add(v1::CLOCK_KIND_RESOLVE, absl::ZeroDuration(), v1::DAY_BASIS_WORKING);

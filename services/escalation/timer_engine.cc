@@ -5,7 +5,6 @@
 #include "dispatch/v1/types.pb.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <functional>
 #include <random>
 
@@ -13,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log.h"
 #include "common/proto_time.h"
 #include "common/thread_name.h"
 #include "services/escalation/lua_scripts.h"
@@ -210,8 +210,8 @@ absl::Status TimerEngine::FireShards(const std::vector<int>& shards, Pass* pass)
                      }
                      if (e.size() > 4) CountFired(e[4]);
                      for (size_t i = 5; i < e.size(); ++i) {
-                       fprintf(stderr, "escalation: dropped the timer of %s: its key is broken\n",
-                               e[i].str.c_str());
+                       log::Error("escalation", "dropped a timer: its ticket key is broken",
+                                  {{"shard", std::to_string(shard)}, {"ticket_id", e[i].str}});
                      }
                      absl::MutexLock lock(&mu);
                      pass->tickets += e[0].integer;
@@ -311,8 +311,7 @@ void TimerEngine::Start() {
           sweeping = false;
           last_sweep = real_now;
           if (rearmed > 0) {
-            fprintf(stderr, "escalation: sweep re-armed %lld tickets\n",
-                    static_cast<long long>(rearmed));
+            log::Info("escalation", "sweep re-armed tickets", {{"count", std::to_string(rearmed)}});
           }
         }
       }
@@ -321,12 +320,15 @@ void TimerEngine::Start() {
         // Redis down or refusing: back off (up to 5 s) and log the 1st, 2nd, 4th, 8th... error.
         ++errors;
         if ((errors & (errors - 1)) == 0) {
-          fprintf(stderr, "escalation: %s (%lld errors in a row)\n", s.ToString().c_str(),
-                  static_cast<long long>(errors));
+          log::Warn("escalation", "timer pass failed, backing off",
+                    {{"error", s.ToString()}, {"errors_in_a_row", std::to_string(errors)}});
         }
         sleep = std::min(absl::Seconds(5), options_.max_sleep * (1 << std::min<int64_t>(errors, 6)));
       } else {
-        if (errors > 0) fprintf(stderr, "escalation: redis answers again\n");
+        if (errors > 0) {
+          log::Info("escalation", "redis answers again",
+                    {{"errors_in_a_row", std::to_string(errors)}});
+        }
         errors = 0;
         absl::Duration until = (NextWakeUp() - clock_->Now()) / options_.scale;
         sleep = std::clamp(until, options_.coalesce, options_.max_sleep);

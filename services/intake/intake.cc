@@ -1,5 +1,6 @@
 #include "services/intake/intake.h"
 
+#include "common/log.h"
 #include "common/metrics/domain.h"
 
 #include <memory>
@@ -170,6 +171,12 @@ void Intake::Write(std::shared_ptr<Submission> s, int attempt) {
             ticket_record::FillClockState(clock_->Now(), response.mutable_ticket());
             response.set_created(true);
             metrics::OnAccepted(s->complaint.channel(), response.ticket());
+            if (log::AuditEnabled()) {
+              log::Audit("complaint_accepted",
+                         {{"ticket_id", response.ticket().ticket_id()},
+                          {"channel", v1::Channel_Name(s->complaint.channel())},
+                          {"work_order", s->complaint.channel_work_order_id()}});
+            }
             return s->done(std::move(response));
           }
           case TicketStore::Outcome::kCollision:

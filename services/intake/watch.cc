@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
+#include "common/log.h"
 #include "common/rpc/unary.h"
 #include "common/stream_cursor.h"
 #include "common/thread_name.h"
@@ -271,7 +272,7 @@ class WatchReactor {
   // completes; the client resumes from its last cursor.
   static void CutOffLocked(WatchState& s, const std::string& why) {
     if (s.finished) return;
-    fprintf(stderr, "watch: %s; ending the watch\n", why.c_str());
+    log::Warn("watch", "ending the watch", {{"reason", why}});
     static auto& cutoffs = metrics::CounterFamily(
         "dispatch_watch_cutoffs_total",
         "Event watches ended because their client did not keep up (it resumes from its cursor).");
@@ -449,7 +450,8 @@ class EventWatcher::Hub {
       absl::StatusOr<std::vector<ReadEntry>> batch =
           ReadBatch(redis_.get(), positions_, 500, org_);
       if (!batch.ok()) {
-        fprintf(stderr, "watch: reading the streams: %s\n", batch.status().ToString().c_str());
+        log::Warn("watch", "cannot read the streams, retrying",
+                  {{"error", batch.status().ToString()}});
         absl::SleepFor(absl::Milliseconds(500));
         continue;
       }
@@ -467,8 +469,10 @@ class EventWatcher::Hub {
     std::lock_guard<std::mutex> lock(mu_);
     for (ReadEntry& r : *batch) {
       if (!r.decoded.ok()) {
-        fprintf(stderr, "watch: skipping an entry of shard %d: %s\n", r.shard,
-                r.decoded.status().ToString().c_str());
+        log::Warn("watch", "skipping an entry that cannot be decoded",
+                  {{"shard", std::to_string(r.shard)},
+                   {"entry_id", r.entry_id},
+                   {"error", r.decoded.status().ToString()}});
         if (!r.entry_id.empty()) positions_[r.shard] = ParsePos(r.entry_id);
         continue;
       }

@@ -1,8 +1,7 @@
 #include "services/org/org_holder.h"
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/thread_name.h"
 
 namespace dispatch::org {
@@ -63,8 +62,11 @@ void OrgHolder::StartRefreshing(absl::Duration interval) {
         last_error.clear();
       } else if (s.ToString() != last_error) {  // said once, not every second
         last_error = s.ToString();
-        fprintf(stderr, "org: %s the organisation: %s\n", loaded ? "refreshing" : "loading",
-                last_error.c_str());
+        if (loaded) {  // the snapshot in force stays
+          log::Warn("org", "cannot refresh the organisation", {{"error", last_error}});
+        } else {
+          log::Error("org", "cannot load the organisation", {{"error", last_error}});
+        }
       }
     } while (!stop_.WaitForNotificationWithTimeout(interval));
   });

@@ -1,6 +1,5 @@
 #include "services/readmodel/archiver.h"
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -8,6 +7,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "common/keys.h"
+#include "common/log.h"
 #include "common/sleep_unless_stopped.h"
 #include "common/thread_name.h"
 #include "dispatch/v1/types.pb.h"
@@ -178,11 +178,13 @@ void Archiver::Start() {
     while (!stop_.load()) {
       absl::StatusOr<Pass> p = RunOnce();
       if (!p.ok()) {
-        fprintf(stderr, "archiver: %s (again in %s)\n", p.status().ToString().c_str(),
-                absl::FormatDuration(options_.interval).c_str());
+        log::Warn("archiver", "archiving pass failed, retrying",
+                  {{"error", p.status().ToString()},
+                   {"retry_in", absl::FormatDuration(options_.interval)}});
       } else if (p->archived > 0 || p->events_trimmed > 0) {
-        fprintf(stderr, "archiver: %d tickets left Redis, %lld stream entries trimmed\n",
-                p->archived, static_cast<long long>(p->events_trimmed));
+        log::Info("archiver", "tickets left Redis, stream entries trimmed",
+                  {{"tickets_archived", std::to_string(p->archived)},
+                   {"entries_trimmed", std::to_string(p->events_trimmed)}});
       }
       SleepUnlessStopped(stop_, options_.interval);
     }

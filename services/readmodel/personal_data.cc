@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/keys.h"
+#include "common/log.h"
 #include "common/proto_time.h"
 #include "services/readmodel/lua_scripts.h"
 #include "services/readmodel/sql.h"
@@ -249,8 +249,8 @@ absl::StatusOr<int> Eraser::RunOnce() {
     if (absl::IsUnavailable(done.status())) return done.status();
     if (!done.ok()) {
       // One bad row must not stop the retention for every other ticket.
-      fprintf(stderr, "eraser: ticket %s: %s (skipped)\n", old->Get(i, 0).c_str(),
-              done.status().ToString().c_str());
+      log::Error("eraser", "cannot erase a ticket's personal data, skipped",
+                 {{"ticket_id", old->Get(i, 0)}, {"error", done.status().ToString()}});
       continue;
     }
     erased += *done ? 1 : 0;

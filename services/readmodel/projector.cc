@@ -1,6 +1,5 @@
 #include "services/readmodel/projector.h"
 
-#include <cstdio>
 #include <map>
 #include <utility>
 
@@ -11,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
+#include "common/log.h"
 #include "common/proto_time.h"
 #include "common/stream_cursor.h"
 #include "common/sleep_unless_stopped.h"
@@ -502,8 +502,10 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
         item.decoded = absl::DataLossError("not a stream entry id");
       }
       if (!item.decoded.ok()) {
-        fprintf(stderr, "projector: shard %d: cannot decode entry %s (%s); acknowledged\n", shard,
-                item.entry_id.c_str(), item.decoded.status().ToString().c_str());
+        log::Error("projector", "cannot decode an entry, acknowledged",
+                   {{"shard", std::to_string(shard)},
+                    {"entry_id", item.entry_id},
+                    {"error", item.decoded.status().ToString()}});
       }
       items.push_back(std::move(item));
     }
@@ -568,8 +570,8 @@ void Projector::Start() {
         pause = absl::Milliseconds(100);
         continue;
       }
-      fprintf(stderr, "projector: %s (retrying in %s)\n", s.ToString().c_str(),
-              absl::FormatDuration(pause).c_str());
+      log::Warn("projector", "projector pass failed, retrying",
+                {{"error", s.ToString()}, {"retry_in", absl::FormatDuration(pause)}});
       SleepUnlessStopped(stop_, pause);
       pause = std::min(pause * 2, absl::Seconds(5));
     }

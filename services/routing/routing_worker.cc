@@ -1,7 +1,6 @@
 #include "services/routing/routing_worker.h"
 
 #include <chrono>
-#include <cstdio>
 #include <future>
 #include <vector>
 
@@ -10,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/event_entry.h"
 #include "common/keys.h"
+#include "common/log.h"
 #include "common/thread_name.h"
 #include "common/ticket_record.h"
 #include "dispatch/v1/events.pb.h"
@@ -135,8 +135,11 @@ void RoutingWorker::ApplyRouting(Transition t, int shard, const std::string& ent
         // Anything else will fail every time (a request-id clash, a broken record, or a version
         // that keeps moving): acknowledge it so that one event can never stop routing, and say
         // so. The ticket keeps its state; its clocks will surface it.
-        fprintf(stderr, "routing: dropping event %s: %s\n", entry.c_str(),
-                r.status().ToString().c_str());
+        log::Error("routing", "dropping an event that cannot be routed",
+                   {{"shard", std::to_string(shard)},
+                    {"entry_id", entry},
+                    {"ticket_id", retry.ticket_id},
+                    {"error", r.status().ToString()}});
         redis_->Execute({"XACK", keys::Events(shard), keys::kRoutingGroup, entry},
                         [cb = std::move(cb)](absl::StatusOr<redis::Reply> acked) {
                           if (!acked.ok()) return cb(acked.status());
@@ -169,9 +172,12 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
         if (!decoded.ok() && EntryType(item) == "accepted") {
           // Nothing to route by (a damaged entry): the ticket stays ACCEPTED until its
           // routing grace puts it on its dispatch desk (fire.lua), where a dispatcher routes it.
-          fprintf(stderr, "routing: shard %d: cannot decode TicketAccepted %s (%s); "
-                       "acknowledged, the routing grace puts the ticket on its desk\n",
-                       shard, e.entry_id.c_str(), decoded.status().ToString().c_str());
+          log::Error("routing",
+                     "cannot decode TicketAccepted, acknowledged; the routing grace puts the "
+                     "ticket on its desk",
+                     {{"shard", std::to_string(shard)},
+                      {"entry_id", e.entry_id},
+                      {"error", decoded.status().ToString()}});
         }
         ignored.emplace_back(shard, e.entry_id);
       }
@@ -300,13 +306,13 @@ void RoutingWorker::Start() {
         if (s.ok()) s = org_->Load();
         prepared = s.ok();
         if (!prepared) {
-          fprintf(stderr, "routing: preparing: %s\n", s.ToString().c_str());
+          log::Warn("routing", "cannot prepare, retrying", {{"error", s.ToString()}});
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
           continue;
         }
       }
       if (absl::Status s = org_->Refresh(); !s.ok()) {
-        fprintf(stderr, "routing: organisation: %s\n", s.ToString().c_str());
+        log::Warn("routing", "cannot refresh the organisation", {{"error", s.ToString()}});
       }
       // Re-read the handlers' loads now and then: RPCs (returns, reassignments) change them too.
       // By the clock, not by loops: a busy worker loops hundreds of times a second, and each
@@ -315,7 +321,8 @@ void RoutingWorker::Start() {
         next_upkeep = now + std::chrono::seconds(30);
         (void)Prepare();
         if (auto claimed = ClaimAbandoned(); !claimed.ok()) {
-          fprintf(stderr, "routing: claiming: %s\n", claimed.status().ToString().c_str());
+          log::Warn("routing", "cannot claim abandoned events",
+                    {{"error", claimed.status().ToString()}});
         }
       }
       const auto started = std::chrono::steady_clock::now();
@@ -326,7 +333,7 @@ void RoutingWorker::Start() {
         std::this_thread::sleep_until(started + absl::ToChronoMilliseconds(options_.read_interval));
       }
       if (!n.ok()) {
-        fprintf(stderr, "routing: %s\n", n.status().ToString().c_str());
+        log::Warn("routing", "routing pass failed, retrying", {{"error", n.status().ToString()}});
         // Redis is down or refusing: retry soon, without spinning.
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }

@@ -1,6 +1,5 @@
 #include "services/statistics/fact_store.h"
 
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/keys.h"
+#include "common/log.h"
 #include "common/sleep_unless_stopped.h"
 #include "common/thread_name.h"
 #include "services/readmodel/migrations.h"
@@ -686,14 +686,15 @@ void FactStore::Start() {
         n = behind.status();
       } else if (!*behind) {
         if (absl::StatusOr<int> closed = CloseDueMonths(); !closed.ok()) {
-          fprintf(stderr, "fact store: closing months: %s\n", closed.status().ToString().c_str());
+          log::Warn("facts", "cannot close due months", {{"error", closed.status().ToString()}});
         }
         n = RunOnce();
         if (n.ok() && *n >= options_.batch) continue;  // more waiting
       }
       if (!n.ok()) {
-        fprintf(stderr, "fact store: %s (retrying in %s)\n", n.status().ToString().c_str(),
-                absl::FormatDuration(options_.interval).c_str());
+        log::Warn("facts", "fact store pass failed, retrying",
+                  {{"error", n.status().ToString()},
+                   {"retry_in", absl::FormatDuration(options_.interval)}});
       }
       SleepUnlessStopped(stop_, options_.interval);
     }

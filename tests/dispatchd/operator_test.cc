@@ -2,6 +2,7 @@
 // follows the dependencies, liveness and readiness. A real redis-server and real TLS; the
 // scrape is checked by Debian's promtool.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -26,6 +27,11 @@
 #include "gtest/gtest.h"
 #include "services/dispatchd/server.h"
 #include "tests/dispatchd/served.h"
+#include "tests/testing/http_calls.h"
+#include "common/log.h"
+#include "dispatch/v1/routing.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "tests/testing/signed_calls.h"
 
 namespace dispatch {
@@ -182,6 +188,82 @@ TEST(Metrics, TheDomainIsCountedAsItHappensAcceptedBreachedEscalated) {
       continue;  // made by work this test does not do
     }
     EXPECT_THAT(scrape, HasSubstr("# TYPE " + n + " ")) << n << " is in deploy/ but not exported";
+  }
+}
+
+TEST(Logs, EveryCallIsInTheAccessLogAndEveryWriteAndRefusalInTheAuditLogWithoutPersonalData) {
+  const std::string dir = ::testing::TempDir() + "/operator-logs";
+  std::filesystem::create_directories(dir);
+  const std::string access = dir + "/access.log", audit = dir + "/audit.log";
+  std::filesystem::remove(access);
+  std::filesystem::remove(audit);
+  ASSERT_THAT(log::OpenFiles(access, audit), IsOk());
+  Served s("services: 'routing' routing_worker_disabled: true");
+  grpc::Status status;
+  v1::SubmitComplaintResponse accepted = Submit(s, "WO-l1", true, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  Submit(s, "WO-l2", false, &status);  // refused at the door
+  // A dispatcher's write over HTTP: committed or refused, it is audited.
+  v1::RouteTicketRequest route;
+  route.mutable_write()->set_ticket_id(accepted.ticket().ticket_id());
+  route.mutable_write()->set_expected_version(accepted.ticket().version());
+  route.mutable_write()->set_request_id("route-l1");
+  route.set_unit_code("430923100001");
+  route.set_department(v1::DEPARTMENT_HOUSING);
+  v1::TicketActionResponse routed;
+  testing::HttpUnary(s.server->http_port(), s.pki.Token("desk-ah", "430900", {"dispatcher"}),
+                     "RoutingService.RouteTicket", route, &routed);
+  ASSERT_THAT(log::OpenFiles("", ""), IsOk());  // flushes nothing: lines are written whole
+
+  auto lines = [](const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  const std::vector<std::string> access_lines = lines(access), audit_lines = lines(audit);
+  int grpc_ok = 0, grpc_refused = 0, http_calls = 0;
+  for (const std::string& line : access_lines) {
+    google::protobuf::Struct json;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &json).ok()) << line;
+    const auto& f = json.fields();
+    if (f.at("transport").string_value() == "grpc" &&
+        f.at("method").string_value() == "dispatch.v1.IntakeService/SubmitComplaint") {
+      if (f.at("code").string_value() == "OK") {
+        ++grpc_ok;
+        EXPECT_EQ(f.at("subject").string_value(), "gw-12345");
+      }
+      if (f.at("code").string_value() == "Unauthenticated") ++grpc_refused;
+    }
+    if (f.at("transport").string_value() == "http") ++http_calls;
+  }
+  EXPECT_EQ(grpc_ok, 1);
+  EXPECT_EQ(grpc_refused, 1);
+  EXPECT_EQ(http_calls, 1);
+  int accepted_lines = 0, refusals = 0, writes = 0;
+  for (const std::string& line : audit_lines) {
+    google::protobuf::Struct json;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &json).ok()) << line;
+    const std::string action = json.fields().at("action").string_value();
+    accepted_lines += action == "complaint_accepted";
+    refusals += action == "refused_at_door";
+    if (absl::StartsWith(action, "ticket_write")) {
+      ++writes;
+      EXPECT_EQ(json.fields().at("ticket_id").string_value(), accepted.ticket().ticket_id());
+      EXPECT_EQ(json.fields().at("actor").string_value(), "desk-ah");
+    }
+  }
+  EXPECT_EQ(accepted_lines, 1);
+  EXPECT_EQ(refusals, 1);
+  EXPECT_EQ(writes, 1);
+  // The complainant's name and phone are in no log.
+  const auto complaint = testing::HotlineComplaint("WO-l1").complaint();
+  for (const auto& line : access_lines) {
+    EXPECT_THAT(line, ::testing::Not(HasSubstr(complaint.complainant().phone())));
+  }
+  for (const auto& line : audit_lines) {
+    EXPECT_THAT(line, ::testing::Not(HasSubstr(complaint.complainant().phone())));
+    EXPECT_THAT(line, ::testing::Not(HasSubstr(complaint.complainant().name())));
   }
 }
 
