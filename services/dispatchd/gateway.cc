@@ -503,12 +503,15 @@ class SseSink : public intake::WatchSink {
     cv_.notify_all();
   }
 
-  // On the HTTP worker: writes what is due, or a ping after 15 s of nothing. False closes.
+  // On the HTTP worker: writes what is due, or a ping after 15 s of nothing; looks every second
+  // whether the client is still there. False closes.
   bool Pump(httplib::DataSink& sink) {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      const bool woke = cv_.wait_for(lock, std::chrono::seconds(15), [this] {
-        return !frames_.empty() || finished_ || cancelled_ || stopped_;
+      // Not `cancelled_`: a cut-off watch's Finish follows its Cancel (and a pending frame
+      // wakes us anyway); waking on it would spin holding the lock Finish needs.
+      const bool woke = cv_.wait_for(lock, std::chrono::seconds(1), [this] {
+        return !frames_.empty() || finished_ || stopped_;
       });
       if (stopped_) return false;  // Closed() ends the watch
       if (!frames_.empty()) {
@@ -522,6 +525,7 @@ class SseSink : public intake::WatchSink {
         }
         lock.unlock();
         const bool ok = sink.write(frame.data(), frame.size());
+        last_write_ = std::chrono::steady_clock::now();
         Written(ok);
         return ok;
       }
@@ -540,15 +544,22 @@ class SseSink : public intake::WatchSink {
         sink.done();
         return true;
       }
-      if (cancelled_) continue;  // the end follows
-      if (!woke) {
-        lock.unlock();
+      if (woke || cancelled_) continue;  // the end follows
+      lock.unlock();
+      if (sink.is_writable && !sink.is_writable()) {
+        ClientGone();  // the watch finishes; Pump ends it at the next turn
+        lock.lock();
+        continue;
+      }
+      if (std::chrono::steady_clock::now() - last_write_ >= std::chrono::seconds(15)) {
+        last_write_ = std::chrono::steady_clock::now();
         if (!sink.write(": ping\n\n", 8)) {
           ClientGone();
           return false;
         }
         return true;
       }
+      lock.lock();
     }
   }
 
@@ -581,6 +592,7 @@ class SseSink : public intake::WatchSink {
   bool cancelled_ = false;
   bool ended_ = false;
   bool stopped_ = false;
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   grpc::Status final_;
 };
 
@@ -610,6 +622,7 @@ void Gateway::Watch(const Route& route, const httplib::Request& req, httplib::Re
       options_.gate->Admit(CredentialsOf(req), kMethod);
   if (!caller.ok()) {
     metrics::AuthFailure("http", static_cast<grpc::StatusCode>(caller.status().code()));
+    rpc::internal::AuditRefusal("http", kMethod, caller.status());
     fail(caller.status());
     return;
   }

@@ -73,7 +73,8 @@ void HealthMonitor::ProbeOnce() {
         return;
       }
       d.error = std::string(s.message());
-      if (++d.failures >= options_.down_after && d.up) {
+      // The first probe decides by itself: never SERVING at start with a dependency down.
+      if ((++d.failures >= options_.down_after || !probed_) && d.up) {
         d.up = false;
         log::Error("health", "dependency unreachable, NOT_SERVING",
                    {{"dependency", d.name}, {"error", d.error}});
@@ -81,6 +82,7 @@ void HealthMonitor::ProbeOnce() {
     };
     judge(redis_state_, redis);
     if (postgres_ != nullptr) judge(postgres_state_, postgres);
+    probed_ = true;
   }
   Publish();
 }

@@ -4,7 +4,8 @@
 // Every `interval` it probes Redis (TIME, on a connection of its own) and, when a hosted
 // service needs it, PostgreSQL (SELECT 1, on a connection of its own). A dependency is down
 // after two failed probes in a row and up again after one good one, so a Redis that stops is
-// seen within about two intervals and one that returns is served again without a restart.
+// seen within about two intervals and one that returns is served again without a restart; the
+// first probe, at start, decides by itself.
 //   - every service needs Redis; StatisticsService also needs PostgreSQL (its every call reads
 //     the read model). IntakeService stays SERVING with PostgreSQL down: submissions, tickets
 //     and the clocks need only Redis (its list reads answer UNAVAILABLE meanwhile);
@@ -79,6 +80,7 @@ class HealthMonitor {
   Dependency redis_state_{"redis", 0, true, ""};
   Dependency postgres_state_{"postgresql", 0, true, ""};
   std::atomic<bool> ready_{false};
+  bool probed_ = false;  // under mu_
   int source_ = 0;
   std::thread thread_;
 };

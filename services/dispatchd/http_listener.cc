@@ -66,6 +66,9 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
       if (!ca.empty()) {
         if (SSL_CTX_load_verify_locations(&ctx, ca.c_str(), nullptr) != 1) return false;
         SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
+        // Without it OpenSSL refuses TLS 1.2 session resumption once peers are verified.
+        static const unsigned char kContext[] = "dispatchd";
+        SSL_CTX_set_session_id_context(&ctx, kContext, sizeof kContext - 1);
       }
       return true;
     });
@@ -79,7 +82,11 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
   httplib::Server& server = *listener->server_;
   const int threads = http.threads() > 0 ? http.threads() : 32;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server.set_keep_alive_timeout(30);
+  // Each open connection holds a worker: idle ones give it back soon.
+  server.set_keep_alive_timeout(5);
+  // httplib reads a whole body before any route (before the Gate): bound it (a JSON request can
+  // be a few times its protobuf size; every method's own limit applies after decoding).
+  server.set_payload_max_length(4 * static_cast<size_t>(config.limits().max_organisation_bytes()));
   // httplib closes a keep-alive connection after 5 requests by default: a TLS handshake every
   // five calls for a gateway that keeps its connection.
   server.set_keep_alive_max_count(100000);
@@ -99,8 +106,13 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
   }
   listener->thread_ = std::thread([s = listener->server_.get()] { s->listen_after_bind(); });
   // A stop() before the loop runs would be lost (and Stop() would wait for ever).
-  for (int i = 0; i < 2000 && !server.is_running(); ++i) {
+  for (int i = 0; i < 5000 && !server.is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!server.is_running()) {
+    listener->thread_.detach();
+    (void)listener->server_.release();  // its thread may still use it: leaked on this failure
+    return absl::UnavailableError("http.listen_address: the listener did not start within 5 s");
   }
   return listener;
 }

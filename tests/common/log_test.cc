@@ -2,6 +2,8 @@
 // own files, reopened for rotation.
 #include "common/log.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -54,7 +56,7 @@ TEST(Log, TextThatIsNotUtf8StillMakesValidJson) {
 }
 
 TEST(Log, AccessAndAuditLinesGoToTheirOwnFilesAndAreReopenedAfterRotation) {
-  const std::string dir = ::testing::TempDir() + "/logs";
+  const std::string dir = ::testing::TempDir() + "/logs-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   const std::string access = dir + "/access.log", audit = dir + "/audit.log";
   for (const std::string& f : {access, audit, audit + ".1"}) std::filesystem::remove(f);

@@ -2,6 +2,8 @@
 // google.api.http rules, errors as HTTP status plus {code, status, message}, server-sent events
 // that resume after Last-Event-ID. (Every RPC × role × scope over HTTP is the access matrix,
 // tests/auth/access_matrix_test.cc, run over gRPC and the gateway alike.)
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -230,7 +232,7 @@ TEST(Gateway, TheEventStreamResumesAfterTheLastEventIdWithNothingLostOrRepeated)
 }
 
 TEST(Gateway, ServesTheDashboardsFilesFromTheWebRoot) {
-  const std::string root = absl::StrCat(::testing::TempDir(), "/web-root");
+  const std::string root = absl::StrCat(::testing::TempDir(), "/web-root-", getpid());
   std::filesystem::create_directories(root);
   std::ofstream(root + "/index.html") << "<!doctype html><title>值班</title>";
   Served s("", absl::StrCat("web_root: '", root, "'"));

@@ -1,6 +1,8 @@
 // What operators look at (issue #17): Prometheus metrics on the HTTP listener, health that
 // follows the dependencies, liveness and readiness. A real redis-server and real TLS; the
 // scrape is checked by Debian's promtool.
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -78,7 +80,8 @@ double Sample(const std::string& scrape, const std::string& pattern) {
 
 // promtool's linter on a scrape: names, units, HELP, _total on counters.
 void ExpectPromtoolPasses(const std::string& scrape) {
-  const std::string path = absl::StrCat(::testing::TempDir(), "/scrape.txt");
+  // Per process: ctest runs the tests of this file in parallel processes.
+  const std::string path = absl::StrCat(::testing::TempDir(), "/scrape-", getpid(), ".txt");
   std::ofstream(path) << scrape;
   const std::string command = absl::StrCat("promtool check metrics < ", path, " 2>&1");
   FILE* p = popen(command.c_str(), "r");
@@ -192,7 +195,7 @@ TEST(Metrics, TheDomainIsCountedAsItHappensAcceptedBreachedEscalated) {
 }
 
 TEST(Logs, EveryCallIsInTheAccessLogAndEveryWriteAndRefusalInTheAuditLogWithoutPersonalData) {
-  const std::string dir = ::testing::TempDir() + "/operator-logs";
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/operator-logs-", getpid());
   std::filesystem::create_directories(dir);
   const std::string access = dir + "/access.log", audit = dir + "/audit.log";
   std::filesystem::remove(access);
@@ -320,6 +323,28 @@ struct WithHttp {
   TestPki pki;
   FakeClock clock{absl::FromUnixSeconds(1795500000)};
 };
+
+TEST(Health, AServerStartedWhileRedisIsDownIsNotServingFromItsFirstAnswer) {
+  WithHttp w;
+  ASSERT_THAT(w.redis.Start(), IsOk());
+  ASSERT_THAT(w.redis.Stop(), IsOk());
+  redis::HiredisClient client(w.redis.client_options());
+  auto config = ParseConfig(absl::StrCat(
+      "listen_address: '127.0.0.1:0' redis_address: '", w.redis.address(),
+      "' services: 'intake' org_file: '", DISPATCH_SOURCE_DIR,
+      "/deploy/org.textproto' http { listen_address: '127.0.0.1:0' plaintext_on_loopback: true }"));
+  ASSERT_THAT(config, IsOk());
+  w.pki.Configure(&*config);
+  auto started = DispatchServer::Start(*config, &client, &w.clock);
+  ASSERT_THAT(started, IsOk());
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*started)->port()),
+                                     w.pki.Credentials());
+  EXPECT_EQ(Health(channel, ""), HealthCheckResponse::NOT_SERVING);
+  httplib::Client http("127.0.0.1", (*started)->http_port());
+  auto ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+}
 
 TEST(HttpListener, PlaintextIsServedOnlyOnALoopbackAddress) {
   WithHttp w;
