@@ -36,6 +36,8 @@
 // connection (the client reconnects, with a TLS handshake when https). Last line:
 //   gateway_vs_grpc ratio=R http_per_s=X grpc_per_s=Y
 // where X and Y are the medians of the phases' calls/s and R = X / Y.
+#include <signal.h>
+
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
@@ -399,6 +401,12 @@ HttpPhaseResult RunHttpPhase(std::vector<std::unique_ptr<httplib::Client>>& clie
         const std::string body =
             absl::StrCat(head, "BENCH-", sequence->fetch_add(1), tail);
         httplib::Result res = c->Post("/v1/complaints", headers, body, "application/json");
+        if (!res && (res.error() == httplib::Error::Write || res.error() == httplib::Error::Read)) {
+          // The server closed the keep-alive connection while it was idle (between phases): send
+          // again on a new one, as an integrator would (SubmitComplaint is idempotent).
+          ++closed;
+          res = c->Post("/v1/complaints", headers, body, "application/json");
+        }
         if (!res) {
           error = absl::StrCat("POST /v1/complaints: ", httplib::to_string(res.error()));
           break;
@@ -550,6 +558,9 @@ int RunGateway(const CpuWatch& cpu) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A keep-alive connection the server closed while idle (between phases) must be an error the
+  // HTTP client reconnects after, not a signal that kills the bench.
+  signal(SIGPIPE, SIG_IGN);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string mode = args.size() == 2 ? args[1] : "";
   if (mode != "intake" && mode != "auth" && mode != "gateway") {
