@@ -110,8 +110,6 @@ void MethodTable::Add(Method method, Handler handler) {
     absl::StatusOr<std::shared_ptr<const auth::Caller>> caller =
         method.gate->Admit(credentials, method.name);
     if (!caller.ok()) {
-      metrics::AuthFailure("http", static_cast<grpc::StatusCode>(caller.status().code()));
-      internal::AuditRefusal("http", method.name, caller.status());
       reply(caller.status());
       return;
     }

@@ -122,15 +122,24 @@ void LogAccess(const metrics::RpcMetrics& metrics, grpc::StatusCode code, double
                {"subject", subject}});
 }
 
-void AuditRefusal(const char* transport, const char* method, const absl::Status& status) {
-  if (!log::AuditEnabled()) return;
-  log::Audit("refused_at_door", {{"transport", transport},
-                                 {"method", method},
-                                 {"code", absl::StatusCodeToString(status.code())},
-                                 {"reason", std::string(status.message())}});
-}
-
 }  // namespace internal
+
+absl::StatusOr<std::shared_ptr<const auth::Caller>> Gate::Admit(const Credentials& credentials,
+                                                                const char* method) const {
+  absl::StatusOr<std::shared_ptr<const auth::Caller>> caller = Check(credentials, method);
+  if (!caller.ok()) {
+    metrics::AuthFailure(credentials.transport,
+                         static_cast<grpc::StatusCode>(caller.status().code()));
+    if (log::AuditEnabled()) {
+      log::Audit("refused_at_door",
+                 {{"transport", credentials.transport},
+                  {"method", method},
+                  {"code", absl::StatusCodeToString(caller.status().code())},
+                  {"reason", std::string(caller.status().message())}});
+    }
+  }
+  return caller;
+}
 
 std::atomic<int64_t>& UnaryCallsInFlight() {
   static std::atomic<int64_t> calls{0};

@@ -48,21 +48,29 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 struct Credentials {
   std::string authorization;
   std::string peer_common_name;
+  // "grpc" or "http": for the refusals' metrics and audit lines.
+  const char* transport = "grpc";
 };
 Credentials CredentialsFrom(grpc::ServerContextBase* ctx);
 
 // The door every call passes (services/auth/access_policy.h, Gatekeeper): authenticates the call
 // and admits it to `method` ("IntakeService.SubmitComplaint"), or says why not
-// (UNAUTHENTICATED, PERMISSION_DENIED). Thread-safe.
+// (UNAUTHENTICATED, PERMISSION_DENIED). Every refusal, whatever the transport and the caller of
+// Admit, is counted (dispatch_auth_failures_total) and audited here. Thread-safe.
 class Gate {
  public:
   virtual ~Gate() = default;
-  virtual absl::StatusOr<std::shared_ptr<const auth::Caller>> Admit(
-      const Credentials& credentials, const char* method) const = 0;
+  absl::StatusOr<std::shared_ptr<const auth::Caller>> Admit(const Credentials& credentials,
+                                                            const char* method) const;
   absl::StatusOr<std::shared_ptr<const auth::Caller>> Admit(grpc::ServerContextBase* ctx,
                                                             const char* method) const {
     return Admit(CredentialsFrom(ctx), method);
   }
+
+ protected:
+  // The judgement itself (authentication and the access policy's roles).
+  virtual absl::StatusOr<std::shared_ptr<const auth::Caller>> Check(
+      const Credentials& credentials, const char* method) const = 0;
 };
 
 // The size limits of requests (DispatchConfig.limits).
@@ -108,8 +116,6 @@ inline double SecondsSince(std::chrono::steady_clock::time_point start) {
 // The access log's line of a call (common/log.h), when that log is on.
 void LogAccess(const metrics::RpcMetrics& metrics, grpc::StatusCode code, double seconds,
                const std::string& subject);
-// The audit log's line of a call refused at the door.
-void AuditRefusal(const char* transport, const char* method, const absl::Status& status);
 
 // Finishes `reactor` with `status` and records it (metrics, access log).
 inline void FinishCall(grpc::ServerUnaryReactor* reactor, const metrics::RpcMetrics& metrics,
@@ -191,10 +197,7 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
   }
   absl::StatusOr<std::shared_ptr<const auth::Caller>> caller = method.gate->Admit(ctx, method.name);
   if (!caller.ok()) {
-    grpc::Status refused = ToGrpcStatus(caller.status());
-    metrics::AuthFailure("grpc", refused.error_code());
-    internal::AuditRefusal("grpc", method.name, caller.status());
-    internal::FinishCall(reactor, metrics, start, refused);
+    internal::FinishCall(reactor, metrics, start, ToGrpcStatus(caller.status()));
     return reactor;
   }
   auto request = std::make_shared<Request>();

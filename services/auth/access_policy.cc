@@ -233,7 +233,7 @@ bool HasGrant(const Caller& caller, Role role, const Target& target, const org::
   return false;
 }
 
-absl::StatusOr<std::shared_ptr<const Caller>> Gatekeeper::Admit(
+absl::StatusOr<std::shared_ptr<const Caller>> Gatekeeper::Check(
     const rpc::Credentials& credentials, const char* method) const {
   const std::string& authorization = credentials.authorization;
   const std::string& common_name = credentials.peer_common_name;

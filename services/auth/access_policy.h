@@ -106,8 +106,9 @@ class Gatekeeper : public rpc::Gate {
   explicit Gatekeeper(std::unique_ptr<auth::Authenticator> authenticator)
       : authenticator_(std::move(authenticator)) {}
 
-  using rpc::Gate::Admit;
-  absl::StatusOr<std::shared_ptr<const Caller>> Admit(const rpc::Credentials& credentials,
+
+ protected:
+  absl::StatusOr<std::shared_ptr<const Caller>> Check(const rpc::Credentials& credentials,
                                                       const char* method) const override;
 
  private:

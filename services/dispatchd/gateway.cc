@@ -260,6 +260,7 @@ std::string ErrorJson(const absl::Status& status) {
 
 rpc::Credentials CredentialsOf(const httplib::Request& req) {
   rpc::Credentials c;
+  c.transport = "http";
   c.authorization = req.get_header_value("Authorization");
   if (req.ssl != nullptr && SSL_get_verify_result(req.ssl) == X509_V_OK) {
     if (X509* cert = SSL_get1_peer_certificate(req.ssl); cert != nullptr) {
@@ -621,8 +622,6 @@ void Gateway::Watch(const Route& route, const httplib::Request& req, httplib::Re
   absl::StatusOr<std::shared_ptr<const auth::Caller>> caller =
       options_.gate->Admit(CredentialsOf(req), kMethod);
   if (!caller.ok()) {
-    metrics::AuthFailure("http", static_cast<grpc::StatusCode>(caller.status().code()));
-    rpc::internal::AuditRefusal("http", kMethod, caller.status());
     fail(caller.status());
     return;
   }

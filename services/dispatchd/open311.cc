@@ -276,18 +276,14 @@ Result Await(std::future<Result>& future, std::chrono::steady_clock::time_point 
   return future.get();
 }
 
-// Admits `credentials` to `entry`'s method through its Gate (counting a refusal), for a route
+// Admits `credentials` to `entry`'s method through its Gate (which counts a refusal), for a route
 // that must know the caller before it calls.
 absl::StatusOr<std::shared_ptr<const auth::Caller>> Admit(const rpc::MethodTable::Entry* entry,
                                                          const rpc::Credentials& credentials) {
   if (entry->method.gate == nullptr) {
     return absl::InternalError("open311: the intake table has no gate");
   }
-  auto caller = entry->method.gate->Admit(credentials, entry->method.name);
-  if (!caller.ok()) {
-    metrics::AuthFailure("http", static_cast<grpc::StatusCode>(caller.status().code()));
-  }
-  return caller;
+  return entry->method.gate->Admit(credentials, entry->method.name);
 }
 
 std::string Rfc3339(const google::protobuf::Timestamp& t) {

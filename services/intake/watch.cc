@@ -673,10 +673,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventWatcher::Watch(grpc::CallbackSe
   }
   absl::StatusOr<std::shared_ptr<const auth::Caller>> caller =
       gate.Admit(ctx, "IntakeService.WatchTicketEvents");
-  if (!caller.ok()) {
-    metrics::AuthFailure("grpc", static_cast<grpc::StatusCode>(caller.status().code()));
-    return new FailedWatch(caller.status());
-  }
+  if (!caller.ok()) return new FailedWatch(caller.status());
   v1::WatchTicketEventsRequest request;
   if (absl::Status s = rpc::ParseRequest(*raw, &request, max_request_bytes); !s.ok()) {
     return new FailedWatch(s);
