@@ -22,26 +22,7 @@ void AppendJsonString(absl::string_view raw, std::string* out) {
       if (static_cast<unsigned char>(c) >= 0x80) c = '?';  // not text: keep the line valid JSON
     }
   }
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          static const char hex[] = "0123456789abcdef";
-          out->append("\\u00");
-          out->push_back(hex[c >> 4]);
-          out->push_back(hex[c & 15]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
+  out->append(JsonQuote(s));
 }
 
 void AppendField(absl::string_view key, absl::string_view value, std::string* out) {

@@ -12,6 +12,10 @@
 
 namespace dispatch {
 
+// `s` as a JSON string literal, quotes included: '"' and '\\' escaped, control characters as
+// \b \f \n \r \t or \u00XX; every other byte as is (UTF-8 passes through).
+std::string JsonQuote(absl::string_view s);
+
 // True if `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool IsValidUtf8(absl::string_view s);
 

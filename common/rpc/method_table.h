@@ -119,10 +119,7 @@ void MethodTable::Add(Method method, Handler handler) {
       return;
     }
     if (const size_t size = request->ByteSizeLong(); size > method.max_bytes) {
-      reply(absl::ResourceExhaustedError(absl::StrCat("request: ", size,
-                                                      " bytes, more than the limit of ",
-                                                      method.max_bytes, " (", method.limit_name,
-                                                      ")")));
+      reply(TooLarge(size, method.max_bytes, method.limit_name));
       return;
     }
     auto once = std::make_shared<internal::OnceReply>(std::move(reply));

@@ -52,12 +52,13 @@ std::string FindBadField(const UnknownFieldSet& fields, const Descriptor* desc,
 
 }  // namespace
 
+absl::Status TooLarge(size_t bytes, size_t max_bytes, const char* limit_name) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "request: ", bytes, " bytes, more than the limit of ", max_bytes, " (", limit_name, ")"));
+}
+
 absl::Status CheckSize(const grpc::ByteBuffer& raw, size_t max_bytes, const char* limit_name) {
-  if (raw.Length() > max_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat("request: ", raw.Length(),
-                                                     " bytes, more than the limit of ", max_bytes,
-                                                     " (", limit_name, ")"));
-  }
+  if (raw.Length() > max_bytes) return TooLarge(raw.Length(), max_bytes, limit_name);
   return absl::OkStatus();
 }
 

@@ -81,6 +81,10 @@ struct Limits {
   size_t max_organisation_bytes = 4 << 20;
 };
 
+// RESOURCE_EXHAUSTED "request: 70000 bytes, more than the limit of 65536
+// (limits.max_request_bytes)": what every transport answers for a request over its limit.
+absl::Status TooLarge(size_t bytes, size_t max_bytes, const char* limit_name);
+
 // RESOURCE_EXHAUSTED when `raw` is longer than `max_bytes`, naming the limit.
 absl::Status CheckSize(const grpc::ByteBuffer& raw, size_t max_bytes, const char* limit_name);
 

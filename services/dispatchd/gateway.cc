@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "common/metrics/metrics.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -41,51 +42,6 @@ struct Segment {
   std::string field;
   std::string suffix;
 };
-
-std::string JsonQuote(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::string_view("0123456789abcdef" + (c >> 4), 1),
-                          absl::string_view("0123456789abcdef" + (c & 15), 1));
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
-
-const char* CodeConstant(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk: return "OK";
-    case absl::StatusCode::kCancelled: return "CANCELLED";
-    case absl::StatusCode::kUnknown: return "UNKNOWN";
-    case absl::StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case absl::StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
-    case absl::StatusCode::kNotFound: return "NOT_FOUND";
-    case absl::StatusCode::kAlreadyExists: return "ALREADY_EXISTS";
-    case absl::StatusCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case absl::StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case absl::StatusCode::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case absl::StatusCode::kAborted: return "ABORTED";
-    case absl::StatusCode::kOutOfRange: return "OUT_OF_RANGE";
-    case absl::StatusCode::kUnimplemented: return "UNIMPLEMENTED";
-    case absl::StatusCode::kInternal: return "INTERNAL";
-    case absl::StatusCode::kUnavailable: return "UNAVAILABLE";
-    case absl::StatusCode::kDataLoss: return "DATA_LOSS";
-    case absl::StatusCode::kUnauthenticated: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
-  }
-}
 
 // A field found by its name in a request: the proto name (unit_code) or the JSON name
 // (unitCode).
@@ -181,6 +137,31 @@ class FieldJson {
   std::map<std::string, Leaf> leaves_;
 };
 
+// Sets `request`'s fields named by the path's variables and, when `query` is given, by the query
+// parameters; they win over what the body set.
+absl::Status MergeUrlFields(const std::vector<std::pair<std::string, std::string>>& vars,
+                            const httplib::Params* query, Message* request) {
+  const Descriptor* type = request->GetDescriptor();
+  FieldJson fields;
+  for (const auto& [path, value] : vars) {
+    if (absl::Status s = fields.Set(type, path, value, "path field"); !s.ok()) return s;
+  }
+  if (query != nullptr) {
+    for (const auto& [key, value] : *query) {
+      if (absl::Status s = fields.Set(type, key, value, "query parameter"); !s.ok()) return s;
+    }
+  }
+  if (fields.empty()) return absl::OkStatus();
+  std::unique_ptr<Message> from_url(request->New());
+  auto parsed = google::protobuf::util::JsonStringToMessage(fields.ToJson(), from_url.get());
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "path or query: not valid for ", type->full_name(), ": ", std::string(parsed.message())));
+  }
+  request->MergeFrom(*from_url);
+  return absl::OkStatus();
+}
+
 std::vector<Segment> ParseTemplate(const std::string& pattern) {
   std::vector<Segment> out;
   for (absl::string_view part : absl::StrSplit(pattern, '/', absl::SkipEmpty())) {
@@ -254,8 +235,16 @@ int HttpStatusOf(absl::StatusCode code) {
 
 std::string ErrorJson(const absl::Status& status) {
   return absl::StrCat("{\"code\":", static_cast<int>(status.code()), ",\"status\":\"",
-                      CodeConstant(status.code()), "\",\"message\":", JsonQuote(status.message()),
+                      absl::StatusCodeToString(status.code()), "\",\"message\":", JsonQuote(status.message()),
                       "}");
+}
+
+void WriteError(const absl::Status& status, httplib::Response& res) {
+  res.status = HttpStatusOf(status.code());
+  if (status.code() == absl::StatusCode::kUnauthenticated) {
+    res.set_header("WWW-Authenticate", "Bearer");
+  }
+  res.set_content(ErrorJson(status), "application/json");
 }
 
 rpc::Credentials CredentialsOf(const httplib::Request& req) {
@@ -367,12 +356,13 @@ void Gateway::Handle(const std::string& verb, const httplib::Request& req,
     }
   }
   auto answer = [&](const absl::Status& status, const std::string& json) {
-    res.status = status.ok() ? 200 : HttpStatusOf(status.code());
-    if (status.code() == absl::StatusCode::kUnauthenticated) {
-      res.set_header("WWW-Authenticate", "Bearer");
+    if (status.ok()) {
+      res.status = 200;
+      res.set_content(json, "application/json");
+    } else {
+      WriteError(status, res);
     }
     res.set_header("Cache-Control", "no-store");
-    res.set_content(status.ok() ? json : ErrorJson(status), "application/json");
     const std::string label = route != nullptr ? route->label : "unmatched";
     requests.Add({{"route", label}, {"code", std::to_string(res.status)}}).Increment();
     const double seconds = rpc::internal::SecondsSince(start);
@@ -381,7 +371,7 @@ void Gateway::Handle(const std::string& verb, const httplib::Request& req,
       log::Access({{"transport", "http"},
                    {"route", label},
                    {"http_status", std::to_string(res.status)},
-                   {"code", CodeConstant(status.code())},
+                   {"code", absl::StatusCodeToString(status.code())},
                    {"duration_ms", absl::StrFormat("%.3f", seconds * 1000)},
                    {"peer", req.remote_addr},
                    {"request_id", req.get_header_value("X-Request-Id")}});
@@ -410,25 +400,7 @@ void Gateway::Handle(const std::string& verb, const httplib::Request& req,
                          std::string(parsed.message())));
       }
     }
-    FieldJson fields;
-    for (const auto& [path, value] : vars) {
-      if (absl::Status s = fields.Set(type, path, value, "path field"); !s.ok()) return s;
-    }
-    if (!route->body_all) {
-      for (const auto& [key, value] : req.params) {
-        if (absl::Status s = fields.Set(type, key, value, "query parameter"); !s.ok()) return s;
-      }
-    }
-    if (fields.empty()) return absl::OkStatus();
-    std::unique_ptr<Message> from_url(request->New());
-    auto parsed = google::protobuf::util::JsonStringToMessage(fields.ToJson(), from_url.get());
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "path or query: not valid for ", type->full_name(), ": ", std::string(parsed.message())));
-    }
-    // The path's fields win over the body's.
-    request->MergeFrom(*from_url);
-    return absl::OkStatus();
+    return MergeUrlFields(vars, route->body_all ? nullptr : &req.params, request);
   };
   using Result = absl::StatusOr<std::unique_ptr<Message>>;
   auto promise = std::make_shared<std::promise<Result>>();
@@ -611,13 +583,7 @@ void Gateway::Shutdown() {
 }
 
 void Gateway::Watch(const Route& route, const httplib::Request& req, httplib::Response& res) {
-  auto fail = [&](const absl::Status& status) {
-    res.status = HttpStatusOf(status.code());
-    if (status.code() == absl::StatusCode::kUnauthenticated) {
-      res.set_header("WWW-Authenticate", "Bearer");
-    }
-    res.set_content(ErrorJson(status), "application/json");
-  };
+  auto fail = [&](const absl::Status& status) { WriteError(status, res); };
   static constexpr char kMethod[] = "IntakeService.WatchTicketEvents";
   absl::StatusOr<std::shared_ptr<const auth::Caller>> caller =
       options_.gate->Admit(CredentialsOf(req), kMethod);
@@ -626,29 +592,16 @@ void Gateway::Watch(const Route& route, const httplib::Request& req, httplib::Re
     return;
   }
   v1::WatchTicketEventsRequest request;
-  FieldJson fields;
-  for (const auto& [key, value] : req.params) {
-    if (absl::Status s = fields.Set(request.GetDescriptor(), key, value, "query parameter");
-        !s.ok()) {
-      fail(s);
-      return;
-    }
-  }
-  if (!fields.empty()) {
-    auto parsed = google::protobuf::util::JsonStringToMessage(fields.ToJson(), &request);
-    if (!parsed.ok()) {
-      fail(absl::InvalidArgumentError(absl::StrCat("query: ", std::string(parsed.message()))));
-      return;
-    }
+  if (absl::Status s = MergeUrlFields({}, &req.params, &request); !s.ok()) {
+    fail(s);
+    return;
   }
   if (request.resume_after().token().empty() && req.has_header("Last-Event-ID")) {
     request.mutable_resume_after()->set_token(req.get_header_value("Last-Event-ID"));
   }
   if (request.ByteSizeLong() > options_.max_request_bytes) {
-    fail(absl::ResourceExhaustedError(absl::StrCat("request: ", request.ByteSizeLong(),
-                                                   " bytes, more than the limit of ",
-                                                   options_.max_request_bytes,
-                                                   " (limits.max_request_bytes)")));
+    fail(rpc::TooLarge(request.ByteSizeLong(), options_.max_request_bytes,
+                       "limits.max_request_bytes"));
     return;
   }
   if (streams_->fetch_add(1) >= options_.max_streams) {

@@ -101,6 +101,9 @@ class Gateway {
 int HttpStatusOf(absl::StatusCode code);
 // {"code":3,"status":"INVALID_ARGUMENT","message":"..."}
 std::string ErrorJson(const absl::Status& status);
+// An error answer: its HTTP status, the ErrorJson body, and for UNAUTHENTICATED the Bearer
+// challenge.
+void WriteError(const absl::Status& status, httplib::Response& res);
 // rpc::Credentials of an HTTP request: its Authorization header, and the common name of a
 // client certificate only when the TLS session verified it.
 rpc::Credentials CredentialsOf(const httplib::Request& req);

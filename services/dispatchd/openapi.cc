@@ -1,5 +1,7 @@
 #include "services/dispatchd/openapi.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -112,34 +114,7 @@ JsonWriter& JsonWriter::Field(absl::string_view key, absl::string_view value) {
   return Key(key).String(value);
 }
 
-std::string JsonWriter::Quote(absl::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (const char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;  // ASCII, or a byte of a UTF-8 sequence: as is
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+std::string JsonWriter::Quote(absl::string_view s) { return JsonQuote(s); }
 
 // ---------------------------------------------------------------------------------------------
 // The document
