@@ -69,19 +69,27 @@ int OpenAppend(const std::string& path) {
   return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
+// time, then the non-empty fields of `head`, then `fields`.
+std::string Compose(std::initializer_list<Field> head, std::initializer_list<Field> fields) {
+  std::string out = "{\"time\":\"";
+  out += Now();
+  out += "\"";
+  for (const Field& f : head) {
+    if (!f.second.empty()) AppendField(f.first, f.second, &out);
+  }
+  for (const Field& f : fields) AppendField(f.first, f.second, &out);
+  out += "}\n";
+  return out;
+}
+
 }  // namespace
 
 std::string Line(absl::string_view level, absl::string_view component, absl::string_view msg,
                  std::initializer_list<Field> fields) {
-  std::string out = "{\"time\":\"";
-  out += Now();
-  out += "\"";
-  if (!level.empty()) AppendField("level", level, &out);
-  if (!component.empty()) AppendField("component", component, &out);
-  if (!msg.empty()) AppendField("msg", msg, &out);
-  for (const Field& f : fields) AppendField(f.first, f.second, &out);
-  out += "}\n";
-  return out;
+  return Compose({{"level", std::string(level)},
+                  {"component", std::string(component)},
+                  {"msg", std::string(msg)}},
+                 fields);
 }
 
 void Info(absl::string_view component, absl::string_view msg, std::initializer_list<Field> fields) {
@@ -100,19 +108,14 @@ bool AuditEnabled() { return audit_on.load(std::memory_order_relaxed); }
 
 void Access(std::initializer_list<Field> fields) {
   Files& f = TheFiles();
-  const std::string line = Line("", "", "", fields);
+  const std::string line = Compose({}, fields);
   std::lock_guard<std::mutex> lock(f.mu);
   if (f.access >= 0) WriteAll(f.access, line);
 }
 
 void Audit(absl::string_view action, std::initializer_list<Field> fields) {
   Files& f = TheFiles();
-  std::string line = Line("", "", "", fields);
-  // "action" first after the time: what happened.
-  const size_t after_time = line.find(',') == std::string::npos ? line.size() - 2 : line.find(',');
-  std::string action_field;
-  AppendField("action", action, &action_field);
-  line.insert(after_time, action_field);
+  const std::string line = Compose({{"action", std::string(action)}}, fields);
   std::lock_guard<std::mutex> lock(f.mu);
   if (f.audit >= 0) WriteAll(f.audit, line);
 }

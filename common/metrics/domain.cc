@@ -12,7 +12,7 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 std::string ClockName(v1::ClockKind kind) {
-  return std::string(absl::StripPrefix(v1::ClockKind_Name(kind), "CLOCK_KIND_"));
+  return EnumLabel(v1::ClockKind_descriptor(), kind, "CLOCK_KIND_");
 }
 
 prometheus::Family<prometheus::Counter>& Started() {
@@ -34,8 +34,7 @@ void OnAccepted(v1::Channel channel, const v1::Ticket& ticket) {
   static auto& accepted = CounterFamily("dispatch_complaints_accepted_total",
                                         "Complaints accepted as new tickets, by channel.");
   accepted
-      .Add({{"channel", std::string(absl::StripPrefix(
-                            v1::Channel_Name(channel), "CHANNEL_"))}})
+      .Add({{"channel", EnumLabel(v1::Channel_descriptor(), channel, "CHANNEL_")}})
       .Increment();
   for (const v1::SlaClock& c : ticket.clocks()) Started().Add({{"clock", ClockName(c.kind())}}).Increment();
 }

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 
 namespace dispatch::metrics {
@@ -81,6 +82,12 @@ const std::vector<double>& SlaBuckets() {
   static const auto* b = new std::vector<double>{300,   900,   1800,   3600,   10800,
                                                  21600, 86400, 172800, 259200, 604800};
   return *b;
+}
+
+std::string EnumLabel(const google::protobuf::EnumDescriptor* type, int value,
+                      absl::string_view prefix) {
+  const google::protobuf::EnumValueDescriptor* v = type->FindValueByNumber(value);
+  return v == nullptr ? "UNKNOWN" : std::string(absl::StripPrefix(v->name(), prefix));
 }
 
 const char* CodeName(grpc::StatusCode code) {

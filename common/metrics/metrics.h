@@ -24,6 +24,9 @@
 #include <vector>
 
 #include <grpcpp/support/status.h>
+#include <google/protobuf/descriptor.h>
+
+#include "absl/strings/string_view.h"
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -48,6 +51,11 @@ std::string Scrape();
 const std::vector<double>& LatencyBuckets();
 // The SLA durations, with bounds on the 三三三 targets (1800 s, 10800 s, 259200 s).
 const std::vector<double>& SlaBuckets();
+
+// The label value of an enum's value: its name less `prefix` (CLOCK_KIND_ASSIGN -> "ASSIGN"),
+// "UNKNOWN" for a number the enum does not have.
+std::string EnumLabel(const google::protobuf::EnumDescriptor* type, int value,
+                      absl::string_view prefix);
 
 // "InvalidArgument": the grpc_code label value of a status code (go-grpc-prometheus' names).
 const char* CodeName(grpc::StatusCode code);

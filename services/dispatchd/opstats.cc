@@ -187,15 +187,10 @@ void OperatorStats::Export(std::vector<prometheus::MetricFamily>* out) {
   if (!s.open.empty()) {
     std::vector<std::pair<std::vector<prometheus::ClientMetric::Label>, double>> values;
     for (const auto& [key, n] : s.open) {
-      const std::string status =
-          v1::TicketStatus_IsValid(key.first)
-              ? std::string(absl::StripPrefix(v1::TicketStatus_Name(key.first), "TICKET_STATUS_"))
-              : "UNKNOWN";
-      const std::string tier =
-          v1::Tier_IsValid(key.second)
-              ? std::string(absl::StripPrefix(v1::Tier_Name(key.second), "TIER_"))
-              : "UNKNOWN";
-      values.push_back({{{"status", status}, {"tier", tier}}, static_cast<double>(n)});
+      values.push_back(
+          {{{"status", metrics::EnumLabel(v1::TicketStatus_descriptor(), key.first, "TICKET_STATUS_")},
+            {"tier", metrics::EnumLabel(v1::Tier_descriptor(), key.second, "TIER_")}},
+           static_cast<double>(n)});
     }
     out->push_back(metrics::GaugeSnapshot(
         "dispatch_open_tickets",

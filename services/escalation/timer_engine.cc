@@ -44,12 +44,10 @@ void CountFired(const redis::Reply& counts) {
     const int64_t what = counts.elements[i].integer;
     const int kind = static_cast<int>(what / 100), clock = static_cast<int>(what / 10 % 10),
               tier = static_cast<int>(what % 10);
-    std::string clock_name = v1::ClockKind_IsValid(clock) ? v1::ClockKind_Name(clock) : "UNKNOWN";
-    std::string tier_name = v1::Tier_IsValid(tier) ? v1::Tier_Name(tier) : "UNKNOWN";
-    clock_name = std::string(absl::StripPrefix(clock_name, "CLOCK_KIND_"));
-    tier_name = std::string(absl::StripPrefix(tier_name, "TIER_"));
     auto& family = kind == 1 ? warnings : kind == 2 ? breaches : escalations;
-    family.Add({{"clock", clock_name}, {"tier", tier_name}})
+    family
+        .Add({{"clock", metrics::EnumLabel(v1::ClockKind_descriptor(), clock, "CLOCK_KIND_")},
+              {"tier", metrics::EnumLabel(v1::Tier_descriptor(), tier, "TIER_")}})
         .Increment(static_cast<double>(counts.elements[i + 1].integer));
   }
 }
