@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/log.h"
+#include "common/proto_json.h"
 #include "common/text.h"
 #include "common/metrics/metrics.h"
 #include "absl/strings/str_format.h"
@@ -25,7 +26,6 @@
 #include "dispatch/v1/intake.grpc.pb.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace dispatch {
 
@@ -153,7 +153,7 @@ absl::Status MergeUrlFields(const std::vector<std::pair<std::string, std::string
   }
   if (fields.empty()) return absl::OkStatus();
   std::unique_ptr<Message> from_url(request->New());
-  auto parsed = google::protobuf::util::JsonStringToMessage(fields.ToJson(), from_url.get());
+  absl::Status parsed = json::ParseJson(fields.ToJson(), from_url.get());
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "path or query: not valid for ", type->full_name(), ": ", std::string(parsed.message())));
@@ -390,10 +390,9 @@ void Gateway::Handle(const std::string& verb, const httplib::Request& req,
   const Descriptor* type = route->entry->request_type;
   rpc::MethodTable::Decode decode = [&](Message* request) -> absl::Status {
     if (route->body_all) {
-      google::protobuf::util::JsonParseOptions options;
+      json::ParseOptions options;
       options.ignore_unknown_fields = true;
-      auto parsed = google::protobuf::util::JsonStringToMessage(
-          req.body.empty() ? "{}" : req.body, request, options);
+      absl::Status parsed = json::ParseJson(req.body.empty() ? "{}" : req.body, request, options);
       if (!parsed.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("body: not a valid ", type->full_name(), " in JSON: ",
@@ -418,14 +417,12 @@ void Gateway::Handle(const std::string& verb, const httplib::Request& req,
     answer(result.status(), "");
     return;
   }
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  auto printed = google::protobuf::util::MessageToJsonString(**result, &json, options);
-  if (!printed.ok()) {
-    answer(absl::InternalError(absl::StrCat("response: ", std::string(printed.message()))), "");
+  std::string body;
+  if (absl::Status printed = json::AppendJson(**result, &body); !printed.ok()) {
+    answer(absl::InternalError(absl::StrCat("response: ", printed.message())), "");
     return;
   }
-  answer(absl::OkStatus(), json);
+  answer(absl::OkStatus(), body);
 }
 
 void Gateway::TimeHeaders(httplib::Response& res) const {
@@ -450,9 +447,12 @@ class SseSink : public intake::WatchSink {
     v1::WatchTicketEventsResponse r;
     std::string frame;
     if (r.ParseFromString(bytes)) {
-      std::string json;
-      (void)google::protobuf::util::MessageToJsonString(r, &json);
-      frame = absl::StrCat("id: ", r.cursor().token(), "\nevent: ticket\ndata: ", json, "\n\n");
+      frame = absl::StrCat("id: ", r.cursor().token(), "\nevent: ticket\ndata: ");
+      if (json::AppendJson(r, &frame).ok()) {
+        frame.append("\n\n");
+      } else {
+        frame.clear();
+      }
     }
     std::lock_guard<std::mutex> lock(mu_);
     frames_.push_back(std::move(frame));

@@ -33,7 +33,9 @@
 // slowing as Redis fills hits both alike. Any failure (a gRPC error, an HTTP status other than
 // 200, a connection error, created=false) ends the run with a message and exit status 1.
 // Per phase: calls/s, p50/p99, CPU per call, and for HTTP how many answers closed the
-// connection (the client reconnects, with a TLS handshake when https). Last line:
+// connection (the client reconnects, with a TLS handshake when https). Before the phases, a
+// `json_codec` line: µs to parse the request and to print a real answer, protobuf's JSON
+// conversion against the gateway's codec, in this process. Last line:
 //   gateway_vs_grpc ratio=R http_per_s=X grpc_per_s=Y
 // where X and Y are the medians of the phases' calls/s and R = X / Y.
 #include <signal.h>
@@ -50,12 +52,14 @@
 #include <cstring>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "common/proto_json.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -457,6 +461,52 @@ std::string JoinRates(const std::vector<double>& v) {
   return out;
 }
 
+// gateway: what the JSON mapping of one call costs, protobuf's conversion against the gateway's
+// codec (common/proto_json.h), on the bench's request and a real answer: µs a conversion, median
+// of 5 batches of 2,000, in this process.
+void CompareJsonCodecs(const std::string& answer_json) {
+  dispatch::v1::SubmitComplaintRequest request = dispatch::testing::HotlineComplaint("BENCH-JSON");
+  std::string request_json;
+  (void)google::protobuf::util::MessageToJsonString(request, &request_json);
+  dispatch::v1::SubmitComplaintResponse answer;
+  if (!google::protobuf::util::JsonStringToMessage(answer_json, &answer).ok()) {
+    printf("json_codec skipped: the answer did not parse\n");
+    return;
+  }
+  auto time_us = [](const std::function<void()>& convert) {
+    constexpr int kBatch = 2000;
+    std::vector<double> batches;
+    for (int b = 0; b < 5; ++b) {
+      const Clock::time_point t0 = Clock::now();
+      for (int i = 0; i < kBatch; ++i) convert();
+      batches.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / kBatch);
+    }
+    return Median(batches);
+  };
+  dispatch::v1::SubmitComplaintRequest parsed;
+  google::protobuf::util::JsonParseOptions ignore_unknown;
+  ignore_unknown.ignore_unknown_fields = true;
+  dispatch::json::ParseOptions codec_ignore_unknown;
+  codec_ignore_unknown.ignore_unknown_fields = true;
+  const double parse_protobuf = time_us(
+      [&] { (void)google::protobuf::util::JsonStringToMessage(request_json, &parsed, ignore_unknown); });
+  const double parse_codec =
+      time_us([&] { (void)dispatch::json::ParseJson(request_json, &parsed, codec_ignore_unknown); });
+  const double print_protobuf = time_us([&] {
+    std::string out;
+    (void)google::protobuf::util::MessageToJsonString(answer, &out);
+  });
+  const double print_codec = time_us([&] {
+    std::string out;
+    (void)dispatch::json::AppendJson(answer, &out);
+  });
+  printf("json_codec request_bytes=%zu answer_bytes=%zu parse_us protobuf=%.2f codec=%.2f "
+         "print_us protobuf=%.2f codec=%.2f\n",
+         request_json.size(), answer_json.size(), parse_protobuf, parse_codec, print_protobuf,
+         print_codec);
+  fflush(stdout);
+}
+
 // dispatch_bench gateway: SubmitComplaint over gRPC and over the HTTP/JSON gateway of the same
 // dispatchd, in alternating phases.
 int RunGateway(const CpuWatch& cpu) {
@@ -501,6 +551,16 @@ int RunGateway(const CpuWatch& cpu) {
     if (w.failed > 0) return stopped("grpc warm-up", w.first_error);
     HttpPhaseResult h = RunHttpPhase(http_clients, headers, 1.0, &sequence);
     if (h.result.failed > 0) return stopped("http warm-up", h.result.first_error);
+  }
+
+  {
+    dispatch::v1::SubmitComplaintRequest one = dispatch::testing::HotlineComplaint(
+        absl::StrCat("BENCH-JSON-", sequence.fetch_add(1)));
+    std::string one_json;
+    (void)google::protobuf::util::MessageToJsonString(one, &one_json);
+    httplib::Result res = http_clients[0]->Post("/v1/complaints", headers, one_json, "application/json");
+    if (!res || res->status != 200) return stopped("json codec sample", res ? res->body : "no answer");
+    CompareJsonCodecs(res->body);
   }
 
   PhaseResult grpc_total, http_total;
