@@ -340,11 +340,30 @@ void Gateway::Install(httplib::Server& server) {
   }
 }
 
-void Gateway::Handle(const std::string& verb, const httplib::Request& req,
-                     httplib::Response& res) {
+void RecordHttpCall(const std::string& route, const httplib::Request& req,
+                    const httplib::Response& res, double seconds, absl::string_view grpc_code) {
   static auto& requests = metrics::CounterFamily(
       "dispatch_http_requests_total",
-      "HTTP gateway calls answered, by route template and HTTP status.");
+      "HTTP calls answered (the gateway, its event stream, Open311), by route template and HTTP "
+      "status.");
+  const std::string status = std::to_string(res.status);
+  requests.Add({{"route", route}, {"code", status}}).Increment();
+  if (!log::AccessEnabled()) return;
+  std::string duration = absl::StrFormat("%.3f", seconds * 1000);
+  std::string request_id = req.get_header_value("X-Request-Id");
+  if (grpc_code.empty()) {
+    log::Access({{"transport", "http"}, {"route", route}, {"http_status", status},
+                 {"duration_ms", std::move(duration)}, {"peer", req.remote_addr},
+                 {"request_id", std::move(request_id)}});
+  } else {
+    log::Access({{"transport", "http"}, {"route", route}, {"http_status", status},
+                 {"code", std::string(grpc_code)}, {"duration_ms", std::move(duration)},
+                 {"peer", req.remote_addr}, {"request_id", std::move(request_id)}});
+  }
+}
+
+void Gateway::Handle(const std::string& verb, const httplib::Request& req,
+                     httplib::Response& res) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> parts = absl::StrSplit(req.path, '/', absl::SkipEmpty());
   const Route* route = nullptr;
@@ -363,19 +382,10 @@ void Gateway::Handle(const std::string& verb, const httplib::Request& req,
       WriteError(status, res);
     }
     res.set_header("Cache-Control", "no-store");
-    const std::string label = route != nullptr ? route->label : "unmatched";
-    requests.Add({{"route", label}, {"code", std::to_string(res.status)}}).Increment();
     const double seconds = rpc::internal::SecondsSince(start);
     if (route != nullptr) route->duration->Observe(seconds);
-    if (log::AccessEnabled()) {
-      log::Access({{"transport", "http"},
-                   {"route", label},
-                   {"http_status", std::to_string(res.status)},
-                   {"code", absl::StatusCodeToString(status.code())},
-                   {"duration_ms", absl::StrFormat("%.3f", seconds * 1000)},
-                   {"peer", req.remote_addr},
-                   {"request_id", req.get_header_value("X-Request-Id")}});
-    }
+    RecordHttpCall(route != nullptr ? route->label : "unmatched", req, res, seconds,
+                   absl::StatusCodeToString(status.code()));
   };
   TimeHeaders(res);
   if (route == nullptr) {
@@ -383,8 +393,9 @@ void Gateway::Handle(const std::string& verb, const httplib::Request& req,
     return;
   }
   if (route->watch) {
+    // Recorded when the stream is set up or refused (its events are counted by the watch).
     Watch(*route, req, res);
-    requests.Add({{"route", route->label}, {"code", std::to_string(res.status)}}).Increment();
+    RecordHttpCall(route->label, req, res, rpc::internal::SecondsSince(start));
     return;
   }
   const Descriptor* type = route->entry->request_type;

@@ -107,6 +107,13 @@ void WriteError(const absl::Status& status, httplib::Response& res);
 // rpc::Credentials of an HTTP request: its Authorization header, and the common name of a
 // client certificate only when the TLS session verified it.
 rpc::Credentials CredentialsOf(const httplib::Request& req);
+// Records one answered HTTP call the same way for every route (the gateway's, its event stream's,
+// Open311's): dispatch_http_requests_total{route,code} with the route template and the HTTP
+// status, and the access log line (transport, route, HTTP status, the gRPC code when there is
+// one, duration, peer, X-Request-Id).
+void RecordHttpCall(const std::string& route, const httplib::Request& req,
+                    const httplib::Response& res, double seconds,
+                    absl::string_view grpc_code = "");
 
 }  // namespace dispatch
 

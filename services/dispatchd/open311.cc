@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
@@ -360,21 +361,36 @@ absl::StatusOr<std::unique_ptr<Open311>> Open311::Create(const rpc::MethodTable*
 
 void Open311::Install(httplib::Server& server) {
   if (submit_ == nullptr) return;
+  // Each route counted and logged like the gateway's (RecordHttpCall).
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  auto recorded = [](std::string route, Handler handler) {
+    return [route = std::move(route), handler = std::move(handler)](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+      const auto start = std::chrono::steady_clock::now();
+      handler(req, res);
+      RecordHttpCall(route, req, res,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    };
+  };
   server.Get(R"(/open311/v2/services\.json)",
-             [this](const httplib::Request& req, httplib::Response& res) { Services(req, res); });
+             recorded("GET /open311/v2/services.json",
+                      [this](const httplib::Request& req, httplib::Response& res) { Services(req, res); }));
   server.Post(R"(/open311/v2/requests\.json)",
-              [this](const httplib::Request& req, httplib::Response& res) { Submit(req, res); });
+              recorded("POST /open311/v2/requests.json",
+                       [this](const httplib::Request& req, httplib::Response& res) { Submit(req, res); }));
   server.Get(R"(/open311/v2/requests\.json)",
-             [this](const httplib::Request& req, httplib::Response& res) { List(req, res); });
+             recorded("GET /open311/v2/requests.json",
+                      [this](const httplib::Request& req, httplib::Response& res) { List(req, res); }));
   server.Get(R"(/open311/v2/requests/([^/]+)\.json)",
-             [this](const httplib::Request& req, httplib::Response& res) { Get(req, res); });
-  auto none = [](const httplib::Request& req, httplib::Response& res) {
+             recorded("GET /open311/v2/requests/{service_request_id}.json",
+                      [this](const httplib::Request& req, httplib::Response& res) { Get(req, res); }));
+  auto none = recorded("open311 unmatched", [](const httplib::Request& req, httplib::Response& res) {
     Fail(res, absl::NotFoundError(absl::StrCat(
                   req.method, " ", req.path,
                   ": no such Open311 route; served (JSON only): GET /open311/v2/services.json, "
                   "POST and GET /open311/v2/requests.json, GET "
                   "/open311/v2/requests/{service_request_id}.json")));
-  };
+  });
   server.Get(R"(/open311/.*)", none);
   server.Post(R"(/open311/.*)", none);
   server.Put(R"(/open311/.*)", none);

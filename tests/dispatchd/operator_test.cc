@@ -216,6 +216,19 @@ TEST(Logs, EveryCallIsInTheAccessLogAndEveryWriteAndRefusalInTheAuditLogWithoutP
   v1::TicketActionResponse routed;
   testing::HttpUnary(s.server->http_port(), s.pki.Token("desk-ah", "430900", {"dispatcher"}),
                      "RoutingService.RouteTicket", route, &routed);
+  // Open311 and the event stream are counted and logged like the gateway's routes (refused here:
+  // no credentials).
+  httplib::Client http = s.Http();
+  auto open311 = http.Get("/open311/v2/services.json");
+  ASSERT_TRUE(open311);
+  EXPECT_EQ(open311->status, 401);
+  auto events = http.Get("/v1/events");
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->status, 401);
+  auto scrape = http.Get("/metrics");
+  ASSERT_TRUE(scrape);
+  EXPECT_EQ(Sample(scrape->body, R"(dispatch_http_requests_total\{code="401",route="GET /open311/v2/services.json"\})"), 1);
+  EXPECT_EQ(Sample(scrape->body, R"(dispatch_http_requests_total\{code="401",route="GET /v1/events"\})"), 1);
   ASSERT_THAT(log::OpenFiles("", ""), IsOk());  // flushes nothing: lines are written whole
 
   auto lines = [](const std::string& path) {
@@ -226,6 +239,7 @@ TEST(Logs, EveryCallIsInTheAccessLogAndEveryWriteAndRefusalInTheAuditLogWithoutP
   };
   const std::vector<std::string> access_lines = lines(access), audit_lines = lines(audit);
   int grpc_ok = 0, grpc_refused = 0, http_calls = 0;
+  std::set<std::string> http_routes;
   for (const std::string& line : access_lines) {
     google::protobuf::Struct json;
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &json).ok()) << line;
@@ -238,11 +252,18 @@ TEST(Logs, EveryCallIsInTheAccessLogAndEveryWriteAndRefusalInTheAuditLogWithoutP
       }
       if (f.at("code").string_value() == "Unauthenticated") ++grpc_refused;
     }
-    if (f.at("transport").string_value() == "http") ++http_calls;
+    if (f.at("transport").string_value() == "http") {
+      ++http_calls;
+      http_routes.insert(absl::StrCat(f.at("route").string_value(), " ",
+                                      f.at("http_status").string_value()));
+    }
   }
   EXPECT_EQ(grpc_ok, 1);
   EXPECT_EQ(grpc_refused, 1);
-  EXPECT_EQ(http_calls, 1);
+  EXPECT_EQ(http_calls, 3);  // the scrape of /metrics is not an API call
+  EXPECT_THAT(http_routes, ::testing::IsSupersetOf({"POST /v1/tickets/{write.ticket_id}:route 200",
+                                                    "GET /open311/v2/services.json 401",
+                                                    "GET /v1/events 401"}));
   int accepted_lines = 0, refusals = 0, writes = 0;
   for (const std::string& line : audit_lines) {
     google::protobuf::Struct json;
@@ -257,7 +278,7 @@ TEST(Logs, EveryCallIsInTheAccessLogAndEveryWriteAndRefusalInTheAuditLogWithoutP
     }
   }
   EXPECT_EQ(accepted_lines, 1);
-  EXPECT_EQ(refusals, 1);
+  EXPECT_EQ(refusals, 3);  // gRPC, Open311 and the event stream, each without credentials
   EXPECT_EQ(writes, 1);
   // The complainant's name and phone are in no log.
   const auto complaint = testing::HotlineComplaint("WO-l1").complaint();
