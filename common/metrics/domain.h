@@ -1,5 +1,6 @@
 // The domain's counters and SLA histograms (issue #17), recorded where the work happens:
-// intake (OnAccepted) and every committed ticket write (OnTransition, from TicketWriter); the
+// intake (OnAccepted) and every committed ticket write (OnTransition: from TicketWriter, and from
+// the routing worker for its automatic assignments, which commit through their own script); the
 // timer engine counts its warnings, breaches and escalations itself (escalation/timer_engine.cc)
 // from the fire script's reply. Labels: channel, clock, tier, never a ticket or a person.
 //   dispatch_complaints_accepted_total{channel}

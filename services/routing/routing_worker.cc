@@ -10,6 +10,8 @@
 #include "common/event_entry.h"
 #include "common/keys.h"
 #include "common/log.h"
+#include "common/metrics/domain.h"
+#include "common/proto_time.h"
 #include "common/thread_name.h"
 #include "common/ticket_record.h"
 #include "dispatch/v1/events.pb.h"
@@ -94,14 +96,16 @@ absl::StatusOr<int> RoutingWorker::RunOnce(absl::Duration block) {
 }
 
 void RoutingWorker::ApplyRouting(Transition t, int shard, const std::string& entry,
-                                 int attempts_left, redis::Callback cb) {
+                                 int attempts_left, std::shared_ptr<const ClockChange> clocks,
+                                 redis::Callback cb) {
   Transition retry = t;
   // Adapt the transition's result to the reply shape All() collects.
   ApplyTransition(
       redis_, std::move(t),
-      [this, shard, entry, attempts_left, retry = std::move(retry),
+      [this, shard, entry, attempts_left, clocks, retry = std::move(retry),
        cb = std::move(cb)](absl::StatusOr<TransitionResult> r) mutable {
         if (r.ok()) {
+          if (!r->replayed && clocks != nullptr) metrics::OnTransition(clocks->first, clocks->second);
           redis::Reply reply;
           reply.type = redis::Reply::Type::kInteger;
           reply.integer = r->replayed ? 0 : 1;
@@ -121,7 +125,7 @@ void RoutingWorker::ApplyRouting(Transition t, int shard, const std::string& ent
           const std::string ticket_key = keys::Ticket(shard, retry.ticket_id);
           return redis_->Execute(
               {"HGET", ticket_key, "ver"},
-              [this, shard, entry, attempts_left, retry = std::move(retry),
+              [this, shard, entry, attempts_left, clocks, retry = std::move(retry),
                cb = std::move(cb)](absl::StatusOr<redis::Reply> ver) mutable {
                 if (!ver.ok()) return cb(ver.status());  // transient: retried later
                 int64_t v = 0;
@@ -129,7 +133,8 @@ void RoutingWorker::ApplyRouting(Transition t, int shard, const std::string& ent
                   return cb(redis::Reply{});  // gone meanwhile
                 }
                 retry.expected_version = v;
-                ApplyRouting(std::move(retry), shard, entry, attempts_left - 1, std::move(cb));
+                ApplyRouting(std::move(retry), shard, entry, attempts_left - 1, clocks,
+                             std::move(cb));
               });
         }
         // Anything else will fail every time (a request-id clash, a broken record, or a version
@@ -210,6 +215,7 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
                                          options_.zone),
                           load_);
     const std::string& id = e.event.ticket_id();
+    std::shared_ptr<const ClockChange> clocks;
     Transition t;
     t.ticket_id = id;
     t.expected_version = e.event.ticket_version();
@@ -251,6 +257,17 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
           policy_->TargetsFor(accepted.category(), accepted.priority()).sign_for, &t);
       t.counters = {{Transition::Counter::kHandlerLoad, handler->id(), 1}};
       ++load_[handler->id()];
+      // Unless a sign-for is awaited, the assignment met the ASSIGN clock (the metrics count it
+      // when the transition commits; writes through TicketWriter are counted there).
+      if (accepted.assign_met_by() != v1::ASSIGN_MET_BY_SIGN_FOR) {
+        auto change = std::make_shared<ClockChange>(accepted_ticket, accepted_ticket);
+        for (v1::SlaClock& c : *change->second.mutable_clocks()) {
+          if (c.kind() == v1::CLOCK_KIND_ASSIGN && !c.has_met_at()) {
+            *c.mutable_met_at() = ToProto(now);
+          }
+        }
+        clocks = std::move(change);
+      }
     }
     // Each assisting share gets its on-duty handler too (who signs for the share).
     if (!d.needs_manual_routing) {
@@ -270,9 +287,9 @@ absl::StatusOr<int> RoutingWorker::ReadAndRoute(const std::string& from_id, absl
     for (auto& [type, event] : t.events) event.mutable_actor()->set_id("routing");
     t.ack_group = keys::kRoutingGroup;
     t.ack_entry = e.entry_id;
-    tiers[Urgency(e)].push_back([this, t = std::move(t), shard = e.shard,
-                                 entry = e.entry_id](redis::Callback cb) mutable {
-      ApplyRouting(std::move(t), shard, entry, /*attempts_left=*/3, std::move(cb));
+    tiers[Urgency(e)].push_back([this, t = std::move(t), shard = e.shard, entry = e.entry_id,
+                                 clocks = std::move(clocks)](redis::Callback cb) mutable {
+      ApplyRouting(std::move(t), shard, entry, /*attempts_left=*/3, clocks, std::move(cb));
     });
   }
   int routed_count = 0;

@@ -87,8 +87,11 @@ class RoutingWorker {
   // ticket whose version moved while it waited for routing (warnings or breaches of a still
   // unrouted ticket, an extension request) is routed at its current version: the status check
   // (still ACCEPTED) is what guards routing, not the version of its TicketAccepted event.
+  // `clocks` (the ticket's clocks before and after, when the routing met one: an automatic
+  // assignment) is recorded in the domain metrics once the transition commits.
+  using ClockChange = std::pair<v1::Ticket, v1::Ticket>;
   void ApplyRouting(Transition t, int shard, const std::string& entry, int attempts_left,
-                    redis::Callback cb);
+                    std::shared_ptr<const ClockChange> clocks, redis::Callback cb);
 
   redis::Client* const redis_;
   Clock* const clock_;

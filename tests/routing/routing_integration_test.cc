@@ -4,7 +4,11 @@
 
 #include "common/config.h"
 #include "common/event_entry.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/keys.h"
+#include "common/metrics/metrics.h"
 #include "common/proto_time.h"
 #include "common/redis/hiredis_client.h"
 #include "common/testing/redis_server.h"
@@ -39,7 +43,8 @@ class RoutingTest : public ::testing::Test {
     ASSERT_THAT(stack_.Start(absl::StrCat("services: ['intake', 'routing'] "
                                           "routing_worker_disabled: true "
                                           "routing_grace { seconds: 1500 } org_file: '",
-                                          DISPATCH_SOURCE_DIR, "/deploy/org.textproto'"),
+                                          DISPATCH_SOURCE_DIR, "/deploy/org.textproto' ",
+                                          extra_config_),
                              &clock_),
                 IsOk());
     redis_ = &stack_.redis();
@@ -111,6 +116,7 @@ class RoutingTest : public ::testing::Test {
     return out;
   }
 
+  std::string extra_config_;  // appended to the server's configuration by SetUp
   // Monday 23 November 2026, 10:00 in Shanghai: weekday office hours.
   FakeClock clock_{testing::Shanghai(2026, 11, 23, 10, 0)};
   testing::ServerStack stack_;
@@ -506,6 +512,44 @@ TEST_F(RoutingTest, TheOrganisationCanBeChangedAndTicketsRecordTheVersionTheyWer
   grpc::ClientContext reuse_ctx;
   EXPECT_THAT(routing_->UpdateOrganisation(&reuse_ctx, update, &updated),
               GrpcError(grpc::StatusCode::ALREADY_EXISTS, "organisation.version"));
+}
+
+// Where assigning is enough (sla.assign_met_by ASSIGN_MET_BY_ASSIGNMENT), the routing engine's
+// own assignment meets the assign clock, and the operators' metrics count it as met.
+class AutomaticAssignmentMeetsTheClockTest : public RoutingTest {
+ protected:
+  AutomaticAssignmentMeetsTheClockTest() {
+    extra_config_ = "sla { assign_met_by: ASSIGN_MET_BY_ASSIGNMENT }";
+  }
+  // The value of one sample of this process's metrics (0 when absent).
+  static double Metric(const std::string& sample) {
+    for (absl::string_view line : absl::StrSplit(metrics::Scrape(), '\n')) {
+      if (absl::ConsumePrefix(&line, sample) && absl::ConsumePrefix(&line, " ")) {
+        double v = 0;
+        return absl::SimpleAtod(line, &v) ? v : 0;
+      }
+    }
+    return 0;
+  }
+};
+
+TEST_F(AutomaticAssignmentMeetsTheClockTest, ARoutedAndAutomaticallyAssignedTicketCountsItsAssignClockAsMet) {
+  const std::string met = R"(dispatch_clocks_met_total{clock="ASSIGN",on_time="true"})";
+  const double met_before = Metric(met);
+  const double timed_before = Metric("dispatch_time_to_assign_seconds_count");
+  auto req = HotlineComplaint("12345-2026-AUTO-MET");
+  req.mutable_complaint()->set_category(v1::CATEGORY_SERVICE_QUALITY);  // housing
+  std::string id = Submit(req);
+  clock_.Advance(absl::Minutes(4));
+  auto worker = NewWorker();
+  ASSERT_EQ(Drain(*worker), 1);
+  v1::Ticket t = Get(id);
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_ASSIGNED);
+  EXPECT_EQ(t.assignee().id(), "h-cd-wgy");
+  ASSERT_EQ(t.clocks(0).kind(), v1::CLOCK_KIND_ASSIGN);
+  EXPECT_EQ(FromProto(t.clocks(0).met_at()), FromProto(t.accepted_at()) + absl::Minutes(4));
+  EXPECT_EQ(Metric(met), met_before + 1);
+  EXPECT_EQ(Metric("dispatch_time_to_assign_seconds_count"), timed_before + 1);
 }
 
 TEST_F(RoutingTest, TheRoutingEngineNamesAHandlerForEachAssistingShareWhoMustSignForIt) {
