@@ -34,6 +34,8 @@ using google::protobuf::OneofDescriptor;
 using google::protobuf::Reflection;
 
 constexpr int kMaxDepth = 100;
+// The least magnitude that rounds to a float infinity: halfway between FLT_MAX and 2^128.
+constexpr double kFloatOverflow = 3.4028235677973366e38;
 // The range google.protobuf.Timestamp and Duration may hold (0001-01-01 .. 9999-12-31, ±10,000
 // years).
 constexpr int64_t kMinTimestampSeconds = -62135596800;
@@ -68,7 +70,7 @@ const TypeInfo& Info(const Descriptor* type) {
 }
 
 const TypeInfo& SharedInfo(const Descriptor* type) {
-  static absl::Mutex mu;
+  ABSL_CONST_INIT static absl::Mutex mu(absl::kConstInit);
   static auto* cache ABSL_GUARDED_BY(mu) =
       new absl::flat_hash_map<const Descriptor*, std::unique_ptr<TypeInfo>>();
   {
@@ -147,7 +149,31 @@ void AppendFloating(T v, std::string* out) {
 // and paragraph separators U+2028/U+2029 (line ends to JavaScript). Protobuf also escapes other
 // invisible format characters (soft hyphen, zero-width and bidi marks, U+FEFF); they pass
 // through here as UTF-8, which any JSON reader takes as the same text.
+// `s` with each byte that does not begin a well-formed UTF-8 sequence replaced by U+FFFD.
+std::string Utf8Repaired(absl::string_view s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (len != 0 && i + len <= s.size() && IsValidUtf8(s.substr(i, len))) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
+}
+
 void AppendQuoted(absl::string_view s, std::string* out) {
+  // Text is checked to be UTF-8 where it enters; should a stored string not be, the JSON still
+  // is (protobuf drops such bytes; a replacement character shows where they were).
+  if (!IsValidUtf8(s)) {
+    const std::string repaired = Utf8Repaired(s);
+    return AppendQuoted(repaired, out);
+  }
   out->reserve(out->size() + s.size() + 2);
   out->push_back('"');
   size_t run = 0;
@@ -432,7 +458,7 @@ class Printer {
 
 // One JSON scalar as read: a string (decoded), a number (its text), true/false or null.
 struct Scalar {
-  enum class Type { kString, kNumber, kBool, kNull } type;
+  enum class Type { kString, kNumber, kBool, kNull } type = Type::kNull;
   std::string text;  // the decoded string, or the number's text
   bool boolean = false;
   const char* Name() const {
@@ -701,11 +727,14 @@ class Parser {
       }
     } else {
       double d;
-      // Integral values written with a fraction or an exponent ("1e3", "12.0") are accepted
-      // where a double holds them exactly.
-      if (absl::SimpleAtod(text, &d) && std::isfinite(d) && std::floor(d) == d &&
-          d >= static_cast<double>(std::numeric_limits<T>::min()) &&
-          d <= static_cast<double>(std::numeric_limits<T>::max()) && std::fabs(d) < 9007199254740992.0) {
+      // Integral values written with a fraction or an exponent ("1e3", "12.0", "1e18") are
+      // accepted when in range: [-2^(bits-1), 2^(bits-1)) or [0, 2^bits), bounds a double holds
+      // exactly, so the cast below is defined.
+      constexpr int kBits = std::numeric_limits<T>::digits;  // 31 / 32 / 63 / 64
+      const double low = std::is_signed<T>::value ? -std::ldexp(1.0, kBits) : 0.0;
+      const double high = std::ldexp(1.0, kBits);
+      if (absl::SimpleAtod(text, &d) && std::isfinite(d) && std::floor(d) == d && d >= low &&
+          d < high) {
         *out = static_cast<T>(d);
         return absl::OkStatus();
       }
@@ -733,7 +762,7 @@ class Parser {
     // A float takes what rounds to a finite float ("3.40282347e+38", FLT_MAX printed to 9
     // digits, is a little above FLT_MAX).
     if (!absl::SimpleAtod(s.text, &d) || !std::isfinite(d) ||
-        (is_float && std::isinf(static_cast<float>(d)))) {
+        (is_float && std::fabs(d) >= kFloatOverflow)) {
       return Error(absl::StrCat("\"", s.text, "\" is not a number in range of ",
                                 is_float ? "float" : "double"));
     }
@@ -783,14 +812,28 @@ class Parser {
         rep ? r->AddDouble(m, f, v) : r->SetDouble(m, f, v);
         break;
       }
-      case FieldDescriptor::CPPTYPE_BOOL:
-        if (s.type != Scalar::Type::kBool) {
+      case FieldDescriptor::CPPTYPE_BOOL: {
+        // true/false, or (as protobuf reads them) the strings "true"/"false".
+        bool v = s.boolean;
+        if (s.type == Scalar::Type::kString && (s.text == "true" || s.text == "false")) {
+          v = s.text == "true";
+        } else if (s.type != Scalar::Type::kBool) {
           return Error(absl::StrCat("expected true or false, got ", s.Name()));
         }
-        rep ? r->AddBool(m, f, s.boolean) : r->SetBool(m, f, s.boolean);
+        rep ? r->AddBool(m, f, v) : r->SetBool(m, f, v);
         break;
+      }
       case FieldDescriptor::CPPTYPE_ENUM: {
         int number;
+        int32_t quoted_number = 0;
+        if (s.type == Scalar::Type::kString && !s.text.empty() &&
+            (absl::ascii_isdigit(static_cast<unsigned char>(s.text[0])) || s.text[0] == '-') &&
+            absl::SimpleAtoi(s.text, &quoted_number)) {
+          // A number in a string ("2"), as protobuf reads it: the same as 2.
+          Scalar as_number = s;
+          as_number.type = Scalar::Type::kNumber;
+          return SetScalar(m, f, as_number);
+        }
         if (s.type == Scalar::Type::kString) {
           const EnumValueDescriptor* v = f->enum_type()->FindValueByName(s.text);
           if (v == nullptr) {
@@ -922,7 +965,11 @@ class Parser {
       const FieldDescriptor* key_field = f->message_type()->map_key();
       const FieldDescriptor* value_field = f->message_type()->map_value();
       if (!Consume('{')) return Syntax("an object (a map)");
-      if (Consume('}')) return absl::OkStatus();
+      if (++depth_ > kMaxDepth) return Error("nested more than 100 deep");
+      if (Consume('}')) {
+        --depth_;
+        return absl::OkStatus();
+      }
       Scalar key;
       key.type = Scalar::Type::kString;
       do {
@@ -939,7 +986,9 @@ class Parser {
         if (Peek() == 'n') return Error("a map value may not be null");
         if (absl::Status st = Singular(entry, value_field); !st.ok()) return st;
       } while (Consume(','));
-      return Consume('}') ? absl::OkStatus() : Syntax("',' or '}'");
+      if (!Consume('}')) return Syntax("',' or '}'");
+      --depth_;
+      return absl::OkStatus();
     }
     if (f->is_repeated()) {
       if (!Consume('[')) return Syntax("an array");

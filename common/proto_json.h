@@ -18,13 +18,15 @@
 //    the wrapper types as their value, maps as objects keyed by the key's text.
 // Parsing, as JsonStringToMessage: either the JSON name or the proto name; null leaves a field
 // unset; numbers or numeric strings for numeric fields (an integer field takes an integral value
-// in range only); enums by name or number; RFC 3339 timestamps with any offset; standard or
-// URL-safe base64. The message is cleared first, and cleared again on an error, so a failed parse
+// in range only, "1e3" included); booleans as true/false or "true"/"false"; enums by name or
+// number (also in a string); RFC 3339 timestamps with any offset; standard or URL-safe base64.
+// A string that is not UTF-8 is refused; one stored that way prints with U+FFFD for each bad
+// byte, so the output is always UTF-8. The message is cleared first, and cleared again on an error, so a failed parse
 // leaves nothing half-written.
 // Errors: INVALID_ARGUMENT whose message names the field path and the rule
 // ("complaint.phone: expected a string, got a number"); UNIMPLEMENTED for google.protobuf.Any,
 // Struct, Value, ListValue and FieldMask, which no dispatch.v1 message uses (a test checks).
-// Bounds: nesting at most 100 messages or arrays deep.
+// Bounds: nesting at most 100 messages, arrays or maps deep.
 // Thread-safe; the per-type tables are built on first use and live for the process.
 #ifndef DISPATCH_COMMON_PROTO_JSON_H_
 #define DISPATCH_COMMON_PROTO_JSON_H_

@@ -459,9 +459,12 @@ class SseSink : public intake::WatchSink {
     std::string frame;
     if (r.ParseFromString(bytes)) {
       frame = absl::StrCat("id: ", r.cursor().token(), "\nevent: ticket\ndata: ");
-      if (json::AppendJson(r, &frame).ok()) {
+      if (absl::Status printed = json::AppendJson(r, &frame); printed.ok()) {
         frame.append("\n\n");
       } else {
+        // Nothing a client could read: say so here (the next frame's id still resumes after it).
+        log::Error("gateway", "an event could not be written as JSON; left out of the stream",
+                   {{"cursor", r.cursor().token()}, {"error", std::string(printed.message())}});
         frame.clear();
       }
     }

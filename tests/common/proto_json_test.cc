@@ -6,6 +6,8 @@
 // numbers, enums, times, errors that name the field, bounds.
 #include "common/proto_json.h"
 
+#include "common/text.h"
+
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -391,16 +393,26 @@ TEST(ProtoJson, NumbersAreReadFromNumbersOrStringsAndAnIntegerFieldTakesOnlyInte
   EXPECT_THAT(Parse(R"({"u32":-1})", m.get()).message(), HasSubstr("u32:"));
   EXPECT_THAT(Parse(R"({"flt":1e39})", m.get()).message(), HasSubstr("flt: \"1e39\" is not a number in range of float"));
   EXPECT_THAT(Parse(R"({"i64":true})", m.get()).message(), HasSubstr("i64: expected an integer, got a boolean"));
-  EXPECT_THAT(Parse(R"({"on":"true"})", m.get()).message(), HasSubstr("on: expected true or false, got a string"));
+  EXPECT_THAT(Parse(R"({"on":"yes"})", m.get()).message(), HasSubstr("on: expected true or false, got a string"));
+  // As protobuf reads them: booleans as the strings "true"/"false", integral doubles up to the
+  // type's range.
+  ASSERT_TRUE(Parse(R"({"on":"true","i64":1e18,"u64":1.8e19})", m.get()).ok());
+  EXPECT_TRUE(r->GetBool(*m, t->FindFieldByName("on")));
+  EXPECT_EQ(r->GetInt64(*m, t->FindFieldByName("i64")), 1000000000000000000);
+  EXPECT_EQ(r->GetUInt64(*m, t->FindFieldByName("u64")), 18000000000000000000u);
+  EXPECT_THAT(Parse(R"({"i64":9.3e18})", m.get()).message(), HasSubstr("i64: \"9.3e18\" is not an integer in range of int64"));
+  EXPECT_THAT(Parse(R"({"flt":3.4028236e38})", m.get()).message(), HasSubstr("flt:"));
+  EXPECT_TRUE(Parse(R"({"flt":3.4028235e38})", m.get()).ok());
 }
 
 TEST(ProtoJson, EnumsAreReadByNameOrNumberAndAnUnknownNameIsRefusedUnlessUnknownsAreIgnored) {
   v1::ListTicketsRequest r;
   const std::string name = v1::TicketStatus_Name(v1::TICKET_STATUS_RESOLVED);
-  ASSERT_TRUE(Parse(absl::StrCat(R"({"statuses":[")", name, R"(", 1]})"), &r).ok());
-  ASSERT_EQ(r.statuses_size(), 2);
+  ASSERT_TRUE(Parse(absl::StrCat(R"({"statuses":[")", name, R"(", 1, "2"]})"), &r).ok());
+  ASSERT_EQ(r.statuses_size(), 3);
   EXPECT_EQ(r.statuses(0), v1::TICKET_STATUS_RESOLVED);
   EXPECT_EQ(r.statuses(1), 1);
+  EXPECT_EQ(r.statuses(2), 2);  // a number in a string, as protobuf reads it
   absl::Status refused = Parse(R"({"statuses":["TICKET_STATUS_NOPE"]})", &r);
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.message(), HasSubstr("statuses[0]: \"TICKET_STATUS_NOPE\" is not a value of dispatch.v1.TicketStatus"));
@@ -467,6 +479,14 @@ TEST(ProtoJson, InvisibleFormatCharactersPassAsUtf8WhereProtobufEscapesThemAndRe
   ASSERT_TRUE(json::ParseJson(theirs, &from_theirs).ok());
   EXPECT_EQ(from_ours.request_id(), r.request_id());
   EXPECT_EQ(from_theirs.request_id(), r.request_id());
+}
+
+TEST(ProtoJson, AStoredStringThatIsNotUtf8StillPrintsAsValidJsonWithReplacementCharacters) {
+  v1::SubmitComplaintRequest r;
+  r.set_request_id("a\xff\xe7\x89" "b");  // a stray byte and a cut-off 物
+  const std::string out = Ours(r);
+  EXPECT_TRUE(IsValidUtf8(out)) << out;
+  EXPECT_EQ(out, "{\"requestId\":\"a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "b\"}");
 }
 
 TEST(ProtoJson, ASecondFieldOfAOneofIsRefused) {
