@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
@@ -382,27 +383,42 @@ absl::Status Projector::EnsurePartition(absl::Time at) {
   return absl::OkStatus();
 }
 
-absl::Status Projector::Apply(std::vector<Item>& items) {
-  // The tickets as Redis holds them now, read concurrently.
-  std::map<std::string, absl::StatusOr<v1::Ticket>> snapshots;
-  for (const Item& item : items) {
-    if (item.decoded.ok()) snapshots.emplace(item.decoded->ticket_id, absl::UnknownError(""));
-  }
-  {
-    TicketStore store(redis_);
-    absl::Mutex mu;
-    absl::BlockingCounter pending(static_cast<int>(snapshots.size()));
-    for (auto& [id, slot] : snapshots) {
-      store.Get(id, [&, slot = &slot](absl::StatusOr<v1::Ticket> t) {
-        {
-          absl::MutexLock lock(&mu);
-          *slot = std::move(t);
-        }
-        pending.DecrementCount();
+// The tickets of a transaction's entries as Redis holds them, read concurrently from the moment
+// it is made: the projector makes the next transaction's while one commits. Their reads follow
+// the read of the entries, so each snapshot is at least as new as the entries of its ticket
+// (and the row's version guard keeps an older snapshot from replacing a newer one).
+class Projector::Snapshots {
+ public:
+  Snapshots(redis::Client* redis, const std::vector<Item>& items) : store_(redis) {
+    for (const Item& item : items) {
+      if (item.decoded.ok()) tickets_.emplace(item.decoded->ticket_id, absl::UnknownError(""));
+    }
+    remaining_ = static_cast<int>(tickets_.size());
+    for (auto& [id, slot] : tickets_) {
+      store_.Get(id, [this, slot = &slot](absl::StatusOr<v1::Ticket> t) {
+        absl::MutexLock lock(&mu_);
+        *slot = std::move(t);
+        --remaining_;
       });
     }
-    pending.Wait();
   }
+  ~Snapshots() { Wait(); }  // no callback may outlive it
+  // Every ticket read: NOT_FOUND for one gone from Redis.
+  std::map<std::string, absl::StatusOr<v1::Ticket>>& Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(+[](int* n) { return *n == 0; }, &remaining_));
+    return tickets_;
+  }
+
+ private:
+  TicketStore store_;
+  absl::Mutex mu_;
+  int remaining_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, absl::StatusOr<v1::Ticket>> tickets_;
+};
+
+absl::Status Projector::Apply(std::vector<Item>& items, Snapshots& pending_snapshots) {
+  std::map<std::string, absl::StatusOr<v1::Ticket>>& snapshots = pending_snapshots.Wait();
   for (const auto& [id, t] : snapshots) {
     // Gone from Redis: its row stays as it is (the archive). Anything else: retry the batch.
     if (!t.ok() && !absl::IsNotFound(t.status())) return t.status();
@@ -414,8 +430,9 @@ absl::Status Projector::Apply(std::vector<Item>& items) {
     }
   }
   std::shared_ptr<const org::OrgSnapshot> org = org_->Get();
+  const absl::Time transaction_began = absl::Now();
   // A few statements per batch, each carrying every row (unnest of arrays), not one per row.
-  return pg_->Transaction([&](pg::Connection& c) -> absl::Status {
+  absl::Status committed = pg_->Transaction([&](pg::Connection& c) -> absl::Status {
     sql::Column at, event_id, ticket, stream_ms, stream_seq, version, type, actor, body;
     std::vector<std::pair<const v1::TicketEvent*, std::string>> breaches;
     for (const Item& item : items) {
@@ -474,6 +491,8 @@ absl::Status Projector::Apply(std::vector<Item>& items) {
                   {sql::TextArray(touched)})
         .status();
   });
+  pass_.transaction += absl::Now() - transaction_began;
+  return committed;
 }
 
 absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Duration block,
@@ -481,9 +500,12 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
   // COUNT is per stream: a read takes up to batch/8 entries of each of the 256 streams.
   const int per_stream = std::max(1, options_.batch / 8);
   const absl::Time started = clock_->Now();
+  const absl::Time pass_began = absl::Now();
+  pass_ = PassTimes{};
   absl::StatusOr<redis::Reply> reply = redis_->ExecuteSync(
       ReadEventGroupCommand(keys::kProjectorGroup, options_.consumer, per_stream, block, from_id));
   if (!reply.ok()) return reply.status();
+  const absl::Duration read_time = absl::Now() - pass_began;
 
   std::vector<Item> items;
   bool saturated = false;  // a stream gave all it was asked for: it may hold more
@@ -511,13 +533,25 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
     }
   }
   *read = static_cast<int>(items.size());
-  // Transactions of at most `batch` entries, each acknowledged once it has committed.
-  int applied = 0;
+  // Transactions of at most `batch` entries, each acknowledged once it has committed; the
+  // tickets of the next one are read from Redis while one is applied.
+  std::vector<std::vector<Item>> chunks;
   for (size_t from = 0; from < items.size(); from += options_.batch) {
-    std::vector<Item> chunk(std::make_move_iterator(items.begin() + from),
-                            std::make_move_iterator(items.begin() +
-                                                    std::min(items.size(), from + options_.batch)));
-    if (absl::Status s = Apply(chunk); !s.ok()) return s;
+    chunks.emplace_back(std::make_move_iterator(items.begin() + from),
+                        std::make_move_iterator(items.begin() +
+                                                std::min(items.size(), from + options_.batch)));
+  }
+  int applied = 0;
+  std::unique_ptr<Snapshots> next;
+  if (!chunks.empty()) next = std::make_unique<Snapshots>(redis_, chunks[0]);
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    std::vector<Item>& chunk = chunks[k];
+    std::unique_ptr<Snapshots> current = std::move(next);
+    const absl::Time wait_began = absl::Now();
+    current->Wait();
+    pass_.snapshots += absl::Now() - wait_began;  // what the overlap did not hide
+    if (k + 1 < chunks.size()) next = std::make_unique<Snapshots>(redis_, chunks[k + 1]);
+    if (absl::Status s = Apply(chunk, *current); !s.ok()) return s;
     std::map<int, std::vector<std::string>> by_shard;
     for (const Item& item : chunk) by_shard[item.shard].push_back(item.entry_id);
     std::vector<std::vector<std::string>> acks;
@@ -526,11 +560,27 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
       ack.insert(ack.end(), ids.begin(), ids.end());
       acks.push_back(std::move(ack));
     }
+    const absl::Time acks_began = absl::Now();
     for (auto& r : redis_->ExecuteAllSync(std::move(acks))) {
       // Applied but not acknowledged: delivered again later, and applying it again is a no-op.
       if (!r.ok()) return r.status();
     }
+    pass_.acks += absl::Now() - acks_began;
     for (const Item& item : chunk) applied += item.decoded.ok() ? 1 : 0;
+  }
+  // A pass that kept new events from the read model for a second or more: say where the time
+  // went (the read of the streams, without its blocking wait when nothing was there; the ticket
+  // snapshots from Redis; the PostgreSQL transactions; the acknowledgements).
+  if (const absl::Duration took = absl::Now() - pass_began - (items.empty() ? read_time : absl::ZeroDuration());
+      took >= absl::Seconds(1)) {
+    auto ms = [](absl::Duration d) { return absl::StrFormat("%.0f", absl::ToDoubleMilliseconds(d)); };
+    log::Warn("projector", "a slow pass",
+              {{"entries", std::to_string(items.size())},
+               {"took_ms", ms(took)},
+               {"read_ms", ms(read_time)},
+               {"snapshots_ms", ms(pass_.snapshots)},
+               {"transactions_ms", ms(pass_.transaction)},
+               {"acks_ms", ms(pass_.acks)}});
   }
   if (from_id == ">") drained_ = !saturated;
   if (from_id == ">" && !saturated) {

@@ -2,7 +2,8 @@
 // streams, with its own consumer group ("projector") on every shard's stream.
 //
 // Each batch read is applied in one PostgreSQL transaction and acknowledged only after it
-// commits, so a crash (of the projector, Redis or PostgreSQL) leaves the batch pending and it
+// commits (a read of many entries in transactions of `batch`; the next transaction's tickets are
+// read from Redis while one commits), so a crash (of the projector, Redis or PostgreSQL) leaves the batch pending and it
 // is applied again. Applying twice changes nothing:
 //   - an event row is keyed by its stream position (event_id "<shard>-<entry id>") and its
 //     time, and inserted only if absent; so are the ledger rows (breaches, returns, revisits;
@@ -91,8 +92,9 @@ class Projector {
 
  private:
   struct Item;
+  class Snapshots;
   absl::StatusOr<int> ReadAndApply(const std::string& from_id, absl::Duration block, int* read);
-  absl::Status Apply(std::vector<Item>& items);
+  absl::Status Apply(std::vector<Item>& items, Snapshots& snapshots);
   absl::Status EnsurePartition(absl::Time at);
 
   redis::Client* const redis_;
@@ -103,6 +105,10 @@ class Projector {
   bool pending_checked_ = false;
   bool drained_ = false;  // the last read of new entries took all there were
   std::set<std::string> partitions_;  // months whose event partition exists, "2026_11"
+  // Where the current pass's time went (real time, for the slow-pass log line).
+  struct PassTimes {
+    absl::Duration snapshots, transaction, acks;
+  } pass_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

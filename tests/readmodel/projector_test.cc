@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "common/config.h"
@@ -86,6 +87,30 @@ TEST_F(ProjectorTest, ARebuildFromScratchGivesTheSameTablesAsTheLiveProjection) 
   Drain(*rebuilder);
   EXPECT_EQ(Contents(*rebuilt), Contents(*live_));
   EXPECT_EQ(Count(*rebuilt, "SELECT count(*) FROM returns"), 1);
+}
+
+TEST_F(ProjectorTest, APassOfManySmallTransactionsWhoseTicketsAreReadAheadGivesTheSameTables) {
+  // Each transaction's tickets are read from Redis while the one before commits: with two
+  // entries a transaction, a case's events and its ticket's snapshots span many of them.
+  // (A read takes batch/8, at least one, entries of each shard's stream: tickets on several
+  // shards make reads of several transactions.)
+  OneWholeCase("12345-P6");
+  std::string a = SubmitAndRoute("12345-P7");
+  v1::Ticket t;
+  ASSERT_TRUE(client_->Assign(client_->Get(a), "h-cd-wgy", &t).ok());
+  std::set<int> shards;
+  for (int i = 0; i < 8; ++i) {
+    shards.insert(*keys::ShardOfTicketId(SubmitAndRoute(absl::StrCat("12345-P8-", i))));
+  }
+  ASSERT_GE(shards.size(), 4u);
+  Drain(*projector_);
+  auto info = pg_server_.CreateDatabase("small_batches");
+  ASSERT_THAT(info, IsOk());
+  auto small = Open(*info);
+  ForgetAcknowledgements();
+  auto small_batches = NewProjector(small.get(), /*batch=*/2);
+  EXPECT_GT(Drain(*small_batches), 10);
+  EXPECT_EQ(Contents(*small), Contents(*live_));
 }
 
 TEST_F(ProjectorTest, WithPostgresDownNothingIsAcknowledgedAndItCatchesUpWhenPostgresReturns) {

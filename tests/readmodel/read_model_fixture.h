@@ -51,8 +51,9 @@ class ReadModelFixture : public escalation::TimerEngineTest {
     return c.ok() ? std::move(*c) : nullptr;
   }
 
-  std::unique_ptr<Projector> NewProjector(pg::Connection* pg) {
+  std::unique_ptr<Projector> NewProjector(pg::Connection* pg, int batch = 0) {
     Projector::Options options;
+    if (batch > 0) options.batch = batch;  // entries a transaction
     options.clock = &clock_;  // progress in the stack's (fake) time
     options.pii_secret = pii_secret_;
     auto p = std::make_unique<Projector>(projector_redis_.get(), pg, org_.get(), options);

@@ -213,5 +213,9 @@ rc=$?
 set -e
 echo "cpu_s of the measurements: dispatchd=$(cpu_s "$DPID") (read model) dispatchd=$(cpu_s "$RPID2") (redis only) redis-server=$(cpu_s "$RPID") (from $cpu0_r)"
 echo "postgresql: $(pg_as "$PG_BIN/psql" -h "$TMP/pg" -U postgres -d dispatch -tAc "SELECT pg_size_pretty(pg_database_size('dispatch'))")"
+# The projector's passes that held new events back a second or more, and where their time went.
+slow="$(grep -c '"a slow pass"' "$TMP/dispatchd.out" || true)"
+echo "projector slow passes (a second or more) during the measurements: ${slow:-0}"
+grep '"a slow pass"' "$TMP/dispatchd.out" | tail -30 || true
 { grep -hE "error|ERROR" "$TMP"/dispatchd*.out || true; } | sort | uniq -c | sort -rn | head -5
 exit $rc
