@@ -122,6 +122,74 @@ void TicketStore::Get(const std::string& ticket_id,
                   });
 }
 
+namespace {
+
+// The value of `field` in an HGETALL reply, or null.
+const std::string* HashField(const redis::Reply& hgetall, absl::string_view field) {
+  for (size_t i = 0; i + 1 < hgetall.elements.size(); i += 2) {
+    if (hgetall.elements[i].str == field) return &hgetall.elements[i + 1].str;
+  }
+  return nullptr;
+}
+
+// The `c` field of an XRANGE reply of one entry, or null.
+const std::string* EntryComplaint(const redis::Reply& xrange) {
+  if (xrange.elements.empty() || xrange.elements[0].elements.size() != 2) return nullptr;
+  return HashField(xrange.elements[0].elements[1], "c");
+}
+
+}  // namespace
+
+void TicketStore::GetUnscripted(const std::string& ticket_id,
+                                std::function<void(absl::StatusOr<v1::Ticket>)> done) {
+  std::optional<int> shard = keys::ShardOfTicketId(ticket_id);
+  if (!shard) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "ticket_id: \"", ticket_id, "\" is not a ticket id (want e.g. T20261122-042-7KQ2M9XZ)")));
+  }
+  redis::Client* redis = redis_;
+  const int s = *shard;
+  redis->Execute(
+      {"HGETALL", keys::Ticket(s, ticket_id)},
+      [redis, s, ticket_id, done = std::move(done)](absl::StatusOr<redis::Reply> hash) mutable {
+        if (!hash.ok()) return done(hash.status());
+        if (hash->elements.empty()) {
+          return done(absl::NotFoundError(absl::StrCat("ticket_id: no ticket ", ticket_id)));
+        }
+        // The complaint, then the ticket: from the legacy key when the entry is gone.
+        auto finish = [ticket_id](const redis::Reply& hash, const std::string* complaint,
+                                  std::function<void(absl::StatusOr<v1::Ticket>)> done) {
+          if (complaint == nullptr) {
+            return done(absl::NotFoundError(absl::StrCat(
+                "ticket ", ticket_id, ": its complaint is gone (archived meanwhile)")));
+          }
+          done(ticket_record::Decode(ticket_id, hash, *complaint));
+        };
+        auto from_legacy_key = [redis, s, ticket_id, finish](
+                                   redis::Reply hash,
+                                   std::function<void(absl::StatusOr<v1::Ticket>)> done) {
+          redis->Execute({"GET", keys::LegacyComplaint(s, ticket_id)},
+                         [finish, hash = std::move(hash), done = std::move(done)](
+                             absl::StatusOr<redis::Reply> c) mutable {
+                           if (!c.ok()) return done(c.status());
+                           finish(hash, c->is_nil() ? nullptr : &c->str, std::move(done));
+                         });
+        };
+        const std::string* e0 = HashField(*hash, "e0");
+        if (e0 == nullptr) return from_legacy_key(std::move(*hash), std::move(done));
+        const std::string entry_id = *e0;
+        redis->Execute({"XRANGE", keys::Events(s), entry_id, entry_id},
+                       [finish, from_legacy_key, hash = std::move(*hash),
+                        done = std::move(done)](absl::StatusOr<redis::Reply> entry) mutable {
+                         if (!entry.ok()) return done(entry.status());
+                         if (const std::string* c = EntryComplaint(*entry); c != nullptr) {
+                           return finish(hash, c, std::move(done));
+                         }
+                         from_legacy_key(std::move(hash), std::move(done));
+                       });
+      });
+}
+
 void TicketStore::FindByIdempotencyKey(const std::string& idem_key,
                                        std::function<void(absl::StatusOr<std::string>)> done) {
   int shard = keys::ShardOf(idem_key);

@@ -395,7 +395,7 @@ class Projector::Snapshots {
     }
     remaining_ = static_cast<int>(tickets_.size());
     for (auto& [id, slot] : tickets_) {
-      store_.Get(id, [this, slot = &slot](absl::StatusOr<v1::Ticket> t) {
+      store_.GetUnscripted(id, [this, slot = &slot](absl::StatusOr<v1::Ticket> t) {
         absl::MutexLock lock(&mu_);
         *slot = std::move(t);
         --remaining_;

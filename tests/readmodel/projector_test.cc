@@ -6,10 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <set>
 #include <thread>
 
 #include "common/config.h"
+#include "common/keys.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "common/ticket_store.h"
 #include "common/testing/postgres_server.h"
 #include "services/readmodel/migrations.h"
 #include "tests/readmodel/read_model_fixture.h"
@@ -111,6 +115,43 @@ TEST_F(ProjectorTest, APassOfManySmallTransactionsWhoseTicketsAreReadAheadGivesT
   auto small_batches = NewProjector(small.get(), /*batch=*/2);
   EXPECT_GT(Drain(*small_batches), 10);
   EXPECT_EQ(Contents(*small), Contents(*live_));
+}
+
+TEST_F(ProjectorTest, ItsPlainReadOfATicketIsWhatTheScriptReadsWithTheComplaintWhereverItIs) {
+  // The projector reads tickets with HGETALL and XRANGE (TicketStore::GetUnscripted), not
+  // get.lua: the same ticket, from the TicketAccepted entry or, once an erasure moved it, from
+  // the complaint key; NOT_FOUND for a ticket not in Redis.
+  const std::string id = OneWholeCase("12345-P9");
+  TicketStore store(projector_redis_.get());
+  auto read = [&](bool scripted) {
+    std::promise<absl::StatusOr<v1::Ticket>> p;
+    auto done = [&p](absl::StatusOr<v1::Ticket> t) { p.set_value(std::move(t)); };
+    scripted ? store.Get(id, done) : store.GetUnscripted(id, done);
+    return p.get_future().get();
+  };
+  absl::StatusOr<v1::Ticket> scripted = read(true), plain = read(false);
+  ASSERT_THAT(scripted, IsOk());
+  ASSERT_THAT(plain, IsOk());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*scripted, *plain));
+  EXPECT_FALSE(plain->complaint().description().empty());
+
+  const int shard = *keys::ShardOfTicketId(id);
+  v1::Complaint moved = plain->complaint();
+  moved.mutable_complainant()->clear_phone();
+  auto e0 = stack_.redis().ExecuteSync({"HGET", keys::Ticket(shard, id), "e0"});
+  ASSERT_THAT(e0, IsOk());
+  ASSERT_THAT(stack_.redis().ExecuteSync(
+                  {"SET", keys::LegacyComplaint(shard, id), moved.SerializeAsString()}),
+              IsOk());
+  ASSERT_THAT(stack_.redis().ExecuteSync({"XDEL", keys::Events(shard), e0->str}), IsOk());
+  scripted = read(true);
+  plain = read(false);
+  ASSERT_THAT(plain, IsOk());
+  EXPECT_TRUE(plain->complaint().complainant().phone().empty());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*scripted, *plain));
+
+  ASSERT_THAT(stack_.redis().ExecuteSync({"DEL", keys::Ticket(shard, id)}), IsOk());
+  EXPECT_THAT(read(false), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(ProjectorTest, WithPostgresDownNothingIsAcknowledgedAndItCatchesUpWhenPostgresReturns) {
