@@ -111,8 +111,9 @@ absl::Status UpsertTickets(pg::Connection& c, const std::vector<const v1::Ticket
                            absl::Time now) {
   if (tickets.empty()) return absl::OkStatus();
   sql::Column id, version, status, channel, work_order, category, priority, tier, unit, path,
-      department, assisting, handler, estate, company, accepted, closed, breached, body, updated,
-      key, company_code;
+      department, assisting, handler, estate, company, accepted, closed, breached, updated, key,
+      company_code;
+  sql::ByteaColumn body;
   for (const v1::Ticket* t : tickets) {
     const v1::Complaint& complaint = t->complaint();
     id.Add(t->ticket_id());
@@ -134,7 +135,7 @@ absl::Status UpsertTickets(pg::Connection& c, const std::vector<const v1::Ticket
     accepted.Add(Ts(t->accepted_at()));
     closed.Add(t->status() == v1::TICKET_STATUS_CLOSED ? Ts(t->updated_at()) : pg::Null());
     breached.Add(Bool(Breached(*t)));
-    body.AddHex(t->SerializeAsString());
+    body.Add(t->SerializeAsString());
     updated.Add(Ts(t->updated_at()));
     key.Add(ComplainantKey(pii_secret, complaint.complainant().phone()));
   }
@@ -145,11 +146,11 @@ absl::Status UpsertTickets(pg::Connection& c, const std::vector<const v1::Ticket
       "  breached, ticket, updated_at, complainant_key, company_code) "
       "SELECT id, version, status, channel, work_order, category, priority, tier, unit, "
       "  path::text[], department, assisting::text[], handler, estate, company, accepted, "
-      "  closed, breached, decode(body, 'hex'), updated, key, company_code "
+      "  closed, breached, body, updated, key, company_code "
       "FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::smallint[], $5::text[], "
       "  $6::smallint[], $7::smallint[], $8::smallint[], $9::text[], $10::text[], "
       "  $11::smallint[], $12::text[], $13::text[], $14::text[], $15::text[], "
-      "  $16::timestamptz[], $17::timestamptz[], $18::boolean[], $19::text[], "
+      "  $16::timestamptz[], $17::timestamptz[], $18::boolean[], $19::bytea[], "
       "  $20::timestamptz[], $21::text[], $22::text[]) AS u(id, version, status, channel, "
       "  work_order, category, priority, tier, unit, path, department, assisting, handler, "
       "  estate, company, accepted, closed, breached, body, updated, key, company_code) "
@@ -433,7 +434,8 @@ absl::Status Projector::Apply(std::vector<Item>& items, Snapshots& pending_snaps
   const absl::Time transaction_began = absl::Now();
   // A few statements per batch, each carrying every row (unnest of arrays), not one per row.
   absl::Status committed = pg_->Transaction([&](pg::Connection& c) -> absl::Status {
-    sql::Column at, event_id, ticket, stream_ms, stream_seq, version, type, actor, body;
+    sql::Column at, event_id, ticket, stream_ms, stream_seq, version, type, actor;
+    sql::ByteaColumn body;
     std::vector<std::pair<const v1::TicketEvent*, std::string>> breaches;
     for (const Item& item : items) {
       if (!item.decoded.ok()) continue;
@@ -447,15 +449,15 @@ absl::Status Projector::Apply(std::vector<Item>& items, Snapshots& pending_snaps
       version.Add(std::to_string(e.ticket_version()));
       type.Add(item.decoded->type);
       actor.Add(e.actor().id());
-      body.AddHex(e.SerializeAsString());
+      body.Add(e.SerializeAsString());
       if (e.has_breached()) breaches.emplace_back(&e, id);
     }
     if (absl::Status s =
             c.Exec("INSERT INTO ticket_events (occurred_at, event_id, ticket_id, stream_ms, "
                    "stream_seq, version, type, actor_id, event) "
-                   "SELECT o, i, t, ms, seq, v, ty, a, decode(ev, 'hex') "
+                   "SELECT o, i, t, ms, seq, v, ty, a, ev "
                    "FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::bigint[], "
-                   "  $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[]) "
+                   "  $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::bytea[]) "
                    "  AS u(o, i, t, ms, seq, v, ty, a, ev) "
                    "ON CONFLICT DO NOTHING",
                    {at.Param(), event_id.Param(), ticket.Param(), stream_ms.Param(),

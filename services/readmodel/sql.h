@@ -71,6 +71,41 @@ class Column {
   std::string out_ = "{";
 };
 
+// One bytea column of many rows, as a `$n::bytea[]` parameter in PostgreSQL's binary array
+// format (the server takes the bytes as they are: no hex to write, quote and parse; ~8 % of the
+// projector's backend went to array_in and hex_decode for the tickets' and events' bodies).
+class ByteaColumn {
+ public:
+  void Add(const std::string& bytes) {
+    PutInt32(static_cast<uint32_t>(bytes.size()), &elements_);
+    elements_ += bytes;
+    ++count_;
+  }
+  pg::Param Param() const {
+    // ndim, has-nulls flag, element type (bytea, oid 17), then per dimension its length and
+    // lower bound; no dimension at all for an empty array.
+    std::string out;
+    PutInt32(count_ > 0 ? 1 : 0, &out);
+    PutInt32(0, &out);
+    PutInt32(17, &out);
+    if (count_ > 0) {
+      PutInt32(count_, &out);
+      PutInt32(1, &out);
+    }
+    out += elements_;
+    return pg::Bytes(std::move(out));
+  }
+
+ private:
+  static void PutInt32(uint32_t v, std::string* out) {
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+    out->append(b, 4);
+  }
+  std::string elements_;
+  uint32_t count_ = 0;
+};
+
 // A PostgreSQL text array literal: {"a","b"}.
 template <typename Strings>
 pg::Param TextArray(const Strings& items) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/testing/status_matchers.h"
+#include "services/readmodel/sql.h"
 #include "tests/readmodel/postgres_fixture.h"
 
 namespace dispatch::pg {
@@ -35,6 +36,26 @@ TEST_F(PgClientTest, ParametersGoInAsTextBytesOrNullAndComeBackTheSame) {
   auto n = c->Exec("UPDATE t SET n = 1");
   ASSERT_THAT(n.status(), IsOk());
   EXPECT_EQ(n->affected(), 2);
+}
+
+TEST_F(PgClientTest, ABinaryByteaArrayGoesInByteForByteAndMayBeEmpty) {
+  // services/readmodel/sql.h's ByteaColumn: the projector's bodies as one bytea[] parameter.
+  auto c = Connect();
+  const std::string zeros("\0\0\xff", 3);
+  readmodel::sql::ByteaColumn column;
+  column.Add(zeros);
+  column.Add("");
+  column.Add(std::string(70000, 'x'));
+  auto r = c->Exec("SELECT b FROM unnest($1::bytea[]) WITH ORDINALITY AS u(b, i) ORDER BY i",
+                   {column.Param()});
+  ASSERT_THAT(r.status(), IsOk());
+  ASSERT_EQ(r->rows(), 3);
+  EXPECT_EQ(r->Get(0, 0), zeros);
+  EXPECT_EQ(r->Get(1, 0), "");
+  EXPECT_EQ(r->Get(2, 0), std::string(70000, 'x'));
+  auto none = c->Exec("SELECT cardinality($1::bytea[])", {readmodel::sql::ByteaColumn().Param()});
+  ASSERT_THAT(none.status(), IsOk());
+  EXPECT_EQ(none->GetInt(0, 0), 0);
 }
 
 TEST_F(PgClientTest, SessionsRunInUtcWithTheStatementTimeout) {
