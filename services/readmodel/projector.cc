@@ -418,6 +418,34 @@ class Projector::Snapshots {
   std::map<std::string, absl::StatusOr<v1::Ticket>> tickets_;
 };
 
+// The acknowledgements of a pass's committed transactions, in flight together.
+class Projector::Acks {
+ public:
+  ~Acks() { (void)Wait(); }  // no callback may outlive it
+  void Send(redis::Client* redis, std::vector<std::string> ack) {
+    {
+      absl::MutexLock lock(&mu_);
+      ++remaining_;
+    }
+    redis->Execute(std::move(ack), [this](absl::StatusOr<redis::Reply> r) {
+      absl::MutexLock lock(&mu_);
+      if (!r.ok() && first_error_.ok()) first_error_ = r.status();
+      --remaining_;
+    });
+  }
+  // When every acknowledgement is answered: the first error, if any.
+  absl::Status Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(+[](int* n) { return *n == 0; }, &remaining_));
+    return first_error_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int remaining_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status first_error_ ABSL_GUARDED_BY(mu_);
+};
+
 absl::Status Projector::Apply(std::vector<Item>& items, Snapshots& pending_snapshots) {
   std::map<std::string, absl::StatusOr<v1::Ticket>>& snapshots = pending_snapshots.Wait();
   for (const auto& [id, t] : snapshots) {
@@ -544,6 +572,7 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
                                                 std::min(items.size(), from + options_.batch)));
   }
   int applied = 0;
+  Acks pending_acks;  // declared before `next`: outlives the snapshots' reads, waited on last
   std::unique_ptr<Snapshots> next;
   if (!chunks.empty()) next = std::make_unique<Snapshots>(redis_, chunks[0]);
   for (size_t k = 0; k < chunks.size(); ++k) {
@@ -562,14 +591,14 @@ absl::StatusOr<int> Projector::ReadAndApply(const std::string& from_id, absl::Du
       ack.insert(ack.end(), ids.begin(), ids.end());
       acks.push_back(std::move(ack));
     }
-    const absl::Time acks_began = absl::Now();
-    for (auto& r : redis_->ExecuteAllSync(std::move(acks))) {
-      // Applied but not acknowledged: delivered again later, and applying it again is a no-op.
-      if (!r.ok()) return r.status();
-    }
-    pass_.acks += absl::Now() - acks_began;
+    // Sent now, answered while the next transaction runs; the pass waits for them at its end.
+    // (Applied but not acknowledged: delivered again later, and applying it again is a no-op.)
+    for (auto& ack : acks) pending_acks.Send(redis_, std::move(ack));
     for (const Item& item : chunk) applied += item.decoded.ok() ? 1 : 0;
   }
+  const absl::Time acks_began = absl::Now();
+  if (absl::Status s = pending_acks.Wait(); !s.ok()) return s;
+  pass_.acks += absl::Now() - acks_began;
   // A pass that kept new events from the read model for a second or more: say where the time
   // went (the read of the streams, without its blocking wait when nothing was there; the ticket
   // snapshots from Redis; the PostgreSQL transactions; the acknowledgements).

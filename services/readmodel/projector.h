@@ -93,6 +93,7 @@ class Projector {
  private:
   struct Item;
   class Snapshots;
+  class Acks;
   absl::StatusOr<int> ReadAndApply(const std::string& from_id, absl::Duration block, int* read);
   absl::Status Apply(std::vector<Item>& items, Snapshots& snapshots);
   absl::Status EnsurePartition(absl::Time at);
