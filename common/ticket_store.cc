@@ -91,13 +91,24 @@ void TicketStore::Create(const v1::Ticket& ticket, const v1::Complaint& complain
                });
 }
 
-void TicketStore::Get(const std::string& ticket_id,
-                      std::function<void(absl::StatusOr<v1::Ticket>)> done) {
+namespace {
+
+// The shard of a ticket id; INVALID_ARGUMENT naming it when it is not one.
+absl::StatusOr<int> ShardOfId(const std::string& ticket_id) {
   std::optional<int> shard = keys::ShardOfTicketId(ticket_id);
   if (!shard) {
-    return done(absl::InvalidArgumentError(absl::StrCat(
-        "ticket_id: \"", ticket_id, "\" is not a ticket id (want e.g. T20261122-042-7KQ2M9XZ)")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ticket_id: \"", ticket_id, "\" is not a ticket id (want e.g. T20261122-042-7KQ2M9XZ)"));
   }
+  return *shard;
+}
+
+}  // namespace
+
+void TicketStore::Get(const std::string& ticket_id,
+                      std::function<void(absl::StatusOr<v1::Ticket>)> done) {
+  absl::StatusOr<int> shard = ShardOfId(ticket_id);
+  if (!shard.ok()) return done(shard.status());
   redis_->Eval(GetScript(),
                {keys::Ticket(*shard, ticket_id), keys::Events(*shard),
                 keys::LegacyComplaint(*shard, ticket_id)},
@@ -142,11 +153,8 @@ const std::string* EntryComplaint(const redis::Reply& xrange) {
 
 void TicketStore::GetUnscripted(const std::string& ticket_id,
                                 std::function<void(absl::StatusOr<v1::Ticket>)> done) {
-  std::optional<int> shard = keys::ShardOfTicketId(ticket_id);
-  if (!shard) {
-    return done(absl::InvalidArgumentError(absl::StrCat(
-        "ticket_id: \"", ticket_id, "\" is not a ticket id (want e.g. T20261122-042-7KQ2M9XZ)")));
-  }
+  absl::StatusOr<int> shard = ShardOfId(ticket_id);
+  if (!shard.ok()) return done(shard.status());
   redis::Client* redis = redis_;
   const int s = *shard;
   redis->Execute(
