@@ -37,26 +37,10 @@ HealthMonitor::~HealthMonitor() {
 
 void HealthMonitor::Start() {
   ProbeOnce();
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_) {
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(options_.interval), [this] { return stop_; });
-      if (stop_) break;
-      lock.unlock();
-      ProbeOnce();
-      lock.lock();
-    }
-  });
+  probes_.Start("health", options_.interval, Periodic::First::kWaitFirst, [this] { ProbeOnce(); });
 }
 
-void HealthMonitor::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void HealthMonitor::Stop() { probes_.Stop(); }
 
 void HealthMonitor::ProbeOnce() {
   absl::Status redis = redis_->ExecuteSync({"TIME"}).status();

@@ -16,17 +16,16 @@
 #define DISPATCH_SERVICES_DISPATCHD_HEALTH_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/time/time.h"
+#include "common/periodic.h"
 #include "common/pg/pg_client.h"
 #include "common/redis/redis_client.h"
 
@@ -75,14 +74,12 @@ class HealthMonitor {
   const Options options_;
 
   mutable std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
   Dependency redis_state_{"redis", 0, true, ""};
   Dependency postgres_state_{"postgresql", 0, true, ""};
   std::atomic<bool> ready_{false};
   bool probed_ = false;  // under mu_
   int source_ = 0;
-  std::thread thread_;
+  Periodic probes_;  // last: stopped (joined) before the members its probes use go
 };
 
 }  // namespace dispatch

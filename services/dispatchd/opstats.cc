@@ -8,7 +8,6 @@
 #include "absl/strings/strip.h"
 #include "common/keys.h"
 #include "common/metrics/metrics.h"
-#include "common/thread_name.h"
 #include "dispatch/v1/types.pb.h"
 
 namespace dispatch {
@@ -44,26 +43,11 @@ OperatorStats::~OperatorStats() {
 }
 
 void OperatorStats::Start() {
-  thread_ = std::thread([this] {
-    NameThisThread("opstats");
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_) {
-      lock.unlock();
-      RefreshOnce();
-      lock.lock();
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(options_.interval), [this] { return stop_; });
-    }
-  });
+  refresh_.Start("opstats", options_.interval, Periodic::First::kTickNow,
+                 [this] { RefreshOnce(); });
 }
 
-void OperatorStats::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void OperatorStats::Stop() { refresh_.Stop(); }
 
 void OperatorStats::RefreshOnce() {
   Snapshot next;

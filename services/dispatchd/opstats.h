@@ -16,17 +16,16 @@
 #ifndef DISPATCH_SERVICES_DISPATCHD_OPSTATS_H_
 #define DISPATCH_SERVICES_DISPATCHD_OPSTATS_H_
 
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/metrics/metrics.h"
+#include "common/periodic.h"
 #include "common/redis/redis_client.h"
 #include "services/escalation/sla_policy.h"
 #include "services/readmodel/reader.h"
@@ -67,11 +66,9 @@ class OperatorStats {
   Clock* const clock_;
   const Options options_;
   std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
   Snapshot snapshot_;
   int source_ = 0;
-  std::thread thread_;
+  Periodic refresh_;  // last: stopped (joined) before the members its refresh uses go
 };
 
 }  // namespace dispatch
