@@ -384,6 +384,35 @@ absl::Status Projector::EnsurePartition(absl::Time at) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Replies in flight: Begin() before each request, End() in its callback (recording what it
+// brought, under the same lock), Wait() until every one has ended. What End recorded may be
+// read once Wait has returned.
+class InFlight {
+ public:
+  void Begin() {
+    absl::MutexLock lock(&mu_);
+    ++remaining_;
+  }
+  template <typename Record>
+  void End(Record record) {
+    absl::MutexLock lock(&mu_);
+    record();
+    --remaining_;
+  }
+  void Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(+[](int* n) { return *n == 0; }, &remaining_));
+  }
+
+ private:
+  absl::Mutex mu_;
+  int remaining_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace
+
 // The tickets of a transaction's entries as Redis holds them, read concurrently from the moment
 // it is made: the projector makes the next transaction's while one commits. Their reads follow
 // the read of the entries, so each snapshot is at least as new as the entries of its ticket
@@ -394,56 +423,47 @@ class Projector::Snapshots {
     for (const Item& item : items) {
       if (item.decoded.ok()) tickets_.emplace(item.decoded->ticket_id, absl::UnknownError(""));
     }
-    remaining_ = static_cast<int>(tickets_.size());
     for (auto& [id, slot] : tickets_) {
+      reads_.Begin();
       store_.GetUnscripted(id, [this, slot = &slot](absl::StatusOr<v1::Ticket> t) {
-        absl::MutexLock lock(&mu_);
-        *slot = std::move(t);
-        --remaining_;
+        reads_.End([&] { *slot = std::move(t); });
       });
     }
   }
-  ~Snapshots() { Wait(); }  // no callback may outlive it
+  ~Snapshots() { reads_.Wait(); }  // no callback may outlive it
   // Every ticket read: NOT_FOUND for one gone from Redis.
   std::map<std::string, absl::StatusOr<v1::Ticket>>& Wait() {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(+[](int* n) { return *n == 0; }, &remaining_));
+    reads_.Wait();
     return tickets_;
   }
 
  private:
   TicketStore store_;
-  absl::Mutex mu_;
-  int remaining_ ABSL_GUARDED_BY(mu_) = 0;
+  InFlight reads_;
   std::map<std::string, absl::StatusOr<v1::Ticket>> tickets_;
 };
 
 // The acknowledgements of a pass's committed transactions, in flight together.
 class Projector::Acks {
  public:
-  ~Acks() { (void)Wait(); }  // no callback may outlive it
+  ~Acks() { acks_.Wait(); }  // no callback may outlive it
   void Send(redis::Client* redis, std::vector<std::string> ack) {
-    {
-      absl::MutexLock lock(&mu_);
-      ++remaining_;
-    }
+    acks_.Begin();
     redis->Execute(std::move(ack), [this](absl::StatusOr<redis::Reply> r) {
-      absl::MutexLock lock(&mu_);
-      if (!r.ok() && first_error_.ok()) first_error_ = r.status();
-      --remaining_;
+      acks_.End([&] {
+        if (!r.ok() && first_error_.ok()) first_error_ = r.status();
+      });
     });
   }
   // When every acknowledgement is answered: the first error, if any.
   absl::Status Wait() {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(+[](int* n) { return *n == 0; }, &remaining_));
+    acks_.Wait();
     return first_error_;
   }
 
  private:
-  absl::Mutex mu_;
-  int remaining_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Status first_error_ ABSL_GUARDED_BY(mu_);
+  InFlight acks_;
+  absl::Status first_error_;  // written in InFlight::End, read after its Wait
 };
 
 absl::Status Projector::Apply(std::vector<Item>& items, Snapshots& pending_snapshots) {
